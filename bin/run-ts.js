@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Runs a TypeScript entry file of this project (benchmarks, scripts) with the same loaders as `protogate`.
+import { register } from "node:module";
+import { pathToFileURL } from "node:url";
+import { register as registerTsx } from "tsx/esm/api";
+
+registerTsx();
+register("../src/loader/resolve-from-protogate.js", import.meta.url);
+const [entry, ...rest] = process.argv.slice(2);
+if (!entry) {
+  console.error("usage: run-ts.js FILE.ts [args...]");
+  process.exit(2);
+}
+process.argv = [process.argv[0], entry, ...rest];
+await import(pathToFileURL(entry).href);

@@ -1,0 +1,49 @@
+import type { PathTemplate } from "./routing/template.js";
+
+/** The binary codec of one message type, as ts-proto generates it (`Foo.encode`, `Foo.decode`). */
+export interface MessageFns<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+}
+
+/** How the HTTP request body maps onto the request message (`HttpRule.body`). */
+export type BodySelector =
+  /** No body: every field not bound by the path is a query parameter. */
+  | { readonly kind: "none" }
+  /** `body: "*"`: the body is the whole request message (minus path-bound fields). */
+  | { readonly kind: "all" }
+  /** `body: "a.b"`: the body is this field; the rest may come from the query. */
+  | { readonly kind: "field"; readonly fieldPath: readonly string[] };
+
+/**
+ * One REST binding of one RPC: a row of the generated route table. Codegen emits these as
+ * data (plus references to ts-proto's message codecs), so the gateway never parses a template
+ * or an HttpRule at run time.
+ */
+export interface Binding<Req = unknown, Res = unknown> {
+  /** Fully qualified service name, e.g. `demo.v1.UserService`. */
+  readonly service: string;
+  /** RPC name, e.g. `GetUser`. */
+  readonly method: string;
+  /** gRPC path, e.g. `/demo.v1.UserService/GetUser`. */
+  readonly rpcPath: string;
+  /** Upper-case HTTP method (`GET`, ... or a `custom` kind). */
+  readonly httpMethod: string;
+  /** The path template as written in the proto, for logs, OpenAPI and errors. */
+  readonly pattern: string;
+  readonly template: PathTemplate;
+  readonly body: BodySelector;
+  /** `HttpRule.response_body` as a field path; empty for the whole response message. */
+  readonly responseBody: readonly string[];
+  /** Fully qualified request and response message type names. */
+  readonly requestType: string;
+  readonly responseType: string;
+  readonly requestCodec: MessageFns<Req>;
+  readonly responseCodec: MessageFns<Res>;
+  /** `file:line` of the rule, so runtime errors and conflicts point at the proto. */
+  readonly source: string;
+}
+
+/** Any binding, whatever its message types (the route table is heterogeneous). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- boundary: the table mixes message types.
+export type AnyBinding = Binding<any, any>;

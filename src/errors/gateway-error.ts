@@ -1,0 +1,60 @@
+import { GrpcCode } from "./grpc-code.js";
+
+/**
+ * Stable machine-readable reasons for errors the gateway raises itself. Clients and logs can
+ * match on them; they travel in the `google.rpc.ErrorInfo` detail of the response body.
+ */
+export type GatewayErrorReason =
+  | "PG_ERR_ROUTE_NOT_FOUND"
+  | "PG_ERR_METHOD_NOT_ALLOWED"
+  | "PG_ERR_BAD_PATH"
+  | "PG_ERR_BAD_QUERY"
+  | "PG_ERR_BAD_JSON"
+  | "PG_ERR_BAD_FIELD"
+  | "PG_ERR_BODY_TOO_LARGE"
+  | "PG_ERR_UNSUPPORTED_MEDIA_TYPE"
+  | "PG_ERR_BAD_TIMEOUT"
+  | "PG_ERR_UPSTREAM_UNAVAILABLE"
+  | "PG_ERR_UPSTREAM_NOT_CONFIGURED"
+  | "PG_ERR_DEADLINE_EXCEEDED"
+  | "PG_ERR_UPSTREAM"
+  | "PG_ERR_INTERNAL";
+
+export interface GatewayErrorOptions {
+  /** Overrides the HTTP status the gRPC code maps to (405, 413 and 415 have no gRPC code of their own). */
+  httpStatus?: number;
+  /** Extra response headers, e.g. `Allow` on a 405. */
+  headers?: Readonly<Record<string, string>>;
+  /** `google.rpc.Status.details` as JSON `Any` values, already in their JSON form. */
+  details?: readonly unknown[];
+  cause?: unknown;
+}
+
+/**
+ * The one error type of the request pipeline. Every stage throws it (or something that
+ * `toGatewayError` normalises into it) and the error writer turns it into a `google.rpc.Status`
+ * JSON body. `message` is shown to clients, so it must never contain secrets; `cause` only goes
+ * to the log.
+ */
+export class GatewayError extends Error {
+  readonly code: GrpcCode;
+  readonly reason: GatewayErrorReason | undefined;
+  readonly httpStatus: number | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly details: readonly unknown[];
+
+  constructor(code: GrpcCode, reason: GatewayErrorReason | undefined, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GatewayError";
+    this.code = code;
+    this.reason = reason;
+    this.httpStatus = options.httpStatus;
+    this.headers = options.headers ?? {};
+    this.details = options.details ?? [];
+  }
+}
+
+/** A 400 INVALID_ARGUMENT naming the offending part of the request. */
+export function badRequest(reason: GatewayErrorReason, message: string, cause?: unknown): GatewayError {
+  return new GatewayError(GrpcCode.INVALID_ARGUMENT, reason, message, { cause });
+}
