@@ -1,0 +1,166 @@
+import type { DescExtension, DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
+import type { BodySelector } from "../src/binding.js";
+import type { PathTemplate } from "../src/routing/template.js";
+import { parseTemplate, TemplateError } from "./http-rule/parse-template.js";
+import { ADDITIONAL_BINDINGS_FIELD_NUMBER, HTTP_RULE_EXTENSION_NUMBER, readHttpRule, type HttpRuleShape } from "./http-rule/read-http-rule.js";
+import type { CodegenBinding } from "./model.js";
+import { methodPath, sourceLine } from "./source-location.js";
+
+/** A rule that cannot be served, reported as `file:line: reason`. */
+export interface BindingProblem {
+  readonly source: string;
+  readonly message: string;
+}
+
+export interface CollectedBindings {
+  readonly bindings: CodegenBinding[];
+  readonly problems: BindingProblem[];
+}
+
+const HTTP_METHOD_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
+
+/**
+ * Reads and validates every `google.api.http` rule (and its additional bindings) of the services
+ * in `files`. All problems are collected, so one run reports every bad rule.
+ */
+export function collectBindings(files: readonly DescFile[], extension: DescExtension | undefined): CollectedBindings {
+  const bindings: CodegenBinding[] = [];
+  const problems: BindingProblem[] = [];
+  if (!extension) return { bindings, problems };
+  for (const file of files) {
+    file.services.forEach((service, serviceIndex) => {
+      service.methods.forEach((method, methodIndex) => {
+        const rule = readHttpRule(method, extension);
+        if (!rule) return;
+        const rulePath = [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER];
+        const where = (path: number[]) => sourceLine(file, path);
+        if (method.methodKind !== "unary") {
+          problems.push({ source: where(rulePath), message: `${method.parent.typeName}.${method.name}: streaming RPCs cannot be transcoded (only unary)` });
+          return;
+        }
+        const rules: Array<{ rule: HttpRuleShape; path: number[] }> = [{ rule, path: rulePath }];
+        rule.additionalBindings.forEach((additional, i) => {
+          const path = [...rulePath, ADDITIONAL_BINDINGS_FIELD_NUMBER, i];
+          if (additional.additionalBindings.length > 0) {
+            problems.push({ source: where(path), message: `${describe(method)}: additional_bindings must not contain additional_bindings` });
+          }
+          rules.push({ rule: additional, path });
+        });
+        rules.forEach(({ rule: r, path }, bindingIndex) => {
+          const result = compileRule(method, r, where(path), bindingIndex);
+          if ("problem" in result) problems.push({ source: where(path), message: `${describe(method)}: ${result.problem}` });
+          else bindings.push(result.binding);
+        });
+      });
+    });
+  }
+  problems.push(...findDuplicateRoutes(bindings));
+  return { bindings, problems };
+}
+
+function describe(method: DescMethod): string {
+  return `${method.parent.typeName}.${method.name}`;
+}
+
+function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindingIndex: number): { binding: CodegenBinding } | { problem: string } {
+  let httpMethod: string;
+  let pattern: string;
+  switch (rule.pattern.case) {
+    case "get":
+    case "put":
+    case "post":
+    case "delete":
+    case "patch":
+      httpMethod = rule.pattern.case.toUpperCase();
+      pattern = rule.pattern.value;
+      break;
+    case "custom":
+      httpMethod = rule.pattern.value.kind;
+      pattern = rule.pattern.value.path;
+      if (!HTTP_METHOD_TOKEN.test(httpMethod)) return { problem: `custom kind "${httpMethod}" is not an HTTP method token` };
+      httpMethod = httpMethod.toUpperCase();
+      break;
+    default:
+      return { problem: "the rule has no pattern (get, put, post, delete, patch or custom)" };
+  }
+  if (pattern === "") return { problem: `the ${httpMethod} pattern is empty` };
+
+  let template: PathTemplate;
+  try {
+    template = parseTemplate(pattern);
+  } catch (error) {
+    if (error instanceof TemplateError) return { problem: `invalid path template "${pattern}": ${error.message}` };
+    throw error;
+  }
+
+  const input = rpc.input;
+  for (const variable of template.variables) {
+    const problem = checkPathField(input, variable.fieldPath);
+    if (problem) return { problem: `path variable {${variable.fieldPath.join(".")}}: ${problem}` };
+  }
+
+  let body: BodySelector;
+  if (rule.body === "") body = { kind: "none" };
+  else if (rule.body === "*") body = { kind: "all" };
+  else {
+    const field = input.fields.find((f) => f.name === rule.body);
+    if (!field) return { problem: `body field "${rule.body}" is not a field of ${input.typeName} (body must name a top-level field or be "*")` };
+    body = { kind: "field", fieldPath: [field.name] };
+  }
+  if (body.kind !== "none" && httpMethod === "GET") return { problem: "a GET rule cannot have a body" };
+
+  let responseBody: string[] = [];
+  if (rule.responseBody !== "") {
+    const field = rpc.output.fields.find((f) => f.name === rule.responseBody);
+    if (!field) return { problem: `response_body field "${rule.responseBody}" is not a field of ${rpc.output.typeName}` };
+    responseBody = [field.name];
+  }
+  return { binding: { rpc, httpMethod, pattern, template, body, responseBody, source, bindingIndex } };
+}
+
+/** Why a path variable cannot bind this field path, or undefined when it can. */
+function checkPathField(message: DescMessage, fieldPath: readonly string[]): string | undefined {
+  let current: DescMessage = message;
+  for (let i = 0; i < fieldPath.length; i++) {
+    const name = fieldPath[i];
+    const field: DescField | undefined = current.fields.find((f) => f.name === name);
+    if (!field) return `"${name}" is not a field of ${current.typeName}`;
+    const last = i === fieldPath.length - 1;
+    if (field.fieldKind === "list" || field.fieldKind === "map") return `"${name}" is a ${field.fieldKind === "list" ? "repeated" : "map"} field; path variables bind singular fields`;
+    if (!last) {
+      if (field.fieldKind !== "message") return `"${name}" is not a message field, so ".${fieldPath[i + 1]}" cannot follow it`;
+      current = field.message;
+      continue;
+    }
+    if (field.fieldKind === "message" && !isStringFormWkt(field.message.typeName)) return `"${name}" is a message field (${field.message.typeName}); path variables bind scalar fields`;
+  }
+  return undefined;
+}
+
+/** Well-known types whose JSON form is a single string or number, so a path segment can carry them. */
+function isStringFormWkt(typeName: string): boolean {
+  return /^google\.protobuf\.(Timestamp|Duration|FieldMask|(Double|Float|Int64|UInt64|Int32|UInt32|Bool|String|Bytes)Value)$/.test(typeName);
+}
+
+/** Two bindings whose method and template (ignoring variable names) coincide can never both be reached. */
+function findDuplicateRoutes(bindings: readonly CodegenBinding[]): BindingProblem[] {
+  const seen = new Map<string, CodegenBinding>();
+  const problems: BindingProblem[] = [];
+  for (const binding of bindings) {
+    const key = `${binding.httpMethod} ${routeShape(binding.template)}`;
+    const previous = seen.get(key);
+    if (previous) {
+      problems.push({
+        source: binding.source,
+        message: `${describe(binding.rpc)}: ${binding.httpMethod} "${binding.pattern}" matches exactly the same requests as ${describe(previous.rpc)} (${previous.source}, "${previous.pattern}")`,
+      });
+    } else seen.set(key, binding);
+  }
+  return problems;
+}
+
+/** The template with variables erased: what the router can actually tell apart. */
+function routeShape(template: PathTemplate): string {
+  const parts = template.segments.map((s) => (s.kind === "literal" ? `=${s.value}` : s.kind === "wildcard" ? "*" : "**"));
+  return `/${parts.join("/")}${template.verb === null ? "" : `:${template.verb}`}`;
+}

@@ -1,0 +1,86 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir, copyFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, relative, sep } from "node:path";
+
+/** The well-known types buf compiles in itself; a copy of them in the workspace would clash. */
+const BUF_BUILTIN_PREFIX = "google/protobuf/";
+
+/** Where protos that a team's folders do not hold come from (never the network). */
+export function googleProtoRoot(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve("google-proto-files/package.json"));
+}
+
+/** A proto file of the team's own folders. */
+export interface TeamProto {
+  /** Import path, e.g. `demo/v1/user.proto`. */
+  readonly importPath: string;
+  readonly absolutePath: string;
+}
+
+/** Every `.proto` under the given roots; the same import path in two roots is an error. */
+export function findTeamProtos(roots: readonly string[]): TeamProto[] {
+  const byPath = new Map<string, TeamProto>();
+  for (const root of roots) {
+    if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`--proto ${root}: not a directory`);
+    for (const absolutePath of walk(root)) {
+      const importPath = relative(root, absolutePath).split(sep).join("/");
+      const previous = byPath.get(importPath);
+      if (previous) throw new Error(`${importPath} is in two --proto folders: ${previous.absolutePath} and ${absolutePath}`);
+      byPath.set(importPath, { importPath, absolutePath });
+    }
+  }
+  return [...byPath.values()].sort((a, b) => (a.importPath < b.importPath ? -1 : 1));
+}
+
+function* walk(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(full);
+    else if (entry.isFile() && entry.name.endsWith(".proto")) yield full;
+  }
+}
+
+const IMPORT_STATEMENT = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
+
+/** The import paths a proto file names, with the line of each (for error messages). */
+export function readImports(source: string): Array<{ path: string; line: number }> {
+  const withoutBlockComments = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, " "));
+  const result: Array<{ path: string; line: number }> = [];
+  for (const match of withoutBlockComments.matchAll(IMPORT_STATEMENT)) {
+    const line = withoutBlockComments.slice(0, match.index).split("\n").length;
+    result.push({ path: match[1], line });
+  }
+  return result;
+}
+
+/**
+ * Lays out a buf workspace in `dir`: the team's protos, plus the transitive imports they need from
+ * google-proto-files (a team file wins over the same path there). Returns the team import paths.
+ */
+export async function assembleWorkspace(team: readonly TeamProto[], dir: string): Promise<void> {
+  const googleRoot = googleProtoRoot();
+  const teamPaths = new Map(team.map((t) => [t.importPath, t.absolutePath]));
+  const copied = new Set<string>();
+  const queue: Array<{ importPath: string; absolutePath: string }> = [...team];
+  const missing: string[] = [];
+  while (queue.length > 0) {
+    const next = queue.shift();
+    if (!next || copied.has(next.importPath)) continue;
+    copied.add(next.importPath);
+    const target = join(dir, next.importPath);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(next.absolutePath, target);
+    for (const { path, line } of readImports(readFileSync(next.absolutePath, "utf8"))) {
+      if (copied.has(path) || (path.startsWith(BUF_BUILTIN_PREFIX) && !teamPaths.has(path))) continue;
+      const own = teamPaths.get(path);
+      if (own) continue; // queued already as a team file
+      const fromGoogle = join(googleRoot, path);
+      if (existsSync(fromGoogle)) queue.push({ importPath: path, absolutePath: fromGoogle });
+      else missing.push(`${next.importPath}:${line}: import "${path}" is in no --proto folder and not in google-proto-files`);
+    }
+  }
+  if (missing.length > 0) throw new Error(missing.join("\n"));
+}

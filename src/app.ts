@@ -1,0 +1,49 @@
+import type { FastifyInstance } from "fastify";
+import type { GatewayConfig } from "./config/schema.js";
+import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
+import { createServer } from "./server.js";
+import { createCodecRegistry } from "./transcode/json/codec-registry.js";
+import { createUpstreamPool, type UpstreamPool } from "./upstream/upstream-pool.js";
+
+/** A running gateway. */
+export interface RunningGateway {
+  /** `http://HOST:PORT` it listens on. */
+  readonly url: string;
+  readonly app: FastifyInstance;
+  /** Stops accepting, waits for in-flight requests (up to the drain timeout), closes upstream channels. */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles and starts the gateway from a validated config: the generated route table, the JSON
+ * codecs built from its descriptors, one channel per upstream, the HTTP server.
+ */
+export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder): Promise<RunningGateway> {
+  const folder = generated ?? (await loadGenerated(config.generated));
+  const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
+  const upstreams: UpstreamPool = createUpstreamPool(
+    Object.fromEntries(Object.entries(config.upstreams).map(([service, upstream]) => [service, typeof upstream === "string" ? upstream : upstream.address])),
+  );
+  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams });
+  const services = new Set(folder.bindings.map((b) => b.service));
+  for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
+  for (const service of Object.keys(config.upstreams)) if (!services.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
+
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.server.port;
+  const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const force = setTimeout(() => app.server.closeAllConnections(), config.server.drainTimeoutMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+        upstreams.close();
+      }
+    })());
+  return { url: `http://${host}:${port}`, app, close };
+}

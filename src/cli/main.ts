@@ -1,0 +1,83 @@
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { GenerateError, runGenerate } from "../../codegen/run-generate.js";
+import { ConfigError } from "../config/load-config.js";
+
+/** Runs the `protogate` command line; resolves to the process exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command("protogate")
+    .description("gRPC-transcoding API gateway: a REST/JSON facade from google.api.http annotations")
+    .exitOverride()
+    .showHelpAfterError();
+  let exitCode = 0;
+
+  program
+    .command("generate")
+    .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
+    .option("--proto <dir>", "a folder of .proto files (repeatable)", collect, [])
+    .option("--out <dir>", "output folder", "generated")
+    .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
+    .action(async (opts: { proto: string[]; out: string; check: boolean }) => {
+      const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
+      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check });
+      if (opts.check) {
+        if (result.differences.length > 0) {
+          console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);
+          for (const d of result.differences) console.error(`  ${d.kind}: ${d.file}`);
+          exitCode = 1;
+        } else console.log(`${opts.out} is up to date (${result.fileCount} files)`);
+      } else {
+        console.log(`generated ${result.fileCount} files into ${opts.out} (${result.differences.length} changed)`);
+      }
+    });
+
+  program
+    .command("serve")
+    .description("serve the REST/JSON facade of a generated folder")
+    .option("--config <file>", "gateway.yaml")
+    .option("--generated <dir>", "folder written by protogate generate")
+    .option("--upstream <service=host:port>", "upstream of a fully qualified service (repeatable)", collectUpstream, {})
+    .option("--host <host>", "listen address")
+    .option("--port <n>", "listen port (0 takes a free one)", parsePort)
+    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number }) => {
+      const { runServe } = await import("./serve.js");
+      exitCode = await runServe({ configFile: opts.config, overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port } });
+    });
+
+  program
+    .command("demo")
+    .description("start the bundled demo gRPC services and the gateway in front of them (npm start)")
+    .option("--host <host>", "listen address", "127.0.0.1")
+    .option("--port <n>", "listen port", parsePort, 8080)
+    .action(async (opts: { host: string; port: number }) => {
+      const { runDemo } = await import("./demo.js");
+      exitCode = await runDemo(opts);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof GenerateError || error instanceof ConfigError) {
+      console.error(`protogate: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function collectUpstream(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError(`expected SERVICE=HOST:PORT, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError(`expected a port number 0-65535, got "${value}"`);
+  return port;
+}

@@ -1,0 +1,29 @@
+import { loadConfig, type ConfigOverrides } from "../config/load-config.js";
+import { startGateway, type RunningGateway } from "../app.js";
+
+/** `protogate serve`: start, print the ready line, drain and exit 0 on SIGTERM/SIGINT. */
+export async function runServe(options: { configFile: string | undefined; overrides: ConfigOverrides }): Promise<number> {
+  const config = loadConfig(options.configFile, options.overrides);
+  const gateway = await startGateway(config);
+  console.log(`protogate listening on ${gateway.url}`);
+  return waitForShutdown(gateway);
+}
+
+/** Resolves with exit code 0 once a termination signal has drained the gateway. */
+export function waitForShutdown(gateway: Pick<RunningGateway, "close">, beforeClose?: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      void gateway
+        .close()
+        .then(() => beforeClose?.())
+        .then(() => resolve(0), (error: unknown) => {
+          console.error("protogate: error while shutting down:", error);
+          resolve(1);
+        });
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+}

@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import type { z } from "zod";
+import { configSchema, type GatewayConfig } from "./schema.js";
+
+/** A config file (or flag) that is invalid; the message names each bad key. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Overrides from the command line; they win over the file. */
+export interface ConfigOverrides {
+  readonly host?: string;
+  readonly port?: number;
+  readonly generated?: string;
+  readonly upstreams?: Readonly<Record<string, string>>;
+}
+
+/** Reads, validates and freezes the configuration: the file (if any), then the flags. */
+export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}): Readonly<GatewayConfig> {
+  let raw: unknown = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    try {
+      raw = parse(text) ?? {};
+    } catch (error) {
+      throw new ConfigError(`${file}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`${file ?? "config"}: the top level must be a mapping`);
+  const merged = applyOverrides(raw as Record<string, unknown>, overrides);
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(`${file ?? "config"}: ${formatIssues(result.error)}`);
+  return deepFreeze(result.data);
+}
+
+function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...raw };
+  const server = { ...((raw.server as Record<string, unknown> | undefined) ?? {}) };
+  if (overrides.host !== undefined) server.host = overrides.host;
+  if (overrides.port !== undefined) server.port = overrides.port;
+  merged.server = server;
+  if (overrides.generated !== undefined) merged.generated = overrides.generated;
+  if (overrides.upstreams && Object.keys(overrides.upstreams).length > 0) {
+    merged.upstreams = { ...((raw.upstreams as Record<string, unknown> | undefined) ?? {}), ...overrides.upstreams };
+  }
+  return merged;
+}
+
+/** One line per issue, each naming the key path: `server.port: expected number, received string`. */
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.map(String).join(".") || "(top level)";
+      return issue.code === "unrecognized_keys" ? `${path === "(top level)" ? "" : `${path}: `}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : `${path}: ${issue.message}`;
+    })
+    .join("; ");
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

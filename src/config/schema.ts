@@ -1,0 +1,65 @@
+import { z } from "zod";
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
+const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
+/** A method selector: `pkg.Service.Method`, `pkg.Service.*` or `*`. */
+const selector = z.string().regex(/^(\*|[A-Za-z_][A-Za-z0-9_.]*(\.\*)?)$/, "expected pkg.Service.Method, pkg.Service.* or *");
+
+const upstreamSchema = z.union([
+  hostPort,
+  z.strictObject({
+    address: hostPort,
+    /** Largest reply accepted from this upstream. */
+    maxReceiveMessageBytes: z.number().int().positive().optional(),
+  }),
+]);
+
+/** The schema of `gateway.yaml`. Every key is optional; defaults make the gateway run as is. */
+export const configSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Largest accepted request body; larger ones get 413. */
+      bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
+      /** How long SIGTERM waits for in-flight requests before closing connections. */
+      drainTimeoutMs: z.number().int().nonnegative().default(10_000),
+      /** Idle keep-alive timeout of client connections. */
+      keepAliveTimeoutMs: z.number().int().positive().default(72_000),
+    })
+    .prefault({}),
+  /** The folder `protogate generate` wrote. */
+  generated: z.string().min(1).default("generated"),
+  /** Fully qualified service name -> `HOST:PORT` (or an object with options). */
+  upstreams: z.record(serviceName, upstreamSchema).default({}),
+  deadlines: z
+    .strictObject({
+      /** Deadline of an upstream call when no rule matches; a client's `grpc-timeout` may only shorten it. */
+      defaultMs: z.number().int().positive().default(15_000),
+      rules: z.array(z.strictObject({ selector, ms: z.number().int().positive() })).default([]),
+    })
+    .prefault({}),
+  transcoding: z
+    .strictObject({
+      /** Accept and drop JSON fields that the message does not have (default: 400). */
+      ignoreUnknownFields: z.boolean().default(false),
+      /** Accept and drop query parameters that name no field (default: 400). */
+      ignoreUnknownQueryParameters: z.boolean().default(false),
+    })
+    .prefault({}),
+  metadata: z
+    .strictObject({
+      /** Request headers forwarded as gRPC metadata, besides every `Grpc-Metadata-*` header. */
+      forwardHeaders: z.array(z.string().min(1).transform((h) => h.toLowerCase())).optional(),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+});
+
+/** The validated configuration, frozen after loading. */
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;

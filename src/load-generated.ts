@@ -1,0 +1,33 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { AnyBinding } from "./binding.js";
+
+/** What `protogate generate` writes into `index.ts`. */
+export interface GeneratedFolder {
+  readonly bindings: readonly AnyBinding[];
+  readonly descriptorSet: Uint8Array;
+}
+
+/** A generated folder that cannot be loaded (missing, or not written by generate). */
+export class GeneratedFolderError extends Error {
+  override name = "GeneratedFolderError";
+}
+
+/**
+ * Imports a folder written by `protogate generate` (TypeScript, loaded through tsx: no build
+ * step for the user) and checks its shape at this boundary.
+ */
+export async function loadGenerated(dir: string): Promise<GeneratedFolder> {
+  const index = resolve(dir, "index.ts");
+  if (!existsSync(index)) throw new GeneratedFolderError(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
+  // Boundary: the module is user-generated code; its exports are checked below.
+  const module = (await import(pathToFileURL(index).href)) as { bindings?: unknown; descriptorSetBase64?: unknown };
+  if (!Array.isArray(module.bindings) || typeof module.descriptorSetBase64 !== "string") {
+    throw new GeneratedFolderError(`${index} does not export bindings and descriptorSetBase64; regenerate it with this version of protogate`);
+  }
+  return {
+    bindings: module.bindings as AnyBinding[],
+    descriptorSet: new Uint8Array(Buffer.from(module.descriptorSetBase64, "base64")),
+  };
+}

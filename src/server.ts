@@ -1,0 +1,101 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { AnyBinding } from "./binding.js";
+import type { GatewayConfig } from "./config/schema.js";
+import { GatewayError } from "./errors/gateway-error.js";
+import { GrpcCode } from "./errors/grpc-code.js";
+import { createGatewayHandler, errorResponse, type GatewayResponse } from "./gateway/handler.js";
+import type { CodecRegistry } from "./transcode/json/codec-registry.js";
+import type { UpstreamPool } from "./upstream/upstream-pool.js";
+
+/** Methods the catch-all route answers besides the bindings' own (so every method gets 404/405, not Fastify's page). */
+const STANDARD_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+export interface ServerDependencies {
+  readonly config: Readonly<GatewayConfig>;
+  readonly bindings: readonly AnyBinding[];
+  readonly codecs: CodecRegistry;
+  readonly upstreams: UpstreamPool;
+}
+
+/**
+ * The Fastify adapter: one catch-all route per method, a raw-body content parser, and nothing
+ * else; routing, transcoding and errors live in the framework-neutral pipeline.
+ */
+export function createServer(deps: ServerDependencies): FastifyInstance {
+  const { config } = deps;
+  const app = Fastify({
+    logger: config.logging.level === "silent" ? false : { level: config.logging.level },
+    disableRequestLogging: true,
+    bodyLimit: config.server.bodyLimitBytes,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    // The path is ours to parse: Fastify's router only needs to hand every URL to the catch-all.
+    maxParamLength: 64 * 1024,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    frameworkErrors: (error, _request, reply) => {
+      void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", `invalid request URL: ${error.message}`), anyToJson));
+    },
+  });
+  const anyToJson = (typeUrl: string, value: Uint8Array) => deps.codecs.anyToJson(typeUrl, value);
+  const handle = createGatewayHandler(deps);
+
+  // Bodies stay raw bytes: the transcoder parses JSON itself (strictly, with field paths in errors)
+  // and passes anything else through to google.api.HttpBody.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+
+  const methods = new Set(STANDARD_METHODS);
+  for (const binding of deps.bindings) {
+    if (!methods.has(binding.httpMethod)) {
+      app.addHttpMethod(binding.httpMethod, { hasBody: true });
+      methods.add(binding.httpMethod);
+    }
+  }
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
+    void send(reply, errorResponse(fromFrameworkError(error), anyToJson));
+  });
+
+  app.route({
+    method: [...methods],
+    url: "/*",
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const abort = new AbortController();
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      const response = await handle({
+        method: request.method,
+        url: request.raw.url ?? "/",
+        headers: request.headers,
+        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        client: { ip: request.ip, host: request.host, protocol: request.protocol },
+        signal: abort.signal,
+      });
+      if (response.status >= 500) request.log.warn({ status: response.status, method: request.method, url: request.url }, "request failed");
+      return send(reply, response);
+    },
+  });
+  return app;
+}
+
+function send(reply: FastifyReply, response: GatewayResponse): FastifyReply {
+  return reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+/** Errors Fastify raises before our handler runs (body too large, bad content length, ...). */
+function fromFrameworkError(error: Error & { code?: string; statusCode?: number }): GatewayError {
+  if (error instanceof GatewayError) return error;
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new GatewayError(GrpcCode.RESOURCE_EXHAUSTED, "PG_ERR_BODY_TOO_LARGE", "request body is larger than the limit", { httpStatus: 413 });
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "request body length does not match Content-Length", { httpStatus: 400 });
+    default:
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+        return new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", `bad request: ${error.message}`, { httpStatus: error.statusCode, cause: error });
+      }
+      return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error", { cause: error });
+  }
+}
