@@ -1,5 +1,6 @@
 import type { DescExtension, DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
 import type { BodySelector } from "../src/binding.js";
+import { routeShape } from "../src/routing/format-template.js";
 import type { PathTemplate } from "../src/routing/template.js";
 import { parseTemplate, TemplateError } from "./http-rule/parse-template.js";
 import { ADDITIONAL_BINDINGS_FIELD_NUMBER, HTTP_RULE_EXTENSION_NUMBER, readHttpRule, type HttpRuleShape } from "./http-rule/read-http-rule.js";
@@ -15,6 +16,8 @@ export interface BindingProblem {
 export interface CollectedBindings {
   readonly bindings: CodegenBinding[];
   readonly problems: BindingProblem[];
+  /** Rules that are valid but not served (streaming RPCs); reported as warnings. */
+  readonly skipped: BindingProblem[];
 }
 
 const HTTP_METHOD_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
@@ -26,7 +29,8 @@ const HTTP_METHOD_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
 export function collectBindings(files: readonly DescFile[], extension: DescExtension | undefined): CollectedBindings {
   const bindings: CodegenBinding[] = [];
   const problems: BindingProblem[] = [];
-  if (!extension) return { bindings, problems };
+  const skipped: BindingProblem[] = [];
+  if (!extension) return { bindings, problems, skipped };
   for (const file of files) {
     file.services.forEach((service, serviceIndex) => {
       service.methods.forEach((method, methodIndex) => {
@@ -35,7 +39,7 @@ export function collectBindings(files: readonly DescFile[], extension: DescExten
         const rulePath = [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER];
         const where = (path: number[]) => sourceLine(file, path);
         if (method.methodKind !== "unary") {
-          problems.push({ source: where(rulePath), message: `${method.parent.typeName}.${method.name}: streaming RPCs cannot be transcoded (only unary)` });
+          skipped.push({ source: where(rulePath), message: `${describe(method)}: skipped, streaming RPCs are not transcoded (only unary)` });
           return;
         }
         const rules: Array<{ rule: HttpRuleShape; path: number[] }> = [{ rule, path: rulePath }];
@@ -55,7 +59,7 @@ export function collectBindings(files: readonly DescFile[], extension: DescExten
     });
   }
   problems.push(...findDuplicateRoutes(bindings));
-  return { bindings, problems };
+  return { bindings, problems, skipped };
 }
 
 function describe(method: DescMethod): string {
@@ -157,10 +161,4 @@ function findDuplicateRoutes(bindings: readonly CodegenBinding[]): BindingProble
     } else seen.set(key, binding);
   }
   return problems;
-}
-
-/** The template with variables erased: what the router can actually tell apart. */
-function routeShape(template: PathTemplate): string {
-  const parts = template.segments.map((s) => (s.kind === "literal" ? `=${s.value}` : s.kind === "wildcard" ? "*" : "**"));
-  return `/${parts.join("/")}${template.verb === null ? "" : `:${template.verb}`}`;
 }

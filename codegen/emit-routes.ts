@@ -56,7 +56,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `source: ${JSON.stringify(binding.source)}`,
     ];
     return [
-      `/** ${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name} */`,
+      `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`,
       `export const ${name}: Binding<${req}, ${res}> = {`,
       ...fields.map((f) => `  ${f},`),
       `};`,
@@ -100,6 +100,11 @@ export function emitIndexFile(routeFiles: readonly DescFile[]): string {
     `export const bindings: readonly AnyBinding[] = [${sorted.map((f) => `...${alias(f)}`).join(", ")}];`,
     "",
   ].join("\n");
+}
+
+// Text for a block comment: a star-slash inside a template such as {name=a/*/b/*} would end it early.
+function commentSafe(text: string): string {
+  return text.replace(/\*\//g, "*\\/");
 }
 
 /** Byte-wise string order, independent of locale, so output is the same on every machine. */

@@ -32,7 +32,8 @@ export function generate(request: CodeGeneratorRequest): GeneratedFile[] {
     if (!file) throw new CodegenError([`${name}: missing from the CodeGeneratorRequest`]);
     return file;
   });
-  const { bindings, problems } = collectBindings(targets, findHttpExtension(registry));
+  const { bindings, problems, skipped } = collectBindings(targets, findHttpExtension(registry));
+  for (const warning of skipped) process.stderr.write(`warning: ${warning.source}: ${warning.message}\n`);
   if (problems.length > 0) {
     throw new CodegenError(problems.map((p) => `${p.source}: ${p.message}`).sort(compare));
   }

@@ -86,7 +86,12 @@ async function runBuf(cwd: string, args: string[], team: readonly TeamProto[]): 
 
 /** buf names files by workspace path (`ws/demo/v1/user.proto`); point at the user's own files instead. */
 function pointAtTeamFiles(message: string, team: readonly TeamProto[]): string {
-  let result = message.replace(/\bws\//g, "");
+  let result = message
+    .replace(/^Failure: plugin [^\n]*?protoc-gen-protogate\.js: /m, "")
+    .split("\n")
+    .filter((line) => !/^plugin .*: signal: killed$/.test(line))
+    .join("\n")
+    .replace(/\bws\//g, "");
   for (const t of team) {
     const shown = relative(process.cwd(), t.absolutePath);
     result = result.split(`${t.importPath}:`).join(`${shown}:`);

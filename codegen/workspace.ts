@@ -43,7 +43,7 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-const IMPORT_STATEMENT = /^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
+const IMPORT_STATEMENT = /^[ \t]*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;/gm;
 
 /** The import paths a proto file names, with the line of each (for error messages). */
 export function readImports(source: string): Array<{ path: string; line: number }> {

@@ -3,7 +3,8 @@ import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
 import { createServer } from "./server.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
-import { createUpstreamPool, type UpstreamPool } from "./upstream/upstream-pool.js";
+import { createUpstreamPool } from "./upstream/upstream-pool.js";
+import type { UpstreamPool } from "./upstream/upstream.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -21,9 +22,7 @@ export interface RunningGateway {
 export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
   const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
-  const upstreams: UpstreamPool = createUpstreamPool(
-    Object.fromEntries(Object.entries(config.upstreams).map(([service, upstream]) => [service, typeof upstream === "string" ? upstream : upstream.address])),
-  );
+  const upstreams: UpstreamPool = createUpstreamPool(config.upstreams);
   const app = createServer({ config, bindings: folder.bindings, codecs, upstreams });
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);

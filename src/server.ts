@@ -1,11 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { AnyBinding } from "./binding.js";
 import type { GatewayConfig } from "./config/schema.js";
+import type { AnyToJson } from "./errors/any-detail.js";
 import { GatewayError } from "./errors/gateway-error.js";
 import { GrpcCode } from "./errors/grpc-code.js";
 import { createGatewayHandler, errorResponse, type GatewayResponse } from "./gateway/handler.js";
 import type { CodecRegistry } from "./transcode/json/codec-registry.js";
-import type { UpstreamPool } from "./upstream/upstream-pool.js";
+import type { UpstreamPool } from "./upstream/upstream.js";
 
 /** Methods the catch-all route answers besides the bindings' own (so every method gets 404/405, not Fastify's page). */
 const STANDARD_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
@@ -37,7 +38,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
       void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", `invalid request URL: ${error.message}`), anyToJson));
     },
   });
-  const anyToJson = (typeUrl: string, value: Uint8Array) => deps.codecs.anyToJson(typeUrl, value);
+  const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
   const handle = createGatewayHandler(deps);
 
   // Bodies stay raw bytes: the transcoder parses JSON itself (strictly, with field paths in errors)

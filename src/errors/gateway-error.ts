@@ -14,10 +14,12 @@ export type GatewayErrorReason =
   | "PG_ERR_BODY_TOO_LARGE"
   | "PG_ERR_UNSUPPORTED_MEDIA_TYPE"
   | "PG_ERR_BAD_TIMEOUT"
+  | "PG_ERR_BAD_METADATA"
   | "PG_ERR_UPSTREAM_UNAVAILABLE"
   | "PG_ERR_UPSTREAM_NOT_CONFIGURED"
   | "PG_ERR_DEADLINE_EXCEEDED"
   | "PG_ERR_UPSTREAM"
+  | "PG_ERR_CANCELLED"
   | "PG_ERR_INTERNAL";
 
 export interface GatewayErrorOptions {
@@ -25,7 +27,10 @@ export interface GatewayErrorOptions {
   httpStatus?: number;
   /** Extra response headers, e.g. `Allow` on a 405. */
   headers?: Readonly<Record<string, string>>;
-  /** `google.rpc.Status.details` as JSON `Any` values, already in their JSON form. */
+  /**
+   * `google.rpc.Status.details`: JSON `Any` values already in their JSON form (`{"@type": ...}`),
+   * or raw `RawAny` values (see any-detail.ts) that the error writer turns into JSON.
+   */
   details?: readonly unknown[];
   cause?: unknown;
 }

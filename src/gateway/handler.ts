@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AnyBinding } from "../binding.js";
 import type { GatewayConfig } from "../config/schema.js";
+import type { AnyToJson } from "../errors/any-detail.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { renderError } from "../errors/error-writer.js";
 import { GrpcCode } from "../errors/grpc-code.js";
@@ -12,7 +13,7 @@ import { createRequestBuilder, type RequestInput } from "../transcode/request-bu
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
 import { effectiveDeadline } from "../upstream/deadline.js";
 import { createMetadataMapper } from "../upstream/metadata.js";
-import type { Upstream, UpstreamPool } from "../upstream/upstream-pool.js";
+import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs } from "./deadlines.js";
 
 /** One HTTP request, as the framework adapter hands it to the pipeline. */
@@ -67,7 +68,7 @@ export function createGatewayHandler(deps: HandlerDependencies): (request: Gatew
   );
   const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
   const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
-  const anyToJson = (typeUrl: string, value: Uint8Array) => codecs.anyToJson(typeUrl, value);
+  const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
 
   const handle = async (request: GatewayRequest): Promise<GatewayResponse> => {
     const queryStart = request.url.indexOf("?");
@@ -119,7 +120,7 @@ export function createGatewayHandler(deps: HandlerDependencies): (request: Gatew
 }
 
 /** The single place errors become HTTP responses. */
-export function errorResponse(error: GatewayError, anyToJson: (typeUrl: string, value: Uint8Array) => unknown): GatewayResponse {
+export function errorResponse(error: GatewayError, anyToJson: AnyToJson): GatewayResponse {
   const rendered = renderError(error, anyToJson);
   return { status: rendered.status, headers: rendered.headers, body: rendered.body };
 }

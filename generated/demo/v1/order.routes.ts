@@ -4,7 +4,7 @@
 import type { AnyBinding, Binding } from "protogate/runtime";
 import { CancelOrderRequest as demo_v1_CancelOrderRequest, CreateOrderRequest as demo_v1_CreateOrderRequest, GetOrderRequest as demo_v1_GetOrderRequest, ListOrdersRequest as demo_v1_ListOrdersRequest, ListOrdersResponse as demo_v1_ListOrdersResponse, Order as demo_v1_Order } from "./order.js";
 
-/** GET /v1/{name=users/*/orders/*} -> demo.v1.OrderService.GetOrder */
+/** GET /v1/{name=users/*\/orders/*} -> demo.v1.OrderService.GetOrder */
 export const OrderService_GetOrder: Binding<demo_v1_GetOrderRequest, demo_v1_Order> = {
   service: "demo.v1.OrderService",
   method: "GetOrder",
@@ -72,7 +72,7 @@ export const OrderService_CreateOrder: Binding<demo_v1_CreateOrderRequest, demo_
   source: "demo/v1/order.proto:26",
 };
 
-/** POST /v1/{name=users/*/orders/*}:cancel -> demo.v1.OrderService.CancelOrder */
+/** POST /v1/{name=users/*\/orders/*}:cancel -> demo.v1.OrderService.CancelOrder */
 export const OrderService_CancelOrder: Binding<demo_v1_CancelOrderRequest, demo_v1_Order> = {
   service: "demo.v1.OrderService",
   method: "CancelOrder",
@@ -89,7 +89,7 @@ export const OrderService_CancelOrder: Binding<demo_v1_CancelOrderRequest, demo_
   source: "demo/v1/order.proto:34",
 };
 
-/** GET /v1/{name=users/*/orders/*}/items -> demo.v1.OrderService.GetOrderItems */
+/** GET /v1/{name=users/*\/orders/*}/items -> demo.v1.OrderService.GetOrderItems */
 export const OrderService_GetOrderItems: Binding<demo_v1_GetOrderRequest, demo_v1_Order> = {
   service: "demo.v1.OrderService",
   method: "GetOrderItems",

@@ -1,0 +1,26 @@
+import { badRequest } from "../errors/gateway-error.js";
+
+/** Milliseconds per `grpc-timeout` unit (gRPC over HTTP/2: Hours, Minutes, Seconds, milli, micro, nano). */
+const MS_PER_UNIT: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
+const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+
+/**
+ * Parses a `grpc-timeout` header (1 to 8 digits and a unit, e.g. `250m`, `5S`) into milliseconds,
+ * fractional for `u` and `n`. Throws INVALID_ARGUMENT `PG_ERR_BAD_TIMEOUT` otherwise.
+ */
+export function parseGrpcTimeout(header: string): number {
+  const match = GRPC_TIMEOUT.exec(header);
+  if (match === null) {
+    throw badRequest("PG_ERR_BAD_TIMEOUT", `invalid grpc-timeout header ${JSON.stringify(header.slice(0, 32))}: expected 1 to 8 digits followed by one of H, M, S, m, u, n`);
+  }
+  return Number(match[1]) * MS_PER_UNIT[match[2]];
+}
+
+/**
+ * The epoch-ms deadline of an upstream call: `now` plus the route's default timeout, shortened
+ * (never lengthened) by the client's `grpc-timeout` header when present.
+ */
+export function effectiveDeadline(now: number, routeDefaultMs: number, clientHeader: string | undefined): number {
+  const timeoutMs = clientHeader === undefined ? routeDefaultMs : Math.min(routeDefaultMs, parseGrpcTimeout(clientHeader));
+  return now + timeoutMs;
+}

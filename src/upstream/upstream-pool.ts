@@ -1,0 +1,39 @@
+import { createGrpcUpstream, type GrpcUpstreamOptions } from "./grpc-upstream.js";
+import type { Upstream, UpstreamPool } from "./upstream.js";
+
+/** Where a service's upstream is: `host:port`, or an object with per-upstream options (as in gateway.yaml). */
+export type UpstreamTarget = string | { address: string; maxReceiveMessageBytes?: number };
+
+export interface UpstreamPoolOptions extends GrpcUpstreamOptions {
+  /** Builds one upstream; defaults to `createGrpcUpstream` (tests inject fakes). */
+  createUpstream?: (target: { address: string }, options: GrpcUpstreamOptions) => Upstream;
+}
+
+/**
+ * The upstreams of all services in `map` (fully qualified service -> target), sharing one
+ * channel per distinct address (and per-upstream options), so services hosted together share
+ * their connection.
+ */
+export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>, options: UpstreamPoolOptions = {}): UpstreamPool {
+  const { createUpstream = createGrpcUpstream, ...upstreamOptions } = options;
+  const byTarget = new Map<string, Upstream>();
+  const byService = new Map<string, Upstream>();
+  for (const [service, target] of Object.entries(map)) {
+    const address = typeof target === "string" ? target : target.address;
+    const maxReceiveMessageBytes = typeof target === "string" ? undefined : target.maxReceiveMessageBytes;
+    const key = `${address}\u0000${maxReceiveMessageBytes ?? ""}`;
+    let upstream = byTarget.get(key);
+    if (upstream === undefined) {
+      const effective = maxReceiveMessageBytes === undefined ? upstreamOptions : { ...upstreamOptions, maxReceiveMessageBytes };
+      upstream = createUpstream({ address }, effective);
+      byTarget.set(key, upstream);
+    }
+    byService.set(service, upstream);
+  }
+  return {
+    get: (service) => byService.get(service),
+    close() {
+      for (const upstream of byTarget.values()) upstream.close();
+    },
+  };
+}

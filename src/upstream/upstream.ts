@@ -1,0 +1,39 @@
+/** Metadata as ordered key/value pairs; `-bin` keys carry Buffers. */
+export type MetadataEntries = ReadonlyArray<readonly [string, string | Buffer]>;
+
+/** One unary call, its messages already in binary form. */
+export interface UnaryCall {
+  /** gRPC path, e.g. `/demo.v1.UserService/GetUser`. */
+  rpcPath: string;
+  request: Uint8Array;
+  metadata: MetadataEntries;
+  /** Absolute deadline, epoch ms. */
+  deadline: number;
+  /** Aborted when the HTTP client goes away; cancels the call. */
+  signal?: AbortSignal;
+}
+
+/** A successful call: the response message and the upstream's header and trailer metadata. */
+export interface UnaryResult {
+  response: Uint8Array;
+  headers: MetadataEntries;
+  trailers: MetadataEntries;
+}
+
+/**
+ * The one thing the gateway needs from a gRPC upstream. Kept this small so a leaner HTTP/2
+ * transport can replace grpc-js without touching the rest. `call` rejects with a gRPC status
+ * error (see `GrpcStatusError` in errors/to-gateway-error.ts), tagged with `tagUpstreamFailure`.
+ */
+export interface Upstream {
+  call(call: UnaryCall): Promise<UnaryResult>;
+  /** Closes the connection; calls in flight fail with UNAVAILABLE or CANCELLED. */
+  close(): void;
+}
+
+/** The upstreams of all configured services. */
+export interface UpstreamPool {
+  /** The upstream serving a fully qualified service name, or undefined when none is configured. */
+  get(service: string): Upstream | undefined;
+  close(): void;
+}
