@@ -5,7 +5,7 @@ import type { AnyToJson } from "../errors/any-detail.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { renderError } from "../errors/error-writer.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { toGatewayError } from "../errors/to-gateway-error.js";
+import { isGrpcStatusError, toGatewayError } from "../errors/to-gateway-error.js";
 import { createRouter } from "../routing/router.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
@@ -49,6 +49,8 @@ export interface HandlerDependencies {
   readonly bindings: readonly AnyBinding[];
   readonly codecs: CodecRegistry;
   readonly upstreams: UpstreamPool;
+  /** Where unexpected failures go; clients only ever see "internal error". */
+  readonly log: { error(details: object, message: string): void };
 }
 
 /**
@@ -113,10 +115,23 @@ export function createGatewayHandler(deps: HandlerDependencies): (request: Gatew
   return async (request) => {
     try {
       return await handle(request);
-    } catch (error) {
-      return errorResponse(toGatewayError(error), anyToJson);
+    } catch (thrown) {
+      const error = toGatewayError(thrown);
+      if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: request.method, url: request.url }, "internal error");
+      const response = errorResponse(error, anyToJson);
+      const upstreamMetadata = upstreamTrailers(error.cause);
+      if (upstreamMetadata.length === 0) return response;
+      return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...response.headers } };
     }
   };
+}
+
+/** The metadata an upstream sent with an error status (grpc-js puts headers and trailers together). */
+function upstreamTrailers(cause: unknown): Array<[string, string | Buffer]> {
+  if (!isGrpcStatusError(cause) || !cause.metadata) return [];
+  const metadata = cause.metadata as { getMap?: () => Record<string, string | Buffer> };
+  if (typeof metadata.getMap !== "function") return [];
+  return Object.entries(metadata.getMap());
 }
 
 /** The single place errors become HTTP responses. */

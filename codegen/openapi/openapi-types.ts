@@ -1,0 +1,102 @@
+/**
+ * The subset of OpenAPI 3.1 (and its JSON Schema 2020-12 dialect) that the emitter produces.
+ * Everything is plain JSON data, so `renderOpenApi` can print it as is.
+ */
+
+/** Specification extensions (`x-...`), allowed on most OpenAPI objects and on schemas. */
+export type Extensions = { readonly [extension: `x-${string}`]: unknown };
+
+/** A JSON Schema 2020-12 type name. */
+export type JsonType = "null" | "boolean" | "object" | "array" | "number" | "integer" | "string";
+
+/** A JSON Schema as OpenAPI 3.1 uses it (only the keywords the emitter writes). */
+export interface JsonSchema extends Extensions {
+  readonly $ref?: string;
+  readonly type?: JsonType | readonly JsonType[];
+  readonly format?: string;
+  readonly description?: string;
+  readonly deprecated?: boolean;
+  readonly enum?: readonly (string | null)[];
+  readonly pattern?: string;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly contentEncoding?: string;
+  readonly contentMediaType?: string;
+  readonly items?: JsonSchema;
+  readonly properties?: { readonly [name: string]: JsonSchema };
+  readonly required?: readonly string[];
+  readonly additionalProperties?: JsonSchema | boolean;
+  readonly propertyNames?: JsonSchema;
+  readonly oneOf?: readonly JsonSchema[];
+}
+
+export interface OpenApiInfo {
+  readonly title: string;
+  readonly version: string;
+}
+
+export interface OpenApiTag {
+  readonly name: string;
+  readonly description?: string;
+}
+
+export interface OpenApiParameter extends Extensions {
+  readonly name: string;
+  readonly in: "path" | "query";
+  readonly required?: boolean;
+  readonly description?: string;
+  readonly deprecated?: boolean;
+  readonly style?: "simple" | "form" | "deepObject";
+  readonly explode?: boolean;
+  readonly schema: JsonSchema;
+}
+
+export interface OpenApiMediaType {
+  readonly schema: JsonSchema;
+}
+
+export interface OpenApiRequestBody {
+  readonly description?: string;
+  readonly required?: boolean;
+  readonly content: { readonly [mediaType: string]: OpenApiMediaType };
+}
+
+export interface OpenApiResponse {
+  readonly description: string;
+  readonly content?: { readonly [mediaType: string]: OpenApiMediaType };
+}
+
+export interface OpenApiOperation extends Extensions {
+  readonly operationId: string;
+  readonly summary?: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly deprecated?: boolean;
+  readonly parameters?: readonly OpenApiParameter[];
+  readonly requestBody?: OpenApiRequestBody;
+  readonly responses: { readonly [status: string]: OpenApiResponse };
+}
+
+/** The HTTP methods a Path Item Object has a field for. */
+export type OpenApiMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
+
+/** An operation that shares its path and method with another one (see `x-protogate-alternate-operations`). */
+export interface AlternateOperation {
+  readonly method: string;
+  readonly operation: OpenApiOperation;
+}
+
+export type OpenApiPathItem = { [method in OpenApiMethod]?: OpenApiOperation } & {
+  /** Operations whose method OpenAPI has no field for (`custom` HttpRule kinds), by upper-case method. */
+  "x-protogate-custom-methods"?: { [method: string]: OpenApiOperation };
+  /** Operations whose OpenAPI path and method are already taken (see build-document.ts). */
+  "x-protogate-alternate-operations"?: AlternateOperation[];
+};
+
+export interface OpenApiDocument {
+  readonly openapi: "3.1.0";
+  readonly info: OpenApiInfo;
+  readonly tags: readonly OpenApiTag[];
+  readonly paths: { readonly [path: string]: OpenApiPathItem };
+  readonly components: { readonly schemas: { readonly [name: string]: JsonSchema } };
+}

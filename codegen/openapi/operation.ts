@@ -1,0 +1,71 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { CodegenBinding } from "../model.js";
+import { errorResponse, requestBody, successResponse } from "./bodies.js";
+import { commentOf, summaryAndDescription } from "./comments.js";
+import type { OpenApiOperation } from "./openapi-types.js";
+import type { PathExpression } from "./openapi-path.js";
+import { pathParameters } from "./path-parameters.js";
+import { queryParameters } from "./query-parameters.js";
+import type { SchemaRegistry } from "./schema-registry.js";
+
+/** How services are named in tags and operationIds. */
+export interface ServiceNames {
+  /** The tag: the service's simple name, or its full name when two services share the simple name. */
+  tag(service: DescService): string;
+  /** A unique operationId: `Service_Method`, `_N` for additional binding N. */
+  operationId(binding: CodegenBinding): string;
+}
+
+/** Names the services of `bindings` (which must be in a stable order, for stable ids). */
+export function createServiceNames(bindings: readonly CodegenBinding[]): ServiceNames {
+  const byName = new Map<string, Set<string>>();
+  for (const { rpc } of bindings) {
+    const names = byName.get(rpc.parent.name) ?? new Set<string>();
+    names.add(rpc.parent.typeName);
+    byName.set(rpc.parent.name, names);
+  }
+  const tag = (service: DescService): string => ((byName.get(service.name)?.size ?? 0) > 1 ? service.typeName : service.name);
+  const used = new Set<string>();
+  const ids = new Map<CodegenBinding, string>();
+  for (const binding of bindings) {
+    const base = `${tag(binding.rpc.parent).replace(/\./g, "_")}_${binding.rpc.name}${binding.bindingIndex === 0 ? "" : `_${binding.bindingIndex}`}`;
+    let id = base;
+    // Only reachable through names like `A_B.C` vs `A.B_C`; the suffix keeps ids unique anyway.
+    for (let n = 2; used.has(id); n++) id = `${base}__${n}`;
+    used.add(id);
+    ids.set(binding, id);
+  }
+  return {
+    tag,
+    operationId: (binding) => ids.get(binding) ?? `${tag(binding.rpc.parent).replace(/\./g, "_")}_${binding.rpc.name}`,
+  };
+}
+
+/** Everything one operation needs besides its binding. */
+export interface OperationContext {
+  readonly names: ServiceNames;
+  readonly schemas: SchemaRegistry;
+  /** The expressions of the binding's OpenAPI path and the names the path gives them. */
+  readonly expressions: readonly PathExpression[];
+  readonly parameterNames: readonly string[];
+}
+
+/** The OpenAPI operation of one binding. */
+export function buildOperation(binding: CodegenBinding, context: OperationContext): OpenApiOperation {
+  const { rpc } = binding;
+  const { schemas } = context;
+  const query = queryParameters(binding, schemas);
+  const parameters = [...pathParameters(binding, context.expressions, context.parameterNames, schemas), ...query.parameters];
+  const body = requestBody(binding, schemas);
+  return {
+    operationId: context.names.operationId(binding),
+    ...summaryAndDescription(commentOf(rpc)),
+    tags: [context.names.tag(rpc.parent)],
+    ...(rpc.deprecated ? { deprecated: true } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
+    ...(body ? { requestBody: body } : {}),
+    responses: { "200": successResponse(binding, schemas), default: errorResponse(schemas) },
+    "x-protogate-rpc": `/${rpc.parent.typeName}/${rpc.name}`,
+    ...(query.truncated ? { "x-protogate-query-truncated": true } : {}),
+  };
+}

@@ -1,0 +1,84 @@
+import { status } from "@grpc/grpc-js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startUserBackend } from "./support/gateway-harness.js";
+import { runProtogate, waitForListening } from "./support/processes.js";
+
+describe("protogate serve (the real process)", () => {
+  let backend: Awaited<ReturnType<typeof startUserBackend>>;
+  let releaseSlowCall: (() => void) | undefined;
+
+  beforeAll(async () => {
+    backend = await startUserBackend({
+      getUser: (call, callback) => {
+        const { userId } = call.request as { userId: string };
+        const reply = () => callback(null, { userId, displayName: "Slow", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
+        if (userId === "slow") releaseSlowCall = reply;
+        else reply();
+      },
+    });
+  });
+  afterAll(() => backend?.close());
+
+  it("prints the ready line, serves, and on SIGTERM drains the in-flight request and exits 0", async () => {
+    const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${backend.address}`, "--port", "0"]);
+    try {
+      const base = await waitForListening(proc);
+      expect(proc.stdout()).toMatch(/^protogate listening on http:\/\/127\.0\.0\.1:\d+\n/);
+      const ok = await fetch(`${base}/v1/users/u-7`);
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ userId: "u-7" });
+
+      const inFlight = fetch(`${base}/v1/users/slow`);
+      while (!releaseSlowCall) await new Promise((resolve) => setTimeout(resolve, 10));
+      proc.child.kill("SIGTERM");
+      // The process must wait for the in-flight call rather than drop it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(proc.child.exitCode).toBeNull();
+      releaseSlowCall();
+      const drained = await inFlight;
+      expect(drained.status).toBe(200);
+      expect(await drained.json()).toMatchObject({ userId: "slow", displayName: "Slow" });
+      expect(await proc.exited).toBe(0);
+    } finally {
+      proc.child.kill("SIGKILL");
+    }
+  });
+
+  it("rejects an invalid config naming the bad key, and exits 1", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-bad-config-"));
+    const file = join(dir, "gateway.yaml");
+    writeFileSync(file, "server:\n  port: not-a-port\n  colour: blue\n");
+    const proc = runProtogate(["serve", "--config", file, "--generated", "generated"]);
+    expect(await proc.exited).toBe(1);
+    expect(proc.stderr()).toContain("server.port");
+    expect(proc.stderr()).toContain('"colour"');
+  });
+
+  it("rejects a malformed --upstream flag", async () => {
+    const proc = runProtogate(["serve", "--upstream", "no-equals-sign"]);
+    expect(await proc.exited).not.toBe(0);
+    expect(proc.stderr()).toContain("SERVICE=HOST:PORT");
+  });
+
+  it("flags override the config file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-config-"));
+    const file = join(dir, "gateway.yaml");
+    writeFileSync(file, `server:\n  port: 1\nupstreams:\n  demo.v1.UserService: 127.0.0.1:1\nlogging:\n  level: silent\n`);
+    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`]);
+    try {
+      const base = await waitForListening(proc);
+      const response = await fetch(`${base}/v1/users/u-9`);
+      expect(response.status).toBe(200);
+      // A service with no upstream answers 503, naming the service.
+      const orphan = await fetch(`${base}/v1/payments/p-1`);
+      expect(orphan.status).toBe(503);
+      expect(((await orphan.json()) as { code: number; message: string }).code).toBe(status.UNAVAILABLE);
+    } finally {
+      proc.child.kill("SIGTERM");
+      await proc.exited;
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { startGateway, type RunningGateway } from "../../../src/app.js";
+import { loadConfig } from "../../../src/config/load-config.js";
+import { loadGenerated, type GeneratedFolder } from "../../../src/load-generated.js";
+import { UserServiceService, type UserServiceServer } from "../../../generated/demo/v1/user.js";
+
+const GENERATED_DIR = new URL("../../../generated", import.meta.url).pathname;
+let generatedCache: Promise<GeneratedFolder> | undefined;
+
+/** The demo's generated folder, loaded once per test file. */
+export function demoGenerated(): Promise<GeneratedFolder> {
+  return (generatedCache ??= loadGenerated(GENERATED_DIR));
+}
+
+/** Starts the gateway in-process on an ephemeral loopback port; `extra` is merged into the config. */
+export async function startTestGateway(upstreams: Record<string, string>, extra: Record<string, unknown> = {}): Promise<RunningGateway> {
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { stringify } = await import("yaml");
+  const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
+  writeFileSync(file, stringify({ logging: { level: "silent" }, ...extra }));
+  const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
+  return startGateway(config, await demoGenerated());
+}
+
+/** What a test backend saw of one call. */
+export interface SeenCall {
+  readonly method: string;
+  readonly request: unknown;
+  readonly metadata: Metadata;
+}
+
+/**
+ * A demo.v1.UserService backend whose handlers a test supplies; every call is recorded. Methods a
+ * test does not supply answer UNIMPLEMENTED.
+ */
+type RpcName = Extract<keyof UserServiceServer, keyof typeof UserServiceService>;
+
+export async function startUserBackend(handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
+  const calls: SeenCall[] = [];
+  const server = new Server();
+  const implementation: UntypedServiceImplementation = {};
+  for (const name of Object.keys(UserServiceService) as RpcName[]) {
+    implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      calls.push({ method: name, request: call.request, metadata: call.metadata });
+      const handler = handlers[name];
+      if (handler) handler(call, callback);
+      else callback({ code: status.UNIMPLEMENTED, details: `${name} is not implemented by this test backend` });
+    };
+  }
+  server.addService(UserServiceService, implementation);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+/** A parsed HTTP response. */
+export interface TestResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  readonly json: unknown;
+}
+
+/** Sends a request with fetch and reads the whole response. */
+export async function send(base: string, method: string, path: string, init: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<TestResponse> {
+  const response = await fetch(`${base}${path}`, { method, headers: init.headers, body: init.body });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+/** A JSON request. */
+export function sendJson(base: string, method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
+  return send(base, method, path, { headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+}
