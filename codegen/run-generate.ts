@@ -89,7 +89,7 @@ function pointAtTeamFiles(message: string, team: readonly TeamProto[]): string {
   let result = message
     .replace(/^Failure: plugin [^\n]*?protoc-gen-protogate\.js: /m, "")
     .split("\n")
-    .filter((line) => !/^plugin .*: signal: killed$/.test(line))
+    .filter((line) => !/(^\s*|: )(signal: killed|context canceled)$/.test(line))
     .join("\n")
     .replace(/\bws\//g, "");
   for (const t of team) {

@@ -25,7 +25,8 @@ export interface ServerDependencies {
 export function createServer(deps: ServerDependencies): FastifyInstance {
   const { config } = deps;
   const app = Fastify({
-    logger: config.logging.level === "silent" ? false : { level: config.logging.level },
+    // Logs go to stderr: stdout carries only the ready line, which scripts parse.
+    logger: config.logging.level === "silent" ? false : { level: config.logging.level, stream: process.stderr },
     disableRequestLogging: true,
     bodyLimit: config.server.bodyLimitBytes,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
@@ -34,12 +35,15 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     exposeHeadRoutes: false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Fastify's router decodes the URL before our handler sees it; FST_ERR_BAD_URL is its verdict
+    // on invalid percent-encoding.
     frameworkErrors: (error, _request, reply) => {
-      void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", `invalid request URL: ${error.message}`), anyToJson));
+      const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
+      void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
     },
   });
   const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
-  const handle = createGatewayHandler(deps);
+  const handle = createGatewayHandler({ ...deps, log: app.log });
 
   // Bodies stay raw bytes: the transcoder parses JSON itself (strictly, with field paths in errors)
   // and passes anything else through to google.api.HttpBody.

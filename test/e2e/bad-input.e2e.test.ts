@@ -46,14 +46,17 @@ describe("bad input gets a clear error and the gateway keeps serving", () => {
   });
 
   it.each([
-    ["malformed JSON", "{\"user\": {\"displayName\": ", /JSON/i],
-    ["a JSON array where an object is expected", "[1,2]", /user|object/i],
-    ["JSON nested 10,000 deep", `{"user":{"profile":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`, /depth|nest|deep/i],
-    ["an unknown field", JSON.stringify({ user: { displayName: "x", shoeSize: 42 } }), "shoeSize"],
-    ["a 64-bit integer out of range", JSON.stringify({ user: { balanceCents: "9223372036854775808" } }), "balanceCents"],
-    ["an impossible timestamp", JSON.stringify({ user: { createTime: "2026-02-30T10:00:00Z" } }), "createTime"],
-    ["a bad enum name", JSON.stringify({ user: { role: "ROLE_EMPEROR" } }), "role"],
-    ["a string for a bool-free int field", JSON.stringify({ user: { tags: "not-a-list" } }), "tags"],
+    // POST /v1/users has `body: "user"`: the body is the User message itself.
+    ["malformed JSON", "{\"displayName\": ", /JSON/i],
+    ["a JSON array where an object is expected", "[1,2]", /object/i],
+    ["JSON nested 10,000 deep", `{"profile":{"a":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`, /depth|nest|deep/i],
+    ["an unknown field", JSON.stringify({ displayName: "x", shoeSize: 42 }), "shoeSize"],
+    ["a 64-bit integer out of range", JSON.stringify({ balanceCents: "9223372036854775808" }), "balanceCents"],
+    ["a fractional 64-bit integer", JSON.stringify({ balanceCents: 1.5 }), "balanceCents"],
+    ["an impossible timestamp", JSON.stringify({ createTime: "2026-02-30T10:00:00Z" }), "createTime"],
+    ["a bad enum name", JSON.stringify({ role: "ROLE_EMPEROR" }), "role"],
+    ["a string where a list is expected", JSON.stringify({ tags: "not-a-list" }), "tags"],
+    ["a number where a string is expected", JSON.stringify({ email: 42 }), "email"],
   ])("POST with %s -> 400 naming the problem", async (_name, body, message) => {
     const response = await sendJson(base, "POST", "/v1/users", body);
     expectStatus(response, 400, status.INVALID_ARGUMENT, message);
@@ -67,7 +70,7 @@ describe("bad input gets a clear error and the gateway keeps serving", () => {
 
   it("a body route without a JSON content type -> 415", async () => {
     const response = await send(base, "POST", "/v1/users", { headers: { "content-type": "text/plain" }, body: "{}" });
-    expectStatus(response, 415, status.INVALID_ARGUMENT, /content type|media type/i);
+    expectStatus(response, 415, status.INVALID_ARGUMENT, /content-type|media type/i);
   });
 
   it("a 50 MiB body -> 413, and the gateway still serves", async () => {

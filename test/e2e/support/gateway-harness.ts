@@ -2,7 +2,7 @@ import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall,
 import { startGateway, type RunningGateway } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/load-config.js";
 import { loadGenerated, type GeneratedFolder } from "../../../src/load-generated.js";
-import { UserServiceService, type UserServiceServer } from "../../../generated/demo/v1/user.js";
+import { UserServiceService } from "../../../generated/demo/v1/user.js";
 
 const GENERATED_DIR = new URL("../../../generated", import.meta.url).pathname;
 let generatedCache: Promise<GeneratedFolder> | undefined;
@@ -35,7 +35,7 @@ export interface SeenCall {
  * A demo.v1.UserService backend whose handlers a test supplies; every call is recorded. Methods a
  * test does not supply answer UNIMPLEMENTED.
  */
-type RpcName = Extract<keyof UserServiceServer, keyof typeof UserServiceService>;
+type RpcName = keyof typeof UserServiceService;
 
 export async function startUserBackend(handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
   const calls: SeenCall[] = [];

@@ -1,0 +1,56 @@
+// Child process: HTTP load with autocannon on one route (warm-up, then the measured run);
+// prints one `BENCH_RESULT {json}` line.
+// Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { createLatencyRecorder, RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
+import { routeById, type BenchRoute } from "./routes.js";
+
+const { values } = parseArgs({
+  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" } },
+});
+if (!values.url || !values.route) throw new Error("--url and --route are required");
+const route = routeById(values.route);
+const connections = Number(values.connections ?? 32);
+
+function run(base: string, target: BenchRoute, seconds: number, record: boolean): Promise<LoadResult> {
+  const latencies = createLatencyRecorder();
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const instance = autocannon(
+      {
+        url: base + target.http.path,
+        method: target.http.method,
+        headers: target.http.headers,
+        body: target.http.body,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+        timeout: 10,
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]));
+        resolve({
+          requests: latencies.count,
+          durationSeconds,
+          requestsPerSecond: latencies.count / durationSeconds,
+          p50Ms: latencies.percentile(50),
+          p99Ms: latencies.percentile(99),
+          errors: result.errors,
+          non2xx: result.non2xx,
+          statusCodes,
+        });
+      },
+    );
+    // autocannon's own histogram has 1 ms resolution; loopback latencies need better.
+    instance.on("response", (_client, _status, _bytes, responseTime) => {
+      if (record) latencies.record(responseTime);
+    });
+  });
+}
+
+await run(values.url, route, Number(values.warmup ?? 2), false);
+const result = await run(values.url, route, Number(values.duration ?? 10), true);
+console.log(RESULT_PREFIX + JSON.stringify(result));

@@ -1,0 +1,165 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { spawnNode, spawnTs, tail, type ChildHandle } from "./child-process.js";
+import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
+import type { BenchRoute } from "./routes.js";
+
+/** How hard and how long each (target, route) pair is loaded. */
+export interface LoadSettings {
+  readonly connections: number;
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+}
+
+/** What every target gets when it starts. */
+export interface BenchContext {
+  /** `host:port` of the demo gRPC backend. */
+  readonly backendAddress: string;
+  /** Fully qualified services the backend serves. */
+  readonly services: readonly string[];
+  readonly settings: LoadSettings;
+}
+
+export type TargetFamily = "protogate" | "proxy" | "direct";
+
+/** Something the routes are measured through. */
+export interface BenchTarget {
+  readonly name: string;
+  readonly family: TargetFamily;
+  readonly description: string;
+  start(context: BenchContext): Promise<RunningTarget>;
+}
+
+/** A started target. */
+export interface RunningTarget {
+  /** Sends one request and throws unless the answer is the expected success. */
+  check(route: BenchRoute): Promise<void>;
+  /** Warm-up plus the measured run, from a separate load process. */
+  measure(route: BenchRoute): Promise<LoadResult>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Protogate configuration to benchmark. Later benchmarks (auth on/off, rate-limit stores) add
+ * entries here: `config` is merged over the base gateway.yaml, `args` are appended to `serve`.
+ */
+export interface ProtogateVariant {
+  readonly name: string;
+  readonly description: string;
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly args?: readonly string[];
+}
+
+/** Per-request logging is off in every variant, as in the hand-written proxy. */
+const BASE_GATEWAY_CONFIG = { logging: { level: "warn" } };
+
+export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [{ name: "protogate", description: "Protogate serve, default settings" }];
+
+const START_TIMEOUT_MS = 30_000;
+const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
+const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
+
+/** Every target, Protogate variants first, then the baselines. */
+export function allTargets(): BenchTarget[] {
+  return [...PROTOGATE_VARIANTS.map(protogateTarget), handwrittenProxyTarget(), directTarget()];
+}
+
+function protogateTarget(variant: ProtogateVariant): BenchTarget {
+  return {
+    name: variant.name,
+    family: "protogate",
+    description: variant.description,
+    async start(context) {
+      const dir = mkdtempSync(join(tmpdir(), "protogate-bench-"));
+      const configFile = join(dir, "gateway.yaml");
+      writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config }));
+      const upstreams = context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
+      const args = [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
+      const child = spawnNode(variant.name, args);
+      try {
+        const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
+        return httpTarget(variant.name, child, base, context.settings, () => rmSync(dir, { recursive: true, force: true }));
+      } catch (error) {
+        await child.stop();
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+    },
+  };
+}
+
+function handwrittenProxyTarget(): BenchTarget {
+  return {
+    name: "proxy",
+    family: "proxy",
+    description: "hand-written Fastify + @grpc/proto-loader proxy (bench/handwritten-proxy.ts)",
+    async start(context) {
+      const child = spawnTs("proxy", "bench/handwritten-proxy.ts", ["--upstream", context.backendAddress, "--port", "0"]);
+      try {
+        const [, base] = await child.waitFor(/handwritten proxy listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
+        return httpTarget("proxy", child, base, context.settings);
+      } catch (error) {
+        await child.stop();
+        throw error;
+      }
+    },
+  };
+}
+
+function directTarget(): BenchTarget {
+  return {
+    name: "direct",
+    family: "direct",
+    description: "grpc-js client calls straight to the backend (no HTTP)",
+    async start(context) {
+      const loadArgs = (route: BenchRoute) => ["--upstream", context.backendAddress, "--route", route.id, ...settingsArgs(context.settings)];
+      return {
+        // direct-load.ts checks the first response itself before loading.
+        check: async () => undefined,
+        measure: (route) => runLoadProcess(`direct ${route.id}`, "bench/direct-load.ts", loadArgs(route), context.settings),
+        stop: async () => undefined,
+      };
+    },
+  };
+}
+
+function httpTarget(name: string, server: ChildHandle, base: string, settings: LoadSettings, cleanup?: () => void): RunningTarget {
+  return {
+    async check(route) {
+      const response = await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      if (response.status !== 200 || !route.checkJson(json)) {
+        throw new Error(`${name} answered ${route.label} with ${response.status}: ${text.slice(0, 300)}`);
+      }
+    },
+    measure: (route) => runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, ...settingsArgs(settings)], settings),
+    async stop() {
+      await server.stop();
+      cleanup?.();
+    },
+  };
+}
+
+function settingsArgs(settings: LoadSettings): string[] {
+  return ["--connections", String(settings.connections), "--warmup", String(settings.warmupSeconds), "--duration", String(settings.durationSeconds)];
+}
+
+async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings): Promise<LoadResult> {
+  const load = spawnTs(name, file, args);
+  const limitMs = (settings.warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
+  const timer = setTimeout(() => void load.stop(), limitMs);
+  const code = await load.exited;
+  clearTimeout(timer);
+  const line = load.stdout().split("\n").find((candidate) => candidate.startsWith(RESULT_PREFIX));
+  if (code !== 0 || !line) throw new Error(`load process "${name}" failed (exit ${code}):\n${tail(load.stderr() || load.stdout())}`);
+  return JSON.parse(line.slice(RESULT_PREFIX.length)) as LoadResult;
+}

@@ -1,0 +1,67 @@
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { OrderServiceService } from "../../generated/demo/v1/order.js";
+import { PaymentServiceService } from "../../generated/demo/v1/payment.js";
+import { UserServiceService } from "../../generated/demo/v1/user.js";
+import { createDemoStore } from "./demo-store.js";
+import { createOrderService } from "./order-service.js";
+import { createPaymentService } from "./payment-service.js";
+import { createUserService } from "./user-service.js";
+
+export interface DemoBackendsOptions {
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Listen port (default 0: a free one). */
+  port?: number;
+  /** The clock of create times (default: the system clock). */
+  now?: () => Date;
+}
+
+/** A running demo gRPC server. */
+export interface DemoBackends {
+  /** `host:port` of the server (IPv6 hosts in brackets). */
+  readonly address: string;
+  /** Fully qualified names of the served services, e.g. "demo.v1.UserService". */
+  readonly services: string[];
+  /** Stops the server; in-flight calls get a short grace period. */
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/**
+ * Starts demo.v1.UserService, OrderService and PaymentService on one grpc-js server, over a fresh
+ * in-memory store seeded with users u-1..u-4, orders o-1..o-3 and payment p-1.
+ */
+export async function startDemoBackends(options: DemoBackendsOptions = {}): Promise<DemoBackends> {
+  const host = options.host ?? "127.0.0.1";
+  const store = createDemoStore({ now: options.now });
+  const server = new Server();
+  server.addService(UserServiceService, createUserService(store));
+  server.addService(OrderServiceService, createOrderService(store));
+  server.addService(PaymentServiceService, createPaymentService(store));
+  const bindHost = host.includes(":") ? `[${host}]` : host;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${bindHost}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+  );
+  return {
+    address: `${bindHost}:${port}`,
+    services: [UserServiceService, OrderServiceService, PaymentServiceService].map(serviceName),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, SHUTDOWN_GRACE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+/** "demo.v1.UserService" from a ts-proto service definition (its methods' paths). */
+function serviceName(definition: Record<string, { path: string }>): string {
+  const path = Object.values(definition)[0].path;
+  return path.slice(1, path.lastIndexOf("/"));
+}

@@ -1,0 +1,175 @@
+import { ScalarType, type DescField, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { SKIP, enumJson } from "./enum-json.js";
+import { describe, valueError, withSegment } from "./json-field-error.js";
+import { isJsonObject, mapKeySegment, setOwn } from "./json-object.js";
+import type { ElementCodec, FieldPlan, PlanContext } from "./plan-types.js";
+import { scalarJson } from "./scalar-json.js";
+
+const VALUE = "google.protobuf.Value";
+
+/** Compiles the JSON handling of one field of a regular message. */
+export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
+  let element: ElementCodec;
+  let mapKey: FieldPlan["mapKey"];
+  switch (field.fieldKind) {
+    case "scalar":
+      element = scalarElement(field.scalar);
+      break;
+    case "enum":
+      element = enumElement(field, ctx);
+      break;
+    case "message":
+      element = messageElement(field, ctx);
+      break;
+    case "list":
+      element = field.listKind === "scalar" ? scalarElement(field.scalar) : field.listKind === "enum" ? enumElement(field, ctx) : messageElement(field, ctx);
+      break;
+    case "map": {
+      element = field.mapKind === "scalar" ? scalarElement(field.scalar) : field.mapKind === "enum" ? enumElement(field, ctx) : messageElement(field, ctx);
+      const key = scalarJson(field.mapKey);
+      const boolKey = field.mapKey === ScalarType.BOOL;
+      mapKey = { readString: key.readString, write: boolKey ? (k) => (k ? "true" : "false") : (k) => String(k) };
+      break;
+    }
+  }
+  const cardinality = field.fieldKind === "list" ? "list" : field.fieldKind === "map" ? "map" : "singular";
+  const common = {
+    desc: field,
+    prop: field.jsonName,
+    jsonName: field.jsonName,
+    protoName: field.name,
+    element,
+    mapKey,
+    oneof: field.fieldKind === "list" || field.fieldKind === "map" ? undefined : field.oneof?.name,
+  };
+  if (cardinality === "list") return { ...common, cardinality, ...listHandling(element) };
+  if (cardinality === "map") return { ...common, cardinality, ...mapHandling(element, mapKey!) };
+  return { ...common, cardinality, ...singularHandling(field, element) };
+}
+
+/** Whether a singular field is `T | undefined` in ts-proto (and so printed whenever set). */
+export function hasExplicitDefault(field: DescField): boolean {
+  if (field.fieldKind === "message") return true;
+  if (field.fieldKind !== "scalar" && field.fieldKind !== "enum") return false;
+  return field.oneof !== undefined || field.proto.proto3Optional === true;
+}
+
+function singularHandling(field: DescField, element: ElementCodec) {
+  const explicit = hasExplicitDefault(field);
+  // JSON null: a Value holds NULL_VALUE, a NullValue enum is 0, anything else stays unset.
+  const nullValue = element.acceptsNull ? (element.message !== undefined ? null : element.read(null, 0)) : SKIP;
+  const omit = explicit
+    ? element.acceptsNull
+      ? (v: unknown) => v === undefined
+      : (v: unknown) => v === undefined || v === null
+    : (v: unknown) => v === undefined || element.isZero(v);
+  return { read: element.read, write: element.write, omit, nullValue };
+}
+
+function listHandling(element: ElementCodec) {
+  const read = (json: unknown, depth: number): unknown => {
+    if (!Array.isArray(json)) throw valueError(`expected an array, got ${describe(json)}`);
+    const out: unknown[] = [];
+    let i = 0;
+    try {
+      for (; i < json.length; i++) {
+        const item: unknown = json[i];
+        if (item === null && !element.acceptsNull) throw valueError("null is not allowed in a repeated field");
+        const value = element.read(item, depth);
+        if (value !== SKIP) out.push(value);
+      }
+    } catch (error) {
+      throw withSegment(error, `[${i}]`);
+    }
+    return out;
+  };
+  const write = (value: unknown, depth: number): JsonValue => {
+    const list = value as readonly unknown[];
+    const out = new Array<JsonValue>(list.length);
+    let i = 0;
+    try {
+      for (; i < list.length; i++) out[i] = element.write(list[i], depth);
+    } catch (error) {
+      throw withSegment(error, `[${i}]`);
+    }
+    return out;
+  };
+  return { read, write, omit: (v: unknown) => v === undefined || (v as readonly unknown[]).length === 0, nullValue: SKIP };
+}
+
+function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKey"]>) {
+  const read = (json: unknown, depth: number): unknown => {
+    if (!isJsonObject(json)) throw valueError(`expected an object (a map), got ${describe(json)}`);
+    const out = new Map<unknown, unknown>();
+    let key = "";
+    try {
+      for (key of Object.keys(json)) {
+        const k = mapKey.readString(key);
+        const item = json[key];
+        if (item === null && !element.acceptsNull) throw valueError("null is not allowed as a map value");
+        const value = element.read(item, depth);
+        if (value !== SKIP) out.set(k, value);
+      }
+    } catch (error) {
+      throw withSegment(error, mapKeySegment(key));
+    }
+    return out;
+  };
+  const write = (value: unknown, depth: number): JsonValue => {
+    const out: JsonObject = {};
+    let key = "";
+    try {
+      for (const [k, v] of value as Map<unknown, unknown>) {
+        key = mapKey.write(k);
+        setOwn(out, key, element.write(v, depth));
+      }
+    } catch (error) {
+      throw withSegment(error, mapKeySegment(key));
+    }
+    return out;
+  };
+  return { read, write, omit: (v: unknown) => v === undefined || (v as Map<unknown, unknown>).size === 0, nullValue: SKIP };
+}
+
+function scalarElement(type: ScalarType): ElementCodec {
+  const codec = scalarJson(type);
+  return {
+    read: codec.read,
+    write: codec.write,
+    readString: codec.readString,
+    acceptsNull: false,
+    zero: codec.zero,
+    isZero: codec.isZero,
+    message: undefined,
+  };
+}
+
+function enumElement(field: DescField, ctx: PlanContext): ElementCodec {
+  const desc = field.enum!;
+  const codec = enumJson(desc, ctx.ignoreUnknownFields);
+  const zero = desc.values[0]?.number ?? 0;
+  return {
+    read: codec.read,
+    write: codec.write,
+    readString: codec.readString,
+    acceptsNull: desc.typeName === "google.protobuf.NullValue",
+    zero,
+    isZero: (v) => v === zero,
+    message: undefined,
+  };
+}
+
+function messageElement(field: DescField, ctx: PlanContext): ElementCodec {
+  const plan = ctx.plan(field.message!);
+  return {
+    read: (json, depth) => plan.readField(json, depth + 1),
+    write: (value, depth) => plan.writeField(value, depth + 1),
+    get readString() {
+      return plan.readFieldString;
+    },
+    acceptsNull: plan.typeName === VALUE,
+    zero: undefined,
+    isZero: () => false,
+    message: plan,
+  };
+}

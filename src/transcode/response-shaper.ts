@@ -1,0 +1,71 @@
+import type { Binding } from "../binding.js";
+import { existingLeafParent, resolveFieldPath } from "./field-path.js";
+import type { CodecRegistry } from "./json/codec-registry.js";
+import { toWriteError } from "./json/json-field-error.js";
+import type { MessagePlan } from "./json/plan-types.js";
+
+/** An HTTP response body with its content type. */
+export interface ShapedResponse {
+  contentType: string;
+  body: string | Buffer;
+}
+
+const HTTP_BODY = "google.api.HttpBody";
+const JSON_TYPE = "application/json";
+const OCTET_STREAM = "application/octet-stream";
+
+/**
+ * Compiles, for one binding, how a response message becomes the HTTP body:
+ * - `response_body` empty: the whole message as proto3 JSON;
+ * - `response_body: "f"`: that field's JSON, whatever its type (a scalar prints even at its
+ *   default, a repeated field as an array). An unset message field prints `{}` when its JSON form
+ *   is an object (like grpc-gateway) and `null` for Timestamp, Duration, wrappers and the like,
+ *   whose default JSON would claim a value nobody sent;
+ * - a `google.api.HttpBody` (the response, or the response_body field): its raw `data` with its
+ *   `content_type` (application/octet-stream when empty).
+ */
+export function createResponseShaper<Res>(registry: CodecRegistry, binding: Binding<unknown, Res>): (message: Res) => ShapedResponse {
+  const root = registry.plan(binding.responseType);
+  const where = `${binding.httpMethod} ${binding.pattern} (${binding.source})`;
+
+  if (binding.responseBody.length === 0) {
+    if (root.typeName === HTTP_BODY) return (message) => raw(message);
+    return (message) => json(() => root.writeJson(message, 1), root.typeName);
+  }
+
+  const resolved = resolveFieldPath(root, binding.responseBody, false);
+  if (typeof resolved === "string") throw new Error(`${where}: response_body "${binding.responseBody.join(".")}": ${resolved}`);
+  const { leaf } = resolved;
+  const leafMessage: MessagePlan | undefined = leaf.cardinality === "singular" ? leaf.element.message : undefined;
+  const what = `${root.typeName}.${binding.responseBody.join(".")}`;
+
+  if (leafMessage?.typeName === HTTP_BODY) {
+    return (message) => raw(existingLeafParent(message as Record<string, unknown>, resolved)?.[leaf.prop]);
+  }
+  const depth = resolved.fields.length;
+  const unset = leafMessage?.jsonIsObject ? "{}" : "null";
+  return (message) => {
+    const value = existingLeafParent(message as Record<string, unknown>, resolved)?.[leaf.prop];
+    if (value === undefined || (value === null && !leaf.element.acceptsNull)) {
+      return { contentType: JSON_TYPE, body: leaf.cardinality === "list" ? "[]" : leaf.cardinality === "map" ? "{}" : unset };
+    }
+    return json(() => leaf.write(value, depth), what);
+  };
+}
+
+function json(write: () => unknown, what: string): ShapedResponse {
+  try {
+    return { contentType: JSON_TYPE, body: JSON.stringify(write()) };
+  } catch (error) {
+    throw toWriteError(error, what);
+  }
+}
+
+function raw(message: unknown): ShapedResponse {
+  const body = message as { contentType?: string; data?: Uint8Array } | undefined;
+  const data = body?.data;
+  return {
+    contentType: body?.contentType || OCTET_STREAM,
+    body: data === undefined ? Buffer.alloc(0) : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
