@@ -56,7 +56,8 @@ async function run(seconds: number, latencies: LatencyRecorder | undefined): Pro
   };
 }
 
-await run(Number(values.warmup ?? 2), undefined);
+const warmupSeconds = Number(values.warmup ?? 2);
+if (warmupSeconds > 0) await run(warmupSeconds, undefined);
 const result = await run(Number(values.duration ?? 10), createLatencyRecorder());
 client.close();
 console.log(RESULT_PREFIX + JSON.stringify(result));

@@ -51,6 +51,7 @@ function run(base: string, target: BenchRoute, seconds: number, record: boolean)
   });
 }
 
-await run(values.url, route, Number(values.warmup ?? 2), false);
+const warmupSeconds = Number(values.warmup ?? 2);
+if (warmupSeconds > 0) await run(values.url, route, warmupSeconds, false);
 const result = await run(values.url, route, Number(values.duration ?? 10), true);
 console.log(RESULT_PREFIX + JSON.stringify(result));

@@ -58,13 +58,16 @@ export function readImports(source: string): Array<{ path: string; line: number 
 
 /**
  * Lays out a buf workspace in `dir`: the team's protos, plus the transitive imports they need from
- * google-proto-files (a team file wins over the same path there). Returns the team import paths.
+ * google-proto-files (a team file wins over the same path there), plus `extraImports` from there.
  */
-export async function assembleWorkspace(team: readonly TeamProto[], dir: string): Promise<void> {
+export async function assembleWorkspace(team: readonly TeamProto[], dir: string, extraImports: readonly string[] = []): Promise<void> {
   const googleRoot = googleProtoRoot();
   const teamPaths = new Map(team.map((t) => [t.importPath, t.absolutePath]));
   const copied = new Set<string>();
-  const queue: Array<{ importPath: string; absolutePath: string }> = [...team];
+  const queue: Array<{ importPath: string; absolutePath: string }> = [
+    ...team,
+    ...extraImports.filter((path) => !teamPaths.has(path)).map((path) => ({ importPath: path, absolutePath: join(googleRoot, path) })),
+  ];
   const missing: string[] = [];
   while (queue.length > 0) {
     const next = queue.shift();

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { AnyBinding } from "./binding.js";
 import type { GatewayConfig } from "./config/schema.js";
 import type { AnyToJson } from "./errors/any-detail.js";
@@ -27,11 +27,12 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   const app = Fastify({
     // Logs go to stderr: stdout carries only the ready line, which scripts parse.
     logger: config.logging.level === "silent" ? false : { level: config.logging.level, stream: process.stderr },
-    disableRequestLogging: true,
+    // No per-request log lines on the hot path; failures are logged by the pipeline.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimitBytes,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     // The path is ours to parse: Fastify's router only needs to hand every URL to the catch-all.
-    maxParamLength: 64 * 1024,
+    routerOptions: { maxParamLength: 64 * 1024 },
     exposeHeadRoutes: false,
     return503OnClosing: true,
     forceCloseConnections: "idle",

@@ -1,4 +1,5 @@
 import { status } from "@grpc/grpc-js";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Role, type ListUsersRequest, type ListUsersResponse, type User } from "../../generated/demo/v1/user.js";
 import { FIXED_NOW, fail, ok, startDemoHarness, violatedFields, violationsOf, type DemoHarness } from "./support/demo-harness.js";
@@ -72,6 +73,31 @@ describe("ListUsers", () => {
       if (pageToken === "") break;
     }
     expect(seen).toEqual(["u-1", "u-2", "u-3", "u-4"]);
+  });
+
+  it("returns the same users page by page as in one page, for any page size and filter", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(Role.ROLE_UNSPECIFIED, Role.ROLE_MEMBER, Role.ROLE_ADMIN),
+        fc.subarray(["math", "navy", "crypto"], { maxLength: 1 }),
+        async (pageSize, role, tags) => {
+          const all = ids((await listUsers(listRequest({ pageSize: 100, role, tags }))).users);
+          const paged: string[] = [];
+          let pageToken = "";
+          for (let page = 0; page <= all.length; page++) {
+            const response = await listUsers(listRequest({ pageSize, pageToken, role, tags }));
+            expect(response.users.length).toBeLessThanOrEqual(pageSize);
+            paged.push(...ids(response.users));
+            pageToken = response.nextPageToken;
+            if (pageToken === "") break;
+          }
+          expect(pageToken).toBe("");
+          expect(paged).toEqual(all);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it.each([
