@@ -13,7 +13,7 @@ import { createRequestBuilder, type RequestInput } from "../transcode/request-bu
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
 import { effectiveDeadline } from "../upstream/deadline.js";
 import { createMetadataMapper } from "../upstream/metadata.js";
-import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
+import type { CancelSignal, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs } from "./deadlines.js";
 
 /** One HTTP request, as the framework adapter hands it to the pipeline. */
@@ -25,7 +25,7 @@ export interface GatewayRequest {
   readonly body: Buffer | undefined;
   readonly client: { readonly ip: string; readonly host: string; readonly protocol: string };
   /** Aborted when the client goes away; cancels the upstream call. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 /** What the adapter writes back. */

@@ -2,7 +2,7 @@ import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { JsonFieldError, valueError } from "./json-field-error.js";
 import { MAX_DEPTH } from "./json-policy.js";
-import { hasExplicitDefault } from "./field-plan.js";
+import { hasExplicitPresence } from "./field-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
 
@@ -106,7 +106,7 @@ function fieldWire(field: DescField, ctx: PlanContext): FieldWire {
       const wire = field.fieldKind === "enum" ? ENUM_WIRE : scalarWire(field.scalar);
       const zero = field.fieldKind === "enum" ? (field.enum.values[0]?.number ?? 0) : scalarJson(field.scalar).zero;
       const isZero = field.fieldKind === "scalar" && field.scalar === ScalarType.BYTES ? (v: unknown) => (v as Uint8Array).length === 0 : (v: unknown) => v === zero;
-      const explicit = hasExplicitDefault(field);
+      const explicit = hasExplicitPresence(field);
       return {
         number,
         prop,

@@ -3,7 +3,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { toReadError, toWriteError } from "./json-field-error.js";
 import { createPlanCache } from "./message-plans.js";
 import type { MessagePlan } from "./plan-types.js";
-import { writeAnyJson } from "./wkt-plans.js";
+import { writeAnyJson } from "./any-plan.js";
 
 export type { JsonValue } from "@bufbuild/protobuf";
 

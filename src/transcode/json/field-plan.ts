@@ -34,6 +34,7 @@ export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
   }
   const cardinality = field.fieldKind === "list" ? "list" : field.fieldKind === "map" ? "map" : "singular";
   const common = {
+    explicitPresence: hasExplicitPresence(field),
     desc: field,
     prop: field.jsonName,
     jsonName: field.jsonName,
@@ -44,26 +45,23 @@ export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
   };
   if (cardinality === "list") return { ...common, cardinality, ...listHandling(element) };
   if (cardinality === "map") return { ...common, cardinality, ...mapHandling(element, mapKey!) };
-  return { ...common, cardinality, ...singularHandling(field, element) };
+  return { ...common, cardinality, ...singularHandling(element) };
 }
 
-/** Whether a singular field is `T | undefined` in ts-proto (and so printed whenever set). */
-export function hasExplicitDefault(field: DescField): boolean {
+/**
+ * Whether a singular field is `T | undefined` in ts-proto, unset by default and printed whenever
+ * set: message fields, oneof members and proto3 `optional` scalars.
+ */
+export function hasExplicitPresence(field: DescField): boolean {
   if (field.fieldKind === "message") return true;
   if (field.fieldKind !== "scalar" && field.fieldKind !== "enum") return false;
   return field.oneof !== undefined || field.proto.proto3Optional === true;
 }
 
-function singularHandling(field: DescField, element: ElementCodec) {
-  const explicit = hasExplicitDefault(field);
+function singularHandling(element: ElementCodec) {
   // JSON null: a Value holds NULL_VALUE, a NullValue enum is 0, anything else stays unset.
   const nullValue = element.acceptsNull ? (element.message !== undefined ? null : element.read(null, 0)) : SKIP;
-  const omit = explicit
-    ? element.acceptsNull
-      ? (v: unknown) => v === undefined
-      : (v: unknown) => v === undefined || v === null
-    : (v: unknown) => v === undefined || element.isZero(v);
-  return { read: element.read, write: element.write, omit, nullValue };
+  return { read: element.read, write: element.write, nullValue };
 }
 
 function listHandling(element: ElementCodec) {
@@ -94,7 +92,7 @@ function listHandling(element: ElementCodec) {
     }
     return out;
   };
-  return { read, write, omit: (v: unknown) => v === undefined || (v as readonly unknown[]).length === 0, nullValue: SKIP };
+  return { read, write, nullValue: SKIP };
 }
 
 function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKey"]>) {
@@ -128,7 +126,7 @@ function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKe
     }
     return out;
   };
-  return { read, write, omit: (v: unknown) => v === undefined || (v as Map<unknown, unknown>).size === 0, nullValue: SKIP };
+  return { read, write, nullValue: SKIP };
 }
 
 function scalarElement(type: ScalarType): ElementCodec {

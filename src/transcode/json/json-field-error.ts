@@ -46,12 +46,21 @@ export function valueError(detail: string): JsonFieldError {
   return new JsonFieldError("value", detail);
 }
 
+/** Throws the value error for a parser's error detail (a string or `{error}`). */
+export function fail(result: { error: string } | string): never {
+  throw valueError(typeof result === "string" ? result : result.error);
+}
+
 /**
  * Turns a reader failure into the client-facing 400. `prefix` names where the JSON sits in the
  * request message (e.g. the body field), `what` is used when the failing value is the root.
  */
-export function toReadError(error: unknown, prefix: readonly string[], what: string): unknown {
-  if (!(error instanceof JsonFieldError)) return error;
+export function toReadError(error: unknown, prefix: readonly string[], what: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (!(error instanceof JsonFieldError)) {
+    // A bug or an unsupported schema (e.g. proto2 groups in an Any), not the client's fault.
+    return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", `cannot read JSON for ${what}`, { cause: error });
+  }
   const path = error.path(prefix);
   switch (error.problem) {
     case "unknown":

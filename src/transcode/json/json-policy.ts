@@ -17,7 +17,7 @@ export const INTEGER_STRING = /^(-)?(0|[1-9][0-9]*)(?:\.([0-9]+))?(?:[eE]([+-]?[
 /** Float/double fields given a JSON string (besides "NaN", "Infinity", "-Infinity"): a JSON number. */
 export const FLOAT_STRING = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 
-/** Largest finite float32; a float field given anything larger in magnitude is out of range. */
+/** Largest finite float32; a float field given a value that rounds beyond it is out of range. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**

@@ -21,8 +21,8 @@ const q = (text: string): string => JSON.stringify(text);
 interface Helpers {
   readonly SKIP: typeof SKIP;
   unknown(): JsonFieldError;
-  twice(key: string, other: string): JsonFieldError;
-  oneof(key: string, oneof: string): JsonFieldError;
+  twice(other: string): JsonFieldError;
+  oneof(oneof: string): JsonFieldError;
   seg(error: unknown, segment: string): unknown;
   setOwn(target: Record<string, unknown>, key: string, value: unknown): void;
 }
@@ -30,8 +30,8 @@ interface Helpers {
 const helpers: Helpers = {
   SKIP,
   unknown: () => new JsonFieldError("unknown", ""),
-  twice: (key, other) => valueError(`the field is also given as ${JSON.stringify(other)}`),
-  oneof: (key, oneof) => valueError(`another field of oneof "${oneof}" is already set`),
+  twice: (other) => valueError(`the field is also given as ${JSON.stringify(other)}`),
+  oneof: (oneof) => valueError(`another field of oneof "${oneof}" is already set`),
   seg: (error, segment) => withSegment(error, fieldSegment(segment)),
   setOwn,
 };
@@ -56,12 +56,12 @@ export function compileFieldsReader(fields: readonly FieldPlan[], ignoreUnknown:
     const lines: string[] = [];
     const alias = aliasBit.get(i);
     if (alias !== undefined) {
-      lines.push(`if ((${word(alias)} & ${mask(alias)}) !== 0) throw h.twice(key, key === ${q(f.jsonName)} ? ${q(f.protoName)} : ${q(f.jsonName)});`);
+      lines.push(`if ((${word(alias)} & ${mask(alias)}) !== 0) throw h.twice(key === ${q(f.jsonName)} ? ${q(f.protoName)} : ${q(f.jsonName)});`);
       lines.push(`${word(alias)} |= ${mask(alias)};`);
     }
     const oneof = f.oneof === undefined ? undefined : oneofBit.get(f.oneof)!;
     const markOneof =
-      oneof === undefined ? "" : `if ((${word(oneof)} & ${mask(oneof)}) !== 0) throw h.oneof(key, ${q(f.oneof!)}); ${word(oneof)} |= ${mask(oneof)};`;
+      oneof === undefined ? "" : `if ((${word(oneof)} & ${mask(oneof)}) !== 0) throw h.oneof(${q(f.oneof!)}); ${word(oneof)} |= ${mask(oneof)};`;
     const set = (expr: string): string => (f.prop === "__proto__" ? `h.setOwn(m, ${q(f.prop)}, ${expr});` : `m[${q(f.prop)}] = ${expr};`);
     lines.push(nulls[i] === SKIP ? "if (value === null) continue;" : `if (value === null) { ${set(`n[${i}]`)} ${markOneof} continue; }`);
     lines.push(`v = r[${i}](value, depth); if (v === h.SKIP) continue;`);
@@ -100,7 +100,7 @@ export function compileFieldsWriter(fields: readonly FieldPlan[]): FieldsWriter 
     let present: string;
     if (f.cardinality === "list") present = "v !== undefined && v.length !== 0";
     else if (f.cardinality === "map") present = "v !== undefined && v.size !== 0";
-    else if (f.desc.fieldKind === "message" || f.oneof !== undefined || f.desc.proto.proto3Optional) {
+    else if (f.explicitPresence) {
       present = f.element.acceptsNull ? "v !== undefined" : "v !== undefined && v !== null";
     } else if (f.desc.fieldKind === "scalar" && zeros[i] instanceof Uint8Array) present = "v !== undefined && v.length !== 0";
     else present = `v !== undefined && v !== z[${i}]`;

@@ -128,7 +128,7 @@ function parse(text: string): unknown {
       i = NUMBER.lastIndex;
       const literal = m[0];
       const number = Number(literal);
-      value = m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(number) ? new LosslessInteger(literal) : number;
+      value = m[1] === undefined && m[2] === undefined && !Number.isSafeInteger(number) && BigInt(number) !== BigInt(literal) ? new LosslessInteger(literal) : number;
     } else if (text.startsWith("true", i)) {
       i += 4;
       value = true;

@@ -58,13 +58,16 @@ export interface FieldPlan {
   readonly element: ElementCodec;
   /** Map key parser/printer (maps only). */
   readonly mapKey: { readString(text: string): unknown; write(key: unknown): string } | undefined;
+  /**
+   * Singular fields that are `T | undefined` in ts-proto (messages, oneof members, proto3
+   * `optional`): unset by default, printed whenever set. Others print only when not default.
+   */
+  readonly explicitPresence: boolean;
   /** Name of the real oneof this field belongs to. */
   readonly oneof: string | undefined;
   /** Non-null JSON -> field value, or SKIP to leave the field alone. */
   read(json: unknown, depth: number): unknown;
   write(value: unknown, depth: number): JsonValue;
-  /** Whether proto3 JSON output leaves the value out (unset, or default with implicit presence). */
-  omit(value: unknown): boolean;
   /** What JSON null sets the field to, or SKIP when null means "leave at default". */
   readonly nullValue: unknown;
 }

@@ -32,8 +32,7 @@ export function compileRegular(desc: DescMessage, ctx: PlanContext): RegularJson
     fields.map((f): InitialValue => {
       if (f.cardinality === "list") return { kind: "list" };
       if (f.cardinality === "map") return { kind: "map" };
-      const unset = f.oneof !== undefined || f.desc.fieldKind === "message" || f.desc.proto.proto3Optional === true;
-      return { kind: "value", value: unset ? undefined : f.element.zero };
+      return { kind: "value", value: f.explicitPresence ? undefined : f.element.zero };
     }),
   );
 

@@ -3,7 +3,8 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import { decodeBase64, encodeBase64 } from "./base64.js";
 import { shortestFloat32 } from "./float32.js";
 import { describe, valueError } from "./json-field-error.js";
-import { FLOAT32_MAX, FLOAT_STRING, INTEGER_STRING } from "./json-policy.js";
+import { integerFromString } from "./integer-string.js";
+import { FLOAT32_MAX, FLOAT_STRING } from "./json-policy.js";
 import { LosslessInteger } from "./lossless-integer.js";
 
 /** JSON <-> ts-proto value for one scalar type (the shape ts-proto uses with forceLong=string). */
@@ -88,43 +89,6 @@ function int32Codec(range: readonly [number, number], name: string): ScalarJson 
   };
 }
 
-// Up to 15 digits: exact as a double, the common case.
-const PLAIN_SMALL_INTEGER = /^-?(?:0|[1-9][0-9]{0,14})$/;
-
-/**
- * The exact value of an integer JSON string ("42", "-7", "1e2", "1.50e1"): a safe number, a
- * bigint beyond 2^53, or undefined when the text is not a number or not integral.
- */
-export function integerFromString(text: string): number | bigint | undefined {
-  if (PLAIN_SMALL_INTEGER.test(text)) {
-    const n = Number(text);
-    return n === 0 ? 0 : n;
-  }
-  const m = INTEGER_STRING.exec(text);
-  if (m === null) return undefined;
-  const [, minus, whole, fraction, exponent] = m;
-  if (fraction === undefined && exponent === undefined) {
-    if (whole.length <= 15) {
-      const n = Number(text);
-      return n === 0 ? 0 : n;
-    }
-    return BigInt(text);
-  }
-  let digits = whole + (fraction ?? "");
-  let scale = Number(exponent ?? "0") - (fraction?.length ?? 0);
-  digits = digits.replace(/^0+(?=[0-9])/, "");
-  if (/^0+$/.test(digits)) return 0;
-  if (scale < 0) {
-    // Integral only if the digits dropped by the negative scale are zeros.
-    if (-scale >= digits.length || !/^0+$/.test(digits.slice(scale))) return undefined;
-    digits = digits.slice(0, scale);
-    scale = 0;
-  }
-  if (digits.length + scale > 40) return minus ? -(10n ** 40n) : 10n ** 40n; // out of every range
-  const big = BigInt(digits) * 10n ** BigInt(scale) * (minus ? -1n : 1n);
-  return big >= -(2n ** 53n) && big <= 2n ** 53n ? Number(big) : big;
-}
-
 function int64Codec(range: readonly [bigint, bigint], name: string): ScalarJson {
   const [min, max] = range;
   const fromValue = (value: number | bigint, shown: unknown): string => {
@@ -169,8 +133,11 @@ function floatCodec(float32: boolean): ScalarJson {
   const check = (n: number, shown: unknown): number => {
     if (!Number.isFinite(n)) throw valueError(`${describe(shown)} is out of range for ${name}`);
     if (float32) {
-      if (n > FLOAT32_MAX || n < -FLOAT32_MAX) throw valueError(`${describe(shown)} is out of range for float`);
-      return Math.fround(n);
+      // Out of range means "rounds to infinity": FLT_MAX printed shortest (3.4028235e38) is a
+      // bit above FLT_MAX as a double, and must read back.
+      const f = Math.fround(n);
+      if (!Number.isFinite(f)) throw valueError(`${describe(shown)} is out of range for float (max ${FLOAT32_MAX})`);
+      return f;
     }
     return n;
   };

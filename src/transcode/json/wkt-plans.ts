@@ -1,8 +1,9 @@
 import type { DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { anyJson } from "./any-plan.js";
 import { formatDuration, parseDuration } from "./duration-json.js";
 import { formatFieldMask, parseFieldMask } from "./field-mask-json.js";
-import { JsonFieldError, describe, valueError, withSegment } from "./json-field-error.js";
-import { isJsonObject, setOwn } from "./json-object.js";
+import { JsonFieldError, describe, fail, valueError, withSegment } from "./json-field-error.js";
+import { keySegment, setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
@@ -28,7 +29,6 @@ const WRAPPERS = new Set([
 ]);
 
 const identity = (v: unknown): unknown => v;
-const EMPTY = "google.protobuf.Empty";
 
 /**
  * The special JSON forms of the well-known types, in both the message shape and the (possibly
@@ -56,10 +56,6 @@ export function wellKnownJson(desc: DescMessage, ctx: PlanContext, create: () =>
     default:
       return undefined;
   }
-}
-
-function fail(result: { error: string } | string): never {
-  throw valueError(typeof result === "string" ? result : result.error);
 }
 
 function secondsNanosJson(
@@ -143,7 +139,7 @@ function structJson(): WktJson {
       try {
         for (const [k, v] of fields) setOwn(out, (key = k), writeJsonValue(v, depth));
       } catch (error) {
-        throw withSegment(error, `.${key}`);
+        throw withSegment(error, keySegment(key));
       }
       return out;
     },
@@ -238,76 +234,4 @@ function wrapperJson(desc: DescMessage): WktJson {
     toMessage: (value) => ({ value }),
     toField: (message) => (message as { value: unknown }).value,
   };
-}
-
-interface AnyMessage {
-  typeUrl: string;
-  value: Uint8Array;
-}
-
-function anyJson(ctx: PlanContext, create: () => Record<string, unknown>): WktJson {
-  const read = (json: unknown, depth: number): unknown => {
-    if (!isJsonObject(json)) throw valueError(`expected a JSON object for google.protobuf.Any, got ${describe(json)}`);
-    if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
-    const keys = Object.keys(json);
-    if (keys.length === 0) return create();
-    const typeUrl = json["@type"];
-    if (typeof typeUrl !== "string" || typeUrl === "") throw valueError(`an Any needs a "@type" string, got ${describe(typeUrl)}`);
-    const plan = ctx.planForTypeUrl(typeUrl);
-    if (plan === undefined) throw valueError(`unknown message type ${describe(typeUrl)} in "@type"`);
-    let payload: unknown;
-    if (plan.wellKnown) {
-      for (const key of keys) {
-        if (key === "@type" || key === "value" || ctx.ignoreUnknownFields) continue;
-        throw withSegment(new JsonFieldError("unknown", `(an Any of ${plan.typeName} has only "@type" and "value")`), `.${key}`);
-      }
-      if (!("value" in json)) throw valueError(`an Any of ${plan.typeName} needs a "value"`);
-      try {
-        payload = json.value === null && plan.typeName !== "google.protobuf.Value" ? fail(`"value" must not be null`) : plan.readJson(json.value, depth + 1);
-      } catch (error) {
-        throw withSegment(error, ".value");
-      }
-    } else if (plan.typeName === EMPTY && keys.length === 2 && isJsonObject(json.value) && Object.keys(json.value).length === 0) {
-      // Empty inside an Any: Google's python inlines its (no) fields, protobuf-go writes
-      // {"value": {}}; both mean the same, so both are read (and the inline form written).
-      payload = plan.create();
-    } else {
-      payload = plan.readAnyFields(json, depth + 1);
-    }
-    return { typeUrl, value: plan.encode(payload) };
-  };
-  const write = (message: unknown, depth: number): JsonValue => {
-    const { typeUrl, value } = message as AnyMessage;
-    if (typeUrl === "" && value.length === 0) return {};
-    return writeAnyJson(ctx, typeUrl, value, depth);
-  };
-  return {
-    jsonIsObject: true,
-    wellKnown: true,
-    readJson: read,
-    writeJson: write,
-    readField: read,
-    writeField: write,
-    readFieldString: undefined,
-    toMessage: identity,
-    toField: identity,
-  };
-}
-
-/** The JSON of an Any with this type URL and payload; `depth` is the Any's own level. */
-export function writeAnyJson(ctx: PlanContext, typeUrl: string, value: Uint8Array, depth: number): JsonValue {
-  const plan = ctx.planForTypeUrl(typeUrl);
-  if (plan === undefined) throw valueError(`the Any holds unknown message type ${describe(typeUrl)}`);
-  let payload: unknown;
-  try {
-    payload = plan.decode(value);
-  } catch (error) {
-    if (error instanceof JsonFieldError) throw error;
-    throw valueError(`the Any's ${plan.typeName} bytes do not decode`);
-  }
-  const body = plan.writeJson(payload, depth + 1);
-  if (plan.wellKnown) return { "@type": typeUrl, value: body };
-  const out: JsonObject = { "@type": typeUrl };
-  for (const key of Object.keys(body as JsonObject)) setOwn(out, key, (body as JsonObject)[key]);
-  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { GrpcCode } from "../../../src/errors/grpc-code.js";
 import { parseJsonText } from "../../../src/transcode/json/parse-json.js";
-import * as any from "../../fixtures/kitchen/gen/google/protobuf/any.js";
+import * as anyGen from "../../fixtures/kitchen/gen/google/protobuf/any.js";
 import * as duration from "../../fixtures/kitchen/gen/google/protobuf/duration.js";
 import * as kitchenGen from "../../fixtures/kitchen/gen/kitchen/v1/kitchen.js";
 import { gatewayErrorOf, kitchen, kitchenLenient } from "./kitchen-fixture.js";
@@ -106,7 +106,8 @@ describe("errors", () => {
   it.each([
     [{ maps: { stringMessage: { k: { count: true } } } }, 'field "maps.stringMessage[k].count"'],
     [{ maps: { int32Int32: { x: 1 } } }, 'field "maps.int32Int32[x]"'],
-    [{ wellKnown: { struct: { a: [1, { "b c": "\ud800" }] } } }, 'field "wellKnown.struct.a[1]["b c"]"'],
+    [{ wellKnown: { struct: { a: [1, { "b c": "\ud800" }] } } }, 'field "wellKnown.struct.a[1][b c]"'],
+    [{ maps: { stringString: { 'say "hi"': 1 } } }, 'field "maps.stringString[\"say \\\"hi\\\"\"]"'],
     [{ wellKnown: { any: { "@type": "type.googleapis.com/kitchen.v1.Inner", count: "x" } } }, 'field "wellKnown.any.count"'],
     [{ wellKnown: { rAny: [{ "@type": "type.googleapis.com/google.protobuf.Duration", value: "x" }] } }, 'field "wellKnown.rAny[0].value"'],
   ])("%j -> %s", (json, path) => {
@@ -391,7 +392,15 @@ describe("well-known types at the top level (unwrapped shapes do not apply)", ()
   ])("%s %j", (type, json, message) => {
     const c = kitchen.codec<unknown>(type);
     expect(c.fromJson(json)).toStrictEqual(message);
-    expect(c.toJson(c.fromJson(json))).toEqual(json);
+    expect(c.fromJson(c.toJson(c.fromJson(json)))).toStrictEqual(message);
+  });
+  it("prints top-level well-known types in their JSON form", () => {
+    expect(kitchen.codec("google.protobuf.Timestamp").toJson({ seconds: "0", nanos: 500000000 })).toBe("1970-01-01T00:00:00.500Z");
+    expect(kitchen.codec("google.protobuf.Struct").toJson({ fields: new Map([["a", [1, null]]]) })).toEqual({ a: [1, null] });
+    expect(kitchen.codec("google.protobuf.Value").toJson({ numberValue: 2 })).toBe(2);
+    expect(kitchen.codec("google.protobuf.Value").toJson({})).toBeNull();
+    expect(kitchen.codec("google.protobuf.UInt64Value").toJson({ value: "7" })).toBe("7");
+    expect(kitchen.codec("google.protobuf.FieldMask").toJson({ paths: ["a_b", "c"] })).toBe("aB,c");
   });
   it("rejects null for anything but Value", () => {
     expect(gatewayErrorOf(() => kitchen.codec("google.protobuf.Int32Value").fromJson(null)).reason).toBe("PG_ERR_BAD_FIELD");
@@ -410,7 +419,7 @@ describe("google.protobuf.Any", () => {
   const url = (type: string) => `type.googleapis.com/${type}`;
   it.each([
     [{ "@type": url("kitchen.v1.Inner"), name: "n", mood: "MOOD_HAPPY" }],
-    [{ "@type": url("google.protobuf.Duration"), value: "1.5s" }],
+    [{ "@type": url("google.protobuf.Duration"), value: "1.500s" }],
     [{ "@type": url("google.protobuf.Struct"), value: { a: [1] } }],
     [{ "@type": url("google.protobuf.Value"), value: null }],
     [{ "@type": url("google.protobuf.StringValue"), value: "s" }],
@@ -432,8 +441,8 @@ describe("google.protobuf.Any", () => {
   });
   it("prints a payload that ts-proto encoded", () => {
     const value = Buffer.from(Inner.encode({ name: "z", count: "-4", mood: 1, labels: ["a"] }).finish());
-    const message = { ...read("WellKnown", {}), any: any.Any.fromPartial?.({}) ?? { typeUrl: url("kitchen.v1.Inner"), value } };
-    expect(write("WellKnown", { ...message, any: { typeUrl: url("kitchen.v1.Inner"), value } })).toEqual({
+    const message: anyGen.Any = { typeUrl: url("kitchen.v1.Inner"), value };
+    expect(write("WellKnown", { ...read("WellKnown", {}), any: message })).toEqual({
       any: { "@type": url("kitchen.v1.Inner"), name: "z", count: "-4", mood: "MOOD_HAPPY", labels: ["a"] },
     });
   });

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JsonFieldError } from "../../../src/transcode/json/json-field-error.js";
 import { LosslessInteger } from "../../../src/transcode/json/lossless-integer.js";
-import { integerFromString, scalarJson } from "../../../src/transcode/json/scalar-json.js";
+import { integerFromString } from "../../../src/transcode/json/integer-string.js";
+import { scalarJson } from "../../../src/transcode/json/scalar-json.js";
 
 type Row = readonly [input: unknown, expected: unknown];
 
@@ -136,6 +137,7 @@ describe("integerFromString", () => {
   it("agrees with BigInt on integers in exponent form", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: 0, max: 5 }), (n, zeros) => {
+        fc.pre(n !== 0n); // "00e-1" is not a JSON number
         const digits = (n < 0n ? -n : n).toString();
         const text = `${n < 0n ? "-" : ""}${digits}${"0".repeat(zeros)}e-${zeros}`;
         expect(BigInt(integerFromString(text)!)).toBe(n);
