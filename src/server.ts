@@ -67,18 +67,26 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   app.route({
     method: [...methods],
     url: "/*",
-    handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const signal = new ClientDisconnect(reply.raw);
-      const response = await handle({
+    // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
+    handler: (request: FastifyRequest, reply: FastifyReply) => {
+      void handle({
         method: request.method,
         url: request.raw.url ?? "/",
         headers: request.headers,
         body: Buffer.isBuffer(request.body) ? request.body : undefined,
         client: { ip: request.ip, host: request.host, protocol: request.protocol },
-        signal,
-      });
-      if (response.status >= 500) request.log.warn({ status: response.status, method: request.method, url: request.url }, "request failed");
-      return send(reply, response);
+        signal: new ClientDisconnect(reply.raw),
+      }).then(
+        (response) => {
+          if (response.status >= 500) request.log.warn({ status: response.status, method: request.method, url: request.url }, "request failed");
+          send(reply, response);
+        },
+        // The pipeline answers every failure itself; this only guards against a bug in that path.
+        (error: unknown) => {
+          request.log.error({ err: error }, "error response failed");
+          send(reply, { status: 500, headers: { "content-type": "application/json" }, body: '{"code":13,"message":"internal error","details":[]}' });
+        },
+      );
     },
   });
   return app;

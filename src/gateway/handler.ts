@@ -72,49 +72,44 @@ export function createGatewayHandler(deps: HandlerDependencies): (request: Gatew
   const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
 
-  const handle = async (request: GatewayRequest): Promise<GatewayResponse> => {
-    const queryStart = request.url.indexOf("?");
-    const path = queryStart < 0 ? request.url : request.url.slice(0, queryStart);
-    const match = router.match(request.method, path);
-    if (match.kind === "notFound") {
-      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${request.method} ${path}`);
-    }
-    if (match.kind === "methodNotAllowed") {
-      throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${request.method} is not allowed for ${path}; allowed: ${match.allow.join(", ")}`, {
-        httpStatus: 405,
-        headers: { allow: match.allow.join(", ") },
-      });
-    }
-    const route = match.value;
-    const message = route.build({
-      variables: match.variables,
-      query: queryStart < 0 ? [] : parseQueryString(request.url.slice(queryStart + 1)),
-      body: request.body,
-      contentType: request.headers["content-type"],
-    });
-    if (!route.upstream) {
-      throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
-    }
-    const timeoutHeader = request.headers["grpc-timeout"];
-    const result = await route.upstream.call({
-      rpcPath: route.binding.rpcPath,
-      request: route.binding.requestCodec.encode(message).finish(),
-      metadata: metadata.toGrpc(request.headers, request.client),
-      deadline: effectiveDeadline(Date.now(), route.deadlineMs, typeof timeoutHeader === "string" ? timeoutHeader : undefined),
-      signal: request.signal,
-    });
-    const reply = route.binding.responseCodec.decode(result.response);
-    const shaped = route.shape(reply);
-    return {
-      status: 200,
-      headers: { ...metadata.toHttp(result.headers, result.trailers), "content-type": shaped.contentType },
-      body: shaped.body,
-    };
-  };
-
+  // One async function (not a wrapper around an inner one): each extra promise layer costs
+  // measurable throughput on this path.
   return async (request) => {
     try {
-      return await handle(request);
+      const queryStart = request.url.indexOf("?");
+      const path = queryStart < 0 ? request.url : request.url.slice(0, queryStart);
+      const match = router.match(request.method, path);
+      if (match.kind === "notFound") {
+        throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${request.method} ${path}`);
+      }
+      if (match.kind === "methodNotAllowed") {
+        throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${request.method} is not allowed for ${path}; allowed: ${match.allow.join(", ")}`, {
+          httpStatus: 405,
+          headers: { allow: match.allow.join(", ") },
+        });
+      }
+      const route = match.value;
+      const message = route.build({
+        variables: match.variables,
+        query: queryStart < 0 ? [] : parseQueryString(request.url.slice(queryStart + 1)),
+        body: request.body,
+        contentType: request.headers["content-type"],
+      });
+      if (!route.upstream) {
+        throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+      }
+      const timeoutHeader = request.headers["grpc-timeout"];
+      const result = await route.upstream.call({
+        rpcPath: route.binding.rpcPath,
+        request: route.binding.requestCodec.encode(message).finish(),
+        metadata: metadata.toGrpc(request.headers, request.client),
+        deadline: effectiveDeadline(Date.now(), route.deadlineMs, typeof timeoutHeader === "string" ? timeoutHeader : undefined),
+        signal: request.signal,
+      });
+      const shaped = route.shape(route.binding.responseCodec.decode(result.response));
+      const headers = metadata.toHttp(result.headers, result.trailers);
+      headers["content-type"] = shaped.contentType;
+      return { status: 200, headers, body: shaped.body };
     } catch (thrown) {
       const error = toGatewayError(thrown);
       if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: request.method, url: request.url }, "internal error");
