@@ -42,6 +42,12 @@ describe("transcoding through the gateway to the demo services", () => {
     expect(response.text).toContain(`"balanceCents":"${balance}"`);
   });
 
+  it("a bare JSON number above 2^53 for an int64 field arrives exactly", async () => {
+    const response = await sendJson(base, "POST", "/v1/users", '{"displayName":"Big","email":"big@example.com","balanceCents":9007199254740993}');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('"balanceCents":"9007199254740993"');
+  });
+
   it("query parameters: int, enum by name and by number, repeated, timestamp, proto names", async () => {
     const byName = await send(base, "GET", "/v1/users?pageSize=10&role=ROLE_MEMBER&tags=math");
     expect((byName.json as { users: Array<{ userId: string }> }).users.map((u) => u.userId)).toEqual(["u-3", "u-4"]);
