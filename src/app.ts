@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
 import { createServer } from "./server.js";
@@ -22,8 +23,9 @@ export interface RunningGateway {
 export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
   const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
-  const upstreams: UpstreamPool = createUpstreamPool(config.upstreams);
-  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams });
+  const serverTls = readServerTls(config);
+  const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
+  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls });
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
   for (const service of Object.keys(config.upstreams)) if (!services.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
@@ -44,5 +46,5 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         upstreams.close();
       }
     })());
-  return { url: `http://${host}:${port}`, app, close };
+  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };
 }

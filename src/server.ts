@@ -1,5 +1,7 @@
 import type { ServerResponse } from "node:http";
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import cors from "@fastify/cors";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import type { ServerTls } from "./config/read-tls-files.js";
 import type { AnyBinding } from "./binding.js";
 import type { GatewayConfig } from "./config/schema.js";
 import type { AnyToJson } from "./errors/any-detail.js";
@@ -14,6 +16,8 @@ const STANDARD_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTI
 
 export interface ServerDependencies {
   readonly config: Readonly<GatewayConfig>;
+  /** HTTPS with HTTP/2 and HTTP/1.1 (ALPN) when set; plain HTTP/1.1 otherwise. */
+  readonly tls?: ServerTls;
   readonly bindings: readonly AnyBinding[];
   readonly codecs: CodecRegistry;
   readonly upstreams: UpstreamPool;
@@ -25,7 +29,7 @@ export interface ServerDependencies {
  */
 export function createServer(deps: ServerDependencies): FastifyInstance {
   const { config } = deps;
-  const app = Fastify({
+  const options: FastifyServerOptions = {
     // Logs go to stderr: stdout carries only the ready line, which scripts parse.
     logger: config.logging.level === "silent" ? false : { level: config.logging.level, stream: process.stderr },
     // No per-request log lines on the hot path; failures are logged by the pipeline.
@@ -39,11 +43,15 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     forceCloseConnections: "idle",
     // Fastify's router decodes the URL before our handler sees it; FST_ERR_BAD_URL is its verdict
     // on invalid percent-encoding.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
       const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
       void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
     },
-  });
+  };
+  // Boundary: Fastify types an HTTP/2 instance apart from an HTTP/1 one; the adapter only uses
+  // what both have (url, headers, body, the response's close event), so one type serves both.
+  const secure = deps.tls && { ...options, http2: true, https: { allowHTTP1: true, cert: deps.tls.cert, key: deps.tls.key } };
+  const app = Fastify((secure ?? options) as FastifyServerOptions);
   const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
   const handle = createGatewayHandler({ ...deps, log: app.log });
 
@@ -53,6 +61,17 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
 
   const methods = new Set(STANDARD_METHODS);
+  if (config.cors) {
+    // The plugin answers preflight OPTIONS requests itself, so the catch-all leaves OPTIONS to it.
+    methods.delete("OPTIONS");
+    void app.register(cors, {
+      origin: config.cors.origins === "*" ? "*" : [...config.cors.origins],
+      credentials: config.cors.credentials,
+      exposedHeaders: [...config.cors.exposedHeaders],
+      maxAge: config.cors.maxAgeSeconds,
+      methods: [...new Set([...STANDARD_METHODS, ...deps.bindings.map((b) => b.httpMethod)])],
+    });
+  }
   for (const binding of deps.bindings) {
     if (!methods.has(binding.httpMethod)) {
       app.addHttpMethod(binding.httpMethod, { hasBody: true });

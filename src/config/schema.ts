@@ -5,12 +5,27 @@ const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z
 /** A method selector: `pkg.Service.Method`, `pkg.Service.*` or `*`. */
 const selector = z.string().regex(/^(\*|[A-Za-z_][A-Za-z0-9_.]*(\.\*)?)$/, "expected pkg.Service.Method, pkg.Service.* or *");
 
+/** TLS toward an upstream: trust roots, an optional client certificate, a name override. */
+const upstreamTlsSchema = z
+  .strictObject({
+    /** PEM file of the CA(s) that sign the upstream's certificate; default: the system roots. */
+    caFile: z.string().min(1).optional(),
+    /** PEM client certificate and key, for upstreams that require client certificates. */
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** The name to verify the upstream's certificate against, when it differs from the host. */
+    serverName: z.string().min(1).optional(),
+  })
+  .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), { message: "certFile and keyFile go together" });
+
 const upstreamSchema = z.union([
   hostPort,
   z.strictObject({
     address: hostPort,
     /** Largest reply accepted from this upstream. */
     maxReceiveMessageBytes: z.number().int().positive().optional(),
+    /** Plaintext when absent. */
+    tls: upstreamTlsSchema.optional(),
   }),
 ]);
 
@@ -26,8 +41,22 @@ export const configSchema = z.strictObject({
       drainTimeoutMs: z.number().int().nonnegative().default(10_000),
       /** Idle keep-alive timeout of client connections. */
       keepAliveTimeoutMs: z.number().int().positive().default(72_000),
+      /** HTTPS (HTTP/2 and HTTP/1.1 by ALPN) from these PEM files; plain HTTP/1.1 when absent. */
+      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     })
     .prefault({}),
+  /** CORS for browser clients (@fastify/cors); off when absent. */
+  cors: z
+    .strictObject({
+      /** Allowed origins (exact, e.g. https://app.example.com), or "*" for any. */
+      origins: z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]),
+      credentials: z.boolean().default(false),
+      /** Response headers scripts may read, besides the CORS-safelisted ones. */
+      exposedHeaders: z.array(z.string().min(1)).default(["grpc-metadata-x-request-id"]),
+      maxAgeSeconds: z.number().int().nonnegative().default(600),
+    })
+    .refine((cors) => !(cors.credentials && cors.origins === "*"), { message: "credentials cannot be combined with origins \"*\"" })
+    .optional(),
   /** The folder `protogate generate` wrote. */
   generated: z.string().min(1).default("generated"),
   /** Fully qualified service name -> `HOST:PORT` (or an object with options). */
@@ -63,3 +92,4 @@ export const configSchema = z.strictObject({
 /** The validated configuration, frozen after loading. */
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+export type UpstreamTlsConfig = z.infer<typeof upstreamTlsSchema>;

@@ -20,6 +20,19 @@ export interface GrpcUpstreamOptions {
   now?: () => number;
   /** Further grpc-js channel options; they win over the ones above. */
   channelOptions?: ChannelOptions;
+  /** TLS toward the upstream; plaintext when absent. */
+  tls?: UpstreamTls;
+}
+
+/** TLS material for one upstream, already read from its files. */
+export interface UpstreamTls {
+  /** PEM trust roots; the system roots when absent. */
+  readonly ca?: Buffer;
+  /** PEM client certificate chain and key, for upstreams that require client certificates. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  /** The name the upstream's certificate must carry, when it differs from the address's host. */
+  readonly serverName?: string;
 }
 
 const serialize = (message: Uint8Array): Buffer => Buffer.from(message.buffer, message.byteOffset, message.byteLength);
@@ -42,6 +55,10 @@ export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOp
     "grpc.enable_channelz": 0,
   };
   if (options.maxSendMessageBytes !== undefined) channel["grpc.max_send_message_length"] = options.maxSendMessageBytes;
+  if (options.tls?.serverName !== undefined) {
+    channel["grpc.ssl_target_name_override"] = options.tls.serverName;
+    channel["grpc.default_authority"] = options.tls.serverName;
+  }
   if (options.keepaliveTimeMs !== undefined) {
     channel["grpc.keepalive_time_ms"] = options.keepaliveTimeMs;
     channel["grpc.keepalive_timeout_ms"] = options.keepaliveTimeoutMs ?? 20_000;
@@ -56,7 +73,9 @@ export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOp
  * the call failed (connection, deadline, client cancel, upstream).
  */
 export function createGrpcUpstream(target: { address: string }, options: GrpcUpstreamOptions = {}): Upstream {
-  const client = new Client(target.address, credentials.createInsecure(), grpcChannelOptions(options));
+  const tls = options.tls;
+  const channelCredentials = tls ? credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : credentials.createInsecure();
+  const client = new Client(target.address, channelCredentials, grpcChannelOptions(options));
   const now = options.now ?? Date.now;
   return {
     call: (unary) => new Promise<UnaryResult>((resolve, reject) => new PendingCall(client, unary, now, resolve, reject)),

@@ -1,8 +1,9 @@
-import { createGrpcUpstream, type GrpcUpstreamOptions } from "./grpc-upstream.js";
+import { createHash } from "node:crypto";
+import { createGrpcUpstream, type GrpcUpstreamOptions, type UpstreamTls } from "./grpc-upstream.js";
 import type { Upstream, UpstreamPool } from "./upstream.js";
 
 /** Where a service's upstream is: `host:port`, or an object with per-upstream options (as in gateway.yaml). */
-export type UpstreamTarget = string | { address: string; maxReceiveMessageBytes?: number };
+export type UpstreamTarget = string | { address: string; maxReceiveMessageBytes?: number; tls?: UpstreamTls };
 
 export interface UpstreamPoolOptions extends GrpcUpstreamOptions {
   /** Builds one upstream; defaults to `createGrpcUpstream` (tests inject fakes). */
@@ -21,10 +22,13 @@ export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>
   for (const [service, target] of Object.entries(map)) {
     const address = typeof target === "string" ? target : target.address;
     const maxReceiveMessageBytes = typeof target === "string" ? undefined : target.maxReceiveMessageBytes;
-    const key = `${address}\u0000${maxReceiveMessageBytes ?? ""}`;
+    const tls = typeof target === "string" ? undefined : target.tls;
+    const key = `${address}\u0000${maxReceiveMessageBytes ?? ""}\u0000${tls ? tlsIdentity(tls) : ""}`;
     let upstream = byTarget.get(key);
     if (upstream === undefined) {
-      const effective = maxReceiveMessageBytes === undefined ? upstreamOptions : { ...upstreamOptions, maxReceiveMessageBytes };
+      const effective: GrpcUpstreamOptions = { ...upstreamOptions };
+      if (maxReceiveMessageBytes !== undefined) effective.maxReceiveMessageBytes = maxReceiveMessageBytes;
+      if (tls !== undefined) effective.tls = tls;
       upstream = createUpstream({ address }, effective);
       byTarget.set(key, upstream);
     }
@@ -36,4 +40,11 @@ export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>
       for (const upstream of byTarget.values()) upstream.close();
     },
   };
+}
+
+/** Upstreams share a channel only with the same TLS material. */
+function tlsIdentity(tls: UpstreamTls): string {
+  const hash = createHash("sha256");
+  for (const part of [tls.ca, tls.cert, tls.key]) hash.update(part ?? "-").update("\u0000");
+  return `${hash.update(tls.serverName ?? "").digest("hex")}`;
 }

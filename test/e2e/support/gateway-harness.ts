@@ -37,7 +37,10 @@ export interface SeenCall {
  */
 type RpcName = keyof typeof UserServiceService;
 
-export async function startUserBackend(handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
+export async function startUserBackend(
+  handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>,
+  credentials: ServerCredentials = ServerCredentials.createInsecure(),
+): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
   const calls: SeenCall[] = [];
   const server = new Server();
   const implementation: UntypedServiceImplementation = {};
@@ -51,7 +54,7 @@ export async function startUserBackend(handlers: Partial<Record<RpcName, (call: 
   }
   server.addService(UserServiceService, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     address: `127.0.0.1:${port}`,
