@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/load-config.js";
+
+const README = readFileSync(join(import.meta.dirname, "../../README.md"), "utf8");
+
+function writeTemp(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), "pg-readme-config-")), "gateway.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("the README's configuration reference", () => {
+  it("is a valid gateway.yaml (the documented keys are the real ones)", () => {
+    const section = README.slice(README.indexOf("## Configuration"));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml, "no yaml block under ## Configuration").toBeDefined();
+    const config = loadConfig(writeTemp(yaml ?? ""));
+    expect(config.server.port).toBe(8080);
+    expect(config.deadlines.rules[0]).toEqual({ selector: "demo.v1.UserService.*", ms: 5000 });
+    expect(Object.isFrozen(config.server)).toBe(true);
+  });
+
+  it("an empty file gives the documented defaults", () => {
+    const config = loadConfig(writeTemp(""));
+    expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1024 * 1024, drainTimeoutMs: 10_000 });
+    expect(config.deadlines.defaultMs).toBe(15_000);
+    expect(config.transcoding).toEqual({ ignoreUnknownFields: false, ignoreUnknownQueryParameters: false });
+  });
+
+  it.each([
+    ["server:\n  port: 70000\n", "server.port"],
+    ["server:\n  colour: blue\n", 'unknown key(s) "colour"'],
+    ["upstreams:\n  not-a-service: 127.0.0.1:1\n", "upstreams.not-a-service"],
+    ["upstreams:\n  a.B: no-port\n", "expected HOST:PORT"],
+    ["deadlines:\n  rules:\n    - selector: '!!'\n      ms: 5\n", "deadlines.rules.0.selector"],
+    ["cors:\n  origins: '*'\n  credentials: true\n", "credentials cannot be combined"],
+    ["upstreams:\n  a.B:\n    address: h:1\n    tls:\n      certFile: c.pem\n", "certFile and keyFile go together"],
+    ["- just\n- a list\n", "top level must be a mapping"],
+    ["server: [unclosed\n", "invalid YAML"],
+  ])("rejects %j naming %s", (text, expected) => {
+    expect(() => loadConfig(writeTemp(text))).toThrow(ConfigError);
+    expect(() => loadConfig(writeTemp(text))).toThrow(expected);
+  });
+});
