@@ -20,6 +20,8 @@ export type GatewayErrorReason =
   | "PG_ERR_DEADLINE_EXCEEDED"
   | "PG_ERR_UPSTREAM"
   | "PG_ERR_CANCELLED"
+  | "PG_ERR_UNAUTHENTICATED"
+  | "PG_ERR_PERMISSION_DENIED"
   | "PG_ERR_INTERNAL";
 
 export interface GatewayErrorOptions {

@@ -1,0 +1,31 @@
+import { GatewayError } from "../../errors/gateway-error.js";
+import { GrpcCode } from "../../errors/grpc-code.js";
+
+/**
+ * Why a token was rejected: short, fixed texts fit for an RFC 6750 `error_description`. They
+ * never contain any part of the token.
+ */
+export type JwtRejection =
+  | "token missing"
+  | "token too large"
+  | "malformed token"
+  | "issuer not accepted"
+  | "algorithm not allowed"
+  | "unknown key id"
+  | "key set unavailable"
+  | "signature verification failed"
+  | "token expired"
+  | "token not yet valid"
+  | "token issued in the future"
+  | "token missing exp"
+  | "token missing sub"
+  | "audience not accepted"
+  | "invalid claims";
+
+/**
+ * The UNAUTHENTICATED error of a rejected token. `cause` goes to the log only; callers pass
+ * transport errors (JWKS fetch), never anything carrying the token or its claims.
+ */
+export function jwtRejected(message: JwtRejection, cause?: unknown): GatewayError {
+  return new GatewayError(GrpcCode.UNAUTHENTICATED, "PG_ERR_UNAUTHENTICATED", message, cause === undefined ? {} : { cause });
+}

@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+
+/** Verified tokens remembered until they expire, least recently used evicted first. */
+export interface VerifiedTokenCache<V> {
+  /** The value stored for `token`, unless it expired (by the injected clock) or was evicted. */
+  get(token: string): V | undefined;
+  /** Remembers `value` for `token` until `expiresAtMs`; an already expired entry is not stored. */
+  set(token: string, value: V, expiresAtMs: number): void;
+  clear(): void;
+  readonly size: number;
+}
+
+export interface VerifiedTokenCacheOptions {
+  /** At most this many entries; 0 turns the cache off. */
+  readonly maxEntries: number;
+  /** Clock in ms. */
+  readonly now: () => number;
+}
+
+interface Entry<V> {
+  readonly value: V;
+  readonly expiresAtMs: number;
+}
+
+/**
+ * A bounded LRU keyed by the SHA-256 of the token, so the raw bearer credential never sits in
+ * memory longer than the request that carried it.
+ *
+ * Revocation: a cached token is accepted until its `exp` (or until it is evicted or its issuer's
+ * key set changes) without being looked at again. The gateway does no per-token revocation
+ * check, so a token revoked at the identity provider stays valid here until it expires; keep
+ * access-token lifetimes short. Removing the signing key from the JWKS does invalidate cached
+ * tokens once the gateway has refetched the set (see jwt-verifier.ts).
+ */
+export function createVerifiedTokenCache<V>(options: VerifiedTokenCacheOptions): VerifiedTokenCache<V> {
+  const entries = new Map<string, Entry<V>>();
+  const keyOf = (token: string): string => createHash("sha256").update(token).digest("base64");
+  return {
+    get(token) {
+      if (options.maxEntries === 0 || entries.size === 0) return undefined;
+      const key = keyOf(token);
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
+      entries.delete(key);
+      if (entry.expiresAtMs <= options.now()) return undefined;
+      entries.set(key, entry); // most recently used goes last
+      return entry.value;
+    },
+    set(token, value, expiresAtMs) {
+      if (options.maxEntries === 0 || !(expiresAtMs > options.now())) return;
+      const key = keyOf(token);
+      entries.delete(key);
+      entries.set(key, { value, expiresAtMs });
+      while (entries.size > options.maxEntries) {
+        const oldest = entries.keys().next();
+        if (oldest.done) break;
+        entries.delete(oldest.value);
+      }
+    },
+    clear() {
+      entries.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { expect } from "vitest";
+import { GatewayError } from "../../../src/errors/gateway-error.js";
+import { GrpcCode } from "../../../src/errors/grpc-code.js";
+
+/** The fixed start of the injected clock (ms). */
+export const START_MS = 1_700_000_000_000;
+export const START_S = START_MS / 1000;
+
+/** A clock tests move by hand. */
+export interface TestClock {
+  now: () => number;
+  advanceSeconds(seconds: number): void;
+}
+
+export function createTestClock(startMs = START_MS): TestClock {
+  let current = startMs;
+  return {
+    now: () => current,
+    advanceSeconds(seconds) {
+      current += seconds * 1000;
+    },
+  };
+}
+
+/** A key pair with its public JWK (kid and alg set) as a JWKS server would publish it. */
+export interface TestKey {
+  readonly alg: string;
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  readonly publicKey: CryptoKey;
+  readonly jwk: JWK;
+}
+
+export async function createTestKey(alg: "RS256" | "ES256" | "PS256" | "EdDSA", kid: string): Promise<TestKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
+  return { alg, kid, privateKey, publicKey, jwk };
+}
+
+/** Claims of a token valid at START for issuer/audience of the test config. */
+export function validClaims(overrides: JWTPayload = {}): JWTPayload {
+  return { iss: "https://idp.test", aud: "protogate", sub: "user-42", iat: START_S, exp: START_S + 3600, ...overrides };
+}
+
+/** Signs `claims` as a compact JWS; `kid` null leaves it out, claims set to undefined are dropped. */
+export async function signToken(key: { privateKey: CryptoKey | Uint8Array; alg: string; kid?: string | null }, claims: JWTPayload): Promise<string> {
+  const header: { alg: string; kid?: string } = { alg: key.alg };
+  if (key.kid !== undefined && key.kid !== null) header.kid = key.kid;
+  const payload = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
+  return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+}
+
+/** A compact token with a garbage signature, for tests that never reach signature checking. */
+export function unsignedToken(header: Record<string, unknown>, claims: JWTPayload): string {
+  const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+  return `${part(header)}.${part(claims)}.${Buffer.from("not-a-signature").toString("base64url")}`;
+}
+
+/** What the JWKS test server does with a request. */
+export type JwksMode = "serve" | "hang" | "error";
+
+/** A real JWKS HTTP server on 127.0.0.1 that counts its requests. */
+export interface JwksServer {
+  readonly url: string;
+  requests(): number;
+  setKeys(keys: readonly JWK[]): void;
+  setMode(mode: JwksMode): void;
+  close(): Promise<void>;
+}
+
+export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer> {
+  let current: readonly JWK[] = keys;
+  let mode: JwksMode = "serve";
+  let count = 0;
+  const server: Server = createServer((request, response) => {
+    count += 1;
+    if (mode === "hang") return; // never answers; the client's timeout must end the wait
+    if (mode === "error") {
+      response.writeHead(503).end("down");
+      return;
+    }
+    response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    requests: () => count,
+    setKeys(next) {
+      current = next;
+    },
+    setMode(next) {
+      mode = next;
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Asserts `promise` rejects with UNAUTHENTICATED PG_ERR_UNAUTHENTICATED and exactly `message`. */
+export async function expectRejected(promise: Promise<unknown>, message: string, token?: string): Promise<GatewayError> {
+  const error = await promise.then(
+    () => expect.fail(`expected rejection "${message}"`),
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(GatewayError);
+  const gatewayError = error as GatewayError;
+  expect({ code: gatewayError.code, reason: gatewayError.reason, message: gatewayError.message }).toEqual({
+    code: GrpcCode.UNAUTHENTICATED,
+    reason: "PG_ERR_UNAUTHENTICATED",
+    message,
+  });
+  if (token !== undefined) {
+    for (const segment of token.split(".").filter((part) => part.length >= 4)) expect(gatewayError.message).not.toContain(segment);
+  }
+  return gatewayError;
+}
