@@ -22,14 +22,22 @@ export interface ChildHandle {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Runs `node bin/run-ts.js FILE ...args` (a TypeScript entry of this repository). */
-export function spawnTs(name: string, file: string, args: readonly string[]): ChildHandle {
-  return spawnNode(name, [RUN_TS, fileURLToPath(new URL(file, new URL("../", import.meta.url))), ...args]);
+/** Restricts a child to some CPUs: `taskset -c cpus node ...` (taskset execs node, same pid). */
+export interface CpuAffinity {
+  readonly tasksetPath: string;
+  /** A `taskset -c` list, e.g. "0" or "1-3". */
+  readonly cpus: string;
 }
 
-/** Runs `node ...args` in the repository root. */
-export function spawnNode(name: string, args: readonly string[]): ChildHandle {
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+/** Runs `node bin/run-ts.js FILE ...args` (a TypeScript entry of this repository). */
+export function spawnTs(name: string, file: string, args: readonly string[], affinity?: CpuAffinity): ChildHandle {
+  return spawnNode(name, [RUN_TS, fileURLToPath(new URL(file, new URL("../", import.meta.url))), ...args], affinity);
+}
+
+/** Runs `node ...args` in the repository root, on the given CPUs if any. */
+export function spawnNode(name: string, args: readonly string[], affinity?: CpuAffinity): ChildHandle {
+  const [command, argv] = affinity ? [affinity.tasksetPath, ["-c", affinity.cpus, process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const keep = (buffer: string, chunk: string) => (buffer.length + chunk.length > OUTPUT_LIMIT ? (buffer + chunk).slice(-OUTPUT_LIMIT) : buffer + chunk);

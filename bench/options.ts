@@ -3,6 +3,14 @@ import type { LoadSettings } from "./targets.js";
 
 /** The command line of `npm run bench`. */
 export interface BenchOptions extends LoadSettings {
+  /** Warm-up before each measurement of the first round, and of targets whose process is new each time. */
+  readonly warmupSeconds: number;
+  /** Warm-up in later rounds, where the server is already warm and only the load generator is new. */
+  readonly laterWarmupSeconds: number;
+  /** How many times every (target, route) pair is measured, round by round. */
+  readonly rounds: number;
+  /** Whether to pin processes to CPUs with taskset (when available). */
+  readonly pin: boolean;
   /** Target names or families to run (empty: all). */
   readonly only: readonly string[];
   /** Folder for the JSON results. */
@@ -10,13 +18,18 @@ export interface BenchOptions extends LoadSettings {
   readonly help: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--connections N] [--only LIST] [--out DIR]
+const LATER_WARMUP_SECONDS = 2;
 
-  --duration S      measured seconds per target and route (default 10)
-  --warmup S        warm-up seconds before each measurement, not counted (default 2)
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--only LIST] [--out DIR] [--no-pin]
+
+  --duration S      measured seconds per target, route and round (default 10)
+  --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
+                    later rounds use min(S, ${LATER_WARMUP_SECONDS}), except for direct calls, whose client is new each time
+  --rounds N        measure every target and route N times, interleaved; report medians (default 3)
   --connections N   concurrent HTTP connections / in-flight gRPC calls (default 32)
   --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct
-  --out DIR         where the JSON results go (default bench/results)`;
+  --out DIR         where the JSON results go (default bench/results)
+  --no-pin          do not pin the process under test and the backend + load to separate CPUs`;
 
 /** Parses and validates the bench flags; throws with a message naming the bad flag. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -24,18 +37,26 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     args: [...argv],
     options: {
       duration: { type: "string", default: "10" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string", default: "5" },
+      rounds: { type: "string", default: "3" },
       connections: { type: "string", default: "32" },
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
+      "no-pin": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
   });
+  const warmupSeconds = positiveNumber(values.warmup, "--warmup", 600, true);
+  const rounds = positiveNumber(values.rounds, "--rounds", 100);
+  if (!Number.isInteger(rounds)) throw new Error(`--rounds must be a whole number, got "${values.rounds}"`);
   return {
     durationSeconds: positiveNumber(values.duration, "--duration", 3600),
-    warmupSeconds: positiveNumber(values.warmup, "--warmup", 600, true),
+    warmupSeconds,
+    laterWarmupSeconds: Math.min(warmupSeconds, LATER_WARMUP_SECONDS),
+    rounds,
+    pin: !values["no-pin"],
     connections: Math.floor(positiveNumber(values.connections, "--connections", 10_000)),
     only: values.only.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     outDir: values.out,

@@ -1,12 +1,34 @@
 import type { LoadResult } from "./latency-recorder.js";
 import type { TargetFamily } from "./targets.js";
 
-/** One measured (target, route) pair. */
+/** One measured (target, route) pair in one round. */
 export interface Measurement extends LoadResult {
   readonly target: string;
   readonly family: TargetFamily;
   readonly route: string;
   readonly routeLabel: string;
+  /** 1-based. */
+  readonly round: number;
+}
+
+/** A (target, route) pair over all its measured rounds. */
+export interface PairSummary {
+  readonly target: string;
+  readonly family: TargetFamily;
+  readonly route: string;
+  readonly routeLabel: string;
+  /** Rounds that produced a measurement. */
+  readonly rounds: number;
+  /** Medians across rounds. */
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly minRequestsPerSecond: number;
+  readonly maxRequestsPerSecond: number;
+  /** Summed over rounds. */
+  readonly errors: number;
+  readonly non2xx: number;
+  readonly statusCodes: Readonly<Record<string, number>>;
 }
 
 /** A Protogate variant compared with a baseline on one route (> 1 means Protogate is higher). */
@@ -19,12 +41,50 @@ export interface Ratio {
   readonly p99: number;
 }
 
-/** Every Protogate variant against the hand-written proxy and against direct calls, per route. */
-export function computeRatios(measurements: readonly Measurement[]): Ratio[] {
+/** The median (mean of the middle two for an even count); NaN for no values. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** One summary per (target, route) pair, in the order the pairs were first measured. */
+export function summarize(measurements: readonly Measurement[]): PairSummary[] {
+  const groups = new Map<string, Measurement[]>();
+  for (const m of measurements) {
+    const key = `${m.target}\u0000${m.route}`;
+    groups.set(key, [...(groups.get(key) ?? []), m]);
+  }
+  return [...groups.values()].map((group) => {
+    const rates = group.map((m) => m.requestsPerSecond);
+    const statusCodes: Record<string, number> = {};
+    for (const m of group) for (const [code, count] of Object.entries(m.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+    const { target, family, route, routeLabel } = group[0];
+    return {
+      target,
+      family,
+      route,
+      routeLabel,
+      rounds: group.length,
+      requestsPerSecond: median(rates),
+      p50Ms: median(group.map((m) => m.p50Ms)),
+      p99Ms: median(group.map((m) => m.p99Ms)),
+      minRequestsPerSecond: Math.min(...rates),
+      maxRequestsPerSecond: Math.max(...rates),
+      errors: group.reduce((sum, m) => sum + m.errors, 0),
+      non2xx: group.reduce((sum, m) => sum + m.non2xx, 0),
+      statusCodes,
+    };
+  });
+}
+
+/** Every Protogate variant against the hand-written proxy and against direct calls, per route (from medians). */
+export function computeRatios(summaries: readonly PairSummary[]): Ratio[] {
   const ratios: Ratio[] = [];
-  for (const variant of measurements.filter((m) => m.family === "protogate")) {
+  for (const variant of summaries.filter((s) => s.family === "protogate")) {
     for (const family of ["proxy", "direct"] as const) {
-      const baseline = measurements.find((m) => m.family === family && m.route === variant.route);
+      const baseline = summaries.find((s) => s.family === family && s.route === variant.route);
       if (!baseline) continue;
       ratios.push({
         variant: variant.target,
@@ -39,32 +99,35 @@ export function computeRatios(measurements: readonly Measurement[]): Ratio[] {
   return ratios;
 }
 
-/** Whether a run had failures, which make its numbers meaningless. */
-export function hasFailures(measurement: LoadResult): boolean {
-  return measurement.errors > 0 || measurement.non2xx > 0;
+/** Whether a run (or a pair summed over rounds) had failures, which make its numbers meaningless. */
+export function hasFailures(result: Pick<LoadResult, "errors" | "non2xx">): boolean {
+  return result.errors > 0 || result.non2xx > 0;
 }
 
-/** The results table, one row per measurement. */
-export function formatMeasurements(measurements: readonly Measurement[]): string {
-  const rows = measurements.map((m) => [
-    m.target,
-    m.routeLabel,
-    m.requestsPerSecond.toFixed(0),
-    m.p50Ms.toFixed(2),
-    m.p99Ms.toFixed(2),
-    `${m.errors} / ${m.non2xx}${hasFailures(m) ? `  FAILED ${JSON.stringify(m.statusCodes)}` : ""}`,
+/** The results table, one row per (target, route) pair. */
+export function formatSummaries(summaries: readonly PairSummary[]): string {
+  const rows = summaries.map((s) => [
+    s.target,
+    s.routeLabel,
+    s.requestsPerSecond.toFixed(0),
+    `${s.minRequestsPerSecond.toFixed(0)}-${s.maxRequestsPerSecond.toFixed(0)}`,
+    `${((100 * (s.maxRequestsPerSecond - s.minRequestsPerSecond)) / s.requestsPerSecond).toFixed(1)}%`,
+    s.p50Ms.toFixed(2),
+    s.p99Ms.toFixed(2),
+    String(s.rounds),
+    `${s.errors} / ${s.non2xx}${hasFailures(s) ? `  FAILED ${JSON.stringify(s.statusCodes)}` : ""}`,
   ]);
-  return formatTable(["target", "route", "req/s", "p50 ms", "p99 ms", "errors / non-2xx"], rows);
+  return formatTable(["target", "route", "req/s", "min-max req/s", "spread", "p50 ms", "p99 ms", "rounds", "errors / non-2xx"], rows, [2, 3, 4, 5, 6, 7]);
 }
 
 /** The ratios table. */
 export function formatRatios(ratios: readonly Ratio[], labels: ReadonlyMap<string, string>): string {
   const rows = ratios.map((r) => [`${r.variant} / ${r.baseline}`, labels.get(r.route) ?? r.route, `${r.requestsPerSecond.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p99.toFixed(2)}x`]);
-  return formatTable(["ratio", "route", "req/s", "p50", "p99"], rows);
+  return formatTable(["ratio", "route", "req/s", "p50", "p99"], rows, [2, 3, 4]);
 }
 
-function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[], numericColumns: readonly number[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) => cells.map((cell, column) => (column >= 2 && column < 5 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd();
+  const line = (cells: readonly string[]) => cells.map((cell, column) => (numericColumns.includes(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd();
   return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }

@@ -1,18 +1,22 @@
 // `npm run bench`: req/s and p50/p99 latency of two routes through Protogate (every variant), a
-// hand-written proxy and direct grpc-js calls, in one run. The backend, each server and each load
-// generator run in processes of their own; a run with any failed request is reported as failed.
+// hand-written proxy and direct grpc-js calls, in one run, measured over several interleaved
+// rounds (medians reported). The backend, each server and each load generator run in processes
+// of their own, pinned with taskset so that the process under test has a CPU to itself; a run
+// with any failed request is reported as failed.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { join, resolve } from "node:path";
-import { REPO_ROOT, spawnTs } from "./child-process.js";
+import { REPO_ROOT, spawnTs, type CpuAffinity } from "./child-process.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
-import { computeRatios, formatMeasurements, formatRatios, hasFailures, type Measurement } from "./report.js";
+import { describePinning, detectPinning, pinSelf } from "./pinning.js";
+import { computeRatios, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
-import { allTargets, type BenchTarget } from "./targets.js";
+import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
 
 interface Failure {
   readonly target: string;
   readonly route?: string;
+  readonly round?: number;
   readonly message: string;
 }
 
@@ -26,54 +30,82 @@ function selectTargets(only: readonly string[]): BenchTarget[] {
 
 async function main(options: BenchOptions, targets: readonly BenchTarget[]): Promise<number> {
   const startedAt = new Date();
-  const backend = spawnTs("backend", "bench/backend.ts", []);
+  const pinning = detectPinning(options.pin);
+  if (pinning.mode === "unpinned" && options.pin) console.warn(`warning: ${pinning.reason}; running unpinned, so the backend and load generators share CPUs with the process under test`);
+  console.log(describePinning(pinning));
+  pinSelf(pinning);
+  const affinity = (which: "serverCpus" | "loadCpus"): CpuAffinity | undefined => (pinning.mode === "pinned" ? { tasksetPath: pinning.tasksetPath, cpus: pinning[which] } : undefined);
+  const loadAffinity = affinity("loadCpus");
+
+  const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
+  const started: { target: BenchTarget; running: RunningTarget }[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
   try {
     const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
-    const context = { backendAddress, services: services.split(", "), settings: options };
-    const perRun = options.warmupSeconds + options.durationSeconds;
-    console.log(`backend on ${backendAddress}; ${targets.length} target(s) x ${BENCH_ROUTES.length} routes, ${options.connections} connections, ${options.warmupSeconds}s warm-up + ${options.durationSeconds}s each (~${Math.ceil((targets.length * BENCH_ROUTES.length * perRun) / 60)} min)`);
+    const context = { backendAddress, services: services.split(", "), settings: options, serverAffinity: affinity("serverCpus"), loadAffinity };
+    // Every server is started once, up front, and stays up (and warm) for all rounds.
     for (const target of targets) {
-      let running;
       try {
-        running = await target.start(context);
+        started.push({ target, running: await target.start(context) });
       } catch (error) {
         failures.push({ target: target.name, message: `did not start: ${(error as Error).message}` });
         console.log(`  ${target.name}: did not start (${firstLine(error)})`);
-        continue;
       }
-      try {
-        for (const route of BENCH_ROUTES) {
+    }
+    const warmupFor = (round: number, running: RunningTarget) => (round === 1 || !running.staysWarm ? options.warmupSeconds : options.laterWarmupSeconds);
+    const plannedSeconds = Array.from({ length: options.rounds }, (_, i) => started.reduce((sum, { running }) => sum + BENCH_ROUTES.length * (warmupFor(i + 1, running) + options.durationSeconds), 0)).reduce((a, b) => a + b, 0);
+    console.log(
+      `backend on ${backendAddress}; ${started.length} target(s) x ${BENCH_ROUTES.length} routes x ${options.rounds} round(s), ${options.connections} connections, ` +
+        `${options.durationSeconds}s each after ${options.warmupSeconds}s warm-up (${options.laterWarmupSeconds}s in later rounds for servers) (~${Math.ceil(plannedSeconds / 60)} min)`,
+    );
+    // Round by round, and the targets next to each other per route, so that drift in machine load
+    // hits every target alike instead of biasing the ratios.
+    for (let round = 1; round <= options.rounds; round++) {
+      console.log(`round ${round}/${options.rounds}`);
+      for (const route of BENCH_ROUTES) {
+        for (const { target, running } of started) {
           try {
             await running.check(route);
-            const result = await running.measure(route);
-            measurements.push({ target: target.name, family: target.family, route: route.id, routeLabel: route.label, ...result });
+            const result = await running.measure(route, warmupFor(round, running));
+            measurements.push({ target: target.name, family: target.family, route: route.id, routeLabel: route.label, round, ...result });
             console.log(`  ${target.name.padEnd(12)} ${route.label}: ${result.requestsPerSecond.toFixed(0)} req/s${hasFailures(result) ? " (with failures)" : ""}`);
           } catch (error) {
-            failures.push({ target: target.name, route: route.id, message: (error as Error).message });
+            failures.push({ target: target.name, route: route.id, round, message: (error as Error).message });
             console.log(`  ${target.name.padEnd(12)} ${route.label}: FAILED (${firstLine(error)})`);
           }
         }
-      } finally {
-        await running.stop();
       }
     }
   } finally {
+    for (const { running } of started) await running.stop();
     await backend.stop();
   }
 
-  const ratios = computeRatios(measurements.filter((m) => !hasFailures(m)));
-  console.log(`\n${formatMeasurements(measurements)}`);
+  const summaries = summarize(measurements);
+  const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
+  console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
-  for (const failure of failures) console.log(`\nFAILED ${failure.target}${failure.route ? ` ${failure.route}` : ""}: ${failure.message}`);
+  for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
   const outDir = resolve(REPO_ROOT, options.outDir);
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   const machine = { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" };
-  const settings = { connections: options.connections, warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds };
-  const report = { startedAt: startedAt.toISOString(), machine, settings, targets: targets.map(({ name, family, description }) => ({ name, family, description })), routes: BENCH_ROUTES.map(({ id, label, http }) => ({ id, label, method: http.method, path: http.path })), measurements, ratios, failures };
+  const { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds } = options;
+  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds };
+  const report = {
+    startedAt: startedAt.toISOString(),
+    machine,
+    settings,
+    pinning,
+    targets: targets.map(({ name, family, description }) => ({ name, family, description })),
+    routes: BENCH_ROUTES.map(({ id, label, http }) => ({ id, label, method: http.method, path: http.path })),
+    summaries,
+    ratios,
+    measurements,
+    failures,
+  };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults: ${file}`);
   return failures.length > 0 || measurements.some(hasFailures) ? 1 : 0;

@@ -3,14 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { spawnNode, spawnTs, tail, type ChildHandle } from "./child-process.js";
+import { spawnNode, spawnTs, tail, type ChildHandle, type CpuAffinity } from "./child-process.js";
 import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
 import type { BenchRoute } from "./routes.js";
 
-/** How hard and how long each (target, route) pair is loaded. */
+/** How hard and how long each (target, route) pair is loaded (warm-up is per measurement). */
 export interface LoadSettings {
   readonly connections: number;
-  readonly warmupSeconds: number;
   readonly durationSeconds: number;
 }
 
@@ -21,6 +20,10 @@ export interface BenchContext {
   /** Fully qualified services the backend serves. */
   readonly services: readonly string[];
   readonly settings: LoadSettings;
+  /** CPUs for the process under test (a server, or the direct grpc-js client); none: unpinned. */
+  readonly serverAffinity?: CpuAffinity;
+  /** CPUs for the HTTP load generators (the backend is already running on them). */
+  readonly loadAffinity?: CpuAffinity;
 }
 
 export type TargetFamily = "protogate" | "proxy" | "direct";
@@ -38,7 +41,9 @@ export interface RunningTarget {
   /** Sends one request and throws unless the answer is the expected success. */
   check(route: BenchRoute): Promise<void>;
   /** Warm-up plus the measured run, from a separate load process. */
-  measure(route: BenchRoute): Promise<LoadResult>;
+  measure(route: BenchRoute, warmupSeconds: number): Promise<LoadResult>;
+  /** Whether the process under test lives across measurements (so later ones need less warm-up). */
+  readonly staysWarm: boolean;
   stop(): Promise<void>;
 }
 
@@ -78,10 +83,10 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
       writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config }));
       const upstreams = context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
       const args = [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
-      const child = spawnNode(variant.name, args);
+      const child = spawnNode(variant.name, args, context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
-        return httpTarget(variant.name, child, base, context.settings, () => rmSync(dir, { recursive: true, force: true }));
+        return httpTarget(variant.name, child, base, context, () => rmSync(dir, { recursive: true, force: true }));
       } catch (error) {
         await child.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -97,10 +102,10 @@ function handwrittenProxyTarget(): BenchTarget {
     family: "proxy",
     description: "hand-written Fastify + @grpc/proto-loader proxy (bench/handwritten-proxy.ts)",
     async start(context) {
-      const child = spawnTs("proxy", "bench/handwritten-proxy.ts", ["--upstream", context.backendAddress, "--port", "0"]);
+      const child = spawnTs("proxy", "bench/handwritten-proxy.ts", ["--upstream", context.backendAddress, "--port", "0"], context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/handwritten proxy listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
-        return httpTarget("proxy", child, base, context.settings);
+        return httpTarget("proxy", child, base, context);
       } catch (error) {
         await child.stop();
         throw error;
@@ -115,18 +120,20 @@ function directTarget(): BenchTarget {
     family: "direct",
     description: "grpc-js client calls straight to the backend (no HTTP)",
     async start(context) {
-      const loadArgs = (route: BenchRoute) => ["--upstream", context.backendAddress, "--route", route.id, ...settingsArgs(context.settings)];
       return {
         // direct-load.ts checks the first response itself before loading.
         check: async () => undefined,
-        measure: (route) => runLoadProcess(`direct ${route.id}`, "bench/direct-load.ts", loadArgs(route), context.settings),
+        // The client process is the one under test, so it gets the server's CPUs; it is new each time.
+        measure: (route, warmupSeconds) =>
+          runLoadProcess(`direct ${route.id}`, "bench/direct-load.ts", ["--upstream", context.backendAddress, "--route", route.id], context.settings, warmupSeconds, context.serverAffinity),
+        staysWarm: false,
         stop: async () => undefined,
       };
     },
   };
 }
 
-function httpTarget(name: string, server: ChildHandle, base: string, settings: LoadSettings, cleanup?: () => void): RunningTarget {
+function httpTarget(name: string, server: ChildHandle, base: string, context: BenchContext, cleanup?: () => void): RunningTarget {
   return {
     async check(route) {
       const response = await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body });
@@ -141,7 +148,9 @@ function httpTarget(name: string, server: ChildHandle, base: string, settings: L
         throw new Error(`${name} answered ${route.label} with ${response.status}: ${text.slice(0, 300)}`);
       }
     },
-    measure: (route) => runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, ...settingsArgs(settings)], settings),
+    measure: (route, warmupSeconds) =>
+      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id], context.settings, warmupSeconds, context.loadAffinity),
+    staysWarm: true,
     async stop() {
       await server.stop();
       cleanup?.();
@@ -149,13 +158,10 @@ function httpTarget(name: string, server: ChildHandle, base: string, settings: L
   };
 }
 
-function settingsArgs(settings: LoadSettings): string[] {
-  return ["--connections", String(settings.connections), "--warmup", String(settings.warmupSeconds), "--duration", String(settings.durationSeconds)];
-}
-
-async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings): Promise<LoadResult> {
-  const load = spawnTs(name, file, args);
-  const limitMs = (settings.warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
+async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings, warmupSeconds: number, affinity: CpuAffinity | undefined): Promise<LoadResult> {
+  const settingsArgs = ["--connections", String(settings.connections), "--warmup", String(warmupSeconds), "--duration", String(settings.durationSeconds)];
+  const load = spawnTs(name, file, [...args, ...settingsArgs], affinity);
+  const limitMs = (warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
   const timer = setTimeout(() => void load.stop(), limitMs);
   const code = await load.exited;
   clearTimeout(timer);
