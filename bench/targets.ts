@@ -58,8 +58,8 @@ export interface ProtogateVariant {
   readonly args?: readonly string[];
 }
 
-/** Per-request logging is off in every variant, as in the hand-written proxy. */
-const BASE_GATEWAY_CONFIG = { logging: { level: "warn" } };
+/** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
+const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [{ name: "protogate", description: "Protogate serve, default settings" }];
 

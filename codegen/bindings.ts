@@ -1,11 +1,13 @@
-import type { DescExtension, DescField, DescFile, DescMessage, DescMethod } from "@bufbuild/protobuf";
-import type { BodySelector } from "../src/binding.js";
+import type { DescExtension, DescField, DescFile, DescMessage, DescMethod, DescService, FileRegistry } from "@bufbuild/protobuf";
+import type { AuthRuleData, BodySelector } from "../src/binding.js";
+import { checkAuthRule } from "./auth-rule/check-auth-rule.js";
+import { AUTH_RULE_EXTENSION_NUMBER, DEFAULT_RULE_EXTENSION_NUMBER, findAuthExtensions, readAuthRule, SCOPES_FIELD_NUMBER, type AuthExtensions } from "./auth-rule/read-auth-rule.js";
 import { routeShape } from "../src/routing/format-template.js";
 import type { PathTemplate } from "../src/routing/template.js";
 import { parseTemplate, TemplateError } from "./http-rule/parse-template.js";
-import { ADDITIONAL_BINDINGS_FIELD_NUMBER, HTTP_RULE_EXTENSION_NUMBER, readHttpRule, type HttpRuleShape } from "./http-rule/read-http-rule.js";
+import { ADDITIONAL_BINDINGS_FIELD_NUMBER, findHttpExtension, HTTP_RULE_EXTENSION_NUMBER, readHttpRule, type HttpRuleShape } from "./http-rule/read-http-rule.js";
 import type { CodegenBinding } from "./model.js";
-import { methodPath, sourceLine } from "./source-location.js";
+import { methodPath, servicePath, sourceLine } from "./source-location.js";
 
 /** A rule that cannot be served, reported as `file:line: reason`. */
 export interface BindingProblem {
@@ -22,22 +24,41 @@ export interface CollectedBindings {
 
 const HTTP_METHOD_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
 
+/** The method options codegen reads; each is absent when no file of the request declares it. */
+export interface RuleExtensions {
+  /** `google.api.http`. */
+  readonly http: DescExtension | undefined;
+  /** `protogate.v1.rule` and `protogate.v1.default_rule`. */
+  readonly auth: AuthExtensions;
+}
+
+/** Finds the options codegen reads among the files of a request. */
+export function findRuleExtensions(registry: FileRegistry): RuleExtensions {
+  return { http: findHttpExtension(registry), auth: findAuthExtensions(registry) };
+}
+
 /**
  * Reads and validates every `google.api.http` rule (and its additional bindings) of the services
- * in `files`. All problems are collected, so one run reports every bad rule.
+ * in `files`, each carrying its method's access rule (`protogate.v1.rule`, else the service's
+ * `protogate.v1.default_rule`). Every access rule is validated, whether or not its method has an
+ * HTTP rule. All problems are collected, so one run reports every bad rule.
  */
-export function collectBindings(files: readonly DescFile[], extension: DescExtension | undefined): CollectedBindings {
+export function collectBindings(files: readonly DescFile[], extensions: RuleExtensions): CollectedBindings {
   const bindings: CodegenBinding[] = [];
   const problems: BindingProblem[] = [];
   const skipped: BindingProblem[] = [];
-  if (!extension) return { bindings, problems, skipped };
+  const extension = extensions.http;
   for (const file of files) {
     file.services.forEach((service, serviceIndex) => {
+      const where = (path: number[]) => sourceLine(file, path);
+      const serviceRule = authRuleOf(service, extensions.auth.service, [...servicePath(serviceIndex), 3, DEFAULT_RULE_EXTENSION_NUMBER], where, problems);
       service.methods.forEach((method, methodIndex) => {
+        const methodRule = authRuleOf(method, extensions.auth.method, [...methodPath(serviceIndex, methodIndex), 4, AUTH_RULE_EXTENSION_NUMBER], where, problems);
+        const auth = methodRule === undefined ? (serviceRule ?? null) : methodRule;
+        if (!extension) return;
         const rule = readHttpRule(method, extension);
         if (!rule) return;
         const rulePath = [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER];
-        const where = (path: number[]) => sourceLine(file, path);
         if (method.methodKind !== "unary") {
           skipped.push({ source: where(rulePath), message: `${describe(method)}: skipped, streaming RPCs are not transcoded (only unary)` });
           return;
@@ -51,7 +72,7 @@ export function collectBindings(files: readonly DescFile[], extension: DescExten
           rules.push({ rule: additional, path });
         });
         rules.forEach(({ rule: r, path }, bindingIndex) => {
-          const result = compileRule(method, r, where(path), bindingIndex);
+          const result = compileRule(method, r, where(path), bindingIndex, auth);
           if ("problem" in result) problems.push({ source: where(path), message: `${describe(method)}: ${result.problem}` });
           else bindings.push(result.binding);
         });
@@ -66,7 +87,33 @@ function describe(method: DescMethod): string {
   return `${method.parent.typeName}.${method.name}`;
 }
 
-function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindingIndex: number): { binding: CodegenBinding } | { problem: string } {
+/**
+ * The element's access rule: undefined when it declares none, null when it declares an invalid
+ * one (the problems are reported; null keeps the method's bindings deny-by-default meanwhile).
+ */
+function authRuleOf(
+  element: DescMethod | DescService,
+  extension: DescExtension | undefined,
+  optionPath: number[],
+  where: (path: number[]) => string,
+  problems: BindingProblem[],
+): AuthRuleData | null | undefined {
+  const read = readAuthRule(element, extension);
+  if (read === undefined) return undefined;
+  const name = element.kind === "rpc" ? describe(element) : element.typeName;
+  if ("problem" in read) {
+    problems.push({ source: where(optionPath), message: `${name}: ${read.problem}` });
+    return null;
+  }
+  const invalid = checkAuthRule(read.rule);
+  for (const problem of invalid) {
+    const path = problem.scopeIndex === undefined ? optionPath : [...optionPath, SCOPES_FIELD_NUMBER, problem.scopeIndex];
+    problems.push({ source: where(path), message: `${name}: ${problem.message}` });
+  }
+  return invalid.length > 0 ? null : read.rule;
+}
+
+function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindingIndex: number, auth: AuthRuleData | null): { binding: CodegenBinding } | { problem: string } {
   let httpMethod: string;
   let pattern: string;
   switch (rule.pattern.case) {
@@ -119,7 +166,7 @@ function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindi
     if (!field) return { problem: `response_body field "${rule.responseBody}" is not a field of ${rpc.output.typeName}` };
     responseBody = [field.name];
   }
-  return { binding: { rpc, httpMethod, pattern, template, body, responseBody, source, bindingIndex } };
+  return { binding: { rpc, httpMethod, pattern, template, body, responseBody, source, bindingIndex, auth } };
 }
 
 /** Why a path variable cannot bind this field path, or undefined when it can. */

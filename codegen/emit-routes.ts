@@ -20,8 +20,8 @@ export function bindingConstName(binding: CodegenBinding): string {
 
 /**
  * Prints the route table of one proto file: a typed `Binding` constant per HTTP rule, holding only
- * data (the compiled template, the body and response selectors) and references to ts-proto's
- * message codecs.
+ * data (the compiled template, the body and response selectors, the access rule) and references
+ * to ts-proto's message codecs.
  */
 export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding[]): string {
   const module = routesModule(file);
@@ -54,6 +54,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `requestCodec: ${req}`,
       `responseCodec: ${res}`,
       `source: ${JSON.stringify(binding.source)}`,
+      `auth: ${JSON.stringify(binding.auth)}`,
     ];
     return [
       `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`,

@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { BodySelector } from "../src/binding.js";
+import type { AuthRuleData, BodySelector } from "../src/binding.js";
 import type { PathTemplate } from "../src/routing/template.js";
 
 /**
@@ -22,4 +22,6 @@ export interface CodegenBinding {
   readonly source: string;
   /** 0 for the main rule, 1.. for `additional_bindings` in order. */
   readonly bindingIndex: number;
+  /** The RPC's `(protogate.v1.rule)`, else its service's `(protogate.v1.default_rule)`, else null. */
+  readonly auth: AuthRuleData | null;
 }

@@ -8,9 +8,8 @@ import {
   type CodeGeneratorRequest,
   type CodeGeneratorResponse,
 } from "@bufbuild/protobuf/wkt";
-import { collectBindings } from "./bindings.js";
+import { collectBindings, findRuleExtensions } from "./bindings.js";
 import { compare, emitIndexFile, emitRoutesFile, generatedHeader, routesModule } from "./emit-routes.js";
-import { findHttpExtension } from "./http-rule/read-http-rule.js";
 import type { CodegenBinding } from "./model.js";
 import { buildOpenApiDocument, renderOpenApi } from "./openapi/index.js";
 
@@ -32,7 +31,7 @@ export function generate(request: CodeGeneratorRequest): GeneratedFile[] {
     if (!file) throw new CodegenError([`${name}: missing from the CodeGeneratorRequest`]);
     return file;
   });
-  const { bindings, problems, skipped } = collectBindings(targets, findHttpExtension(registry));
+  const { bindings, problems, skipped } = collectBindings(targets, findRuleExtensions(registry));
   for (const warning of skipped) process.stderr.write(`warning: ${warning.source}: ${warning.message}\n`);
   if (problems.length > 0) {
     throw new CodegenError(problems.map((p) => `${p.source}: ${p.message}`).sort(compare));
@@ -79,7 +78,7 @@ function emitDescriptorSet(request: CodeGeneratorRequest): string {
   ].join("\n");
 }
 
-/** Invalid HTTP rules: one line per problem, each `file:line: reason`. */
+/** Invalid HTTP or access rules: one line per problem, each `file:line: reason`. */
 export class CodegenError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(problems.join("\n"));

@@ -22,3 +22,8 @@ export function sourceLine(file: DescFile, path: readonly number[]): string {
 export function methodPath(serviceIndex: number, methodIndex: number): number[] {
   return [6, serviceIndex, 2, methodIndex];
 }
+
+/** SourceCodeInfo path of a service: FileDescriptorProto.service (6). */
+export function servicePath(serviceIndex: number): number[] {
+  return [6, serviceIndex];
+}

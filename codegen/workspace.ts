@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, copyFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { dirname, join, relative, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The well-known types buf compiles in itself; a copy of them in the workspace would clash. */
 const BUF_BUILTIN_PREFIX = "google/protobuf/";
@@ -10,6 +11,27 @@ const BUF_BUILTIN_PREFIX = "google/protobuf/";
 export function googleProtoRoot(): string {
   const require = createRequire(import.meta.url);
   return dirname(require.resolve("google-proto-files/package.json"));
+}
+
+/** Import-path prefix of the protos protogate ships for teams to import (`protogate/v1/auth.proto`). */
+const PROTOGATE_PREFIX = "protogate/";
+
+/** Protogate's own `proto/` folder, shipped with the package: where `protogate/...` imports come from. */
+export function protogateProtoRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "proto");
+}
+
+/**
+ * Where an import that the team's folders do not hold comes from: protogate's own protos for the
+ * `protogate/` prefix, google-proto-files otherwise; undefined when neither has it.
+ */
+export function resolveSharedImport(importPath: string): string | undefined {
+  if (importPath.startsWith(PROTOGATE_PREFIX)) {
+    const own = join(protogateProtoRoot(), importPath);
+    if (existsSync(own)) return own;
+  }
+  const fromGoogle = join(googleProtoRoot(), importPath);
+  return existsSync(fromGoogle) ? fromGoogle : undefined;
 }
 
 /** A proto file of the team's own folders. */
@@ -58,7 +80,8 @@ export function readImports(source: string): Array<{ path: string; line: number 
 
 /**
  * Lays out a buf workspace in `dir`: the team's protos, plus the transitive imports they need from
- * google-proto-files (a team file wins over the same path there), plus `extraImports` from there.
+ * protogate's own protos (`protogate/...`) or google-proto-files (a team file wins over the same
+ * path there), plus `extraImports` from google-proto-files.
  */
 export async function assembleWorkspace(team: readonly TeamProto[], dir: string, extraImports: readonly string[] = []): Promise<void> {
   const googleRoot = googleProtoRoot();
@@ -80,9 +103,12 @@ export async function assembleWorkspace(team: readonly TeamProto[], dir: string,
       if (copied.has(path) || (path.startsWith(BUF_BUILTIN_PREFIX) && !teamPaths.has(path))) continue;
       const own = teamPaths.get(path);
       if (own) continue; // queued already as a team file
-      const fromGoogle = join(googleRoot, path);
-      if (existsSync(fromGoogle)) queue.push({ importPath: path, absolutePath: fromGoogle });
-      else missing.push(`${next.importPath}:${line}: import "${path}" is in no --proto folder and not in google-proto-files`);
+      const shared = resolveSharedImport(path);
+      if (shared) queue.push({ importPath: path, absolutePath: shared });
+      else {
+        const where = path.startsWith(PROTOGATE_PREFIX) ? "not among protogate's own protos nor in google-proto-files" : "not in google-proto-files";
+        missing.push(`${next.importPath}:${line}: import "${path}" is in no --proto folder and ${where}`);
+      }
     }
   }
   if (missing.length > 0) throw new Error(missing.join("\n"));

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { createEdgeAuth } from "./auth/edge-auth.js";
 import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
@@ -25,7 +26,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
-  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls });
+  const auth = await createEdgeAuth(config.auth);
+  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth });
+  if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
   for (const service of Object.keys(config.upstreams)) if (!services.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
@@ -39,12 +42,23 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const close = () =>
     (closing ??= (async () => {
       const force = setTimeout(() => app.server.closeAllConnections(), config.server.drainTimeoutMs);
+      // A keep-alive connection whose in-flight request finishes during the drain turns idle
+      // after close() began, and close() would wait for it; close such connections as they idle.
+      const sweep = setInterval(() => closeIdle(app), 50);
       try {
         await app.close();
       } finally {
+        clearInterval(sweep);
         clearTimeout(force);
         upstreams.close();
+        auth.close();
       }
     })());
   return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };
+}
+
+/** HTTP/1 servers can close idle keep-alive connections; an HTTP/2 server has no such method. */
+function closeIdle(app: FastifyInstance): void {
+  const server = app.server as { closeIdleConnections?: () => void };
+  server.closeIdleConnections?.();
 }

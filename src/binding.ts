@@ -16,6 +16,19 @@ export type BodySelector =
   | { readonly kind: "field"; readonly fieldPath: readonly string[] };
 
 /**
+ * The access rule declared in the proto (`option (protogate.v1.rule)`, or the service's
+ * `(protogate.v1.default_rule)`), as codegen carries it into the route table.
+ */
+export interface AuthRuleData {
+  /** Anyone may call the method, without credentials (never together with `scopes`). */
+  readonly public: boolean;
+  /** Scopes the caller must all hold, as declared; empty for any authenticated caller. */
+  readonly scopes: readonly string[];
+  /** Pass the client's raw `Authorization` header on to the upstream. */
+  readonly forwardAuthorization: boolean;
+}
+
+/**
  * One REST binding of one RPC: a row of the generated route table. Codegen emits these as
  * data (plus references to ts-proto's message codecs), so the gateway never parses a template
  * or an HttpRule at run time.
@@ -42,6 +55,8 @@ export interface Binding<Req = unknown, Res = unknown> {
   readonly responseCodec: MessageFns<Res>;
   /** `file:line` of the rule, so runtime errors and conflicts point at the proto. */
   readonly source: string;
+  /** The proto's access rule; null when the proto declares none (an authenticated caller is then required). */
+  readonly auth: AuthRuleData | null;
 }
 
 /** Any binding, whatever its message types (the route table is heterogeneous). */

@@ -1,13 +1,14 @@
 import type { ServerResponse } from "node:http";
 import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import type { EdgeAuth } from "./auth/edge-auth.js";
 import type { ServerTls } from "./config/read-tls-files.js";
 import type { AnyBinding } from "./binding.js";
 import type { GatewayConfig } from "./config/schema.js";
 import type { AnyToJson } from "./errors/any-detail.js";
 import { GatewayError } from "./errors/gateway-error.js";
 import { GrpcCode } from "./errors/grpc-code.js";
-import { createGatewayHandler, errorResponse, type GatewayResponse } from "./gateway/handler.js";
+import { createGatewayPipeline, errorResponse, type Admission, type GatewayResponse, type RequestHead } from "./gateway/handler.js";
 import type { CodecRegistry } from "./transcode/json/codec-registry.js";
 import type { CancelSignal, UpstreamPool } from "./upstream/upstream.js";
 
@@ -21,6 +22,7 @@ export interface ServerDependencies {
   readonly bindings: readonly AnyBinding[];
   readonly codecs: CodecRegistry;
   readonly upstreams: UpstreamPool;
+  readonly auth: EdgeAuth;
 }
 
 /**
@@ -53,7 +55,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   const secure = deps.tls && { ...options, http2: true, https: { allowHTTP1: true, cert: deps.tls.cert, key: deps.tls.key } };
   const app = Fastify((secure ?? options) as FastifyServerOptions);
   const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
-  const handle = createGatewayHandler({ ...deps, log: app.log });
+  const pipeline = createGatewayPipeline({ ...deps, log: app.log });
 
   // Bodies stay raw bytes: the transcoder parses JSON itself (strictly, with field paths in errors)
   // and passes anything else through to google.api.HttpBody.
@@ -83,29 +85,43 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     void send(reply, errorResponse(fromFrameworkError(error), anyToJson));
   });
 
+  // The edge checks (route, authentication, authorisation) run in the route's onRequest hook,
+  // before Fastify reads the body: an unauthenticated caller cannot make the gateway buffer one.
+  const admitted = new WeakMap<FastifyRequest, { head: RequestHead; admission: Admission }>();
   app.route({
     method: [...methods],
     url: "/*",
-    // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
-    handler: (request: FastifyRequest, reply: FastifyReply) => {
-      void handle({
+    onRequest: (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      const head: RequestHead = {
         method: request.method,
         url: request.raw.url ?? "/",
         headers: request.headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        rawHeaders: request.raw.rawHeaders,
         client: { ip: request.ip, host: request.host, protocol: request.protocol },
-        signal: new ClientDisconnect(reply.raw),
-      }).then(
-        (response) => {
-          if (response.status >= 500) request.log.warn({ status: response.status, method: request.method, url: request.url }, "request failed");
-          send(reply, response);
+      };
+      pipeline.admit(head).then(
+        (result) => {
+          if ("route" in result) {
+            admitted.set(request, { head, admission: result });
+            done();
+          } else send(reply, result);
         },
-        // The pipeline answers every failure itself; this only guards against a bug in that path.
-        (error: unknown) => {
-          request.log.error({ err: error }, "error response failed");
-          send(reply, { status: 500, headers: { "content-type": "application/json" }, body: '{"code":13,"message":"internal error","details":[]}' });
-        },
+        (error: unknown) => sendInternalError(request, reply, error),
       );
+    },
+    // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
+    handler: (request: FastifyRequest, reply: FastifyReply) => {
+      const entry = admitted.get(request);
+      if (!entry) return sendInternalError(request, reply, new Error("request reached the handler without admission"));
+      pipeline
+        .forward(entry.head, entry.admission, { body: Buffer.isBuffer(request.body) ? request.body : undefined, signal: new ClientDisconnect(reply.raw) })
+        .then(
+          (response) => {
+            if (response.status >= 500) request.log.warn({ status: response.status, method: request.method, url: request.url }, "request failed");
+            send(reply, response);
+          },
+          (error: unknown) => sendInternalError(request, reply, error),
+        );
     },
   });
   return app;
@@ -134,6 +150,12 @@ class ClientDisconnect implements CancelSignal {
   removeEventListener(_type: "abort", listener: () => void): void {
     if (this.listener === listener) this.listener = undefined;
   }
+}
+
+/** The pipeline answers every failure itself; this only guards against a bug in that path. */
+function sendInternalError(request: FastifyRequest, reply: FastifyReply, error: unknown): void {
+  request.log.error({ err: error }, "error response failed");
+  send(reply, { status: 500, headers: { "content-type": "application/json" }, body: '{"code":13,"message":"internal error","details":[]}' });
 }
 
 function send(reply: FastifyReply, response: GatewayResponse): FastifyReply {

@@ -5,6 +5,7 @@ import type { OpenApiDocument, OpenApiInfo, OpenApiMethod, OpenApiOperation, Ope
 import { formatOpenApiPath, pathShape, splitTemplate } from "./openapi-path.js";
 import { buildOperation, createServiceNames } from "./operation.js";
 import { createSchemaRegistry } from "./schema-registry.js";
+import { securitySchemes } from "./security.js";
 import { STATUS_TYPE } from "./well-known.js";
 
 const PATH_ITEM_METHODS: ReadonlySet<string> = new Set<OpenApiMethod>(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
@@ -23,6 +24,9 @@ const PATH_ITEM_METHODS: ReadonlySet<string> = new Set<OpenApiMethod>(["get", "p
  *   `x-protogate-alternate-operations` (`[{method, operation}]`);
  * - methods a Path Item has no field for (HttpRule `custom` kinds) go to
  *   `x-protogate-custom-methods`, keyed by the upper-case method.
+ *
+ * Every operation states its `security` (from the binding's access rule; deny by default), and
+ * non-public ones document their 401 and 403 responses.
  */
 export function buildOpenApiDocument(bindings: readonly CodegenBinding[], info: OpenApiInfo): OpenApiDocument {
   const ordered = [...bindings].sort(declarationOrder);
@@ -53,7 +57,7 @@ export function buildOpenApiDocument(bindings: readonly CodegenBinding[], info: 
   });
   const sortedPaths: Record<string, OpenApiPathItem> = {};
   for (const path of [...paths.keys()].sort(compare)) sortedPaths[path] = paths.get(path) as OpenApiPathItem;
-  return { openapi: "3.1.0", info: { title: info.title, version: info.version }, tags, paths: sortedPaths, components: { schemas: schemas.components() } };
+  return { openapi: "3.1.0", info: { title: info.title, version: info.version }, tags, paths: sortedPaths, components: { schemas: schemas.components(), securitySchemes: securitySchemes() } };
 }
 
 function place(item: OpenApiPathItem, httpMethod: string, operation: OpenApiOperation): void {

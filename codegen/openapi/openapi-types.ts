@@ -61,10 +61,27 @@ export interface OpenApiRequestBody {
   readonly content: { readonly [mediaType: string]: OpenApiMediaType };
 }
 
+export interface OpenApiHeader {
+  readonly description?: string;
+  readonly schema: JsonSchema;
+}
+
 export interface OpenApiResponse {
   readonly description: string;
+  readonly headers?: { readonly [name: string]: OpenApiHeader };
   readonly content?: { readonly [mediaType: string]: OpenApiMediaType };
 }
+
+/** The security schemes the gateway accepts (only the kinds the emitter writes). */
+export type OpenApiSecurityScheme =
+  | { readonly type: "http"; readonly scheme: "bearer"; readonly bearerFormat?: string; readonly description?: string }
+  | { readonly type: "apiKey"; readonly in: "header"; readonly name: string; readonly description?: string };
+
+/**
+ * One way to satisfy an operation's security: every named scheme, each with the scopes (roles)
+ * it must carry. An empty requirement list means no authentication.
+ */
+export type OpenApiSecurityRequirement = { readonly [scheme: string]: readonly string[] };
 
 export interface OpenApiOperation extends Extensions {
   readonly operationId: string;
@@ -75,6 +92,8 @@ export interface OpenApiOperation extends Extensions {
   readonly parameters?: readonly OpenApiParameter[];
   readonly requestBody?: OpenApiRequestBody;
   readonly responses: { readonly [status: string]: OpenApiResponse };
+  /** Alternatives (any one suffices); `[]` for a public operation. */
+  readonly security?: readonly OpenApiSecurityRequirement[];
 }
 
 /** The HTTP methods a Path Item Object has a field for. */
@@ -98,5 +117,8 @@ export interface OpenApiDocument {
   readonly info: OpenApiInfo;
   readonly tags: readonly OpenApiTag[];
   readonly paths: { readonly [path: string]: OpenApiPathItem };
-  readonly components: { readonly schemas: { readonly [name: string]: JsonSchema } };
+  readonly components: {
+    readonly schemas: { readonly [name: string]: JsonSchema };
+    readonly securitySchemes: { readonly [name: string]: OpenApiSecurityScheme };
+  };
 }

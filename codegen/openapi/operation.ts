@@ -7,6 +7,7 @@ import type { PathExpression } from "./openapi-path.js";
 import { pathParameters } from "./path-parameters.js";
 import { queryParameters } from "./query-parameters.js";
 import type { SchemaRegistry } from "./schema-registry.js";
+import { authResponses, operationSecurity } from "./security.js";
 
 /** How services are named in tags and operationIds. */
 export interface ServiceNames {
@@ -50,7 +51,7 @@ export interface OperationContext {
   readonly parameterNames: readonly string[];
 }
 
-/** The OpenAPI operation of one binding. */
+/** The OpenAPI operation of one binding, with its security requirements from the access rule. */
 export function buildOperation(binding: CodegenBinding, context: OperationContext): OpenApiOperation {
   const { rpc } = binding;
   const { schemas } = context;
@@ -64,7 +65,8 @@ export function buildOperation(binding: CodegenBinding, context: OperationContex
     ...(rpc.deprecated ? { deprecated: true } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
-    responses: { "200": successResponse(binding, schemas), default: errorResponse(schemas) },
+    responses: { "200": successResponse(binding, schemas), ...authResponses(binding.auth, schemas), default: errorResponse(schemas) },
+    security: operationSecurity(binding.auth),
     "x-protogate-rpc": `/${rpc.parent.typeName}/${rpc.name}`,
     ...(query.truncated ? { "x-protogate-query-truncated": true } : {}),
   };

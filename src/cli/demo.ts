@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { startGateway } from "../app.js";
-import { loadConfig } from "../config/load-config.js";
+import { configFromObject } from "../config/load-config.js";
+import { createDevAuth } from "../demo/dev-auth.js";
 import { startDemoBackends } from "../demo/index.js";
 import { waitForShutdown } from "./serve.js";
 
@@ -8,12 +9,14 @@ const DEMO_GENERATED = fileURLToPath(new URL("../../generated", import.meta.url)
 
 /**
  * `protogate demo` (what `npm start` runs): the bundled demo gRPC services on a free loopback
- * port, and the gateway in front of them with embedded defaults (no Redis, nothing external).
+ * port, and the gateway in front of them with embedded defaults (no Redis, nothing external),
+ * authentication on, trusting a dev key generated at start.
  */
 export async function runDemo(options: { host: string; port: number }): Promise<number> {
+  const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const config = loadConfig(undefined, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams });
+  const config = configFromObject({ auth: devAuth.authConfig }, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
   let gateway;
   try {
     gateway = await startGateway(config);
@@ -21,24 +24,30 @@ export async function runDemo(options: { host: string; port: number }): Promise<
     await backends.close();
     throw error;
   }
-  const base = gateway.url;
-  console.log(`protogate listening on ${base}`);
+  console.log(`protogate listening on ${gateway.url}`);
   console.log(`demo gRPC services (${backends.services.join(", ")}) on ${backends.address}`);
-  console.log("\nTry:");
-  for (const line of demoCurlLines(base)) console.log(`  ${line}`);
+  console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
+  console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
+  for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
   console.log("\nOpenAPI document: generated/openapi.json. Ctrl-C stops.");
   return waitForShutdown(gateway, () => backends.close());
 }
 
-/** The curl lines the demo prints; the e2e suite runs each of them against a live demo. */
-export function demoCurlLines(base: string): string[] {
+/**
+ * The curl lines the demo prints; each ends with the status it gets as a shell comment, and the
+ * e2e suite runs every one of them as printed.
+ */
+export function demoCurlLines(base: string, token: string): string[] {
+  const auth = `-H 'authorization: Bearer ${token}'`;
+  const json = "-H 'content-type: application/json'";
   return [
-    `curl -s ${base}/v1/users/u-1`,
-    `curl -s '${base}/v1/users?pageSize=2&role=ROLE_MEMBER'`,
-    `curl -s -X POST ${base}/v1/users -H 'content-type: application/json' -d '{"displayName":"Ada","email":"ada@example.com"}'`,
-    `curl -s ${base}/v1/users/u-1/orders/o-1`,
-    `curl -s -X POST ${base}/v1/users/u-1/orders/o-1:cancel -H 'content-type: application/json' -d '{"reason":"changed my mind"}'`,
-    `curl -s ${base}/v1/payments/p-1/receipt`,
-    `curl -s -i ${base}/v1/users/nobody`,
+    `curl -s ${base}/v1/users/u-1  # -> 200 (public)`,
+    `curl -s '${base}/v1/users?pageSize=2&role=ROLE_MEMBER'  # -> 200 (public)`,
+    `curl -s -X POST ${base}/v1/users ${json} -d '{"displayName":"Ada","email":"ada@example.com"}'  # -> 401 (no token)`,
+    `curl -s -X POST ${base}/v1/users ${auth} ${json} -d '{"displayName":"Ada","email":"ada@example.com"}'  # -> 200`,
+    `curl -s ${base}/v1/users/u-1/orders/o-1 ${auth}  # -> 200`,
+    `curl -s -X POST ${base}/v1/users/u-1/orders/o-1:cancel ${auth} ${json} -d '{"reason":"changed my mind"}'  # -> 200`,
+    `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
+    `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
 }

@@ -38,9 +38,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--upstream <service=host:port>", "upstream of a fully qualified service (repeatable)", collectUpstream, {})
     .option("--host <host>", "listen address")
     .option("--port <n>", "listen port (0 takes a free one)", parsePort)
-    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number }) => {
+    .option("--auth <mode>", "on or off: off skips authentication (local work only)", parseAuthMode)
+    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number; auth?: "on" | "off" }) => {
       const { runServe } = await import("./serve.js");
-      exitCode = await runServe({ configFile: opts.config, overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port } });
+      exitCode = await runServe({ configFile: opts.config, overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port, authMode: opts.auth } });
     });
 
   program
@@ -74,6 +75,11 @@ function collectUpstream(value: string, previous: Record<string, string>): Recor
   const eq = value.indexOf("=");
   if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError(`expected SERVICE=HOST:PORT, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function parseAuthMode(value: string): "on" | "off" {
+  if (value !== "on" && value !== "off") throw new InvalidArgumentError(`expected on or off, got "${value}"`);
+  return value;
 }
 
 function parsePort(value: string): number {

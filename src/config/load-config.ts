@@ -14,6 +14,8 @@ export interface ConfigOverrides {
   readonly port?: number;
   readonly generated?: string;
   readonly upstreams?: Readonly<Record<string, string>>;
+  /** `--auth off|on`: overrides `auth.mode`. */
+  readonly authMode?: "on" | "off";
 }
 
 /** Reads, validates and freezes the configuration: the file (if any), then the flags. */
@@ -32,10 +34,15 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
       throw new ConfigError(`${file}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`${file ?? "config"}: the top level must be a mapping`);
+  return configFromObject(raw, overrides, file ?? "config");
+}
+
+/** Validates and freezes a configuration given as an object (the parsed YAML, or the demo's own). */
+export function configFromObject(raw: unknown, overrides: ConfigOverrides = {}, label = "config"): Readonly<GatewayConfig> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(`${label}: the top level must be a mapping`);
   const merged = applyOverrides(raw as Record<string, unknown>, overrides);
   const result = configSchema.safeParse(merged);
-  if (!result.success) throw new ConfigError(`${file ?? "config"}: ${formatIssues(result.error)}`);
+  if (!result.success) throw new ConfigError(`${label}: ${formatIssues(result.error)}`);
   return deepFreeze(result.data);
 }
 
@@ -46,6 +53,7 @@ function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides
   if (overrides.port !== undefined) server.port = overrides.port;
   merged.server = server;
   if (overrides.generated !== undefined) merged.generated = overrides.generated;
+  if (overrides.authMode !== undefined) merged.auth = { ...((raw.auth as Record<string, unknown> | undefined) ?? {}), mode: overrides.authMode };
   if (overrides.upstreams && Object.keys(overrides.upstreams).length > 0) {
     merged.upstreams = { ...((raw.upstreams as Record<string, unknown> | undefined) ?? {}), ...overrides.upstreams };
   }

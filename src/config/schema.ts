@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { authConfigSchema } from "../auth/auth-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
@@ -82,6 +83,8 @@ export const configSchema = z.strictObject({
       forwardHeaders: z.array(z.string().min(1).transform((h) => h.toLowerCase())).optional(),
     })
     .prefault({}),
+  /** Authentication and per-method authorisation; on by default. */
+  auth: authConfigSchema.prefault({}),
   logging: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

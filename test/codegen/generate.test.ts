@@ -70,7 +70,7 @@ describe("protogate generate", () => {
     expect(existsSync(join(out, "openapi.json"))).toBe(false);
   });
 
-  it("reports every invalid rule with file:line and a reason, and writes nothing", async () => {
+  it("reports every invalid HTTP and access rule with file:line and a reason, and writes nothing", async () => {
     const out = join(work, "bad");
     const failure = await runGenerate({ protoDirs: [join(FIXTURES, "bad")], outDir: out, check: false }).then(
       () => undefined,
@@ -79,24 +79,30 @@ describe("protogate generate", () => {
     expect(failure).toBeInstanceOf(GenerateError);
     const message = (failure as Error).message;
     const expected: Array<[number, string]> = [
-      [10, `path variable {missing}: "missing" is not a field of bad.v1.Req`],
-      [13, `"tags" is a repeated field`],
-      [16, `"inner" is a message field`],
-      [19, "'**' must be the last segment"],
-      [22, `the field "id" is bound twice`],
-      [25, `body field "nope" is not a field of bad.v1.Req`],
-      [31, `response_body field "absent" is not a field of bad.v1.Res`],
-      [37, "a GET rule cannot have a body"],
-      [43, "the template must start with '/'"],
-      [49, `matches exactly the same requests as bad.v1.BadService.SameAsOther`],
-      [54, "additional_bindings must not contain additional_bindings"],
-      [61, `"id" is not a message field, so ".sub" cannot follow it`],
+      [11, `path variable {missing}: "missing" is not a field of bad.v1.Req`],
+      [14, `"tags" is a repeated field`],
+      [17, `"inner" is a message field`],
+      [20, "'**' must be the last segment"],
+      [23, `the field "id" is bound twice`],
+      [26, `body field "nope" is not a field of bad.v1.Req`],
+      [32, `response_body field "absent" is not a field of bad.v1.Res`],
+      [38, "a GET rule cannot have a body"],
+      [44, "the template must start with '/'"],
+      [50, `matches exactly the same requests as bad.v1.BadService.SameAsOther`],
+      [55, "additional_bindings must not contain additional_bindings"],
+      [62, `"id" is not a message field, so ".sub" cannot follow it`],
+      // protogate.v1.rule and protogate.v1.default_rule
+      [69, "BadService.PublicWithScopes: public: true cannot be combined with scopes"],
+      [78, "BadService.BadScopes: scopes[1] is empty"],
+      [79, `BadService.BadScopes: scopes[2] "two words" is not a scope token`],
+      [86, "BadDefaultService: public: true cannot be combined with scopes"],
     ];
     for (const [line, reason] of expected) {
       const row = message.split("\n").find((l) => l.includes(`bad/v1/bad.proto:${line}:`));
       expect(row, `no error reported for line ${line}`).toBeDefined();
       expect(row).toContain(reason);
     }
+    expect(message).not.toContain("BadScopes: scopes[0]");
     expect(message).not.toContain("signal: killed");
     expect(existsSync(out)).toBe(false);
   });
@@ -114,15 +120,70 @@ describe("protogate generate", () => {
         "package acme.v1;",
         'import "google/api/annotations.proto";',
         'import "google/type/date.proto";',
-        "service Acme { rpc Get(GetRequest) returns (google.type.Date) { option (google.api.http) = { get: \"/v1/acme/{id}\" }; } }",
+        'import "protogate/v1/auth.proto";',
+        "service Acme {",
+        '  rpc Get(GetRequest) returns (google.type.Date) { option (google.api.http) = { get: "/v1/acme/{id}" }; option (protogate.v1.rule) = { scopes: ["acme:read"] }; }',
+        "}",
         "message GetRequest { string id = 1; }",
         "",
       ].join("\n"),
     );
     const out = join(work, "team-out");
     await runGenerate({ protoDirs: [team], outDir: out, check: false });
-    expect(readFileSync(join(out, "acme/v1/acme.routes.ts"), "utf8")).toContain('pattern: "/v1/acme/{id}"');
+    const routes = readFileSync(join(out, "acme/v1/acme.routes.ts"), "utf8");
+    expect(routes).toContain('pattern: "/v1/acme/{id}"');
+    // protogate/v1/auth.proto is not in the team's folder: it comes from protogate's own proto/.
+    expect(routes).toContain('auth: {"public":false,"scopes":["acme:read"],"forwardAuthorization":false}');
+    expect(existsSync(join(out, "protogate/v1/auth.ts"))).toBe(true);
     expect(readFileSync(join(out, "google/type/date.ts"), "utf8")).toContain("teamMarker");
+  });
+
+  /** A team folder with `extra/v1/extra.proto` using the rule, and the given own `protogate/v1/auth.proto`. */
+  function teamWithOwnAuthProto(name: string, authProto: string): string {
+    const team = join(work, name);
+    mkdirSync(join(team, "extra/v1"), { recursive: true });
+    mkdirSync(join(team, "protogate/v1"), { recursive: true });
+    writeFileSync(join(team, "protogate/v1/auth.proto"), authProto);
+    writeFileSync(
+      join(team, "extra/v1/extra.proto"),
+      [
+        'syntax = "proto3";',
+        "package extra.v1;",
+        'import "google/api/annotations.proto";',
+        'import "protogate/v1/auth.proto";',
+        "service Extra {",
+        '  rpc Get(GetRequest) returns (GetRequest) { option (google.api.http) = { get: "/v1/extra/{id}" }; option (protogate.v1.rule) = { public: true }; }',
+        "}",
+        "message GetRequest { string id = 1; }",
+        "",
+      ].join("\n"),
+    );
+    return team;
+  }
+
+  it("a team's own protogate/v1/auth.proto wins over the one protogate ships", async () => {
+    const ownAuth = readFileSync(join(import.meta.dirname, "../../proto/protogate/v1/auth.proto"), "utf8").replace(
+      "bool forward_authorization = 3;",
+      "bool forward_authorization = 3;\n  string team_marker = 99;",
+    );
+    const out = join(work, "own-auth-out");
+    await runGenerate({ protoDirs: [teamWithOwnAuthProto("own-auth", ownAuth)], outDir: out, check: false });
+    expect(readFileSync(join(out, "protogate/v1/auth.ts"), "utf8")).toContain("teamMarker");
+    expect(readFileSync(join(out, "extra/v1/extra.routes.ts"), "utf8")).toContain('auth: {"public":true,"scopes":[],"forwardAuthorization":false}');
+  });
+
+  it("rejects a protogate.v1.rule whose type is not protogate's AuthRule", async () => {
+    const shadow = [
+      'syntax = "proto3";',
+      "package protogate.v1;",
+      'import "google/protobuf/descriptor.proto";',
+      "message AuthRule { bool public = 1; }",
+      "extend google.protobuf.MethodOptions { AuthRule rule = 50420; }",
+      "",
+    ].join("\n");
+    await expect(runGenerate({ protoDirs: [teamWithOwnAuthProto("shadow-auth", shadow)], outDir: join(work, "shadow-out"), check: false })).rejects.toThrow(
+      /extra\/v1\/extra\.proto:6: extra\.v1\.Extra\.Get: \(protogate\.v1\.rule\) is not a protogate\.v1\.AuthRule/,
+    );
   });
 
   it("generates a real Google API (pubsub) with imports resolved from google-proto-files", async () => {
@@ -145,6 +206,15 @@ describe("protogate generate", () => {
     writeFileSync(join(team, "a.proto"), 'syntax = "proto3";\n\nimport "nowhere/b.proto";\n');
     await expect(runGenerate({ protoDirs: [team], outDir: join(work, "missing-out"), check: false })).rejects.toThrow(
       'a.proto:3: import "nowhere/b.proto" is in no --proto folder and not in google-proto-files',
+    );
+  });
+
+  it("names a missing protogate/ import as missing from protogate's own protos", async () => {
+    const team = join(work, "missing-protogate-import");
+    mkdirSync(team, { recursive: true });
+    writeFileSync(join(team, "a.proto"), 'syntax = "proto3";\nimport "protogate/v1/nope.proto";\n');
+    await expect(runGenerate({ protoDirs: [team], outDir: join(work, "missing-protogate-out"), check: false })).rejects.toThrow(
+      `a.proto:2: import "protogate/v1/nope.proto" is in no --proto folder and not among protogate's own protos nor in google-proto-files`,
     );
   });
 

@@ -23,7 +23,7 @@ describe("protogate serve (the real process)", () => {
   afterAll(() => backend?.close());
 
   it("prints the ready line, serves, and on SIGTERM drains the in-flight request and exits 0", async () => {
-    const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${backend.address}`, "--port", "0"]);
+    const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${backend.address}`, "--port", "0", "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
       expect(proc.stdout()).toMatch(/^protogate listening on http:\/\/127\.0\.0\.1:\d+\n/);
@@ -67,7 +67,7 @@ describe("protogate serve (the real process)", () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-config-"));
     const file = join(dir, "gateway.yaml");
     writeFileSync(file, `server:\n  port: 1\nupstreams:\n  demo.v1.UserService: 127.0.0.1:1\nlogging:\n  level: silent\n`);
-    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`]);
+    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`, "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
       const response = await fetch(`${base}/v1/users/u-9`);

@@ -43,6 +43,7 @@ export function makeBinding(spec: BindingSpec): Binding<unknown, unknown> {
     requestCodec: noCodec,
     responseCodec: noCodec,
     source: "test.proto:1",
+    auth: null,
   };
 }
 

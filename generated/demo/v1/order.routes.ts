@@ -18,7 +18,8 @@ export const OrderService_GetOrder: Binding<demo_v1_GetOrderRequest, demo_v1_Ord
   responseType: "demo.v1.Order",
   requestCodec: demo_v1_GetOrderRequest,
   responseCodec: demo_v1_Order,
-  source: "demo/v1/order.proto:13",
+  source: "demo/v1/order.proto:14",
+  auth: null,
 };
 
 /** GET /v1/orders/{name} -> demo.v1.OrderService.GetOrder */
@@ -35,7 +36,8 @@ export const OrderService_GetOrder_1: Binding<demo_v1_GetOrderRequest, demo_v1_O
   responseType: "demo.v1.Order",
   requestCodec: demo_v1_GetOrderRequest,
   responseCodec: demo_v1_Order,
-  source: "demo/v1/order.proto:15",
+  source: "demo/v1/order.proto:16",
+  auth: null,
 };
 
 /** GET /v1/{parent=users/*}/orders -> demo.v1.OrderService.ListOrders */
@@ -52,7 +54,8 @@ export const OrderService_ListOrders: Binding<demo_v1_ListOrdersRequest, demo_v1
   responseType: "demo.v1.ListOrdersResponse",
   requestCodec: demo_v1_ListOrdersRequest,
   responseCodec: demo_v1_ListOrdersResponse,
-  source: "demo/v1/order.proto:21",
+  source: "demo/v1/order.proto:22",
+  auth: null,
 };
 
 /** POST /v1/{parent=users/*}/orders -> demo.v1.OrderService.CreateOrder */
@@ -69,7 +72,8 @@ export const OrderService_CreateOrder: Binding<demo_v1_CreateOrderRequest, demo_
   responseType: "demo.v1.Order",
   requestCodec: demo_v1_CreateOrderRequest,
   responseCodec: demo_v1_Order,
-  source: "demo/v1/order.proto:26",
+  source: "demo/v1/order.proto:27",
+  auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
 /** POST /v1/{name=users/*\/orders/*}:cancel -> demo.v1.OrderService.CancelOrder */
@@ -86,7 +90,8 @@ export const OrderService_CancelOrder: Binding<demo_v1_CancelOrderRequest, demo_
   responseType: "demo.v1.Order",
   requestCodec: demo_v1_CancelOrderRequest,
   responseCodec: demo_v1_Order,
-  source: "demo/v1/order.proto:34",
+  source: "demo/v1/order.proto:36",
+  auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
 /** GET /v1/{name=users/*\/orders/*}/items -> demo.v1.OrderService.GetOrderItems */
@@ -103,7 +108,8 @@ export const OrderService_GetOrderItems: Binding<demo_v1_GetOrderRequest, demo_v
   responseType: "demo.v1.Order",
   requestCodec: demo_v1_GetOrderRequest,
   responseCodec: demo_v1_Order,
-  source: "demo/v1/order.proto:42",
+  source: "demo/v1/order.proto:45",
+  auth: null,
 };
 
 /** Every HTTP binding declared in demo/v1/order.proto, in declaration order. */

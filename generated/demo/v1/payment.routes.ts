@@ -19,7 +19,8 @@ export const PaymentService_CreatePayment: Binding<demo_v1_CreatePaymentRequest,
   responseType: "demo.v1.Payment",
   requestCodec: demo_v1_CreatePaymentRequest,
   responseCodec: demo_v1_Payment,
-  source: "demo/v1/payment.proto:13",
+  source: "demo/v1/payment.proto:14",
+  auth: {"public":false,"scopes":["payments:write"],"forwardAuthorization":false},
 };
 
 /** GET /v1/payments/{payment_id} -> demo.v1.PaymentService.GetPayment */
@@ -36,7 +37,8 @@ export const PaymentService_GetPayment: Binding<demo_v1_GetPaymentRequest, demo_
   responseType: "demo.v1.Payment",
   requestCodec: demo_v1_GetPaymentRequest,
   responseCodec: demo_v1_Payment,
-  source: "demo/v1/payment.proto:21",
+  source: "demo/v1/payment.proto:23",
+  auth: null,
 };
 
 /** GET /v1/payments/{payment_id}/receipt -> demo.v1.PaymentService.GetReceipt */
@@ -53,7 +55,8 @@ export const PaymentService_GetReceipt: Binding<demo_v1_GetPaymentRequest, googl
   responseType: "google.api.HttpBody",
   requestCodec: demo_v1_GetPaymentRequest,
   responseCodec: google_api_HttpBody,
-  source: "demo/v1/payment.proto:26",
+  source: "demo/v1/payment.proto:28",
+  auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
 /** PUT /v1/payments/{payment_id}/attachment -> demo.v1.PaymentService.UploadAttachment */
@@ -70,7 +73,8 @@ export const PaymentService_UploadAttachment: Binding<demo_v1_UploadAttachmentRe
   responseType: "demo.v1.Attachment",
   requestCodec: demo_v1_UploadAttachmentRequest,
   responseCodec: demo_v1_Attachment,
-  source: "demo/v1/payment.proto:31",
+  source: "demo/v1/payment.proto:34",
+  auth: {"public":false,"scopes":["payments:write"],"forwardAuthorization":false},
 };
 
 /** GET /v1/archive/{path=**} -> demo.v1.PaymentService.GetArchiveFile */
@@ -87,7 +91,8 @@ export const PaymentService_GetArchiveFile: Binding<demo_v1_GetArchiveFileReques
   responseType: "google.api.HttpBody",
   requestCodec: demo_v1_GetArchiveFileRequest,
   responseCodec: google_api_HttpBody,
-  source: "demo/v1/payment.proto:39",
+  source: "demo/v1/payment.proto:43",
+  auth: null,
 };
 
 /** Every HTTP binding declared in demo/v1/payment.proto, in declaration order. */

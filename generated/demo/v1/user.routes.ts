@@ -19,7 +19,8 @@ export const UserService_GetUser: Binding<demo_v1_GetUserRequest, demo_v1_User> 
   responseType: "demo.v1.User",
   requestCodec: demo_v1_GetUserRequest,
   responseCodec: demo_v1_User,
-  source: "demo/v1/user.proto:16",
+  source: "demo/v1/user.proto:17",
+  auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
 /** GET /v1/users -> demo.v1.UserService.ListUsers */
@@ -36,7 +37,8 @@ export const UserService_ListUsers: Binding<demo_v1_ListUsersRequest, demo_v1_Li
   responseType: "demo.v1.ListUsersResponse",
   requestCodec: demo_v1_ListUsersRequest,
   responseCodec: demo_v1_ListUsersResponse,
-  source: "demo/v1/user.proto:21",
+  source: "demo/v1/user.proto:23",
+  auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
 /** POST /v1/users -> demo.v1.UserService.CreateUser */
@@ -53,7 +55,8 @@ export const UserService_CreateUser: Binding<demo_v1_CreateUserRequest, demo_v1_
   responseType: "demo.v1.User",
   requestCodec: demo_v1_CreateUserRequest,
   responseCodec: demo_v1_User,
-  source: "demo/v1/user.proto:26",
+  source: "demo/v1/user.proto:29",
+  auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
 /** PATCH /v1/users/{user.user_id} -> demo.v1.UserService.UpdateUser */
@@ -70,7 +73,8 @@ export const UserService_UpdateUser: Binding<demo_v1_UpdateUserRequest, demo_v1_
   responseType: "demo.v1.User",
   requestCodec: demo_v1_UpdateUserRequest,
   responseCodec: demo_v1_User,
-  source: "demo/v1/user.proto:34",
+  source: "demo/v1/user.proto:38",
+  auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
 /** DELETE /v1/users/{user_id} -> demo.v1.UserService.DeleteUser */
@@ -87,7 +91,8 @@ export const UserService_DeleteUser: Binding<demo_v1_DeleteUserRequest, google_p
   responseType: "google.protobuf.Empty",
   requestCodec: demo_v1_DeleteUserRequest,
   responseCodec: google_protobuf_Empty,
-  source: "demo/v1/user.proto:42",
+  source: "demo/v1/user.proto:47",
+  auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
 /** POST /v1/users:search -> demo.v1.UserService.SearchUsers */
@@ -104,7 +109,8 @@ export const UserService_SearchUsers: Binding<demo_v1_SearchUsersRequest, demo_v
   responseType: "demo.v1.ListUsersResponse",
   requestCodec: demo_v1_SearchUsersRequest,
   responseCodec: demo_v1_ListUsersResponse,
-  source: "demo/v1/user.proto:47",
+  source: "demo/v1/user.proto:53",
+  auth: null,
 };
 
 /** Every HTTP binding declared in demo/v1/user.proto, in declaration order. */

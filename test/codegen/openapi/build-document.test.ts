@@ -388,6 +388,68 @@ describe("buildOpenApiDocument on the edge cases", () => {
   });
 });
 
+describe("security from the access rules", () => {
+  const bearer = (...scopes: string[]) => [{ bearerAuth: scopes }, { apiKeyAuth: [] }];
+
+  it("declares the bearer (JWT) and API-key schemes", () => {
+    expect(demoDoc.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: "http", scheme: "bearer", bearerFormat: "JWT" }),
+      apiKeyAuth: expect.objectContaining({ type: "apiKey", in: "header", name: "x-api-key" }),
+    });
+  });
+
+  it.each([
+    // public: true
+    ["/v1/users/{user_id}", "get", []],
+    ["/v1/users", "get", []],
+    ["/v1/payments/{payment_id}/receipt", "get", []],
+    // scopes
+    ["/v1/users", "post", bearer("users:write")],
+    ["/v1/users/{user_id}", "patch", bearer("users:write")],
+    ["/v1/users/{user_id}", "delete", bearer("users:write")],
+    ["/v1/{parent}/orders", "post", bearer("orders:write")],
+    ["/v1/{name}:cancel", "post", bearer("orders:write")],
+    ["/v1/payments", "post", bearer("payments:write")],
+    ["/v1/payments/{payment_id}/attachment", "put", bearer("payments:write")],
+    // no rule: any authenticated caller
+    ["/v1/users:search", "post", bearer()],
+    ["/v1/{name}", "get", bearer()],
+    ["/v1/orders/{name}", "get", bearer()],
+    ["/v1/payments/{payment_id}", "get", bearer()],
+    ["/v1/archive/{path}", "get", bearer()],
+  ] as const)("%s %s has security %j", (path, method, security) => {
+    const operation = op(demoDoc, path, method);
+    expect(operation.security).toEqual(security);
+    const statuses = Object.keys(operation.responses).sort();
+    if (security.length === 0) expect(statuses).toEqual(["200", "default"]);
+    else expect(statuses).toEqual(["200", "401", "403", "default"]);
+  });
+
+  it("documents 401 (with the Bearer challenge) and 403 as google.rpc.Status, naming the scopes", () => {
+    const create = op(demoDoc, "/v1/users", "post");
+    for (const status of ["401", "403"]) expect(jsonSchemaOf(create.responses[status].content)).toEqual(ref("google.rpc.Status"));
+    expect(create.responses["401"].description).toContain("UNAUTHENTICATED");
+    expect(create.responses["401"].headers?.["WWW-Authenticate"]?.schema).toEqual({ type: "string" });
+    expect(create.responses["403"].description).toContain("users:write");
+    expect(op(demoDoc, "/v1/users:search", "post").responses["403"].description).toContain("PERMISSION_DENIED");
+  });
+
+  it("ignores forward_authorization and takes scopes in declaration order", () => {
+    const rule = { public: false, scopes: ["b:write", "a:read"], forwardAuthorization: true };
+    const custom = binding(registry, {
+      rpc: "demo.v1.UserService.SearchUsers",
+      httpMethod: "POST",
+      pattern: "/v1/users:search",
+      template: tpl([lit("v1"), lit("users")], [], "search"),
+      body: { kind: "all" },
+      auth: rule,
+    });
+    const doc = buildOpenApiDocument([custom], INFO);
+    expect(op(doc, "/v1/users:search", "post").security).toEqual(bearer("b:write", "a:read"));
+    expect(lintOpenApi31(doc)).toEqual([]);
+  });
+});
+
 describe("determinism", () => {
   it("renders byte-identically on re-runs, as 2-space JSON with a trailing newline", () => {
     const first = renderOpenApi(buildOpenApiDocument([...demo, ...edge], INFO));

@@ -21,10 +21,14 @@ function validDoc(): LooseDoc {
             { name: "ids", in: "query", style: "form", explode: true, schema: { type: "array", items: { type: "string", format: "int64" } } },
           ],
           responses: { "200": { description: "ok", content: { "application/json": { schema: { $ref: "#/components/schemas/T" } } } } },
+          security: [{ bearerAuth: ["things:read"] }, { apiKeyAuth: [] }],
         },
       },
     },
-    components: { schemas: { T: { type: "object", properties: { a: { type: ["string", "null"], pattern: "^a+$" } } } } },
+    components: {
+      schemas: { T: { type: "object", properties: { a: { type: ["string", "null"], pattern: "^a+$" } } } },
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" }, apiKeyAuth: { type: "apiKey", in: "header", name: "x-api-key" } },
+    },
   };
 }
 
@@ -51,6 +55,12 @@ describe("lintOpenApi31", () => {
     ["an undeclared tag", (d) => (d.paths["/v1/things/{id}"].get.tags = ["Nope"]), "tag Nope is not declared"],
     ["an unknown operation field", (d) => (d.paths["/v1/things/{id}"].get.summaryy = "x"), "unexpected field summaryy"],
     ["a path without leading slash", (d) => (d.paths["v2"] = {}), "a path must start with /"],
+    ["an undeclared security scheme", (d) => (d.paths["/v1/things/{id}"].get.security = [{ oauth: [] }]), "security scheme oauth is not declared"],
+    ["scopes that are not strings", (d) => (d.paths["/v1/things/{id}"].get.security[0].bearerAuth = [1]), "/security/0/bearerAuth: must be an array of strings"],
+    ["security that is not an array", (d) => (d.security = {}), "/security: must be an array"],
+    ["an apiKey scheme without a name", (d) => delete d.components.securitySchemes.apiKeyAuth.name, "an apiKey scheme needs a name"],
+    ["an http scheme without a scheme", (d) => delete d.components.securitySchemes.bearerAuth.scheme, "an http scheme needs a scheme"],
+    ["an unknown security scheme type", (d) => (d.components.securitySchemes.bearerAuth.type = "jwt"), "bad type jwt"],
   ])("reports %s", (_what, breakIt, expected) => {
     const doc = validDoc();
     breakIt(doc);

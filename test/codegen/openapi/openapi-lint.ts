@@ -1,7 +1,8 @@
 /**
  * A structural check of an OpenAPI 3.1 document, written for these tests (no validator package
  * is installed): the fields of each object, path templating, parameter rules, unique
- * operationIds, resolvable `$ref`s and a JSON Schema 2020-12 keyword check. Returns problems as
+ * operationIds, resolvable `$ref`s, security schemes and requirements naming declared schemes,
+ * and a JSON Schema 2020-12 keyword check. Returns problems as
  * `json/pointer: message`; an empty list means nothing was found.
  */
 export function lintOpenApi31(doc: unknown): string[] {
@@ -25,6 +26,9 @@ export function lintOpenApi31(doc: unknown): string[] {
         checkKeys(tag, `/tags/${i}`, ["name", "description", "externalDocs"], report);
       });
   }
+
+  const schemeNames = checkSecuritySchemes(doc.components, report);
+  if (doc.security !== undefined) checkSecurity(doc.security, "/security", schemeNames, report);
 
   const operationIds = new Set<string>();
   const shapes = new Map<string, string>();
@@ -54,7 +58,10 @@ export function lintOpenApi31(doc: unknown): string[] {
       if (isObject(custom)) for (const [m, op] of Object.entries(custom)) operations.push([`${where}/x-protogate-custom-methods/${m}`, op]);
       const alternates = item["x-protogate-alternate-operations"];
       if (Array.isArray(alternates)) alternates.forEach((alt, i) => isObject(alt) && operations.push([`${where}/x-protogate-alternate-operations/${i}/operation`, alt.operation]));
-      for (const [opWhere, operation] of operations) checkOperation(operation, opWhere, names, operationIds, tagNames, report);
+      for (const [opWhere, operation] of operations) {
+        checkOperation(operation, opWhere, names, operationIds, tagNames, report);
+        if (isObject(operation) && operation.security !== undefined) checkSecurity(operation.security, `${opWhere}/security`, schemeNames, report);
+      }
     }
   }
 
@@ -82,6 +89,59 @@ export function lintOpenApi31(doc: unknown): string[] {
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 type Report = (where: string, message: string) => void;
+
+/** Checks `components.securitySchemes` and returns the declared scheme names. */
+function checkSecuritySchemes(components: unknown, report: Report): Set<string> {
+  const names = new Set<string>();
+  if (!isObject(components) || components.securitySchemes === undefined) return names;
+  const schemes = components.securitySchemes;
+  if (!isObject(schemes)) {
+    report("/components/securitySchemes", "must be an object");
+    return names;
+  }
+  for (const [name, scheme] of Object.entries(schemes)) {
+    const at = `/components/securitySchemes/${pointerEscape(name)}`;
+    names.add(name);
+    if (!isObject(scheme)) {
+      report(at, "must be an object");
+      continue;
+    }
+    checkKeys(scheme, at, ["type", "description", "name", "in", "scheme", "bearerFormat", "flows", "openIdConnectUrl"], report);
+    switch (scheme.type) {
+      case "apiKey":
+        if (typeof scheme.name !== "string" || scheme.name === "") report(at, "an apiKey scheme needs a name");
+        if (!["query", "header", "cookie"].includes(String(scheme.in))) report(at, `bad "in" ${String(scheme.in)}`);
+        break;
+      case "http":
+        if (typeof scheme.scheme !== "string" || scheme.scheme === "") report(at, "an http scheme needs a scheme");
+        break;
+      case "mutualTLS":
+        break;
+      case "oauth2":
+        if (!isObject(scheme.flows)) report(at, "an oauth2 scheme needs flows");
+        break;
+      case "openIdConnect":
+        if (typeof scheme.openIdConnectUrl !== "string") report(at, "an openIdConnect scheme needs openIdConnectUrl");
+        break;
+      default:
+        report(at, `bad type ${String(scheme.type)}`);
+    }
+  }
+  return names;
+}
+
+/** A security requirement list: objects whose keys are declared schemes and whose values are string arrays. */
+function checkSecurity(security: unknown, where: string, schemes: ReadonlySet<string>, report: Report): void {
+  if (!Array.isArray(security)) return report(where, "must be an array");
+  security.forEach((requirement, i) => {
+    const at = `${where}/${i}`;
+    if (!isObject(requirement)) return report(at, "a security requirement must be an object");
+    for (const [name, scopes] of Object.entries(requirement)) {
+      if (!schemes.has(name)) report(at, `security scheme ${name} is not declared in components.securitySchemes`);
+      if (!Array.isArray(scopes) || scopes.some((scope) => typeof scope !== "string")) report(`${at}/${pointerEscape(name)}`, "must be an array of strings");
+    }
+  });
+}
 
 function checkOperation(operation: unknown, where: string, pathNames: readonly string[], ids: Set<string>, tags: Set<string>, report: Report): void {
   if (!isObject(operation)) return report(where, "an operation must be an object");

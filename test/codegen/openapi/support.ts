@@ -6,21 +6,23 @@ import { fileURLToPath } from "node:url";
 import { createFileRegistry, fromBinary, type DescMethod, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { CodegenBinding } from "../../../codegen/model.js";
-import type { BodySelector } from "../../../src/binding.js";
+import type { AuthRuleData, BodySelector } from "../../../src/binding.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../../src/routing/template.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
 
 /**
- * Builds the demo protos plus the edge-case fixture into a descriptor set (with source info)
- * with `buf`, in a temporary directory, and loads it as a registry.
+ * Builds the demo protos plus the edge-case fixture (and protogate's own auth.proto, which the
+ * demo imports) into a descriptor set (with source info) with `buf`, in a temporary directory,
+ * and loads it as a registry.
  */
 export function buildTestRegistry(): FileRegistry {
   const dir = mkdtempSync(join(tmpdir(), "protogate-openapi-"));
   try {
     cpSync(join(root, "proto/demo"), join(dir, "demo"), { recursive: true });
     cpSync(join(here, "fixtures/edge"), join(dir, "edge"), { recursive: true });
+    cpSync(join(root, "proto/protogate"), join(dir, "protogate"), { recursive: true });
     mkdirSync(join(dir, "google/api"), { recursive: true });
     for (const name of ["annotations", "http", "httpbody"]) {
       cpSync(join(root, `node_modules/google-proto-files/google/api/${name}.proto`), join(dir, `google/api/${name}.proto`));
@@ -57,6 +59,7 @@ export interface BindingSpec {
   body?: BodySelector;
   responseBody?: string[];
   bindingIndex?: number;
+  auth?: AuthRuleData | null;
 }
 
 /** A hand-made binding, as codegen's validator would produce it. */
@@ -70,27 +73,33 @@ export function binding(registry: FileRegistry, spec: BindingSpec): CodegenBindi
     responseBody: spec.responseBody ?? [],
     source: `test:${spec.rpc}`,
     bindingIndex: spec.bindingIndex ?? 0,
+    auth: spec.auth ?? null,
   };
 }
 
 const field = (name: string): BodySelector => ({ kind: "field", fieldPath: [name] });
+/** `option (protogate.v1.rule) = {public: true}`. */
+export const PUBLIC: AuthRuleData = { public: true, scopes: [], forwardAuthorization: false };
+/** `option (protogate.v1.rule) = {scopes: [...]}`. */
+export const scoped = (...scopes: string[]): AuthRuleData => ({ public: false, scopes, forwardAuthorization: false });
 const all: BodySelector = { kind: "all" };
 
 /** Every rule of the demo protos, written out by hand (templates included). */
 export function demoBindings(registry: FileRegistry): CodegenBinding[] {
   const specs: BindingSpec[] = [
     // user.proto
-    { rpc: "demo.v1.UserService.GetUser", httpMethod: "GET", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]) },
-    { rpc: "demo.v1.UserService.ListUsers", httpMethod: "GET", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]) },
-    { rpc: "demo.v1.UserService.CreateUser", httpMethod: "POST", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), body: field("user") },
+    { rpc: "demo.v1.UserService.GetUser", httpMethod: "GET", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: PUBLIC },
+    { rpc: "demo.v1.UserService.ListUsers", httpMethod: "GET", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), auth: PUBLIC },
+    { rpc: "demo.v1.UserService.CreateUser", httpMethod: "POST", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), body: field("user"), auth: scoped("users:write") },
     {
       rpc: "demo.v1.UserService.UpdateUser",
       httpMethod: "PATCH",
       pattern: "/v1/users/{user.user_id}",
       template: tpl([lit("v1"), lit("users"), star], [variable("user.user_id", 2, 3)]),
       body: field("user"),
+      auth: scoped("users:write"),
     },
-    { rpc: "demo.v1.UserService.DeleteUser", httpMethod: "DELETE", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]) },
+    { rpc: "demo.v1.UserService.DeleteUser", httpMethod: "DELETE", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: scoped("users:write") },
     { rpc: "demo.v1.UserService.SearchUsers", httpMethod: "POST", pattern: "/v1/users:search", template: tpl([lit("v1"), lit("users")], [], "search"), body: all },
     // order.proto
     {
@@ -118,6 +127,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       pattern: "/v1/{parent=users/*}/orders",
       template: tpl([lit("v1"), lit("users"), star, lit("orders")], [variable("parent", 1, 3)]),
       body: field("order"),
+      auth: scoped("orders:write"),
     },
     {
       rpc: "demo.v1.OrderService.CancelOrder",
@@ -125,6 +135,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       pattern: "/v1/{name=users/*/orders/*}:cancel",
       template: tpl([lit("v1"), lit("users"), star, lit("orders"), star], [variable("name", 1, 5)], "cancel"),
       body: all,
+      auth: scoped("orders:write"),
     },
     {
       rpc: "demo.v1.OrderService.GetOrderItems",
@@ -134,7 +145,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       responseBody: ["items"],
     },
     // payment.proto
-    { rpc: "demo.v1.PaymentService.CreatePayment", httpMethod: "POST", pattern: "/v1/payments", template: tpl([lit("v1"), lit("payments")]), body: all },
+    { rpc: "demo.v1.PaymentService.CreatePayment", httpMethod: "POST", pattern: "/v1/payments", template: tpl([lit("v1"), lit("payments")]), body: all, auth: scoped("payments:write") },
     {
       rpc: "demo.v1.PaymentService.GetPayment",
       httpMethod: "GET",
@@ -146,6 +157,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       httpMethod: "GET",
       pattern: "/v1/payments/{payment_id}/receipt",
       template: tpl([lit("v1"), lit("payments"), star, lit("receipt")], [variable("payment_id", 2, 3)]),
+      auth: PUBLIC,
     },
     {
       rpc: "demo.v1.PaymentService.UploadAttachment",
@@ -153,6 +165,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       pattern: "/v1/payments/{payment_id}/attachment",
       template: tpl([lit("v1"), lit("payments"), star, lit("attachment")], [variable("payment_id", 2, 3)]),
       body: field("file"),
+      auth: scoped("payments:write"),
     },
     {
       rpc: "demo.v1.PaymentService.GetArchiveFile",

@@ -12,14 +12,17 @@ export function demoGenerated(): Promise<GeneratedFolder> {
   return (generatedCache ??= loadGenerated(GENERATED_DIR));
 }
 
-/** Starts the gateway in-process on an ephemeral loopback port; `extra` is merged into the config. */
+/**
+ * Starts the gateway in-process on an ephemeral loopback port; `extra` is merged into the config.
+ * Authentication is off unless `extra.auth` says otherwise (the security suite tests it).
+ */
 export async function startTestGateway(upstreams: Record<string, string>, extra: Record<string, unknown> = {}): Promise<RunningGateway> {
   const { writeFileSync, mkdtempSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
   const { stringify } = await import("yaml");
   const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
-  writeFileSync(file, stringify({ logging: { level: "silent" }, ...extra }));
+  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }));
   const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
   return startGateway(config, await demoGenerated());
 }

@@ -1,0 +1,161 @@
+import { unauthenticated } from "./auth-errors.js";
+import { TOKEN68 } from "./auth-syntax.js";
+
+/**
+ * Where a bearer token may come from:
+ * - `{ header }`: a request header. With `bearer` (the default) its value must be
+ *   `Bearer <token>`; without, the whole value is the token (e.g. `X-Auth-Token: <jwt>`).
+ * - `{ cookie }`: the value of the named cookie.
+ */
+export type TokenSource = { readonly header: string; readonly bearer?: boolean } | { readonly cookie: string };
+
+/** What the request carries. At most one credential is accepted. */
+export type Credentials = { readonly kind: "none" } | { readonly kind: "jwt"; readonly token: string } | { readonly kind: "api-key"; readonly key: string };
+
+export interface CredentialOptions {
+  /** Default `[{ header: "authorization" }]` (`Authorization: Bearer <token>`); `[]` reads no token. */
+  readonly tokenSources?: readonly TokenSource[];
+  /** The API-key header (any case); undefined: API keys are not read. */
+  readonly apiKeyHeader?: string;
+}
+
+/** The default token source: `Authorization: Bearer <token>`. */
+export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([{ header: "authorization" }]);
+/** The default API-key header. */
+export const DEFAULT_API_KEY_HEADER = "x-api-key";
+
+const NONE: Credentials = Object.freeze({ kind: "none" });
+/** `<scheme> <rest>` of an Authorization-style value (RFC 7235: 1*SP between them). */
+const SCHEME_AND_REST = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s;
+
+/** Extracts credentials from raw request headers. */
+export type CredentialExtractor = (rawHeaders: readonly string[]) => Credentials;
+
+/**
+ * Builds the extractor for `options`. It reads Node's `rawHeaders` (name, value, name, value...)
+ * rather than `IncomingMessage.headers`, because Node keeps only the first of two
+ * `Authorization` headers there and joins two `X-Api-Key` headers with ", ", hiding duplicates.
+ *
+ * It throws the 401 of `auth-errors.ts` for malformed credentials (never echoing them):
+ * two headers or cookies of one source ("multiple Authorization headers"), an Authorization
+ * scheme other than Bearer or none at all ("missing Bearer ..."), `Bearer` without exactly one
+ * token, or more than one credential ("send one credential ..."): when a request carries both a
+ * token and an API key, or tokens from two sources, it is rejected rather than one being picked,
+ * so the gateway and a backend can never disagree about which one counts.
+ */
+export function createCredentialExtractor(options: CredentialOptions = {}): CredentialExtractor {
+  const sources = (options.tokenSources ?? DEFAULT_TOKEN_SOURCES).map((source) =>
+    "cookie" in source
+      ? { kind: "cookie" as const, name: source.cookie, label: `cookie ${source.cookie}` }
+      : { kind: "header" as const, name: source.header.toLowerCase(), bearer: source.bearer ?? true, label: headerLabel(source.header) },
+  );
+  const apiKeyHeader = options.apiKeyHeader?.toLowerCase();
+  const readsCookies = sources.some((source) => source.kind === "cookie");
+  const watched = new Set<string>();
+  for (const source of sources) if (source.kind === "header") watched.add(source.name);
+  if (apiKeyHeader !== undefined) watched.add(apiKeyHeader);
+
+  return (rawHeaders) => {
+    // Values per watched header name (lower-case), plus every Cookie header.
+    const values = new Map<string, string[]>();
+    const cookieHeaders: string[] = [];
+    for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+      const name = rawHeaders[index].toLowerCase();
+      const value = rawHeaders[index + 1];
+      if (readsCookies && name === "cookie") cookieHeaders.push(value);
+      if (!watched.has(name)) continue;
+      const list = values.get(name);
+      if (list) list.push(value);
+      else values.set(name, [value]);
+    }
+
+    let found: { token: string; label: string } | undefined;
+    for (const source of sources) {
+      let token: string | undefined;
+      if (source.kind === "cookie") {
+        token = cookieValue(cookieHeaders, source.name, source.label);
+      } else {
+        const list = values.get(source.name);
+        if (list === undefined) continue;
+        if (list.length > 1) throw unauthenticated("invalid_request", `multiple ${source.label} headers`);
+        token = source.bearer ? bearerToken(list[0], source.label) : plainToken(list[0], source.label);
+      }
+      if (token === undefined) continue;
+      if (found !== undefined) throw unauthenticated("invalid_request", `send one credential: found tokens in ${found.label} and ${source.label}`);
+      found = { token, label: source.label };
+    }
+
+    let key: string | undefined;
+    if (apiKeyHeader !== undefined) {
+      const list = values.get(apiKeyHeader);
+      if (list !== undefined) {
+        const label = headerLabel(apiKeyHeader);
+        if (list.length > 1) throw unauthenticated("invalid_request", `multiple ${label} headers`);
+        key = list[0].trim();
+        if (key === "") throw unauthenticated("invalid_request", `empty ${label} header`);
+      }
+    }
+
+    if (found !== undefined && key !== undefined) throw unauthenticated("invalid_request", "send one credential: a bearer token or an API key, not both");
+    if (found !== undefined) return { kind: "jwt", token: found.token };
+    if (key !== undefined) return { kind: "api-key", key };
+    return NONE;
+  };
+}
+
+/** Shorthand: extract once with `options`. Prefer `createCredentialExtractor` on hot paths. */
+export function extractCredentials(rawHeaders: readonly string[], options: CredentialOptions = {}): Credentials {
+  return createCredentialExtractor(options)(rawHeaders);
+}
+
+function headerLabel(name: string): string {
+  return name.toLowerCase() === "authorization" ? "Authorization" : name;
+}
+
+/**
+ * `Bearer <token>`, scheme in any case. Another scheme (Basic, Digest...) is an unsupported
+ * method, so the 401 carries no `error` attribute (RFC 6750 §3.1); a bare value with no scheme,
+ * `Bearer` alone or with more than one token is a malformed request.
+ */
+function bearerToken(raw: string, label: string): string {
+  const value = raw.trim();
+  const match = SCHEME_AND_REST.exec(value);
+  if (match === null) throw unauthenticated("invalid_request", `missing Bearer scheme in ${label} header`);
+  const [, scheme, rest] = match;
+  if (scheme.toLowerCase() !== "bearer") {
+    if (rest === undefined) throw unauthenticated("invalid_request", `missing Bearer scheme in ${label} header`);
+    throw unauthenticated("none", `missing Bearer: the ${label} scheme must be Bearer`);
+  }
+  const token = rest ?? "";
+  if (token === "") throw unauthenticated("invalid_request", `empty bearer token in ${label} header`);
+  if (!TOKEN68.test(token)) throw unauthenticated("invalid_request", `${label} header must be Bearer followed by exactly one token`);
+  return token;
+}
+
+function plainToken(raw: string, label: string): string | undefined {
+  const token = raw.trim();
+  if (token === "") throw unauthenticated("invalid_request", `empty ${label} header`);
+  if (!TOKEN68.test(token)) throw unauthenticated("invalid_request", `${label} header must hold exactly one token`);
+  return token;
+}
+
+/**
+ * The value of cookie `name` across all Cookie headers (HTTP/2 clients may split them). An
+ * empty value counts as absent (a cleared session cookie); two cookies of that name are an error.
+ */
+function cookieValue(cookieHeaders: readonly string[], name: string, label: string): string | undefined {
+  let value: string | undefined;
+  for (const header of cookieHeaders) {
+    for (const part of header.split(";")) {
+      const equals = part.indexOf("=");
+      if (equals < 0 || part.slice(0, equals).trim() !== name) continue;
+      if (value !== undefined) throw unauthenticated("invalid_request", `multiple ${name} cookies`);
+      let raw = part.slice(equals + 1).trim();
+      if (raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"')) raw = raw.slice(1, -1);
+      value = raw;
+    }
+  }
+  if (value === undefined || value === "") return undefined;
+  if (!TOKEN68.test(value)) throw unauthenticated("invalid_request", `${label} must hold exactly one token`);
+  return value;
+}

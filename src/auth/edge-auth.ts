@@ -1,0 +1,51 @@
+import type { AnyBinding } from "../binding.js";
+import { createApiKeyStore } from "./api-keys.js";
+import { credentialHeaderNames, type AuthConfig } from "./auth-config.js";
+import { createAuthenticator } from "./authenticate.js";
+import { createAuthorizer, type EffectiveRule } from "./authorize.js";
+import type { Caller } from "./caller.js";
+import { applyTrustedIdentity, createIdentityOptions } from "./identity.js";
+import { createJwtVerifier, type JwtVerifierOptions } from "./jwt/jwt-verifier.js";
+
+/** Everything the pipeline needs from authentication and authorisation, assembled from `auth:`. */
+export interface EdgeAuth {
+  /** Whether authentication is on (`auth.mode`). */
+  readonly enabled: boolean;
+  /** The rule of a route, resolved once at start (proto rule, then config overrides). */
+  ruleFor(binding: AnyBinding): EffectiveRule;
+  /**
+   * Authenticates the request's credentials and authorises the caller for `rule`; rejects with
+   * the 401/403 GatewayError. Resolves to the caller (undefined: anonymous on a public route, or
+   * auth off).
+   */
+  admit(rule: EffectiveRule, rawHeaders: readonly string[]): Promise<Caller | undefined>;
+  /** The upstream metadata: client-sent identity and credentials removed, the trusted identity added. */
+  metadata(pairs: ReadonlyArray<[string, string | Buffer]>, caller: Caller | undefined, rule: EffectiveRule, authorization: string | undefined): Array<[string, string | Buffer]>;
+  close(): void;
+}
+
+/** Builds the edge checks from the validated `auth:` config (loads JWT key files, so it is async). */
+export async function createEdgeAuth(config: AuthConfig, options: JwtVerifierOptions = {}): Promise<EdgeAuth> {
+  const jwt = config.mode === "on" && config.jwt ? await createJwtVerifier(config.jwt, options) : undefined;
+  const authenticator = createAuthenticator({
+    jwt,
+    apiKeys: config.apiKeys ? createApiKeyStore(config.apiKeys.keys) : undefined,
+    tokenSources: config.tokenSources,
+    apiKeyHeader: config.apiKeys?.header,
+  });
+  const authorizer = createAuthorizer(config.rules);
+  const identity = createIdentityOptions({ ...config.identity, credentialHeaders: credentialHeaderNames(config) });
+  const enabled = config.mode === "on";
+  return {
+    enabled,
+    ruleFor: (binding) => authorizer.effectiveRule(binding.service, binding.method, binding.auth),
+    async admit(rule, rawHeaders) {
+      if (!enabled) return undefined;
+      const caller = await authenticator.authenticate(rawHeaders);
+      authorizer.authorize(rule, caller);
+      return caller;
+    },
+    metadata: (pairs, caller, rule, authorization) => applyTrustedIdentity(pairs, caller, rule, identity, authorization),
+    close: () => jwt?.close(),
+  };
+}

@@ -1,0 +1,194 @@
+import { once } from "node:events";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
+import { connect, type AddressInfo } from "node:net";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createCredentialExtractor, extractCredentials, type CredentialOptions } from "../../src/auth/credentials.js";
+import { GatewayError } from "../../src/errors/gateway-error.js";
+import { GrpcCode } from "../../src/errors/grpc-code.js";
+
+const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln";
+const withKeys: CredentialOptions = { apiKeyHeader: "x-api-key" };
+
+/** The thrown 401's body message and challenge, or the result. */
+function run(rawHeaders: string[], options: CredentialOptions = withKeys): unknown {
+  try {
+    return extractCredentials(rawHeaders, options);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    return { status: 401, message: error.message, challenge: error.headers["www-authenticate"] };
+  }
+}
+const invalidRequest = (message: string) => ({ status: 401, message, challenge: `Bearer realm="protogate", error="invalid_request", error_description="${message}"` });
+
+describe("extractCredentials: default sources", () => {
+  it.each<[string, string[], unknown]>([
+    ["no headers", [], { kind: "none" }],
+    ["unrelated headers", ["Host", "x", "Accept", "*/*"], { kind: "none" }],
+    ["Bearer token", ["Authorization", `Bearer ${JWT}`], { kind: "jwt", token: JWT }],
+    ["scheme in any case, header in any case", ["AUTHORIZATION", `bEaReR ${JWT}`], { kind: "jwt", token: JWT }],
+    ["surrounding whitespace and 1*SP", ["authorization", `  Bearer   ${JWT} `], { kind: "jwt", token: JWT }],
+    ["token68 padding", ["authorization", "Bearer abc+/=="], { kind: "jwt", token: "abc+/==" }],
+    ["API key", ["X-Api-Key", "k-123"], { kind: "api-key", key: "k-123" }],
+    ["API key trimmed", ["x-api-key", "  k-123 "], { kind: "api-key", key: "k-123" }],
+    ["two Authorization headers", ["Authorization", `Bearer ${JWT}`, "authorization", `Bearer ${JWT}`], invalidRequest("multiple Authorization headers")],
+    ["two Authorization headers, one empty", ["Authorization", `Bearer ${JWT}`, "Authorization", ""], invalidRequest("multiple Authorization headers")],
+    ["two API-key headers", ["x-api-key", "a", "X-API-KEY", "b"], invalidRequest("multiple x-api-key headers")],
+    ["empty API key", ["x-api-key", "  "], invalidRequest("empty x-api-key header")],
+    ["a bare token, no scheme", ["Authorization", JWT], invalidRequest("missing Bearer scheme in Authorization header")],
+    ["a bare base64 value", ["Authorization", "abc=="], invalidRequest("missing Bearer scheme in Authorization header")],
+    ["empty Authorization", ["Authorization", ""], invalidRequest("missing Bearer scheme in Authorization header")],
+    ["Bearer without token", ["Authorization", "Bearer"], invalidRequest("empty bearer token in Authorization header")],
+    ["Bearer and spaces", ["Authorization", "Bearer   "], invalidRequest("empty bearer token in Authorization header")],
+    ["two tokens", ["Authorization", `Bearer ${JWT} ${JWT}`], invalidRequest("Authorization header must be Bearer followed by exactly one token")],
+    ["token with a quote", ["Authorization", 'Bearer ab"c'], invalidRequest("Authorization header must be Bearer followed by exactly one token")],
+    ["token and API key", ["Authorization", `Bearer ${JWT}`, "x-api-key", "k"], invalidRequest("send one credential: a bearer token or an API key, not both")],
+  ])("%s", (_name, headers, expected) => {
+    expect(run(headers)).toEqual(expected);
+  });
+
+  it.each([
+    ["Basic", "Basic dXNlcjpwYXNz"],
+    ["Digest", 'Digest username="u", realm="r"'],
+  ])("%s is an unsupported scheme: 401 without an error attribute", (_name, value) => {
+    expect(run(["Authorization", value])).toEqual({ status: 401, message: "missing Bearer: the Authorization scheme must be Bearer", challenge: 'Bearer realm="protogate"' });
+  });
+
+  it("ignores the API-key header when API keys are off", () => {
+    expect(run(["x-api-key", "k"], {})).toEqual({ kind: "none" });
+  });
+
+  it("never puts the credential in the error", () => {
+    for (const headers of [
+      ["Authorization", `Bearer ${JWT}`, "Authorization", `Bearer ${JWT}`],
+      ["Authorization", `Bearer ${JWT} secret-two`],
+      ["Authorization", `Basic c2VjcmV0`],
+      ["x-api-key", "secret-key", "x-api-key", "secret-key"],
+      ["Authorization", `Bearer ${JWT}`, "x-api-key", "secret-key"],
+    ]) {
+      const result = JSON.stringify(run(headers));
+      expect(result).toContain("401");
+      expect(result).not.toContain(JWT);
+      expect(result).not.toMatch(/secret|c2VjcmV0/);
+    }
+  });
+});
+
+describe("extractCredentials: configured sources", () => {
+  const options: CredentialOptions = {
+    tokenSources: [{ header: "X-Auth-Token", bearer: false }, { header: "x-bearer" }, { cookie: "session" }],
+    apiKeyHeader: "X-Key",
+  };
+
+  it.each<[string, string[], unknown]>([
+    ["bare token header", ["x-auth-token", JWT], { kind: "jwt", token: JWT }],
+    ["bearer-style custom header", ["X-Bearer", `Bearer ${JWT}`], { kind: "jwt", token: JWT }],
+    ["cookie", ["Cookie", `theme=dark; session=${JWT}; lang=de`], { kind: "jwt", token: JWT }],
+    ["quoted cookie", ["Cookie", `session="${JWT}"`], { kind: "jwt", token: JWT }],
+    ["cookie split over two Cookie headers (HTTP/2)", ["cookie", "theme=dark", "cookie", `session=${JWT}`], { kind: "jwt", token: JWT }],
+    ["empty cookie counts as absent", ["Cookie", "session="], { kind: "none" }],
+    ["cookie name is case-sensitive", ["Cookie", `Session=${JWT}`], { kind: "none" }],
+    ["cookie name must match whole", ["Cookie", `xsession=${JWT}`], { kind: "none" }],
+    ["configured API-key header", ["x-key", "k"], { kind: "api-key", key: "k" }],
+    ["Authorization is no longer read", ["Authorization", `Bearer ${JWT}`], { kind: "none" }],
+    ["x-api-key is no longer read", ["x-api-key", "k"], { kind: "none" }],
+    ["two cookies of that name", ["Cookie", `session=${JWT}; session=${JWT}`], invalidRequest("multiple session cookies")],
+    ["two bare token headers", ["x-auth-token", JWT, "x-auth-token", JWT], invalidRequest("multiple X-Auth-Token headers")],
+    ["bare token header with a scheme", ["x-auth-token", `Bearer ${JWT}`], invalidRequest("X-Auth-Token header must hold exactly one token")],
+    ["tokens from two sources", ["x-auth-token", JWT, "Cookie", `session=${JWT}`], invalidRequest("send one credential: found tokens in X-Auth-Token and cookie session")],
+    ["cookie token and API key", ["Cookie", `session=${JWT}`, "X-Key", "k"], invalidRequest("send one credential: a bearer token or an API key, not both")],
+  ])("%s", (_name, headers, expected) => {
+    expect(run(headers, options)).toEqual(expected);
+  });
+
+  it("reads no token with tokenSources: []", () => {
+    expect(run(["Authorization", `Bearer ${JWT}`], { tokenSources: [] })).toEqual({ kind: "none" });
+  });
+});
+
+describe("extractCredentials properties", () => {
+  const token68 = fc.stringMatching(/^[A-Za-z0-9\-._~+/]{1,60}=*$/);
+
+  it("returns any token68 token sent as Bearer", () => {
+    fc.assert(fc.property(token68, fc.constantFrom("Bearer", "bearer", "BEARER"), (token, scheme) => {
+      expect(extractCredentials(["Authorization", `${scheme} ${token}`])).toEqual({ kind: "jwt", token });
+    }));
+  });
+
+  it("either returns credentials or throws a 401 GatewayError, whatever the headers", () => {
+    const name = fc.constantFrom("authorization", "Authorization", "x-api-key", "cookie", "x-other");
+    const value = fc.oneof(fc.string({ maxLength: 40 }), token68.map((t) => `Bearer ${t}`), fc.string({ maxLength: 40 }).map((s) => `session=${s}`));
+    const options: CredentialOptions = { tokenSources: [{ header: "authorization" }, { cookie: "session" }], apiKeyHeader: "x-api-key" };
+    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 6 }), (pairs) => {
+      try {
+        const result = extractCredentials(pairs.flat(), options);
+        expect(["none", "jwt", "api-key"]).toContain(result.kind);
+      } catch (error) {
+        expect(error).toBeInstanceOf(GatewayError);
+        expect((error as GatewayError).code).toBe(GrpcCode.UNAUTHENTICATED);
+      }
+    }));
+  });
+});
+
+describe("with Node's HTTP server", () => {
+  /** Sends a raw HTTP/1.1 request and hands back what the server saw. */
+  async function receive(rawRequest: string): Promise<IncomingMessage> {
+    const server = createServer();
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const seen = once(server, "request") as Promise<[IncomingMessage, import("node:http").ServerResponse]>;
+      const socket = connect((server.address() as AddressInfo).port, "127.0.0.1");
+      socket.on("error", () => {});
+      socket.write(rawRequest);
+      const [message, response] = await seen;
+      response.end();
+      socket.destroy();
+      return message;
+    } finally {
+      server.close();
+    }
+  }
+
+  it("sees two Authorization headers in rawHeaders that IncomingMessage.headers hides", async () => {
+    const message = await receive(`GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${JWT}\r\nauthorization: Bearer other\r\nConnection: close\r\n\r\n`);
+    expect(message.headers.authorization).toBe(`Bearer ${JWT}`);
+    expect(run(message.rawHeaders)).toEqual(invalidRequest("multiple Authorization headers"));
+  });
+
+  it("sees two API keys that IncomingMessage.headers joins", async () => {
+    const message = await receive("GET / HTTP/1.1\r\nHost: x\r\nX-Api-Key: a\r\nx-api-key: b\r\nConnection: close\r\n\r\n");
+    expect(message.headers["x-api-key"]).toBe("a, b");
+    expect(run(message.rawHeaders)).toEqual(invalidRequest("multiple x-api-key headers"));
+  });
+
+  it("reads a single Bearer token from a real request", async () => {
+    const server = createServer((req, res) => res.end(JSON.stringify(extractCredentials(req.rawHeaders))));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, headers: { authorization: `Bearer ${JWT}` } }, (res) => {
+          let text = "";
+          res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+          res.on("end", () => resolve(text));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+      expect(JSON.parse(body)).toEqual({ kind: "jwt", token: JWT });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("createCredentialExtractor", () => {
+  it("can be reused across requests", () => {
+    const extract = createCredentialExtractor(withKeys);
+    expect(extract(["x-api-key", "a"])).toEqual({ kind: "api-key", key: "a" });
+    expect(extract(["authorization", `Bearer ${JWT}`])).toEqual({ kind: "jwt", token: JWT });
+    expect(extract([])).toEqual({ kind: "none" });
+  });
+});
