@@ -7,10 +7,13 @@ import { createLatencyRecorder, RESULT_PREFIX, type LoadResult } from "./latency
 import { routeById, type BenchRoute } from "./routes.js";
 
 const { values } = parseArgs({
-  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" } },
+  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, header: { type: "string", multiple: true } },
 });
 if (!values.url || !values.route) throw new Error("--url and --route are required");
-const route = routeById(values.route);
+const baseRoute = routeById(values.route);
+// `--header name:value` adds a request header (e.g. a variant's bearer token).
+const extraHeaders = Object.fromEntries((values.header ?? []).map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)]));
+const route: BenchRoute = { ...baseRoute, http: { ...baseRoute.http, headers: { ...baseRoute.http.headers, ...extraHeaders } } };
 const connections = Number(values.connections ?? 32);
 
 function run(base: string, target: BenchRoute, seconds: number, record: boolean): Promise<LoadResult> {

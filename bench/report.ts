@@ -83,8 +83,14 @@ export function summarize(measurements: readonly Measurement[]): PairSummary[] {
 export function computeRatios(summaries: readonly PairSummary[]): Ratio[] {
   const ratios: Ratio[] = [];
   for (const variant of summaries.filter((s) => s.family === "protogate")) {
-    for (const family of ["proxy", "direct"] as const) {
-      const baseline = summaries.find((s) => s.family === family && s.route === variant.route);
+    // Each variant against the baselines, and every other variant against plain `protogate` too
+    // (e.g. the cost of authentication on a hot token).
+    const baselines = [
+      ...(variant.target === "protogate" ? [] : [summaries.find((s) => s.target === "protogate" && s.route === variant.route)]),
+      summaries.find((s) => s.family === "proxy" && s.route === variant.route),
+      summaries.find((s) => s.family === "direct" && s.route === variant.route),
+    ];
+    for (const baseline of baselines) {
       if (!baseline) continue;
       ratios.push({
         variant: variant.target,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs, tail, type ChildHandle, type CpuAffinity } from "./child-process.js";
 import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
@@ -56,12 +57,34 @@ export interface ProtogateVariant {
   readonly description: string;
   readonly config?: Readonly<Record<string, unknown>>;
   readonly args?: readonly string[];
+  /** Prepares files the variant needs (keys) in `dir`; returns more config and request headers. */
+  readonly prepare?: (dir: string) => Promise<{ config: Record<string, unknown>; headers: Record<string, string> }>;
 }
 
 /** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
 const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
-export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [{ name: "protogate", description: "Protogate serve, default settings" }];
+export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
+  { name: "protogate", description: "Protogate serve, auth off" },
+  { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
+];
+
+/** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */
+async function prepareRs256Auth(dir: string): Promise<{ config: Record<string, unknown>; headers: Record<string, string> }> {
+  const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const keyFile = join(dir, "bench-key.jwk.json");
+  writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256" }));
+  const token = await new SignJWT({ scope: "users:write" })
+    .setProtectedHeader({ alg: "RS256", kid: "bench" })
+    .setIssuer("bench-issuer")
+    .setAudience("bench-api")
+    .setSubject("bench-user")
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(privateKey);
+  const config = { auth: { mode: "on", jwt: { issuers: [{ issuer: "bench-issuer", audiences: ["bench-api"], algorithms: ["RS256"], keyFile }] } } };
+  return { config, headers: { authorization: `Bearer ${token}` } };
+}
 
 const START_TIMEOUT_MS = 30_000;
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
@@ -80,13 +103,14 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
     async start(context) {
       const dir = mkdtempSync(join(tmpdir(), "protogate-bench-"));
       const configFile = join(dir, "gateway.yaml");
-      writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config }));
+      const prepared = variant.prepare ? await variant.prepare(dir) : { config: {}, headers: {} };
+      writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config }));
       const upstreams = context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
       const args = [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
       const child = spawnNode(variant.name, args, context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
-        return httpTarget(variant.name, child, base, context, () => rmSync(dir, { recursive: true, force: true }));
+        return httpTarget(variant.name, child, base, context, () => rmSync(dir, { recursive: true, force: true }), prepared.headers);
       } catch (error) {
         await child.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -133,10 +157,11 @@ function directTarget(): BenchTarget {
   };
 }
 
-function httpTarget(name: string, server: ChildHandle, base: string, context: BenchContext, cleanup?: () => void): RunningTarget {
+function httpTarget(name: string, server: ChildHandle, base: string, context: BenchContext, cleanup?: () => void, headers: Record<string, string> = {}): RunningTarget {
+  const headerArgs = Object.entries(headers).flatMap(([key, value]) => ["--header", `${key}:${value}`]);
   return {
     async check(route) {
-      const response = await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body });
+      const response = await fetch(base + route.http.path, { method: route.http.method, headers: { ...route.http.headers, ...headers }, body: route.http.body });
       const text = await response.text();
       let json: unknown;
       try {
@@ -149,7 +174,7 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
       }
     },
     measure: (route, warmupSeconds) =>
-      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id], context.settings, warmupSeconds, context.loadAffinity),
+      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
     staysWarm: true,
     async stop() {
       await server.stop();

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import type { EdgeAuth } from "./auth/edge-auth.js";
@@ -43,6 +44,19 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     exposeHeadRoutes: false,
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Errors of Node's HTTP parser, before any request exists (headers over Node's 16 KiB limit, a
+    // request line that is not HTTP): answered on the socket in the same google.rpc.Status shape.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+      const body = JSON.stringify({
+        code: tooLarge ? GrpcCode.RESOURCE_EXHAUSTED : GrpcCode.INVALID_ARGUMENT,
+        message: tooLarge ? "request headers are larger than the server accepts" : "malformed HTTP request",
+        details: [],
+      });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+    },
     // Fastify's router decodes the URL before our handler sees it; FST_ERR_BAD_URL is its verdict
     // on invalid percent-encoding.
     frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {

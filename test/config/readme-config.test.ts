@@ -23,6 +23,16 @@ describe("the README's configuration reference", () => {
     expect(Object.isFrozen(config.server)).toBe(true);
   });
 
+  it("the auth example is a valid auth section", () => {
+    const section = README.slice(README.indexOf("### `auth:` in gateway.yaml"));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(yaml, "no yaml block under the auth section").toBeDefined();
+    const config = loadConfig(writeTemp(yaml ?? ""));
+    expect(config.auth.mode).toBe("on");
+    expect(config.auth.jwt?.issuers.map((i) => i.issuer)).toEqual(["https://login.example.com/", "internal-batch"]);
+    expect(config.auth.rules).toHaveLength(2);
+  });
+
   it("an empty file gives the documented defaults", () => {
     const config = loadConfig(writeTemp(""));
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1024 * 1024, drainTimeoutMs: 10_000 });
