@@ -1,11 +1,11 @@
 import { z } from "zod";
+import { selectorSchema } from "../config/selector.js";
 import { DEFAULT_API_KEY_HEADER } from "./credentials.js";
 import { HTTP_TOKEN, METADATA_KEY, PRINTABLE_ASCII, SCOPE_TOKEN } from "./auth-syntax.js";
 import { claimTargetProblem } from "./identity.js";
 import { jwtConfigSchema } from "./jwt/jwt-config.js";
 
-/** A method selector: `pkg.Service.Method`, `pkg.Service.*` or `*`. */
-const selector = z.string().regex(/^(\*|[A-Za-z_][A-Za-z0-9_.]*(\.\*)?)$/, "expected pkg.Service.Method, pkg.Service.* or *");
+const selector = selectorSchema;
 const scope = z.string().regex(SCOPE_TOKEN, "a scope is printable ASCII without spaces, quotes or backslashes");
 const headerName = z
   .string()

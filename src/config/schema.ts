@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { selectorSchema } from "./selector.js";
 import { authConfigSchema } from "../auth/auth-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
-/** A method selector: `pkg.Service.Method`, `pkg.Service.*` or `*`. */
-const selector = z.string().regex(/^(\*|[A-Za-z_][A-Za-z0-9_.]*(\.\*)?)$/, "expected pkg.Service.Method, pkg.Service.* or *");
+const selector = selectorSchema;
 
 /** TLS toward an upstream: trust roots, an optional client certificate, a name override. */
 const upstreamTlsSchema = z
