@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -145,10 +145,4 @@ async function writeTree(outDir: string, current: Map<string, Buffer>, fresh: Ma
     await mkdir(dirname(join(outDir, file)), { recursive: true });
     await writeFile(join(outDir, file), content);
   }
-}
-
-/** True when a file exists and carries the generated marker (used by `serve` to validate a folder). */
-export function isGeneratedFolder(dir: string): boolean {
-  const index = join(dir, "index.ts");
-  return existsSync(index) && readFileSync(index, "utf8").startsWith(GENERATED_MARKER);
 }

@@ -9,7 +9,8 @@ import type { GatewayConfig } from "./config/schema.js";
 import type { AnyToJson } from "./errors/any-detail.js";
 import { GatewayError } from "./errors/gateway-error.js";
 import { GrpcCode } from "./errors/grpc-code.js";
-import { createGatewayPipeline, errorResponse, type Admission, type GatewayResponse, type RequestHead } from "./gateway/handler.js";
+import { renderError } from "./errors/error-writer.js";
+import { createGatewayPipeline, type Admission, type GatewayResponse, type RequestHead } from "./gateway/handler.js";
 import type { CodecRegistry } from "./transcode/json/codec-registry.js";
 import type { CancelSignal, UpstreamPool } from "./upstream/upstream.js";
 
@@ -61,7 +62,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
     // on invalid percent-encoding.
     frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
       const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
-      void send(reply, errorResponse(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
+      void send(reply, renderError(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
     },
   };
   // Boundary: Fastify types an HTTP/2 instance apart from an HTTP/1 one; the adapter only uses
@@ -96,7 +97,7 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
   }
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _request, reply) => {
-    void send(reply, errorResponse(fromFrameworkError(error), anyToJson));
+    void send(reply, renderError(fromFrameworkError(error), anyToJson));
   });
 
   // The edge checks (route, authentication, authorisation) run in the route's onRequest hook,

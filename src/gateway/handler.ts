@@ -35,6 +35,8 @@ export interface Admission {
   readonly route: PreparedRoute;
   readonly variables: ReadonlyArray<{ readonly fieldPath: readonly string[]; readonly value: string }>;
   readonly caller: Caller | undefined;
+  /** The raw query string (after "?"), or undefined when the URL has none. */
+  readonly rawQuery: string | undefined;
 }
 
 /** The rest of the request, once admitted. */
@@ -106,7 +108,7 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
   const fail = (thrown: unknown, head: RequestHead): GatewayResponse => {
     const error = toGatewayError(thrown);
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: head.method, url: head.url }, "internal error");
-    const response = errorResponse(error, anyToJson);
+    const response = renderError(error, anyToJson);
     const upstreamMetadata = upstreamTrailers(error.cause);
     if (upstreamMetadata.length === 0) return response;
     return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...response.headers } };
@@ -129,18 +131,17 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
         }
         const route = match.value;
         const caller = await auth.admit(route.rule, head.rawHeaders);
-        return { route, variables: match.variables, caller };
+        return { route, variables: match.variables, caller, rawQuery: queryStart < 0 ? undefined : head.url.slice(queryStart + 1) };
       } catch (thrown) {
         return fail(thrown, head);
       }
     },
 
-    async forward(head, { route, variables, caller }, rest) {
+    async forward(head, { route, variables, caller, rawQuery }, rest) {
       try {
-        const queryStart = head.url.indexOf("?");
         const message = route.build({
           variables,
-          query: queryStart < 0 ? [] : parseQueryString(head.url.slice(queryStart + 1)),
+          query: rawQuery === undefined ? [] : parseQueryString(rawQuery),
           body: rest.body,
           contentType: head.headers["content-type"],
         });
@@ -172,10 +173,4 @@ function upstreamTrailers(cause: unknown): Array<[string, string | Buffer]> {
   const metadata = cause.metadata as { getMap?: () => Record<string, string | Buffer> };
   if (typeof metadata.getMap !== "function") return [];
   return Object.entries(metadata.getMap());
-}
-
-/** The single place errors become HTTP responses. */
-export function errorResponse(error: GatewayError, anyToJson: AnyToJson): GatewayResponse {
-  const rendered = renderError(error, anyToJson);
-  return { status: rendered.status, headers: rendered.headers, body: rendered.body };
 }
