@@ -3,6 +3,8 @@ import { createEdgeAuth } from "./auth/edge-auth.js";
 import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
+import { createLogger } from "./logger.js";
+import { rateLimiterFromConfig } from "./ratelimit/create-rate-limiter.js";
 import { createServer } from "./server.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool } from "./upstream/upstream-pool.js";
@@ -27,7 +29,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
   const auth = await createEdgeAuth(config.auth);
-  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth });
+  const log = createLogger(config.logging.level);
+  const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
+  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
@@ -52,6 +56,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         clearTimeout(force);
         upstreams.close();
         auth.close();
+        await rateLimiter.close();
       }
     })());
   return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };

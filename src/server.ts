@@ -12,6 +12,8 @@ import { GrpcCode } from "./errors/grpc-code.js";
 import { renderError } from "./errors/error-writer.js";
 import { createGatewayPipeline, type Admission, type GatewayResponse, type RequestHead } from "./gateway/handler.js";
 import type { CodecRegistry } from "./transcode/json/codec-registry.js";
+import type { GatewayLogger } from "./logger.js";
+import type { RateLimiter } from "./ratelimit/rate-limiter.js";
 import type { CancelSignal, UpstreamPool } from "./upstream/upstream.js";
 
 /** Methods the catch-all route answers besides the bindings' own (so every method gets 404/405, not Fastify's page). */
@@ -25,6 +27,8 @@ export interface ServerDependencies {
   readonly codecs: CodecRegistry;
   readonly upstreams: UpstreamPool;
   readonly auth: EdgeAuth;
+  readonly rateLimiter: RateLimiter;
+  readonly log: GatewayLogger;
 }
 
 /**
@@ -34,11 +38,12 @@ export interface ServerDependencies {
 export function createServer(deps: ServerDependencies): FastifyInstance {
   const { config } = deps;
   const options: FastifyServerOptions = {
-    // Logs go to stderr: stdout carries only the ready line, which scripts parse.
-    logger: config.logging.level === "silent" ? false : { level: config.logging.level, stream: process.stderr },
+    loggerInstance: deps.log,
     // No per-request log lines on the hot path; failures are logged by the pipeline.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimitBytes,
+    // proxy-addr (through Fastify) walks X-Forwarded-For back to the first untrusted hop.
+    ...(config.server.trustProxy !== undefined && { trustProxy: trustProxyOption(config.server.trustProxy) }),
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
     // The path is ours to parse: Fastify's router only needs to hand every URL to the catch-all.
     routerOptions: { maxParamLength: 64 * 1024 },
@@ -165,6 +170,12 @@ class ClientDisconnect implements CancelSignal {
   removeEventListener(_type: "abort", listener: () => void): void {
     if (this.listener === listener) this.listener = undefined;
   }
+}
+
+/** `server.trustProxy` for Fastify: a hop count trusts that many proxies nearest the gateway. */
+function trustProxyOption(trust: readonly string[] | number): string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== "number") return [...trust];
+  return (_address, hop) => hop < trust;
 }
 
 /** The pipeline answers every failure itself; this only guards against a bug in that path. */

@@ -10,6 +10,8 @@ export interface Caller {
   readonly subject: string;
   /** API keys only: the consumer the key belongs to. */
   readonly consumer?: string;
+  /** API keys only: identifies the key (a prefix of its SHA-256), for per-key rate limits. */
+  readonly keyId?: string;
   /** API keys only: the consumer's tier. */
   readonly tier?: string;
   /** JWTs only: the token's `iss`. */
@@ -33,5 +35,5 @@ export function callerFromJwt(jwt: VerifiedJwt): Caller {
 
 /** The caller an API key identifies: its consumer (also the subject), tier and scopes. */
 export function callerFromApiKey(entry: ApiKeyEntry): Caller {
-  return Object.freeze({ kind: "api-key", subject: entry.consumer, consumer: entry.consumer, tier: entry.tier, scopes: new Set(entry.scopes), claims: NO_CLAIMS });
+  return Object.freeze({ kind: "api-key", subject: entry.consumer, consumer: entry.consumer, keyId: entry.sha256.slice(0, 16), tier: entry.tier, scopes: new Set(entry.scopes), claims: NO_CLAIMS });
 }

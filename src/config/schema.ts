@@ -1,10 +1,24 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import { rateLimitConfigSchema } from "../ratelimit/rate-limit-config.js";
 import { selectorSchema } from "./selector.js";
 import { authConfigSchema } from "../auth/auth-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
 const selector = selectorSchema;
+/** An address, a CIDR, or a proxy-addr range name. */
+const trustedProxy = z
+  .string()
+  .refine((value) => ["loopback", "linklocal", "uniquelocal"].includes(value) || isAddressOrCidr(value), { message: "expected an IP address, a CIDR, loopback, linklocal or uniquelocal" });
+
+function isAddressOrCidr(value: string): boolean {
+  const [address, bits, extra] = value.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
 
 /** TLS toward an upstream: trust roots, an optional client certificate, a name override. */
 const upstreamTlsSchema = z
@@ -42,6 +56,12 @@ export const configSchema = z.strictObject({
       drainTimeoutMs: z.number().int().nonnegative().default(10_000),
       /** Idle keep-alive timeout of client connections. */
       keepAliveTimeoutMs: z.number().int().positive().default(72_000),
+      /**
+       * Proxies whose X-Forwarded-For is believed when finding the client IP (rate limits by IP):
+       * addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`), or the number of proxy hops.
+       * Absent: the client IP is the connection's peer address.
+       */
+      trustProxy: z.union([z.array(trustedProxy).min(1), z.number().int().min(1)]).optional(),
       /** HTTPS (HTTP/2 and HTTP/1.1 by ALPN) from these PEM files; plain HTTP/1.1 when absent. */
       tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     })
@@ -85,6 +105,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Authentication and per-method authorisation; on by default. */
   auth: authConfigSchema.prefault({}),
+  /** Rate limits (none by default), in memory or shared through Redis. */
+  rateLimits: rateLimitConfigSchema.prefault({}),
   logging: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -22,6 +22,8 @@ export type GatewayErrorReason =
   | "PG_ERR_CANCELLED"
   | "PG_ERR_UNAUTHENTICATED"
   | "PG_ERR_PERMISSION_DENIED"
+  | "PG_ERR_RATE_LIMITED"
+  | "PG_ERR_RATE_LIMIT_UNAVAILABLE"
   | "PG_ERR_INTERNAL";
 
 export interface GatewayErrorOptions {

@@ -18,6 +18,7 @@ import { routeDeadlineMs } from "./deadlines.js";
 import type { EffectiveRule } from "../auth/authorize.js";
 import type { Caller } from "../auth/caller.js";
 import type { EdgeAuth } from "../auth/edge-auth.js";
+import { NO_LIMIT_HEADERS, type LimitHeaders, type MethodLimiter, type RateLimiter } from "../ratelimit/rate-limiter.js";
 
 /** What is known of a request before its body is read: enough to route and authenticate it. */
 export interface RequestHead {
@@ -37,6 +38,8 @@ export interface Admission {
   readonly caller: Caller | undefined;
   /** The raw query string (after "?"), or undefined when the URL has none. */
   readonly rawQuery: string | undefined;
+  /** Rate-limit fields for the response, whatever it turns out to be. */
+  readonly limitHeaders: LimitHeaders;
 }
 
 /** The rest of the request, once admitted. */
@@ -61,6 +64,7 @@ export interface PreparedRoute {
   readonly shape: (message: unknown) => ShapedResponse;
   readonly deadlineMs: number;
   readonly upstream: Upstream | undefined;
+  readonly limiter: MethodLimiter | undefined;
 }
 
 export interface HandlerDependencies {
@@ -69,6 +73,7 @@ export interface HandlerDependencies {
   readonly codecs: CodecRegistry;
   readonly upstreams: UpstreamPool;
   readonly auth: EdgeAuth;
+  readonly rateLimiter: RateLimiter;
   /** Where unexpected failures go; clients only ever see "internal error". */
   readonly log: { error(details: object, message: string): void };
 }
@@ -76,8 +81,8 @@ export interface HandlerDependencies {
 /** The request pipeline in its two phases. */
 export interface GatewayPipeline {
   /**
-   * Before the body is read: route (404/405), authenticate and authorise (401/403). Resolves to
-   * the admission, or to the error response to send at once.
+   * Before the body is read: route (404/405), authenticate and authorise (401/403), rate-limit
+   * (429). Resolves to the admission, or to the error response to send at once.
    */
   admit(head: RequestHead): Promise<Admission | GatewayResponse>;
   /** Builds the request message, calls the upstream and shapes the reply (or the error). */
@@ -99,19 +104,20 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
       shape: createResponseShaper(codecs, binding),
       deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
       upstream: deps.upstreams.get(binding.service),
+      limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
     }),
   );
   const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
   const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
 
-  const fail = (thrown: unknown, head: RequestHead): GatewayResponse => {
+  const fail = (thrown: unknown, head: RequestHead, limitHeaders: LimitHeaders = NO_LIMIT_HEADERS): GatewayResponse => {
     const error = toGatewayError(thrown);
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: head.method, url: head.url }, "internal error");
     const response = renderError(error, anyToJson);
     const upstreamMetadata = upstreamTrailers(error.cause);
-    if (upstreamMetadata.length === 0) return response;
-    return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...response.headers } };
+    if (upstreamMetadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
+    return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...limitHeaders, ...response.headers } };
   };
 
   return {
@@ -131,13 +137,14 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
         }
         const route = match.value;
         const caller = await auth.admit(route.rule, head.rawHeaders);
-        return { route, variables: match.variables, caller, rawQuery: queryStart < 0 ? undefined : head.url.slice(queryStart + 1) };
+        const limitHeaders = route.limiter ? await route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers }) : NO_LIMIT_HEADERS;
+        return { route, variables: match.variables, caller, rawQuery: queryStart < 0 ? undefined : head.url.slice(queryStart + 1), limitHeaders };
       } catch (thrown) {
         return fail(thrown, head);
       }
     },
 
-    async forward(head, { route, variables, caller, rawQuery }, rest) {
+    async forward(head, { route, variables, caller, rawQuery, limitHeaders }, rest) {
       try {
         const message = route.build({
           variables,
@@ -158,10 +165,11 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
         });
         const shaped = route.shape(route.binding.responseCodec.decode(result.response));
         const headers = metadata.toHttp(result.headers, result.trailers);
+        if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
         headers["content-type"] = shaped.contentType;
         return { status: 200, headers, body: shaped.body };
       } catch (thrown) {
-        return fail(thrown, head);
+        return fail(thrown, head, limitHeaders);
       }
     },
   };

@@ -1,0 +1,39 @@
+import { CircuitBreaker } from "./breaker.js";
+import { createMemoryStore } from "./memory-store.js";
+import type { RateLimitConfig } from "./rate-limit-config.js";
+import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { connectRedis, type RedisConnectionLog } from "./redis-client.js";
+import { createRedisStore } from "./redis-store.js";
+
+export interface RateLimiterLog extends RedisConnectionLog {
+  error(details: object, message: string): void;
+}
+
+/**
+ * The limiter the config asks for: the memory store, or Redis behind a circuit breaker (with a
+ * memory store for fail-open limits while Redis is down). Waits up to `connectTimeoutMs` for
+ * Redis at start; a Redis that is not there yet does not stop the gateway.
+ */
+export async function rateLimiterFromConfig(config: RateLimitConfig, log: RateLimiterLog): Promise<RateLimiter> {
+  const memory = createMemoryStore({ maxKeys: config.memory.maxKeys });
+  if (config.store === "memory" || config.limits.length === 0) return createRateLimiter(config, { store: memory });
+
+  const connection = connectRedis(config.redis, log);
+  const breaker = new CircuitBreaker({
+    ...config.redis.breaker,
+    onTrip: (cause) =>
+      log.error(
+        { err: cause instanceof Error ? cause.message : String(cause), coolDownMs: config.redis.breaker.coolDownMs },
+        "rate-limit store DOWN: circuit open; fail-open limits use per-replica local limits, fail-closed limits answer 503",
+      ),
+    onRecover: (downForMs) => log.info({ downForMs }, "rate-limit store recovered: circuit closed; shared limits are exact again"),
+  });
+  const store = createRedisStore(connection.runner, {
+    keyPrefix: config.redis.keyPrefix,
+    hashTag: config.redis.hashTag,
+    breaker,
+    close: () => connection.close(),
+  });
+  if (!(await connection.ready)) log.warn({ nodes: config.redis.nodes }, "rate-limit redis not reachable at start; limits apply their onStoreFailure policy until it is");
+  return createRateLimiter(config, { store, fallback: memory });
+}
