@@ -41,6 +41,8 @@ const upstreamSchema = z.union([
     maxReceiveMessageBytes: z.number().int().positive().optional(),
     /** Plaintext when absent. */
     tls: upstreamTlsSchema.optional(),
+    /** The gRPC client: `http2` (default, Protogate's own on node:http2) or `grpc-js`. */
+    transport: z.enum(["http2", "grpc-js"]).optional(),
   }),
 ]);
 
@@ -73,7 +75,9 @@ export const configSchema = z.strictObject({
       origins: z.union([z.literal("*"), z.array(z.string().min(1)).min(1)]),
       credentials: z.boolean().default(false),
       /** Response headers scripts may read, besides the CORS-safelisted ones. */
-      exposedHeaders: z.array(z.string().min(1)).default(["grpc-metadata-x-request-id"]),
+      exposedHeaders: z
+        .array(z.string().min(1))
+        .default(["grpc-metadata-x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit", "retry-after"]),
       maxAgeSeconds: z.number().int().nonnegative().default(600),
     })
     .refine((cors) => !(cors.credentials && cors.origins === "*"), { message: "credentials cannot be combined with origins \"*\"" })

@@ -2,7 +2,7 @@ import { gcraEvaluate, unconsumed, type GcraVerdict } from "./gcra.js";
 import { monotonicNowUs, type LimitCheck, type RateLimitStore, type StoreDecision } from "./store.js";
 
 export interface MemoryStoreOptions {
-  /** The most buckets kept; beyond it the least recently used bucket is dropped. */
+  /** The most buckets kept (>= 2); beyond it the buckets idle longest are dropped. */
   readonly maxKeys: number;
   /** Clock in microseconds (tests inject one). */
   readonly nowUs?: () => number;
@@ -18,18 +18,42 @@ export interface MemoryStore extends RateLimitStore {
 }
 
 /**
- * Buckets in one Map from key to TAT. A Map keeps insertion order, so re-inserting a bucket on
- * every use makes the first key the least recently used: that is the one evicted at the bound.
- * A bucket whose TAT has passed is full, the same as no bucket, so dropping it loses nothing;
- * only a flood of more than `maxKeys` distinct keys within one refill time drops live buckets
- * (counted in `evictedActive`).
+ * Buckets in two generations of Maps from key to TAT: new and used buckets go to `current`; when
+ * it holds half the bound, it becomes `previous` and the old `previous` is dropped whole. A bucket
+ * used in either generation moves to `current`, so buckets in use survive; the dropped ones were
+ * idle for a whole generation. Every step is O(1) (an LRU list evicting one key at a time from
+ * the front of a Map was measured far slower: V8 scans the deleted slots at the front on each
+ * eviction). A bucket whose TAT has passed is full, the same as no bucket, so dropping it loses
+ * nothing; only a flood of distinct keys within one refill time drops live buckets (counted in
+ * `evictedActive`).
  */
 export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
   const { maxKeys } = options;
-  if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError("maxKeys must be a positive integer");
+  if (!Number.isInteger(maxKeys) || maxKeys < 2) throw new RangeError("maxKeys must be an integer >= 2");
+  const generationSize = Math.ceil(maxKeys / 2);
   const nowUs = options.nowUs ?? monotonicNowUs;
-  const tats = new Map<string, number>();
+  let current = new Map<string, number>();
+  let previous = new Map<string, number>();
   let evictedActive = 0;
+
+  const put = (key: string, tat: number, now: number): void => {
+    current.set(key, tat);
+    if (current.size < generationSize) return;
+    for (const oldTat of previous.values()) if (oldTat > now) evictedActive++;
+    previous = current;
+    current = new Map();
+  };
+
+  /** The bucket's TAT, moved into the current generation if it was in the previous one. */
+  const lookup = (key: string, now: number): number | undefined => {
+    const tat = current.get(key);
+    if (tat !== undefined) return tat;
+    const old = previous.get(key);
+    if (old === undefined) return undefined;
+    previous.delete(key);
+    put(key, old, now);
+    return old;
+  };
 
   const consume = (checks: readonly LimitCheck[]): StoreDecision => {
     const now = nowUs();
@@ -37,21 +61,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     let allowed = true;
     for (let i = 0; i < checks.length; i++) {
       const check = checks[i];
-      const verdict = gcraEvaluate(tats.get(check.key), now, check.params);
+      const verdict = gcraEvaluate(lookup(check.key, now), now, check.params);
       verdicts[i] = verdict;
       if (!verdict.allowed) allowed = false;
     }
     if (allowed) {
-      for (let i = 0; i < checks.length; i++) {
-        const key = checks[i].key;
-        tats.delete(key);
-        tats.set(key, verdicts[i].tat);
-      }
-      while (tats.size > maxKeys) {
-        const oldest = tats.keys().next().value as string;
-        if ((tats.get(oldest) ?? 0) > now) evictedActive++;
-        tats.delete(oldest);
-      }
+      for (let i = 0; i < checks.length; i++) put(checks[i].key, verdicts[i].tat, now);
     } else {
       for (let i = 0; i < checks.length; i++) verdicts[i] = unconsumed(verdicts[i], checks[i].params);
     }
@@ -61,11 +76,14 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
   return {
     consume,
     get size() {
-      return tats.size;
+      return current.size + previous.size;
     },
     get evictedActive() {
       return evictedActive;
     },
-    close: async () => tats.clear(),
+    close: async () => {
+      current.clear();
+      previous.clear();
+    },
   };
 }
