@@ -6,6 +6,9 @@ import { startDemoBackends } from "../demo/index.js";
 import { waitForShutdown } from "./serve.js";
 
 const DEMO_GENERATED = fileURLToPath(new URL("../../generated", import.meta.url));
+const DEMO_LIMIT_PER_MINUTE = 300;
+/** The demo's limit: memory store, per caller, so the headers show and a loop meets a 429. */
+const DEMO_RATE_LIMITS = { limits: [{ name: "per-caller", key: "caller", requests: DEMO_LIMIT_PER_MINUTE, periodSeconds: 60 }] };
 
 /**
  * `protogate demo` (what `npm start` runs): the bundled demo gRPC services on a free loopback
@@ -16,7 +19,7 @@ export async function runDemo(options: { host: string; port: number }): Promise<
   const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const config = configFromObject({ auth: devAuth.authConfig }, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
+  const config = configFromObject({ auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS }, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
   let gateway;
   try {
     gateway = await startGateway(config);
@@ -29,6 +32,8 @@ export async function runDemo(options: { host: string; port: number }): Promise<
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
+  console.log(`\nRate limit: ${DEMO_LIMIT_PER_MINUTE} requests per minute per caller (anonymous callers by IP); this loop meets a 429:`);
+  console.log(`  ${demoLoopLine(gateway.url)}`);
   console.log("\nOpenAPI document: generated/openapi.json. Ctrl-C stops.");
   return waitForShutdown(gateway, () => backends.close());
 }
@@ -41,7 +46,7 @@ export function demoCurlLines(base: string, token: string): string[] {
   const auth = `-H 'authorization: Bearer ${token}'`;
   const json = "-H 'content-type: application/json'";
   return [
-    `curl -s ${base}/v1/users/u-1  # -> 200 (public)`,
+    `curl -s -i ${base}/v1/users/u-1  # -> 200 (public; see the RateLimit headers)`,
     `curl -s '${base}/v1/users?pageSize=2&role=ROLE_MEMBER'  # -> 200 (public)`,
     `curl -s -X POST ${base}/v1/users ${json} -d '{"displayName":"Ada","email":"ada@example.com"}'  # -> 401 (no token)`,
     `curl -s -X POST ${base}/v1/users ${auth} ${json} -d '{"displayName":"Ada","email":"ada@example.com"}'  # -> 200`,
@@ -50,4 +55,9 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
+}
+
+/** A shell loop past the demo's limit: counts of each status, ending in 429s. */
+export function demoLoopLine(base: string): string {
+  return `for i in $(seq ${DEMO_LIMIT_PER_MINUTE + 100}); do curl -s -o /dev/null -w '%{http_code}\\n' ${base}/v1/users/u-1; done | sort | uniq -c`;
 }

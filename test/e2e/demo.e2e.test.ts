@@ -45,4 +45,23 @@ describe("protogate demo", () => {
       if (expected >= 400) expect(stdout).toMatch(/"code":\d+/);
     }
   });
+
+  it("shows the rate-limit headers, and the printed loop meets a 429", { timeout: 60_000 }, async () => {
+    const { stdout: first } = await exec("bash", ["-c", curlLines[0].replace(/\s+#.*$/, "")]);
+    expect(first).toMatch(/^x-ratelimit-limit: 300\r?$/im);
+    expect(first).toMatch(/^ratelimit-policy: "per-caller";q=300;w=60\r?$/im);
+    const loop = demo
+      .stdout()
+      .split("\n")
+      .map((line) => line.trim())
+      .find((line) => line.startsWith("for i in"));
+    expect(loop).toBeDefined();
+    const started = Date.now();
+    const { stdout } = await exec("bash", ["-c", loop ?? ""]);
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const counts = Object.fromEntries(stdout.trim().split("\n").map((row) => row.trim().split(/\s+/).reverse()));
+    expect(Number(counts["429"])).toBeGreaterThan(0);
+    // The burst of 300, plus the refill of 5 per second while the loop ran.
+    expect(Number(counts["200"])).toBeLessThanOrEqual(300 + Math.ceil(elapsedSeconds * 5));
+  });
 });
