@@ -33,6 +33,19 @@ describe("the README's configuration reference", () => {
     expect(config.auth.rules).toHaveLength(2);
   });
 
+  it("the rate-limit examples are valid and say what the text says", () => {
+    const section = README.slice(README.indexOf("## Rate limiting"), README.indexOf("## Several replicas"));
+    const [memory, redis] = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => loadConfig(writeTemp(match[1])));
+    expect(memory.rateLimits.store).toBe("memory");
+    expect(memory.rateLimits.limits.map((limit) => [limit.name, limit.key, limit.onStoreFailure])).toEqual([
+      ["per-caller", "caller", "fail-open"],
+      ["orders-global", "global", "fail-closed"],
+    ]);
+    expect(memory.server.trustProxy).toEqual(["10.0.0.0/8"]);
+    expect(redis.rateLimits.store).toBe("redis");
+    expect(redis.rateLimits.redis).toMatchObject({ mode: "standalone", hashTag: "protogate", commandTimeoutMs: 50, localFallbackShare: 0.34 });
+  });
+
   it("an empty file gives the documented defaults", () => {
     const config = loadConfig(writeTemp(""));
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1024 * 1024, drainTimeoutMs: 10_000 });
@@ -47,6 +60,9 @@ describe("the README's configuration reference", () => {
     ["upstreams:\n  a.B: no-port\n", "expected HOST:PORT"],
     ["deadlines:\n  rules:\n    - selector: '!!'\n      ms: 5\n", "deadlines.rules.0.selector"],
     ["cors:\n  origins: '*'\n  credentials: true\n", "credentials cannot be combined"],
+    ["server:\n  trustProxy: [10.0.0.0/33]\n", "server.trustProxy.0"],
+    ["rateLimits:\n  limits:\n    - name: a\n      key: ip\n", "rateLimits.limits.0.requests"],
+    ["rateLimits:\n  store: etcd\n", "rateLimits.store"],
     ["upstreams:\n  a.B:\n    address: h:1\n    tls:\n      certFile: c.pem\n", "certFile and keyFile go together"],
     ["- just\n- a list\n", "top level must be a mapping"],
     ["server: [unclosed\n", "invalid YAML"],
