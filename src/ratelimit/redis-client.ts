@@ -38,8 +38,6 @@ export function connectRedis(config: RedisConfig, log: RedisConnectionLog): Redi
     ...(password !== undefined && { password }),
   };
   const reconnectDelay = (attempt: number) => Math.min(50 * attempt, MAX_RECONNECT_DELAY_MS);
-  // Boundary: ioredis's evalsha/eval are typed with overloads for callbacks and Buffers; the
-  // store calls them with strings only, the shape ScriptRunner declares.
   const client =
     config.mode === "cluster"
       ? new Cluster(nodes, { enableOfflineQueue: false, clusterRetryStrategy: reconnectDelay, redisOptions: common, slotsRefreshTimeout: config.connectTimeoutMs })
@@ -63,7 +61,7 @@ export function connectRedis(config: RedisConfig, log: RedisConnectionLog): Redi
     });
   });
   return {
-    runner: client as unknown as ScriptRunner,
+    runner: client,
     ready,
     async close() {
       client.disconnect();
