@@ -147,12 +147,15 @@ describeWithRedis("Redis store against a real redis-server", () => {
     for (const remaining of [2, 1, 0]) expect((await consume(check(key, params))).states[0].remaining).toBe(remaining);
     expect((await consume(check(key, params))).allowed).toBe(false);
 
+    const loadsBefore = subject.calls.eval;
     await redis.kill();
     await expect(consume(check(key, params))).rejects.toBeInstanceOf(RateLimitStoreError);
     await redis.restart();
     // The client reconnects and the breaker lets a probe through, without help.
     await eventually(() => consume(check(freshKey("probe"), params)));
     expect(subject.breaker.state).toBe("closed");
+    // The new server knew no script: the store loaded it again (NOSCRIPT, then EVAL).
+    expect(subject.calls.eval).toBe(loadsBefore + 1);
 
     // Redis came back empty: the bucket is full again, and holds exactly its burst.
     for (const remaining of [2, 1, 0]) expect((await consume(check(key, params))).states[0]).toMatchObject({ allowed: true, remaining });

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { GatewayError } from "../../../src/errors/gateway-error.js";
+import { GrpcCode } from "../../../src/errors/grpc-code.js";
+import { rateLimiterFromConfig } from "../../../src/ratelimit/create-rate-limiter.js";
+import { gcraParams } from "../../../src/ratelimit/gcra.js";
+import type { LimitHeaders, MethodLimiter, RateLimiter } from "../../../src/ratelimit/rate-limiter.js";
+import { RateLimitStoreError } from "../../../src/ratelimit/store.js";
+import { describeWithRedis, freePort, startRedisServer, type RedisServer } from "../../support/redis-server.js";
+import { eventually, openRedisStore, recordingLog, redisRateLimitConfig, sleep } from "./fixtures.js";
+
+const COMMAND_TIMEOUT_MS = 300;
+/** What a call may take beyond the command timeout on a busy machine; far below "hanging". */
+const MARGIN_MS = 3_000;
+const COOL_DOWN_MS = 1_000;
+const HOUR = 3600;
+
+/** Runs `call`, returning how long it took to settle and how. */
+async function timed<T>(call: () => Promise<T> | T): Promise<{ ms: number; value?: T; error?: unknown }> {
+  const started = performance.now();
+  try {
+    const value = await call();
+    return { ms: performance.now() - started, value };
+  } catch (error) {
+    return { ms: performance.now() - started, error };
+  }
+}
+
+describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recovery", () => {
+  let redis: RedisServer;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it("a paused Redis fails each call within the command timeout; the breaker then stops calling it and closes again by itself", async () => {
+    const config = redisRateLimitConfig([redis.address], {}, { commandTimeoutMs: COMMAND_TIMEOUT_MS, breaker: { failureThreshold: 3, coolDownMs: COOL_DOWN_MS } });
+    const subject = openRedisStore(config);
+    try {
+      expect(await subject.ready).toBe(true);
+      const params = gcraParams(4, HOUR, 4);
+      expect((await subject.store.consume([{ key: "warm-up", params }])).allowed).toBe(true);
+      const callsBefore = subject.calls.evalsha;
+
+      redis.pause();
+      for (let failure = 1; failure <= 3; failure++) {
+        expect(subject.breaker.state).toBe("closed");
+        const { ms, error } = await timed(() => subject.store.consume([{ key: "paused", params }]));
+        expect(error).toBeInstanceOf(RateLimitStoreError);
+        expect((error as Error).message).toMatch(/timed out/i);
+        expect(ms).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
+      }
+      expect(subject.breaker.state).toBe("open");
+      expect(subject.calls.evalsha).toBe(callsBefore + 3);
+
+      // Open: calls fail at once and Redis is not asked.
+      for (let attempt = 0; attempt < 5; attempt++) {
+        await expect(subject.store.consume([{ key: "paused", params }])).rejects.toThrow(/circuit open/);
+      }
+      expect(subject.calls.evalsha).toBe(callsBefore + 3);
+
+      // After the cool-down one probe goes through; Redis still hangs, so it opens again.
+      await sleep(COOL_DOWN_MS + 200);
+      await expect(subject.store.consume([{ key: "paused", params }])).rejects.toThrow(/timed out/i);
+      expect(subject.calls.evalsha).toBe(callsBefore + 4);
+      expect(subject.breaker.state).toBe("open");
+      await expect(subject.store.consume([{ key: "paused", params }])).rejects.toThrow(/circuit open/);
+
+      redis.resume();
+      await sleep(COOL_DOWN_MS + 200);
+      const probe = await subject.store.consume([{ key: "after", params }]);
+      expect(subject.breaker.state).toBe("closed");
+      // Exact again: a fresh bucket holds exactly its burst.
+      expect(probe.states[0].remaining).toBe(3);
+      for (const remaining of [2, 1, 0]) expect((await subject.store.consume([{ key: "after", params }])).states[0].remaining).toBe(remaining);
+      expect((await subject.store.consume([{ key: "after", params }])).allowed).toBe(false);
+    } finally {
+      if (redis.running) redis.resume();
+      await subject.close();
+    }
+  });
+
+  it("fail-open limits fall back to the local share, fail-closed limits answer 503; trip and recovery are logged", async () => {
+    const log = recordingLog();
+    const config = redisRateLimitConfig(
+      [redis.address],
+      {
+        limits: [
+          { name: "open", key: "ip", requests: 10, periodSeconds: HOUR, methods: ["demo.v1.UserService.GetUser", "demo.v1.UserService.UpdateUser"] },
+          { name: "closed", key: "ip", requests: 1000, periodSeconds: HOUR, methods: ["demo.v1.UserService.ListUsers", "demo.v1.UserService.UpdateUser"], onStoreFailure: "fail-closed" },
+        ],
+      },
+      { keyPrefix: "policy:", commandTimeoutMs: COMMAND_TIMEOUT_MS, localFallbackShare: 0.5, breaker: { failureThreshold: 3, coolDownMs: COOL_DOWN_MS } },
+    );
+    const limiter: RateLimiter = await rateLimiterFromConfig(config, log);
+    const method = (name: string): MethodLimiter => {
+      const found = limiter.forMethod("demo.v1.UserService", name);
+      if (!found) throw new Error(`no limit on ${name}`);
+      return found;
+    };
+    const check = (name: string, clientIp: string) => timed(() => method(name).check({ caller: undefined, clientIp, headers: {} }));
+    const remainingOf = (result: { value?: LimitHeaders }) => result.value?.["x-ratelimit-remaining"];
+    try {
+      expect(remainingOf(await check("GetUser", "10.0.0.1"))).toBe("9");
+      expect(remainingOf(await check("GetUser", "10.0.0.1"))).toBe("8");
+
+      redis.pause();
+      // Fail-open: admitted under the per-replica limit, 10 * 0.5 = 5 requests, then 429.
+      const outcomes: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const result = await check("GetUser", "10.0.0.1");
+        expect(result.ms).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
+        if (result.error === undefined) outcomes.push(`200 r=${remainingOf(result)}`);
+        else {
+          expect(result.error).toBeInstanceOf(GatewayError);
+          const error = result.error as GatewayError;
+          expect([error.code, error.reason]).toEqual([GrpcCode.RESOURCE_EXHAUSTED, "PG_ERR_RATE_LIMITED"]);
+          outcomes.push("429");
+        }
+      }
+      expect(outcomes).toEqual(["200 r=4", "200 r=3", "200 r=2", "200 r=1", "200 r=0", ...Array<string>(7).fill("429")]);
+      expect(log.messages("error")).toHaveLength(1);
+      expect(log.messages("error")[0]).toMatch(/rate-limit store DOWN/);
+
+      // Fail-closed: 503, also when a fail-open limit applies to the same request.
+      for (const name of ["ListUsers", "UpdateUser"]) {
+        const { error, ms } = await check(name, "10.0.0.2");
+        expect(ms).toBeLessThan(COMMAND_TIMEOUT_MS + MARGIN_MS);
+        expect(error).toBeInstanceOf(GatewayError);
+        const gatewayError = error as GatewayError;
+        expect([gatewayError.code, gatewayError.reason]).toEqual([GrpcCode.UNAVAILABLE, "PG_ERR_RATE_LIMIT_UNAVAILABLE"]);
+        expect(gatewayError.headers["retry-after"]).toBe("1");
+      }
+
+      redis.resume();
+      expect(log.messages("info").filter((message) => /recovered/.test(message))).toEqual([]);
+      await eventually(async () => {
+        const { error } = await check("ListUsers", "10.0.0.3");
+        if (error) throw error;
+      });
+      const recovered = log.lines.filter((line) => /rate-limit store recovered/.test(line.message));
+      expect(recovered).toHaveLength(1);
+      expect((recovered[0].details as { downForMs: number }).downForMs).toBeGreaterThanOrEqual(COOL_DOWN_MS);
+      // Only one trip was logged for the whole outage, however many probes failed.
+      expect(log.messages("error")).toHaveLength(1);
+
+      // Exact again through Redis: a new caller gets exactly 10.
+      const statuses: string[] = [];
+      for (let i = 0; i < 12; i++) statuses.push((await check("GetUser", "10.0.0.9")).error === undefined ? "200" : "429");
+      expect(statuses).toEqual([...Array<string>(10).fill("200"), "429", "429"]);
+    } finally {
+      if (redis.running) redis.resume();
+      await limiter.close();
+    }
+  });
+
+  it("starts without Redis (fail-open under the local limit), then uses Redis once it appears", async () => {
+    const port = await freePort();
+    const log = recordingLog();
+    const config = redisRateLimitConfig(
+      [`127.0.0.1:${port}`],
+      { limits: [{ name: "late", key: "global", requests: 4, periodSeconds: HOUR }] },
+      { connectTimeoutMs: 500, commandTimeoutMs: COMMAND_TIMEOUT_MS, localFallbackShare: 0.5, breaker: { failureThreshold: 2, coolDownMs: 300 } },
+    );
+    const limiter = await rateLimiterFromConfig(config, log);
+    const late = limiter.forMethod("demo.v1.UserService", "GetUser");
+    if (!late) throw new Error("no limit on GetUser");
+    let lateRedis: RedisServer | undefined;
+    try {
+      expect(log.messages("warn").some((message) => /not reachable at start/.test(message))).toBe(true);
+      const check = () => timed(() => late.check({ caller: undefined, clientIp: "10.1.0.1", headers: {} }));
+      const local = [await check(), await check(), await check()];
+      expect(local.map((result) => (result.error === undefined ? "200" : "429"))).toEqual(["200", "200", "429"]);
+
+      lateRedis = await startRedisServer({ port });
+      // Redis's fresh shared bucket of 4 takes over by itself: 4 admitted in a row, then 429.
+      await eventually(async () => {
+        const { value } = await check();
+        if (value?.["x-ratelimit-remaining"] !== "3") throw new Error("not yet on Redis");
+      });
+      const rest = [await check(), await check(), await check(), await check()];
+      expect(rest.map((result) => (result.error === undefined ? "200" : "429"))).toEqual(["200", "200", "200", "429"]);
+    } finally {
+      await limiter.close();
+      await lateRedis?.stop();
+    }
+  });
+});
