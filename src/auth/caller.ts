@@ -29,11 +29,28 @@ const NO_CLAIMS: Readonly<Record<string, unknown>> = Object.freeze({});
  * identity cannot be passed on must not reach a backend as if anonymous.
  */
 export function callerFromJwt(jwt: VerifiedJwt): Caller {
+  const known = callersOfTokens.get(jwt);
+  if (known !== undefined) return known;
   if (!isMetadataText(jwt.subject)) throw unauthenticated("invalid_token", "token sub must be printable ASCII");
-  return Object.freeze({ kind: "jwt", subject: jwt.subject, issuer: jwt.issuer, scopes: new Set(jwt.scopes), claims: jwt.claims });
+  const caller: Caller = Object.freeze({ kind: "jwt", subject: jwt.subject, issuer: jwt.issuer, scopes: new Set(jwt.scopes), claims: jwt.claims });
+  callersOfTokens.set(jwt, caller);
+  return caller;
 }
 
-/** The caller an API key identifies: its consumer (also the subject), tier and scopes. */
+/**
+ * The verifier hands out the same VerifiedJwt for a cached (hot) token, so its caller is built
+ * once, and so is everything derived from it (identity metadata, see identity.ts).
+ */
+const callersOfTokens = new WeakMap<VerifiedJwt, Caller>();
+
+/** The caller an API key identifies: its consumer (also the subject), tier and scopes; built once per key. */
 export function callerFromApiKey(entry: ApiKeyEntry): Caller {
-  return Object.freeze({ kind: "api-key", subject: entry.consumer, consumer: entry.consumer, keyId: entry.sha256.slice(0, 16), tier: entry.tier, scopes: new Set(entry.scopes), claims: NO_CLAIMS });
+  let caller = callersOfKeys.get(entry);
+  if (caller === undefined) {
+    caller = Object.freeze({ kind: "api-key", subject: entry.consumer, consumer: entry.consumer, keyId: entry.sha256.slice(0, 16), tier: entry.tier, scopes: new Set(entry.scopes), claims: NO_CLAIMS });
+    callersOfKeys.set(entry, caller);
+  }
+  return caller;
 }
+
+const callersOfKeys = new WeakMap<ApiKeyEntry, Caller>();

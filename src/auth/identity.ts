@@ -138,6 +138,19 @@ export function applyTrustedIdentity(
     if (!options.stripKeys.has(key) && !options.credentialKeys.has(key)) out.push(pair);
   }
   if (rule?.forwardAuthorization && authorization !== undefined && isMetadataText(authorization)) out.push(["authorization", authorization]);
-  if (caller !== undefined) out.push(...identityMetadata(caller, options.claims));
+  if (caller !== undefined) {
+    for (const pair of cachedIdentityMetadata(caller, options.claims)) out.push(pair);
+  }
   return out;
+}
+
+/** Callers are immutable and reused for a hot token, so their metadata is computed once per claim map. */
+const identityOfCallers = new WeakMap<Caller, { readonly claimMap: object; readonly pairs: ReadonlyArray<[string, string]> }>();
+
+function cachedIdentityMetadata(caller: Caller, claimMap: Readonly<Record<string, string>>): ReadonlyArray<[string, string]> {
+  const cached = identityOfCallers.get(caller);
+  if (cached !== undefined && cached.claimMap === claimMap) return cached.pairs;
+  const pairs = identityMetadata(caller, claimMap);
+  identityOfCallers.set(caller, { claimMap, pairs });
+  return pairs;
 }
