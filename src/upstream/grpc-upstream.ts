@@ -1,38 +1,16 @@
 import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientUnaryCall, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { tagUpstreamFailure, type UpstreamFailureOrigin } from "../errors/upstream-failure.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
 
-/** Default largest upstream reply (grpc-js's own default). */
-export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
+export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamTls } from "./upstream-options.js";
+
 /** grpc-js's deadline timer may fire this much before the wall clock reaches the deadline. */
 const DEADLINE_CLOCK_SLACK_MS = 5;
 
-export interface GrpcUpstreamOptions {
-  /** Largest reply accepted (`grpc.max_receive_message_length`); default 4 MiB. */
-  maxReceiveMessageBytes?: number;
-  /** Largest request sent (`grpc.max_send_message_length`); default unlimited. */
-  maxSendMessageBytes?: number;
-  /** Interval of HTTP/2 keepalive pings; keepalive is off unless set. */
-  keepaliveTimeMs?: number;
-  /** How long a keepalive ping may go unanswered before the connection is dropped. */
-  keepaliveTimeoutMs?: number;
-  /** Wall clock, used to tell the gateway's deadline from an upstream's DEADLINE_EXCEEDED. */
-  now?: () => number;
-  /** Further grpc-js channel options; they win over the ones above. */
+export interface GrpcUpstreamOptions extends UpstreamOptions {
+  /** Further grpc-js channel options; they win over the ones derived from the fields above. */
   channelOptions?: ChannelOptions;
-  /** TLS toward the upstream; plaintext when absent. */
-  tls?: UpstreamTls;
-}
-
-/** TLS material for one upstream, already read from its files. */
-export interface UpstreamTls {
-  /** PEM trust roots; the system roots when absent. */
-  readonly ca?: Buffer;
-  /** PEM client certificate chain and key, for upstreams that require client certificates. */
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /** The name the upstream's certificate must carry, when it differs from the address's host. */
-  readonly serverName?: string;
 }
 
 const serialize = (message: Uint8Array): Buffer => Buffer.from(message.buffer, message.byteOffset, message.byteLength);

@@ -8,8 +8,16 @@ import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { encodeRpcStatus } from "../../src/errors/rpc-status.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createGrpcUpstream, grpcChannelOptions } from "../../src/upstream/grpc-upstream.js";
+import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
+import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import { createUpstreamPool } from "../../src/upstream/upstream-pool.js";
 import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
+
+/** Both transports must behave alike: the same suite runs against each. */
+const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }, options?: UpstreamOptions) => Upstream]> = [
+  ["grpc-js", createGrpcUpstream],
+  ["http2", createHttp2Upstream],
+];
 
 type Handler = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void;
 const identity = (value: Buffer) => value;
@@ -43,7 +51,6 @@ const BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest";
 
 let server: Server;
 let address: string;
-let upstream: Upstream;
 const cancelledOnServer: string[] = [];
 /** Resolvers waiting for the server to receive a Hang call with a given x-request-id. */
 const hangArrivals = new Map<string, () => void>();
@@ -82,11 +89,9 @@ beforeAll(async () => {
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   address = `127.0.0.1:${port}`;
-  upstream = createGrpcUpstream({ address });
 });
 
 afterAll(() => {
-  upstream?.close();
   server?.forceShutdown();
 });
 
@@ -103,7 +108,13 @@ async function failure(promise: Promise<unknown>): Promise<GatewayError> {
   throw new Error("expected the call to fail");
 }
 
-describe("createGrpcUpstream against a real grpc-js server", () => {
+describe.each(TRANSPORTS)("the %s transport against a real grpc-js server", (transport, createUpstream) => {
+  let upstream: Upstream;
+  beforeAll(() => {
+    upstream = createUpstream({ address });
+  });
+  afterAll(() => upstream?.close());
+
   it("echoes the request and returns header and trailer metadata", async () => {
     // A view into a larger buffer: the identity serializer must respect byteOffset/byteLength.
     const backing = Uint8Array.from([9, 9, 10, 20, 30, 9]);
@@ -150,15 +161,16 @@ describe("createGrpcUpstream against a real grpc-js server", () => {
 
   it("cancels the upstream call when the signal aborts", async () => {
     const controller = new AbortController();
-    const arrived = new Promise<void>((resolve) => hangArrivals.set("abort-1", resolve));
-    const pending = upstream.call(unary("Hang", { signal: controller.signal, metadata: [["x-request-id", "abort-1"]] }));
+    const requestId = `abort-${transport}`;
+    const arrived = new Promise<void>((resolve) => hangArrivals.set(requestId, resolve));
+    const pending = upstream.call(unary("Hang", { signal: controller.signal, metadata: [["x-request-id", requestId]] }));
     // Abort once the server has the call, so the cancellation must travel to it.
     await arrived;
     controller.abort();
     const error = await failure(pending);
     expect(error.code).toBe(GrpcCode.CANCELLED);
     expect(error.reason).toBe("PG_ERR_CANCELLED");
-    await expect.poll(() => cancelledOnServer).toContain("abort-1");
+    await expect.poll(() => cancelledOnServer).toContain(requestId);
   });
 
   it("does not start a call whose signal is already aborted", async () => {
@@ -167,7 +179,7 @@ describe("createGrpcUpstream against a real grpc-js server", () => {
   });
 
   it("rejects a reply larger than maxReceiveMessageBytes", async () => {
-    const small = createGrpcUpstream({ address }, { maxReceiveMessageBytes: 16 });
+    const small = createUpstream({ address }, { maxReceiveMessageBytes: 16 });
     try {
       const error = await failure(small.call(unary("Echo", { request: new Uint8Array(64) })));
       expect(error.code).toBe(GrpcCode.RESOURCE_EXHAUSTED);
@@ -177,7 +189,7 @@ describe("createGrpcUpstream against a real grpc-js server", () => {
   });
 
   it("serves several services from one pooled channel", async () => {
-    const pool = createUpstreamPool({ "test.v1.Raw": address, "test.v1.Other": address });
+    const pool = createUpstreamPool({ "test.v1.Raw": address, "test.v1.Other": address }, { transport });
     try {
       expect(pool.get("test.v1.Raw")).toBe(pool.get("test.v1.Other"));
       const result = await pool.get("test.v1.Raw")!.call(unary("Echo"));
@@ -188,12 +200,12 @@ describe("createGrpcUpstream against a real grpc-js server", () => {
   });
 });
 
-describe("createGrpcUpstream against a closed port", () => {
+describe.each(TRANSPORTS)("the %s transport against a closed port", (_transport, createUpstream) => {
   it("fails fast with UNAVAILABLE, well before the deadline", { timeout: 4000 }, async () => {
     const probe = createServer();
     const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
     await new Promise((resolve) => probe.close(resolve));
-    const closed = createGrpcUpstream({ address: `127.0.0.1:${port}` });
+    const closed = createUpstream({ address: `127.0.0.1:${port}` });
     try {
       const error = await failure(closed.call(unary("Echo", { deadline: Date.now() + 60_000 })));
       expect(error.code).toBe(GrpcCode.UNAVAILABLE);

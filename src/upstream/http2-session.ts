@@ -1,0 +1,100 @@
+import { connect, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
+import type { UpstreamTls } from "./upstream-options.js";
+
+export interface UpstreamConnectionOptions {
+  tls?: UpstreamTls;
+  /** Interval of keepalive pings; none unless set. */
+  keepaliveTimeMs?: number;
+  /** How long a ping may go unanswered before the connection is dropped (default 20 s). */
+  keepaliveTimeoutMs?: number;
+}
+
+const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+const MAX_SESSION_MEMORY_MB = 1024;
+
+/**
+ * One long-lived HTTP/2 connection to an upstream (`host:port`), made when a call first needs
+ * it and again after the previous one closed, received GOAWAY or failed. Streams in flight on a
+ * dying connection fail with it (Node destroys them); later calls get the next connection.
+ *
+ * The peer's SETTINGS_MAX_CONCURRENT_STREAMS is respected by nghttp2 (under `node:http2`): a
+ * stream beyond the limit waits in its queue until another closes, so a call never gets a
+ * REFUSED_STREAM for it; the call's deadline runs while it waits.
+ */
+export class UpstreamConnection {
+  private current: ClientHttp2Session | undefined;
+  private closed = false;
+  private readonly url: string;
+  private readonly connectOptions: SecureClientSessionOptions;
+
+  constructor(
+    address: string,
+    private readonly options: UpstreamConnectionOptions = {},
+  ) {
+    const tls = options.tls;
+    this.url = `${tls ? "https" : "http"}://${address}`;
+    this.connectOptions = {
+      settings: { enablePush: false },
+      // Node's default (10 MB) fails a busy connection's streams with ENHANCE_YOUR_CALM; what a call
+      // holds is bounded by the message limits and its deadline instead.
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
+      ...(tls && {
+        ...(tls.ca !== undefined && { ca: tls.ca }),
+        ...(tls.cert !== undefined && { cert: tls.cert }),
+        ...(tls.key !== undefined && { key: tls.key }),
+        // Node verifies the certificate against `servername` (SNI); without it, against the host.
+        ...(tls.serverName !== undefined && { servername: tls.serverName }),
+        ALPNProtocols: ["h2"],
+      }),
+    };
+  }
+
+  /** The live session, connecting when there is none; undefined once `close` was called. */
+  session(): ClientHttp2Session | undefined {
+    const session = this.current;
+    if (session !== undefined && !session.closed && !session.destroyed) return session;
+    if (this.closed) return undefined;
+    return this.connect();
+  }
+
+  /** Destroys the session: calls in flight fail, later calls fail at once. */
+  close(): void {
+    this.closed = true;
+    const session = this.current;
+    this.current = undefined;
+    session?.destroy();
+  }
+
+  private connect(): ClientHttp2Session {
+    const session = connect(this.url, this.connectOptions);
+    this.current = session;
+    // An idle connection must not keep the process alive; a call in flight has its deadline timer.
+    session.unref();
+    const forget = () => {
+      if (this.current === session) this.current = undefined;
+    };
+    // The error reaches every stream of the session, whose calls report it.
+    session.on("error", forget);
+    // After GOAWAY the session takes no new streams; the ones it accepted finish on it.
+    session.on("goaway", forget);
+    session.on("close", forget);
+    if (this.options.keepaliveTimeMs !== undefined) this.keepAlive(session, this.options.keepaliveTimeMs);
+    return session;
+  }
+
+  private keepAlive(session: ClientHttp2Session, intervalMs: number): void {
+    const timeoutMs = this.options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
+    const interval = setInterval(() => {
+      if (session.destroyed) return;
+      const watchdog = setTimeout(() => session.destroy(new Error(`keepalive ping unanswered for ${timeoutMs} ms`)), timeoutMs);
+      watchdog.unref();
+      const sent = session.ping((error) => {
+        clearTimeout(watchdog);
+        if (error && !session.destroyed) session.destroy(error);
+      });
+      if (!sent) clearTimeout(watchdog);
+    }, intervalMs);
+    interval.unref();
+    session.once("close", () => clearInterval(interval));
+  }
+}

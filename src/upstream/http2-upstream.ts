@@ -1,0 +1,288 @@
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
+import { GrpcCode } from "../errors/grpc-code.js";
+import { tagUpstreamFailure, type UpstreamFailure, type UpstreamFailureOrigin } from "../errors/upstream-failure.js";
+import { GrpcMessageDecoder, frameMessage, type FrameProblem, type MessageSink } from "./grpc-frames.js";
+import { addMetadataHeaders, metadataFromHeaders } from "./grpc-wire-metadata.js";
+import {
+  ReceivedMetadata,
+  UpstreamStatusError,
+  decodeGrpcMessage,
+  formatGrpcTimeout,
+  grpcCodeForHttpStatus,
+  grpcCodeForRstCode,
+  parseGrpcStatus,
+  rstCodeDetails,
+} from "./grpc-wire-status.js";
+import { UpstreamConnection } from "./http2-session.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
+import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
+
+const USER_AGENT = "protogate";
+/** An upstream's own DEADLINE_EXCEEDED this close to the gateway's deadline counts as the gateway's. */
+const DEADLINE_CLOCK_SLACK_MS = 5;
+const NO_METADATA: MetadataEntries = Object.freeze([]);
+const REQUEST_OPTIONS = Object.freeze({ endStream: false });
+
+/** What every call of one upstream shares. */
+interface UpstreamContext {
+  readonly connection: UpstreamConnection;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+  /** `:authority` when the TLS server name overrides the address; Node's default otherwise. */
+  readonly authority: string | undefined;
+  readonly now: () => number;
+}
+
+/**
+ * An upstream over one long-lived `node:http2` session to `target.address` (plaintext, or TLS
+ * with ALPN h2), speaking gRPC's unary protocol itself: no grpc-js on the hot path. Like the
+ * grpc-js transport, calls do not wait for a connection: a refused or reset one fails at once
+ * with UNAVAILABLE. Failures reject with an `UpstreamStatusError` tagged with where the call
+ * failed (connection, deadline, client cancel, upstream).
+ */
+export function createHttp2Upstream(target: { address: string }, options: UpstreamOptions = {}): Upstream {
+  const connection = new UpstreamConnection(target.address, {
+    ...(options.tls !== undefined && { tls: options.tls }),
+    ...(options.keepaliveTimeMs !== undefined && { keepaliveTimeMs: options.keepaliveTimeMs }),
+    ...(options.keepaliveTimeoutMs !== undefined && { keepaliveTimeoutMs: options.keepaliveTimeoutMs }),
+  });
+  const context: UpstreamContext = {
+    connection,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    maxSendMessageBytes: options.maxSendMessageBytes ?? Number.POSITIVE_INFINITY,
+    authority: options.tls?.serverName,
+    now: options.now ?? Date.now,
+  };
+  return {
+    call: (unary) => new Promise<UnaryResult>((resolve, reject) => new Http2Call(context, unary, resolve, reject)),
+    close: () => connection.close(),
+  };
+}
+
+/** A failure before the upstream's status: its code, details and origin. */
+type Failure = [code: GrpcCode, details: string, origin: UpstreamFailureOrigin];
+
+/** The call a stream belongs to; the stream listeners are shared functions that look it up. */
+const CALL = Symbol("protogate.http2Call");
+type CallStream = ClientHttp2Stream & { [CALL]?: Http2Call };
+
+/**
+ * One unary call in flight. A class with shared stream listeners rather than closures: this runs
+ * once per request, and per-call closures cost measurable throughput.
+ */
+class Http2Call implements MessageSink {
+  private readonly start: number;
+  private readonly decoder: GrpcMessageDecoder;
+  private session: ClientHttp2Session | undefined;
+  private stream: CallStream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private onAbort: (() => void) | undefined;
+  private done = false;
+  private httpStatus = 0;
+  private headers: MetadataEntries = NO_METADATA;
+  /** The trailers, or the headers of a trailers-only response. */
+  private statusHeaders: IncomingHttpHeaders | undefined;
+  private response: Buffer | undefined;
+  private messageCount = 0;
+  /** The session failed under the stream (refused, reset, TLS, closed), rather than the upstream resetting it. */
+  private connectionError: Error | undefined;
+
+  constructor(
+    private readonly upstream: UpstreamContext,
+    private readonly unary: UnaryCall,
+    private readonly resolve: (result: UnaryResult) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.start = upstream.now();
+    this.decoder = new GrpcMessageDecoder(upstream.maxReceiveMessageBytes, this);
+    const problem = this.refusal(unary.deadline - this.start);
+    if (problem !== undefined) {
+      this.fail(...problem);
+      return;
+    }
+    const session = upstream.connection.session();
+    if (session === undefined) {
+      this.fail(GrpcCode.UNAVAILABLE, "The upstream was closed", "connection");
+      return;
+    }
+    this.session = session;
+    let stream: CallStream;
+    try {
+      stream = session.request(this.requestHeaders(unary.deadline - this.start), REQUEST_OPTIONS);
+    } catch (error) {
+      // Invalid header values: a gateway bug, mapped to INTERNAL like grpc-js's invalid metadata.
+      this.done = true;
+      reject(error);
+      return;
+    }
+    this.stream = stream;
+    stream[CALL] = this;
+    stream.on("response", onStreamResponse);
+    stream.on("data", onStreamData);
+    stream.on("trailers", onStreamTrailers);
+    stream.on("error", onStreamError);
+    stream.on("close", onStreamClose);
+    stream.end(frameMessage(unary.request));
+    this.timer = setTimeout(onDeadline, unary.deadline - this.start, this);
+    if (unary.signal) {
+      this.onAbort = Http2Call.prototype.handleAbort.bind(this);
+      unary.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  /** Why the call must not start, if it must not. */
+  private refusal(remainingMs: number): Failure | undefined {
+    if (this.unary.signal?.aborted) return [GrpcCode.CANCELLED, "Cancelled before the call started", "cancelled"];
+    if (remainingMs <= 0) return [GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded before the call started", "deadline"];
+    const size = this.unary.request.byteLength;
+    if (size > this.upstream.maxSendMessageBytes) return [GrpcCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${size} vs. ${this.upstream.maxSendMessageBytes})`, "upstream"];
+    return undefined;
+  }
+
+  private requestHeaders(remainingMs: number): OutgoingHttpHeaders {
+    const headers: OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":path": this.unary.rpcPath,
+      "content-type": "application/grpc",
+      te: "trailers",
+      "user-agent": USER_AGENT,
+      "grpc-timeout": formatGrpcTimeout(remainingMs),
+    };
+    if (this.upstream.authority !== undefined) headers[":authority"] = this.upstream.authority;
+    addMetadataHeaders(headers, this.unary.metadata);
+    return headers;
+  }
+
+  handleResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
+    this.httpStatus = headers[":status"] ?? 0;
+    if (flags & constants.NGHTTP2_FLAG_END_STREAM) this.statusHeaders = headers;
+    else this.headers = metadataFromHeaders(headers, false);
+  }
+
+  handleData(chunk: Buffer): void {
+    // A non-200 body is not gRPC (an intermediary's error page, say): the HTTP status decides.
+    if (this.done || this.httpStatus !== 200) return;
+    const problem = this.decoder.push(chunk);
+    if (problem !== undefined && !this.done) this.failAndCancel(...frameFailure(problem));
+  }
+
+  onMessage(message: Buffer): void {
+    if (this.done) return;
+    if (++this.messageCount === 1) this.response = message;
+    else this.failAndCancel(GrpcCode.UNIMPLEMENTED, "Too many responses received for a unary call", "upstream");
+  }
+
+  handleTrailers(trailers: IncomingHttpHeaders): void {
+    this.statusHeaders = trailers;
+  }
+
+  handleError(error: Error & { code?: string }): void {
+    // ERR_HTTP2_STREAM_ERROR is the upstream's RST_STREAM, read from `rstCode` on close.
+    if (error.code !== "ERR_HTTP2_STREAM_ERROR") this.connectionError = error;
+  }
+
+  handleClose(): void {
+    if (this.done) return;
+    const stream = this.stream as CallStream;
+    if (this.statusHeaders !== undefined) return this.finishWithStatus(this.statusHeaders);
+    const rstCode = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (this.connectionError !== undefined) return this.fail(GrpcCode.UNAVAILABLE, `Connection failed: ${this.connectionError.message}`, "connection");
+    // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) return this.fail(GrpcCode.UNAVAILABLE, rstCodeDetails(rstCode), "connection");
+    // Node resets the streams of a session that died without an error with CANCEL (or NO_ERROR).
+    if (this.session?.destroyed && (rstCode === constants.NGHTTP2_CANCEL || rstCode === constants.NGHTTP2_NO_ERROR)) {
+      return this.fail(GrpcCode.UNAVAILABLE, "The connection closed before the call completed", "connection");
+    }
+    if (rstCode === constants.NGHTTP2_NO_ERROR) {
+      if (this.httpStatus !== 0 && this.httpStatus !== 200) return this.fail(grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus}`, "upstream");
+      return this.fail(GrpcCode.INTERNAL, "The upstream ended the stream without a gRPC status", "upstream");
+    }
+    this.fail(grpcCodeForRstCode(rstCode), rstCodeDetails(rstCode), "upstream");
+  }
+
+  handleAbort(): void {
+    this.failAndCancel(GrpcCode.CANCELLED, "Cancelled by the client", "cancelled");
+  }
+
+  handleDeadline(): void {
+    this.failAndCancel(GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded", "deadline");
+  }
+
+  /** The call's outcome from its trailers (or trailers-only headers). */
+  private finishWithStatus(trailers: IncomingHttpHeaders): void {
+    const status = trailers["grpc-status"];
+    if (typeof status !== "string") {
+      // No gRPC status at all: the HTTP status tells what happened (http-grpc-status-mapping.md).
+      const metadata = new ReceivedMetadata(metadataFromHeaders(trailers, true));
+      return this.fail(grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus} without a grpc-status`, "upstream", metadata);
+    }
+    const code = parseGrpcStatus(status);
+    if (code !== GrpcCode.OK) {
+      const message = trailers["grpc-message"];
+      const details = typeof message === "string" ? decodeGrpcMessage(message) : "";
+      const deadlinePassed = code === GrpcCode.DEADLINE_EXCEEDED && this.upstream.now() >= this.unary.deadline - DEADLINE_CLOCK_SLACK_MS;
+      return this.fail(code, details, deadlinePassed ? "deadline" : "upstream", new ReceivedMetadata(metadataFromHeaders(trailers, true)));
+    }
+    if (this.decoder.partial) return this.fail(GrpcCode.INTERNAL, "The reply ended inside a message", "upstream");
+    if (this.response === undefined) return this.fail(GrpcCode.UNIMPLEMENTED, "No message received for a unary call", "upstream");
+    this.settle();
+    this.resolve({ response: this.response, headers: this.headers, trailers: metadataFromHeaders(trailers, true) });
+  }
+
+  private failAndCancel(code: GrpcCode, details: string, origin: UpstreamFailureOrigin): void {
+    if (this.done) return;
+    this.fail(code, details, origin);
+    const stream = this.stream;
+    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private fail(code: GrpcCode, details: string, origin: UpstreamFailureOrigin, metadata?: ReceivedMetadata): void {
+    if (this.done) return;
+    this.settle();
+    this.reject(tagUpstreamFailure(new UpstreamStatusError(code, details, metadata), this.failure(origin)));
+  }
+
+  private settle(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.unary.signal?.removeEventListener("abort", this.onAbort);
+  }
+
+  private failure(origin: UpstreamFailureOrigin): UpstreamFailure {
+    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.max(0, Math.round(this.unary.deadline - this.start)) };
+  }
+}
+
+function frameFailure(problem: FrameProblem): Failure {
+  switch (problem.kind) {
+    case "tooLarge":
+      return [GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${problem.length} vs. ${problem.limit})`, "upstream"];
+    case "compressed":
+      return [GrpcCode.INTERNAL, "Received a compressed message, but Protogate accepts no compression", "upstream"];
+    case "badFlag":
+      return [GrpcCode.INTERNAL, `Received a message with an invalid flag byte ${problem.flag}`, "upstream"];
+  }
+}
+
+function callOf(stream: CallStream): Http2Call {
+  return stream[CALL] as Http2Call;
+}
+
+function onStreamResponse(this: CallStream, headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
+  callOf(this).handleResponse(headers, flags);
+}
+function onStreamData(this: CallStream, chunk: Buffer): void {
+  callOf(this).handleData(chunk);
+}
+function onStreamTrailers(this: CallStream, trailers: IncomingHttpHeaders): void {
+  callOf(this).handleTrailers(trailers);
+}
+function onStreamError(this: CallStream, error: Error): void {
+  callOf(this).handleError(error);
+}
+function onStreamClose(this: CallStream): void {
+  callOf(this).handleClose();
+}
+function onDeadline(call: Http2Call): void {
+  call.handleDeadline();
+}
