@@ -57,6 +57,8 @@ export interface ProtogateVariant {
   readonly description: string;
   readonly config?: Readonly<Record<string, unknown>>;
   readonly args?: readonly string[];
+  /** Per-upstream keys (as in gateway.yaml `upstreams.<service>`); the upstreams then go in the config file, not in `--upstream` flags. */
+  readonly upstream?: Readonly<Record<string, unknown>>;
   /** Prepares files the variant needs (keys) in `dir`; returns more config and request headers. */
   readonly prepare?: (dir: string) => Promise<{ config: Record<string, unknown>; headers: Record<string, string> }>;
 }
@@ -65,7 +67,8 @@ export interface ProtogateVariant {
 const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
-  { name: "protogate", description: "Protogate serve, auth off" },
+  { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
+  { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
 ];
 
@@ -104,8 +107,10 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
       const dir = mkdtempSync(join(tmpdir(), "protogate-bench-"));
       const configFile = join(dir, "gateway.yaml");
       const prepared = variant.prepare ? await variant.prepare(dir) : { config: {}, headers: {} };
-      writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config }));
-      const upstreams = context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
+      const upstreamOptions = variant.upstream;
+      const configUpstreams = upstreamOptions && { upstreams: Object.fromEntries(context.services.map((service) => [service, { address: context.backendAddress, ...upstreamOptions }])) };
+      writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config, ...configUpstreams }));
+      const upstreams = upstreamOptions ? [] : context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
       const args = [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
       const child = spawnNode(variant.name, args, context.serverAffinity);
       try {

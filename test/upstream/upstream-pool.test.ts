@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { GrpcUpstreamOptions } from "../../src/upstream/grpc-upstream.js";
+import type { UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import { createUpstreamPool } from "../../src/upstream/upstream-pool.js";
 import type { Upstream } from "../../src/upstream/upstream.js";
 
 function fakeFactory() {
-  const created: Array<{ address: string; options: GrpcUpstreamOptions; closed: number }> = [];
-  const createUpstream = (target: { address: string }, options: GrpcUpstreamOptions): Upstream => {
-    const record = { address: target.address, options, closed: 0 };
+  const created: Array<{ address: string; transport: UpstreamTransport; options: GrpcUpstreamOptions; closed: number }> = [];
+  const createUpstream = (target: { address: string; transport: UpstreamTransport }, options: GrpcUpstreamOptions): Upstream => {
+    const record = { address: target.address, transport: target.transport, options, closed: 0 };
     created.push(record);
     return { call: () => Promise.reject(new Error("fake")), close: () => void record.closed++ };
   };
@@ -38,5 +39,21 @@ describe("createUpstreamPool", () => {
     expect(created[0].options).toEqual({ keepaliveTimeMs: 30_000, maxReceiveMessageBytes: 1024 });
     expect(created[1].options).toEqual({ keepaliveTimeMs: 30_000 });
     pool.close();
+  });
+
+  it("uses the http2 transport unless the pool or the target names grpc-js, and keeps transports apart", () => {
+    const { created, createUpstream } = fakeFactory();
+    const pool = createUpstreamPool(
+      { "a.v1.S": "h:1", "a.v1.T": { address: "h:1", transport: "grpc-js" }, "a.v1.U": { address: "h:1", transport: "http2" } },
+      { createUpstream },
+    );
+    expect(created.map((c) => [c.address, c.transport])).toEqual([["h:1", "http2"], ["h:1", "grpc-js"]]);
+    expect(pool.get("a.v1.S")).toBe(pool.get("a.v1.U"));
+    expect(created[1].options).toEqual({});
+    pool.close();
+
+    const grpcJsPool = createUpstreamPool({ "a.v1.S": "h:1", "a.v1.T": { address: "h:2", transport: "http2" } }, { createUpstream, transport: "grpc-js" });
+    expect(created.slice(2).map((c) => c.transport)).toEqual(["grpc-js", "http2"]);
+    grpcJsPool.close();
   });
 });
