@@ -86,6 +86,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
+  const notes = started.flatMap(({ running }) => running.notes ?? []);
+  if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
   const outDir = resolve(REPO_ROOT, options.outDir);
@@ -103,6 +105,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     routes: BENCH_ROUTES.map(({ id, label, http }) => ({ id, label, method: http.method, path: http.path })),
     summaries,
     ratios,
+    notes,
     measurements,
     failures,
   };

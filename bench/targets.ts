@@ -6,6 +6,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs, tail, type ChildHandle, type CpuAffinity } from "./child-process.js";
 import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
+import { RATE_LIMIT_VARIANTS } from "./rate-limit-variants.js";
 import type { BenchRoute } from "./routes.js";
 
 /** How hard and how long each (target, route) pair is loaded (warm-up is per measurement). */
@@ -45,6 +46,8 @@ export interface RunningTarget {
   measure(route: BenchRoute, warmupSeconds: number): Promise<LoadResult>;
   /** Whether the process under test lives across measurements (so later ones need less warm-up). */
   readonly staysWarm: boolean;
+  /** Facts measured at start, printed with the results (e.g. Redis commands per request). */
+  readonly notes?: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -59,8 +62,20 @@ export interface ProtogateVariant {
   readonly args?: readonly string[];
   /** Per-upstream keys (as in gateway.yaml `upstreams.<service>`); the upstreams then go in the config file, not in `--upstream` flags. */
   readonly upstream?: Readonly<Record<string, unknown>>;
-  /** Prepares files the variant needs (keys) in `dir`; returns more config and request headers. */
-  readonly prepare?: (dir: string) => Promise<{ config: Record<string, unknown>; headers: Record<string, string> }>;
+  /** Prepares what the variant needs (key files in `dir`, a Redis); returns more config, request headers and hooks. */
+  readonly prepare?: (dir: string, context: BenchContext) => Promise<PreparedVariant>;
+}
+
+/** What a variant's `prepare` adds to the base configuration. */
+export interface PreparedVariant {
+  readonly config: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  /** A response header every successful answer must carry (proof that the feature is on). */
+  readonly expectHeader?: string;
+  /** Facts measured once the server is up (e.g. Redis commands per request), for the report. */
+  readonly describe?: (base: string, headers: Record<string, string>) => Promise<string[]>;
+  /** Stops what `prepare` started. */
+  readonly cleanup?: () => Promise<void>;
 }
 
 /** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
@@ -70,10 +85,11 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
+  ...RATE_LIMIT_VARIANTS,
 ];
 
 /** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */
-async function prepareRs256Auth(dir: string): Promise<{ config: Record<string, unknown>; headers: Record<string, string> }> {
+async function prepareRs256Auth(dir: string): Promise<PreparedVariant> {
   const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
   const keyFile = join(dir, "bench-key.jwk.json");
   writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256" }));
@@ -106,7 +122,11 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
     async start(context) {
       const dir = mkdtempSync(join(tmpdir(), "protogate-bench-"));
       const configFile = join(dir, "gateway.yaml");
-      const prepared = variant.prepare ? await variant.prepare(dir) : { config: {}, headers: {} };
+      const prepared: PreparedVariant = variant.prepare ? await variant.prepare(dir, context) : { config: {}, headers: {} };
+      const cleanup = async () => {
+        await prepared.cleanup?.();
+        rmSync(dir, { recursive: true, force: true });
+      };
       const upstreamOptions = variant.upstream;
       const configUpstreams = upstreamOptions && { upstreams: Object.fromEntries(context.services.map((service) => [service, { address: context.backendAddress, ...upstreamOptions }])) };
       writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config, ...configUpstreams }));
@@ -115,10 +135,11 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
       const child = spawnNode(variant.name, args, context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
-        return httpTarget(variant.name, child, base, context, () => rmSync(dir, { recursive: true, force: true }), prepared.headers);
+        const notes = prepared.describe ? await prepared.describe(base, prepared.headers) : [];
+        return httpTarget(variant.name, child, base, context, { cleanup, headers: prepared.headers, expectHeader: prepared.expectHeader, notes });
       } catch (error) {
         await child.stop();
-        rmSync(dir, { recursive: true, force: true });
+        await cleanup();
         throw error;
       }
     },
@@ -162,7 +183,15 @@ function directTarget(): BenchTarget {
   };
 }
 
-function httpTarget(name: string, server: ChildHandle, base: string, context: BenchContext, cleanup?: () => void, headers: Record<string, string> = {}): RunningTarget {
+interface HttpTargetExtras {
+  readonly cleanup?: () => Promise<void>;
+  readonly headers?: Record<string, string>;
+  readonly expectHeader?: string;
+  readonly notes?: readonly string[];
+}
+
+function httpTarget(name: string, server: ChildHandle, base: string, context: BenchContext, extras: HttpTargetExtras = {}): RunningTarget {
+  const { cleanup, headers = {}, expectHeader, notes = [] } = extras;
   const headerArgs = Object.entries(headers).flatMap(([key, value]) => ["--header", `${key}:${value}`]);
   return {
     async check(route) {
@@ -177,13 +206,15 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
       if (response.status !== 200 || !route.checkJson(json)) {
         throw new Error(`${name} answered ${route.label} with ${response.status}: ${text.slice(0, 300)}`);
       }
+      if (expectHeader !== undefined && !response.headers.has(expectHeader)) throw new Error(`${name} answered ${route.label} without a ${expectHeader} header`);
     },
+    notes,
     measure: (route, warmupSeconds) =>
       runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
     staysWarm: true,
     async stop() {
       await server.stop();
-      cleanup?.();
+      await cleanup?.();
     },
   };
 }
