@@ -44,7 +44,10 @@ export class CircuitBreaker {
   }
 
   success(): void {
-    if (this.current !== "closed") {
+    // A call let through before the breaker opened may still succeed late (a slow reply just under
+    // the timeout): only the probe's answer may close an open breaker, so it stays open until then.
+    if (this.current === "open") return;
+    if (this.current === "half-open") {
       this.current = "closed";
       this.options.onRecover?.(this.now() - this.downSince);
     }

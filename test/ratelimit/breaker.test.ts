@@ -26,6 +26,19 @@ describe("CircuitBreaker", () => {
     expect(events).toEqual(["trip:e3"]);
   });
 
+  it("a late success of a call let through before the breaker opened does not close it; the probe's does", () => {
+    const { instance, events, advance } = breaker(1, 1000);
+    instance.failure("down");
+    instance.success();
+    expect(instance.state).toBe("open");
+    expect(instance.allow()).toBe(false);
+    advance(1000);
+    expect(instance.allow()).toBe(true);
+    instance.success();
+    expect(instance.state).toBe("closed");
+    expect(events).toEqual(["trip:down", "recover:1000"]);
+  });
+
   it("a success resets the count of failures", () => {
     const { instance } = breaker(2);
     instance.failure("x");
