@@ -32,6 +32,7 @@ async function run(seconds: number, latencies: LatencyRecorder | undefined): Pro
   const statusCodes: Record<string, number> = {};
   let requests = 0;
   const started = process.hrtime.bigint();
+  const cpuBefore = process.cpuUsage();
   const until = started + BigInt(Math.round(seconds * 1e9));
   const worker = async () => {
     while (process.hrtime.bigint() < until) {
@@ -44,6 +45,7 @@ async function run(seconds: number, latencies: LatencyRecorder | undefined): Pro
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     requests,
     durationSeconds,
@@ -53,6 +55,8 @@ async function run(seconds: number, latencies: LatencyRecorder | undefined): Pro
     errors: 0,
     non2xx: requests - (statusCodes[`grpc-${status.OK}`] ?? 0),
     statusCodes,
+    // The client is the process under test here.
+    ...(requests > 0 && { cpuUsPerRequest: (cpu.user + cpu.system) / requests }),
   };
 }
 

@@ -1,13 +1,15 @@
 // Child process: HTTP load with autocannon on one route (warm-up, then the measured run);
 // prints one `BENCH_RESULT {json}` line.
-// Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S
+// Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S [--server-pid PID]
+// With --server-pid, the server's CPU time over the measured run is divided by its requests.
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { createLatencyRecorder, RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
+import { processCpuMs } from "./process-cpu.js";
 import { routeById, type BenchRoute } from "./routes.js";
 
 const { values } = parseArgs({
-  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, header: { type: "string", multiple: true } },
+  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, header: { type: "string", multiple: true }, "server-pid": { type: "string" } },
 });
 if (!values.url || !values.route) throw new Error("--url and --route are required");
 const baseRoute = routeById(values.route);
@@ -15,11 +17,13 @@ const baseRoute = routeById(values.route);
 const extraHeaders = Object.fromEntries((values.header ?? []).map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)]));
 const route: BenchRoute = { ...baseRoute, http: { ...baseRoute.http, headers: { ...baseRoute.http.headers, ...extraHeaders } } };
 const connections = Number(values.connections ?? 32);
+const serverPid = values["server-pid"] === undefined ? undefined : Number(values["server-pid"]);
 
 function run(base: string, target: BenchRoute, seconds: number, record: boolean): Promise<LoadResult> {
   const latencies = createLatencyRecorder();
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const cpuBefore = serverPid === undefined ? undefined : processCpuMs(serverPid);
     const instance = autocannon(
       {
         url: base + target.http.path,
@@ -33,6 +37,7 @@ function run(base: string, target: BenchRoute, seconds: number, record: boolean)
       },
       (error, result) => {
         if (error) return reject(error);
+        const cpuAfter = serverPid === undefined ? undefined : processCpuMs(serverPid);
         const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]));
         resolve({
@@ -44,6 +49,7 @@ function run(base: string, target: BenchRoute, seconds: number, record: boolean)
           errors: result.errors,
           non2xx: result.non2xx,
           statusCodes,
+          ...(cpuBefore !== undefined && cpuAfter !== undefined && latencies.count > 0 && { cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1000) / latencies.count }),
         });
       },
     );

@@ -47,6 +47,8 @@ export interface LoadResult {
   readonly non2xx: number;
   /** Count per status: "200", "404", or "grpc-0", "grpc-5", ... */
   readonly statusCodes: Readonly<Record<string, number>>;
+  /** CPU time of the process under test per completed request in the measured window, in µs (absent where unmeasurable). */
+  readonly cpuUsPerRequest?: number;
 }
 
 /** The line prefix a load process prints its JSON `LoadResult` after. */

@@ -25,6 +25,8 @@ export interface PairSummary {
   readonly p99Ms: number;
   readonly minRequestsPerSecond: number;
   readonly maxRequestsPerSecond: number;
+  /** Median over rounds of the CPU time of the process under test per request (µs); NaN where unmeasured. */
+  readonly cpuUsPerRequest: number;
   /** Summed over rounds. */
   readonly errors: number;
   readonly non2xx: number;
@@ -39,6 +41,12 @@ export interface Ratio {
   readonly requestsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
+  /**
+   * Baseline CPU per request / variant CPU per request: the throughput ratio a CPU-bound server
+   * would show if it had its CPU to itself (> 1 means the variant is cheaper). Steadier than the
+   * req/s ratio on a shared machine, where CPU stolen by neighbours lowers req/s but not this.
+   */
+  readonly cpuEfficiency: number;
 }
 
 /** The median (mean of the middle two for an even count); NaN for no values. */
@@ -72,6 +80,7 @@ export function summarize(measurements: readonly Measurement[]): PairSummary[] {
       p99Ms: median(group.map((m) => m.p99Ms)),
       minRequestsPerSecond: Math.min(...rates),
       maxRequestsPerSecond: Math.max(...rates),
+      cpuUsPerRequest: median(group.flatMap((m) => (m.cpuUsPerRequest === undefined ? [] : [m.cpuUsPerRequest]))),
       errors: group.reduce((sum, m) => sum + m.errors, 0),
       non2xx: group.reduce((sum, m) => sum + m.non2xx, 0),
       statusCodes,
@@ -99,6 +108,7 @@ export function computeRatios(summaries: readonly PairSummary[]): Ratio[] {
         requestsPerSecond: variant.requestsPerSecond / baseline.requestsPerSecond,
         p50: variant.p50Ms / baseline.p50Ms,
         p99: variant.p99Ms / baseline.p99Ms,
+        cpuEfficiency: baseline.cpuUsPerRequest / variant.cpuUsPerRequest,
       });
     }
   }
@@ -120,16 +130,24 @@ export function formatSummaries(summaries: readonly PairSummary[]): string {
     `${((100 * (s.maxRequestsPerSecond - s.minRequestsPerSecond)) / s.requestsPerSecond).toFixed(1)}%`,
     s.p50Ms.toFixed(2),
     s.p99Ms.toFixed(2),
+    Number.isNaN(s.cpuUsPerRequest) ? "-" : s.cpuUsPerRequest.toFixed(0),
     String(s.rounds),
     `${s.errors} / ${s.non2xx}${hasFailures(s) ? `  FAILED ${JSON.stringify(s.statusCodes)}` : ""}`,
   ]);
-  return formatTable(["target", "route", "req/s", "min-max req/s", "spread", "p50 ms", "p99 ms", "rounds", "errors / non-2xx"], rows, [2, 3, 4, 5, 6, 7]);
+  return formatTable(["target", "route", "req/s", "min-max req/s", "spread", "p50 ms", "p99 ms", "CPU µs/req", "rounds", "errors / non-2xx"], rows, [2, 3, 4, 5, 6, 7, 8]);
 }
 
 /** The ratios table. */
 export function formatRatios(ratios: readonly Ratio[], labels: ReadonlyMap<string, string>): string {
-  const rows = ratios.map((r) => [`${r.variant} / ${r.baseline}`, labels.get(r.route) ?? r.route, `${r.requestsPerSecond.toFixed(2)}x`, `${r.p50.toFixed(2)}x`, `${r.p99.toFixed(2)}x`]);
-  return formatTable(["ratio", "route", "req/s", "p50", "p99"], rows, [2, 3, 4]);
+  const rows = ratios.map((r) => [
+    `${r.variant} / ${r.baseline}`,
+    labels.get(r.route) ?? r.route,
+    `${r.requestsPerSecond.toFixed(2)}x`,
+    Number.isNaN(r.cpuEfficiency) ? "-" : `${r.cpuEfficiency.toFixed(2)}x`,
+    `${r.p50.toFixed(2)}x`,
+    `${r.p99.toFixed(2)}x`,
+  ]);
+  return formatTable(["ratio", "route", "req/s", "CPU/req (inv.)", "p50", "p99"], rows, [2, 3, 4, 5]);
 }
 
 function formatTable(header: readonly string[], rows: readonly (readonly string[])[], numericColumns: readonly number[]): string {

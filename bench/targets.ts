@@ -210,7 +210,7 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
     },
     notes,
     measure: (route, warmupSeconds) =>
-      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
+      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, "--server-pid", String(server.child.pid), ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
     staysWarm: true,
     async stop() {
       await server.stop();

@@ -57,4 +57,19 @@ describe("bench report", () => {
       ["protogate-jwt", "direct", 0.45],
     ]);
   });
+
+  it("takes the median CPU per request over rounds and gives the inverse CPU ratio (NaN where unmeasured)", () => {
+    const summaries = summarize([
+      measurement("protogate", "protogate", 5000, { cpuUsPerRequest: 200 }),
+      measurement("protogate", "protogate", 4000, { cpuUsPerRequest: 260 }),
+      measurement("protogate", "protogate", 4500, { cpuUsPerRequest: 210 }),
+      measurement("protogate-limit-memory", "protogate", 4400, { cpuUsPerRequest: 220 }),
+      measurement("proxy", "proxy", 4000),
+    ]);
+    expect(summaries[0].cpuUsPerRequest).toBe(210);
+    const [againstProtogate, againstProxy] = computeRatios(summaries).filter((r) => r.variant === "protogate-limit-memory");
+    expect(againstProtogate.baseline).toBe("protogate");
+    expect(againstProtogate.cpuEfficiency).toBeCloseTo(210 / 220, 10);
+    expect(againstProxy.cpuEfficiency).toBeNaN();
+  });
 });
