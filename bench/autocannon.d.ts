@@ -9,6 +9,8 @@ declare module "autocannon" {
     body?: string | Buffer;
     connections?: number;
     pipelining?: number;
+    /** Requests per second over all connections together. */
+    overallRate?: number;
     duration?: number;
     timeout?: number;
   }

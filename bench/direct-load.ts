@@ -8,7 +8,7 @@ import { createLatencyRecorder, RESULT_PREFIX, type LatencyRecorder, type LoadRe
 import { routeById } from "./routes.js";
 
 const { values } = parseArgs({
-  options: { upstream: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" } },
+  options: { upstream: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, rate: { type: "string" } },
 });
 if (!values.upstream || !values.route) throw new Error("--upstream and --route are required");
 const route = routeById(values.route);

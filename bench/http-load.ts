@@ -1,6 +1,6 @@
 // Child process: HTTP load with autocannon on one route (warm-up, then the measured run);
 // prints one `BENCH_RESULT {json}` line.
-// Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S [--server-pid PID]
+// Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S [--rate R] [--server-pid PID]
 // With --server-pid, the server's CPU time over the measured run is divided by its requests.
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -9,7 +9,7 @@ import { processCpuMs } from "./process-cpu.js";
 import { routeById, type BenchRoute } from "./routes.js";
 
 const { values } = parseArgs({
-  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, header: { type: "string", multiple: true }, "server-pid": { type: "string" } },
+  options: { url: { type: "string" }, route: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, header: { type: "string", multiple: true }, "server-pid": { type: "string" }, rate: { type: "string" } },
 });
 if (!values.url || !values.route) throw new Error("--url and --route are required");
 const baseRoute = routeById(values.route);
@@ -17,6 +17,7 @@ const baseRoute = routeById(values.route);
 const extraHeaders = Object.fromEntries((values.header ?? []).map((h) => [h.slice(0, h.indexOf(":")), h.slice(h.indexOf(":") + 1)]));
 const route: BenchRoute = { ...baseRoute, http: { ...baseRoute.http, headers: { ...baseRoute.http.headers, ...extraHeaders } } };
 const connections = Number(values.connections ?? 32);
+const ratePerSecond = Number(values.rate ?? 0);
 const serverPid = values["server-pid"] === undefined ? undefined : Number(values["server-pid"]);
 
 function run(base: string, target: BenchRoute, seconds: number, record: boolean): Promise<LoadResult> {
@@ -32,6 +33,7 @@ function run(base: string, target: BenchRoute, seconds: number, record: boolean)
         body: target.http.body,
         connections,
         pipelining: 1,
+        ...(ratePerSecond > 0 && { overallRate: ratePerSecond }),
         duration: seconds,
         timeout: 10,
       },

@@ -15,18 +15,25 @@ export interface BenchOptions extends LoadSettings {
   readonly only: readonly string[];
   /** Folder for the JSON results. */
   readonly outDir: string;
+  /** Rounds of the in-process feature-cost measurement (bench/feature-cost.ts); 0 skips it. */
+  readonly costRounds: number;
   readonly help: boolean;
 }
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--only LIST] [--out DIR] [--no-pin]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--only LIST] [--out DIR] [--no-pin]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
                     later rounds use min(S, ${LATER_WARMUP_SECONDS}), except for direct calls, whose client is new each time
   --rounds N        measure every target and route N times, interleaved; report medians (default 3)
   --connections N   concurrent HTTP connections / in-flight gRPC calls (default 32)
+  --rate R          HTTP load at a fixed R requests/s instead of as fast as possible: every server
+                    then does the same work per second, and CPU µs per request is the cost of a
+                    feature without batching effects (pick R below the slowest target's req/s)
+  --cost-rounds N   rounds of the feature-cost measurement: CPU µs per request that auth and the
+                    rate-limit stores add, gateways side by side in one process (default 15; 0: skip)
   --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct
   --out DIR         where the JSON results go (default bench/results)
   --no-pin          do not pin the process under test and the backend + load to separate CPUs`;
@@ -40,6 +47,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       warmup: { type: "string", default: "5" },
       rounds: { type: "string", default: "3" },
       connections: { type: "string", default: "32" },
+      rate: { type: "string", default: "0" },
+      "cost-rounds": { type: "string", default: "15" },
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
@@ -58,8 +67,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     rounds,
     pin: !values["no-pin"],
     connections: Math.floor(positiveNumber(values.connections, "--connections", 10_000)),
+    ratePerSecond: Math.floor(positiveNumber(values.rate, "--rate", 1_000_000, true)),
     only: values.only.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     outDir: values.out,
+    costRounds: Math.floor(positiveNumber(values["cost-rounds"], "--cost-rounds", 1000, true)),
     help: values.help,
   };
 }

@@ -7,7 +7,7 @@ import { BENCH_ROUTES } from "./routes.js";
 import type { BenchContext, PreparedVariant, ProtogateVariant } from "./targets.js";
 
 /** One limit on every route, keyed by caller (the client IP with auth off): a single hot bucket. */
-const BENCH_LIMIT = { name: "bench", key: "caller", requests: 1_000_000_000, periodSeconds: 1 };
+export const BENCH_LIMIT = { name: "bench", key: "caller", requests: 1_000_000_000, periodSeconds: 1 };
 /** Requests sent once at start to count the Redis commands per request exactly. */
 const COUNTED_REQUESTS = 2_000;
 const COUNTING_CONCURRENCY = 16;

@@ -1,4 +1,5 @@
 import type { LoadResult } from "./latency-recorder.js";
+import type { FeatureCostResult } from "./feature-cost-result.js";
 import type { TargetFamily } from "./targets.js";
 
 /** One measured (target, route) pair in one round. */
@@ -148,6 +149,21 @@ export function formatRatios(ratios: readonly Ratio[], labels: ReadonlyMap<strin
     `${r.p99.toFixed(2)}x`,
   ]);
   return formatTable(["ratio", "route", "req/s", "CPU/req (inv.)", "p50", "p99"], rows, [2, 3, 4, 5]);
+}
+
+/** The feature-cost table: µs of CPU per request each feature adds, and its share of a request. */
+export function formatFeatureCost(result: FeatureCostResult): string {
+  const rows = result.costs.map((cost) => [
+    `${cost.variant} - protogate`,
+    cost.description,
+    cost.addedUsPerRequest.toFixed(1),
+    `${(100 * cost.shareOfRequest).toFixed(1)}%`,
+  ]);
+  return [
+    `feature cost (${result.route}, ${result.rounds} rounds x ${result.batch} requests per gateway at ${result.ratePerSecond} req/s; medians of per-round differences;` +
+      ` share of the ${result.baselineUsPerRequest.toFixed(0)} µs of CPU the auth-off gateway spends per request)`,
+    formatTable(["difference", "feature", "+CPU µs/req", "share"], rows, [2, 3]),
+  ].join("\n");
 }
 
 function formatTable(header: readonly string[], rows: readonly (readonly string[])[], numericColumns: readonly number[]): string {

@@ -6,10 +6,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { join, resolve } from "node:path";
-import { REPO_ROOT, spawnTs, type CpuAffinity } from "./child-process.js";
+import { REPO_ROOT, spawnTs, tail, type CpuAffinity } from "./child-process.js";
+import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-result.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
-import { computeRatios, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
+import { computeRatios, formatFeatureCost, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
 
@@ -39,6 +40,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
 
   const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
+  let featureCost: FeatureCostResult | undefined;
+  const targetNotes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
   try {
@@ -53,6 +56,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         console.log(`  ${target.name}: did not start (${firstLine(error)})`);
       }
     }
+    targetNotes.push(...started.flatMap(({ running }) => running.notes ?? []));
     const warmupFor = (round: number, running: RunningTarget) => (round === 1 || !running.staysWarm ? options.warmupSeconds : options.laterWarmupSeconds);
     const plannedSeconds = Array.from({ length: options.rounds }, (_, i) => started.reduce((sum, { running }) => sum + BENCH_ROUTES.length * (warmupFor(i + 1, running) + options.durationSeconds), 0)).reduce((a, b) => a + b, 0);
     console.log(
@@ -77,6 +81,15 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         }
       }
     }
+    for (const { running } of started) await running.stop();
+    started.length = 0;
+    if (options.costRounds > 0 && targets.some((t) => t.family === "protogate")) {
+      try {
+        featureCost = await measureFeatureCost(options.costRounds, backendAddress, services, affinity("serverCpus"), pinning.mode === "pinned" ? pinning.loadCpus : undefined);
+      } catch (error) {
+        failures.push({ target: "feature-cost", message: (error as Error).message });
+      }
+    }
   } finally {
     for (const { running } of started) await running.stop();
     await backend.stop();
@@ -86,7 +99,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
-  const notes = started.flatMap(({ running }) => running.notes ?? []);
+  if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
+  const notes = targetNotes;
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
@@ -94,8 +108,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   const machine = { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" };
-  const { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds } = options;
-  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds };
+  const { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond } = options;
+  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond };
   const report = {
     startedAt: startedAt.toISOString(),
     machine,
@@ -106,12 +120,25 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     summaries,
     ratios,
     notes,
+    featureCost,
     measurements,
     failures,
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults: ${file}`);
   return failures.length > 0 || measurements.some(hasFailures) ? 1 : 0;
+}
+
+/** Runs bench/feature-cost.ts on the server's CPUs against the bench's backend; its Redis and client go on the other CPUs. */
+async function measureFeatureCost(rounds: number, backendAddress: string, services: string, affinity: CpuAffinity | undefined, otherCpus: string | undefined): Promise<FeatureCostResult> {
+  console.log(`feature cost: ${rounds} rounds, gateways side by side in one process`);
+  const args = ["--rounds", String(rounds), "--backend", backendAddress, "--services", services.split(", ").join(",")];
+  if (otherCpus !== undefined) args.push("--other-cpus", otherCpus);
+  const child = spawnTs("feature-cost", "bench/feature-cost.ts", args, affinity);
+  const code = await child.exited;
+  const line = child.stdout().split("\n").find((candidate) => candidate.startsWith(COST_RESULT_PREFIX));
+  if (code !== 0 || !line) throw new Error(`feature-cost failed (exit ${code}):\n${tail(child.stderr() || child.stdout())}`);
+  return JSON.parse(line.slice(COST_RESULT_PREFIX.length)) as FeatureCostResult;
 }
 
 function firstLine(error: unknown): string {

@@ -13,6 +13,8 @@ import type { BenchRoute } from "./routes.js";
 export interface LoadSettings {
   readonly connections: number;
   readonly durationSeconds: number;
+  /** A fixed HTTP request rate (all connections together); 0: as fast as the target answers. */
+  readonly ratePerSecond: number;
 }
 
 /** What every target gets when it starts. */
@@ -89,7 +91,7 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
 ];
 
 /** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */
-async function prepareRs256Auth(dir: string): Promise<PreparedVariant> {
+export async function prepareRs256Auth(dir: string): Promise<PreparedVariant> {
   const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
   const keyFile = join(dir, "bench-key.jwk.json");
   writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: "bench", alg: "RS256" }));
@@ -220,7 +222,7 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
 }
 
 async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings, warmupSeconds: number, affinity: CpuAffinity | undefined): Promise<LoadResult> {
-  const settingsArgs = ["--connections", String(settings.connections), "--warmup", String(warmupSeconds), "--duration", String(settings.durationSeconds)];
+  const settingsArgs = ["--connections", String(settings.connections), "--warmup", String(warmupSeconds), "--duration", String(settings.durationSeconds), "--rate", String(settings.ratePerSecond)];
   const load = spawnTs(name, file, [...args, ...settingsArgs], affinity);
   const limitMs = (warmupSeconds + settings.durationSeconds) * 1000 + 60_000;
   const timer = setTimeout(() => void load.stop(), limitMs);

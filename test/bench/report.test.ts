@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeRatios, median, summarize, type PairSummary } from "../../bench/report.js";
+import { computeRatios, formatFeatureCost, median, summarize, type PairSummary } from "../../bench/report.js";
 
 type Measurement = Parameters<typeof summarize>[0][number];
 
@@ -71,5 +71,19 @@ describe("bench report", () => {
     expect(againstProtogate.baseline).toBe("protogate");
     expect(againstProtogate.cpuEfficiency).toBeCloseTo(210 / 220, 10);
     expect(againstProxy.cpuEfficiency).toBeNaN();
+  });
+
+  it("prints each feature's added CPU per request and its share of the auth-off gateway's", () => {
+    const text = formatFeatureCost({
+      rounds: 15,
+      batch: 2000,
+      concurrency: 16,
+      ratePerSecond: 2000,
+      route: "GET /v1/users/u-1",
+      baselineUsPerRequest: 250,
+      costs: [{ variant: "protogate-limit-memory", description: "one limit, memory store", addedUsPerRequest: 5, shareOfRequest: 0.02, usPerRequest: 255 }],
+    });
+    expect(text).toContain("250 µs");
+    expect(text).toMatch(/protogate-limit-memory - protogate\s+one limit, memory store\s+5\.0\s+2\.0%/);
   });
 });
