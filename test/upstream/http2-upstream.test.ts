@@ -27,6 +27,22 @@ async function rejection(promise: Promise<unknown>): Promise<{ raw: Error & { co
   throw new Error("expected the call to fail");
 }
 
+/** A promise and the function that resolves it: `await fired` waits until a handler calls `fire()`. */
+function signal(): [fired: Promise<void>, fire: () => void] {
+  let fire: () => void = () => undefined;
+  const fired = new Promise<void>((resolve) => (fire = resolve));
+  return [fired, fire];
+}
+
+/** `pending` failed with UNAVAILABLE tagged `connection`, and the next call works over a second connection. */
+async function expectConnectionLossThenNewConnection(pending: Promise<unknown>, upstream: Upstream, server: RawGrpcServer): Promise<void> {
+  const { raw, error } = await rejection(pending);
+  expect(error.code).toBe(GrpcCode.UNAVAILABLE);
+  expect(upstreamFailureOf(raw)?.origin).toBe("connection");
+  await upstream.call(unary("Echo"));
+  expect(server.sessions).toHaveLength(2);
+}
+
 const upstreams: Upstream[] = [];
 function upstreamFor(server: { address: string }, options: UpstreamOptions = {}): Upstream {
   const upstream = createHttp2Upstream({ address: server.address }, options);
@@ -329,8 +345,7 @@ describe("the http2 transport's connection", () => {
   ])("fails the calls in flight when the connection drops %s the response headers, then reconnects", async (_when, sendHeaders) => {
     const server = await startRawGrpcServer();
     try {
-      let arrived: () => void = () => undefined;
-      const hung = new Promise<void>((resolve) => (arrived = resolve));
+      const [hung, arrived] = signal();
       server.handlers.set("Hang", ({ stream }) => {
         if (sendHeaders) stream.respond({ ":status": 200, "content-type": "application/grpc" });
         arrived();
@@ -341,11 +356,7 @@ describe("the http2 transport's connection", () => {
       await hung;
       await new Promise((resolve) => setTimeout(resolve, 20));
       server.sessions[0].destroy();
-      const { raw, error } = await rejection(pending);
-      expect(error.code).toBe(GrpcCode.UNAVAILABLE);
-      expect(upstreamFailureOf(raw)?.origin).toBe("connection");
-      await upstream.call(unary("Echo"));
-      expect(server.sessions).toHaveLength(2);
+      await expectConnectionLossThenNewConnection(pending, upstream, server);
     } finally {
       await server.destroy();
     }
@@ -355,8 +366,7 @@ describe("the http2 transport's connection", () => {
     const server = await startRawGrpcServer();
     try {
       let answer: () => void = () => undefined;
-      let arrived: () => void = () => undefined;
-      const hung = new Promise<void>((resolve) => (arrived = resolve));
+      const [hung, arrived] = signal();
       server.handlers.set("Slow", ({ stream }) => {
         answer = () => replyOk(stream, grpcFrame(Buffer.from("late")));
         arrived();
@@ -382,8 +392,7 @@ describe("the http2 transport's connection", () => {
   it("fails a call the GOAWAY refused (above its last stream id) with UNAVAILABLE tagged connection", async () => {
     const server = await startRawGrpcServer();
     try {
-      let arrived: () => void = () => undefined;
-      const hung = new Promise<void>((resolve) => (arrived = resolve));
+      const [hung, arrived] = signal();
       server.handlers.set("Hang", ({ stream }) => {
         // Refuse this very stream: last stream id is the one before it.
         stream.session?.goaway(constants.NGHTTP2_NO_ERROR, (stream.id ?? 1) - 2);
@@ -394,11 +403,7 @@ describe("the http2 transport's connection", () => {
       await upstream.call(unary("Echo"));
       const pending = upstream.call(unary("Hang"));
       await hung;
-      const { raw, error } = await rejection(pending);
-      expect(error.code).toBe(GrpcCode.UNAVAILABLE);
-      expect(upstreamFailureOf(raw)?.origin).toBe("connection");
-      await upstream.call(unary("Echo"));
-      expect(server.sessions).toHaveLength(2);
+      await expectConnectionLossThenNewConnection(pending, upstream, server);
     } finally {
       await server.destroy();
     }
@@ -407,8 +412,7 @@ describe("the http2 transport's connection", () => {
   it("close() fails the calls in flight and every later call with UNAVAILABLE", async () => {
     const server = await startRawGrpcServer();
     try {
-      let arrived: () => void = () => undefined;
-      const hung = new Promise<void>((resolve) => (arrived = resolve));
+      const [hung, arrived] = signal();
       server.handlers.set("Hang", () => arrived());
       const upstream = createHttp2Upstream({ address: server.address });
       const pending = upstream.call(unary("Hang"));
