@@ -124,7 +124,13 @@ function protogateTarget(variant: ProtogateVariant): BenchTarget {
     async start(context) {
       const dir = mkdtempSync(join(tmpdir(), "protogate-bench-"));
       const configFile = join(dir, "gateway.yaml");
-      const prepared: PreparedVariant = variant.prepare ? await variant.prepare(dir, context) : { config: {}, headers: {} };
+      let prepared: PreparedVariant = { config: {}, headers: {} };
+      try {
+        if (variant.prepare) prepared = await variant.prepare(dir, context);
+      } catch (error) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
       const cleanup = async () => {
         await prepared.cleanup?.();
         rmSync(dir, { recursive: true, force: true });
