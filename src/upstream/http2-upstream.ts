@@ -22,6 +22,8 @@ const USER_AGENT = "protogate";
 const DEADLINE_CLOCK_SLACK_MS = 5;
 const NO_METADATA: MetadataEntries = Object.freeze([]);
 const REQUEST_OPTIONS = Object.freeze({ endStream: false });
+/** Refused streams sent again per call, as grpc-js does. */
+const MAX_TRANSPARENT_RETRIES = 1;
 
 /** What every call of one upstream shares. */
 interface UpstreamContext {
@@ -86,6 +88,9 @@ class Http2Call implements MessageSink {
   private messageCount = 0;
   /** The session failed under the stream (refused, reset, TLS, closed), rather than the upstream resetting it. */
   private connectionError: Error | undefined;
+  /** The framed request, kept for a transparent retry. */
+  private frame: Buffer | undefined;
+  private transparentRetries = 0;
 
   constructor(
     private readonly upstream: UpstreamContext,
@@ -100,7 +105,17 @@ class Http2Call implements MessageSink {
       this.fail(...problem);
       return;
     }
-    const session = upstream.connection.session();
+    this.timer = setTimeout(onDeadline, unary.deadline - this.start, this);
+    if (unary.signal) {
+      this.onAbort = Http2Call.prototype.handleAbort.bind(this);
+      unary.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+    this.open(frameMessage(unary.request));
+  }
+
+  /** Sends the request on a new stream of the upstream's current connection. */
+  private open(frame: Buffer): void {
+    const session = this.upstream.connection.session();
     if (session === undefined) {
       this.fail(GrpcCode.UNAVAILABLE, "The upstream was closed", "connection");
       return;
@@ -108,13 +123,14 @@ class Http2Call implements MessageSink {
     this.session = session;
     let stream: CallStream;
     try {
-      stream = session.request(this.requestHeaders(unary.deadline - this.start), REQUEST_OPTIONS);
+      stream = session.request(this.requestHeaders(this.unary.deadline - this.upstream.now()), REQUEST_OPTIONS);
     } catch (error) {
       // Invalid header values: a gateway bug, mapped to INTERNAL like grpc-js's invalid metadata.
-      this.done = true;
-      reject(error);
+      this.settle();
+      this.reject(error);
       return;
     }
+    this.frame = frame;
     this.stream = stream;
     stream[CALL] = this;
     stream.on("response", onStreamResponse);
@@ -122,12 +138,20 @@ class Http2Call implements MessageSink {
     stream.on("trailers", onStreamTrailers);
     stream.on("error", onStreamError);
     stream.on("close", onStreamClose);
-    stream.end(frameMessage(unary.request));
-    this.timer = setTimeout(onDeadline, unary.deadline - this.start, this);
-    if (unary.signal) {
-      this.onAbort = Http2Call.prototype.handleAbort.bind(this);
-      unary.signal.addEventListener("abort", this.onAbort, { once: true });
-    }
+    stream.end(frame);
+  }
+
+  /**
+   * Sends the call again, once, after the upstream refused its stream (REFUSED_STREAM, also what
+   * a graceful GOAWAY gives the streams above its last stream id): the upstream did not process
+   * it, so even a non-idempotent call may go again (RFC 9113, 8.7; grpc-js's transparent retry).
+   */
+  private retryRefused(): boolean {
+    if (this.transparentRetries >= MAX_TRANSPARENT_RETRIES || this.httpStatus !== 0 || this.upstream.now() >= this.unary.deadline) return false;
+    this.transparentRetries++;
+    this.connectionError = undefined;
+    this.open(this.frame as Buffer);
+    return true;
   }
 
   /** Why the call must not start, if it must not. */
@@ -186,6 +210,7 @@ class Http2Call implements MessageSink {
     const stream = this.stream as CallStream;
     if (this.statusHeaders !== undefined) return this.finishWithStatus(this.statusHeaders);
     const rstCode = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.retryRefused()) return;
     if (this.connectionError !== undefined) return this.fail(GrpcCode.UNAVAILABLE, `Connection failed: ${this.connectionError.message}`, "connection");
     // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
     if (rstCode === constants.NGHTTP2_REFUSED_STREAM) return this.fail(GrpcCode.UNAVAILABLE, rstCodeDetails(rstCode), "connection");

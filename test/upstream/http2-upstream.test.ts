@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { constants } from "node:http2";
+import { constants, type ServerHttp2Stream } from "node:http2";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayError } from "../../src/errors/gateway-error.js";
@@ -241,10 +241,27 @@ describe("the http2 transport on the wire", () => {
     [constants.NGHTTP2_FLOW_CONTROL_ERROR, GrpcCode.INTERNAL, "PG_ERR_UPSTREAM"],
     [constants.NGHTTP2_NO_ERROR, GrpcCode.INTERNAL, "PG_ERR_UPSTREAM"],
   ])("maps RST_STREAM code %i from the upstream to gRPC code %i", async (rstCode, code, reason) => {
-    on(`Reset${rstCode}`, ({ stream }) => void stream.close(rstCode));
+    let attempts = 0;
+    on(`Reset${rstCode}`, ({ stream }) => {
+      attempts++;
+      stream.close(rstCode);
+    });
     const { error } = await rejection(upstreamFor(server).call(unary(`Reset${rstCode}`)));
     expect(error.code).toBe(code);
     expect(error.reason).toBe(reason);
+    // Only a refused stream (not processed, by definition) is sent again, once.
+    expect(attempts).toBe(rstCode === constants.NGHTTP2_REFUSED_STREAM ? 2 : 1);
+  });
+
+  it("sends a call again, once, after RST_STREAM REFUSED_STREAM, and returns the second answer", async () => {
+    let attempts = 0;
+    on("RefusedOnceByReset", ({ stream }) => {
+      if (attempts++ === 0) stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      else replyOk(stream, grpcFrame(Buffer.from("after refusal")));
+    });
+    const result = await upstreamFor(server).call(unary("RefusedOnceByReset"));
+    expect(Buffer.from(result.response).toString()).toBe("after refusal");
+    expect(attempts).toBe(2);
   });
 
   it("maps RST_STREAM after the response headers too", async () => {
@@ -389,21 +406,46 @@ describe("the http2 transport's connection", () => {
     }
   });
 
-  it("fails a call the GOAWAY refused (above its last stream id) with UNAVAILABLE tagged connection", async () => {
+  /** Refuses the stream by a graceful GOAWAY whose last stream id is below it. */
+  const refuseByGoaway = (stream: ServerHttp2Stream) => stream.session?.goaway(constants.NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 1) - 2));
+
+  it("sends a call the GOAWAY refused (above its last stream id) again, once, on a new connection", async () => {
     const server = await startRawGrpcServer();
     try {
-      const [hung, arrived] = signal();
-      server.handlers.set("Hang", ({ stream }) => {
-        // Refuse this very stream: last stream id is the one before it.
-        stream.session?.goaway(constants.NGHTTP2_NO_ERROR, (stream.id ?? 1) - 2);
-        arrived();
+      let attempts = 0;
+      server.handlers.set("RefusedOnce", ({ stream }) => {
+        if (attempts++ === 0) refuseByGoaway(stream);
+        else replyOk(stream, grpcFrame(Buffer.from("second attempt")));
       });
       server.handlers.set("Echo", echo);
       const upstream = upstreamFor(server);
       await upstream.call(unary("Echo"));
-      const pending = upstream.call(unary("Hang"));
-      await hung;
-      await expectConnectionLossThenNewConnection(pending, upstream, server);
+      const result = await upstream.call(unary("RefusedOnce"));
+      expect(Buffer.from(result.response).toString()).toBe("second attempt");
+      expect(attempts).toBe(2);
+      expect(server.sessions).toHaveLength(2);
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it("fails a call refused again on its retry with UNAVAILABLE tagged connection, after two attempts", async () => {
+    const server = await startRawGrpcServer();
+    try {
+      let attempts = 0;
+      server.handlers.set("AlwaysRefused", ({ stream }) => {
+        // First by GOAWAY, then (on the new connection, whose first stream a GOAWAY cannot refuse) by RST_STREAM.
+        if (attempts++ === 0) refuseByGoaway(stream);
+        else stream.close(constants.NGHTTP2_REFUSED_STREAM);
+      });
+      server.handlers.set("Echo", echo);
+      const upstream = upstreamFor(server);
+      await upstream.call(unary("Echo"));
+      const { raw, error } = await rejection(upstream.call(unary("AlwaysRefused")));
+      expect(error.code).toBe(GrpcCode.UNAVAILABLE);
+      expect(upstreamFailureOf(raw)?.origin).toBe("connection");
+      expect(attempts).toBe(2);
+      expect(server.sessions).toHaveLength(2);
     } finally {
       await server.destroy();
     }
