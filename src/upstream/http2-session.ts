@@ -3,6 +3,10 @@ import type { UpstreamTls } from "./upstream-options.js";
 
 export interface UpstreamConnectionOptions {
   tls?: UpstreamTls;
+  /** Reconnection backoff after a failed connection attempt (tests shorten it). */
+  backoff?: ReconnectBackoff;
+  /** Clock in ms, for the backoff. */
+  now?: () => number;
   /** Interval of keepalive pings; none unless set. */
   keepaliveTimeMs?: number;
   /** How long a ping may go unanswered before the connection is dropped (default 20 s). */
@@ -10,12 +14,33 @@ export interface UpstreamConnectionOptions {
 }
 
 const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/** How long to wait before connecting again after failed attempts: `initialMs * 2^(n-1)`, at most `maxMs`, +-20% jitter. */
+export interface ReconnectBackoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+/**
+ * Shorter than gRPC's connection-backoff defaults (1 s up to 120 s): a gateway must notice a
+ * restarted backend within seconds, and a failed attempt to a down one is cheap.
+ */
+export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = { initialMs: 100, maxMs: 5_000 };
+const BACKOFF_JITTER = 0.2;
+
+/** Why no session can be had right now; the call fails with UNAVAILABLE and this text. */
+export interface SessionUnavailable {
+  readonly unavailable: string;
+}
 const MAX_SESSION_MEMORY_MB = 1024;
 
 /**
  * One long-lived HTTP/2 connection to an upstream (`host:port`), made when a call first needs
  * it and again after the previous one closed, received GOAWAY or failed. Streams in flight on a
  * dying connection fail with it (Node destroys them); later calls get the next connection.
+ * After an attempt that failed before the upstream's SETTINGS arrived (refused, reset, TLS
+ * failure), calls fail at once for a backoff instead of connecting again each time, so a
+ * down upstream under load gets one attempt per backoff, not one per request.
  *
  * The peer's SETTINGS_MAX_CONCURRENT_STREAMS is respected by nghttp2 (under `node:http2`): a
  * stream beyond the limit waits in its queue until another closes, so a call never gets a
@@ -24,6 +49,11 @@ const MAX_SESSION_MEMORY_MB = 1024;
 export class UpstreamConnection {
   private current: ClientHttp2Session | undefined;
   private closed = false;
+  /** Attempts in a row that failed before the upstream's SETTINGS. */
+  private failedAttempts = 0;
+  private retryAtMs = 0;
+  private lastFailure = "";
+  private readonly now: () => number;
   private readonly url: string;
   private readonly connectOptions: SecureClientSessionOptions;
 
@@ -31,6 +61,7 @@ export class UpstreamConnection {
     address: string,
     private readonly options: UpstreamConnectionOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
     const tls = options.tls;
     this.url = `${tls ? "https" : "http"}://${address}`;
     this.connectOptions = {
@@ -49,11 +80,13 @@ export class UpstreamConnection {
     };
   }
 
-  /** The live session, connecting when there is none; undefined once `close` was called. */
-  session(): ClientHttp2Session | undefined {
+  /** The live session, connecting when there is none; why not, once closed or while backing off. */
+  session(): ClientHttp2Session | SessionUnavailable {
     const session = this.current;
     if (session !== undefined && !session.closed && !session.destroyed) return session;
-    if (this.closed) return undefined;
+    if (this.closed) return { unavailable: "The upstream was closed" };
+    const waitMs = this.retryAtMs - this.now();
+    if (waitMs > 0) return { unavailable: `Connection failed (${this.lastFailure}); next attempt in ${Math.ceil(waitMs)} ms` };
     return this.connect();
   }
 
@@ -73,8 +106,25 @@ export class UpstreamConnection {
     const forget = () => {
       if (this.current === session) this.current = undefined;
     };
+    let established = false;
+    session.once("remoteSettings", () => {
+      established = true;
+      this.failedAttempts = 0;
+      this.retryAtMs = 0;
+    });
+    const failedAttempt = (reason: string) => {
+      if (established || this.closed) return;
+      established = true; // count an attempt once (error, then close)
+      this.failedAttempts++;
+      this.lastFailure = reason;
+      this.retryAtMs = this.now() + backoffMs(this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF, this.failedAttempts);
+    };
     // The error reaches every stream of the session, whose calls report it.
-    session.on("error", forget);
+    session.on("error", (error: Error) => {
+      failedAttempt(error.message);
+      forget();
+    });
+    session.once("close", () => failedAttempt("closed before the HTTP/2 handshake"));
     // After GOAWAY the session takes no new streams; the ones it accepted finish on it.
     session.on("goaway", forget);
     session.on("close", forget);
@@ -97,4 +147,10 @@ export class UpstreamConnection {
     interval.unref();
     session.once("close", () => clearInterval(interval));
   }
+}
+
+/** The pause before attempt `failedAttempts + 1`, with jitter so that replicas do not reconnect in step. */
+function backoffMs(backoff: ReconnectBackoff, failedAttempts: number): number {
+  const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failedAttempts - 1, 30));
+  return base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * Math.random());
 }

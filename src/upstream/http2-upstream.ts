@@ -13,7 +13,7 @@ import {
   parseGrpcStatus,
   rstCodeDetails,
 } from "./grpc-wire-status.js";
-import { UpstreamConnection } from "./http2-session.js";
+import { UpstreamConnection, type ReconnectBackoff } from "./http2-session.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
@@ -35,15 +35,23 @@ interface UpstreamContext {
   readonly now: () => number;
 }
 
+export interface Http2UpstreamOptions extends UpstreamOptions {
+  /** Pause before connecting again after a failed attempt; default `DEFAULT_RECONNECT_BACKOFF`. */
+  reconnectBackoff?: ReconnectBackoff;
+}
+
 /**
  * An upstream over one long-lived `node:http2` session to `target.address` (plaintext, or TLS
  * with ALPN h2), speaking gRPC's unary protocol itself: no grpc-js on the hot path. Like the
  * grpc-js transport, calls do not wait for a connection: a refused or reset one fails at once
- * with UNAVAILABLE. Failures reject with an `UpstreamStatusError` tagged with where the call
- * failed (connection, deadline, client cancel, upstream).
+ * with UNAVAILABLE, and so do calls during the reconnection backoff after it. Failures reject
+ * with an `UpstreamStatusError` tagged with where the call failed (connection, deadline, client
+ * cancel, upstream).
  */
-export function createHttp2Upstream(target: { address: string }, options: UpstreamOptions = {}): Upstream {
+export function createHttp2Upstream(target: { address: string }, options: Http2UpstreamOptions = {}): Upstream {
   const connection = new UpstreamConnection(target.address, {
+    ...(options.reconnectBackoff !== undefined && { backoff: options.reconnectBackoff }),
+    ...(options.now !== undefined && { now: options.now }),
     ...(options.tls !== undefined && { tls: options.tls }),
     ...(options.keepaliveTimeMs !== undefined && { keepaliveTimeMs: options.keepaliveTimeMs }),
     ...(options.keepaliveTimeoutMs !== undefined && { keepaliveTimeoutMs: options.keepaliveTimeoutMs }),
@@ -116,8 +124,8 @@ class Http2Call implements MessageSink {
   /** Sends the request on a new stream of the upstream's current connection. */
   private open(frame: Buffer): void {
     const session = this.upstream.connection.session();
-    if (session === undefined) {
-      this.fail(GrpcCode.UNAVAILABLE, "The upstream was closed", "connection");
+    if ("unavailable" in session) {
+      this.fail(GrpcCode.UNAVAILABLE, session.unavailable, "connection");
       return;
     }
     this.session = session;

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { constants, type ServerHttp2Stream } from "node:http2";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { upstreamFailureOf } from "../../src/errors/upstream-failure.js";
-import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
-import type { UpstreamOptions } from "../../src/upstream/upstream-options.js";
+import { createHttp2Upstream, type Http2UpstreamOptions } from "../../src/upstream/http2-upstream.js";
 import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
 import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
 
@@ -44,7 +44,9 @@ async function expectConnectionLossThenNewConnection(pending: Promise<unknown>, 
 }
 
 const upstreams: Upstream[] = [];
-function upstreamFor(server: { address: string }, options: UpstreamOptions = {}): Upstream {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function upstreamFor(server: { address: string }, options: Http2UpstreamOptions = {}): Upstream {
   const upstream = createHttp2Upstream({ address: server.address }, options);
   upstreams.push(upstream);
   return upstream;
@@ -336,16 +338,17 @@ describe("the http2 transport on the wire", () => {
 describe("the http2 transport's connection", () => {
   const echo: RawHandler = ({ stream, body }) => void body.then((bytes) => replyOk(stream, bytes));
 
-  it("reconnects after the server restarts on the same port", async () => {
+  it("reconnects after the server restarts on the same port (once the reconnection backoff has passed)", async () => {
     const first = await startRawGrpcServer();
     first.handlers.set("Echo", echo);
-    const upstream = upstreamFor(first);
+    const upstream = upstreamFor(first, { reconnectBackoff: { initialMs: 50, maxMs: 50 } });
     expect((await upstream.call(unary("Echo"))).response).toBeDefined();
     await first.destroy();
     // Down: fails fast with UNAVAILABLE tagged connection.
     const down = await rejection(upstream.call(unary("Echo")));
     expect(down.error.reason).toBe("PG_ERR_UPSTREAM_UNAVAILABLE");
     const second = await startRawGrpcServer({ port: first.port });
+    await sleep(80);
     try {
       second.handlers.set("Echo", echo);
       const result = await upstream.call(unary("Echo"));
@@ -353,6 +356,34 @@ describe("the http2 transport's connection", () => {
       expect(second.sessions).toHaveLength(1);
     } finally {
       await second.destroy();
+    }
+  });
+
+  it("after a failed attempt, fails calls at once for the backoff instead of connecting per call, then tries again", async () => {
+    let attempts = 0;
+    // Accepts TCP and hangs up at once: every attempt fails before the HTTP/2 handshake.
+    const server = createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const upstream = upstreamFor({ address: `127.0.0.1:${port}` }, { reconnectBackoff: { initialMs: 300, maxMs: 300 } });
+      const first = await rejection(upstream.call(unary("Echo")));
+      expect(first.error.code).toBe(GrpcCode.UNAVAILABLE);
+      for (let i = 0; i < 20; i++) {
+        const { raw, error } = await rejection(upstream.call(unary("Echo")));
+        expect(error.code).toBe(GrpcCode.UNAVAILABLE);
+        expect(upstreamFailureOf(raw)?.origin).toBe("connection");
+        expect(raw.details).toMatch(/^Connection failed \(.+\); next attempt in \d+ ms$/);
+      }
+      expect(attempts).toBe(1);
+      await sleep(400);
+      await rejection(upstream.call(unary("Echo")));
+      expect(attempts).toBe(2);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
