@@ -11,7 +11,7 @@ import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
-import { effectiveDeadline } from "../upstream/deadline.js";
+import { callTimeoutMs } from "../upstream/deadline.js";
 import { createMetadataMapper } from "../upstream/metadata.js";
 import type { CancelSignal, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs } from "./deadlines.js";
@@ -158,11 +158,13 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
           throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
         }
         const timeoutHeader = head.headers["grpc-timeout"];
+        const timeoutMs = callTimeoutMs(route.deadlineMs, typeof timeoutHeader === "string" ? timeoutHeader : undefined);
         const result = await route.upstream.call({
           rpcPath: route.binding.rpcPath,
           request: route.binding.requestCodec.encode(message).finish(),
           metadata: auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization),
-          deadline: effectiveDeadline(Date.now(), route.deadlineMs, typeof timeoutHeader === "string" ? timeoutHeader : undefined),
+          deadline: Date.now() + timeoutMs,
+          timeoutMs,
           signal: rest.signal,
         });
         const shaped = route.shape(route.binding.responseCodec.decode(result.response));

@@ -17,10 +17,9 @@ export function parseGrpcTimeout(header: string): number {
 }
 
 /**
- * The epoch-ms deadline of an upstream call: `now` plus the route's default timeout, shortened
- * (never lengthened) by the client's `grpc-timeout` header when present.
+ * The timeout of an upstream call in ms: the route's default, shortened (never lengthened) by the
+ * client's `grpc-timeout` header when present.
  */
-export function effectiveDeadline(now: number, routeDefaultMs: number, clientHeader: string | undefined): number {
-  const timeoutMs = clientHeader === undefined ? routeDefaultMs : Math.min(routeDefaultMs, parseGrpcTimeout(clientHeader));
-  return now + timeoutMs;
+export function callTimeoutMs(routeDefaultMs: number, clientHeader: string | undefined): number {
+  return clientHeader === undefined ? routeDefaultMs : Math.min(routeDefaultMs, parseGrpcTimeout(clientHeader));
 }

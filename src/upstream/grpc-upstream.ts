@@ -132,7 +132,7 @@ class PendingCall {
   }
 
   private failure(origin: UpstreamFailureOrigin) {
-    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.max(0, Math.round(this.unary.deadline - this.start)) };
+    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.round(this.unary.timeoutMs ?? Math.max(0, this.unary.deadline - this.start)) };
   }
 
   private classify(error: ServiceError, status: StatusObject): UpstreamFailureOrigin {

@@ -7,6 +7,8 @@ export interface UpstreamConnectionOptions {
   backoff?: ReconnectBackoff;
   /** Clock in ms, for the backoff. */
   now?: () => number;
+  /** How long an attempt may take until the upstream's SETTINGS arrive (TCP, TLS, HTTP/2 preface). */
+  connectTimeoutMs?: number;
   /** Interval of keepalive pings; none unless set. */
   keepaliveTimeMs?: number;
   /** How long a ping may go unanswered before the connection is dropped (default 20 s). */
@@ -27,6 +29,12 @@ export interface ReconnectBackoff {
  */
 export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = { initialMs: 100, maxMs: 5_000 };
 const BACKOFF_JITTER = 0.2;
+/**
+ * A connection attempt that has not completed the HTTP/2 handshake by then is abandoned (a
+ * blackholed address, a peer that accepts TCP and stays silent): its calls fail with UNAVAILABLE
+ * rather than each waiting for its deadline, and the backoff starts.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 /** Why no session can be had right now; the call fails with UNAVAILABLE and this text. */
 export interface SessionUnavailable {
@@ -107,7 +115,13 @@ export class UpstreamConnection {
       if (this.current === session) this.current = undefined;
     };
     let established = false;
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const connectTimer = setTimeout(() => {
+      if (!established) session.destroy(new Error(`no HTTP/2 handshake within ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs);
+    connectTimer.unref();
     session.once("remoteSettings", () => {
+      clearTimeout(connectTimer);
       established = true;
       this.failedAttempts = 0;
       this.retryAtMs = 0;
@@ -124,7 +138,10 @@ export class UpstreamConnection {
       failedAttempt(error.message);
       forget();
     });
-    session.once("close", () => failedAttempt("closed before the HTTP/2 handshake"));
+    session.once("close", () => {
+      clearTimeout(connectTimer);
+      failedAttempt("closed before the HTTP/2 handshake");
+    });
     // After GOAWAY the session takes no new streams; the ones it accepted finish on it.
     session.on("goaway", forget);
     session.on("close", forget);

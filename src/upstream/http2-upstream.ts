@@ -38,6 +38,8 @@ interface UpstreamContext {
 export interface Http2UpstreamOptions extends UpstreamOptions {
   /** Pause before connecting again after a failed attempt; default `DEFAULT_RECONNECT_BACKOFF`. */
   reconnectBackoff?: ReconnectBackoff;
+  /** Longest connection attempt (until the upstream's SETTINGS); default `DEFAULT_CONNECT_TIMEOUT_MS`. */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export interface Http2UpstreamOptions extends UpstreamOptions {
 export function createHttp2Upstream(target: { address: string }, options: Http2UpstreamOptions = {}): Upstream {
   const connection = new UpstreamConnection(target.address, {
     ...(options.reconnectBackoff !== undefined && { backoff: options.reconnectBackoff }),
+    ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
     ...(options.now !== undefined && { now: options.now }),
     ...(options.tls !== undefined && { tls: options.tls }),
     ...(options.keepaliveTimeMs !== undefined && { keepaliveTimeMs: options.keepaliveTimeMs }),
@@ -282,7 +285,7 @@ class Http2Call implements MessageSink {
   }
 
   private failure(origin: UpstreamFailureOrigin): UpstreamFailure {
-    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.max(0, Math.round(this.unary.deadline - this.start)) };
+    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.round(this.unary.timeoutMs ?? Math.max(0, this.unary.deadline - this.start)) };
   }
 }
 

@@ -9,6 +9,8 @@ export interface UnaryCall {
   metadata: MetadataEntries;
   /** Absolute deadline, epoch ms. */
   deadline: number;
+  /** The timeout the deadline was made from, for error messages (else: the time left when the call started). */
+  timeoutMs?: number;
   /** Aborted when the HTTP client goes away; cancels the call. */
   signal?: CancelSignal;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { constants, type ServerHttp2Stream } from "node:http2";
-import { createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayError } from "../../src/errors/gateway-error.js";
@@ -286,6 +286,14 @@ describe("the http2 transport on the wire", () => {
     expect(await cancelled).toBe(constants.NGHTTP2_CANCEL);
   });
 
+  it("names the timeout the deadline was made from, however late the call started", async () => {
+    on("Hang", () => undefined);
+    // The deadline was set 40 ms before the call: the message still says 100 ms, not 60.
+    const { raw, error } = await rejection(upstreamFor(server).call(unary("Hang", { deadline: Date.now() + 60, timeoutMs: 100 })));
+    expect(upstreamFailureOf(raw)?.timeoutMs).toBe(100);
+    expect(error.message).toBe("deadline of 100 ms exceeded calling /raw.v1.Raw/Hang");
+  });
+
   it("reports an upstream DEADLINE_EXCEEDED before the gateway's deadline as the upstream's", async () => {
     on("UpstreamDeadline", ({ stream }) => stream.respond({ ":status": 200, "grpc-status": "4", "grpc-message": "db timeout" }, { endStream: true }));
     const { error } = await rejection(upstreamFor(server).call(unary("UpstreamDeadline")));
@@ -383,6 +391,27 @@ describe("the http2 transport's connection", () => {
       await rejection(upstream.call(unary("Echo")));
       expect(attempts).toBe(2);
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("abandons an attempt whose HTTP/2 handshake does not come within the connect timeout: the waiting call fails with UNAVAILABLE, not at its deadline", async () => {
+    // Accepts TCP and stays silent: no SETTINGS ever arrive.
+    const silent: Socket[] = [];
+    const server = createServer((socket) => void silent.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const upstream = upstreamFor({ address: `127.0.0.1:${port}` }, { connectTimeoutMs: 150, reconnectBackoff: { initialMs: 10_000, maxMs: 10_000 } });
+      const started = Date.now();
+      const { raw, error } = await rejection(upstream.call(unary("Echo", { deadline: Date.now() + 10_000 })));
+      expect(error.code).toBe(GrpcCode.UNAVAILABLE);
+      expect(upstreamFailureOf(raw)?.origin).toBe("connection");
+      expect(raw.details).toContain("no HTTP/2 handshake within 150 ms");
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(silent).toHaveLength(1);
+    } finally {
+      for (const socket of silent) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     }
   });
