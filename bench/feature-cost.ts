@@ -26,7 +26,7 @@ import type { BatchReply, BatchRequest } from "./cost-client.js";
 import { COST_RESULT_PREFIX, type FeatureCost, type FeatureCostResult } from "./feature-cost-result.js";
 import { median } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
-import { BENCH_LIMIT } from "./rate-limit-variants.js";
+import { LIMIT_HEADER, MEMORY_LIMIT_CONFIG, redisLimitConfig } from "./rate-limit-variants.js";
 import { prepareRs256Auth } from "./targets.js";
 
 const { values } = parseArgs({
@@ -118,13 +118,11 @@ async function main(): Promise<FeatureCostResult> {
     variants.push({ name: "protogate-control", description: "control: auth off, no limit (same as protogate)", gateway: await start({}), headers: {} });
     const auth = await prepareRs256Auth(dir);
     variants.push({ name: "protogate-jwt", description: "auth on, hot RS256 token", gateway: await start(auth.config), headers: auth.headers });
-    const memoryLimit = { rateLimits: { store: "memory", limits: [BENCH_LIMIT] } };
-    variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(memoryLimit), headers: {}, expectHeader: "x-ratelimit-limit" });
+    variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(MEMORY_LIMIT_CONFIG), headers: {}, expectHeader: LIMIT_HEADER });
     const availability = redisAvailability();
     if (availability.available) {
       redis = await startRedisServer({ commandPrefix: onOtherCpus([]) });
-      const redisLimit = { rateLimits: { store: "redis", redis: { nodes: [redis.address] }, limits: [BENCH_LIMIT] } };
-      variants.push({ name: "protogate-limit-redis", description: "one limit, Redis store", gateway: await start(redisLimit), headers: {}, expectHeader: "x-ratelimit-limit" });
+      variants.push({ name: "protogate-limit-redis", description: "one limit, Redis store", gateway: await start(redisLimitConfig(redis.address)), headers: {}, expectHeader: LIMIT_HEADER });
     } else {
       console.error(`feature-cost: no Redis variant: ${availability.reason}`);
     }

@@ -7,7 +7,13 @@ import { BENCH_ROUTES } from "./routes.js";
 import type { BenchContext, PreparedVariant, ProtogateVariant } from "./targets.js";
 
 /** One limit on every route, keyed by caller (the client IP with auth off): a single hot bucket. */
-export const BENCH_LIMIT = { name: "bench", key: "caller", requests: 1_000_000_000, periodSeconds: 1 };
+const BENCH_LIMIT = { name: "bench", key: "caller", requests: 1_000_000_000, periodSeconds: 1 };
+/** The gateway.yaml keys of the memory-store variant. */
+export const MEMORY_LIMIT_CONFIG = { rateLimits: { store: "memory", limits: [BENCH_LIMIT] } };
+/** The gateway.yaml keys of the Redis-store variant, with Redis at `address`. */
+export const redisLimitConfig = (address: string) => ({ rateLimits: { store: "redis", redis: { nodes: [address] }, limits: [BENCH_LIMIT] } });
+/** The response header that shows a limit was checked. */
+export const LIMIT_HEADER = "x-ratelimit-limit";
 /** Requests sent once at start to count the Redis commands per request exactly. */
 const COUNTED_REQUESTS = 2_000;
 const COUNTING_CONCURRENCY = 16;
@@ -16,7 +22,7 @@ export const RATE_LIMIT_VARIANTS: readonly ProtogateVariant[] = [
   {
     name: "protogate-limit-memory",
     description: "Protogate serve, auth off, one per-caller limit in the memory store (never reached)",
-    prepare: async () => ({ config: { rateLimits: { store: "memory", limits: [BENCH_LIMIT] } }, headers: {}, expectHeader: "x-ratelimit-limit" }),
+    prepare: async () => ({ config: MEMORY_LIMIT_CONFIG, headers: {}, expectHeader: LIMIT_HEADER }),
   },
   {
     name: "protogate-limit-redis",
@@ -32,9 +38,9 @@ async function prepareRedisLimit(_dir: string, context: BenchContext): Promise<P
   const affinity = context.loadAffinity;
   const redis = await startRedisServer(affinity ? { commandPrefix: [affinity.tasksetPath, "-c", affinity.cpus] } : {});
   return {
-    config: { rateLimits: { store: "redis", redis: { nodes: [redis.address] }, limits: [BENCH_LIMIT] } },
+    config: redisLimitConfig(redis.address),
     headers: {},
-    expectHeader: "x-ratelimit-limit",
+    expectHeader: LIMIT_HEADER,
     describe: async (base, headers) => [await countRedisCommandsPerRequest(redis.port, base, headers)],
     cleanup: () => redis.stop(),
   };
@@ -58,10 +64,14 @@ async function countRedisCommandsPerRequest(port: number, base: string, headers:
       if (response.status !== 200) failures.push(String(response.status));
     }
   };
-  const sent = Promise.all(Array.from({ length: COUNTING_CONCURRENCY }, worker));
-  await sent.finally(() => undefined).catch(() => undefined);
-  const counts = await monitor.stop();
-  await sent;
+  // The MONITOR connection is closed whether or not sending failed.
+  const counts = await Promise.all(Array.from({ length: COUNTING_CONCURRENCY }, worker)).then(
+    () => monitor.stop(),
+    async (error: unknown) => {
+      await monitor.stop();
+      throw error;
+    },
+  );
   if (failures.length > 0) throw new Error(`counting Redis commands: ${failures.length} of ${COUNTED_REQUESTS} requests failed (${failures.slice(0, 5).join(", ")})`);
   const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
   const breakdown = [...counts].map(([command, count]) => `${command} ${count}`).join(", ") || "none";

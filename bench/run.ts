@@ -41,7 +41,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
-  const targetNotes: string[] = [];
+  const notes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
   try {
@@ -56,7 +56,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         console.log(`  ${target.name}: did not start (${firstLine(error)})`);
       }
     }
-    targetNotes.push(...started.flatMap(({ running }) => running.notes ?? []));
+    notes.push(...started.flatMap(({ running }) => running.notes ?? []));
     const warmupFor = (round: number, running: RunningTarget) => (round === 1 || !running.staysWarm ? options.warmupSeconds : options.laterWarmupSeconds);
     const plannedSeconds = Array.from({ length: options.rounds }, (_, i) => started.reduce((sum, { running }) => sum + BENCH_ROUTES.length * (warmupFor(i + 1, running) + options.durationSeconds), 0)).reduce((a, b) => a + b, 0);
     console.log(
@@ -100,7 +100,6 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
-  const notes = targetNotes;
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { UpstreamTls } from "../upstream/grpc-upstream.js";
+import type { UpstreamTls } from "../upstream/upstream-options.js";
 import type { UpstreamTarget } from "../upstream/upstream-pool.js";
 import { ConfigError } from "./load-config.js";
 import type { GatewayConfig, UpstreamTlsConfig } from "./schema.js";

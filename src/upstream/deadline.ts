@@ -1,4 +1,6 @@
 import { badRequest } from "../errors/gateway-error.js";
+import type { UpstreamFailure, UpstreamFailureOrigin } from "../errors/upstream-failure.js";
+import type { UnaryCall } from "./upstream.js";
 
 /** Milliseconds per `grpc-timeout` unit (gRPC over HTTP/2: Hours, Minutes, Seconds, milli, micro, nano). */
 const MS_PER_UNIT: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
@@ -22,4 +24,20 @@ export function parseGrpcTimeout(header: string): number {
  */
 export function callTimeoutMs(routeDefaultMs: number, clientHeader: string | undefined): number {
   return clientHeader === undefined ? routeDefaultMs : Math.min(routeDefaultMs, parseGrpcTimeout(clientHeader));
+}
+
+/**
+ * A transport's deadline timer may fire, and an upstream's own DEADLINE_EXCEEDED arrive, this
+ * close before the wall clock reaches the deadline; either then counts as the gateway's deadline.
+ */
+const DEADLINE_CLOCK_SLACK_MS = 5;
+
+/** Whether a DEADLINE_EXCEEDED seen at `nowMs` is the gateway's deadline rather than the upstream's own. */
+export function gatewayDeadlineReached(call: UnaryCall, nowMs: number): boolean {
+  return nowMs >= call.deadline - DEADLINE_CLOCK_SLACK_MS;
+}
+
+/** What a transport tags a failed call with: where it failed, and the timeout for deadline messages. */
+export function callFailure(call: UnaryCall, startMs: number, origin: UpstreamFailureOrigin): UpstreamFailure {
+  return { origin, rpcPath: call.rpcPath, timeoutMs: Math.round(call.timeoutMs ?? Math.max(0, call.deadline - startMs)) };
 }

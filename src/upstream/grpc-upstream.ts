@@ -1,12 +1,8 @@
 import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientUnaryCall, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { tagUpstreamFailure, type UpstreamFailureOrigin } from "../errors/upstream-failure.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
+import { callFailure, gatewayDeadlineReached } from "./deadline.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
-
-export { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamTls } from "./upstream-options.js";
-
-/** grpc-js's deadline timer may fire this much before the wall clock reaches the deadline. */
-const DEADLINE_CLOCK_SLACK_MS = 5;
 
 export interface GrpcUpstreamOptions extends UpstreamOptions {
   /** Further grpc-js channel options; they win over the ones derived from the fields above. */
@@ -132,12 +128,12 @@ class PendingCall {
   }
 
   private failure(origin: UpstreamFailureOrigin) {
-    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.round(this.unary.timeoutMs ?? Math.max(0, this.unary.deadline - this.start)) };
+    return callFailure(this.unary, this.start, origin);
   }
 
   private classify(error: ServiceError, status: StatusObject): UpstreamFailureOrigin {
     if (this.cancelled && error.code === GrpcStatus.CANCELLED) return "cancelled";
-    if (error.code === GrpcStatus.DEADLINE_EXCEEDED && this.now() >= this.unary.deadline - DEADLINE_CLOCK_SLACK_MS) return "deadline";
+    if (error.code === GrpcStatus.DEADLINE_EXCEEDED && gatewayDeadlineReached(this.unary, this.now())) return "deadline";
     // grpc-js's own UNAVAILABLE (refused, reset, no route) comes without any upstream metadata.
     if (error.code === GrpcStatus.UNAVAILABLE && !this.gotHeaders && entriesOf(status.metadata).length === 0) return "connection";
     return "upstream";

@@ -114,37 +114,36 @@ export class UpstreamConnection {
     const forget = () => {
       if (this.current === session) this.current = undefined;
     };
-    let established = false;
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const connectTimer = setTimeout(() => {
-      if (!established) session.destroy(new Error(`no HTTP/2 handshake within ${connectTimeoutMs} ms`));
-    }, connectTimeoutMs);
+    const connectTimer = setTimeout(() => session.destroy(new Error(`no HTTP/2 handshake within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     connectTimer.unref();
-    session.once("remoteSettings", () => {
+    // The attempt's outcome, decided once: the upstream's SETTINGS arrived, or it failed before them.
+    let settled = false;
+    const settle = (failure: string | undefined) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(connectTimer);
-      established = true;
-      this.failedAttempts = 0;
-      this.retryAtMs = 0;
-    });
-    const failedAttempt = (reason: string) => {
-      if (established || this.closed) return;
-      established = true; // count an attempt once (error, then close)
-      this.failedAttempts++;
-      this.lastFailure = reason;
-      this.retryAtMs = this.now() + backoffMs(this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF, this.failedAttempts);
+      if (failure === undefined) {
+        this.failedAttempts = 0;
+        this.retryAtMs = 0;
+      } else if (!this.closed) {
+        this.failedAttempts++;
+        this.lastFailure = failure;
+        this.retryAtMs = this.now() + backoffMs(this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF, this.failedAttempts);
+      }
     };
+    session.once("remoteSettings", () => settle(undefined));
     // The error reaches every stream of the session, whose calls report it.
     session.on("error", (error: Error) => {
-      failedAttempt(error.message);
+      settle(error.message);
       forget();
-    });
-    session.once("close", () => {
-      clearTimeout(connectTimer);
-      failedAttempt("closed before the HTTP/2 handshake");
     });
     // After GOAWAY the session takes no new streams; the ones it accepted finish on it.
     session.on("goaway", forget);
-    session.on("close", forget);
+    session.once("close", () => {
+      settle("closed before the HTTP/2 handshake");
+      forget();
+    });
     if (this.options.keepaliveTimeMs !== undefined) this.keepAlive(session, this.options.keepaliveTimeMs);
     return session;
   }

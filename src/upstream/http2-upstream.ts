@@ -13,13 +13,12 @@ import {
   parseGrpcStatus,
   rstCodeDetails,
 } from "./grpc-wire-status.js";
+import { callFailure, gatewayDeadlineReached } from "./deadline.js";
 import { UpstreamConnection, type ReconnectBackoff } from "./http2-session.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
 const USER_AGENT = "protogate";
-/** An upstream's own DEADLINE_EXCEEDED this close to the gateway's deadline counts as the gateway's. */
-const DEADLINE_CLOCK_SLACK_MS = 5;
 const NO_METADATA: MetadataEntries = Object.freeze([]);
 const REQUEST_OPTIONS = Object.freeze({ endStream: false });
 /** Refused streams sent again per call, as grpc-js does. */
@@ -158,10 +157,11 @@ class Http2Call implements MessageSink {
    * it, so even a non-idempotent call may go again (RFC 9113, 8.7; grpc-js's transparent retry).
    */
   private retryRefused(): boolean {
-    if (this.transparentRetries >= MAX_TRANSPARENT_RETRIES || this.httpStatus !== 0 || this.upstream.now() >= this.unary.deadline) return false;
+    const frame = this.frame;
+    if (frame === undefined || this.transparentRetries >= MAX_TRANSPARENT_RETRIES || this.httpStatus !== 0 || this.upstream.now() >= this.unary.deadline) return false;
     this.transparentRetries++;
     this.connectionError = undefined;
-    this.open(this.frame as Buffer);
+    this.open(frame);
     return true;
   }
 
@@ -256,7 +256,7 @@ class Http2Call implements MessageSink {
     if (code !== GrpcCode.OK) {
       const message = trailers["grpc-message"];
       const details = typeof message === "string" ? decodeGrpcMessage(message) : "";
-      const deadlinePassed = code === GrpcCode.DEADLINE_EXCEEDED && this.upstream.now() >= this.unary.deadline - DEADLINE_CLOCK_SLACK_MS;
+      const deadlinePassed = code === GrpcCode.DEADLINE_EXCEEDED && gatewayDeadlineReached(this.unary, this.upstream.now());
       return this.fail(code, details, deadlinePassed ? "deadline" : "upstream", new ReceivedMetadata(metadataFromHeaders(trailers, true)));
     }
     if (this.decoder.partial) return this.fail(GrpcCode.INTERNAL, "The reply ended inside a message", "upstream");
@@ -285,7 +285,7 @@ class Http2Call implements MessageSink {
   }
 
   private failure(origin: UpstreamFailureOrigin): UpstreamFailure {
-    return { origin, rpcPath: this.unary.rpcPath, timeoutMs: Math.round(this.unary.timeoutMs ?? Math.max(0, this.unary.deadline - this.start)) };
+    return callFailure(this.unary, this.start, origin);
   }
 }
 
