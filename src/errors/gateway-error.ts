@@ -1,3 +1,4 @@
+import type { MetadataEntries } from "../upstream/upstream.js";
 import { GrpcCode } from "./grpc-code.js";
 
 /**
@@ -19,6 +20,8 @@ export type GatewayErrorReason =
   | "PG_ERR_UPSTREAM_NOT_CONFIGURED"
   | "PG_ERR_DEADLINE_EXCEEDED"
   | "PG_ERR_UPSTREAM"
+  | "PG_ERR_UPSTREAM_PROTOCOL"
+  | "PG_ERR_UPSTREAM_RESPONSE_TOO_LARGE"
   | "PG_ERR_CANCELLED"
   | "PG_ERR_UNAUTHENTICATED"
   | "PG_ERR_PERMISSION_DENIED"
@@ -27,7 +30,7 @@ export type GatewayErrorReason =
   | "PG_ERR_INTERNAL";
 
 export interface GatewayErrorOptions {
-  /** Overrides the HTTP status the gRPC code maps to (405, 413 and 415 have no gRPC code of their own). */
+  /** Overrides the HTTP status the gRPC code maps to (405, 413, 415 and 502 have no gRPC code of their own). */
   httpStatus?: number;
   /** Extra response headers, e.g. `Allow` on a 405. */
   headers?: Readonly<Record<string, string>>;
@@ -36,8 +39,12 @@ export interface GatewayErrorOptions {
    * or raw `RawAny` values (see any-detail.ts) that the error writer turns into JSON.
    */
   details?: readonly unknown[];
+  /** The upstream's header and trailer metadata, sent back as `Grpc-Metadata-*` response headers. */
+  metadata?: MetadataEntries;
   cause?: unknown;
 }
+
+const NO_METADATA: MetadataEntries = Object.freeze([]);
 
 /**
  * The one error type of the request pipeline. Every stage throws it (or something that
@@ -51,6 +58,8 @@ export class GatewayError extends Error {
   readonly httpStatus: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly details: readonly unknown[];
+  /** Metadata the upstream sent before the call failed (empty for the gateway's own errors). */
+  readonly metadata: MetadataEntries;
 
   constructor(code: GrpcCode, reason: GatewayErrorReason | undefined, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -60,6 +69,7 @@ export class GatewayError extends Error {
     this.httpStatus = options.httpStatus;
     this.headers = options.headers ?? {};
     this.details = options.details ?? [];
+    this.metadata = options.metadata ?? NO_METADATA;
   }
 }
 
