@@ -3,10 +3,9 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { gatewayDeadlineReached } from "./deadline.js";
 import { classifyGrpcJsStatus } from "./grpc-js-status.js";
 import { isGrpcContentType } from "./grpc-wire-status.js";
-import { DEFAULT_RECONNECT_BACKOFF } from "./http2-session.js";
 import { PROTOCOL_VIOLATION } from "./protocol-violation.js";
 import { UpstreamError, failedCall, statusDetails, type UpstreamErrorInit } from "./upstream-error.js";
-import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, DEFAULT_RECONNECT_BACKOFF, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
 export interface GrpcUpstreamOptions extends UpstreamOptions {
@@ -32,8 +31,8 @@ export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOp
     // Channelz (grpc's introspection service) is not exposed by the gateway; its per-call
     // bookkeeping is pure overhead here.
     "grpc.enable_channelz": 0,
-    // The http2 transport's reconnection schedule rather than grpc's (1 s growing to 120 s), so
-    // that a restarted upstream is back within about a second whichever transport calls it.
+    // The gateway's reconnection schedule rather than grpc's (1 s growing to 120 s), so that a
+    // restarted upstream is back within about a second whichever transport calls it.
     "grpc.initial_reconnect_backoff_ms": DEFAULT_RECONNECT_BACKOFF.initialMs,
     "grpc.max_reconnect_backoff_ms": DEFAULT_RECONNECT_BACKOFF.maxMs,
   };

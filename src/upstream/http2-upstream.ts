@@ -6,8 +6,8 @@ import { decodeGrpcMessage, formatGrpcTimeout, grpcCodeForHttpStatus, grpcCodeFo
 import { gatewayDeadlineReached } from "./deadline.js";
 import { PROTOCOL_VIOLATION, resetViolation } from "./protocol-violation.js";
 import { UpstreamError, failedCall, knownGrpcCode, statusDetails, type MessageLimit, type UpstreamErrorOrigin } from "./upstream-error.js";
-import { UpstreamConnection, type ReconnectBackoff } from "./http2-session.js";
-import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
+import { UpstreamConnection } from "./http2-session.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type ReconnectBackoff, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
 const USER_AGENT = "protogate";
@@ -31,6 +31,8 @@ export interface Http2UpstreamOptions extends UpstreamOptions {
   reconnectBackoff?: ReconnectBackoff;
   /** Longest connection attempt (until the upstream's SETTINGS); default `DEFAULT_CONNECT_TIMEOUT_MS`. */
   connectTimeoutMs?: number;
+  /** Random source in [0, 1) for the backoff's jitter (tests fix it). */
+  random?: () => number;
 }
 
 /**
@@ -46,6 +48,7 @@ export function createHttp2Upstream(target: { address: string }, options: Http2U
     ...(options.reconnectBackoff !== undefined && { backoff: options.reconnectBackoff }),
     ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
     ...(options.now !== undefined && { now: options.now }),
+    ...(options.random !== undefined && { random: options.random }),
     ...(options.tls !== undefined && { tls: options.tls }),
     ...(options.keepaliveTimeMs !== undefined && { keepaliveTimeMs: options.keepaliveTimeMs }),
     ...(options.keepaliveTimeoutMs !== undefined && { keepaliveTimeoutMs: options.keepaliveTimeoutMs }),

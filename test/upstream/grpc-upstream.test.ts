@@ -249,6 +249,12 @@ describe("grpcChannelOptions", () => {
     expect(options["grpc.keepalive_time_ms"]).toBeUndefined();
   });
 
+  it("reconnects on the gateway's schedule (100 ms doubling to 1 s), not grpc's (1 s growing to 120 s)", () => {
+    const options = grpcChannelOptions();
+    expect(options["grpc.initial_reconnect_backoff_ms"]).toBe(100);
+    expect(options["grpc.max_reconnect_backoff_ms"]).toBe(1000);
+  });
+
   it("turns keepalive on only when asked", () => {
     const options = grpcChannelOptions({ keepaliveTimeMs: 30_000, maxReceiveMessageBytes: 1024 });
     expect(options["grpc.keepalive_time_ms"]).toBe(30_000);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { constants, type ServerHttp2Stream } from "node:http2";
+import { constants, createServer as createHttp2Server, type ServerHttp2Stream } from "node:http2";
 import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -45,7 +45,61 @@ async function expectConnectionLossThenNewConnection(pending: Promise<unknown>, 
 }
 
 const upstreams: Upstream[] = [];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An injected wall clock that moves only when a test says so. */
+function fakeClock(start = 1_000_000): { now: () => number; advance(ms: number): void } {
+  let now = start;
+  return { now: () => now, advance: (ms) => void (now += ms) };
+}
+
+/**
+ * A TCP server that either hangs up every connection at once (each attempt fails before the
+ * HTTP/2 handshake, like a restarting backend) or serves HTTP/2 echoing the request.
+ */
+async function startSwitchableServer(): Promise<{
+  address: string;
+  attempts(): number;
+  setMode(mode: "refuse" | "serve"): void;
+  /** Destroys every HTTP/2 connection and waits until the sockets are gone. */
+  dropConnections(): Promise<void>;
+  close(): Promise<void>;
+}> {
+  let attempts = 0;
+  let mode: "refuse" | "serve" = "refuse";
+  const sockets = new Set<Socket>();
+  const h2 = createHttp2Server();
+  h2.on("stream", (stream) => {
+    stream.on("error", () => undefined);
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("end", () => replyOk(stream, Buffer.concat(chunks)));
+  });
+  const server = createServer((socket) => {
+    attempts++;
+    if (mode === "refuse") return void socket.destroy();
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    h2.emit("connection", socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    attempts: () => attempts,
+    setMode: (next) => void (mode = next),
+    async dropConnections() {
+      const closed = [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(closed);
+      // The client learns of the loss from the socket's end: a short wait for that I/O.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 function upstreamFor(server: { address: string }, options: Http2UpstreamOptions = {}): Upstream {
   const upstream = createHttp2Upstream({ address: server.address }, options);
@@ -446,19 +500,20 @@ describe("the http2 transport's connection", () => {
   const echo: RawHandler = ({ stream, body }) => void body.then((bytes) => replyOk(stream, bytes));
 
   it("reconnects after the server restarts on the same port (once the reconnection backoff has passed)", async () => {
+    const clock = fakeClock();
     const first = await startRawGrpcServer();
     first.handlers.set("Echo", echo);
-    const upstream = upstreamFor(first, { reconnectBackoff: { initialMs: 50, maxMs: 50 } });
-    expect((await upstream.call(unary("Echo"))).response).toBeDefined();
+    const upstream = upstreamFor(first, { reconnectBackoff: { initialMs: 50, maxMs: 50 }, now: clock.now, random: () => 0.5 });
+    expect((await upstream.call(unary("Echo", { deadline: clock.now() + 5000 }))).response).toBeDefined();
     await first.destroy();
-    // Down: fails fast with UNAVAILABLE tagged connection.
-    const down = await rejection(upstream.call(unary("Echo")));
+    // Down: fails fast with UNAVAILABLE tagged connection (the dying connection, or the attempt after it).
+    const down = await rejection(upstream.call(unary("Echo", { deadline: clock.now() + 5000 })));
     expect(down.error.reason).toBe("PG_ERR_UPSTREAM_UNAVAILABLE");
     const second = await startRawGrpcServer({ port: first.port });
-    await sleep(80);
+    clock.advance(50);
     try {
       second.handlers.set("Echo", echo);
-      const result = await upstream.call(unary("Echo"));
+      const result = await upstream.call(unary("Echo", { deadline: clock.now() + 5000 }));
       expect([...result.response]).toEqual([1, 2, 3]);
       expect(second.sessions).toHaveLength(1);
     } finally {
@@ -467,30 +522,82 @@ describe("the http2 transport's connection", () => {
   });
 
   it("after a failed attempt, fails calls at once for the backoff instead of connecting per call, then tries again", async () => {
-    let attempts = 0;
-    // Accepts TCP and hangs up at once: every attempt fails before the HTTP/2 handshake.
-    const server = createServer((socket) => {
-      attempts++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await startSwitchableServer();
     try {
-      const { port } = server.address() as AddressInfo;
-      const upstream = upstreamFor({ address: `127.0.0.1:${port}` }, { reconnectBackoff: { initialMs: 300, maxMs: 300 } });
-      const first = await rejection(upstream.call(unary("Echo")));
+      const clock = fakeClock();
+      const upstream = upstreamFor(server, { reconnectBackoff: { initialMs: 300, maxMs: 300 }, now: clock.now, random: () => 0.5 });
+      const call = () => upstream.call(unary("Echo", { deadline: clock.now() + 5000 }));
+      const first = await rejection(call());
       expect(first.error.code).toBe(GrpcCode.UNAVAILABLE);
       for (let i = 0; i < 20; i++) {
-        const { raw, error } = await rejection(upstream.call(unary("Echo")));
+        clock.advance(14); // 280 ms in all: still inside the backoff
+        const { raw, error } = await rejection(call());
         expect(error.code).toBe(GrpcCode.UNAVAILABLE);
         expect(raw.origin).toBe("connection");
         expect(raw.message).toMatch(/^Connection failed \(.+\); next attempt in \d+ ms$/);
       }
-      expect(attempts).toBe(1);
-      await sleep(400);
-      await rejection(upstream.call(unary("Echo")));
-      expect(attempts).toBe(2);
+      expect(server.attempts()).toBe(1);
+      clock.advance(20);
+      await rejection(call());
+      expect(server.attempts()).toBe(2);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
+    }
+  });
+
+  it("regression: after a long outage the reconnection backoff stays at most 1 s (it grew to 5 s), so a restarted upstream is used again within a second, with one attempt per backoff meanwhile", async () => {
+    const server = await startSwitchableServer();
+    try {
+      const clock = fakeClock();
+      // The default schedule; no jitter, so each wait is exact.
+      const upstream = upstreamFor(server, { now: clock.now, random: () => 0.5 });
+      const call = () => upstream.call(unary("Echo", { deadline: clock.now() + 5000 }));
+      const waits: number[] = [];
+      for (let attempt = 1; attempt <= 9; attempt++) {
+        await rejection(call()); // this call makes the attempt, which fails
+        expect(server.attempts()).toBe(attempt);
+        const { raw } = await rejection(call()); // during the backoff: at once, no attempt
+        const wait = Number(/next attempt in (\d+) ms$/.exec(raw.message)?.[1]);
+        waits.push(wait);
+        // A steady load during the backoff makes no attempt (one call a millisecond before its end, here).
+        clock.advance(wait - 1);
+        await rejection(call());
+        expect(server.attempts()).toBe(attempt);
+        clock.advance(1);
+      }
+      expect(waits).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 1000, 1000]);
+      // The upstream comes back: the first call after the current backoff (at most 1 s) uses it.
+      server.setMode("serve");
+      const result = await call();
+      expect([...result.response]).toEqual([1, 2, 3]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("starts the backoff again from its start, and connects at once, when a connection that had completed its handshake is lost", async () => {
+    const server = await startSwitchableServer();
+    try {
+      const clock = fakeClock();
+      const upstream = upstreamFor(server, { now: clock.now, random: () => 0.5 });
+      const call = () => upstream.call(unary("Echo", { deadline: clock.now() + 5000 }));
+      const waitNow = async () => Number(/next attempt in (\d+) ms$/.exec((await rejection(call())).raw.message)?.[1]);
+      for (let attempt = 1; attempt <= 6; attempt++) {
+        await rejection(call());
+        clock.advance(await waitNow());
+      }
+      server.setMode("serve");
+      await call(); // healthy again
+      const attempts = server.attempts();
+      server.setMode("refuse");
+      await server.dropConnections();
+      // The first call after the loss connects at once (no backoff is pending) ...
+      await rejection(call());
+      expect(server.attempts()).toBe(attempts + 1);
+      // ... and its failure starts the backoff at 100 ms, not where the outage before had left it.
+      expect(await waitNow()).toBe(100);
+    } finally {
+      await server.close();
     }
   });
 
