@@ -7,7 +7,7 @@ import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
 import { UpstreamError, type UpstreamErrorOrigin } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { Upstream } from "../../src/upstream/upstream.js";
-import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer } from "./support/raw-grpc-server.js";
+import { grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type RawGrpcServer } from "./support/raw-grpc-server.js";
 
 // Every way an upstream can break a unary reply, against both transports: each must decide the
 // same origin at its boundary (the http2 transport from the wire, the grpc-js one from grpc-js's
@@ -20,18 +20,6 @@ const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }
 const MAX_RECEIVE = 1024;
 
 type Reply = (stream: ServerHttp2Stream) => void;
-/** Headers, then `body`, then `close(code)`: waitForTrailers keeps Node from ending the stream (END_STREAM) first. */
-const resetAfter =
-  (body: Buffer | undefined, rstCode: number): Reply =>
-  (stream) => {
-    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-    if (body === undefined) setImmediate(() => stream.close(rstCode));
-    else stream.write(body, () => stream.close(rstCode));
-  };
-const trailersOnly =
-  (headers: Record<string, string>): Reply =>
-  (stream) =>
-    stream.respond({ ":status": 200, ...headers }, { endStream: true });
 
 interface Case {
   readonly name: string;
