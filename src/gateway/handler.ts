@@ -129,11 +129,11 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
       try {
         const queryStart = head.url.indexOf("?");
         const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
+        if (!routedMethods.has(head.method)) {
+          throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
+        }
         const match = router.match(head.method, path);
         if (match.kind === "notFound") {
-          if (!routedMethods.has(head.method)) {
-            throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
-          }
           throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${head.method} ${path}`);
         }
         if (match.kind === "methodNotAllowed") {

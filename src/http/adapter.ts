@@ -134,10 +134,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       rawHeaders: raw.rawHeaders,
       client: { ip: request.ip, host: request.host, protocol: request.protocol },
     };
-    pipeline.handle({ head, readBody: () => readRequestBody(raw, response, bodyLimits), signal }).then(
+    const body = new RequestBody(raw, response, bodyLimits);
+    pipeline.handle({ head, readBody: body.read, signal }).then(
       (result) => {
         if (result.status >= 500) request.log.warn({ status: result.status, method: request.method, url: request.url }, "request failed");
-        respond(request, reply, result);
+        respond(request, reply, result, body.failed);
       },
       (error: unknown) => {
         // The pipeline answers every failure itself; this only guards against a bug in that path.
@@ -187,10 +188,24 @@ function serverLimits(server: GatewayConfig["server"]): ServerLimits {
  * The request body, read when the pipeline asks for it: undefined when there is none; otherwise
  * `100 Continue` first if the client waits for it, then the bounded read.
  */
-function readRequestBody(raw: NodeRequest, response: FastifyReply["raw"], limits: BodyLimits): Promise<Buffer | undefined> {
-  if (!mayHaveBody(raw)) return Promise.resolve(undefined);
-  if (raw.headers.expect?.toLowerCase() === "100-continue") response.writeContinue();
-  return readBody(raw, limits);
+class RequestBody {
+  /** The read was refused (too large, too slow): what is left of the body will not be read. */
+  failed = false;
+
+  constructor(
+    private readonly raw: NodeRequest,
+    private readonly response: FastifyReply["raw"],
+    private readonly limits: BodyLimits,
+  ) {}
+
+  readonly read = (): Promise<Buffer | undefined> => {
+    if (!mayHaveBody(this.raw)) return Promise.resolve(undefined);
+    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+    return readBody(this.raw, this.limits).catch((error: unknown) => {
+      this.failed = true;
+      throw error;
+    });
+  };
 }
 
 function mayHaveBody(raw: NodeRequest): boolean {
@@ -199,17 +214,32 @@ function mayHaveBody(raw: NodeRequest): boolean {
   return raw.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
 }
 
+/** A body this small that the pipeline did not read is drained to keep the connection (as Go's server does). */
+const DRAIN_MAX_BYTES = 64 * 1024;
+/** How long such a drain may take before the connection is closed anyway. */
+const DRAIN_TIMEOUT_MS = 2_000;
+
 /**
- * Writes a response. A request whose body was not (or not completely) read ends its connection
- * (HTTP/1.1: `Connection: close`) or its stream (HTTP/2: RST_STREAM NO_ERROR after the response,
- * RFC 9113 §8.1), rather than drain a body of unbounded size at the client's pace.
+ * Writes a response. A request whose body was not (or not completely) read must not hold its
+ * connection at the client's pace: HTTP/1.1 drains a small declared body the pipeline did not ask
+ * for (the connection is closed if that takes longer than a moment) and answers `Connection:
+ * close` otherwise (a large, chunked or refused body); HTTP/2
+ * ends the stream after the response (RST_STREAM NO_ERROR, RFC 9113 §8.1).
+ *
+ * (`complete` can still be false when the whole body is already buffered: Node runs the handler
+ * before it parses the body of the same packet. Hence the drain rather than a close.)
  */
-function respond(request: FastifyRequest, reply: FastifyReply, response: GatewayResponse): void {
+function respond(request: FastifyRequest, reply: FastifyReply, response: GatewayResponse, bodyFailed = false): void {
   const raw = request.raw as NodeRequest;
   if (!raw.complete) {
     if (raw.httpVersionMajor === 2) {
       const stream = (raw as Http2ServerRequest).stream;
       reply.raw.once("finish", () => stream.close(http2Constants.NGHTTP2_NO_ERROR));
+    } else if (!bodyFailed && Number(raw.headers["content-length"] ?? Infinity) <= DRAIN_MAX_BYTES) {
+      reply.raw.once("finish", () => {
+        const timer = setTimeout(() => raw.complete || raw.socket.destroy(), DRAIN_TIMEOUT_MS);
+        raw.once("end", () => clearTimeout(timer));
+      });
     } else reply.header("connection", "close");
   }
   void reply.code(response.status).headers(response.headers).send(response.body);

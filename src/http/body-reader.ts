@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 
@@ -28,16 +29,8 @@ export const REAL_TIMERS: BodyTimers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** The part of a Node request stream (HTTP/1 IncomingMessage or HTTP/2 compat request) the reader uses. */
-export interface BodySource {
-  readonly headers: IncomingHttpHeaders;
-  on(event: "data", listener: (chunk: Buffer) => void): unknown;
-  on(event: "end" | "close" | "aborted", listener: () => void): unknown;
-  on(event: "error", listener: (error: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
-  pause(): unknown;
-  readonly readableEnded: boolean;
-}
+/** A Node request stream (HTTP/1 IncomingMessage or HTTP/2 compat request) and its headers. */
+export type BodySource = Readable & { readonly headers: IncomingHttpHeaders };
 
 /** How often, at most, a waiting read re-checks its timeouts and the minimum rate. */
 const CHECK_INTERVAL_MS = 1000;
@@ -82,10 +75,8 @@ export function readBody(source: BodySource, limits: BodyLimits, timers: BodyTim
     };
     const onEnd = (): void => finish(undefined);
     const onGone = (): void => finish(clientGone());
-    // "close" also follows a normal "end"; only a close before the end means the client left.
-    const onClose = (): void => {
-      if (!source.readableEnded) finish(clientGone());
-    };
+    // After a normal "end" the listener is gone already: a "close" heard here came first.
+    const onClose = (): void => finish(clientGone());
     const check = (): void => {
       const now = timers.now();
       const elapsed = now - start;

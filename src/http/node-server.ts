@@ -6,6 +6,7 @@ import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { guardConnections, type ConnectionGuard, type ConnectionLimits, type RefusalReason } from "./connection-guard.js";
+import { closeGracefully, guardHttp2Session } from "./http2-session-guard.js";
 import { parserErrorResponse, type ParserError } from "./parser-errors.js";
 import { answerAndClose } from "./raw-response.js";
 
@@ -56,7 +57,8 @@ function checkingIntervalMs(headersTimeoutMs: number): number {
  * - the parser's errors answered as Status bodies (400, 408, 414, 431, 501);
  * - `Expect: 100-continue` not answered by Node: the pipeline sends 100 after its edge checks;
  *   other expectations get 417; CONNECT gets 501;
- * - HTTP/2: a cap on concurrent streams and on the header list size.
+ * - HTTP/2: a cap on concurrent streams and on the header list size, rapid-reset floods closed,
+ *   idle sessions closed (see http2-session-guard.ts).
  */
 export function createNodeServer(listener: RequestListener, options: NodeServerOptions): NodeServer {
   const { limits, tls } = options;
@@ -77,7 +79,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
       sessions.add(session);
       session.once("close", () => sessions.delete(session));
       // An idle HTTP/2 connection ends as an idle keep-alive one does.
-      session.setTimeout(limits.keepAliveTimeoutMs, () => session.close());
+      guardHttp2Session(session, limits.keepAliveTimeoutMs);
     });
     server = secure;
   } else {
@@ -105,7 +107,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
   server.on("checkContinue", (request: NodeRequest, response: NodeResponse) => server.emit("request", request, response));
   server.on("checkExpectation", (_request: NodeRequest, response: NodeResponse) => {
     const rendered = renderError(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }), noDetails);
-    response.writeHead(rendered.status, { ...rendered.headers, connection: "close" });
+    response.writeHead(rendered.status, { ...rendered.headers, "content-length": Buffer.byteLength(rendered.body), connection: "close" });
     response.end(rendered.body);
   });
   server.on("connect", (_request: IncomingMessage, socket: Socket) => {
@@ -127,7 +129,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
     server,
     connections,
     closeIdle: () => {
-      if (tls) for (const session of sessions) session.close();
+      if (tls) for (const session of sessions) closeGracefully(session, 60_000);
       else http1.closeIdleConnections();
     },
     closeAll: () => {
