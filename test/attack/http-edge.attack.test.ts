@@ -108,6 +108,25 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
   });
 
   describe("connection caps", () => {
+    it("regression: one client's crowd of slow-body connections locked everyone out; now it is capped, cut off, and others are served", async () => {
+      const slowBody = `POST /v1/users HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{`;
+      const crowd = await Promise.all(Array.from({ length: 40 }, () => RawConnection.open(port, "127.0.0.9")));
+      for (const connection of crowd) connection.write(slowBody);
+      const trickle = setInterval(() => crowd.forEach((connection) => connection.write(" ")), 50);
+      try {
+        // Meanwhile another client is served.
+        await stillServes();
+        const answers = await Promise.all(crowd.map((connection) => connection.response()));
+        const counts = answers.reduce<Record<number, number>>((tally, answer) => ({ ...tally, [answer.status]: (tally[answer.status] ?? 0) + 1 }), {});
+        // 16 admitted (the per-address cap), each cut off by the minimum body rate; the rest refused.
+        expect(counts).toEqual({ 408: 16, 503: 24 });
+        await Promise.all(crowd.map((connection) => connection.closed));
+      } finally {
+        clearInterval(trickle);
+      }
+      await stillServes();
+    });
+
     it("refuses connections over the per-address cap with a 503 Status, and accepts again when one closes", async () => {
       // A loopback address of its own, so other tests' connections do not count.
       const held = await Promise.all(Array.from({ length: 16 }, () => RawConnection.open(port, "127.0.0.7")));
