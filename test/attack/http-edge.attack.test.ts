@@ -289,3 +289,34 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
     });
   });
 });
+
+describe("shutting down (end to end, raw sockets)", () => {
+  it("regression: a request arriving while the gateway drains got Fastify's own 503 body; now a Status body, and the in-flight one completes", async () => {
+    let release: () => void = () => undefined;
+    const backend = await startUserBackend({
+      getUser: (call, callback) => {
+        release = () => callback(null, user((call.request as { userId: string }).userId));
+      },
+    });
+    const gateway = await startTestGateway({ "demo.v1.UserService": backend.address });
+    try {
+      const connection = await RawConnection.open(Number(new URL(gateway.url).port));
+      connection.write("GET /v1/users/slow HTTP/1.1\r\nHost: gw\r\n\r\n");
+      await expect.poll(() => backend.calls.length).toBe(1);
+      const closing = gateway.close();
+      connection.write("GET /v1/users/late HTTP/1.1\r\nHost: gw\r\n\r\n");
+      await new Promise((resolve) => setImmediate(resolve));
+      release();
+      expect((await connection.response()).json).toMatchObject({ userId: "slow" });
+      const late = await connection.response();
+      expect(late.status).toBe(503);
+      expect(late.json).toEqual(statusBody(grpcStatus.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN"));
+      expect(late.headers.connection).toBe("close");
+      await closing;
+      expect(backend.calls.length).toBe(1);
+    } finally {
+      await gateway.close();
+      await backend.close();
+    }
+  });
+});
