@@ -46,15 +46,16 @@ export function createRedisStore(client: ScriptRunner, options: RedisStoreOption
 
   return {
     async consume(checks) {
-      if (!breaker.allow()) throw new RateLimitStoreError("rate-limit store unavailable (circuit open)");
+      const ticket = breaker.admit();
+      if (ticket === undefined) throw new RateLimitStoreError("rate-limit store unavailable (circuit open)");
       let reply: unknown;
       try {
         reply = await run(checks);
       } catch (error) {
-        breaker.failure(error);
+        breaker.failure(ticket, error);
         throw new RateLimitStoreError(`rate-limit store failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      breaker.success();
+      breaker.success(ticket);
       return parseReply(reply, checks.length);
     },
     close: options.close,
