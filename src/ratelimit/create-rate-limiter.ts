@@ -32,6 +32,7 @@ export async function rateLimiterFromConfig(config: RateLimitConfig, log: RateLi
     keyPrefix: config.redis.keyPrefix,
     hashTag: config.redis.hashTag,
     breaker,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
     close: () => connection.close(),
   });
   if (!(await connection.ready)) log.warn({ nodes: config.redis.nodes }, "rate-limit redis not reachable at start; limits apply their onStoreFailure policy until it is");

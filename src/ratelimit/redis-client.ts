@@ -25,12 +25,14 @@ const MAX_RECONNECT_DELAY_MS = 1000;
  * Opens the client. It never queues commands while disconnected and never retries a command:
  * a rate-limit decision that cannot be made within `commandTimeoutMs` is a failure now, handled
  * by the limit's policy, not a request left waiting. Reconnection goes on in the background.
+ * The client has no command timeout of its own: ioredis's fires in the timer phase of the event
+ * loop, before a reply already in the socket is read, so a blocked loop looked like a silent
+ * Redis. The store times its commands out itself (reply-deadline.ts).
  */
 export function connectRedis(config: RedisConfig, log: RedisConnectionLog): RedisConnection {
   const nodes = config.nodes.map(parseHostPort);
   const password = config.passwordEnv === undefined ? undefined : process.env[config.passwordEnv];
   const common: RedisOptions = {
-    commandTimeout: config.commandTimeoutMs,
     connectTimeout: config.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
