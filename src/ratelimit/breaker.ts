@@ -23,6 +23,7 @@ export type BreakerTicket = number;
  * A circuit breaker for a dependency that may die: after `failureThreshold` failures in a row it
  * opens and refuses calls for `coolDownMs`, so requests stop waiting on a dead server's timeouts;
  * then it lets a single probe through (half-open), which closes it on success or opens it again.
+ * Signs of life (`probeNow`) end the cool-down early.
  */
 export class CircuitBreaker {
   private current: BreakerState = "closed";
@@ -31,6 +32,7 @@ export class CircuitBreaker {
   private failures = 0;
   private openedAt = 0;
   private downSince = 0;
+  private probeDue = false;
   private readonly now: () => number;
 
   constructor(private readonly options: BreakerOptions) {
@@ -48,7 +50,7 @@ export class CircuitBreaker {
    */
   admit(): BreakerTicket | undefined {
     if (this.current === "closed") return this.epoch;
-    if (this.current === "open" && this.now() - this.openedAt >= this.options.coolDownMs) {
+    if (this.current === "open" && (this.probeDue || this.now() - this.openedAt >= this.options.coolDownMs)) {
       this.enter("half-open");
       return this.epoch;
     }
@@ -82,10 +84,22 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * The dependency shows signs of life (it answered a call that had been given up, or a
+   * connection to it was made again): an open breaker lets the next call through as its probe
+   * now rather than after the cool-down. Only the probe's answer closes it.
+   */
+  probeNow(): void {
+    if (this.current === "open") this.probeDue = true;
+  }
+
   private enter(state: BreakerState): void {
     this.current = state;
     this.epoch++;
     this.failures = 0;
-    if (state === "open") this.openedAt = this.now();
+    if (state === "open") {
+      this.openedAt = this.now();
+      this.probeDue = false;
+    }
   }
 }

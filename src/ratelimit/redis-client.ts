@@ -18,6 +18,11 @@ export interface RedisConnectionLog {
   info(details: object, message: string): void;
 }
 
+export interface RedisConnectionHooks {
+  /** Called each time the client is connected and ready (at start and after every reconnection). */
+  readonly onReady?: () => void;
+}
+
 /** The longest pause between reconnection attempts to a dead Redis. */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
@@ -29,7 +34,7 @@ const MAX_RECONNECT_DELAY_MS = 1000;
  * loop, before a reply already in the socket is read, so a blocked loop looked like a silent
  * Redis. The store times its commands out itself (reply-deadline.ts).
  */
-export function connectRedis(config: RedisConfig, log: RedisConnectionLog): RedisConnection {
+export function connectRedis(config: RedisConfig, log: RedisConnectionLog, hooks: RedisConnectionHooks = {}): RedisConnection {
   const nodes = config.nodes.map(parseHostPort);
   const password = config.passwordEnv === undefined ? undefined : process.env[config.passwordEnv];
   const common: RedisOptions = {
@@ -56,6 +61,7 @@ export function connectRedis(config: RedisConfig, log: RedisConnectionLog): Redi
     if (!connected) log.info({ nodes: config.nodes }, "rate-limit redis connected");
     connected = true;
     preloadScript(client);
+    hooks.onReady?.();
   });
   const ready = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), config.connectTimeoutMs);

@@ -37,7 +37,8 @@ export interface RedisStoreOptions {
 export function createRedisStore(client: ScriptRunner, options: RedisStoreOptions): RateLimitStore {
   const prefix = `${options.keyPrefix}{${options.hashTag}}:`;
   const { breaker } = options;
-  const deadline: ReplyDeadline = { ms: options.commandTimeoutMs, timers: options.timers ?? REAL_TIMERS };
+  // A reply to a call given up as timed out shows Redis answers again: an open breaker probes now.
+  const deadline: ReplyDeadline = { ms: options.commandTimeoutMs, timers: options.timers ?? REAL_TIMERS, onLateReply: () => breaker.probeNow() };
 
   const run = async (checks: readonly LimitCheck[]): Promise<unknown> => {
     const keysAndArgs = new Array<string>(checks.length * 3);

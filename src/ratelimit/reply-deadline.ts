@@ -21,6 +21,8 @@ export class ReplyTimeoutError extends Error {
 export interface ReplyDeadline {
   readonly ms: number;
   readonly timers: DeadlineTimers;
+  /** Called when a reply arrives after its call was given up as timed out: the server is alive. */
+  readonly onLateReply?: () => void;
 }
 
 /**
@@ -47,7 +49,7 @@ export function awaitReply<T>(reply: Promise<T>, deadline: ReplyDeadline): Promi
     }, deadline.ms);
     reply.then(
       (value) => {
-        if (timedOut) return;
+        if (timedOut) return deadline.onLateReply?.();
         answered = true;
         deadline.timers.clearTimeout(timer);
         resolve(value);

@@ -113,6 +113,38 @@ describe("CircuitBreaker", () => {
     expect(events).toEqual(["trip:down", "recover:1200"]);
   });
 
+  it("probeNow (signs of life) lets the next call through as the probe without waiting out the cool-down", () => {
+    const { instance, events, advance, admitted, fail } = breaker(1, 60_000);
+    fail("down");
+    advance(10);
+    expect(instance.admit()).toBeUndefined();
+    instance.probeNow();
+    const probe = admitted();
+    expect(instance.state).toBe("half-open");
+    expect(instance.admit()).toBeUndefined();
+    // The probe fails: open again for a whole cool-down; the earlier sign of life is used up.
+    instance.failure(probe, "still down");
+    expect(instance.admit()).toBeUndefined();
+    advance(59_999);
+    expect(instance.admit()).toBeUndefined();
+    instance.probeNow();
+    instance.success(admitted());
+    expect(instance.state).toBe("closed");
+    expect(events).toEqual(["trip:down", "recover:60009"]);
+  });
+
+  it("probeNow while closed or half-open changes nothing", () => {
+    const { instance, advance, admitted, fail } = breaker(1, 1000);
+    instance.probeNow();
+    fail("down");
+    expect(instance.admit()).toBeUndefined();
+    advance(1000);
+    admitted();
+    instance.probeNow();
+    expect(instance.admit()).toBeUndefined();
+    expect(instance.state).toBe("half-open");
+  });
+
   it("refuses a threshold below one", () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, coolDownMs: 1 })).toThrow(RangeError);
   });

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from "../../../src/ratelimit/breaker.js";
+import { CircuitBreaker, type BreakerOptions } from "../../../src/ratelimit/breaker.js";
 import type { RateLimiterLog } from "../../../src/ratelimit/create-rate-limiter.js";
 import { rateLimitConfigSchema, type RateLimitConfig } from "../../../src/ratelimit/rate-limit-config.js";
 import { connectRedis } from "../../../src/ratelimit/redis-client.js";
@@ -61,9 +61,13 @@ export interface StoreUnderTest {
   close(): Promise<void>;
 }
 
-export function openRedisStore(config: RateLimitConfig, log = recordingLog()): StoreUnderTest {
-  const breaker = new CircuitBreaker(config.redis.breaker);
-  const connection = connectRedis(config.redis, log);
+/** The breaker's clock and callbacks and the command deadlines' timers (real ones by default). */
+export type StoreTestOptions = Pick<BreakerOptions, "now" | "onTrip" | "onRecover"> & { readonly timers?: DeadlineTimers };
+
+export function openRedisStore(config: RateLimitConfig, log = recordingLog(), options: StoreTestOptions = {}): StoreUnderTest {
+  const { timers, ...breakerOptions } = options;
+  const breaker = new CircuitBreaker({ ...config.redis.breaker, ...breakerOptions });
+  const connection = connectRedis(config.redis, log, { onReady: () => breaker.probeNow() });
   const calls: ScriptCalls = { evalsha: 0, eval: 0 };
   const counting: ScriptRunner = {
     evalsha: (...args) => {
@@ -80,6 +84,7 @@ export function openRedisStore(config: RateLimitConfig, log = recordingLog()): S
     hashTag: config.redis.hashTag,
     breaker,
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    ...(timers && { timers }),
     close: () => connection.close(),
   });
   return { store, breaker, calls, ready: connection.ready, close: () => store.close() };
