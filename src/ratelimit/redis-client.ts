@@ -18,6 +18,7 @@ export interface RedisConnectionLog {
   info(details: object, message: string): void;
 }
 
+/** What the client tells its owner about the connection. */
 export interface RedisConnectionHooks {
   /** Called each time the client is connected and ready (at start and after every reconnection). */
   readonly onReady?: () => void;

@@ -18,6 +18,7 @@ export class ReplyTimeoutError extends Error {
   }
 }
 
+/** How long to wait for a reply, on which timers, and whom to tell of a reply that came too late. */
 export interface ReplyDeadline {
   readonly ms: number;
   readonly timers: DeadlineTimers;
