@@ -1,6 +1,6 @@
 import { ScalarType, type DescField, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { SKIP, enumJson } from "./enum-json.js";
-import { describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
+import { JsonFieldError, describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, mapKeySegment, setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { ElementCodec, FieldPlan, PlanContext } from "./plan-types.js";
@@ -111,6 +111,8 @@ function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKe
     try {
       for (key of keys) {
         const k = mapKey.readString(key);
+        // Two spellings of one key ("1" and "1e0" for an int32 key) would silently keep the last.
+        if (out.has(k)) throw new JsonFieldError("duplicate", `the map key is also given as ${JSON.stringify(keys.find((other) => mapKey.readString(other) === k))}`);
         const item = json[key];
         if (item === null && !element.acceptsNull) throw valueError("null is not allowed as a map value");
         const value = element.read(item, depth + 1);

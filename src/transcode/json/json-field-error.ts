@@ -18,9 +18,10 @@ export class JsonFieldError extends Error {
   constructor(
     /**
      * `depth`: deeper than MAX_DEPTH (detail: the limit); `undecodable`: binary bytes (an Any's
-     * payload from upstream) that do not decode; `unknown`: no such field; `value`: anything else.
+     * payload from upstream) that do not decode; `unknown`: no such field; `duplicate`: a field
+     * given under both its names; `value`: anything else.
      */
-    readonly problem: "value" | "unknown" | "depth" | "undecodable",
+    readonly problem: "value" | "unknown" | "duplicate" | "depth" | "undecodable",
     readonly detail: string,
   ) {
     super(detail);
@@ -29,11 +30,14 @@ export class JsonFieldError extends Error {
 
   /** The path as shown to clients: `user.tags[2]`, `labels["k"].name`. */
   path(prefix: readonly string[] = []): string {
-    const segments = [...prefix.map(fieldSegment), ...[...this.reversedPath].reverse()];
-    const shown =
-      segments.length > MAX_SHOWN_SEGMENTS ? [...segments.slice(0, 4), ".(...)", ...segments.slice(-4)] : segments;
-    return shown.join("").replace(/^\./, "");
+    return formatPath([...prefix.map(fieldSegment), ...[...this.reversedPath].reverse()]);
   }
+}
+
+/** Joins path segments (`.name`, `[2]`, `[key]`) for a message, eliding the middle of long paths. */
+export function formatPath(segments: readonly string[]): string {
+  const shown = segments.length > MAX_SHOWN_SEGMENTS ? [...segments.slice(0, 4), ".(...)", ...segments.slice(-4)] : segments;
+  return shown.join("").replace(/^\./, "");
 }
 
 /** A JSON key or proto field name as a path segment. */
@@ -75,6 +79,8 @@ export function toReadError(error: unknown, prefix: readonly string[], what: str
   switch (error.problem) {
     case "unknown":
       return badRequest("PG_ERR_BAD_FIELD", `unknown field "${path}"${error.detail ? ` ${error.detail}` : ""}`, error);
+    case "duplicate":
+      return badRequest("PG_ERR_BAD_FIELD", `duplicate field "${path}": ${error.detail}`, error);
     case "depth":
       return badRequest("PG_ERR_TOO_DEEP", `${path === "" ? what : `field "${path}"`} is nested too deeply: ${depthRule(error.detail)}`, error);
     default:

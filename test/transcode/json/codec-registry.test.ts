@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { createCodecRegistry } from "../../../src/transcode/json/codec-registry.js";
 import { GrpcCode } from "../../../src/errors/grpc-code.js";
 import * as anyGen from "../../fixtures/kitchen/gen/google/protobuf/any.js";
 import * as duration from "../../fixtures/kitchen/gen/google/protobuf/duration.js";
@@ -84,6 +88,24 @@ describe("field names", () => {
     const error = readError(json === undefined ? "" : "custom_json" in json ? "Tree" : "Scalars", json);
     expect(error.message).toContain(`"${reported}"`);
     expect(error.message).toContain(other);
+  });
+  it("regression: a field given under its JSON name and its proto name is a duplicate (displayName and display_name)", () => {
+    const demo = createCodecRegistry(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "kitchen", "demo.binpb")), { ignoreUnknownFields: false });
+    const error = gatewayErrorOf(() => demo.codec("demo.v1.CreateUserRequest").fromJson({ user: { displayName: "Ada", display_name: "Eve" } }));
+    expect(error.code).toBe(GrpcCode.INVALID_ARGUMENT);
+    expect(error.reason).toBe("PG_ERR_BAD_FIELD");
+    expect(error.message).toBe('duplicate field "user.display_name": also given as "displayName"');
+    // Even when one of them is null (null leaves a field at its default, but it still names it).
+    expect(gatewayErrorOf(() => demo.codec("demo.v1.User").fromJson({ display_name: null, displayName: "Eve" })).message).toBe('duplicate field "displayName": also given as "display_name"');
+  });
+  it.each([
+    ["int32Int32", { "1": 1, "1e0": 2 }, '"1e0"', '"1"'],
+    ["int64Int64", { "7": "1", "7.0": "2" }, '"7.0"', '"7"'],
+    ["uint64Uint64", { "18446744073709551615": "1", "1.8446744073709551615e19": "2" }, '"1.8446744073709551615e19"', '"18446744073709551615"'],
+  ])("rejects two spellings of one map key (%s)", (field, map, second, first) => {
+    const error = readError("Maps", { [field]: map });
+    expect(error.reason).toBe("PG_ERR_BAD_FIELD");
+    expect(error.message).toBe(`duplicate field "${field}[${JSON.parse(second) as string}]": the map key is also given as ${first}`);
   });
   it("rejects unknown fields, naming them with their path", () => {
     expect(readError("Kitchen", { tree: { left: { nope: 1 } } }).message).toBe('unknown field "tree.left.nope"');
