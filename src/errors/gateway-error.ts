@@ -12,6 +12,7 @@ export type GatewayErrorReason =
   | "PG_ERR_BAD_QUERY"
   | "PG_ERR_BAD_JSON"
   | "PG_ERR_BAD_FIELD"
+  | "PG_ERR_TOO_DEEP"
   | "PG_ERR_BODY_TOO_LARGE"
   | "PG_ERR_UNSUPPORTED_MEDIA_TYPE"
   | "PG_ERR_BAD_TIMEOUT"
@@ -22,12 +23,23 @@ export type GatewayErrorReason =
   | "PG_ERR_UPSTREAM"
   | "PG_ERR_UPSTREAM_PROTOCOL"
   | "PG_ERR_UPSTREAM_RESPONSE_TOO_LARGE"
+  | "PG_ERR_UPSTREAM_BAD_RESPONSE"
   | "PG_ERR_CANCELLED"
   | "PG_ERR_UNAUTHENTICATED"
   | "PG_ERR_PERMISSION_DENIED"
   | "PG_ERR_RATE_LIMITED"
   | "PG_ERR_RATE_LIMIT_UNAVAILABLE"
-  | "PG_ERR_INTERNAL";
+  | "PG_ERR_INTERNAL"
+  // HTTP-level refusals, before or instead of routing:
+  | "PG_ERR_BAD_REQUEST"
+  | "PG_ERR_BAD_HOST"
+  | "PG_ERR_REQUEST_TIMEOUT"
+  | "PG_ERR_URL_TOO_LONG"
+  | "PG_ERR_HEADERS_TOO_LARGE"
+  | "PG_ERR_EXPECTATION_FAILED"
+  | "PG_ERR_METHOD_NOT_IMPLEMENTED"
+  | "PG_ERR_TOO_MANY_CONNECTIONS"
+  | "PG_ERR_SHUTTING_DOWN";
 
 export interface GatewayErrorOptions {
   /** Overrides the HTTP status the gRPC code maps to (405, 413, 415 and 502 have no gRPC code of their own). */
@@ -76,4 +88,14 @@ export class GatewayError extends Error {
 /** A 400 INVALID_ARGUMENT naming the offending part of the request. */
 export function badRequest(reason: GatewayErrorReason, message: string, cause?: unknown): GatewayError {
   return new GatewayError(GrpcCode.INVALID_ARGUMENT, reason, message, { cause });
+}
+
+/**
+ * A 502 about the upstream's reply: bytes that do not decode as the response type, or nesting
+ * deeper than any decoder accepts. The upstream broke the contract, so this is neither the
+ * client's fault (4xx) nor a gateway bug (500, logged as an internal error). The body's gRPC code
+ * is INTERNAL, as gRPC clients report an unparsable response.
+ */
+export function badUpstreamResponse(message: string, cause?: unknown): GatewayError {
+  return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_UPSTREAM_BAD_RESPONSE", message, { httpStatus: 502, cause });
 }

@@ -224,7 +224,11 @@ describe("security at the edge: attack suite (end to end)", () => {
       // Node's HTTP parser stops at its 16 KiB header limit; the gateway answers 431 with a
       // google.rpc.Status body from its client-error handler.
       expect(response.status).toBe(431);
-      expect(response.json).toEqual({ code: 8, message: "request headers are larger than the server accepts", details: [] });
+      expect(response.json).toEqual({
+        code: 8,
+        message: "request headers are larger than the server accepts",
+        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "PG_ERR_HEADERS_TOO_LARGE", domain: "protogate" }],
+      });
       expect(backend.calls.length).toBe(before);
       assertNoSecrets(response, [token]);
     });
