@@ -128,7 +128,14 @@ describe("metadata on the wire", () => {
     expect(metadataFromHeaders({ "grpc-status": "0" }, false)).toEqual([["grpc-status", "0"]]);
   });
 
-  const key = fc.stringMatching(/^[0-9a-z_.-]{1,12}$/).filter((k) => !["content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"].includes(k));
+  it("regression: metadata keys named like Object.prototype's properties (constructor, __proto__) are sent as themselves", () => {
+    const headers: Record<string, string | string[]> = { te: "trailers" };
+    addMetadataHeaders(headers, [["constructor", "a"], ["__proto__", "b"], ["__proto__", "c"]]);
+    expect(Object.entries(headers)).toEqual([["te", "trailers"], ["constructor", "a"], ["__proto__", ["b", "c"]]]);
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+  });
+
+  const key = fc.oneof(fc.constantFrom("constructor", "__proto__", "tostring"), fc.stringMatching(/^[0-9a-z_.-]{1,12}$/)).filter((k) => !["content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"].includes(k));
   const textKey = key.filter((k) => !k.endsWith("-bin"));
   const binKey = key.map((k) => `${k}-bin`);
   const entry = fc.oneof(
@@ -142,7 +149,9 @@ describe("metadata on the wire", () => {
         const headers: Record<string, string | string[]> = {};
         addMetadataHeaders(headers, entries);
         // What a peer's HTTP/2 stack hands over: repeated fields joined with ", " (Node joins all but set-cookie).
-        const received = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : value]));
+        // (A null-prototype object, as Node hands headers over.)
+        const received: Record<string, string> = Object.create(null);
+        for (const [name, value] of Object.entries(headers)) received[name] = Array.isArray(value) ? value.join(", ") : value;
         const back = metadataFromHeaders(received, false);
         const byKey = (list: ReadonlyArray<readonly [string, string | Buffer]>) => {
           const map = new Map<string, Array<string>>();

@@ -148,6 +148,17 @@ describe("the http2 transport on the wire", () => {
     expect([...(seen?.body ?? [])]).toEqual([0, 0, 0, 0, 2, 8, 7]);
   });
 
+  it("regression: sends metadata keys named like Object.prototype's properties (constructor, __proto__) as themselves", async () => {
+    let seen: readonly string[] = [];
+    on("ProtoKeys", ({ stream, rawHeaders }) => {
+      seen = rawHeaders;
+      replyOk(stream, grpcFrame(Buffer.from("ok")));
+    });
+    await upstreamFor(server).call(unary("ProtoKeys", { metadata: [["constructor", "a"], ["__proto__", "b"]] }));
+    const pairs = seen.flatMap((item, i, all) => (i % 2 === 0 ? [[item, all[i + 1]]] : []));
+    expect(pairs.filter(([name]) => name === "constructor" || name === "__proto__")).toEqual([["constructor", "a"], ["__proto__", "b"]]);
+  });
+
   it("returns header and trailer metadata, decoding -bin values and dropping grpc-status and grpc-message", async () => {
     on("Metadata", ({ stream }) =>
       replyOk(stream, grpcFrame(Buffer.from("m")), { "x-trailer": "done", "grpc-message": "fine", "t-bin": ["AAE", "AgM="] }, { "x-header": ["1", "2"], "h-bin": "/w" }),
