@@ -18,6 +18,9 @@ export type JwtRejection =
   | "token not yet valid"
   | "token issued in the future"
   | "token missing exp"
+  | "token exp is not a valid time"
+  | "token nbf is not a valid time"
+  | "token iat is not a valid time"
   | "token missing sub"
   | "audience not accepted"
   | "invalid claims";

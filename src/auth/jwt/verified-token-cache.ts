@@ -4,7 +4,10 @@ import { hash } from "node:crypto";
 export interface VerifiedTokenCache<V> {
   /** The value stored for `token`, unless it expired (by the injected clock) or was evicted. */
   get(token: string): V | undefined;
-  /** Remembers `value` for `token` until `expiresAtMs`; an already expired entry is not stored. */
+  /**
+   * Remembers `value` for `token` until `expiresAtMs`; an already expired entry is not stored,
+   * nor is one whose expiry is not a finite number (NaN, Infinity: never "until forever").
+   */
   set(token: string, value: V, expiresAtMs: number): void;
   clear(): void;
   readonly size: number;
@@ -48,7 +51,7 @@ export function createVerifiedTokenCache<V>(options: VerifiedTokenCacheOptions):
       return entry.value;
     },
     set(token, value, expiresAtMs) {
-      if (options.maxEntries === 0 || !(expiresAtMs > options.now())) return;
+      if (options.maxEntries === 0 || !Number.isFinite(expiresAtMs) || !(expiresAtMs > options.now())) return;
       const key = keyOf(token);
       entries.delete(key);
       entries.set(key, { value, expiresAtMs });

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import { GatewayError } from "../../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../../src/errors/grpc-code.js";
@@ -51,6 +51,16 @@ export async function signToken(key: { privateKey: CryptoKey | Uint8Array; alg: 
   if (key.kid !== undefined && key.kid !== null) header.kid = key.kid;
   const payload = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
   return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
+}
+
+/**
+ * Signs a payload given as JSON text, byte for byte: for claims `JSON.stringify` cannot write
+ * (`1e400`, which `JSON.parse` reads back as Infinity; duplicate keys).
+ */
+export async function signRawPayload(key: { privateKey: CryptoKey | Uint8Array; alg: string; kid?: string | null }, json: string): Promise<string> {
+  const header: { alg: string; kid?: string } = { alg: key.alg };
+  if (key.kid !== undefined && key.kid !== null) header.kid = key.kid;
+  return new CompactSign(new TextEncoder().encode(json)).setProtectedHeader(header).sign(key.privateKey);
 }
 
 /** A compact token with a garbage signature, for tests that never reach signature checking. */

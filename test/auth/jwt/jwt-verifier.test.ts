@@ -10,6 +10,7 @@ import {
   createTestClock,
   createTestKey,
   expectRejected,
+  signRawPayload,
   signToken,
   START_S,
   startJwksServer,
@@ -233,7 +234,12 @@ describe("JWT verifier with a JWKS issuer", () => {
       ["iat in the future beyond the leeway", { iat: START_S + 31 }, "token issued in the future"],
       ["iat in the future within the leeway", { iat: START_S + 29 }, null],
       ["missing exp", { exp: undefined }, "token missing exp"],
-      ["exp not a number", { exp: "tomorrow" }, "invalid claims"],
+      ["exp not a number", { exp: "tomorrow" }, "token exp is not a valid time"],
+      ["exp negative", { exp: -1 }, "token exp is not a valid time"],
+      ["exp after year 9999", { exp: 253_402_300_800 }, "token exp is not a valid time"],
+      ["exp at the end of year 9999", { exp: 253_402_300_799 }, null],
+      ["nbf not a number", { nbf: "now" }, "token nbf is not a valid time"],
+      ["iat negative", { iat: -5 }, "token iat is not a valid time"],
       ["missing sub", { sub: undefined }, "token missing sub"],
       ["wrong aud", { aud: "someone-else" }, "audience not accepted"],
       ["missing aud", { aud: undefined }, "audience not accepted"],
@@ -244,6 +250,24 @@ describe("JWT verifier with a JWKS issuer", () => {
       const token = await signToken(rsa, validClaims(overrides as Record<string, unknown>));
       if (message === null) expect((await v.verify(token)).subject).toBe("user-42");
       else await expectRejected(v.verify(token), message, token);
+    });
+
+    it.each([
+      ["exp", '"exp":1e400', "token exp is not a valid time"],
+      ["exp", '"exp":-1e400', "token exp is not a valid time"],
+      ["nbf", '"exp":START_EXP,"nbf":1e400', "token nbf is not a valid time"],
+      ["nbf", '"exp":START_EXP,"nbf":-1e400', "token nbf is not a valid time"],
+      ["iat", '"exp":START_EXP,"iat":1e400', "token iat is not a valid time"],
+      ["iat", '"exp":START_EXP,"iat":-1e400', "token iat is not a valid time"],
+    ])("regression: a non-finite %s (%s, JSON.parse reads it as ±Infinity) is a 401, not a token that never expires", async (_claim, claims, message) => {
+      const v = await jwksVerifier();
+      const verifySpy = vi.spyOn(crypto.subtle, "verify");
+      const json = `{"iss":"${ISSUER}","aud":"protogate","sub":"user-42",${claims.replace("START_EXP", String(START_S + 3600))}}`;
+      const token = await signRawPayload(rsa, json);
+      await expectRejected(v.verify(token), message, token);
+      // Rejected before any signature work, and never cached: the second try is rejected the same way.
+      await expectRejected(v.verify(token), message, token);
+      expect(verifySpy).not.toHaveBeenCalled();
     });
 
     it("honours a configured clock tolerance of 0", async () => {
