@@ -129,9 +129,11 @@ export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierO
       if (closed) throw new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "JWT verifier is closed");
       if (typeof token !== "string" || token === "") throw jwtRejected("token missing");
       if (token.length > settings.maxTokenBytes) throw jwtRejected("token too large");
-      const hit = cache.get(token);
+      // One clock read serves the cache's expiry check and the key set's age check.
+      const nowMs = now();
+      const hit = cache.get(token, nowMs);
       // A changed key set (rotation, removal) sends the token through verification again.
-      if (hit !== undefined && hit.keys.generation() === hit.generation) return hit.jwt;
+      if (hit !== undefined && hit.keys.generation(nowMs) === hit.generation) return hit.jwt;
       const verified = await verifyUncached(token);
       cache.set(token, verified, verified.jwt.expiresAt * 1000);
       return verified.jwt;

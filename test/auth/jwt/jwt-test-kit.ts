@@ -112,6 +112,66 @@ export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer>
   };
 }
 
+/** An injected `fetch` for JWKS downloads whose answers a test controls, without any network. */
+export interface FakeJwksFetch {
+  readonly fetch: typeof fetch;
+  /** Requests made so far. */
+  calls(): number;
+  /** Requests not answered yet (hanging). */
+  pending(): number;
+  /** What later requests get: the keys, an HTTP 503, or no answer until released (or aborted). */
+  setMode(mode: JwksMode): void;
+  setKeys(keys: readonly JWK[]): void;
+  /** Answers every hanging request with the current keys. */
+  releaseAll(): void;
+  /** Fails every hanging request as a connection reset would. */
+  failAll(): void;
+}
+
+export function createFakeJwksFetch(keys: readonly JWK[]): FakeJwksFetch {
+  let current = keys;
+  let mode: JwksMode = "serve";
+  let count = 0;
+  const hanging = new Set<{ resolve: (response: Response) => void; reject: (error: Error) => void }>();
+  const answer = (): Response => new Response(JSON.stringify({ keys: current }), { headers: { "content-type": "application/jwk-set+json" } });
+  const fake = async (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    count += 1;
+    if (mode === "error") return new Response("down", { status: 503 });
+    if (mode === "serve") return answer();
+    return new Promise<Response>((resolve, reject) => {
+      const entry = { resolve, reject };
+      hanging.add(entry);
+      init?.signal?.addEventListener("abort", () => {
+        hanging.delete(entry);
+        reject(new Error("aborted"));
+      });
+    });
+  };
+  const settle = (how: (entry: { resolve: (response: Response) => void; reject: (error: Error) => void }) => void): void => {
+    const entries = [...hanging];
+    hanging.clear();
+    for (const entry of entries) how(entry);
+  };
+  return {
+    fetch: fake as typeof fetch,
+    calls: () => count,
+    pending: () => hanging.size,
+    setMode(next) {
+      mode = next;
+    },
+    setKeys(next) {
+      current = next;
+    },
+    releaseAll: () => settle((entry) => entry.resolve(answer())),
+    failAll: () => settle((entry) => entry.reject(new Error("connection reset"))),
+  };
+}
+
+/** Lets pending promise callbacks (and their follow-ups) run, without any real time passing. */
+export async function settled(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Asserts `promise` rejects with UNAUTHENTICATED PG_ERR_UNAUTHENTICATED and exactly `message`. */
 export async function expectRejected(promise: Promise<unknown>, message: string, token?: string): Promise<GatewayError> {
   const error = await promise.then(

@@ -169,12 +169,12 @@ describe("JWT verifier with a JWKS issuer", () => {
     expect(fetches()).toBe(2);
   });
 
-  it("refetches a set older than maxAge", async () => {
+  it("refetches a set older than maxAge in the background", async () => {
     const v = await jwksVerifier();
     await v.verify(await signToken(rsa, validClaims()));
     clock.advanceSeconds(MAX_AGE_S + 1);
-    await v.verify(await signToken(rsa, validClaims({ sub: "other" })));
-    expect(fetches()).toBe(2);
+    expect((await v.verify(await signToken(rsa, validClaims({ sub: "other" })))).subject).toBe("other");
+    await vi.waitFor(() => expect(fetches()).toBe(2));
   });
 
   it("keeps verifying known kids while the JWKS server hangs, and rejects others within the timeout", async () => {
@@ -182,20 +182,23 @@ describe("JWT verifier with a JWKS issuer", () => {
     await v.verify(await signToken(rsa, validClaims()));
     jwks.setMode("hang");
     clock.advanceSeconds(MAX_AGE_S + 1);
-    // Stale set: the refetch times out and the cached key still verifies.
+    // Stale set: the cached key verifies at once; the refetch runs in the background.
     expect((await v.verify(await signToken(ec, validClaims({ sub: "still-ok" })))).subject).toBe("still-ok");
-    expect(fetches()).toBe(2);
+    await vi.waitFor(() => expect(fetches()).toBe(2));
 
-    // Within the cool-down of that failed fetch an unknown kid cannot be confirmed: no new fetch.
+    // An unknown kid waits for that fetch, which times out (timeoutMs 300): key set unavailable.
     const unknown = unsignedToken({ alg: "RS256", kid: "new-kid" }, validClaims());
     await expectRejected(v.verify(unknown), "key set unavailable");
     expect(fetches()).toBe(2);
-    clock.advanceSeconds(COOLDOWN_S + 1);
+    // Within the retry delay after that failure: answered at once, no new fetch.
+    await expectRejected(v.verify(unknown), "key set unavailable");
+    expect(fetches()).toBe(2);
+    clock.advanceSeconds(1);
     await expectRejected(v.verify(unknown), "key set unavailable");
     expect(fetches()).toBe(3);
-    // Back up: the next attempt after the cool-down learns the kid is really unknown.
+    // Back up: the next attempt (2 s after the second failure) learns the kid is really unknown.
     jwks.setMode("serve");
-    clock.advanceSeconds(COOLDOWN_S + 1);
+    clock.advanceSeconds(2);
     await expectRejected(v.verify(unknown), "unknown key id");
     expect(fetches()).toBe(4);
   });
@@ -207,11 +210,11 @@ describe("JWT verifier with a JWKS issuer", () => {
     const error = await expectRejected(v.verify(token), "key set unavailable", token);
     expect(error.cause).toBeInstanceOf(Error);
     expect(fetches()).toBe(1);
-    // Failed attempts count against the cool-down too.
+    // A failed attempt spaces the next one by the retry delay (1 s), not the whole cool-down.
     await expectRejected(v.verify(token), "key set unavailable", token);
     expect(fetches()).toBe(1);
     jwks.setMode("serve");
-    clock.advanceSeconds(COOLDOWN_S);
+    clock.advanceSeconds(1);
     expect((await v.verify(token)).subject).toBe("user-42");
     expect(fetches()).toBe(2);
   });
@@ -343,6 +346,19 @@ describe("JWT verifier with a JWKS issuer", () => {
       expect(verifySpy).toHaveBeenCalledTimes(2);
       clock.advanceSeconds(31);
       await expectRejected(v.verify(token), "token expired", token);
+    });
+
+    it("a hot cached token alone refreshes a stale key set, and is rejected once its key is gone", async () => {
+      const v = await jwksVerifier();
+      const token = await signToken(rsa, validClaims({ exp: START_S + 7200 }));
+      await v.verify(token);
+      jwks.setKeys([ec.jwk]);
+      clock.advanceSeconds(MAX_AGE_S);
+      // Still answered from the cache (no request waits for the refetch it starts) ...
+      expect((await v.verify(token)).subject).toBe("user-42");
+      // ... and once the new set is in, the token is verified again and its key is unknown.
+      await vi.waitFor(() => expectRejected(v.verify(token), "unknown key id", token));
+      expect(fetches()).toBe(2);
     });
 
     it("verifies every time when the cache is off", async () => {
