@@ -136,7 +136,7 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
           });
         }
         const route = match.value;
-        const caller = await auth.admit(route.rule, head.rawHeaders);
+        const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
         // The memory store answers synchronously: no await (and no extra microtask turn) then.
         const checked = route.limiter ? route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers }) : NO_LIMIT_HEADERS;
         const limitHeaders = checked instanceof Promise ? await checked : checked;
