@@ -117,7 +117,8 @@ export function createServer(deps: ServerDependencies): FastifyInstance {
         url: request.raw.url ?? "/",
         headers: request.headers,
         rawHeaders: request.raw.rawHeaders,
-        client: { ip: request.ip, host: request.host, protocol: request.protocol },
+        // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
+        client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
       };
       pipeline.admit(head).then(
         (result) => {

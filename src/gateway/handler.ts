@@ -12,7 +12,7 @@ import { parseQueryString } from "../transcode/query-string.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
 import { callTimeoutMs } from "../upstream/deadline.js";
-import { createMetadataMapper } from "../upstream/metadata.js";
+import { createMetadataMapper, type ClientInfo } from "../upstream/metadata.js";
 import type { CancelSignal, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs } from "./deadlines.js";
 import type { EffectiveRule } from "../auth/authorize.js";
@@ -28,7 +28,7 @@ export interface RequestHead {
   readonly headers: IncomingHttpHeaders;
   /** Node's raw header list: duplicates stay visible (two Authorization headers are an error). */
   readonly rawHeaders: readonly string[];
-  readonly client: { readonly ip: string; readonly host: string; readonly protocol: string };
+  readonly client: ClientInfo;
 }
 
 /** A routed, authenticated and authorised request, waiting for its body. */
