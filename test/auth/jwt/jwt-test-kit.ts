@@ -78,21 +78,28 @@ export interface JwksServer {
   requests(): number;
   setKeys(keys: readonly JWK[]): void;
   setMode(mode: JwksMode): void;
+  /** Answers (in `serve` and `error` mode) only after this many ms: a slow key server. */
+  setDelayMs(ms: number): void;
+  /** Requests received but not answered yet (hanging, or delayed). */
+  open(): number;
   close(): Promise<void>;
 }
 
 export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer> {
   let current: readonly JWK[] = keys;
   let mode: JwksMode = "serve";
+  let delayMs = 0;
   let count = 0;
+  let unanswered = 0;
   const server: Server = createServer((request, response) => {
     count += 1;
+    unanswered += 1;
+    response.on("close", () => (unanswered -= 1));
     if (mode === "hang") return; // never answers; the client's timeout must end the wait
-    if (mode === "error") {
-      response.writeHead(503).end("down");
-      return;
-    }
-    response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
+    const answer = mode === "error" ? () => response.writeHead(503).end("down") : () => response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
+    // The client may have given up meanwhile (its timeout): then there is nobody to answer.
+    if (delayMs > 0) setTimeout(() => response.destroyed || answer(), delayMs);
+    else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -105,6 +112,10 @@ export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer>
     setMode(next) {
       mode = next;
     },
+    setDelayMs(ms) {
+      delayMs = ms;
+    },
+    open: () => unanswered,
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
