@@ -21,7 +21,7 @@
  */
 export function canonicalIdentityKey(key: string): string {
   // Hot path: almost every key is already canonical (lower-case words joined by single dashes).
-  if (CANONICAL_SHAPE.test(key) && !key.endsWith(BIN_SUFFIX) && !key.startsWith(METADATA_PREFIX)) return key;
+  if (isCanonicalShape(key) && !key.endsWith(BIN_SUFFIX) && !key.startsWith(METADATA_PREFIX)) return key;
   let folded = key.toLowerCase().replace(SEPARATORS, "-").replace(EDGE_DASHES, "");
   for (;;) {
     if (folded.startsWith(METADATA_PREFIX)) folded = folded.slice(METADATA_PREFIX.length);
@@ -40,12 +40,42 @@ export interface CanonicalKeySet {
 export function createCanonicalKeySet(keys: Iterable<string>): CanonicalKeySet {
   const canonical = new Set<string>();
   for (const key of keys) canonical.add(canonicalIdentityKey(key));
-  return { has: (key) => canonical.has(canonicalIdentityKey(key)) };
+  // The same few keys arrive on every request (x-request-id, traceparent, ...): their verdicts are
+  // remembered. Bounded: a client sending ever new keys only ever empties the memo.
+  let memo = new Map<string, boolean>();
+  return {
+    has(key) {
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+      const verdict = canonical.has(canonicalIdentityKey(key));
+      if (memo.size >= MEMO_ENTRIES) memo = new Map();
+      memo.set(key, verdict);
+      return verdict;
+    },
+  };
 }
+
+const MEMO_ENTRIES = 256;
 
 const METADATA_PREFIX = "grpc-metadata-";
 const BIN_SUFFIX = "-bin";
-/** Lower-case letters and digits in words joined by single dashes. */
-const CANONICAL_SHAPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * Whether `key` is lower-case letters and digits in words joined by single dashes, i.e.
+ * `/^[a-z0-9]+(?:-[a-z0-9]+)*$/`; a character loop, because this runs for every metadata key of
+ * every request and measured about twice as fast as the regular expression.
+ */
+function isCanonicalShape(key: string): boolean {
+  let afterDash = true; // no leading dash
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code === 0x2d) {
+      if (afterDash) return false;
+      afterDash = true;
+    } else if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) afterDash = false;
+    else return false;
+  }
+  return !afterDash; // no trailing dash (and not empty)
+}
 const SEPARATORS = /[-_.]+/g;
 const EDGE_DASHES = /^-+|-+$/g;
