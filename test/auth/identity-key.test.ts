@@ -66,6 +66,15 @@ describe("canonicalIdentityKey", () => {
     expect(canonicalIdentityKey(key)).toBe(canonical);
   });
 
+  it("a key set answers the same before and after its memo of verdicts fills up", () => {
+    const set = createCanonicalKeySet(DEFAULT_IDENTITY_KEYS);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1000; i++) expect(set.has(`x-custom-${i}`)).toBe(false);
+      expect(set.has("X_User_Id.")).toBe(true);
+      expect(set.has("x-user-ids")).toBe(false);
+    }
+  });
+
   const metadataKey = fc.stringMatching(/^[0-9A-Za-z_.-]{0,24}$/);
 
   it("agrees with the reference on any metadata key, and is idempotent (property)", () => {
