@@ -1,5 +1,5 @@
 import type { DescExtension, DescField, DescFile, DescMessage, DescMethod, DescService, FileRegistry } from "@bufbuild/protobuf";
-import type { AuthRuleData, BodySelector } from "../src/binding.js";
+import type { AuthRuleData, BodySelector, MethodKind } from "../src/binding.js";
 import { checkAuthRule } from "./auth-rule/check-auth-rule.js";
 import { AUTH_RULE_EXTENSION_NUMBER, DEFAULT_RULE_EXTENSION_NUMBER, findAuthExtensions, readAuthRule, SCOPES_FIELD_NUMBER, type AuthExtensions } from "./auth-rule/read-auth-rule.js";
 import { routeShape } from "../src/routing/format-template.js";
@@ -166,8 +166,16 @@ function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindi
     if (!field) return { problem: `response_body field "${rule.responseBody}" is not a field of ${rpc.output.typeName}` };
     responseBody = [field.name];
   }
-  return { binding: { rpc, httpMethod, pattern, template, body, responseBody, source, bindingIndex, auth } };
+  return { binding: { rpc, kind: METHOD_KINDS[rpc.methodKind], httpMethod, pattern, template, body, responseBody, source, bindingIndex, auth } };
 }
+
+/** protobuf-es's method kinds as the route table names them. */
+export const METHOD_KINDS: Readonly<Record<DescMethod["methodKind"], MethodKind>> = {
+  unary: "unary",
+  server_streaming: "server",
+  client_streaming: "client",
+  bidi_streaming: "bidi",
+};
 
 /** Why a path variable cannot bind this field path, or undefined when it can. */
 function checkPathField(message: DescMessage, fieldPath: readonly string[]): string | undefined {

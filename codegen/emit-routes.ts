@@ -1,4 +1,5 @@
 import type { DescFile, DescMessage } from "@bufbuild/protobuf";
+import { ROUTE_TABLE_FORMAT } from "../src/binding.js";
 import type { CodegenBinding } from "./model.js";
 import { importAlias, relativeImport, tsProtoModule, tsProtoName } from "./ts-names.js";
 
@@ -44,6 +45,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `service: ${JSON.stringify(service)}`,
       `method: ${JSON.stringify(binding.rpc.name)}`,
       `rpcPath: ${JSON.stringify(`/${service}/${binding.rpc.name}`)}`,
+      `kind: ${JSON.stringify(binding.kind)}`,
       `httpMethod: ${JSON.stringify(binding.httpMethod)}`,
       `pattern: ${JSON.stringify(binding.pattern)}`,
       `template: ${JSON.stringify(binding.template)}`,
@@ -96,6 +98,9 @@ export function emitIndexFile(routeFiles: readonly DescFile[]): string {
     ...sorted.map((file) => `import { bindings as ${alias(file)} } from ${JSON.stringify(`./${routesModule(file)}.js`)};`),
     "",
     `export { descriptorSetBase64 } from "./protogate.descriptors.js";`,
+    "",
+    `/** The route-table format these files are written in; the runtime checks it. */`,
+    `export const routeTableFormat = ${ROUTE_TABLE_FORMAT};`,
     "",
     `/** The route table: every HTTP binding of every generated proto file. */`,
     `export const bindings: readonly AnyBinding[] = [${sorted.map((f) => `...${alias(f)}`).join(", ")}];`,

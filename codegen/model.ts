@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { AuthRuleData, BodySelector } from "../src/binding.js";
+import type { AuthRuleData, BodySelector, MethodKind } from "../src/binding.js";
 import type { PathTemplate } from "../src/routing/template.js";
 
 /**
@@ -10,6 +10,7 @@ import type { PathTemplate } from "../src/routing/template.js";
 export interface CodegenBinding {
   /** The RPC, with `parent` (service), `input` and `output` message descriptors. */
   readonly rpc: DescMethod;
+  readonly kind: MethodKind;
   /** Upper-case HTTP method, or the `custom` kind as written. */
   readonly httpMethod: string;
   /** The path template exactly as written in the proto. */

@@ -5,7 +5,7 @@ import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
 import { createLogger } from "./logger.js";
 import { rateLimiterFromConfig } from "./ratelimit/create-rate-limiter.js";
-import { createServer } from "./server.js";
+import { createServer } from "./http/adapter.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
@@ -36,7 +36,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  const app = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });
+  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
@@ -50,10 +50,12 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      const force = setTimeout(() => app.server.closeAllConnections(), config.server.drainTimeoutMs);
+      drain();
+      const force = setTimeout(() => node.closeAll(), config.server.drainTimeoutMs);
       // A keep-alive connection whose in-flight request finishes during the drain turns idle
       // after close() began, and close() would wait for it; close such connections as they idle.
-      const sweep = setInterval(() => closeIdle(app), 50);
+      node.closeIdle();
+      const sweep = setInterval(() => node.closeIdle(), 50);
       try {
         await app.close();
       } finally {
@@ -65,10 +67,4 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
       }
     })());
   return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };
-}
-
-/** HTTP/1 servers can close idle keep-alive connections; an HTTP/2 server has no such method. */
-function closeIdle(app: FastifyInstance): void {
-  const server = app.server as { closeIdleConnections?: () => void };
-  server.closeIdleConnections?.();
 }

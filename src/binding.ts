@@ -6,6 +6,16 @@ export interface MessageFns<T> {
   decode(input: Uint8Array): T;
 }
 
+/**
+ * The version of the route-table format codegen writes (`routeTableFormat` in the generated
+ * `index.ts`). The runtime refuses a folder of another format with a message to regenerate, rather
+ * than misread it. 2: bindings carry `kind`.
+ */
+export const ROUTE_TABLE_FORMAT = 2;
+
+/** The RPC's streaming shape: unary, server streaming, client streaming, or bidirectional. */
+export type MethodKind = "unary" | "server" | "client" | "bidi";
+
 /** How the HTTP request body maps onto the request message (`HttpRule.body`). */
 export type BodySelector =
   /** No body: every field not bound by the path is a query parameter. */
@@ -40,6 +50,7 @@ export interface Binding<Req = unknown, Res = unknown> {
   readonly method: string;
   /** gRPC path, e.g. `/demo.v1.UserService/GetUser`. */
   readonly rpcPath: string;
+  readonly kind: MethodKind;
   /** Upper-case HTTP method (`GET`, ... or a `custom` kind). */
   readonly httpMethod: string;
   /** The path template as written in the proto, for logs, OpenAPI and errors. */

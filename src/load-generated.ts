@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { AnyBinding } from "./binding.js";
+import { ROUTE_TABLE_FORMAT, type AnyBinding } from "./binding.js";
 
 /** What `protogate generate` writes into `index.ts`. */
 export interface GeneratedFolder {
@@ -22,9 +22,16 @@ export async function loadGenerated(dir: string): Promise<GeneratedFolder> {
   const index = resolve(dir, "index.ts");
   if (!existsSync(index)) throw new GeneratedFolderError(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
   // Boundary: the module is user-generated code; its exports are checked below.
-  const module = (await import(pathToFileURL(index).href)) as { bindings?: unknown; descriptorSetBase64?: unknown };
+  const module = (await import(pathToFileURL(index).href)) as { bindings?: unknown; descriptorSetBase64?: unknown; routeTableFormat?: unknown };
   if (!Array.isArray(module.bindings) || typeof module.descriptorSetBase64 !== "string") {
     throw new GeneratedFolderError(`${index} does not export bindings and descriptorSetBase64; regenerate it with this version of protogate`);
+  }
+  // Folders written before the format was versioned carry no number: format 1.
+  const format = module.routeTableFormat ?? 1;
+  if (format !== ROUTE_TABLE_FORMAT) {
+    throw new GeneratedFolderError(
+      `${dir} holds route tables of format ${String(format)}, and this protogate reads format ${ROUTE_TABLE_FORMAT}: regenerate it with \`protogate generate --out ${dir}\``,
+    );
   }
   return {
     bindings: module.bindings as AnyBinding[],

@@ -58,6 +58,25 @@ export const configSchema = z.strictObject({
       drainTimeoutMs: z.number().int().nonnegative().default(10_000),
       /** Idle keep-alive timeout of client connections. */
       keepAliveTimeoutMs: z.number().int().positive().default(72_000),
+      /** The request line and headers must arrive within this long (408 otherwise; nginx's client_header_timeout is 60 s). */
+      headersTimeoutMs: z.number().int().positive().max(60_000).default(30_000),
+      /** A request body must arrive completely within this long after the headers (408 otherwise). */
+      bodyTimeoutMs: z.number().int().positive().default(60_000),
+      /** No request body data for this long fails the request (408). */
+      bodyIdleTimeoutMs: z.number().int().positive().default(15_000),
+      /** After `minBodyRateGraceMs`, a body arriving slower than this on average fails the request (408); 0 turns the check off. */
+      minBodyBytesPerSecond: z.number().int().nonnegative().default(1024),
+      minBodyRateGraceMs: z.number().int().nonnegative().default(5_000),
+      /** Open client connections at most; "auto": 80% of the process's open-file limit. Over it, new connections are refused. */
+      maxConnections: z.union([z.literal("auto"), z.number().int().positive()]).default("auto"),
+      /** Open connections per client address at most (0: no cap); peers listed in `trustProxy` are exempt. */
+      maxConnectionsPerIp: z.number().int().nonnegative().default(256),
+      /** Longest request target (path and query) in bytes; longer ones get 414. */
+      maxUrlBytes: z.number().int().min(64).default(8192),
+      /** Largest request line plus headers (HTTP/1.1) or header list (HTTP/2) in bytes; larger ones get 431. */
+      maxHeaderBytes: z.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+      /** HTTP/2 (with `tls`): streams one connection may have open at once. */
+      http2MaxConcurrentStreams: z.number().int().positive().default(100),
       /**
        * Proxies whose X-Forwarded-For is believed when finding the client IP (rate limits by IP):
        * addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`), or the number of proxy hops.

@@ -24,7 +24,17 @@ export type GatewayErrorReason =
   | "PG_ERR_PERMISSION_DENIED"
   | "PG_ERR_RATE_LIMITED"
   | "PG_ERR_RATE_LIMIT_UNAVAILABLE"
-  | "PG_ERR_INTERNAL";
+  | "PG_ERR_INTERNAL"
+  // HTTP-level refusals, before or instead of routing:
+  | "PG_ERR_BAD_REQUEST"
+  | "PG_ERR_BAD_HOST"
+  | "PG_ERR_REQUEST_TIMEOUT"
+  | "PG_ERR_URL_TOO_LONG"
+  | "PG_ERR_HEADERS_TOO_LARGE"
+  | "PG_ERR_EXPECTATION_FAILED"
+  | "PG_ERR_METHOD_NOT_IMPLEMENTED"
+  | "PG_ERR_TOO_MANY_CONNECTIONS"
+  | "PG_ERR_SHUTTING_DOWN";
 
 export interface GatewayErrorOptions {
   /** Overrides the HTTP status the gRPC code maps to (405, 413 and 415 have no gRPC code of their own). */

@@ -31,20 +31,16 @@ export interface RequestHead {
   readonly client: ClientInfo;
 }
 
-/** A routed, authenticated and authorised request, waiting for its body. */
-export interface Admission {
-  readonly route: PreparedRoute;
-  readonly variables: ReadonlyArray<{ readonly fieldPath: readonly string[]; readonly value: string }>;
-  readonly caller: Caller | undefined;
-  /** The raw query string (after "?"), or undefined when the URL has none. */
-  readonly rawQuery: string | undefined;
-  /** Rate-limit fields for the response, whatever it turns out to be. */
-  readonly limitHeaders: LimitHeaders;
-}
-
-/** The rest of the request, once admitted. */
-export interface RequestBody {
-  readonly body: Buffer | undefined;
+/**
+ * One request as the adapter hands it to the pipeline: the head, a way to read the body (bounded
+ * and timed by the adapter; called only after the edge checks pass, so an unauthenticated client
+ * cannot make the gateway read one, and `Expect: 100-continue` is answered only then), and the
+ * client's cancel signal.
+ */
+export interface GatewayRequest {
+  readonly head: RequestHead;
+  /** The whole body, or undefined when the request has none; rejects with a GatewayError (413, 408, ...). */
+  readonly readBody: () => Promise<Buffer | undefined>;
   /** Aborted when the client goes away; cancels the upstream call. */
   readonly signal: CancelSignal;
 }
@@ -78,16 +74,21 @@ export interface HandlerDependencies {
   readonly log: { error(details: object, message: string): void };
 }
 
-/** The request pipeline in its two phases. */
+/** The request pipeline. */
 export interface GatewayPipeline {
   /**
-   * Before the body is read: route (404/405), authenticate and authorise (401/403), rate-limit
-   * (429). Resolves to the admission, or to the error response to send at once.
+   * Route (404/405/501), authenticate and authorise (401/403), rate-limit (429), then read the
+   * body, build the request message, call the upstream and shape the reply. Every failure on the
+   * way resolves to a google.rpc.Status response; the promise itself never rejects.
    */
-  admit(head: RequestHead): Promise<Admission | GatewayResponse>;
-  /** Builds the request message, calls the upstream and shapes the reply (or the error). */
-  forward(head: RequestHead, admission: Admission, rest: RequestBody): Promise<GatewayResponse>;
+  handle(request: GatewayRequest): Promise<GatewayResponse>;
 }
+
+/**
+ * Methods answered by routing (404 or 405) even when no route uses them; any other method that no
+ * route uses is 501 (RFC 9110 §9.1: a method the server does not implement).
+ */
+export const STANDARD_METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 /**
  * The request pipeline, framework-neutral: route -> edge checks -> build the request message ->
@@ -120,11 +121,17 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
     return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...limitHeaders, ...response.headers } };
   };
 
+  const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
+
   return {
-    async admit(head) {
+    async handle({ head, readBody, signal }) {
+      let limitHeaders = NO_LIMIT_HEADERS;
       try {
         const queryStart = head.url.indexOf("?");
         const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
+        if (!routedMethods.has(head.method)) {
+          throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
+        }
         const match = router.match(head.method, path);
         if (match.kind === "notFound") {
           throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${head.method} ${path}`);
@@ -138,20 +145,17 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
         const route = match.value;
         const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
         // The memory store answers synchronously: no await (and no extra microtask turn) then.
-        const checked = route.limiter ? route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers }) : NO_LIMIT_HEADERS;
-        const limitHeaders = checked instanceof Promise ? await checked : checked;
-        return { route, variables: match.variables, caller, rawQuery: queryStart < 0 ? undefined : head.url.slice(queryStart + 1), limitHeaders };
-      } catch (thrown) {
-        return fail(thrown, head);
-      }
-    },
+        if (route.limiter) {
+          const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });
+          limitHeaders = checked instanceof Promise ? await checked : checked;
+        }
 
-    async forward(head, { route, variables, caller, rawQuery, limitHeaders }, rest) {
-      try {
+        // Admitted: only now is the body read.
+        const body = route.binding.body.kind === "none" ? undefined : await readBody();
         const message = route.build({
-          variables,
-          query: rawQuery === undefined ? [] : parseQueryString(rawQuery),
-          body: rest.body,
+          variables: match.variables,
+          query: queryStart < 0 ? [] : parseQueryString(head.url.slice(queryStart + 1)),
+          body,
           contentType: head.headers["content-type"],
         });
         if (!route.upstream) {
@@ -165,7 +169,7 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
           metadata: auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization),
           deadline: Date.now() + timeoutMs,
           timeoutMs,
-          signal: rest.signal,
+          signal,
         });
         const shaped = route.shape(route.binding.responseCodec.decode(result.response));
         const headers = metadata.toHttp(result.headers, result.trailers);

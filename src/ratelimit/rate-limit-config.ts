@@ -59,7 +59,11 @@ const redisSchema = z.strictObject({
   keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]*$/, "letters, digits, _ . : - only").default("protogate:rl:"),
   /** Every key carries `{hashTag}` so that one script can touch all buckets of a request in a cluster. */
   hashTag: z.string().regex(/^[A-Za-z0-9_.:-]+$/, "letters, digits, _ . : - only").default("protogate"),
-  /** A Redis command that takes longer fails (and the limit's onStoreFailure applies). */
+  /**
+   * A Redis command whose reply has not arrived this long after it was sent fails (and the
+   * limit's onStoreFailure applies). A reply that did arrive in time but waited in the socket
+   * while the event loop was busy is still taken: the timeout measures Redis, not the gateway.
+   */
   commandTimeoutMs: z.number().int().min(1).default(50),
   connectTimeoutMs: z.number().int().min(1).default(1000),
   breaker: z

@@ -18,6 +18,12 @@ export interface RedisConnectionLog {
   info(details: object, message: string): void;
 }
 
+/** What the client tells its owner about the connection. */
+export interface RedisConnectionHooks {
+  /** Called each time the client is connected and ready (at start and after every reconnection). */
+  readonly onReady?: () => void;
+}
+
 /** The longest pause between reconnection attempts to a dead Redis. */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
@@ -25,12 +31,14 @@ const MAX_RECONNECT_DELAY_MS = 1000;
  * Opens the client. It never queues commands while disconnected and never retries a command:
  * a rate-limit decision that cannot be made within `commandTimeoutMs` is a failure now, handled
  * by the limit's policy, not a request left waiting. Reconnection goes on in the background.
+ * The client has no command timeout of its own: ioredis's fires in the timer phase of the event
+ * loop, before a reply already in the socket is read, so a blocked loop looked like a silent
+ * Redis. The store times its commands out itself (reply-deadline.ts).
  */
-export function connectRedis(config: RedisConfig, log: RedisConnectionLog): RedisConnection {
+export function connectRedis(config: RedisConfig, log: RedisConnectionLog, hooks: RedisConnectionHooks = {}): RedisConnection {
   const nodes = config.nodes.map(parseHostPort);
   const password = config.passwordEnv === undefined ? undefined : process.env[config.passwordEnv];
   const common: RedisOptions = {
-    commandTimeout: config.commandTimeoutMs,
     connectTimeout: config.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
@@ -54,6 +62,7 @@ export function connectRedis(config: RedisConfig, log: RedisConnectionLog): Redi
     if (!connected) log.info({ nodes: config.nodes }, "rate-limit redis connected");
     connected = true;
     preloadScript(client);
+    hooks.onReady?.();
   });
   const ready = new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), config.connectTimeoutMs);

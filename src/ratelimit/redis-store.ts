@@ -1,5 +1,6 @@
 import type { CircuitBreaker } from "./breaker.js";
 import { GCRA_SCRIPT, GCRA_SCRIPT_SHA1 } from "./redis-script.js";
+import { awaitReply, REAL_TIMERS, type DeadlineTimers, type ReplyDeadline } from "./reply-deadline.js";
 import { RateLimitStoreError, type LimitCheck, type LimitState, type RateLimitStore, type StoreDecision } from "./store.js";
 
 /** What the store needs of an ioredis client (standalone or cluster). */
@@ -17,17 +18,27 @@ export interface RedisStoreOptions {
    */
   readonly hashTag: string;
   readonly breaker: CircuitBreaker;
+  /**
+   * A command whose reply has not arrived this long after it was written fails (a reply that
+   * arrived while the event loop was busy is still taken: see reply-deadline.ts).
+   */
+  readonly commandTimeoutMs: number;
+  /** Tests only: timers to expire command deadlines without waiting. */
+  readonly timers?: DeadlineTimers;
   readonly close: () => Promise<void>;
 }
 
 /**
  * Buckets in Redis: one EVALSHA per request (the script is loaded by an EVAL when Redis answers
  * NOSCRIPT, after a restart or a SCRIPT FLUSH). Failures and an open breaker reject with
- * `RateLimitStoreError`.
+ * `RateLimitStoreError`. The client must not time commands out itself (ioredis's
+ * `commandTimeout` fires before a reply waiting in the socket is read): this store does.
  */
 export function createRedisStore(client: ScriptRunner, options: RedisStoreOptions): RateLimitStore {
   const prefix = `${options.keyPrefix}{${options.hashTag}}:`;
   const { breaker } = options;
+  // A reply to a call given up as timed out shows Redis answers again: an open breaker probes now.
+  const deadline: ReplyDeadline = { ms: options.commandTimeoutMs, timers: options.timers ?? REAL_TIMERS, onLateReply: () => breaker.probeNow() };
 
   const run = async (checks: readonly LimitCheck[]): Promise<unknown> => {
     const keysAndArgs = new Array<string>(checks.length * 3);
@@ -36,25 +47,27 @@ export function createRedisStore(client: ScriptRunner, options: RedisStoreOption
       keysAndArgs[checks.length + 2 * i] = String(checks[i].params.intervalUs);
       keysAndArgs[checks.length + 2 * i + 1] = String(checks[i].params.burst);
     }
+    // Each deadline starts right after its command is written (ioredis writes it synchronously).
     try {
-      return await client.evalsha(GCRA_SCRIPT_SHA1, checks.length, ...keysAndArgs);
+      return await awaitReply(client.evalsha(GCRA_SCRIPT_SHA1, checks.length, ...keysAndArgs), deadline);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return await client.eval(GCRA_SCRIPT, checks.length, ...keysAndArgs);
+      return await awaitReply(client.eval(GCRA_SCRIPT, checks.length, ...keysAndArgs), deadline);
     }
   };
 
   return {
     async consume(checks) {
-      if (!breaker.allow()) throw new RateLimitStoreError("rate-limit store unavailable (circuit open)");
+      const ticket = breaker.admit();
+      if (ticket === undefined) throw new RateLimitStoreError("rate-limit store unavailable (circuit open)");
       let reply: unknown;
       try {
         reply = await run(checks);
       } catch (error) {
-        breaker.failure(error);
+        breaker.failure(ticket, error);
         throw new RateLimitStoreError(`rate-limit store failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
-      breaker.success();
+      breaker.success(ticket);
       return parseReply(reply, checks.length);
     },
     close: options.close,

@@ -188,8 +188,15 @@ describe("JWT attacks (through the gateway)", () => {
       const before = backend.calls.length;
       const response = await sendRaw(gateway.url, "DELETE", "/v1/users/u-1", [["authorization", `Bearer ${token}`]]);
       // Node's HTTP parser stops at its 16 KiB header limit; the gateway answers 431 with a
-      // google.rpc.Status body from its client-error handler.
-      expect({ status: response.status, body: response.json }).toEqual({ status: 431, body: { code: 8, message: "request headers are larger than the server accepts", details: [] } });
+      // google.rpc.Status body from its parser-error handler.
+      expect({ status: response.status, body: response.json }).toEqual({
+        status: 431,
+        body: {
+          code: 8,
+          message: "request headers are larger than the server accepts",
+          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "PG_ERR_HEADERS_TOO_LARGE", domain: "protogate" }],
+        },
+      });
       expect(backend.calls.length).toBe(before);
       assertNoSecrets(response, [token]);
       await probe.stillServes();

@@ -33,6 +33,7 @@ export function makeBinding(spec: BindingSpec): Binding<unknown, unknown> {
     service: "test.v1.TestService",
     method: "Test",
     rpcPath: "/test.v1.TestService/Test",
+    kind: "unary",
     httpMethod: spec.httpMethod ?? "POST",
     pattern: spec.pattern ?? `/v1/${variables.map((v) => `{${v}}`).join("/")}`,
     template,

@@ -1,3 +1,4 @@
+import { METHOD_KINDS } from "../../../codegen/bindings.js";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,8 +65,10 @@ export interface BindingSpec {
 
 /** A hand-made binding, as codegen's validator would produce it. */
 export function binding(registry: FileRegistry, spec: BindingSpec): CodegenBinding {
+  const rpc = method(registry, spec.rpc);
   return {
-    rpc: method(registry, spec.rpc),
+    rpc,
+    kind: METHOD_KINDS[rpc.methodKind],
     httpMethod: spec.httpMethod,
     pattern: spec.pattern,
     template: spec.template,

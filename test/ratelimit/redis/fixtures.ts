@@ -1,8 +1,9 @@
-import { CircuitBreaker } from "../../../src/ratelimit/breaker.js";
+import { CircuitBreaker, type BreakerOptions } from "../../../src/ratelimit/breaker.js";
 import type { RateLimiterLog } from "../../../src/ratelimit/create-rate-limiter.js";
 import { rateLimitConfigSchema, type RateLimitConfig } from "../../../src/ratelimit/rate-limit-config.js";
 import { connectRedis } from "../../../src/ratelimit/redis-client.js";
 import { createRedisStore, type ScriptRunner } from "../../../src/ratelimit/redis-store.js";
+import type { DeadlineTimers } from "../../../src/ratelimit/reply-deadline.js";
 import type { RateLimitStore } from "../../../src/ratelimit/store.js";
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,9 +61,13 @@ export interface StoreUnderTest {
   close(): Promise<void>;
 }
 
-export function openRedisStore(config: RateLimitConfig, log = recordingLog()): StoreUnderTest {
-  const connection = connectRedis(config.redis, log);
-  const breaker = new CircuitBreaker(config.redis.breaker);
+/** The breaker's clock and callbacks and the command deadlines' timers (real ones by default). */
+export type StoreTestOptions = Pick<BreakerOptions, "now" | "onTrip" | "onRecover"> & { readonly timers?: DeadlineTimers };
+
+export function openRedisStore(config: RateLimitConfig, log = recordingLog(), options: StoreTestOptions = {}): StoreUnderTest {
+  const { timers, ...breakerOptions } = options;
+  const breaker = new CircuitBreaker({ ...config.redis.breaker, ...breakerOptions });
+  const connection = connectRedis(config.redis, log, { onReady: () => breaker.probeNow() });
   const calls: ScriptCalls = { evalsha: 0, eval: 0 };
   const counting: ScriptRunner = {
     evalsha: (...args) => {
@@ -74,6 +79,54 @@ export function openRedisStore(config: RateLimitConfig, log = recordingLog()): S
       return connection.runner.eval(...args);
     },
   };
-  const store = createRedisStore(counting, { keyPrefix: config.redis.keyPrefix, hashTag: config.redis.hashTag, breaker, close: () => connection.close() });
+  const store = createRedisStore(counting, {
+    keyPrefix: config.redis.keyPrefix,
+    hashTag: config.redis.hashTag,
+    breaker,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+    ...(timers && { timers }),
+    close: () => connection.close(),
+  });
   return { store, breaker, calls, ready: connection.ready, close: () => store.close() };
+}
+
+/**
+ * Keeps the event loop busy for `ms` without yielding, as handling a burst of new connections
+ * does: timers expire and replies arrive meanwhile, and are only seen once this returns.
+ */
+export function blockEventLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy: nothing else runs on this thread meanwhile
+  }
+}
+
+/** Deadline timers that expire only when a test says so: no test waits for a timeout to pass. */
+export interface ManualTimers extends DeadlineTimers {
+  /** Deadlines armed and neither cleared nor expired yet. */
+  readonly pending: number;
+  /** Expires every armed deadline now, as if its time had passed. */
+  expireAll(): void;
+}
+
+export function manualTimers(): ManualTimers {
+  const armed = new Map<number, () => void>();
+  let lastId = 0;
+  return {
+    setTimeout(expire) {
+      armed.set(++lastId, expire);
+      return lastId;
+    },
+    clearTimeout(handle) {
+      armed.delete(handle as number);
+    },
+    get pending() {
+      return armed.size;
+    },
+    expireAll() {
+      const due = [...armed.values()];
+      armed.clear();
+      for (const expire of due) expire();
+    },
+  };
 }

@@ -1,0 +1,260 @@
+import type { Server as HttpServer } from "node:http";
+import { constants as http2Constants, type Http2ServerRequest } from "node:http2";
+import cors from "@fastify/cors";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import proxyAddr from "@fastify/proxy-addr";
+import type { EdgeAuth } from "../auth/edge-auth.js";
+import type { AnyBinding } from "../binding.js";
+import type { ServerTls } from "../config/read-tls-files.js";
+import type { GatewayConfig } from "../config/schema.js";
+import type { AnyToJson } from "../errors/any-detail.js";
+import { renderError } from "../errors/error-writer.js";
+import { GatewayError } from "../errors/gateway-error.js";
+import { GrpcCode } from "../errors/grpc-code.js";
+import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestHead } from "../gateway/handler.js";
+import type { GatewayLogger } from "../logger.js";
+import type { RateLimiter } from "../ratelimit/rate-limiter.js";
+import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import type { UpstreamPool } from "../upstream/upstream.js";
+import { readBody, type BodyLimits } from "./body-reader.js";
+import { ClientDisconnect } from "./client-disconnect.js";
+import { defaultMaxConnections } from "./connection-guard.js";
+import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
+import { checkRequest } from "./request-checks.js";
+
+export interface ServerDependencies {
+  readonly config: Readonly<GatewayConfig>;
+  /** HTTPS with HTTP/2 and HTTP/1.1 (ALPN) when set; plain HTTP/1.1 otherwise. */
+  readonly tls?: ServerTls;
+  readonly bindings: readonly AnyBinding[];
+  readonly codecs: CodecRegistry;
+  readonly upstreams: UpstreamPool;
+  readonly auth: EdgeAuth;
+  readonly rateLimiter: RateLimiter;
+  readonly log: GatewayLogger;
+}
+
+/** The HTTP side of a gateway: the Fastify instance, and the Node server under it for draining. */
+export interface GatewayServer {
+  readonly app: FastifyInstance;
+  readonly node: NodeServer;
+  /** From now on every new request is answered 503 (the gateway is shutting down). */
+  drain(): void;
+}
+
+/**
+ * The Fastify adapter, and nothing else: Fastify is the HTTP server and plugin host (CORS), one
+ * handler takes every request, whatever its method and path, and hands it to the framework-neutral
+ * pipeline in one pass. Bodies are not parsed by Fastify: the pipeline asks for the body after
+ * its edge checks, and the adapter reads it then, bounded in size, time and rate.
+ */
+export function createServer(deps: ServerDependencies): GatewayServer {
+  const { config } = deps;
+  const limits = serverLimits(config.server);
+  const bodyLimits: BodyLimits = {
+    maxBytes: config.server.bodyLimitBytes,
+    timeoutMs: config.server.bodyTimeoutMs,
+    idleTimeoutMs: config.server.bodyIdleTimeoutMs,
+    minBytesPerSecond: config.server.minBodyBytesPerSecond,
+    minRateGraceMs: config.server.minBodyRateGraceMs,
+  };
+  const trustProxy = config.server.trustProxy;
+  const isTrustedPeer = trustedPeers(trustProxy);
+  let node: NodeServer | undefined;
+  const options: FastifyServerOptions & { http2?: boolean } = {
+    loggerInstance: deps.log,
+    // No per-request log lines on the hot path; failures are logged by the pipeline.
+    logController: new LogController({ disableRequestLogging: true }),
+    // proxy-addr (through Fastify) walks X-Forwarded-For back to the first untrusted hop.
+    ...(trustProxy !== undefined && { trustProxy: typeof trustProxy === "number" ? (_address: string, hop: number) => hop < trustProxy : [...trustProxy] }),
+    // The path is ours to parse: Fastify's router only needs to hand every URL to the handler.
+    routerOptions: { maxParamLength: 64 * 1024 },
+    exposeHeadRoutes: false,
+    // Fastify's own 503 while closing is not a Status body: the handler answers it (see drain).
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    http2: deps.tls !== undefined,
+    serverFactory: (listener) => {
+      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log });
+      // Boundary: the options are typed for HTTP/1; with TLS, Fastify runs on the HTTP/2 server (http2: true).
+      return node.server as HttpServer;
+    },
+    clientErrorHandler: createClientErrorHandler(limits.maxUrlBytes),
+    // Fastify's router decodes the URL before our handler sees it; FST_ERR_BAD_URL is its verdict
+    // on invalid percent-encoding.
+    frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
+      respond(request, reply, renderError(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
+    },
+  };
+  // Boundary: Fastify types an HTTP/2 instance apart from an HTTP/1 one; the adapter only uses
+  // what both have (url, headers, the raw streams), so one type serves both.
+  const app = Fastify(options as FastifyServerOptions) as unknown as FastifyInstance;
+  const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
+  const pipeline = createGatewayPipeline({ ...deps, log: app.log });
+  let draining = false;
+
+  // Bodies stay on the wire until the pipeline asks for them (see readRequestBody).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+
+  const methods = new Set(STANDARD_METHODS);
+  if (config.cors) {
+    // The plugin answers preflight OPTIONS requests itself, so the handler leaves OPTIONS to it.
+    methods.delete("OPTIONS");
+    void app.register(cors, {
+      origin: config.cors.origins === "*" ? "*" : [...config.cors.origins],
+      credentials: config.cors.credentials,
+      exposedHeaders: [...config.cors.exposedHeaders],
+      maxAge: config.cors.maxAgeSeconds,
+      methods: [...new Set([...STANDARD_METHODS, ...deps.bindings.map((b) => b.httpMethod)])],
+    });
+  }
+  for (const binding of deps.bindings) {
+    if (!methods.has(binding.httpMethod)) {
+      app.addHttpMethod(binding.httpMethod, { hasBody: true });
+      methods.add(binding.httpMethod);
+    }
+  }
+
+  // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
+  const handle = (request: FastifyRequest, reply: FastifyReply): void => {
+    const raw = request.raw as NodeRequest;
+    const refused = draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes);
+    if (refused) return respond(request, reply, renderError(refused, anyToJson));
+    const signal = new ClientDisconnect();
+    const response = reply.raw;
+    response.once("close", () => {
+      if (!response.writableFinished) signal.abort();
+    });
+    const head: RequestHead = {
+      method: request.method,
+      url: raw.url ?? "/",
+      headers: request.headers,
+      rawHeaders: raw.rawHeaders,
+      // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
+      client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
+    };
+    const body = new RequestBody(raw, response, bodyLimits);
+    pipeline.handle({ head, readBody: body.read, signal }).then(
+      (result) => {
+        if (result.status >= 500) request.log.warn({ status: result.status, method: request.method, url: request.url }, "request failed");
+        respond(request, reply, result, body.failed);
+      },
+      (error: unknown) => {
+        // The pipeline answers every failure itself; this only guards against a bug in that path.
+        request.log.error({ err: error, method: request.method, url: request.url }, "internal error");
+        respond(request, reply, renderError(new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error"), anyToJson));
+      },
+    );
+  };
+  app.route({ method: [...methods], url: "/*", handler: handle });
+  // Methods Fastify has no route for (PROPFIND, TRACE, ...) reach the same pipeline, which answers 501.
+  app.setNotFoundHandler(handle);
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
+    const gatewayError = fromFrameworkError(error);
+    if (gatewayError.code === GrpcCode.INTERNAL) request.log.error({ err: error }, "internal error");
+    respond(request, reply, renderError(gatewayError, anyToJson));
+  });
+
+  if (node === undefined) throw new Error("Fastify did not create its server through serverFactory");
+  return { app, node, drain: () => (draining = true) };
+}
+
+/**
+ * Whether a connection's peer is a trusted proxy (exempt from the per-address connection cap):
+ * with a hop count every peer is a proxy; with a list, the peers it names.
+ */
+function trustedPeers(trustProxy: GatewayConfig["server"]["trustProxy"]): (address: string) => boolean {
+  if (trustProxy === undefined) return () => false;
+  if (typeof trustProxy === "number") return () => true;
+  const trusted = proxyAddr.compile([...trustProxy]);
+  return (address) => trusted(address, 0);
+}
+
+/** `server.*` of gateway.yaml as the Node server's limits. */
+function serverLimits(server: GatewayConfig["server"]): ServerLimits {
+  return {
+    headersTimeoutMs: server.headersTimeoutMs,
+    keepAliveTimeoutMs: server.keepAliveTimeoutMs,
+    maxUrlBytes: server.maxUrlBytes,
+    maxHeaderBytes: server.maxHeaderBytes,
+    http2MaxConcurrentStreams: server.http2MaxConcurrentStreams,
+    maxConnections: server.maxConnections === "auto" ? defaultMaxConnections() : server.maxConnections,
+    maxConnectionsPerIp: server.maxConnectionsPerIp,
+  };
+}
+
+/**
+ * The request body, read when the pipeline asks for it: undefined when there is none; otherwise
+ * `100 Continue` first if the client waits for it, then the bounded read.
+ */
+class RequestBody {
+  /** The read was refused (too large, too slow): what is left of the body will not be read. */
+  failed = false;
+
+  constructor(
+    private readonly raw: NodeRequest,
+    private readonly response: FastifyReply["raw"],
+    private readonly limits: BodyLimits,
+  ) {}
+
+  readonly read = (): Promise<Buffer | undefined> => {
+    if (!mayHaveBody(this.raw)) return Promise.resolve(undefined);
+    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+    return readBody(this.raw, this.limits).catch((error: unknown) => {
+      this.failed = true;
+      throw error;
+    });
+  };
+}
+
+function mayHaveBody(raw: NodeRequest): boolean {
+  if (raw.httpVersionMajor === 2) return !(raw as Http2ServerRequest).stream.endAfterHeaders;
+  const length = raw.headers["content-length"];
+  return raw.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/** A body this small that the pipeline did not read is drained to keep the connection (as Go's server does). */
+const DRAIN_MAX_BYTES = 64 * 1024;
+/** How long such a drain may take before the connection is closed anyway. */
+const DRAIN_TIMEOUT_MS = 2_000;
+
+/**
+ * Writes a response. A request whose body was not (or not completely) read must not hold its
+ * connection at the client's pace: HTTP/1.1 drains a small declared body the pipeline did not ask
+ * for (the connection is closed if that takes longer than a moment) and answers `Connection:
+ * close` otherwise (a large, chunked or refused body); HTTP/2
+ * ends the stream after the response (RST_STREAM NO_ERROR, RFC 9113 §8.1).
+ *
+ * (`complete` can still be false when the whole body is already buffered: Node runs the handler
+ * before it parses the body of the same packet. Hence the drain rather than a close.)
+ */
+function respond(request: FastifyRequest, reply: FastifyReply, response: GatewayResponse, bodyFailed = false): void {
+  const raw = request.raw as NodeRequest;
+  if (!raw.complete) {
+    if (raw.httpVersionMajor === 2) {
+      const stream = (raw as Http2ServerRequest).stream;
+      reply.raw.once("finish", () => stream.close(http2Constants.NGHTTP2_NO_ERROR));
+    } else if (!bodyFailed && Number(raw.headers["content-length"] ?? Infinity) <= DRAIN_MAX_BYTES) {
+      reply.raw.once("finish", () => {
+        const timer = setTimeout(() => raw.complete || raw.socket.destroy(), DRAIN_TIMEOUT_MS);
+        raw.once("end", () => clearTimeout(timer));
+      });
+    } else reply.header("connection", "close");
+  }
+  void reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+function shuttingDown(): GatewayError {
+  return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", { headers: { connection: "close" } });
+}
+
+/** Errors Fastify raises before the handler runs (in practice, only a bug can get here). */
+function fromFrameworkError(error: Error & { code?: string; statusCode?: number }): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_REQUEST", `bad request: ${error.message}`, { httpStatus: error.statusCode, cause: error });
+  }
+  return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error", { cause: error });
+}

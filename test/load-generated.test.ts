@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROUTE_TABLE_FORMAT } from "../src/binding.js";
+import { GeneratedFolderError, loadGenerated } from "../src/load-generated.js";
+
+/** A generated folder with an index.ts of the given body. */
+function folder(indexSource: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "pg-generated-"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(join(dir, "index.ts"), indexSource);
+  return dir;
+}
+
+describe("loadGenerated", () => {
+  it("loads the demo's folder, whose format is the runtime's", async () => {
+    const loaded = await loadGenerated(new URL("../generated", import.meta.url).pathname);
+    expect(loaded.bindings.length).toBeGreaterThan(0);
+    expect(loaded.bindings.every((binding) => binding.kind === "unary")).toBe(true);
+  });
+
+  it("refuses a folder written before formats were versioned (format 1), naming the fix", async () => {
+    const dir = folder(`export const bindings = []; export const descriptorSetBase64 = "";\n`);
+    const error = await loadGenerated(dir).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(GeneratedFolderError);
+    expect((error as Error).message).toBe(`${dir} holds route tables of format 1, and this protogate reads format ${ROUTE_TABLE_FORMAT}: regenerate it with \`protogate generate --out ${dir}\``);
+  });
+
+  it("refuses a folder of a newer format", async () => {
+    const dir = folder(`export const bindings = []; export const descriptorSetBase64 = ""; export const routeTableFormat = ${ROUTE_TABLE_FORMAT + 1};\n`);
+    await expect(loadGenerated(dir)).rejects.toThrow(`format ${ROUTE_TABLE_FORMAT + 1}`);
+  });
+
+  it("refuses a folder without index.ts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-generated-"));
+    await expect(loadGenerated(dir)).rejects.toThrow(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
+  });
+});
