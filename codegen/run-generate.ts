@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { FIXED_FILES, fixTsProtoFile } from "./ts-proto-fixes.js";
 import { TS_PROTO_OPTIONS } from "./ts-proto-options.js";
 import { assembleWorkspace, findTeamProtos, type TeamProto } from "./workspace.js";
 
@@ -56,6 +57,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
     await writeFile(join(work, "buf.gen.yaml"), bufTemplate());
     await runBuf(work, ["generate", "ws", "--template", "buf.gen.yaml", "--output", "out", ...targets.flatMap((path) => ["--path", `ws/${path}`])], team);
     const fresh = await readTree(output);
+    applyTsProtoFixes(fresh);
     const current = existsSync(options.outDir) ? await readTree(options.outDir) : new Map<string, Buffer>();
     const differences = diffTrees(current, fresh);
     if (!options.check) await writeTree(options.outDir, current, fresh);
@@ -104,6 +106,19 @@ function pointAtTeamFiles(message: string, team: readonly TeamProto[]): string {
     result = result.split(`${t.importPath}:`).join(`${shown}:`);
   }
   return result;
+}
+
+/** ts-proto's output with Protogate's corrections (codegen/ts-proto-fixes.ts). */
+function applyTsProtoFixes(files: Map<string, Buffer>): void {
+  for (const file of FIXED_FILES) {
+    const content = files.get(file);
+    if (content === undefined) continue;
+    try {
+      files.set(file, Buffer.from(fixTsProtoFile(file, content.toString("utf8")), "utf8"));
+    } catch (error) {
+      throw new GenerateError(error instanceof Error ? error.message : String(error));
+    }
+  }
 }
 
 async function readTree(root: string): Promise<Map<string, Buffer>> {

@@ -11,6 +11,7 @@ export type GatewayErrorReason =
   | "PG_ERR_BAD_QUERY"
   | "PG_ERR_BAD_JSON"
   | "PG_ERR_BAD_FIELD"
+  | "PG_ERR_TOO_DEEP"
   | "PG_ERR_BODY_TOO_LARGE"
   | "PG_ERR_UNSUPPORTED_MEDIA_TYPE"
   | "PG_ERR_BAD_TIMEOUT"
@@ -19,6 +20,7 @@ export type GatewayErrorReason =
   | "PG_ERR_UPSTREAM_NOT_CONFIGURED"
   | "PG_ERR_DEADLINE_EXCEEDED"
   | "PG_ERR_UPSTREAM"
+  | "PG_ERR_UPSTREAM_BAD_RESPONSE"
   | "PG_ERR_CANCELLED"
   | "PG_ERR_UNAUTHENTICATED"
   | "PG_ERR_PERMISSION_DENIED"
@@ -76,4 +78,14 @@ export class GatewayError extends Error {
 /** A 400 INVALID_ARGUMENT naming the offending part of the request. */
 export function badRequest(reason: GatewayErrorReason, message: string, cause?: unknown): GatewayError {
   return new GatewayError(GrpcCode.INVALID_ARGUMENT, reason, message, { cause });
+}
+
+/**
+ * A 502 about the upstream's reply: bytes that do not decode as the response type, or nesting
+ * deeper than any decoder accepts. The upstream broke the contract, so this is neither the
+ * client's fault (4xx) nor a gateway bug (500, logged as an internal error). The body's gRPC code
+ * is INTERNAL, as gRPC clients report an unparsable response.
+ */
+export function badUpstreamResponse(message: string, cause?: unknown): GatewayError {
+  return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_UPSTREAM_BAD_RESPONSE", message, { httpStatus: 502, cause });
 }

@@ -8,6 +8,7 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { isGrpcStatusError, toGatewayError } from "../errors/to-gateway-error.js";
 import { createRouter } from "../routing/router.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import { decodeReply } from "../transcode/decode-reply.js";
 import { parseQueryString } from "../transcode/query-string.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
@@ -171,7 +172,7 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
           timeoutMs,
           signal,
         });
-        const shaped = route.shape(route.binding.responseCodec.decode(result.response));
+        const shaped = route.shape(decodeReply(route.binding, result.response));
         const headers = metadata.toHttp(result.headers, result.trailers);
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
         headers["content-type"] = shaped.contentType;

@@ -1,6 +1,7 @@
 import { GatewayError, badRequest } from "../errors/gateway-error.js";
 import { leafParent, resolveFieldPath, type ResolvedFieldPath } from "./field-path.js";
 import { JsonFieldError } from "./json/json-field-error.js";
+import { MAX_DEPTH } from "./json/json-policy.js";
 import type { FieldPlan, MessagePlan } from "./json/plan-types.js";
 
 /**
@@ -48,6 +49,12 @@ export function compileQuery(
       }
 
       const { leaf } = resolved;
+      // `a.b.c=` nests messages like a JSON body does (a recursive message allows any length), and
+      // the same limit applies: the leaf's parent is at level fields.length, a map entry and a
+      // message value (Timestamp, wrappers) one level each below it.
+      if (resolved.fields.length + (leaf.cardinality === "map" ? 1 : 0) + (leaf.element.message ? 1 : 0) > MAX_DEPTH) {
+        throw badRequest("PG_ERR_TOO_DEEP", `query parameter ${shown} is nested too deeply: more than ${MAX_DEPTH} protobuf message levels`);
+      }
       const parse = leaf.element.readString;
       if (parse === undefined) {
         throw bad(`query parameter ${shown} names ${describeField(leaf)}, which cannot be set from a query parameter`);

@@ -55,7 +55,7 @@ export function compileBody(
   const depth = resolved.fields.length; // the leaf's parent level (root = 1)
   return (bytes, contentType) => {
     const message = root.create();
-    const json = readJsonBody(bytes, contentType);
+    const json = readJsonBody(bytes, contentType, prefix);
     let value: unknown;
     if (json === undefined) {
       if (leafMessage === undefined) return message;
@@ -73,8 +73,8 @@ export function compileBody(
   };
 }
 
-/** The body's JSON value, or undefined for an empty body. */
-function readJsonBody(bytes: Buffer | undefined, contentType: string | undefined): unknown {
+/** The body's JSON value, or undefined for an empty body. `prefix`: where it sits in the message (JSON names), for errors. */
+function readJsonBody(bytes: Buffer | undefined, contentType: string | undefined, prefix: readonly string[] = []): unknown {
   if (bytes === undefined || bytes.length === 0) return undefined;
   if (!isJsonContentType(contentType)) {
     throw new GatewayError(
@@ -90,7 +90,7 @@ function readJsonBody(bytes: Buffer | undefined, contentType: string | undefined
   } catch (error) {
     throw badRequest("PG_ERR_BAD_JSON", "the request body is not valid UTF-8", error);
   }
-  return parseJsonText(text);
+  return parseJsonText(text, prefix);
 }
 
 function httpBody(plan: MessagePlan, bytes: Buffer | undefined, contentType: string | undefined): Record<string, unknown> {

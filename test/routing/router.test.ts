@@ -5,6 +5,7 @@ import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { createRouter, type RouteDefinition, type RouteMatch } from "../../src/routing/router.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../src/routing/template.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 const route = (httpMethod: string, pattern: string, value = `${httpMethod} ${pattern}`): RouteDefinition<string> => ({
   httpMethod,
@@ -376,7 +377,7 @@ describe("router properties", () => {
         expect(m).toEqual({ kind: "found", value: "the-route", variables: expected });
         expect(router.match("GET", path)).toEqual({ kind: "methodNotAllowed", allow: ["POST"] });
       }),
-      { numRuns: 1000 },
+      fuzzRuns(1000),
     );
   });
 
@@ -416,7 +417,36 @@ describe("router properties", () => {
           else expect(actual).toEqual({ kind: "found", value: expected.index, variables: expected.variables });
         },
       ),
-      { numRuns: 3000 },
+      fuzzRuns(3000),
+    );
+  });
+
+  it("agrees with the reference across methods: found, 405 with the sorted Allow list, or 404", () => {
+    const methods = ["GET", "POST", "DELETE", "PATCH"] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...methods), smallTemplate), { maxLength: 8 }),
+        fc.array(fc.constantFrom(...vocabulary), { maxLength: 5 }),
+        fc.constantFrom(...methods, "PUT"),
+        (routes, parts, method) => {
+          // Same-shaped templates of one method are a configuration error; keep the first of each.
+          const seen = new Set<string>();
+          const unique = routes.filter(([m, t]) => !seen.has(`${m} ${shapeKey(t)}`) && seen.add(`${m} ${shapeKey(t)}`));
+          const path = `/${parts.join("/")}`;
+          const router = createRouter(unique.map(([httpMethod, template], i) => ({ httpMethod, template, value: i })));
+          const ofMethod = (m: string) => unique.map((r, i) => ({ r, i })).filter(({ r }) => r[0] === m);
+          const own = ofMethod(method);
+          const found = referenceMatch(own.map(({ r }) => r[1]), path);
+          const actual = router.match(method, path);
+          if (found !== undefined) {
+            expect(actual).toEqual({ kind: "found", value: own[found.index].i, variables: found.variables });
+            return;
+          }
+          const allow = methods.filter((m) => m !== method && referenceMatch(ofMethod(m).map(({ r }) => r[1]), path) !== undefined);
+          expect(actual).toEqual(allow.length === 0 ? { kind: "notFound" } : { kind: "methodNotAllowed", allow: [...allow].sort() });
+        },
+      ),
+      fuzzRuns(1000),
     );
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { MAX_QUERY_PARAMETERS, parseQueryString } from "../../src/transcode/query-string.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -90,7 +91,7 @@ describe("parseQueryString", () => {
         const raw = kept.map(([k, v]) => (v === "" && bareEmpty ? encode(k) : `${encode(k)}=${encode(v)}`)).join("&");
         expect(parseQueryString(raw)).toEqual(kept);
       }),
-      { numRuns: 1000 },
+      fuzzRuns(1000),
     );
   });
 
@@ -105,7 +106,7 @@ describe("parseQueryString", () => {
           expect((error as GatewayError).reason).toBe("PG_ERR_BAD_QUERY");
         }
       }),
-      { numRuns: 1000 },
+      fuzzRuns(1000),
     );
   });
 });

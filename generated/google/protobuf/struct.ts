@@ -162,7 +162,12 @@ export const Struct: MessageFns<Struct> & StructWrapperFns = {
     const object: { [key: string]: any } = {};
     if (message.fields) {
       for (const key of message.fields.keys()) {
-        object[key] = message.fields.get(key);
+        // protogate: an own property even for "__proto__" (assignment would set the prototype instead).
+        if (key === "__proto__") {
+          globalThis.Object.defineProperty(object, key, { value: message.fields.get(key), enumerable: true, writable: true, configurable: true });
+        } else {
+          object[key] = message.fields.get(key);
+        }
       }
     }
     return object;

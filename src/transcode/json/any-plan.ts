@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { JsonFieldError, describe, fail, valueError, withSegment } from "./json-field-error.js";
+import { JsonFieldError, describe, fail, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { PlanContext } from "./plan-types.js";
@@ -21,7 +21,7 @@ interface AnyMessage {
 export function anyJson(ctx: PlanContext, create: () => Record<string, unknown>): WktJson {
   const read = (json: unknown, depth: number): unknown => {
     if (!isJsonObject(json)) throw valueError(`expected a JSON object for google.protobuf.Any, got ${describe(json)}`);
-    if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+    if (depth > MAX_DEPTH) throw tooDeep();
     const keys = Object.keys(json);
     if (keys.length === 0) return create();
     const typeUrl = json["@type"];
@@ -47,7 +47,7 @@ export function anyJson(ctx: PlanContext, create: () => Record<string, unknown>)
     } else {
       payload = plan.readAnyFields(json, depth + 1);
     }
-    return { typeUrl, value: plan.encode(payload) };
+    return { typeUrl, value: plan.encode(payload, depth + 1) };
   };
   const write = (message: unknown, depth: number): JsonValue => {
     const { typeUrl, value } = message as AnyMessage;
@@ -73,10 +73,10 @@ export function writeAnyJson(ctx: PlanContext, typeUrl: string, value: Uint8Arra
   if (plan === undefined) throw valueError(`the Any holds unknown message type ${describe(typeUrl)}`);
   let payload: unknown;
   try {
-    payload = plan.decode(value);
+    payload = plan.decode(value, depth + 1);
   } catch (error) {
-    if (error instanceof JsonFieldError) throw error;
-    throw valueError(`the Any's ${plan.typeName} bytes do not decode`);
+    if (error instanceof JsonFieldError && error.problem === "depth") throw error;
+    throw new JsonFieldError("undecodable", `the Any's ${plan.typeName} bytes do not decode`);
   }
   const body = plan.writeJson(payload, depth + 1);
   if (plan.wellKnown) return { "@type": typeUrl, value: body };

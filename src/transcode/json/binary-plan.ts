@@ -1,6 +1,6 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { JsonFieldError, valueError } from "./json-field-error.js";
+import { JsonFieldError, tooDeep, valueError } from "./json-field-error.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { hasExplicitPresence } from "./field-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
@@ -77,12 +77,12 @@ export function compileBinary(desc: DescMessage, ctx: PlanContext, create: () =>
   const byNumber = new Map(fields.map((f) => [f.number, f]));
   return {
     encodeTo(message, writer, depth) {
-      if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+      if (depth > MAX_DEPTH) throw tooDeep();
       const m = message as Record<string, unknown>;
       for (const f of fields) f.encode(writer, m[f.prop], depth);
     },
     decodeFrom(reader, end, depth) {
-      if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+      if (depth > MAX_DEPTH) throw tooDeep();
       const m = create();
       while (reader.pos < end) {
         const [number, wireType] = reader.tag();
@@ -213,14 +213,17 @@ function mapWire(field: DescField & { fieldKind: "map" }, ctx: PlanContext): Fie
   return {
     number,
     prop,
+    // Each entry is a message one level below `depth` (the map's message), its value two levels.
     encode(writer, value, depth) {
-      for (const [k, v] of value as Map<unknown, unknown>) {
+      const map = value as Map<unknown, unknown>;
+      if (map.size > 0 && depth + 1 > MAX_DEPTH) throw tooDeep();
+      for (const [k, v] of map) {
         writer.tag(number, WireType.LengthDelimited).fork();
         keyWire.write(writer.tag(1, keyWire.wireType), k);
         if (plan !== undefined) {
           if (v !== undefined) {
             writer.tag(2, WireType.LengthDelimited).fork();
-            plan.encodeTo(plan.toMessage(v), writer, depth + 1);
+            plan.encodeTo(plan.toMessage(v), writer, depth + 2);
             writer.join();
           }
         } else {
@@ -231,13 +234,14 @@ function mapWire(field: DescField & { fieldKind: "map" }, ctx: PlanContext): Fie
     },
     decode(reader, wireType, message, depth) {
       if (wireType !== WireType.LengthDelimited) return void reader.skip(wireType, number);
+      if (depth + 1 > MAX_DEPTH) throw tooDeep();
       const end = reader.uint32() + reader.pos;
       let key: unknown = keyZero;
       let value: unknown = valueZero;
       while (reader.pos < end) {
         const [n, wt] = reader.tag();
         if (n === 1 && wt === keyWire.wireType) key = keyWire.read(reader);
-        else if (n === 2 && plan !== undefined && wt === WireType.LengthDelimited) value = readNested(reader, plan, depth);
+        else if (n === 2 && plan !== undefined && wt === WireType.LengthDelimited) value = readNested(reader, plan, depth + 1);
         else if (n === 2 && valueWire !== undefined && wt === valueWire.wireType) value = valueWire.read(reader);
         else reader.skip(wt, n);
       }

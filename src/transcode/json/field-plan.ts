@@ -1,7 +1,8 @@
 import { ScalarType, type DescField, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { SKIP, enumJson } from "./enum-json.js";
-import { describe, valueError, withSegment } from "./json-field-error.js";
+import { JsonFieldError, describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, mapKeySegment, setOwn } from "./json-object.js";
+import { MAX_DEPTH } from "./json-policy.js";
 import type { ElementCodec, FieldPlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
 
@@ -95,17 +96,26 @@ function listHandling(element: ElementCodec) {
   return { read, write, nullValue: SKIP };
 }
 
+/*
+ * On the wire every map entry is a message of its own (key = 1, value = 2), one level below the
+ * map's message, so entries count towards the depth limit (`depth` here is the level of the
+ * message holding the map; a message value sits two levels below it).
+ */
 function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKey"]>) {
   const read = (json: unknown, depth: number): unknown => {
     if (!isJsonObject(json)) throw valueError(`expected an object (a map), got ${describe(json)}`);
     const out = new Map<unknown, unknown>();
+    const keys = Object.keys(json);
+    if (keys.length > 0 && depth + 1 > MAX_DEPTH) throw tooDeep();
     let key = "";
     try {
-      for (key of Object.keys(json)) {
+      for (key of keys) {
         const k = mapKey.readString(key);
+        // Two spellings of one key ("1" and "1e0" for an int32 key) would silently keep the last.
+        if (out.has(k)) throw new JsonFieldError("duplicate", `the map key is also given as ${JSON.stringify(keys.find((other) => mapKey.readString(other) === k))}`);
         const item = json[key];
         if (item === null && !element.acceptsNull) throw valueError("null is not allowed as a map value");
-        const value = element.read(item, depth);
+        const value = element.read(item, depth + 1);
         if (value !== SKIP) out.set(k, value);
       }
     } catch (error) {
@@ -115,11 +125,13 @@ function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKe
   };
   const write = (value: unknown, depth: number): JsonValue => {
     const out: JsonObject = {};
+    const map = value as Map<unknown, unknown>;
+    if (map.size > 0 && depth + 1 > MAX_DEPTH) throw tooDeep();
     let key = "";
     try {
-      for (const [k, v] of value as Map<unknown, unknown>) {
+      for (const [k, v] of map) {
         key = mapKey.write(k);
-        setOwn(out, key, element.write(v, depth));
+        setOwn(out, key, element.write(v, depth + 1));
       }
     } catch (error) {
       throw withSegment(error, mapKeySegment(key));

@@ -1,5 +1,6 @@
-import { GatewayError, badRequest } from "../../errors/gateway-error.js";
+import { GatewayError, badRequest, badUpstreamResponse } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
+import { MAX_DEPTH } from "./json-policy.js";
 import { LosslessInteger } from "./lossless-integer.js";
 
 /** Path segments longer than this are elided in messages (a 100-deep path is not useful). */
@@ -15,7 +16,12 @@ export class JsonFieldError extends Error {
   readonly reversedPath: string[] = [];
 
   constructor(
-    readonly problem: "value" | "unknown" | "depth",
+    /**
+     * `depth`: deeper than MAX_DEPTH (detail: the limit); `undecodable`: binary bytes (an Any's
+     * payload from upstream) that do not decode; `unknown`: no such field; `duplicate`: a field
+     * given under both its names; `value`: anything else.
+     */
+    readonly problem: "value" | "unknown" | "duplicate" | "depth" | "undecodable",
     readonly detail: string,
   ) {
     super(detail);
@@ -24,11 +30,14 @@ export class JsonFieldError extends Error {
 
   /** The path as shown to clients: `user.tags[2]`, `labels["k"].name`. */
   path(prefix: readonly string[] = []): string {
-    const segments = [...prefix.map(fieldSegment), ...[...this.reversedPath].reverse()];
-    const shown =
-      segments.length > MAX_SHOWN_SEGMENTS ? [...segments.slice(0, 4), ".(...)", ...segments.slice(-4)] : segments;
-    return shown.join("").replace(/^\./, "");
+    return formatPath([...prefix.map(fieldSegment), ...[...this.reversedPath].reverse()]);
   }
+}
+
+/** Joins path segments (`.name`, `[2]`, `[key]`) for a message, eliding the middle of long paths. */
+export function formatPath(segments: readonly string[]): string {
+  const shown = segments.length > MAX_SHOWN_SEGMENTS ? [...segments.slice(0, 4), ".(...)", ...segments.slice(-4)] : segments;
+  return shown.join("").replace(/^\./, "");
 }
 
 /** A JSON key or proto field name as a path segment. */
@@ -40,6 +49,11 @@ export function fieldSegment(name: string): string {
 export function withSegment(error: unknown, segment: string): unknown {
   if (error instanceof JsonFieldError) error.reversedPath.push(segment);
   return error;
+}
+
+/** The value lies deeper than MAX_DEPTH message levels. */
+export function tooDeep(): JsonFieldError {
+  return new JsonFieldError("depth", String(MAX_DEPTH));
 }
 
 export function valueError(detail: string): JsonFieldError {
@@ -65,25 +79,36 @@ export function toReadError(error: unknown, prefix: readonly string[], what: str
   switch (error.problem) {
     case "unknown":
       return badRequest("PG_ERR_BAD_FIELD", `unknown field "${path}"${error.detail ? ` ${error.detail}` : ""}`, error);
+    case "duplicate":
+      return badRequest("PG_ERR_BAD_FIELD", `duplicate field "${path}": ${error.detail}`, error);
     case "depth":
-      return badRequest("PG_ERR_BAD_FIELD", `${path === "" ? what : `field "${path}"`} is nested more than ${error.detail} levels deep`, error);
+      return badRequest("PG_ERR_TOO_DEEP", `${path === "" ? what : `field "${path}"`} is nested too deeply: ${depthRule(error.detail)}`, error);
     default:
       return badRequest("PG_ERR_BAD_FIELD", `invalid value for ${path === "" ? what : `field "${path}"`}: ${error.detail}`, error);
   }
 }
 
+/** The depth rule in words, for clients who hit it. */
+function depthRule(limit: string): string {
+  return `more than ${limit} protobuf message levels (each object in a google.protobuf.Struct takes 3, each array in a ListValue 2, each map entry 1)`;
+}
+
 /**
- * Turns a writer failure (a message from upstream that has no proto3 JSON form, e.g. a Timestamp
- * out of range) into a 500: the client did nothing wrong.
+ * Turns a writer failure into an error response. Nesting too deep or an Any payload that does
+ * not decode is a 502 (`badUpstreamResponse`): the upstream sent it. A value with no proto3 JSON
+ * form (e.g. a Timestamp out of range) stays a 500.
  */
 export function toWriteError(error: unknown, what: string): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof JsonFieldError) {
     const path = error.path();
+    const where = path === "" ? what : `field "${path}"`;
+    if (error.problem === "depth") return badUpstreamResponse(`the upstream response is nested too deeply at ${where}: ${depthRule(error.detail)}`, error);
+    if (error.problem === "undecodable") return badUpstreamResponse(`the upstream response does not decode at ${where}: ${error.detail}`, error);
     return new GatewayError(
       GrpcCode.INTERNAL,
       "PG_ERR_INTERNAL",
-      `the upstream response cannot be rendered as JSON: ${path === "" ? what : `field "${path}"`}: ${error.detail}`,
+      `the upstream response cannot be rendered as JSON: ${where}: ${error.detail}`,
       { cause: error },
     );
   }

@@ -4,7 +4,19 @@
  * by test/transcode/json-cases.json); the few deliberate departures are marked.
  */
 
-/** Nesting limit for messages, Struct/ListValue levels and Any payloads (Google's default). */
+/**
+ * Nesting limit, in protobuf message levels as binary decoders count them: the root message is
+ * level 1 and every nested message is one level more, including the entry message of each map
+ * entry and, inside google.protobuf.Struct, every Struct, fields entry, Value and ListValue (a JSON
+ * object nested in a Struct costs 3 levels, a JSON array in a ListValue 2). An Any's payload
+ * counts as one level below the Any.
+ *
+ * 100 is what ts-proto's decoder accepts (it fails at level 101: the gateway's own decode of a
+ * reply, and a ts-proto upstream's decode of the request); protobuf C++, Java and python also
+ * stop at 100 nested levels (below the root), and protobufjs does not count map entries, so a
+ * request within this limit decodes everywhere. Counting JSON levels instead (as Google's JSON
+ * parsers do) let a Struct 35 JSON levels deep through to a decoder that then failed.
+ */
 export const MAX_DEPTH = 100;
 
 /**

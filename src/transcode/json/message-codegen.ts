@@ -30,7 +30,8 @@ interface Helpers {
 const helpers: Helpers = {
   SKIP,
   unknown: () => new JsonFieldError("unknown", ""),
-  twice: (other) => valueError(`the field is also given as ${JSON.stringify(other)}`),
+  // Both names of one field: the same duplicate as a key given twice (JSON.parse would keep one).
+  twice: (other) => new JsonFieldError("duplicate", `also given as ${JSON.stringify(other)}`),
   oneof: (oneof) => valueError(`another field of oneof "${oneof}" is already set`),
   seg: (error, segment) => withSegment(error, fieldSegment(segment)),
   setOwn,

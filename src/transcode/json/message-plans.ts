@@ -59,15 +59,15 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
     readAnyFields: regular.readAnyFields,
     encodeTo: (message, writer, depth) => wire().encodeTo(message, writer, depth),
     decodeFrom: (reader, end, depth) => wire().decodeFrom(reader, end, depth),
-    encode(message) {
+    encode(message, depth = 1) {
       const writer = new BinaryWriter();
-      self.encodeTo(message, writer, 1);
+      self.encodeTo(message, writer, depth);
       const bytes = writer.finish();
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     },
-    decode(bytes) {
+    decode(bytes, depth = 1) {
       const reader = new BinaryReader(bytes);
-      return self.decodeFrom(reader, reader.len, 1);
+      return self.decodeFrom(reader, reader.len, depth);
     },
   };
 }

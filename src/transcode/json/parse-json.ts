@@ -1,5 +1,6 @@
 import { badRequest } from "../../errors/gateway-error.js";
-import { setOwn } from "./json-object.js";
+import { fieldSegment, formatPath } from "./json-field-error.js";
+import { keySegment, setOwn } from "./json-object.js";
 import { LosslessInteger } from "./lossless-integer.js";
 
 // A 16+ digit number token may exceed 2^53. Strings can match too: that only costs the slow path.
@@ -7,20 +8,79 @@ const MAYBE_BIG_INTEGER = /(?:^|[[,:])[\t\n\r ]*-?[0-9]{16}/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /**
- * Parses a JSON text like JSON.parse, except that integer literals a double cannot hold exactly
- * become `LosslessInteger`s (so int64 fields get their exact value), and a syntax error becomes a
- * 400 `PG_ERR_BAD_JSON` naming the line and column (never echoing the text). Deep nesting is
- * fine here: the parser is iterative and the codec bounds the depth it accepts.
+ * Parses a JSON text like JSON.parse, except that:
+ * - integer literals a double cannot hold exactly become `LosslessInteger`s (so int64 fields get
+ *   their exact value);
+ * - an object with the same key twice is rejected (JSON.parse keeps the last one, so
+ *   `{"role":"ROLE_MEMBER","role":"ROLE_ADMIN"}` would pass as ADMIN while a proxy or logger that
+ *   keeps the first saw MEMBER; Google's reference parser rejects it too), naming the key and its
+ *   path (`pathPrefix`: JSON names of where the body sits in the request message);
+ * - a syntax error becomes a 400 `PG_ERR_BAD_JSON` naming the line and column (never echoing the
+ *   text).
+ * Deep nesting is fine here: nothing recurses, and the codec bounds the depth it accepts.
+ *
+ * The common body takes JSON.parse, then a cheap exact check that no key can be duplicated
+ * (`mayHaveDuplicateKeys`); only bodies failing that check or holding a long integer take the
+ * careful parser.
  */
-export function parseJsonText(text: string): unknown {
+export function parseJsonText(text: string, pathPrefix: readonly string[] = []): unknown {
   if (!MAYBE_BIG_INTEGER.test(text)) {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch {
-      // Fall through: the careful parser finds the position of the error.
+      // The careful parser finds the position of the error.
+      return parseCarefully(text, pathPrefix);
+    }
+    if (!mayHaveDuplicateKeys(text, value)) return value;
+  }
+  return parseCarefully(text, pathPrefix);
+}
+
+/**
+ * For a `text` that JSON.parse turned into `value`: false only if no object in it has a key twice.
+ * Every object member is a key string followed by ":", so the colons whose previous non-space
+ * character is a quote bound the number of members from above (a colon inside a string only adds
+ * to the bound, never hides a member). JSON.parse keeps one property per distinct key, so the own
+ * keys of the parsed objects count the distinct keys. members >= distinct keys, with equality
+ * exactly when nothing repeats: when the bound equals the distinct keys, so do the members.
+ */
+export function mayHaveDuplicateKeys(text: string, value: unknown): boolean {
+  let bound = 0;
+  for (let colon = text.indexOf(":"); colon !== -1; colon = text.indexOf(":", colon + 1)) {
+    let i = colon - 1;
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(--i);
+    if (c === 0x22) bound++;
+  }
+  return bound !== 0 && bound !== countKeys(value);
+}
+
+/**
+ * The keys of every object in a parsed JSON value (iterative: any depth). `for...in` is about
+ * twice as fast as Object.keys here; it would also count enumerable properties someone added to
+ * Object.prototype, which can only make the counts differ and send the body to the careful parser.
+ */
+function countKeys(root: unknown): number {
+  if (typeof root !== "object" || root === null) return 0;
+  let count = 0;
+  const pending: object[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop() as Record<string, unknown> | unknown[];
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        if (typeof item === "object" && item !== null) pending.push(item);
+      }
+    } else {
+      for (const key in value) {
+        count++;
+        const item = value[key];
+        if (typeof item === "object" && item !== null) pending.push(item);
+      }
     }
   }
-  return parseCarefully(text);
+  return count;
 }
 
 class JsonSyntaxError extends Error {
@@ -34,9 +94,9 @@ class JsonSyntaxError extends Error {
 
 type Frame = { array: unknown[]; object?: undefined; key?: undefined } | { array?: undefined; object: Record<string, unknown>; key: string };
 
-function parseCarefully(text: string): unknown {
+function parseCarefully(text: string, pathPrefix: readonly string[]): unknown {
   try {
-    return parse(text);
+    return parse(text, pathPrefix);
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
     const before = text.slice(0, error.offset);
@@ -46,7 +106,19 @@ function parseCarefully(text: string): unknown {
   }
 }
 
-function parse(text: string): unknown {
+/** `duplicate key "k"`, with the key's path when it is not at the top. */
+function duplicateKey(key: string, stack: readonly Frame[], pathPrefix: readonly string[]): string {
+  const segments = pathPrefix.map(fieldSegment);
+  for (let f = 0; f < stack.length - 1; f++) {
+    const frame = stack[f];
+    segments.push(frame.array !== undefined ? `[${frame.array.length}]` : keySegment(frame.key));
+  }
+  segments.push(keySegment(key));
+  const shownKey = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}...` : key);
+  return segments.length === 1 ? `duplicate key ${shownKey}` : `duplicate key ${shownKey} (at "${formatPath(segments)}")`;
+}
+
+function parse(text: string, pathPrefix: readonly string[]): unknown {
   const n = text.length;
   let i = 0;
   const stack: Frame[] = [];
@@ -164,7 +236,11 @@ function parse(text: string): unknown {
         setOwn(top.object, top.key, value);
         if (next === 0x2c) {
           i++;
+          skipSpace();
+          const keyStart = i;
           top.key = readKey();
+          // Every earlier key of this object is already set: the object itself is the set of seen keys.
+          if (Object.hasOwn(top.object, top.key)) fail(duplicateKey(top.key, stack, pathPrefix), keyStart);
           break;
         }
         if (next !== 0x7d) fail(`expected "," or "}" but found ${JSON.stringify(text[i])}`);

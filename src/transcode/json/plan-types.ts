@@ -37,9 +37,12 @@ export interface MessagePlan {
   field(name: string): FieldPlan | undefined;
   /** Reads the fields of an inlined Any payload (regular messages): "@type" is not a field there. */
   readAnyFields(json: Record<string, unknown>, depth: number): unknown;
-  /** Binary wire format of a message value (for google.protobuf.Any payloads). */
-  encode(message: unknown): Buffer;
-  decode(bytes: Uint8Array): unknown;
+  /**
+   * Binary wire format of a message value (for google.protobuf.Any payloads). `depth` is the
+   * message's level (default 1): an Any's payload continues the nesting count of the Any.
+   */
+  encode(message: unknown, depth?: number): Buffer;
+  decode(bytes: Uint8Array, depth?: number): unknown;
   /** Appends the message's fields to `writer` (nested use; `depth` as for JSON). */
   encodeTo(message: unknown, writer: BinaryWriter, depth: number): void;
   /** Reads fields up to `end` into a new message value. */

@@ -1,5 +1,5 @@
 import type { DescMessage, JsonValue } from "@bufbuild/protobuf";
-import { JsonFieldError, describe, valueError } from "./json-field-error.js";
+import { describe, tooDeep, valueError } from "./json-field-error.js";
 import { isJsonObject } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { compileField } from "./field-plan.js";
@@ -42,7 +42,7 @@ export function compileRegular(desc: DescMessage, ctx: PlanContext): RegularJson
 
   const read = (json: unknown, depth: number, skipType: boolean): Record<string, unknown> => {
     if (!isJsonObject(json)) throw valueError(`expected a JSON object for ${typeName}, got ${describe(json)}`);
-    if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+    if (depth > MAX_DEPTH) throw tooDeep();
     const m = create();
     readFields(json, m, depth, skipType);
     return m;
@@ -50,7 +50,7 @@ export function compileRegular(desc: DescMessage, ctx: PlanContext): RegularJson
 
   const write = (message: unknown, depth: number): JsonValue => {
     if (typeof message !== "object" || message === null) throw valueError(`expected a ${typeName} object, got ${describe(message)}`);
-    if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+    if (depth > MAX_DEPTH) throw tooDeep();
     return writeFields(message as Record<string, unknown>, depth);
   };
 

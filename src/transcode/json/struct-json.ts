@@ -1,23 +1,23 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { JsonFieldError, describe, valueError, withSegment } from "./json-field-error.js";
+import { describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, keySegment, setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { LosslessInteger } from "./lossless-integer.js";
 
 /*
  * google.protobuf.Struct / Value / ListValue as ts-proto holds them in fields: plain JSON
- * (objects, arrays, null, ...). Reading validates and copies; each object or array level counts
- * towards the depth limit, so hostile nesting ends in an error, not a stack overflow.
+ * (objects, arrays, null, ...). Reading validates and copies. `depth` is always the message level
+ * of the Struct, Value or ListValue itself, counted as the binary decoder will count it (see
+ * MAX_DEPTH): a Struct's values sit two levels below it (fields entry, then Value), a ListValue's
+ * one level below it, and a Value's object or array one level below the Value. Hostile nesting
+ * ends in an error, never a stack overflow or a request no decoder accepts.
  */
 
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
-function depthError(): JsonFieldError {
-  return new JsonFieldError("depth", String(MAX_DEPTH));
-}
-
-/** Any JSON value (a `Value`): null stays null (NULL_VALUE). */
+/** Any JSON value (a `Value` at level `depth`): null stays null (NULL_VALUE). */
 export function readJsonValue(json: unknown, depth: number): JsonValue {
+  if (depth > MAX_DEPTH) throw tooDeep();
   switch (typeof json) {
     case "string":
       if (LONE_SURROGATE.test(json)) throw valueError("the string contains an unpaired surrogate (not valid Unicode)");
@@ -36,36 +36,37 @@ export function readJsonValue(json: unknown, depth: number): JsonValue {
   throw valueError(`${describe(json)} is not a JSON value`);
 }
 
-/** A `Struct`: must be a JSON object. `depth` is the level of the object itself. */
+/** A `Struct` at level `depth`: must be a JSON object. */
 export function readJsonObject(json: unknown, depth: number): JsonObject {
   if (!isJsonObject(json)) throw valueError(`expected a JSON object, got ${describe(json)}`);
-  if (depth > MAX_DEPTH) throw depthError();
+  if (depth > MAX_DEPTH) throw tooDeep();
   const out: JsonObject = {};
   let key = "";
   try {
-    for (key of Object.keys(json)) setOwn(out, key, readJsonValue(json[key], depth));
+    for (key of Object.keys(json)) setOwn(out, key, readJsonValue(json[key], depth + 2));
   } catch (error) {
     throw withSegment(error, keySegment(key));
   }
   return out;
 }
 
-/** A `ListValue`: must be a JSON array. */
+/** A `ListValue` at level `depth`: must be a JSON array. */
 export function readJsonArray(json: unknown, depth: number): JsonValue[] {
   if (!Array.isArray(json)) throw valueError(`expected a JSON array, got ${describe(json)}`);
-  if (depth > MAX_DEPTH) throw depthError();
+  if (depth > MAX_DEPTH) throw tooDeep();
   const out: JsonValue[] = new Array<JsonValue>(json.length);
   let i = 0;
   try {
-    for (; i < json.length; i++) out[i] = readJsonValue(json[i], depth);
+    for (; i < json.length; i++) out[i] = readJsonValue(json[i], depth + 1);
   } catch (error) {
     throw withSegment(error, `[${i}]`);
   }
   return out;
 }
 
-/** Writes a `Value` held as plain JSON; undefined (a Value with no kind) prints as null, like Google. */
+/** Writes a `Value` (level `depth`) held as plain JSON; undefined (a Value with no kind) prints as null, like Google. */
 export function writeJsonValue(value: unknown, depth: number): JsonValue {
+  if (depth > MAX_DEPTH) throw tooDeep();
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -83,27 +84,29 @@ export function writeJsonValue(value: unknown, depth: number): JsonValue {
   throw valueError(`${describe(value)} is not a JSON value`);
 }
 
+/** Writes a `Struct` (level `depth`) held as a plain object. */
 export function writeJsonObject(value: unknown, depth: number): JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw valueError(`expected an object for a google.protobuf.Struct, got ${describe(value)}`);
-  if (depth > MAX_DEPTH) throw depthError();
+  if (depth > MAX_DEPTH) throw tooDeep();
   const source = value as Record<string, unknown>;
   const out: JsonObject = {};
   let key = "";
   try {
-    for (key of Object.keys(source)) setOwn(out, key, writeJsonValue(source[key], depth));
+    for (key of Object.keys(source)) setOwn(out, key, writeJsonValue(source[key], depth + 2));
   } catch (error) {
     throw withSegment(error, keySegment(key));
   }
   return out;
 }
 
+/** Writes a `ListValue` (level `depth`) held as an array. */
 export function writeJsonArray(value: unknown, depth: number): JsonValue[] {
   if (!Array.isArray(value)) throw valueError(`expected an array for a google.protobuf.ListValue, got ${describe(value)}`);
-  if (depth > MAX_DEPTH) throw depthError();
+  if (depth > MAX_DEPTH) throw tooDeep();
   const out: JsonValue[] = new Array<JsonValue>(value.length);
   let i = 0;
   try {
-    for (; i < value.length; i++) out[i] = writeJsonValue(value[i], depth);
+    for (; i < value.length; i++) out[i] = writeJsonValue(value[i], depth + 1);
   } catch (error) {
     throw withSegment(error, `[${i}]`);
   }

@@ -2,7 +2,7 @@ import type { DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { anyJson } from "./any-plan.js";
 import { formatDuration, parseDuration } from "./duration-json.js";
 import { formatFieldMask, parseFieldMask } from "./field-mask-json.js";
-import { JsonFieldError, describe, fail, valueError, withSegment } from "./json-field-error.js";
+import { describe, fail, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { keySegment, setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
@@ -133,11 +133,12 @@ function structJson(): WktJson {
     readJson: (json, depth) => structToMessage(readJsonObject(json, depth)),
     writeJson(message, depth) {
       const fields = (message as { fields: Map<string, unknown> }).fields;
-      if (depth > MAX_DEPTH) throw new JsonFieldError("depth", String(MAX_DEPTH));
+      if (depth > MAX_DEPTH) throw tooDeep();
       const out: JsonObject = {};
       let key = "";
       try {
-        for (const [k, v] of fields) setOwn(out, (key = k), writeJsonValue(v, depth));
+        // Each value is a Value message inside a fields entry: two levels below the Struct.
+        for (const [k, v] of fields) setOwn(out, (key = k), writeJsonValue(v, depth + 2));
       } catch (error) {
         throw withSegment(error, keySegment(key));
       }

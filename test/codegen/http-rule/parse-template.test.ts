@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatTemplate, parseTemplate, routeShape, TemplateError, templatesConflict } from "../../../codegen/http-rule/parse-template.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../../src/routing/template.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 const lit = (value: string): TemplateSegment => ({ kind: "literal", value });
 const star: TemplateSegment = { kind: "wildcard" };
@@ -236,7 +237,7 @@ describe("parseTemplate properties", () => {
         const text = printTemplate(template, { encodeAll, lowerHex, explicitStar });
         expect(parseTemplate(text)).toEqual(template);
       }),
-      { numRuns: 500 },
+      fuzzRuns(500),
     );
   });
 
@@ -247,7 +248,7 @@ describe("parseTemplate properties", () => {
         expect(parseTemplate(text)).toEqual(template);
         expect(formatTemplate(parseTemplate(text))).toBe(text);
       }),
-      { numRuns: 500 },
+      fuzzRuns(500),
     );
   });
 
@@ -273,7 +274,7 @@ describe("parseTemplate properties", () => {
         }
         expect(parseTemplate(formatTemplate(parsed))).toEqual(parsed);
       }),
-      { numRuns: 3000 },
+      fuzzRuns(3000),
     );
   });
 });

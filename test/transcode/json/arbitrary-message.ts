@@ -15,7 +15,9 @@ type Arb = fc.Arbitrary<unknown>;
 const noNegativeZero = (n: number): number => (Object.is(n, -0) ? 0 : n);
 /** JSON values as they survive JSON text (no -0). */
 const jsonValue: Arb = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
-const jsonObject: Arb = fc.dictionary(fc.string({ maxLength: 6 }), jsonValue, { maxKeys: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+/** Struct keys: "__proto__" often, as data (it must never touch a prototype on the way). */
+const structKey = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 6 }) }, { weight: 1, arbitrary: fc.constant("__proto__") });
+const jsonObject: Arb = fc.dictionary(structKey, jsonValue, { maxKeys: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const jsonArray: Arb = fc.array(jsonValue, { maxLength: 4 });
 
 function scalar(type: ScalarType): Arb {

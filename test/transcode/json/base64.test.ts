@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeBase64, encodeBase64 } from "../../../src/transcode/json/base64.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 describe("base64", () => {
   it.each([
@@ -29,6 +30,7 @@ describe("base64", () => {
           expect(decodeBase64(text)).toEqual(Buffer.from(bytes));
         }
       }),
+      fuzzRuns(100),
     );
   });
 });

@@ -5,12 +5,13 @@ import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../../src/errors/gateway-error.js";
 import { parseJsonText } from "../../../src/transcode/json/parse-json.js";
 import * as kitchenGen from "../../fixtures/kitchen/gen/kitchen/v1/kitchen.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 import { arbitraryMessage } from "./arbitrary-message.js";
 import { kitchen, kitchenDescriptorSet, kitchenLenient } from "./kitchen-fixture.js";
 
 const files = createFileRegistry(fromBinary(FileDescriptorSetSchema, kitchenDescriptorSet));
 const types = ["Scalars", "Optionals", "Maps", "Oneofs", "WellKnown", "Tree", "Kitchen", "GetThingRequest"] as const;
-const runs = { numRuns: 150 };
+const runs = fuzzRuns(150);
 
 type Obj = Record<string, unknown>;
 
@@ -23,8 +24,6 @@ describe.each(types)("kitchen.v1.%s", (type) => {
   it("generates objects ts-proto round-trips (the arbitrary itself is sound)", () => {
     fc.assert(
       fc.property(messages, (message) => {
-        // ts-proto's Struct.unwrap assigns keys, so it loses a "__proto__" key itself.
-        fc.pre(!JSON.stringify(codec.toJson(message)).includes('"__proto__"'));
         expect(codec.toJson(fns.decode(fns.encode(message).finish()))).toEqual(codec.toJson(message));
       }),
       runs,
@@ -71,7 +70,6 @@ describe.each(types)("kitchen.v1.%s", (type) => {
     const plan = kitchen.plan(`kitchen.v1.${type}`);
     fc.assert(
       fc.property(messages, (message) => {
-        fc.pre(!JSON.stringify(codec.toJson(message)).includes('"__proto__"')); // ts-proto drops such Struct keys
         const tsProtoBytes = fns.encode(message).finish();
         expect(plan.decode(tsProtoBytes)).toStrictEqual(fns.decode(tsProtoBytes));
         expect(fns.decode(plan.encode(message))).toStrictEqual(fns.decode(tsProtoBytes));

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatDuration, parseDuration } from "../../../src/transcode/json/duration-json.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -54,6 +55,7 @@ describe("formatDuration", () => {
         expect(typeof text).toBe("string");
         expect(parseDuration(text as string)).toEqual(value);
       }),
+      fuzzRuns(100),
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatFieldMask, parseFieldMask } from "../../../src/transcode/json/field-mask-json.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 describe("parseFieldMask", () => {
   it.each([
@@ -37,6 +38,7 @@ describe("formatFieldMask", () => {
         expect(typeof text).toBe("string");
         expect(parseFieldMask(text as string)).toEqual(paths);
       }),
+      fuzzRuns(100),
     );
   });
 });

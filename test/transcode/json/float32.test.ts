@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { shortestFloat32 } from "../../../src/transcode/json/float32.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 describe("shortestFloat32", () => {
   it.each([
@@ -23,6 +24,7 @@ describe("shortestFloat32", () => {
         const digits = String(shortest).replace(/^-/, "").replace(/e.*$/, "").replace(".", "").replace(/^0+/, "").replace(/0+$/, "");
         expect(digits.length).toBeLessThanOrEqual(9);
       }),
+      fuzzRuns(100),
     );
   });
 });

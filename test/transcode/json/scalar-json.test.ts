@@ -5,6 +5,7 @@ import { JsonFieldError } from "../../../src/transcode/json/json-field-error.js"
 import { LosslessInteger } from "../../../src/transcode/json/lossless-integer.js";
 import { integerFromString } from "../../../src/transcode/json/integer-string.js";
 import { scalarJson } from "../../../src/transcode/json/scalar-json.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 type Row = readonly [input: unknown, expected: unknown];
 
@@ -131,6 +132,7 @@ describe("integerFromString", () => {
       fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (n) => {
         expect(BigInt(integerFromString(n.toString())!)).toBe(n);
       }),
+      fuzzRuns(100),
     );
   });
 
@@ -142,6 +144,7 @@ describe("integerFromString", () => {
         const text = `${n < 0n ? "-" : ""}${digits}${"0".repeat(zeros)}e-${zeros}`;
         expect(BigInt(integerFromString(text)!)).toBe(n);
       }),
+      fuzzRuns(100),
     );
   });
 });
@@ -155,6 +158,7 @@ describe("int64 round trip", () => {
         expect(value).toBe(n.toString());
         expect(codec.read(codec.write(value))).toBe(value);
       }),
+      fuzzRuns(100),
     );
   });
 });

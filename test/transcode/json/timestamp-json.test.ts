@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatTimestamp, parseTimestamp } from "../../../src/transcode/json/timestamp-json.js";
+import { fuzzRuns } from "../../support/fuzz.js";
 
 describe("parseTimestamp", () => {
   it.each([
@@ -81,6 +82,7 @@ describe("formatTimestamp", () => {
         const date = new Date(seconds * 1000);
         expect((text as string).slice(0, 19)).toBe(`${String(date.getUTCFullYear()).padStart(4, "0")}${date.toISOString().slice(date.toISOString().indexOf("-", 1), 19)}`);
       }),
+      fuzzRuns(100),
     );
   });
 });
