@@ -104,3 +104,8 @@ export function heapAfterGcPoints(samples: readonly SoakSample[]): { t: number; 
   }
   return points;
 }
+
+/** RSS minus V8 heap total of each sample that has both: the process's memory outside the JS heap. */
+export function rssOutsideHeapPoints(samples: readonly SoakSample[]): { t: number; value: number }[] {
+  return samples.flatMap((s) => (s.rssMb === null || s.heapTotalMb === null ? [] : [{ t: s.t, value: s.rssMb - s.heapTotalMb }]));
+}

@@ -16,10 +16,10 @@ import { createSampler } from "./sampler.js";
 import { createSoakAuth, TIER_CLAIM } from "./soak-auth.js";
 import { startSoakGateway, type SoakGateway } from "./soak-gateway.js";
 import { parseSoakOptions, SOAK_USAGE, type SoakOptions } from "./soak-options.js";
-import { heapAfterGcPoints, summariseMinutes, type MinuteSummary, type SoakSample } from "./soak-sample.js";
+import { heapAfterGcPoints, rssOutsideHeapPoints, summariseMinutes, type MinuteSummary, type SoakSample } from "./soak-sample.js";
 import { soakCallers, soakRateLimits, TRAFFIC_CLASSES } from "./traffic-classes.js";
 import { createTrafficDriver, type ClassCounts } from "./traffic-driver.js";
-import { DEFAULT_BOUNDS, judgeMemory, minuteMinima, soakVerdict, type SoakVerdict } from "./verdict.js";
+import { DEFAULT_BOUNDS, judgeMemory, soakVerdict, type SoakVerdict } from "./verdict.js";
 
 const PROBE_TIMEOUT_MS = 2_000;
 const SNAPSHOT_TIMEOUT_MS = 120_000;
@@ -110,7 +110,7 @@ async function main(options: SoakOptions): Promise<number> {
     if (exitCode !== 0) failures.push(`the gateway exited with ${exitCode} on SIGTERM (expected 0)`);
 
     const bounds = { ...DEFAULT_BOUNDS, warmupMinutes: options.warmupMinutes };
-    const memory = judgeMemory(samples.map((s) => ({ t: s.t, value: s.rssMb })), heapAfterGcPoints(samples), options.minutes * 60, bounds);
+    const memory = judgeMemory(rssOutsideHeapPoints(samples), heapAfterGcPoints(samples), options.minutes * 60, bounds);
     const unexpected = classes.reduce((sum, c) => sum + c.unexpected, 0);
     const verdict = soakVerdict(memory, unexpected, failures);
 
@@ -172,7 +172,7 @@ function printReport(classes: readonly ClassCounts[], verdict: SoakVerdict, samp
   if (verdict.memory.judged) {
     for (const s of verdict.memory.series) {
       console.log(
-        `memory ${s.series === "rss" ? "RSS (minute minima)" : "heap (after major GC)"}: slope ${s.slopeMbPerMinute.toFixed(3)} MB/min over ${(s.fitFrom / 60).toFixed(1)}-${(s.fitTo / 60).toFixed(1)} min (bound ${s.maxSlopeMbPerMinute}), ` +
+        `memory ${s.series === "rss" ? "RSS outside the V8 heap" : "live heap (after major GC)"}: slope ${s.slopeMbPerMinute.toFixed(3)} MB/min over ${(s.fitFrom / 60).toFixed(1)}-${(s.fitTo / 60).toFixed(1)} min (bound ${s.maxSlopeMbPerMinute}), ` +
           `first post-warm-up minute ${s.firstMinuteMb.toFixed(1)} MB, last minute ${s.lastMinuteMb.toFixed(1)} MB (${(s.growthShare * 100).toFixed(1)}%, bound ${(s.maxGrowthShare * 100).toFixed(0)}%): ${s.pass ? "flat" : "GROWS"}`,
       );
     }
@@ -189,7 +189,7 @@ function chartPanels(samples: readonly SoakSample[]): ChartPanel[] {
       title: "RSS (MB)",
       lines: [
         { label: "RSS", color: "#1f77b4", points: series((s) => s.rssMb) },
-        { label: "minute minimum", color: "#2ca02c", points: minuteMinima(samples.map((s) => ({ t: s.t, value: s.rssMb }))).map((p) => ({ x: p.t / 60, y: p.value })) },
+        { label: "outside V8 heap", color: "#2ca02c", points: rssOutsideHeapPoints(samples).map((p) => ({ x: p.t / 60, y: p.value })) },
       ],
     },
     {
@@ -213,7 +213,7 @@ function chartPanels(samples: readonly SoakSample[]): ChartPanel[] {
 
 function chartOptions(options: SoakOptions, verdict: SoakVerdict, redis: boolean) {
   const memory = verdict.memory.judged
-    ? verdict.memory.series.map((s) => `${s.series === "rss" ? "RSS floor" : "live heap"} ${s.slopeMbPerMinute >= 0 ? "+" : ""}${s.slopeMbPerMinute.toFixed(2)} MB/min, ${s.growthShare >= 0 ? "+" : ""}${(s.growthShare * 100).toFixed(1)}%`).join("; ")
+    ? verdict.memory.series.map((s) => `${s.series === "rss" ? "RSS outside heap" : "live heap"} ${s.slopeMbPerMinute >= 0 ? "+" : ""}${s.slopeMbPerMinute.toFixed(2)} MB/min, ${s.growthShare >= 0 ? "+" : ""}${(s.growthShare * 100).toFixed(1)}%`).join("; ")
     : "memory not judged (run too short)";
   return {
     title: `Protogate soak: ${verdict.pass ? "PASS" : "FAIL"}`,
