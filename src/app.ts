@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { createEdgeAuth } from "./auth/edge-auth.js";
+import { createEdgeAuth, type EdgeAuthOptions } from "./auth/edge-auth.js";
 import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
@@ -19,16 +19,21 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+/** Test seams (clocks, the JWKS fetch); production passes none. */
+export interface GatewaySeams {
+  readonly auth?: EdgeAuthOptions;
+}
+
 /**
  * Assembles and starts the gateway from a validated config: the generated route table, the JSON
  * codecs built from its descriptors, one channel per upstream, the HTTP server.
  */
-export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder): Promise<RunningGateway> {
+export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder, seams: GatewaySeams = {}): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
   const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
-  const auth = await createEdgeAuth(config.auth);
+  const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });

@@ -37,8 +37,9 @@ const CHAR_PERCENT = 0x25;
  * Beyond the grammar: the template `/` alone is accepted as the root path (zero segments, no
  * verb), as grpc-gateway does. `{x}` is `{x=*}`. A LITERAL is made of RFC 3986 path characters
  * other than `* = :` (see `isLiteralCharCode`) and `%XX` escapes; it is stored percent-decoded and
- * must be valid UTF-8. IDENT is `[A-Za-z_][A-Za-z0-9_]*`. `**` may only be the last segment
- * (possibly inside the last variable). A field may be bound once, and not together with a
+ * must be valid UTF-8. IDENT is `[A-Za-z_][A-Za-z0-9_]*`. `**` may appear once, anywhere (the
+ * grammar puts it last; real APIs such as Firestore's follow it with more segments, and
+ * grpc-gateway and Envoy accept that). A field may be bound once, and not together with a
  * field path it is a prefix of (`{a}` and `{a.b}`). Field paths are not checked against the
  * request message here. Throws `TemplateError` for anything else.
  */
@@ -230,11 +231,14 @@ class TemplateParser {
     this.boundFields.push({ path, column: open + 1 });
   }
 
+  /**
+   * `**` may be followed by more segments (Firestore's `.../documents/**}/{collection_id}`), as
+   * grpc-gateway and Envoy accept, but only once: with two, which one takes which segments
+   * would be ambiguous, and matching could backtrack without bound.
+   */
   private checkDeepWildcard(): void {
-    const last = this.segments.length - 1;
-    for (let i = 0; i < last; i++) {
-      if (this.segments[i].kind === "deepWildcard") this.fail("'**' must be the last segment (only a verb may follow it)", this.segmentColumns[i] - 1);
-    }
+    const deep = this.segments.flatMap((segment, i) => (segment.kind === "deepWildcard" ? [i] : []));
+    if (deep.length > 1) this.fail("'**' may appear only once in a template", this.segmentColumns[deep[1]] - 1);
   }
 
   private failUnexpected(afterVerb: boolean): never {

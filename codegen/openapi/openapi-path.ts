@@ -80,12 +80,20 @@ export function segmentsText(segments: readonly TemplateSegment[]): string {
 export function segmentsRegex(segments: readonly TemplateSegment[]): string {
   const oneSegment = "[^/]+";
   let out = "";
+  // Whether the next piece needs a "/" before it (not at the start, nor after a leading `**`
+  // that already ended with its own).
+  let needSeparator = false;
   segments.forEach((segment, i) => {
-    const sep = i === 0 ? "" : "/";
+    const sep = needSeparator ? "/" : "";
+    needSeparator = true;
     if (segment.kind === "literal") out += sep + escapeRegex(encodePathText(segment.value));
     else if (segment.kind === "wildcard") out += sep + oneSegment;
-    // `**` matches zero or more segments, so its separator is optional along with it.
-    else out += `(?:${sep}${oneSegment}(?:/${oneSegment})*)?`;
+    // `**` matches zero or more segments, so a separator goes optional along with it: the one
+    // before it, or (when it leads and more follow) the one after it.
+    else if (i === 0 && segments.length > 1) {
+      out += `(?:${oneSegment}(?:/${oneSegment})*/)?`;
+      needSeparator = false;
+    } else out += `(?:${sep}${oneSegment}(?:/${oneSegment})*)?`;
   });
   return `^${out}$`;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { selectorSchema } from "../config/selector.js";
+import { quotaSchema } from "../ratelimit/rate-limit-config.js";
 import { DEFAULT_API_KEY_HEADER } from "./credentials.js";
 import { HTTP_TOKEN, METADATA_KEY, PRINTABLE_ASCII, SCOPE_TOKEN } from "./auth-syntax.js";
 import { claimTargetProblem } from "./identity.js";
@@ -73,6 +74,12 @@ export const authConfigSchema = z
         keys: z.array(apiKeySchema),
       })
       .optional(),
+    /**
+     * Off when absent. Failed authentications allowed per client IP (`requests` per
+     * `periodSeconds`, `burst` at once); beyond them the IP's requests get 429 before any
+     * credential is verified. Per replica (memory store); see failed-attempts.ts.
+     */
+    failedAttempts: quotaSchema.optional(),
     /** Per-method overrides of the proto rules; the most specific selector wins. */
     rules: z.array(ruleSchema).default([]),
     identity: z

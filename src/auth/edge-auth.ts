@@ -4,6 +4,7 @@ import { credentialHeaderNames, type AuthConfig } from "./auth-config.js";
 import { createAuthenticator } from "./authenticate.js";
 import { createAuthorizer, type EffectiveRule } from "./authorize.js";
 import type { Caller } from "./caller.js";
+import { createFailedAttemptLimiter, type FailedAttemptLimiterOptions } from "./failed-attempts.js";
 import { applyTrustedIdentity, createIdentityOptions } from "./identity.js";
 import { createJwtVerifier, type JwtVerifierOptions } from "./jwt/jwt-verifier.js";
 
@@ -16,16 +17,22 @@ export interface EdgeAuth {
   /**
    * Authenticates the request's credentials and authorises the caller for `rule`; rejects with
    * the 401/403 GatewayError. Resolves to the caller (undefined: anonymous on a public route, or
-   * auth off).
+   * auth off). With `auth.failedAttempts` set, a `clientIp` over its failed attempts is rejected
+   * with 429 before anything is verified, and each failed authentication is counted against it.
    */
-  admit(rule: EffectiveRule, rawHeaders: readonly string[]): Promise<Caller | undefined>;
+  admit(rule: EffectiveRule, rawHeaders: readonly string[], clientIp?: string): Promise<Caller | undefined>;
   /** The upstream metadata: client-sent identity and credentials removed, the trusted identity added. */
   metadata(pairs: ReadonlyArray<[string, string | Buffer]>, caller: Caller | undefined, rule: EffectiveRule, authorization: string | undefined): Array<[string, string | Buffer]>;
   close(): void;
 }
 
+/** Test seams of the edge checks: the JWT verifier's clock and fetch, the failed-attempt limiter's clock. */
+export interface EdgeAuthOptions extends JwtVerifierOptions {
+  readonly failedAttempts?: FailedAttemptLimiterOptions;
+}
+
 /** Builds the edge checks from the validated `auth:` config (loads JWT key files, so it is async). */
-export async function createEdgeAuth(config: AuthConfig, options: JwtVerifierOptions = {}): Promise<EdgeAuth> {
+export async function createEdgeAuth(config: AuthConfig, options: EdgeAuthOptions = {}): Promise<EdgeAuth> {
   const jwt = config.mode === "on" && config.jwt ? await createJwtVerifier(config.jwt, options) : undefined;
   const authenticator = createAuthenticator({
     jwt,
@@ -36,12 +43,25 @@ export async function createEdgeAuth(config: AuthConfig, options: JwtVerifierOpt
   const authorizer = createAuthorizer(config.rules);
   const identity = createIdentityOptions({ ...config.identity, credentialHeaders: credentialHeaderNames(config) });
   const enabled = config.mode === "on";
+  const failedAttempts = enabled && config.failedAttempts ? createFailedAttemptLimiter(config.failedAttempts, options.failedAttempts) : undefined;
   return {
     enabled,
     ruleFor: (binding) => authorizer.effectiveRule(binding.service, binding.method, binding.auth),
-    async admit(rule, rawHeaders) {
+    async admit(rule, rawHeaders, clientIp) {
       if (!enabled) return undefined;
-      const caller = await authenticator.authenticate(rawHeaders);
+      if (failedAttempts === undefined || clientIp === undefined) {
+        const caller = await authenticator.authenticate(rawHeaders);
+        authorizer.authorize(rule, caller);
+        return caller;
+      }
+      failedAttempts.check(clientIp);
+      let caller: Caller | undefined;
+      try {
+        caller = await authenticator.authenticate(rawHeaders);
+      } catch (error) {
+        failedAttempts.record(clientIp, error);
+        throw error;
+      }
       authorizer.authorize(rule, caller);
       return caller;
     },

@@ -2,11 +2,10 @@ import type { IncomingHttpHeaders } from "node:http";
 import { isMetadataText, METADATA_KEY, PRINTABLE_ASCII, SCOPE_TOKEN } from "./auth-syntax.js";
 import type { MetadataPairs } from "../upstream/metadata.js";
 import type { Caller } from "./caller.js";
+import { createCanonicalKeySet, type CanonicalKeySet } from "./identity-key.js";
 
 /** Identity keys the gateway sets itself; a client's own values for them are always deleted. */
 export const DEFAULT_IDENTITY_KEYS: readonly string[] = Object.freeze(["x-user-id", "x-consumer-id", "x-auth-scopes", "x-auth-issuer", "x-auth-tier"]);
-
-const METADATA_HEADER_PREFIX = "grpc-metadata-";
 
 /** The `auth.identity` config, plus the credential headers of the auth config. */
 export interface IdentityConfig {
@@ -29,6 +28,10 @@ export interface IdentityOptions {
   readonly credentialKeys: ReadonlySet<string>;
   /** Claim name -> metadata key. */
   readonly claims: Readonly<Record<string, string>>;
+  /** `stripKeys` matched in every spelling that folds to one of them (see identity-key.ts). */
+  readonly strip: CanonicalKeySet;
+  /** `stripKeys` and `credentialKeys` together, matched the same way: what never goes upstream from the client. */
+  readonly dropped: CanonicalKeySet;
 }
 
 /**
@@ -62,19 +65,24 @@ export function createIdentityOptions(config: IdentityConfig = {}): IdentityOpti
     claims[claim] = key;
   }
   const credentialKeys = new Set(["authorization", ...(config.credentialHeaders ?? []).map((name) => name.toLowerCase())]);
-  return Object.freeze({ stripKeys, credentialKeys, claims: Object.freeze(claims) });
+  return Object.freeze({
+    stripKeys,
+    credentialKeys,
+    claims: Object.freeze(claims),
+    strip: createCanonicalKeySet(stripKeys),
+    dropped: createCanonicalKeySet([...stripKeys, ...credentialKeys]),
+  });
 }
 
 /**
- * `headers` without the identity headers of `options`, whether sent plainly (`x-user-id`) or as
- * metadata (`grpc-metadata-x-user-id`). Returns `headers` itself when nothing was removed.
+ * `headers` without the identity headers of `options`, in any spelling that folds to one of them
+ * (`x-user-id`, `Grpc-Metadata-X-User-Id`, `x_user_id`, `x-user-id-bin`...: see identity-key.ts).
+ * Returns `headers` itself when nothing was removed.
  */
 export function stripIdentityHeaders(headers: IncomingHttpHeaders, options: IdentityOptions): IncomingHttpHeaders {
   let out: IncomingHttpHeaders | undefined;
   for (const name of Object.keys(headers)) {
-    const lower = name.toLowerCase();
-    const key = lower.startsWith(METADATA_HEADER_PREFIX) ? lower.slice(METADATA_HEADER_PREFIX.length) : lower;
-    if (!options.stripKeys.has(key)) continue;
+    if (!options.strip.has(name)) continue;
     out ??= { ...headers };
     delete out[name];
   }
@@ -117,9 +125,11 @@ function claimText(value: unknown): string | undefined {
 
 /**
  * The upstream metadata of one request, from what `MetadataMapper.toGrpc` produced:
- * - every identity key of `options` is deleted (the mapper turns both `x-user-id` and
- *   `grpc-metadata-x-user-id` into the key `x-user-id`, so both spoofing routes are covered);
- * - `authorization` and the other credential keys are deleted; when the route's rule has
+ * - every identity key of `options` is deleted, in every spelling that folds to it (case, `_` or
+ *   `.` for `-`, a `-bin` suffix, trailing dots, a `grpc-metadata-` prefix: see identity-key.ts);
+ *   the mapper turns both `x-user-id` and `grpc-metadata-x-user-id` into the key `x-user-id`, so
+ *   both spoofing routes are covered;
+ * - `authorization` and the other credential keys are deleted the same way; when the route's rule has
  *   `forwardAuthorization`, `authorization` (the request's `Authorization` header exactly as the
  *   gateway read and verified it, not a `grpc-metadata-authorization` copy) is appended;
  * - the trusted identity of `caller` (see `identityMetadata`) is appended.
@@ -134,8 +144,7 @@ export function applyTrustedIdentity(
 ): MetadataPairs {
   const out: MetadataPairs = [];
   for (const pair of pairs) {
-    const key = pair[0].toLowerCase();
-    if (!options.stripKeys.has(key) && !options.credentialKeys.has(key)) out.push(pair);
+    if (!options.dropped.has(pair[0])) out.push(pair);
   }
   if (rule?.forwardAuthorization && authorization !== undefined && isMetadataText(authorization)) out.push(["authorization", authorization]);
   if (caller !== undefined) {

@@ -13,7 +13,7 @@ import { parseQueryString } from "../transcode/query-string.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
 import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
 import { callTimeoutMs } from "../upstream/deadline.js";
-import { createMetadataMapper } from "../upstream/metadata.js";
+import { createMetadataMapper, type ClientInfo } from "../upstream/metadata.js";
 import type { CancelSignal, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs } from "./deadlines.js";
 import type { EffectiveRule } from "../auth/authorize.js";
@@ -29,7 +29,7 @@ export interface RequestHead {
   readonly headers: IncomingHttpHeaders;
   /** Node's raw header list: duplicates stay visible (two Authorization headers are an error). */
   readonly rawHeaders: readonly string[];
-  readonly client: { readonly ip: string; readonly host: string; readonly protocol: string };
+  readonly client: ClientInfo;
 }
 
 /**
@@ -143,7 +143,7 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
           });
         }
         const route = match.value;
-        const caller = await auth.admit(route.rule, head.rawHeaders);
+        const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
         // The memory store answers synchronously: no await (and no extra microtask turn) then.
         if (route.limiter) {
           const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });

@@ -132,7 +132,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       url: raw.url ?? "/",
       headers: request.headers,
       rawHeaders: raw.rawHeaders,
-      client: { ip: request.ip, host: request.host, protocol: request.protocol },
+      // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
+      client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
     };
     const body = new RequestBody(raw, response, bodyLimits);
     pipeline.handle({ head, readBody: body.read, signal }).then(

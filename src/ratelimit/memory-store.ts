@@ -11,6 +11,11 @@ export interface MemoryStoreOptions {
 /** A per-process store: exact, O(1) per check, memory bounded by `maxKeys`. */
 export interface MemoryStore extends RateLimitStore {
   consume(checks: readonly LimitCheck[]): StoreDecision;
+  /**
+   * What `consume` would decide now, without consuming or moving anything: whether one more
+   * request would be admitted, and each bucket's state as it stands.
+   */
+  peek(checks: readonly LimitCheck[]): StoreDecision;
   /** Buckets held now (never more than `maxKeys`). */
   readonly size: number;
   /** Buckets dropped while not yet full again: those keys got a fresh bucket early. */
@@ -73,8 +78,22 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return { allowed, states: verdicts };
   };
 
+  const peek = (checks: readonly LimitCheck[]): StoreDecision => {
+    const now = nowUs();
+    const states: GcraVerdict[] = new Array<GcraVerdict>(checks.length);
+    let allowed = true;
+    for (let i = 0; i < checks.length; i++) {
+      const { key, params } = checks[i];
+      const verdict = gcraEvaluate(current.get(key) ?? previous.get(key), now, params);
+      if (!verdict.allowed) allowed = false;
+      states[i] = unconsumed(verdict, params);
+    }
+    return { allowed, states };
+  };
+
   return {
     consume,
+    peek,
     get size() {
       return current.size + previous.size;
     },

@@ -24,7 +24,8 @@ const quotaFields = {
   periodSeconds: z.number().int().min(1).default(60),
   burst: z.number().int().min(1).optional(),
 };
-const quotaSchema = z.strictObject(quotaFields);
+/** A quota on its own (also the shape of `auth.failedAttempts`). */
+export const quotaSchema = z.strictObject(quotaFields);
 /** Quotas by caller tier (an API key's `tier`, the JWT claim `rateLimits.tierClaim`, or `anonymous`). */
 const tiersSchema = z.record(name, quotaSchema);
 

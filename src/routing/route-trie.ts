@@ -2,8 +2,9 @@ import type { TemplateSegment } from "./template.js";
 
 /**
  * One node of the routing trie. A node at depth d is only ever reached after consuming d path
- * segments, so a lookup visits each node at most once: its cost is bounded by the path's
- * segment count and the branching of matching nodes, never by the number of routes.
+ * segments. Matching visits each node at most once per way of reaching it; only a `**` followed
+ * by more segments adds choices, one per distinct tail length under it (never one per route), so
+ * the cost stays bounded by the path's segment count, not by the number of routes.
  */
 export interface TrieNode<R> {
   /** Children for literal segments, keyed by the decoded literal. */
@@ -12,8 +13,18 @@ export interface TrieNode<R> {
   wildcard: TrieNode<R> | undefined;
   /** The route whose template ends at this node. */
   end: R | undefined;
-  /** The route whose template has `**` here (it is always the last segment). */
-  deep: R | undefined;
+  /**
+   * Templates with `**` here: one sub-trie per number of segments after the `**` (its tail),
+   * longest tail first. The `**` takes whatever the tail leaves, so the tail is matched against
+   * the last segments of the path; a tail of 0 is a template ending in `**`.
+   */
+  deep: Array<DeepTail<R>> | undefined;
+}
+
+/** The templates under one `**` whose tails have `length` segments. */
+export interface DeepTail<R> {
+  readonly length: number;
+  readonly root: TrieNode<R>;
 }
 
 /** Counts node visits of `findRoute`, so tests can check the lookup cost without timing. */
@@ -27,7 +38,7 @@ export function createTrieNode<R>(): TrieNode<R> {
 }
 
 /**
- * Adds a route under `segments` (`**` only last). Returns the route already stored there when
+ * Adds a route under `segments` (at most one `**`). Returns the route already stored there when
  * another template of the same shape was inserted before (the new one is then not stored).
  */
 export function insertRoute<R>(root: TrieNode<R>, segments: readonly TemplateSegment[], route: R): R | undefined {
@@ -35,10 +46,16 @@ export function insertRoute<R>(root: TrieNode<R>, segments: readonly TemplateSeg
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
     if (segment.kind === "deepWildcard") {
-      if (i !== segments.length - 1) throw new Error("'**' must be the last segment of a template");
-      if (node.deep !== undefined) return node.deep;
-      node.deep = route;
-      return undefined;
+      const tail = segments.slice(i + 1);
+      if (tail.some((s) => s.kind === "deepWildcard")) throw new Error("'**' may appear only once in a template");
+      node.deep ??= [];
+      let group = node.deep.find((g) => g.length === tail.length);
+      if (group === undefined) {
+        group = { length: tail.length, root: createTrieNode<R>() };
+        node.deep.push(group);
+        node.deep.sort((a, b) => b.length - a.length);
+      }
+      return insertRoute(group.root, tail, route);
     }
     if (segment.kind === "wildcard") {
       node.wildcard ??= createTrieNode<R>();
@@ -61,7 +78,9 @@ export function insertRoute<R>(root: TrieNode<R>, segments: readonly TemplateSeg
  * The most specific route matching the decoded, non-empty `segments`: depth-first, trying at
  * each position the literal child, then `*`, then `**`; at the end of the path a template that
  * ends there beats a `**` matching zero segments. This order makes the first match found the
- * best one under "compare left to right: literal > `*` > `**`".
+ * best one under "compare left to right: literal > `*` > `**`". Among templates that agree up to
+ * a `**`, the one with the longer tail wins (its `**` takes fewer segments, more of the path is
+ * matched by named segments).
  */
 export function findRoute<R>(root: TrieNode<R>, segments: readonly string[], stats?: WalkStats): R | undefined {
   return walk(root, segments, 0, stats);
@@ -69,17 +88,28 @@ export function findRoute<R>(root: TrieNode<R>, segments: readonly string[], sta
 
 function walk<R>(node: TrieNode<R>, segments: readonly string[], index: number, stats: WalkStats | undefined): R | undefined {
   if (stats !== undefined) stats.visits++;
-  if (index === segments.length) return node.end ?? node.deep;
-  if (node.literals.size > 0) {
-    const child = node.literals.get(segments[index]);
-    if (child !== undefined) {
-      const found = walk(child, segments, index + 1, stats);
+  if (index === segments.length && node.end !== undefined) return node.end;
+  if (index < segments.length) {
+    if (node.literals.size > 0) {
+      const child = node.literals.get(segments[index]);
+      if (child !== undefined) {
+        const found = walk(child, segments, index + 1, stats);
+        if (found !== undefined) return found;
+      }
+    }
+    if (node.wildcard !== undefined) {
+      const found = walk(node.wildcard, segments, index + 1, stats);
       if (found !== undefined) return found;
     }
   }
-  if (node.wildcard !== undefined) {
-    const found = walk(node.wildcard, segments, index + 1, stats);
-    if (found !== undefined) return found;
+  if (node.deep !== undefined) {
+    const left = segments.length - index;
+    for (const tail of node.deep) {
+      if (tail.length > left) continue;
+      // The tail has no `**`: it matches the last `tail.length` segments exactly or not at all.
+      const found = walk(tail.root, segments, segments.length - tail.length, stats);
+      if (found !== undefined) return found;
+    }
   }
-  return node.deep;
+  return undefined;
 }

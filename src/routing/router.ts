@@ -43,8 +43,8 @@ export interface RouterOptions {
 
 interface CompiledVariable {
   readonly fieldPath: readonly string[];
+  /** Template indexes [start, end); see `pathIndex` for the path segments they cover. */
   readonly start: number;
-  /** Exclusive end, or -1 for "to the end of the path" (the variable ends in `**`). */
   readonly end: number;
   /** Covers several segments or `**`: decoded except `%2F`. Otherwise fully decoded. */
   readonly multi: boolean;
@@ -53,6 +53,10 @@ interface CompiledVariable {
 interface CompiledRoute<T> {
   readonly value: T;
   readonly variables: readonly CompiledVariable[];
+  /** Template index of the `**`, or -1. */
+  readonly deep: number;
+  /** Number of template segments. */
+  readonly count: number;
 }
 
 interface MethodTable<T> {
@@ -93,7 +97,9 @@ const SLASH = 0x2f;
  *   it (like a trailing slash), which also lets `/v1/{path=**}:cancel` bind "" via `/v1/:cancel`.
  * - Precedence among matching templates: compare segment by segment, left to right, literal
  *   beats `*` beats `**`; at the end of the path a template ending there beats one whose `**`
- *   would match zero segments (`/v1/files` beats `/v1/files/{path=**}` for `/v1/files`).
+ *   would match zero segments (`/v1/files` beats `/v1/files/{path=**}` for `/v1/files`). A `**`
+ *   may be followed by more segments (once per template): they match the end of the path, and
+ *   among templates that agree up to the `**`, the longer tail wins.
  * - Methods match exactly (case-sensitive, no HEAD -> GET). Routes of the request's method are
  *   searched first; only when none matches, the path is checked against the other methods to
  *   tell 405 (`allow`, sorted) from 404.
@@ -170,12 +176,21 @@ export function createRouter<T>(routes: ReadonlyArray<RouteDefinition<T>>, optio
 
 function compileRoute<T>(template: PathTemplate, value: T): CompiledRoute<T> {
   const count = template.segments.length;
-  const deep = count > 0 && template.segments[count - 1].kind === "deepWildcard";
+  const deep = template.segments.findIndex((segment) => segment.kind === "deepWildcard");
   const variables = template.variables.map((v): CompiledVariable => {
-    const toEnd = deep && v.end === count;
-    return { fieldPath: v.fieldPath, start: v.start, end: toEnd ? -1 : v.end, multi: toEnd || v.end - v.start > 1 };
+    const coversDeep = deep >= v.start && deep < v.end;
+    return { fieldPath: v.fieldPath, start: v.start, end: v.end, multi: coversDeep || v.end - v.start > 1 };
   });
-  return { value, variables };
+  return { value, variables, deep, count };
+}
+
+/**
+ * The path segment index of template index `t` (or, for an exclusive end, of the boundary
+ * before it) in a path of `length` segments: up to the `**` they agree; after it they count from
+ * the path's end, because the `**` takes whatever its tail leaves.
+ */
+function pathIndex(route: CompiledRoute<unknown>, t: number, length: number): number {
+  return route.deep < 0 || t <= route.deep ? t : length - route.count + t;
 }
 
 /** Verb routes first (split at the last raw ":"), then the whole path against verbless routes. */
@@ -211,14 +226,15 @@ function bindVariables<T>(match: TableMatch<T>): RouteVariableValue[] {
   const values: RouteVariableValue[] = new Array(route.variables.length);
   for (let v = 0; v < route.variables.length; v++) {
     const variable = route.variables[v];
+    const start = pathIndex(route, variable.start, raw.length);
     let value: string;
-    if (!variable.multi) value = decoded[variable.start];
+    if (!variable.multi) value = decoded[start];
     else {
-      const end = variable.end === -1 ? raw.length : variable.end;
+      const end = pathIndex(route, variable.end, raw.length);
       value = "";
-      for (let i = variable.start; i < end; i++) {
+      for (let i = start; i < end; i++) {
         const piece = decoded === raw ? raw[i] : decodeKeepingSlashes(raw[i]);
-        value = i === variable.start ? piece : `${value}/${piece}`;
+        value = i === start ? piece : `${value}/${piece}`;
       }
     }
     values[v] = { fieldPath: variable.fieldPath, value };

@@ -7,7 +7,7 @@ export type TemplateSegment =
   | { readonly kind: "literal"; readonly value: string }
   /** `*`: exactly one non-empty segment. */
   | { readonly kind: "wildcard" }
-  /** `**`: zero or more segments; always the last segment of a template. */
+  /** `**`: zero or more segments; at most one per template, possibly followed by more segments. */
   | { readonly kind: "deepWildcard" };
 
 /** A `{field.path=...}` variable: binds segments [start, end) to a request field. */
@@ -16,7 +16,7 @@ export interface TemplateVariable {
   readonly fieldPath: readonly string[];
   /** Index of the first segment the variable covers. */
   readonly start: number;
-  /** Exclusive end index; equals `segments.length` when the variable ends in `**`. */
+  /** Exclusive end index (a template index: with a `**` inside, the variable covers as many path segments as the `**` takes). */
   readonly end: number;
 }
 

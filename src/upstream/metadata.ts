@@ -52,13 +52,23 @@ export interface MetadataMapperOptions {
   forwardHeaders?: readonly string[];
 }
 
-/** Who called the gateway, for the `x-forwarded-*` metadata. */
+/**
+ * Who called the gateway, for the `x-forwarded-*` metadata: only what the gateway itself knows
+ * or believes (the adapter applies `server.trustProxy`), never the client's own claims.
+ */
 export interface ClientInfo {
-  ip: string;
-  /** The `Host` the client asked for. */
-  host: string;
-  /** `http` or `https`. */
-  protocol: string;
+  /** The client IP: the peer address, or under `trustProxy` the first untrusted hop. */
+  readonly ip: string;
+  /** The `Host` the client asked for (under `trustProxy`, a trusted peer's `X-Forwarded-Host`). */
+  readonly host: string;
+  /** `http` or `https` (under `trustProxy`, a trusted peer's `X-Forwarded-Proto`). */
+  readonly protocol: string;
+  /**
+   * The addresses the gateway vouches for, nearest first: the peer, then each address a trusted
+   * proxy reported, up to and including the first untrusted hop (proxy-addr's `all`, Fastify's
+   * `request.ips`). Absent: the peer alone, i.e. `[ip]`.
+   */
+  readonly forwardedFor?: readonly string[];
 }
 
 /** Maps HTTP request headers to gRPC metadata and upstream metadata back to HTTP response headers. */
@@ -66,9 +76,10 @@ export interface MetadataMapper {
   /**
    * The metadata of the upstream call: the allow-listed headers (an invalid value is dropped),
    * every `Grpc-Metadata-<key>` header as `<key>` (`-bin` values base64-decoded; an invalid or
-   * reserved one is a 400 `PG_ERR_BAD_METADATA`), then `x-forwarded-for` (appended to the
-   * client's), `x-forwarded-host`, `x-forwarded-proto` and `x-forwarded-user-agent`. Hop-by-hop
-   * headers, including those the `Connection` header names, are never forwarded.
+   * reserved one is a 400 `PG_ERR_BAD_METADATA`), then `x-forwarded-for`, `x-forwarded-host`,
+   * `x-forwarded-proto` from `client` (what the gateway knows, never the client's own
+   * `X-Forwarded-*` headers) and `x-forwarded-user-agent`. Hop-by-hop headers, including those
+   * the `Connection` header names, are never forwarded.
    */
   toGrpc(headers: IncomingHttpHeaders, client: ClientInfo): MetadataPairs;
   /**
@@ -114,7 +125,7 @@ export function createMetadataMapper(options: MetadataMapperOptions = {}): Metad
           for (const item of valuesOf(value)) addLenient(pairs, name, item);
         }
       }
-      const forwardedFor = joinForwardedFor(headers["x-forwarded-for"], client.ip);
+      const forwardedFor = forwardedForValue(client);
       if (forwardedFor !== "") pairs.push(["x-forwarded-for", forwardedFor]);
       if (client.host !== "" && METADATA_TEXT_VALUE.test(client.host)) pairs.push(["x-forwarded-host", client.host]);
       if (client.protocol !== "" && METADATA_TEXT_VALUE.test(client.protocol)) pairs.push(["x-forwarded-proto", client.protocol]);
@@ -189,10 +200,21 @@ function connectionHeaderNames(connection: string | string[] | undefined): Set<s
   return names;
 }
 
-function joinForwardedFor(existing: string | string[] | undefined, ip: string): string {
-  const chain = typeof existing === "string" && METADATA_TEXT_VALUE.test(existing) ? existing.trim() : "";
-  if (ip === "" || !METADATA_TEXT_VALUE.test(ip)) return chain;
-  return chain === "" ? ip : `${chain}, ${ip}`;
+/**
+ * `x-forwarded-for` for the upstream: the chain the gateway vouches for, farthest first (the
+ * usual order of the header), ending with the peer. The client's own `X-Forwarded-For` is never
+ * copied: from an untrusted peer it is whatever the client wrote, and passing it on let clients
+ * forge the addresses a backend logs or trusts. Addresses that are not metadata text are left out.
+ */
+function forwardedForValue(client: ClientInfo): string {
+  const chain = client.forwardedFor ?? [client.ip];
+  let value = "";
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const address = chain[i];
+    if (address === "" || !METADATA_TEXT_VALUE.test(address)) continue;
+    value = value === "" ? address : `${value}, ${address}`;
+  }
+  return value;
 }
 
 /** Standard base64, padded or not (gRPC accepts both); undefined when malformed. */

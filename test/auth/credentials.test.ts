@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createCredentialExtractor, extractCredentials, type CredentialOptions } from "../../src/auth/credentials.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln";
 const withKeys: CredentialOptions = { apiKeyHeader: "x-api-key" };
@@ -110,24 +111,127 @@ describe("extractCredentials properties", () => {
   const token68 = fc.stringMatching(/^[A-Za-z0-9\-._~+/]{1,60}=*$/);
 
   it("returns any token68 token sent as Bearer", () => {
-    fc.assert(fc.property(token68, fc.constantFrom("Bearer", "bearer", "BEARER"), (token, scheme) => {
-      expect(extractCredentials(["Authorization", `${scheme} ${token}`])).toEqual({ kind: "jwt", token });
-    }));
+    fc.assert(
+      fc.property(token68, fc.constantFrom("Bearer", "bearer", "BEARER"), (token, scheme) => {
+        expect(extractCredentials(["Authorization", `${scheme} ${token}`])).toEqual({ kind: "jwt", token });
+      }),
+      fuzzRuns(300),
+    );
   });
 
   it("either returns credentials or throws a 401 GatewayError, whatever the headers", () => {
     const name = fc.constantFrom("authorization", "Authorization", "x-api-key", "cookie", "x-other");
     const value = fc.oneof(fc.string({ maxLength: 40 }), token68.map((t) => `Bearer ${t}`), fc.string({ maxLength: 40 }).map((s) => `session=${s}`));
     const options: CredentialOptions = { tokenSources: [{ header: "authorization" }, { cookie: "session" }], apiKeyHeader: "x-api-key" };
-    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 6 }), (pairs) => {
-      try {
-        const result = extractCredentials(pairs.flat(), options);
-        expect(["none", "jwt", "api-key"]).toContain(result.kind);
-      } catch (error) {
-        expect(error).toBeInstanceOf(GatewayError);
-        expect((error as GatewayError).code).toBe(GrpcCode.UNAUTHENTICATED);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, value), { maxLength: 6 }), (pairs) => {
+        try {
+          const result = extractCredentials(pairs.flat(), options);
+          expect(["none", "jwt", "api-key"]).toContain(result.kind);
+        } catch (error) {
+          expect(error).toBeInstanceOf(GatewayError);
+          expect((error as GatewayError).code).toBe(GrpcCode.UNAUTHENTICATED);
+        }
+      }),
+      fuzzRuns(300),
+    );
+  });
+
+  it("matches a reference model on structured header lists (property)", () => {
+    // Every header is generated with its meaning; the model derives the outcome from those
+    // meanings and the documented precedence, not by parsing the text again.
+    type Entry =
+      | { readonly name: "authorization"; readonly text: string; readonly meaning: { token: string } | { error: string; kind: "none" | "invalid_request" } }
+      | { readonly name: "x-auth-token"; readonly text: string; readonly meaning: { token: string } | { error: string; kind: "invalid_request" } }
+      | { readonly name: "x-api-key"; readonly text: string; readonly meaning: { key: string } | { error: string; kind: "invalid_request" } }
+      | { readonly name: "cookie"; readonly text: string; readonly sessions: ReadonlyArray<string> }
+      | { readonly name: "x-other"; readonly text: string };
+    const token = fc.stringMatching(/^[A-Za-z0-9\-._~+/]{1,24}=*$/).filter((t) => t.toLowerCase() !== "bearer");
+    const casing = (name: string) => fc.constantFrom(name, name.toUpperCase(), name[0].toUpperCase() + name.slice(1));
+    const space = fc.constantFrom("", " ", "  ");
+    const authorization = fc.oneof(
+      fc.tuple(fc.constantFrom("Bearer", "bearer", "BEARER"), fc.constantFrom(" ", "   "), token, space).map(([scheme, sep, t, pad]) => ({ text: `${pad}${scheme}${sep}${t}${pad}`, meaning: { token: t } })),
+      fc.tuple(fc.constantFrom("Basic", "Token", "Digest"), token).map(([scheme, t]) => ({ text: `${scheme} ${t}`, meaning: { error: "missing Bearer: the Authorization scheme must be Bearer", kind: "none" as const } })),
+      token.map((t) => ({ text: t, meaning: { error: "missing Bearer scheme in Authorization header", kind: "invalid_request" as const } })),
+      fc.constantFrom("Bearer", "bearer ", "BEARER").map((text) => ({ text, meaning: { error: "empty bearer token in Authorization header", kind: "invalid_request" as const } })),
+      fc.tuple(token, token).map(([a, b]) => ({ text: `Bearer ${a} ${b}`, meaning: { error: "Authorization header must be Bearer followed by exactly one token", kind: "invalid_request" as const } })),
+    );
+    const entry: fc.Arbitrary<Entry> = fc.oneof(
+      fc.tuple(casing("authorization"), authorization).map(([, a]) => ({ name: "authorization" as const, ...a })),
+      fc.oneof(
+        token.map((t) => ({ text: t, meaning: { token: t } })),
+        fc.constant({ text: " ", meaning: { error: "empty x-auth-token header", kind: "invalid_request" as const } }),
+        fc.tuple(token, token).map(([a, b]) => ({ text: `${a} ${b}`, meaning: { error: "x-auth-token header must hold exactly one token", kind: "invalid_request" as const } })),
+      ).map((x) => ({ name: "x-auth-token" as const, ...x })),
+      fc.oneof(
+        fc.stringMatching(/^[ -~]{1,20}$/).filter((k) => k.trim() !== "").map((k) => ({ text: k, meaning: { key: k.trim() } })),
+        fc.constantFrom("", "  ").map((text) => ({ text, meaning: { error: "empty x-api-key header", kind: "invalid_request" as const } })),
+      ).map((x) => ({ name: "x-api-key" as const, ...x })),
+      fc.array(fc.oneof(token.map((t) => ({ part: `session=${t}`, session: t })), token.map((t) => ({ part: `session="${t}"`, session: t })), fc.constant({ part: "session=", session: "" }), fc.constant({ part: "theme=dark", session: undefined })), { minLength: 1, maxLength: 3 }).map((parts) => ({
+        name: "cookie" as const,
+        text: parts.map((p) => p.part).join("; "),
+        sessions: parts.flatMap((p) => (p.session === undefined ? [] : [p.session])),
+      })),
+      fc.constant({ name: "x-other" as const, text: "whatever" }),
+    );
+    const options: CredentialOptions = { tokenSources: [{ header: "authorization" }, { cookie: "session" }, { header: "x-auth-token", bearer: false }], apiKeyHeader: "x-api-key" };
+
+    function model(entries: readonly Entry[]): unknown {
+      const fail = (message: string, kind: "none" | "invalid_request" = "invalid_request") => ({ error: message, kind });
+      let found: { token: string; label: string } | undefined;
+      const sources = [
+        { label: "Authorization", read: () => headerToken("authorization", "Authorization") },
+        { label: "cookie session", read: () => cookieToken() },
+        { label: "x-auth-token", read: () => headerToken("x-auth-token", "x-auth-token") },
+      ];
+      function headerToken(name: "authorization" | "x-auth-token", label: string): string | { error: string; kind: "none" | "invalid_request" } | undefined {
+        const list = entries.filter((e) => e.name === name);
+        if (list.length === 0) return undefined;
+        if (list.length > 1) return fail(`multiple ${label} headers`);
+        const meaning = (list[0] as Extract<Entry, { name: typeof name }>).meaning;
+        return "token" in meaning ? meaning.token : meaning;
       }
-    }));
+      function cookieToken(): string | { error: string; kind: "none" | "invalid_request" } | undefined {
+        const sessions = entries.flatMap((e) => (e.name === "cookie" ? e.sessions : []));
+        if (sessions.length > 1) return fail("multiple session cookies");
+        return sessions.length === 0 || sessions[0] === "" ? undefined : sessions[0];
+      }
+      for (const source of sources) {
+        const result = source.read();
+        if (result === undefined) continue;
+        if (typeof result !== "string") return result;
+        if (found !== undefined) return fail(`send one credential: found tokens in ${found.label} and ${source.label}`);
+        found = { token: result, label: source.label };
+      }
+      const keys = entries.filter((e) => e.name === "x-api-key");
+      let key: string | undefined;
+      if (keys.length > 1) return fail("multiple x-api-key headers");
+      if (keys.length === 1) {
+        const meaning = (keys[0] as Extract<Entry, { name: "x-api-key" }>).meaning;
+        if (!("key" in meaning)) return meaning;
+        key = meaning.key;
+      }
+      if (found !== undefined && key !== undefined) return fail("send one credential: a bearer token or an API key, not both");
+      if (found !== undefined) return { kind: "jwt", token: found.token };
+      if (key !== undefined) return { kind: "api-key", key };
+      return { kind: "none" };
+    }
+
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 5 }), fc.array(fc.constantFrom((n: string) => n, (n: string) => n.toUpperCase()), { minLength: 5, maxLength: 5 }), (entries, cases) => {
+        const raw = entries.flatMap((e, i) => [cases[i](e.name), e.text]);
+        let actual: unknown;
+        try {
+          actual = extractCredentials(raw, options);
+        } catch (error) {
+          expect(error).toBeInstanceOf(GatewayError);
+          const challenge = (error as GatewayError).headers["www-authenticate"];
+          actual = { error: (error as GatewayError).message, kind: challenge.includes('error="invalid_request"') ? "invalid_request" : "none" };
+        }
+        expect(actual).toEqual(model(entries));
+      }),
+      fuzzRuns(500),
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/auth/caller.js";
 import {
@@ -9,7 +10,10 @@ import {
   identityMetadata,
   stripIdentityHeaders,
 } from "../../src/auth/identity.js";
+import { GatewayError } from "../../src/errors/gateway-error.js";
 import { createMetadataMapper } from "../../src/upstream/metadata.js";
+import { fuzzRuns } from "../support/fuzz.js";
+import { referenceCanonicalKey } from "./support/identity-key-reference.js";
 
 const jwtCaller: Caller = {
   kind: "jwt",
@@ -149,13 +153,114 @@ describe("applyTrustedIdentity", () => {
     const out = applyTrustedIdentity([["X-User-Id", "admin"], ["Authorization", "x"]], undefined, undefined, options);
     expect(out).toEqual([]);
   });
+
+  it("regression: near-variants of identity headers never reach the backend (grpc-metadata-x-user-id-bin, x_user_id, x-user-id., x-auth_scopes)", () => {
+    // As the attack run sent them, plus the same spellings as allow-listed plain headers.
+    const nearMapper = createMetadataMapper({ forwardHeaders: ["x_user_id", "x-user-id.", "x-auth_scopes", "x-user-id-bin"] });
+    const attack: IncomingHttpHeaders = {
+      "grpc-metadata-x-user-id-bin": Buffer.from("admin").toString("base64"),
+      "grpc-metadata-x_user_id": "admin",
+      "grpc-metadata-x-user-id.": "admin",
+      "grpc-metadata-x-auth_scopes": "admin:all",
+      "grpc-metadata-x-consumer-id.bin": Buffer.from("evil").toString("base64"),
+      "grpc-metadata-x_api_key": "stolen",
+      "grpc-metadata-authorization-bin": Buffer.from("Bearer smuggled").toString("base64"),
+      x_user_id: "admin",
+      "x-user-id.": "admin",
+      "x-auth_scopes": "admin:all",
+      "x-user-id-bin": Buffer.from("admin").toString("base64"),
+      "grpc-metadata-x-user-ids": "kept: a different key",
+    };
+    const mapped = nearMapper.toGrpc(attack, client);
+    // The premise: each of them would reach the backend without the identity filter.
+    expect(keysOf(mapped)).toEqual(expect.arrayContaining(["x-user-id-bin", "x_user_id", "x-user-id.", "x-auth_scopes", "x-consumer-id.bin", "x_api_key", "authorization-bin"]));
+    const out = applyTrustedIdentity(mapped, keyCaller, { forwardAuthorization: false }, options);
+    expect(out).toEqual([
+      ["x-user-ids", "kept: a different key"],
+      ["x-forwarded-for", "127.0.0.1"],
+      ["x-forwarded-host", "gw"],
+      ["x-forwarded-proto", "http"],
+      ["x-user-id", "billing"],
+      ["x-consumer-id", "billing"],
+      ["x-auth-tier", "gold"],
+    ]);
+  });
+
+  it("configured strip headers and claim targets are matched in every spelling too", () => {
+    const out = applyTrustedIdentity([["X_Roles", "admin"], ["x-tenant.bin", Buffer.from("other")], ["x-roles-x", "kept"]], undefined, undefined, options);
+    expect(out).toEqual([["x-roles-x", "kept"]]);
+  });
+
+  it("keeps exactly the pairs whose folded key is not protected, in order, then the gateway's identity (property)", () => {
+    const protectedKeys = [...DEFAULT_IDENTITY_KEYS, "x-roles", "x-tenant", "authorization", "x-api-key"];
+    const spellingOf = fc
+      .tuple(fc.constantFrom(...protectedKeys), fc.constantFrom("-", "_", ".", "--"), fc.constantFrom("", ".", "-", "_"), fc.constantFrom("", "-bin", "_bin", ".bin"), fc.boolean())
+      .map(([key, sep, trail, bin, upper]) => {
+        const written = `${key.split("-").join(sep)}${bin}${trail}`;
+        return upper ? written.toUpperCase() : written;
+      });
+    const key = fc.oneof(spellingOf, fc.stringMatching(/^[A-Za-z0-9_.-]{1,16}$/), fc.constantFrom("x-request-id", "x-user-ids", "x-userid", "tenant"));
+    const value = fc.oneof(fc.stringMatching(/^[ -~]{0,12}$/), fc.uint8Array({ maxLength: 6 }).map((bytes) => Buffer.from(bytes)));
+    const caller = fc.constantFrom<Caller | undefined>(undefined, keyCaller, jwtCaller);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 12 }), caller, fc.boolean(), (pairs, who, forwardAuthorization) => {
+        const input = pairs as Array<[string, string | Buffer]>;
+        const out = applyTrustedIdentity(input, who, { forwardAuthorization }, options, "Bearer a.b.c");
+        const dropped = new Set(protectedKeys);
+        const kept = input.filter(([k]) => !dropped.has(referenceCanonicalKey(k)));
+        const gatewayOwn = [...(forwardAuthorization ? [["authorization", "Bearer a.b.c"]] : []), ...(who === undefined ? [] : identityMetadata(who, options.claims))];
+        expect(out).toEqual([...kept, ...gatewayOwn]);
+      }),
+      fuzzRuns(400),
+    );
+  });
+
+  it("through the HTTP mapper: whatever headers a client sends, no protected key reaches the backend in any spelling (property)", () => {
+    const allMapper = createMetadataMapper({ forwardHeaders: ["x-request-id", "x_user_id", "x-user-id.", "x-auth_scopes", "x-api-key", "x.roles"] });
+    const protectedKeys = new Set([...DEFAULT_IDENTITY_KEYS, "x-roles", "x-tenant", "authorization", "x-api-key"]);
+    const name = fc.oneof(
+      fc.constantFrom("x-request-id", "x_user_id", "x-user-id.", "x-auth_scopes", "x-api-key", "x.roles", "authorization", "x-user-id", "cookie"),
+      fc.stringMatching(/^[a-z0-9_.-]{1,20}$/).map((key) => `grpc-metadata-${key}`),
+      fc.constantFrom("x-user-id-bin", "x_consumer_id.bin", "x-auth-tier.", "x--auth--issuer", "x_api_key", "authorization-bin", "x-tenant_").map((key) => `grpc-metadata-${key}`),
+    );
+    const value = fc.oneof(fc.constantFrom("admin", "AQID"), fc.stringMatching(/^[ -~]{0,8}$/));
+    fc.assert(
+      fc.property(fc.dictionary(name, value, { maxKeys: 10 }), fc.constantFrom<Caller | undefined>(undefined, keyCaller), (headers, who) => {
+        let mapped: Array<[string, string | Buffer]>;
+        try {
+          mapped = allMapper.toGrpc(headers, client);
+        } catch (error) {
+          // An invalid Grpc-Metadata-* header is the client's 400: nothing goes upstream then.
+          expect(error).toBeInstanceOf(GatewayError);
+          expect((error as GatewayError).httpStatus ?? 400).toBe(400);
+          return;
+        }
+        const out = applyTrustedIdentity(mapped, who, { forwardAuthorization: false }, options);
+        const own = who === undefined ? [] : identityMetadata(who, options.claims);
+        const clientPart = out.slice(0, out.length - own.length);
+        expect(out.slice(out.length - own.length)).toEqual(own);
+        for (const [key] of clientPart) expect(protectedKeys.has(referenceCanonicalKey(key)), `${key} reached the backend`).toBe(false);
+      }),
+      fuzzRuns(400),
+    );
+  });
 });
 
 describe("stripIdentityHeaders", () => {
   const options = createIdentityOptions({ stripHeaders: ["x-roles"] });
 
-  it("removes plain and grpc-metadata- identity headers, keeps the rest", () => {
-    const headers: IncomingHttpHeaders = { "x-user-id": "a", "grpc-metadata-x-user-id": "b", "grpc-metadata-x-roles": "c", "x-auth-tier": "d", "x-request-id": "r", "grpc-metadata-tenant": "t" };
+  it("removes plain and grpc-metadata- identity headers in every spelling, keeps the rest", () => {
+    const headers: IncomingHttpHeaders = {
+      "x-user-id": "a",
+      "grpc-metadata-x-user-id": "b",
+      "grpc-metadata-x-roles": "c",
+      "x-auth-tier": "d",
+      x_user_id: "e",
+      "grpc-metadata-x-user-id-bin": "f",
+      "x-auth_scopes": "g",
+      "x-request-id": "r",
+      "grpc-metadata-tenant": "t",
+    };
     expect(stripIdentityHeaders(headers, options)).toEqual({ "x-request-id": "r", "grpc-metadata-tenant": "t" });
     expect(headers["x-user-id"]).toBe("a");
   });

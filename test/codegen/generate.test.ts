@@ -82,7 +82,7 @@ describe("protogate generate", () => {
       [11, `path variable {missing}: "missing" is not a field of bad.v1.Req`],
       [14, `"tags" is a repeated field`],
       [17, `"inner" is a message field`],
-      [20, "'**' must be the last segment"],
+      [20, "'**' may appear only once in a template"],
       [23, `the field "id" is bound twice`],
       [26, `body field "nope" is not a field of bad.v1.Req`],
       [32, `response_body field "absent" is not a field of bad.v1.Res`],

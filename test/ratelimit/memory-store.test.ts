@@ -119,6 +119,25 @@ describe("createMemoryStore", () => {
     }
   });
 
+  it("peek says what consume would decide, without consuming anything", () => {
+    const time = clock();
+    const store = createMemoryStore({ maxKeys: 100, nowUs: time.nowUs });
+    const checks = [{ key: "k", params: perSecond }];
+    expect(store.peek(checks)).toEqual({ allowed: true, states: [{ allowed: true, tat: 1_000 * SECOND, remaining: 3, resetUs: 0, retryAfterUs: 0 }] });
+    expect(store.size).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      expect(store.peek(checks).allowed).toBe(true);
+      expect(store.consume(checks).allowed).toBe(true);
+    }
+    const blocked = store.peek(checks);
+    expect(blocked.allowed).toBe(false);
+    expect(blocked.states[0].retryAfterUs).toBe(SECOND / 10);
+    expect(store.peek(checks)).toEqual(blocked);
+    time.advance(SECOND / 10);
+    expect(store.peek(checks).allowed).toBe(true);
+    expect(store.consume(checks).allowed).toBe(true);
+  });
+
   it("rejects a bound that cannot hold two generations", () => {
     expect(() => createMemoryStore({ maxKeys: 1 })).toThrow(RangeError);
   });

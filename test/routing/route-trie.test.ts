@@ -46,8 +46,9 @@ describe("route trie", () => {
     expect(a.found).toBe(expected);
     expect(b.found).toBe(expected);
     expect(b.visits).toBe(a.visits);
-    // Bounded by the path: at most a literal and a wildcard branch per segment, plus the root.
-    expect(b.visits).toBeLessThanOrEqual(2 * segments.length + 1);
+    // Bounded by the path: at most a literal branch, a wildcard branch and a `**` tail per
+    // segment, plus the root.
+    expect(b.visits).toBeLessThanOrEqual(3 * segments.length + 2);
   });
 
   it("shares prefixes: one node per distinct literal, not per route", () => {
@@ -66,7 +67,26 @@ describe("route trie", () => {
     expect(findRoute(root, ["a", "x"])).toBe("first");
   });
 
-  it("rejects '**' before the last segment", () => {
-    expect(() => insertRoute(createTrieNode<string>(), [deep, lit("a")], "x")).toThrow(/last segment/);
+  it("rejects a second '**'", () => {
+    expect(() => insertRoute(createTrieNode<string>(), [deep, lit("a"), deep], "x")).toThrow(/only once/);
+  });
+
+  it("matches segments after '**' at the end of the path, the longer tail first", () => {
+    const root = createTrieNode<string>();
+    insertRoute(root, [lit("docs"), deep, lit("meta")], "meta");
+    insertRoute(root, [lit("docs"), deep, star, lit("meta")], "longer tail");
+    insertRoute(root, [lit("docs"), deep], "rest");
+    expect(findRoute(root, ["docs", "a", "b", "meta"])).toBe("longer tail");
+    expect(findRoute(root, ["docs", "meta"])).toBe("meta");
+    expect(findRoute(root, ["docs", "a", "meta", "x"])).toBe("rest");
+    expect(findRoute(root, ["docs"])).toBe("rest");
+  });
+
+  it("bounds the work of a '**' by its distinct tail lengths, not by its routes", () => {
+    const root = createTrieNode<string>();
+    for (let i = 0; i < 1000; i++) insertRoute(root, [lit("v1"), deep, lit(`leaf${i}`)], `leaf${i}`);
+    const stats = { visits: 0 };
+    expect(findRoute(root, ["v1", "a", "b", "c", "leaf999"], stats)).toBe("leaf999");
+    expect(stats.visits).toBe(4); // root, v1, the tail's root, the leaf
   });
 });

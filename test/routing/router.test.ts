@@ -390,15 +390,19 @@ describe("router properties", () => {
   const smallTemplate: fc.Arbitrary<PathTemplate> = fc
     .record({
       segments: fc.array(smallSegment, { maxLength: 4 }),
-      deep: fc.boolean(),
+      // A `**` anywhere (once), or none.
+      deep: fc.option(fc.nat(), { nil: undefined }),
       verb: fc.constantFrom(null, null, "x", "y"),
-      variable: fc.nat(),
+      variableStart: fc.nat(),
+      variableLength: fc.nat(),
     })
-    .map(({ segments, deep, verb, variable }) => {
-      const all: TemplateSegment[] = deep ? [...segments, { kind: "deepWildcard" }] : segments;
-      // One variable over a random suffix of the template, when it has segments.
-      const start = all.length === 0 ? 0 : variable % all.length;
-      const variables: TemplateVariable[] = all.length === 0 ? [] : [{ fieldPath: ["v"], start, end: all.length }];
+    .map(({ segments, deep, verb, variableStart, variableLength }) => {
+      const all: TemplateSegment[] = [...segments];
+      if (deep !== undefined) all.splice(deep % (segments.length + 1), 0, { kind: "deepWildcard" });
+      // One variable over a random run of the template's segments, when it has any.
+      const start = all.length === 0 ? 0 : variableStart % all.length;
+      const end = start + 1 + (variableLength % (all.length - start));
+      const variables: TemplateVariable[] = all.length === 0 ? [] : [{ fieldPath: ["v"], start, end }];
       return { segments: all, variables, verb: all.length === 0 ? null : verb };
     });
 
@@ -481,32 +485,44 @@ function referenceMatch(templates: PathTemplate[], path: string): { index: numbe
   return {
     index: best.index,
     variables: t.variables.map((v) => {
-      const end = t.segments.at(-1)?.kind === "deepWildcard" && v.end === t.segments.length ? best.raw.length : v.end;
-      const multi = v.end - v.start !== 1 || t.segments[v.start].kind === "deepWildcard";
-      const pieces = best.raw.slice(v.start, end);
+      // Segments after the `**` count from the end of the path.
+      const deep = t.segments.findIndex((s) => s.kind === "deepWildcard");
+      const at = (i: number) => (deep < 0 || i <= deep ? i : best.raw.length - t.segments.length + i);
+      const multi = v.end - v.start !== 1 || (deep >= v.start && deep < v.end);
+      const pieces = best.raw.slice(at(v.start), at(v.end));
       const value = multi ? pieces.map((p) => p.split(/(%2[fF])/).map((x, i) => (i % 2 === 1 ? x : decodeURIComponent(x))).join("")).join("/") : decodeURIComponent(pieces[0]);
       return { fieldPath: v.fieldPath, value };
     }),
   };
 }
 
+/** Whether `t` matches: segments before a `**` from the start of the path, those after it at its end. */
 function matches(t: PathTemplate, raw: string[]): boolean {
   const decoded = raw.map((s) => decodeURIComponent(s));
-  for (let i = 0; i < t.segments.length; i++) {
-    const s = t.segments[i];
-    if (s.kind === "deepWildcard") return true;
-    if (i >= decoded.length) return false;
-    if (s.kind === "literal" && s.value !== decoded[i]) return false;
-  }
-  return t.segments.length === decoded.length;
+  const one = (s: TemplateSegment, value: string) => s.kind !== "literal" || s.value === value;
+  const deep = t.segments.findIndex((s) => s.kind === "deepWildcard");
+  if (deep < 0) return t.segments.length === decoded.length && t.segments.every((s, i) => one(s, decoded[i]));
+  const tail = t.segments.slice(deep + 1);
+  if (decoded.length < deep + tail.length) return false;
+  return t.segments.slice(0, deep).every((s, i) => one(s, decoded[i])) && tail.every((s, i) => one(s, decoded[decoded.length - tail.length + i]));
 }
 
-/** Left to right: literal < `*` < end of template < `**` (smaller is more specific). */
+/**
+ * Left to right: literal < `*` < end of template < `**` (smaller is more specific). Two templates
+ * that agree up to a `**` (both have it there): the longer tail wins, then the tails compare
+ * left to right the same way.
+ */
 function compareSpecificity(a: PathTemplate, b: PathTemplate): number {
   const rank = (t: PathTemplate, i: number) => (i >= t.segments.length ? 1.5 : { literal: 0, wildcard: 1, deepWildcard: 2 }[t.segments[i].kind]);
   for (let i = 0; i < Math.max(a.segments.length, b.segments.length); i++) {
     const d = rank(a, i) - rank(b, i);
     if (d !== 0) return d;
+    if (rank(a, i) === 2) {
+      const tailA = a.segments.slice(i + 1);
+      const tailB = b.segments.slice(i + 1);
+      if (tailA.length !== tailB.length) return tailB.length - tailA.length;
+      return compareSpecificity({ ...a, segments: tailA, variables: [] }, { ...b, segments: tailB, variables: [] });
+    }
   }
   return 0;
 }

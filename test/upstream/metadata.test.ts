@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { createMetadataMapper, DEFAULT_FORWARD_HEADERS } from "../../src/upstream/metadata.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 const client = { ip: "203.0.113.9", host: "api.example.com", protocol: "https" };
 const forwarded: Array<[string, string]> = [
@@ -64,9 +66,34 @@ describe("createMetadataMapper().toGrpc", () => {
     expect(mapper.toGrpc(headers, client)).toEqual([["kept", "2"], ...forwarded]);
   });
 
-  it("appends the client ip to an incoming x-forwarded-for", () => {
-    const pairs = mapper.toGrpc({ "x-forwarded-for": "198.51.100.1, 10.0.0.1" }, client);
-    expect(pairs).toContainEqual(["x-forwarded-for", "198.51.100.1, 10.0.0.1, 203.0.113.9"]);
+  it("regression: the client's own X-Forwarded-For chain is never forwarded (untrusted peer: the backend gets the peer only)", () => {
+    const pairs = mapper.toGrpc({ "x-forwarded-for": "198.51.100.1, 10.0.0.1", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }, { ...client, protocol: "http" });
+    expect(pairs).toEqual([
+      ["x-forwarded-for", "203.0.113.9"],
+      ["x-forwarded-host", "api.example.com"],
+      ["x-forwarded-proto", "http"],
+    ]);
+  });
+
+  it("under trustProxy: the chain the gateway vouches for, farthest first, ending with the peer", () => {
+    // forwardedFor is proxy-addr's order: peer first, up to and including the first untrusted hop.
+    const trusted = { ...client, ip: "198.51.100.1", forwardedFor: ["10.0.0.2", "10.0.0.1", "198.51.100.1"] };
+    const pairs = mapper.toGrpc({ "x-forwarded-for": "6.6.6.6, 198.51.100.1, 10.0.0.1" }, trusted);
+    expect(pairs).toContainEqual(["x-forwarded-for", "198.51.100.1, 10.0.0.1, 10.0.0.2"]);
+    expect(mapper.toGrpc({}, { ...client, forwardedFor: ["10.0.0.2", "bad\u0000", ""] }).find(([key]) => key === "x-forwarded-for")).toEqual(["x-forwarded-for", "10.0.0.2"]);
+  });
+
+  it("x-forwarded-for is exactly the vouched-for chain, whatever the client sent (property)", () => {
+    const address = fc.oneof(fc.ipV4(), fc.ipV6());
+    const clientChain = fc.array(fc.oneof(address, fc.string({ maxLength: 12 })), { maxLength: 5 }).map((list) => list.join(", "));
+    fc.assert(
+      fc.property(fc.array(address, { minLength: 1, maxLength: 5 }), fc.option(clientChain, { nil: undefined }), (chain, sent) => {
+        const headers: IncomingHttpHeaders = sent === undefined ? {} : { "x-forwarded-for": sent };
+        const pairs = mapper.toGrpc(headers, { ...client, ip: chain[chain.length - 1], forwardedFor: chain });
+        expect(pairs.filter(([key]) => key === "x-forwarded-for")).toEqual([["x-forwarded-for", [...chain].reverse().join(", ")]]);
+      }),
+      fuzzRuns(300),
+    );
   });
 
   it("drops allow-listed values gRPC cannot carry", () => {

@@ -18,8 +18,12 @@ export interface IssuerKeys {
    * UNAUTHENTICATED ("unknown key id", "key set unavailable").
    */
   resolve(alg: string, kid: string | undefined): Promise<ResolvedKeys>;
-  /** Changes whenever the key set changes; tokens verified under an older generation are re-verified. */
-  generation(): number;
+  /**
+   * Changes whenever the key set changes (or is dropped); tokens verified under an older
+   * generation are verified again. Given the current time, a key set that refreshes itself may
+   * also start its due refresh (in the background: the answer is never delayed).
+   */
+  generation(nowMs?: number): number;
   /** Stops any background work (in-flight fetches). */
   close(): void;
 }

@@ -11,10 +11,17 @@ export interface JwksKeysOptions {
   /** Clock in ms (injected in tests). */
   readonly now: () => number;
   readonly timeoutMs: number;
-  /** Minimum time between two fetch attempts, whatever triggers them. */
+  /** Minimum time between two fetch attempts after a successful one, whatever triggers them. */
   readonly cooldownMs: number;
-  /** A set older than this is refetched before use; a failed refetch keeps the old set. */
+  /**
+   * After a failed attempt the next one may come this soon; the wait doubles with each further
+   * failure in a row, up to `cooldownMs`.
+   */
+  readonly retryMs: number;
+  /** A set older than this is refetched in the background while it keeps verifying. */
   readonly maxAgeMs: number;
+  /** How long past `maxAgeMs` a set that could not be refetched keeps verifying; then it is dropped. */
+  readonly maxStaleMs: number;
 }
 
 interface CachedSet {
@@ -24,27 +31,40 @@ interface CachedSet {
 }
 
 /**
- * An issuer's keys from a JWKS URL, fetched on first use and cached. Fetches happen when there is
- * no set yet, when the set is older than `maxAgeMs`, or when a token names a `kid` the set does
- * not have; but never more than once per `cooldownMs` (failed attempts count), and concurrent
- * callers share one in-flight fetch. So a flood of tokens with random `kid`s costs the JWKS
- * server at most one request per cool-down. While the server is down or slow, tokens whose key
- * is in the cached set keep verifying; others get "key set unavailable" within `timeoutMs`.
+ * An issuer's keys from a JWKS URL, fetched on first use and cached (the last good set).
+ *
+ * When it fetches: when there is no usable set, when a token names a `kid` the set does not
+ * have, and when the set is older than `maxAgeMs` (then in the background: requests go on
+ * verifying with the set they have and never wait for that refetch). Concurrent callers share
+ * one in-flight fetch, and attempts are spaced: after a success the next needs `cooldownMs`;
+ * after a failure it may come sooner, `retryMs`, doubling per further failure up to `cooldownMs`.
+ * So a flood of tokens with random `kid`s costs the JWKS server at most one request per
+ * cool-down while it is up, and a few more (1 + log2(cooldown / retry) per outage) while it is
+ * down; one failed fetch no longer locks out that issuer's new keys for a whole cool-down.
+ *
+ * While the JWKS server is down, slow or hung: tokens whose key is in the last good set keep
+ * verifying without waiting, until that set is `maxAgeMs + maxStaleMs` old; then it is dropped
+ * (its generation changes, so cached verifications are redone) and the issuer's tokens get
+ * "key set unavailable" until a fetch succeeds. A token naming a `kid` the set lacks waits for
+ * at most one fetch (`timeoutMs`) or is answered at once when no attempt is due.
  */
 export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
+  const { now, cooldownMs, retryMs, maxAgeMs, maxStaleMs } = options;
   let cached: CachedSet | undefined;
   let generation = 0;
   let lastKeys = "";
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
-  let lastAttemptFailed = false;
+  /** Failed attempts in a row (0 after a success). */
+  let failures = 0;
   let inflight: Promise<void> | undefined;
   const closing = new AbortController();
 
-  const mayFetch = (): boolean => inflight !== undefined || options.now() - lastAttemptAt >= options.cooldownMs;
+  const spacing = (): number => (failures === 0 ? cooldownMs : Math.min(cooldownMs, retryMs * 2 ** (failures - 1)));
+  const mayFetch = (nowMs: number): boolean => inflight !== undefined || nowMs - lastAttemptAt >= spacing();
 
   function refresh(): Promise<void> {
     if (inflight !== undefined) return inflight;
-    lastAttemptAt = options.now();
+    lastAttemptAt = now();
     inflight = (async () => {
       try {
         const jwks = await fetchJwks(options.url, { fetch: options.fetch, timeoutMs: options.timeoutMs, signal: closing.signal });
@@ -53,10 +73,10 @@ export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
           generation += 1;
           lastKeys = keys;
         }
-        cached = { set: createLocalJWKSet(jwks), fetchedAt: options.now(), generation };
-        lastAttemptFailed = false;
+        cached = { set: createLocalJWKSet(jwks), fetchedAt: now(), generation };
+        failures = 0;
       } catch (error) {
-        lastAttemptFailed = true;
+        failures += 1;
         throw error;
       } finally {
         inflight = undefined;
@@ -65,17 +85,32 @@ export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
     return inflight;
   }
 
-  async function current(): Promise<CachedSet> {
-    if (cached === undefined) {
-      if (!mayFetch()) throw jwtRejected("key set unavailable");
-      try {
-        await refresh();
-      } catch (error) {
-        throw jwtRejected("key set unavailable", error);
-      }
-    } else if (options.now() - cached.fetchedAt >= options.maxAgeMs && mayFetch()) {
-      // Stale: refetch, but keep verifying with the old set if the server does not answer.
-      await refresh().catch(() => undefined);
+  /**
+   * The set to verify with at `nowMs`, or undefined. A stale set starts a background refetch
+   * (when one is due) and is still returned; a set past `maxAgeMs + maxStaleMs` is dropped.
+   */
+  function usable(nowMs: number): CachedSet | undefined {
+    if (cached === undefined) return undefined;
+    const age = nowMs - cached.fetchedAt;
+    if (age < maxAgeMs) return cached;
+    if (age >= maxAgeMs + maxStaleMs) {
+      cached = undefined;
+      generation += 1; // cached verifications under the dropped set are redone (and fail until a fetch succeeds)
+      lastKeys = "";
+      return undefined;
+    }
+    if (inflight === undefined && mayFetch(nowMs)) void refresh().catch(() => undefined);
+    return cached;
+  }
+
+  async function current(nowMs: number): Promise<CachedSet> {
+    const entry = usable(nowMs);
+    if (entry !== undefined) return entry;
+    if (!mayFetch(nowMs)) throw jwtRejected("key set unavailable");
+    try {
+      await refresh();
+    } catch (error) {
+      throw jwtRejected("key set unavailable", error);
     }
     if (cached === undefined) throw jwtRejected("key set unavailable");
     return cached;
@@ -83,11 +118,11 @@ export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
 
   return {
     async resolve(alg, kid): Promise<ResolvedKeys> {
-      let entry = await current();
+      let entry = await current(now());
       let keys = await matchKeys(entry.set, alg, kid);
       if (keys.length > 0) return { keys, generation: entry.generation };
-      // Within the cool-down: unknown, unless the last fetch failed and the key may well exist.
-      if (!mayFetch()) throw jwtRejected(lastAttemptFailed ? "key set unavailable" : "unknown key id");
+      // No attempt due: unknown, unless the last attempt failed and the key may well exist.
+      if (!mayFetch(now())) throw jwtRejected(failures > 0 ? "key set unavailable" : "unknown key id");
       try {
         await refresh();
       } catch (error) {
@@ -98,7 +133,12 @@ export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
       if (keys.length === 0) throw jwtRejected("unknown key id");
       return { keys, generation: entry.generation };
     },
-    generation: () => generation,
+    generation(nowMs) {
+      // Also on the hot path (a cached token): a stale set starts its refetch here too, so a key
+      // removed from the JWKS is noticed even when every request carries a cached token.
+      if (nowMs !== undefined) usable(nowMs);
+      return generation;
+    },
     close() {
       closing.abort(new Error("JWT verifier closed"));
     },

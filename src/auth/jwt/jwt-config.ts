@@ -63,10 +63,14 @@ export const jwtConfigSchema = z
       .strictObject({
         /** A JWKS fetch (connect, headers and body) taking longer is abandoned. */
         timeoutMs: z.number().int().positive().default(3000),
-        /** At most one JWKS fetch per issuer per this period, however many unknown `kid`s arrive. */
+        /** At most one JWKS fetch per issuer per this period after a successful one, however many unknown `kid`s arrive. */
         cooldownMs: z.number().int().nonnegative().default(30_000),
-        /** A key set older than this is refetched before use (kept if the refetch fails). */
+        /** After a failed fetch the next may come this soon, doubling per further failure up to cooldownMs. */
+        retryMs: z.number().int().nonnegative().default(1_000),
+        /** A key set older than this is refetched in the background; it keeps verifying meanwhile. */
         maxAgeMs: z.number().int().positive().default(600_000),
+        /** How long past maxAgeMs a set that cannot be refetched keeps verifying (JWKS server down); then it is dropped. */
+        maxStaleMs: z.number().int().nonnegative().default(3_600_000),
       })
       .prefault({}),
     verifiedTokenCache: z

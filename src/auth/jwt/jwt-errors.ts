@@ -18,6 +18,9 @@ export type JwtRejection =
   | "token not yet valid"
   | "token issued in the future"
   | "token missing exp"
+  | "token exp is not a valid time"
+  | "token nbf is not a valid time"
+  | "token iat is not a valid time"
   | "token missing sub"
   | "audience not accepted"
   | "invalid claims";
@@ -28,4 +31,15 @@ export type JwtRejection =
  */
 export function jwtRejected(message: JwtRejection, cause?: unknown): GatewayError {
   return new GatewayError(GrpcCode.UNAUTHENTICATED, "PG_ERR_UNAUTHENTICATED", message, cause === undefined ? {} : { cause });
+}
+
+/**
+ * Rejections caused by the gateway's own trouble rather than by the token (its issuer's JWKS
+ * server is down): they must not count against the client as failed attempts.
+ */
+const GATEWAY_SIDE_REJECTIONS: ReadonlySet<string> = new Set<JwtRejection>(["key set unavailable"]);
+
+/** Whether `error` is a token rejection the client is not to blame for (see `GATEWAY_SIDE_REJECTIONS`). */
+export function isGatewaySideRejection(error: GatewayError): boolean {
+  return error.code === GrpcCode.UNAUTHENTICATED && GATEWAY_SIDE_REJECTIONS.has(error.message);
 }

@@ -58,15 +58,19 @@ interface CachedVerification {
  * Builds the verifier: validates `config`, loads key files and HMAC secrets (errors name the
  * issuer and the file). JWKS are fetched lazily, on the first token of their issuer.
  *
- * `verify`: size limit (before any decoding), verified-token cache, then the unverified `iss`
- * picks the issuer, whose allowlist must contain the token's `alg` before any key is looked up;
- * then jose checks the signature, `iss`, `aud`, `exp` (required), `nbf` with the leeway, and the
- * verifier checks `iat` is not in the future beyond the leeway and `sub` is present.
+ * `verify`: size limit (before any decoding), verified-token cache, then the unverified header
+ * and payload are peeked (a present `exp`, `nbf` or `iat` that is not a NumericDate up to year
+ * 9999 is rejected there), the unverified `iss` picks the issuer, whose allowlist must contain
+ * the token's `alg` before any key is looked up; then jose checks the signature, `iss`, `aud`,
+ * `exp` (required), `nbf` with the leeway, and the verifier checks `iat` is not in the future
+ * beyond the leeway and `sub` is present.
  *
  * Caching: a verified token is remembered (by its SHA-256) until its `exp`, so a hot token costs
  * one hash per request. Revocation consequence: a token revoked at the identity provider stays
  * accepted until it expires or is evicted; only a change of the issuer's JWKS (e.g. its signing
- * key removed) makes cached tokens of that issuer be verified again.
+ * key removed, noticed at the latest by the refetch due `maxAgeMs` after the last one, which a
+ * cached token starts too) or the key set being dropped (`maxStaleMs` of failed refetches past
+ * its max age) makes cached tokens of that issuer be verified again.
  */
 export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierOptions = {}): Promise<JwtVerifier> {
   const parsed = jwtConfigSchema.safeParse(config);
@@ -129,9 +133,11 @@ export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierO
       if (closed) throw new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "JWT verifier is closed");
       if (typeof token !== "string" || token === "") throw jwtRejected("token missing");
       if (token.length > settings.maxTokenBytes) throw jwtRejected("token too large");
-      const hit = cache.get(token);
+      // One clock read serves the cache's expiry check and the key set's age check.
+      const nowMs = now();
+      const hit = cache.get(token, nowMs);
       // A changed key set (rotation, removal) sends the token through verification again.
-      if (hit !== undefined && hit.keys.generation() === hit.generation) return hit.jwt;
+      if (hit !== undefined && hit.keys.generation(nowMs) === hit.generation) return hit.jwt;
       const verified = await verifyUncached(token);
       cache.set(token, verified, verified.jwt.expiresAt * 1000);
       return verified.jwt;

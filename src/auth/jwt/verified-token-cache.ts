@@ -2,9 +2,15 @@ import { hash } from "node:crypto";
 
 /** Verified tokens remembered until they expire, least recently used evicted first. */
 export interface VerifiedTokenCache<V> {
-  /** The value stored for `token`, unless it expired (by the injected clock) or was evicted. */
-  get(token: string): V | undefined;
-  /** Remembers `value` for `token` until `expiresAtMs`; an already expired entry is not stored. */
+  /**
+   * The value stored for `token`, unless it expired (at `nowMs`, default the injected clock) or
+   * was evicted.
+   */
+  get(token: string, nowMs?: number): V | undefined;
+  /**
+   * Remembers `value` for `token` until `expiresAtMs`; an already expired entry is not stored,
+   * nor is one whose expiry is not a finite number (NaN, Infinity: never "until forever").
+   */
   set(token: string, value: V, expiresAtMs: number): void;
   clear(): void;
   readonly size: number;
@@ -37,18 +43,18 @@ export function createVerifiedTokenCache<V>(options: VerifiedTokenCacheOptions):
   // One-shot crypto.hash (Node >= 20.12): no Hash object per request, about 40% cheaper on a hot token.
   const keyOf = (token: string): string => hash("sha256", token, "base64");
   return {
-    get(token) {
+    get(token, nowMs) {
       if (options.maxEntries === 0 || entries.size === 0) return undefined;
       const key = keyOf(token);
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
       entries.delete(key);
-      if (entry.expiresAtMs <= options.now()) return undefined;
+      if (entry.expiresAtMs <= (nowMs ?? options.now())) return undefined;
       entries.set(key, entry); // most recently used goes last
       return entry.value;
     },
     set(token, value, expiresAtMs) {
-      if (options.maxEntries === 0 || !(expiresAtMs > options.now())) return;
+      if (options.maxEntries === 0 || !Number.isFinite(expiresAtMs) || !(expiresAtMs > options.now())) return;
       const key = keyOf(token);
       entries.delete(key);
       entries.set(key, { value, expiresAtMs });

@@ -15,7 +15,7 @@ describe("jwtConfigSchema", () => {
       issuers: [{ ...base, algorithms: ["RS256"], jwksUrl: "https://idp.test/jwks" }],
       clockToleranceSeconds: 30,
       maxTokenBytes: 8192,
-      jwks: { timeoutMs: 3000, cooldownMs: 30000, maxAgeMs: 600000 },
+      jwks: { timeoutMs: 3000, cooldownMs: 30000, retryMs: 1000, maxAgeMs: 600000, maxStaleMs: 3600000 },
       verifiedTokenCache: { maxEntries: 10000 },
     });
   });

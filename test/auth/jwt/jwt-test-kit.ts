@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { CompactSign, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { expect } from "vitest";
 import { GatewayError } from "../../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../../src/errors/grpc-code.js";
@@ -53,6 +53,16 @@ export async function signToken(key: { privateKey: CryptoKey | Uint8Array; alg: 
   return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
 }
 
+/**
+ * Signs a payload given as JSON text, byte for byte: for claims `JSON.stringify` cannot write
+ * (`1e400`, which `JSON.parse` reads back as Infinity; duplicate keys).
+ */
+export async function signRawPayload(key: { privateKey: CryptoKey | Uint8Array; alg: string; kid?: string | null }, json: string): Promise<string> {
+  const header: { alg: string; kid?: string } = { alg: key.alg };
+  if (key.kid !== undefined && key.kid !== null) header.kid = key.kid;
+  return new CompactSign(new TextEncoder().encode(json)).setProtectedHeader(header).sign(key.privateKey);
+}
+
 /** A compact token with a garbage signature, for tests that never reach signature checking. */
 export function unsignedToken(header: Record<string, unknown>, claims: JWTPayload): string {
   const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -68,21 +78,28 @@ export interface JwksServer {
   requests(): number;
   setKeys(keys: readonly JWK[]): void;
   setMode(mode: JwksMode): void;
+  /** Answers (in `serve` and `error` mode) only after this many ms: a slow key server. */
+  setDelayMs(ms: number): void;
+  /** Requests received but not answered yet (hanging, or delayed). */
+  open(): number;
   close(): Promise<void>;
 }
 
 export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer> {
   let current: readonly JWK[] = keys;
   let mode: JwksMode = "serve";
+  let delayMs = 0;
   let count = 0;
+  let unanswered = 0;
   const server: Server = createServer((request, response) => {
     count += 1;
+    unanswered += 1;
+    response.on("close", () => (unanswered -= 1));
     if (mode === "hang") return; // never answers; the client's timeout must end the wait
-    if (mode === "error") {
-      response.writeHead(503).end("down");
-      return;
-    }
-    response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
+    const answer = mode === "error" ? () => response.writeHead(503).end("down") : () => response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
+    // The client may have given up meanwhile (its timeout): then there is nobody to answer.
+    if (delayMs > 0) setTimeout(() => response.destroyed || answer(), delayMs);
+    else answer();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -95,11 +112,75 @@ export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer>
     setMode(next) {
       mode = next;
     },
+    setDelayMs(ms) {
+      delayMs = ms;
+    },
+    open: () => unanswered,
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** An injected `fetch` for JWKS downloads whose answers a test controls, without any network. */
+export interface FakeJwksFetch {
+  readonly fetch: typeof fetch;
+  /** Requests made so far. */
+  calls(): number;
+  /** Requests not answered yet (hanging). */
+  pending(): number;
+  /** What later requests get: the keys, an HTTP 503, or no answer until released (or aborted). */
+  setMode(mode: JwksMode): void;
+  setKeys(keys: readonly JWK[]): void;
+  /** Answers every hanging request with the current keys. */
+  releaseAll(): void;
+  /** Fails every hanging request as a connection reset would. */
+  failAll(): void;
+}
+
+export function createFakeJwksFetch(keys: readonly JWK[]): FakeJwksFetch {
+  let current = keys;
+  let mode: JwksMode = "serve";
+  let count = 0;
+  const hanging = new Set<{ resolve: (response: Response) => void; reject: (error: Error) => void }>();
+  const answer = (): Response => new Response(JSON.stringify({ keys: current }), { headers: { "content-type": "application/jwk-set+json" } });
+  const fake = async (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    count += 1;
+    if (mode === "error") return new Response("down", { status: 503 });
+    if (mode === "serve") return answer();
+    return new Promise<Response>((resolve, reject) => {
+      const entry = { resolve, reject };
+      hanging.add(entry);
+      init?.signal?.addEventListener("abort", () => {
+        hanging.delete(entry);
+        reject(new Error("aborted"));
+      });
+    });
+  };
+  const settle = (how: (entry: { resolve: (response: Response) => void; reject: (error: Error) => void }) => void): void => {
+    const entries = [...hanging];
+    hanging.clear();
+    for (const entry of entries) how(entry);
+  };
+  return {
+    fetch: fake as typeof fetch,
+    calls: () => count,
+    pending: () => hanging.size,
+    setMode(next) {
+      mode = next;
+    },
+    setKeys(next) {
+      current = next;
+    },
+    releaseAll: () => settle((entry) => entry.resolve(answer())),
+    failAll: () => settle((entry) => entry.reject(new Error("connection reset"))),
+  };
+}
+
+/** Lets pending promise callbacks (and their follow-ups) run, without any real time passing. */
+export async function settled(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** Asserts `promise` rejects with UNAUTHENTICATED PG_ERR_UNAUTHENTICATED and exactly `message`. */

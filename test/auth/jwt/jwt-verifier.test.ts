@@ -10,6 +10,7 @@ import {
   createTestClock,
   createTestKey,
   expectRejected,
+  signRawPayload,
   signToken,
   START_S,
   startJwksServer,
@@ -168,12 +169,12 @@ describe("JWT verifier with a JWKS issuer", () => {
     expect(fetches()).toBe(2);
   });
 
-  it("refetches a set older than maxAge", async () => {
+  it("refetches a set older than maxAge in the background", async () => {
     const v = await jwksVerifier();
     await v.verify(await signToken(rsa, validClaims()));
     clock.advanceSeconds(MAX_AGE_S + 1);
-    await v.verify(await signToken(rsa, validClaims({ sub: "other" })));
-    expect(fetches()).toBe(2);
+    expect((await v.verify(await signToken(rsa, validClaims({ sub: "other" })))).subject).toBe("other");
+    await vi.waitFor(() => expect(fetches()).toBe(2));
   });
 
   it("keeps verifying known kids while the JWKS server hangs, and rejects others within the timeout", async () => {
@@ -181,20 +182,23 @@ describe("JWT verifier with a JWKS issuer", () => {
     await v.verify(await signToken(rsa, validClaims()));
     jwks.setMode("hang");
     clock.advanceSeconds(MAX_AGE_S + 1);
-    // Stale set: the refetch times out and the cached key still verifies.
+    // Stale set: the cached key verifies at once; the refetch runs in the background.
     expect((await v.verify(await signToken(ec, validClaims({ sub: "still-ok" })))).subject).toBe("still-ok");
-    expect(fetches()).toBe(2);
+    await vi.waitFor(() => expect(fetches()).toBe(2));
 
-    // Within the cool-down of that failed fetch an unknown kid cannot be confirmed: no new fetch.
+    // An unknown kid waits for that fetch, which times out (timeoutMs 300): key set unavailable.
     const unknown = unsignedToken({ alg: "RS256", kid: "new-kid" }, validClaims());
     await expectRejected(v.verify(unknown), "key set unavailable");
     expect(fetches()).toBe(2);
-    clock.advanceSeconds(COOLDOWN_S + 1);
+    // Within the retry delay after that failure: answered at once, no new fetch.
+    await expectRejected(v.verify(unknown), "key set unavailable");
+    expect(fetches()).toBe(2);
+    clock.advanceSeconds(1);
     await expectRejected(v.verify(unknown), "key set unavailable");
     expect(fetches()).toBe(3);
-    // Back up: the next attempt after the cool-down learns the kid is really unknown.
+    // Back up: the next attempt (2 s after the second failure) learns the kid is really unknown.
     jwks.setMode("serve");
-    clock.advanceSeconds(COOLDOWN_S + 1);
+    clock.advanceSeconds(2);
     await expectRejected(v.verify(unknown), "unknown key id");
     expect(fetches()).toBe(4);
   });
@@ -206,11 +210,11 @@ describe("JWT verifier with a JWKS issuer", () => {
     const error = await expectRejected(v.verify(token), "key set unavailable", token);
     expect(error.cause).toBeInstanceOf(Error);
     expect(fetches()).toBe(1);
-    // Failed attempts count against the cool-down too.
+    // A failed attempt spaces the next one by the retry delay (1 s), not the whole cool-down.
     await expectRejected(v.verify(token), "key set unavailable", token);
     expect(fetches()).toBe(1);
     jwks.setMode("serve");
-    clock.advanceSeconds(COOLDOWN_S);
+    clock.advanceSeconds(1);
     expect((await v.verify(token)).subject).toBe("user-42");
     expect(fetches()).toBe(2);
   });
@@ -233,7 +237,12 @@ describe("JWT verifier with a JWKS issuer", () => {
       ["iat in the future beyond the leeway", { iat: START_S + 31 }, "token issued in the future"],
       ["iat in the future within the leeway", { iat: START_S + 29 }, null],
       ["missing exp", { exp: undefined }, "token missing exp"],
-      ["exp not a number", { exp: "tomorrow" }, "invalid claims"],
+      ["exp not a number", { exp: "tomorrow" }, "token exp is not a valid time"],
+      ["exp negative", { exp: -1 }, "token exp is not a valid time"],
+      ["exp after year 9999", { exp: 253_402_300_800 }, "token exp is not a valid time"],
+      ["exp at the end of year 9999", { exp: 253_402_300_799 }, null],
+      ["nbf not a number", { nbf: "now" }, "token nbf is not a valid time"],
+      ["iat negative", { iat: -5 }, "token iat is not a valid time"],
       ["missing sub", { sub: undefined }, "token missing sub"],
       ["wrong aud", { aud: "someone-else" }, "audience not accepted"],
       ["missing aud", { aud: undefined }, "audience not accepted"],
@@ -244,6 +253,24 @@ describe("JWT verifier with a JWKS issuer", () => {
       const token = await signToken(rsa, validClaims(overrides as Record<string, unknown>));
       if (message === null) expect((await v.verify(token)).subject).toBe("user-42");
       else await expectRejected(v.verify(token), message, token);
+    });
+
+    it.each([
+      ["exp", '"exp":1e400', "token exp is not a valid time"],
+      ["exp", '"exp":-1e400', "token exp is not a valid time"],
+      ["nbf", '"exp":START_EXP,"nbf":1e400', "token nbf is not a valid time"],
+      ["nbf", '"exp":START_EXP,"nbf":-1e400', "token nbf is not a valid time"],
+      ["iat", '"exp":START_EXP,"iat":1e400', "token iat is not a valid time"],
+      ["iat", '"exp":START_EXP,"iat":-1e400', "token iat is not a valid time"],
+    ])("regression: a non-finite %s (%s, JSON.parse reads it as ±Infinity) is a 401, not a token that never expires", async (_claim, claims, message) => {
+      const v = await jwksVerifier();
+      const verifySpy = vi.spyOn(crypto.subtle, "verify");
+      const json = `{"iss":"${ISSUER}","aud":"protogate","sub":"user-42",${claims.replace("START_EXP", String(START_S + 3600))}}`;
+      const token = await signRawPayload(rsa, json);
+      await expectRejected(v.verify(token), message, token);
+      // Rejected before any signature work, and never cached: the second try is rejected the same way.
+      await expectRejected(v.verify(token), message, token);
+      expect(verifySpy).not.toHaveBeenCalled();
     });
 
     it("honours a configured clock tolerance of 0", async () => {
@@ -319,6 +346,19 @@ describe("JWT verifier with a JWKS issuer", () => {
       expect(verifySpy).toHaveBeenCalledTimes(2);
       clock.advanceSeconds(31);
       await expectRejected(v.verify(token), "token expired", token);
+    });
+
+    it("a hot cached token alone refreshes a stale key set, and is rejected once its key is gone", async () => {
+      const v = await jwksVerifier();
+      const token = await signToken(rsa, validClaims({ exp: START_S + 7200 }));
+      await v.verify(token);
+      jwks.setKeys([ec.jwk]);
+      clock.advanceSeconds(MAX_AGE_S);
+      // Still answered from the cache (no request waits for the refetch it starts) ...
+      expect((await v.verify(token)).subject).toBe("user-42");
+      // ... and once the new set is in, the token is verified again and its key is unknown.
+      await vi.waitFor(() => expectRejected(v.verify(token), "unknown key id", token));
+      expect(fetches()).toBe(2);
     });
 
     it("verifies every time when the cache is off", async () => {

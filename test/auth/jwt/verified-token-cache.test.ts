@@ -15,6 +15,16 @@ describe("createVerifiedTokenCache", () => {
     expect(cache.size).toBe(0);
   });
 
+  it("regression: an entry with a non-finite expiry (exp 1e400 read as Infinity) is never stored", () => {
+    const clock = createTestClock();
+    const cache = createVerifiedTokenCache<string>({ maxEntries: 10, now: clock.now });
+    cache.set("forever", "X", Number.POSITIVE_INFINITY);
+    cache.set("nan", "Y", Number.NaN);
+    expect(cache.get("forever")).toBeUndefined();
+    expect(cache.get("nan")).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
   it("does not store an already expired entry", () => {
     const clock = createTestClock();
     const cache = createVerifiedTokenCache<string>({ maxEntries: 10, now: clock.now });

@@ -30,6 +30,8 @@ describe("OpenAPI paths from templates", () => {
     ["literal and *", [lit("users"), star], "users/*", ["users/1"], ["users", "users/1/2", "xusers/1", "orders/1"]],
     ["**", [deep], "**", ["", "a", "a/b/c"], ["/a", "a//b", "a/"]],
     ["literal then **", [lit("a"), deep], "a/**", ["a", "a/b", "a/b/c"], ["ab", "a/", "b/a"]],
+    ["** then a literal", [deep, lit("x")], "**/x", ["x", "a/x", "a/b/x"], ["/x", "ax", "x/a"]],
+    ["literal, ** and a literal", [lit("a"), deep, lit("x")], "a/**/x", ["a/x", "a/b/x", "a/b/c/x"], ["ax", "a//x", "a/b"]],
     ["regex metacharacters", [lit("a.b+c"), star], "a.b+c/*", ["a.b+c/x"], ["aXb+c/x", "a.bbc/x"]],
   ])("matches values of %s with a regex", (_what, segments, text, accepted, rejected) => {
     expect(segmentsText(segments)).toBe(text);

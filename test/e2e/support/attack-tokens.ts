@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { SignJWT, type JWTPayload } from "jose";
+import { SignJWT, type CryptoKey, type JWTPayload } from "jose";
 
 /** The gateway's clock is the real one in end-to-end tests: claims are relative to now. */
 export function nowSeconds(): number {
@@ -42,4 +42,15 @@ export function randomKid(): string {
 /** Padding claim growing a token by about `bytes` characters (after base64url encoding). */
 export function padding(bytes: number): JWTPayload {
   return { pad: "p".repeat(Math.floor((bytes * 3) / 4)) };
+}
+
+/**
+ * An RS256 JWS with any protected header and payload (an object, or JSON text written as is),
+ * signed with WebCrypto directly: jose refuses to sign headers it would itself reject (an unknown
+ * `crit` extension), and attacks need exactly those.
+ */
+export async function rs256WithHeader(privateKey: CryptoKey, header: Record<string, unknown>, payload: JWTPayload | string): Promise<string> {
+  const input = `${segment(header)}.${typeof payload === "string" ? Buffer.from(payload).toString("base64url") : segment(payload)}`;
+  const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", privateKey, new TextEncoder().encode(input));
+  return `${input}.${Buffer.from(signature).toString("base64url")}`;
 }

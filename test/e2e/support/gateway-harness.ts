@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { startGateway, type RunningGateway } from "../../../src/app.js";
+import { startGateway, type GatewaySeams, type RunningGateway } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/load-config.js";
 import { loadGenerated, type GeneratedFolder } from "../../../src/load-generated.js";
 import { UserServiceService } from "../../../generated/demo/v1/user.js";
@@ -15,8 +15,9 @@ export function demoGenerated(): Promise<GeneratedFolder> {
 /**
  * Starts the gateway in-process on an ephemeral loopback port; `extra` is merged into the config.
  * Authentication is off unless `extra.auth` says otherwise (the security suite tests it).
+ * `seams` injects clocks and the JWKS fetch.
  */
-export async function startTestGateway(upstreams: Record<string, string>, extra: Record<string, unknown> = {}): Promise<RunningGateway> {
+export async function startTestGateway(upstreams: Record<string, string>, extra: Record<string, unknown> = {}, seams: GatewaySeams = {}): Promise<RunningGateway> {
   const { writeFileSync, mkdtempSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const { join } = await import("node:path");
@@ -24,7 +25,7 @@ export async function startTestGateway(upstreams: Record<string, string>, extra:
   const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
   writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }));
   const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
-  return startGateway(config, await demoGenerated());
+  return startGateway(config, await demoGenerated(), seams);
 }
 
 /** What a test backend saw of one call. */
