@@ -1,3 +1,4 @@
+import type { MetadataEntries } from "../upstream/upstream.js";
 import { GrpcCode } from "./grpc-code.js";
 
 /**
@@ -20,6 +21,8 @@ export type GatewayErrorReason =
   | "PG_ERR_UPSTREAM_NOT_CONFIGURED"
   | "PG_ERR_DEADLINE_EXCEEDED"
   | "PG_ERR_UPSTREAM"
+  | "PG_ERR_UPSTREAM_PROTOCOL"
+  | "PG_ERR_UPSTREAM_RESPONSE_TOO_LARGE"
   | "PG_ERR_UPSTREAM_BAD_RESPONSE"
   | "PG_ERR_CANCELLED"
   | "PG_ERR_UNAUTHENTICATED"
@@ -39,7 +42,7 @@ export type GatewayErrorReason =
   | "PG_ERR_SHUTTING_DOWN";
 
 export interface GatewayErrorOptions {
-  /** Overrides the HTTP status the gRPC code maps to (405, 413 and 415 have no gRPC code of their own). */
+  /** Overrides the HTTP status the gRPC code maps to (405, 413, 415 and 502 have no gRPC code of their own). */
   httpStatus?: number;
   /** Extra response headers, e.g. `Allow` on a 405. */
   headers?: Readonly<Record<string, string>>;
@@ -48,8 +51,12 @@ export interface GatewayErrorOptions {
    * or raw `RawAny` values (see any-detail.ts) that the error writer turns into JSON.
    */
   details?: readonly unknown[];
+  /** The upstream's header and trailer metadata, sent back as `Grpc-Metadata-*` response headers. */
+  metadata?: MetadataEntries;
   cause?: unknown;
 }
+
+const NO_METADATA: MetadataEntries = Object.freeze([]);
 
 /**
  * The one error type of the request pipeline. Every stage throws it (or something that
@@ -63,6 +70,8 @@ export class GatewayError extends Error {
   readonly httpStatus: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly details: readonly unknown[];
+  /** Metadata the upstream sent before the call failed (empty for the gateway's own errors). */
+  readonly metadata: MetadataEntries;
 
   constructor(code: GrpcCode, reason: GatewayErrorReason | undefined, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,6 +81,7 @@ export class GatewayError extends Error {
     this.httpStatus = options.httpStatus;
     this.headers = options.headers ?? {};
     this.details = options.details ?? [];
+    this.metadata = options.metadata ?? NO_METADATA;
   }
 }
 

@@ -5,7 +5,7 @@ import type { AnyToJson } from "../errors/any-detail.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { renderError } from "../errors/error-writer.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { isGrpcStatusError, toGatewayError } from "../errors/to-gateway-error.js";
+import { toGatewayError } from "../errors/to-gateway-error.js";
 import { createRouter } from "../routing/router.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { decodeReply } from "../transcode/decode-reply.js";
@@ -117,9 +117,8 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
     const error = toGatewayError(thrown);
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: head.method, url: head.url }, "internal error");
     const response = renderError(error, anyToJson);
-    const upstreamMetadata = upstreamTrailers(error.cause);
-    if (upstreamMetadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
-    return { ...response, headers: { ...metadata.toHttp([], upstreamMetadata), ...limitHeaders, ...response.headers } };
+    if (error.metadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
+    return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
 
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
@@ -184,10 +183,3 @@ export function createGatewayPipeline(deps: HandlerDependencies): GatewayPipelin
   };
 }
 
-/** The metadata an upstream sent with an error status (grpc-js puts headers and trailers together). */
-function upstreamTrailers(cause: unknown): Array<[string, string | Buffer]> {
-  if (!isGrpcStatusError(cause) || !cause.metadata) return [];
-  const metadata = cause.metadata as { getMap?: () => Record<string, string | Buffer> };
-  if (typeof metadata.getMap !== "function") return [];
-  return Object.entries(metadata.getMap());
-}

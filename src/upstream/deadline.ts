@@ -1,5 +1,4 @@
 import { badRequest } from "../errors/gateway-error.js";
-import type { UpstreamFailure, UpstreamFailureOrigin } from "../errors/upstream-failure.js";
 import type { UnaryCall } from "./upstream.js";
 
 /** Milliseconds per `grpc-timeout` unit (gRPC over HTTP/2: Hours, Minutes, Seconds, milli, micro, nano). */
@@ -35,9 +34,4 @@ const DEADLINE_CLOCK_SLACK_MS = 5;
 /** Whether a DEADLINE_EXCEEDED seen at `nowMs` is the gateway's deadline rather than the upstream's own. */
 export function gatewayDeadlineReached(call: UnaryCall, nowMs: number): boolean {
   return nowMs >= call.deadline - DEADLINE_CLOCK_SLACK_MS;
-}
-
-/** What a transport tags a failed call with: where it failed, and the timeout for deadline messages. */
-export function callFailure(call: UnaryCall, startMs: number, origin: UpstreamFailureOrigin): UpstreamFailure {
-  return { origin, rpcPath: call.rpcPath, timeoutMs: Math.round(call.timeoutMs ?? Math.max(0, call.deadline - startMs)) };
 }

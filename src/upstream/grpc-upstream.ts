@@ -1,8 +1,12 @@
-import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientUnaryCall, type ServiceError, type StatusObject } from "@grpc/grpc-js";
-import { tagUpstreamFailure, type UpstreamFailureOrigin } from "../errors/upstream-failure.js";
+import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientReadableStream, type StatusObject } from "@grpc/grpc-js";
+import { GrpcCode } from "../errors/grpc-code.js";
+import { gatewayDeadlineReached } from "./deadline.js";
+import { classifyGrpcJsStatus } from "./grpc-js-status.js";
+import { isGrpcContentType } from "./grpc-wire-status.js";
+import { PROTOCOL_VIOLATION } from "./protocol-violation.js";
+import { UpstreamError, failedCall, statusDetails, type UpstreamErrorInit } from "./upstream-error.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, DEFAULT_RECONNECT_BACKOFF, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
-import { callFailure, gatewayDeadlineReached } from "./deadline.js";
-import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
 
 export interface GrpcUpstreamOptions extends UpstreamOptions {
   /** Further grpc-js channel options; they win over the ones derived from the fields above. */
@@ -27,6 +31,10 @@ export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOp
     // Channelz (grpc's introspection service) is not exposed by the gateway; its per-call
     // bookkeeping is pure overhead here.
     "grpc.enable_channelz": 0,
+    // The gateway's reconnection schedule rather than grpc's (1 s growing to 120 s), so that a
+    // restarted upstream is back within about a second whichever transport calls it.
+    "grpc.initial_reconnect_backoff_ms": DEFAULT_RECONNECT_BACKOFF.initialMs,
+    "grpc.max_reconnect_backoff_ms": DEFAULT_RECONNECT_BACKOFF.maxMs,
   };
   if (options.maxSendMessageBytes !== undefined) channel["grpc.max_send_message_length"] = options.maxSendMessageBytes;
   if (options.tls?.serverName !== undefined) {
@@ -42,73 +50,112 @@ export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOp
 
 /**
  * An upstream over one long-lived grpc-js channel to `target.address` (`host:port`, plaintext
- * for now). Calls do not wait for the connection (waitForReady off): a refused connection fails
- * at once with UNAVAILABLE. Failures reject with the grpc-js `ServiceError`, tagged with where
- * the call failed (connection, deadline, client cancel, upstream).
+ * or TLS). Calls do not wait for the connection (waitForReady off): a refused connection fails
+ * at once with UNAVAILABLE. Failures reject with an `UpstreamError`; where the call failed is
+ * decided here, from what this transport saw (see grpc-js-status.ts).
  */
 export function createGrpcUpstream(target: { address: string }, options: GrpcUpstreamOptions = {}): Upstream {
   const tls = options.tls;
   const channelCredentials = tls ? credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null) : credentials.createInsecure();
-  const client = new Client(target.address, channelCredentials, grpcChannelOptions(options));
-  const now = options.now ?? Date.now;
+  const context: GrpcContext = {
+    client: new Client(target.address, channelCredentials, grpcChannelOptions(options)),
+    now: options.now ?? Date.now,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    maxSendMessageBytes: options.maxSendMessageBytes ?? Number.POSITIVE_INFINITY,
+  };
   return {
-    call: (unary) => new Promise<UnaryResult>((resolve, reject) => new PendingCall(client, unary, now, resolve, reject)),
-    close: () => client.close(),
+    call: (unary) => new Promise<UnaryResult>((resolve, reject) => new PendingCall(context, unary, resolve, reject)),
+    close: () => context.client.close(),
   };
 }
+
+/** What every call of one upstream shares. */
+interface GrpcContext {
+  readonly client: Client;
+  readonly now: () => number;
+  readonly maxReceiveMessageBytes: number;
+  readonly maxSendMessageBytes: number;
+}
+
+const NO_METADATA: MetadataEntries = Object.freeze([]);
+/** The stream's `error` event repeats what `status` reports; a listener must exist, or it would throw. */
+const ignoreError = (): void => undefined;
+/** A protocol violation this transport found itself (grpc-js does not check for it): its code and message. */
+type Violation = readonly [code: GrpcCode, message: string];
 
 /**
  * The state of one call in flight. A class rather than closures: this runs once per request, and
  * per-call closures (plus the name helpers the TypeScript loader wraps them in) showed up in profiles.
+ *
+ * The call is read as a server stream: grpc-js's unary read takes one message and stops reading,
+ * so an upstream that sends a second one leaves the call hanging until its deadline. Read as a
+ * stream, every message arrives, and a second one is caught here (measured: the same CPU per
+ * call as a unary request, `bench/upstream-cost.ts`).
  */
 class PendingCall {
   private readonly start: number;
-  private readonly call: ClientUnaryCall | undefined;
-  private headers: MetadataEntries = [];
+  private readonly call: ClientReadableStream<Buffer> | undefined;
+  private headers: MetadataEntries = NO_METADATA;
   private gotHeaders = false;
+  private notGrpc = false;
   private cancelled = false;
-  private outcome: ServiceError | Buffer | undefined;
+  private messages = 0;
+  private response: Buffer | undefined;
+  private violation: Violation | undefined;
 
   constructor(
-    client: Client,
+    private readonly context: GrpcContext,
     private readonly unary: UnaryCall,
-    private readonly now: () => number,
     private readonly resolve: (result: UnaryResult) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.start = now();
+    this.start = context.now();
     if (unary.signal?.aborted) {
-      reject(tagUpstreamFailure(statusError(GrpcStatus.CANCELLED, "Cancelled before the call started"), this.failure("cancelled")));
+      reject(this.error({ origin: "cancelled", code: GrpcCode.CANCELLED, message: "Cancelled before the call started" }));
+      return;
+    }
+    const size = unary.request.byteLength;
+    const maxBytes = context.maxSendMessageBytes;
+    if (size > maxBytes) {
+      // Checked here rather than by grpc-js, whose refusal reads like an upstream's own RESOURCE_EXHAUSTED.
+      reject(this.error({ origin: "limit", code: GrpcCode.RESOURCE_EXHAUSTED, message: `Sent message larger than max (${size} vs. ${maxBytes})`, limit: { direction: "request", bytes: size, maxBytes } }));
       return;
     }
     try {
       const metadata = new Metadata();
       for (const [key, value] of unary.metadata) metadata.add(key, value);
-      this.call = client.makeUnaryRequest(unary.rpcPath, serialize, deserialize, unary.request, metadata, { deadline: unary.deadline }, this.onResponse);
+      this.call = context.client.makeServerStreamRequest(unary.rpcPath, serialize, deserialize, unary.request, metadata, { deadline: unary.deadline });
     } catch (error) {
       reject(error); // Invalid metadata or a closed channel: a gateway bug, mapped to INTERNAL.
       return;
     }
     this.call.on("metadata", this.onMetadata);
-    // grpc-js runs the callback first and then emits `status`, which alone carries the trailers.
+    this.call.on("data", this.onData);
+    this.call.on("error", ignoreError);
+    // Emitted last, with the trailers: the call's outcome is decided there.
     this.call.on("status", this.onStatus);
     unary.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
   // Bound prototype methods rather than arrow-function fields: the TypeScript loader wraps every
   // arrow function it creates in a naming helper, which costs on each call.
-  private readonly onResponse = PendingCall.prototype.handleResponse.bind(this);
   private readonly onMetadata = PendingCall.prototype.handleMetadata.bind(this);
+  private readonly onData = PendingCall.prototype.handleData.bind(this);
   private readonly onAbort = PendingCall.prototype.handleAbort.bind(this);
   private readonly onStatus = PendingCall.prototype.handleStatus.bind(this);
-
-  private handleResponse(error: ServiceError | null, response?: Buffer): void {
-    this.outcome = error ?? response ?? Buffer.alloc(0);
-  }
 
   private handleMetadata(metadata: Metadata): void {
     this.gotHeaders = true;
     this.headers = entriesOf(metadata);
+    // grpc-js reads any reply as gRPC; whether it was one is decided with the status (a non-200
+    // HTTP status is an intermediary's answer, reported as such).
+    const contentType = metadata.get("content-type")[0];
+    this.notGrpc = !isGrpcContentType(typeof contentType === "string" ? contentType : undefined);
+  }
+
+  private handleData(message: Buffer): void {
+    if (++this.messages === 1) this.response = message;
+    else this.violate([GrpcCode.UNIMPLEMENTED, PROTOCOL_VIOLATION.tooManyMessages]);
   }
 
   private handleAbort(): void {
@@ -116,28 +163,45 @@ class PendingCall {
     this.call?.cancel();
   }
 
+  private violate(violation: Violation): void {
+    if (this.violation !== undefined) return;
+    this.violation = violation;
+    this.call?.cancel();
+  }
+
   private handleStatus(status: StatusObject): void {
     this.unary.signal?.removeEventListener("abort", this.onAbort);
-    const outcome = this.outcome;
-    if (Buffer.isBuffer(outcome)) {
-      this.resolve({ response: outcome, headers: this.headers, trailers: entriesOf(status.metadata) });
+    if (status.code === GrpcStatus.OK && this.messages === 1 && this.violation === undefined && !this.notGrpc) {
+      this.resolve({ response: this.response as Buffer, headers: this.headers, trailers: entriesOf(status.metadata) });
       return;
     }
-    const error = outcome ?? statusError(status.code, status.details, status.metadata);
-    this.reject(tagUpstreamFailure(error, this.failure(this.classify(error, status))));
+    this.reject(this.failure(status));
   }
 
-  private failure(origin: UpstreamFailureOrigin) {
-    return callFailure(this.unary, this.start, origin);
+  private failure(status: StatusObject): UpstreamError {
+    const trailers = entriesOf(status.metadata);
+    const metadata = this.headers.length === 0 ? trailers : [...this.headers, ...trailers];
+    const violation = this.violation;
+    if (violation !== undefined) return this.error({ origin: "protocol", code: violation[0], message: violation[1], metadata });
+    if (this.cancelled && status.code === GrpcStatus.CANCELLED) return this.error({ origin: "cancelled", code: GrpcCode.CANCELLED, message: status.details, metadata });
+    if (this.notGrpc && !isNonOkHttpStatus(status.details)) return this.error({ origin: "protocol", code: GrpcCode.UNKNOWN, message: PROTOCOL_VIOLATION.notGrpc, metadata });
+    const classified = classifyGrpcJsStatus(status, {
+      gotHeaders: this.gotHeaders,
+      deadlineReached: gatewayDeadlineReached(this.unary, this.context.now()),
+      maxReceiveMessageBytes: this.context.maxReceiveMessageBytes,
+    });
+    const details = classified.origin === "upstream" ? statusDetails(trailers, classified.code) : undefined;
+    return this.error({ ...classified, metadata, ...(details !== undefined && { details }) });
   }
 
-  private classify(error: ServiceError, status: StatusObject): UpstreamFailureOrigin {
-    if (this.cancelled && error.code === GrpcStatus.CANCELLED) return "cancelled";
-    if (error.code === GrpcStatus.DEADLINE_EXCEEDED && gatewayDeadlineReached(this.unary, this.now())) return "deadline";
-    // grpc-js's own UNAVAILABLE (refused, reset, no route) comes without any upstream metadata.
-    if (error.code === GrpcStatus.UNAVAILABLE && !this.gotHeaders && entriesOf(status.metadata).length === 0) return "connection";
-    return "upstream";
+  private error(init: UpstreamErrorInit): UpstreamError {
+    return new UpstreamError(failedCall(this.unary, this.start), init);
   }
+}
+
+/** grpc-js's status for a response with a non-200 HTTP status and no grpc-status (an intermediary's answer). */
+function isNonOkHttpStatus(details: string): boolean {
+  return details.startsWith("Received HTTP status code ") && details !== "Received HTTP status code 200";
 }
 
 function entriesOf(metadata: Metadata): Array<[string, string | Buffer]> {
@@ -146,9 +210,4 @@ function entriesOf(metadata: Metadata): Array<[string, string | Buffer]> {
     for (const value of values) entries.push([key, value]);
   }
   return entries;
-}
-
-/** A `ServiceError` like the ones grpc-js builds, for failures detected before grpc-js reports them. */
-function statusError(code: GrpcStatus, details: string, metadata: Metadata = new Metadata()): ServiceError {
-  return Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata });
 }

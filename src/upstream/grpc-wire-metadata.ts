@@ -17,11 +17,18 @@ export function addMetadataHeaders(headers: OutgoingHttpHeaders, metadata: Metad
   for (const [key, value] of metadata) {
     if (key.charCodeAt(0) === 0x3a /* ":" */ || TRANSPORT_HEADERS.has(key)) continue;
     const text = typeof value === "string" ? value : unpaddedBase64(value);
-    const existing = headers[key];
-    if (existing === undefined) headers[key] = text;
+    // Own properties only: `constructor` and `__proto__` are valid metadata keys, and reading
+    // or assigning them plainly would hit Object.prototype instead.
+    const existing = Object.hasOwn(headers, key) ? headers[key] : undefined;
+    if (existing === undefined) setOwn(headers, key, text);
     else if (Array.isArray(existing)) existing.push(text);
-    else headers[key] = [String(existing), text];
+    else setOwn(headers, key, [String(existing), text]);
   }
+}
+
+function setOwn(headers: OutgoingHttpHeaders, key: string, value: string | string[]): void {
+  if (key === "__proto__") Object.defineProperty(headers, key, { value, enumerable: true, writable: true, configurable: true });
+  else headers[key] = value;
 }
 
 function unpaddedBase64(bytes: Buffer): string {

@@ -1,46 +1,5 @@
 import { constants } from "node:http2";
 import { GrpcCode } from "../errors/grpc-code.js";
-import type { MetadataEntries } from "./upstream.js";
-
-/**
- * The gRPC status of a call that did not succeed, shaped like grpc-js's `ServiceError` (numeric
- * `code`, `details`, `metadata.get`), which is what `toGatewayError` and the gateway read.
- */
-export class UpstreamStatusError extends Error {
-  constructor(
-    readonly code: GrpcCode,
-    readonly details: string,
-    readonly metadata: ReceivedMetadata = new ReceivedMetadata([]),
-  ) {
-    super(`${code} ${GrpcCode[code] ?? "UNKNOWN"}: ${details}`);
-  }
-}
-
-/** Metadata received with a status, read like grpc-js's `Metadata` (`get`, `getMap`, `toJSON`). */
-export class ReceivedMetadata {
-  constructor(readonly entries: MetadataEntries) {}
-
-  /** Every value of `key`, in order. */
-  get(key: string): Array<string | Buffer> {
-    const values: Array<string | Buffer> = [];
-    for (const [name, value] of this.entries) if (name === key) values.push(value);
-    return values;
-  }
-
-  /** The first value of each key (a null-prototype object: keys such as `__proto__` are valid metadata). */
-  getMap(): Record<string, string | Buffer> {
-    const map: Record<string, string | Buffer> = Object.create(null);
-    for (const [name, value] of this.entries) if (!(name in map)) map[name] = value;
-    return map;
-  }
-
-  /** All values by key, as grpc-js logs metadata. */
-  toJSON(): Record<string, Array<string | Buffer>> {
-    const json: Record<string, Array<string | Buffer>> = Object.create(null);
-    for (const [name, value] of this.entries) (json[name] ??= []).push(value);
-    return json;
-  }
-}
 
 /**
  * The gRPC code for a response without `grpc-status` (gRPC's http-grpc-status-mapping.md; used
@@ -82,23 +41,43 @@ export function grpcCodeForRstCode(rstCode: number): GrpcCode {
   }
 }
 
-/** The details for a reset stream, naming the code. */
-export function rstCodeDetails(rstCode: number): string {
-  switch (rstCode) {
-    case constants.NGHTTP2_REFUSED_STREAM:
-      return "stream refused by the upstream (RST_STREAM REFUSED_STREAM)";
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
-      return "bandwidth exhausted (RST_STREAM ENHANCE_YOUR_CALM)";
-    case constants.NGHTTP2_INADEQUATE_SECURITY:
-      return "the connection is not secure enough (RST_STREAM INADEQUATE_SECURITY)";
-    default:
-      return `the upstream reset the stream without a gRPC status (RST_STREAM code ${rstCode})`;
-  }
+const RST_CODE_NAMES: readonly string[] = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+
+/** The name of an HTTP/2 error code (RFC 9113, 7), or its number when unknown. */
+export function rstCodeName(rstCode: number): string {
+  return RST_CODE_NAMES[rstCode] ?? `code ${rstCode}`;
 }
 
-/** `grpc-status` as a number; a value that is not a decimal integer is UNKNOWN. */
-export function parseGrpcStatus(value: string): GrpcCode {
-  return /^\d{1,9}$/.test(value) ? Number(value) : GrpcCode.UNKNOWN;
+/**
+ * `grpc-status` as a number, or undefined when it is not a decimal integer (a malformed status,
+ * which the transports treat as a protocol violation). Codes outside google.rpc.Code come back
+ * as they are; `knownGrpcCode` turns them into UNKNOWN.
+ */
+export function parseGrpcStatus(value: string): number | undefined {
+  return /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/** Whether a `content-type` is gRPC's: `application/grpc`, optionally `+format` or `;parameters`. */
+export function isGrpcContentType(value: string | undefined): boolean {
+  if (value === "application/grpc") return true;
+  if (value === undefined) return false;
+  const lower = value.toLowerCase();
+  return lower.startsWith("application/grpc") && (lower.length === 16 || lower[16] === "+" || lower[16] === ";");
 }
 
 /**

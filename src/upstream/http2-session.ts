@@ -1,5 +1,5 @@
 import { connect, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
-import type { UpstreamTls } from "./upstream-options.js";
+import { DEFAULT_RECONNECT_BACKOFF, type ReconnectBackoff, type UpstreamTls } from "./upstream-options.js";
 
 export interface UpstreamConnectionOptions {
   tls?: UpstreamTls;
@@ -7,6 +7,8 @@ export interface UpstreamConnectionOptions {
   backoff?: ReconnectBackoff;
   /** Clock in ms, for the backoff. */
   now?: () => number;
+  /** Random source in [0, 1), for the backoff's jitter (tests fix it). */
+  random?: () => number;
   /** How long an attempt may take until the upstream's SETTINGS arrive (TCP, TLS, HTTP/2 preface). */
   connectTimeoutMs?: number;
   /** Interval of keepalive pings; none unless set. */
@@ -17,17 +19,6 @@ export interface UpstreamConnectionOptions {
 
 const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
 
-/** How long to wait before connecting again after failed attempts: `initialMs * 2^(n-1)`, at most `maxMs`, +-20% jitter. */
-export interface ReconnectBackoff {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
-
-/**
- * Shorter than gRPC's connection-backoff defaults (1 s up to 120 s): a gateway must notice a
- * restarted backend within seconds, and a failed attempt to a down one is cheap.
- */
-export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = { initialMs: 100, maxMs: 5_000 };
 const BACKOFF_JITTER = 0.2;
 /**
  * A connection attempt that has not completed the HTTP/2 handshake by then is abandoned (a
@@ -48,7 +39,12 @@ const MAX_SESSION_MEMORY_MB = 1024;
  * dying connection fail with it (Node destroys them); later calls get the next connection.
  * After an attempt that failed before the upstream's SETTINGS arrived (refused, reset, TLS
  * failure), calls fail at once for a backoff instead of connecting again each time, so a
- * down upstream under load gets one attempt per backoff, not one per request.
+ * down upstream under load gets one attempt per backoff, not one per request. Attempts are
+ * only ever made for a call (there is no background reconnection), so the backoff's cap is
+ * both the longest a restarted upstream waits for the gateway to notice, under load, and the
+ * shortest interval between attempts to a down one (see `DEFAULT_RECONNECT_BACKOFF`). The
+ * loss of a connection that had completed its handshake starts the next attempt at once and
+ * the backoff from its start.
  *
  * The peer's SETTINGS_MAX_CONCURRENT_STREAMS is respected by nghttp2 (under `node:http2`): a
  * stream beyond the limit waits in its queue until another closes, so a call never gets a
@@ -62,6 +58,7 @@ export class UpstreamConnection {
   private retryAtMs = 0;
   private lastFailure = "";
   private readonly now: () => number;
+  private readonly random: () => number;
   private readonly url: string;
   private readonly connectOptions: SecureClientSessionOptions;
 
@@ -70,6 +67,7 @@ export class UpstreamConnection {
     private readonly options: UpstreamConnectionOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
     const tls = options.tls;
     this.url = `${tls ? "https" : "http"}://${address}`;
     this.connectOptions = {
@@ -129,7 +127,7 @@ export class UpstreamConnection {
       } else if (!this.closed) {
         this.failedAttempts++;
         this.lastFailure = failure;
-        this.retryAtMs = this.now() + backoffMs(this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF, this.failedAttempts);
+        this.retryAtMs = this.now() + backoffMs(this.options.backoff ?? DEFAULT_RECONNECT_BACKOFF, this.failedAttempts, this.random());
       }
     };
     session.once("remoteSettings", () => settle(undefined));
@@ -165,8 +163,8 @@ export class UpstreamConnection {
   }
 }
 
-/** The pause before attempt `failedAttempts + 1`, with jitter so that replicas do not reconnect in step. */
-function backoffMs(backoff: ReconnectBackoff, failedAttempts: number): number {
+/** The pause before attempt `failedAttempts + 1`, with jitter (`random` in [0, 1)) so that replicas do not reconnect in step. */
+export function backoffMs(backoff: ReconnectBackoff, failedAttempts: number, random: number): number {
   const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failedAttempts - 1, 30));
-  return base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * Math.random());
+  return base * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * random);
 }

@@ -1,21 +1,13 @@
 import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { tagUpstreamFailure, type UpstreamFailure, type UpstreamFailureOrigin } from "../errors/upstream-failure.js";
 import { GrpcMessageDecoder, frameMessage, type FrameProblem, type MessageSink } from "./grpc-frames.js";
 import { addMetadataHeaders, metadataFromHeaders } from "./grpc-wire-metadata.js";
-import {
-  ReceivedMetadata,
-  UpstreamStatusError,
-  decodeGrpcMessage,
-  formatGrpcTimeout,
-  grpcCodeForHttpStatus,
-  grpcCodeForRstCode,
-  parseGrpcStatus,
-  rstCodeDetails,
-} from "./grpc-wire-status.js";
-import { callFailure, gatewayDeadlineReached } from "./deadline.js";
-import { UpstreamConnection, type ReconnectBackoff } from "./http2-session.js";
-import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions } from "./upstream-options.js";
+import { decodeGrpcMessage, formatGrpcTimeout, grpcCodeForHttpStatus, grpcCodeForRstCode, isGrpcContentType, parseGrpcStatus } from "./grpc-wire-status.js";
+import { gatewayDeadlineReached } from "./deadline.js";
+import { PROTOCOL_VIOLATION, resetViolation } from "./protocol-violation.js";
+import { UpstreamError, failedCall, knownGrpcCode, statusDetails, type MessageLimit, type UpstreamErrorOrigin } from "./upstream-error.js";
+import { UpstreamConnection } from "./http2-session.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type ReconnectBackoff, type UpstreamOptions } from "./upstream-options.js";
 import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
 const USER_AGENT = "protogate";
@@ -39,6 +31,8 @@ export interface Http2UpstreamOptions extends UpstreamOptions {
   reconnectBackoff?: ReconnectBackoff;
   /** Longest connection attempt (until the upstream's SETTINGS); default `DEFAULT_CONNECT_TIMEOUT_MS`. */
   connectTimeoutMs?: number;
+  /** Random source in [0, 1) for the backoff's jitter (tests fix it). */
+  random?: () => number;
 }
 
 /**
@@ -46,14 +40,15 @@ export interface Http2UpstreamOptions extends UpstreamOptions {
  * with ALPN h2), speaking gRPC's unary protocol itself: no grpc-js on the hot path. Like the
  * grpc-js transport, calls do not wait for a connection: a refused or reset one fails at once
  * with UNAVAILABLE, and so do calls during the reconnection backoff after it. Failures reject
- * with an `UpstreamStatusError` tagged with where the call failed (connection, deadline, client
- * cancel, upstream).
+ * with an `UpstreamError` saying where the call failed (connection, deadline, client cancel,
+ * the upstream's status, a protocol violation, a size limit).
  */
 export function createHttp2Upstream(target: { address: string }, options: Http2UpstreamOptions = {}): Upstream {
   const connection = new UpstreamConnection(target.address, {
     ...(options.reconnectBackoff !== undefined && { backoff: options.reconnectBackoff }),
     ...(options.connectTimeoutMs !== undefined && { connectTimeoutMs: options.connectTimeoutMs }),
     ...(options.now !== undefined && { now: options.now }),
+    ...(options.random !== undefined && { random: options.random }),
     ...(options.tls !== undefined && { tls: options.tls }),
     ...(options.keepaliveTimeMs !== undefined && { keepaliveTimeMs: options.keepaliveTimeMs }),
     ...(options.keepaliveTimeoutMs !== undefined && { keepaliveTimeoutMs: options.keepaliveTimeoutMs }),
@@ -71,8 +66,15 @@ export function createHttp2Upstream(target: { address: string }, options: Http2U
   };
 }
 
-/** A failure before the upstream's status: its code, details and origin. */
-type Failure = [code: GrpcCode, details: string, origin: UpstreamFailureOrigin];
+/** A failure decided by the transport: where, the gRPC code a client reports for it, and what happened. */
+type Failure = [origin: UpstreamErrorOrigin, code: GrpcCode, message: string, extra?: FailureExtra];
+
+/** What an error carries besides its status, when there is more. */
+interface FailureExtra {
+  readonly metadata?: MetadataEntries;
+  readonly details?: UpstreamError["details"];
+  readonly limit?: MessageLimit;
+}
 
 /** The call a stream belongs to; the stream listeners are shared functions that look it up. */
 const CALL = Symbol("protogate.http2Call");
@@ -110,9 +112,9 @@ class Http2Call implements MessageSink {
   ) {
     this.start = upstream.now();
     this.decoder = new GrpcMessageDecoder(upstream.maxReceiveMessageBytes, this);
-    const problem = this.refusal(unary.deadline - this.start);
-    if (problem !== undefined) {
-      this.fail(...problem);
+    const refused = this.refusal(unary.deadline - this.start);
+    if (refused !== undefined) {
+      this.fail(...refused);
       return;
     }
     this.timer = setTimeout(onDeadline, unary.deadline - this.start, this);
@@ -127,7 +129,7 @@ class Http2Call implements MessageSink {
   private open(frame: Buffer): void {
     const session = this.upstream.connection.session();
     if ("unavailable" in session) {
-      this.fail(GrpcCode.UNAVAILABLE, session.unavailable, "connection");
+      this.fail("connection", GrpcCode.UNAVAILABLE, session.unavailable);
       return;
     }
     this.session = session;
@@ -167,10 +169,11 @@ class Http2Call implements MessageSink {
 
   /** Why the call must not start, if it must not. */
   private refusal(remainingMs: number): Failure | undefined {
-    if (this.unary.signal?.aborted) return [GrpcCode.CANCELLED, "Cancelled before the call started", "cancelled"];
-    if (remainingMs <= 0) return [GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded before the call started", "deadline"];
+    if (this.unary.signal?.aborted) return ["cancelled", GrpcCode.CANCELLED, "Cancelled before the call started"];
+    if (remainingMs <= 0) return ["deadline", GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded before the call started"];
     const size = this.unary.request.byteLength;
-    if (size > this.upstream.maxSendMessageBytes) return [GrpcCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${size} vs. ${this.upstream.maxSendMessageBytes})`, "upstream"];
+    const maxBytes = this.upstream.maxSendMessageBytes;
+    if (size > maxBytes) return ["limit", GrpcCode.RESOURCE_EXHAUSTED, `Sent message larger than max (${size} vs. ${maxBytes})`, { limit: { direction: "request", bytes: size, maxBytes } }];
     return undefined;
   }
 
@@ -190,8 +193,14 @@ class Http2Call implements MessageSink {
 
   handleResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
     this.httpStatus = headers[":status"] ?? 0;
-    if (flags & constants.NGHTTP2_FLAG_END_STREAM) this.statusHeaders = headers;
-    else this.headers = metadataFromHeaders(headers, false);
+    if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+      this.statusHeaders = headers;
+      return;
+    }
+    this.headers = metadataFromHeaders(headers, false);
+    // A 200 that is not gRPC (a web server or proxy answering in the upstream's place) cannot be
+    // read as messages; other statuses are mapped from the HTTP status once the stream ends.
+    if (this.httpStatus === 200 && !isGrpcContentType(headers["content-type"])) this.failAndCancel("protocol", GrpcCode.UNKNOWN, PROTOCOL_VIOLATION.notGrpc);
   }
 
   handleData(chunk: Buffer): void {
@@ -204,7 +213,7 @@ class Http2Call implements MessageSink {
   onMessage(message: Buffer): void {
     if (this.done) return;
     if (++this.messageCount === 1) this.response = message;
-    else this.failAndCancel(GrpcCode.UNIMPLEMENTED, "Too many responses received for a unary call", "upstream");
+    else this.failAndCancel("protocol", GrpcCode.UNIMPLEMENTED, PROTOCOL_VIOLATION.tooManyMessages);
   }
 
   handleTrailers(trailers: IncomingHttpHeaders): void {
@@ -222,60 +231,76 @@ class Http2Call implements MessageSink {
     if (this.statusHeaders !== undefined) return this.finishWithStatus(this.statusHeaders);
     const rstCode = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
     if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.retryRefused()) return;
-    if (this.connectionError !== undefined) return this.fail(GrpcCode.UNAVAILABLE, `Connection failed: ${this.connectionError.message}`, "connection");
+    if (this.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${this.connectionError.message}`);
     // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
-    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) return this.fail(GrpcCode.UNAVAILABLE, rstCodeDetails(rstCode), "connection");
+    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)");
     // Node resets the streams of a session that died without an error with CANCEL (or NO_ERROR).
     if (this.session?.destroyed && (rstCode === constants.NGHTTP2_CANCEL || rstCode === constants.NGHTTP2_NO_ERROR)) {
-      return this.fail(GrpcCode.UNAVAILABLE, "The connection closed before the call completed", "connection");
+      return this.fail("connection", GrpcCode.UNAVAILABLE, "The connection closed before the call completed");
     }
     if (rstCode === constants.NGHTTP2_NO_ERROR) {
-      if (this.httpStatus !== 0 && this.httpStatus !== 200) return this.fail(grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus}`, "upstream");
-      return this.fail(GrpcCode.INTERNAL, "The upstream ended the stream without a gRPC status", "upstream");
+      // A non-gRPC answer (an intermediary's error page): the HTTP status says what happened (http-grpc-status-mapping.md).
+      if (this.httpStatus !== 0 && this.httpStatus !== 200) return this.fail("upstream", grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus}`);
+      return this.fail("protocol", GrpcCode.INTERNAL, PROTOCOL_VIOLATION.noStatus);
     }
-    this.fail(grpcCodeForRstCode(rstCode), rstCodeDetails(rstCode), "upstream");
+    this.fail("protocol", grpcCodeForRstCode(rstCode), resetViolation(rstCode));
   }
 
   handleAbort(): void {
-    this.failAndCancel(GrpcCode.CANCELLED, "Cancelled by the client", "cancelled");
+    this.failAndCancel("cancelled", GrpcCode.CANCELLED, "Cancelled by the client");
   }
 
   handleDeadline(): void {
-    this.failAndCancel(GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded", "deadline");
+    this.failAndCancel("deadline", GrpcCode.DEADLINE_EXCEEDED, "Deadline exceeded");
   }
 
   /** The call's outcome from its trailers (or trailers-only headers). */
   private finishWithStatus(trailers: IncomingHttpHeaders): void {
     const status = trailers["grpc-status"];
-    if (typeof status !== "string") {
-      // No gRPC status at all: the HTTP status tells what happened (http-grpc-status-mapping.md).
-      const metadata = new ReceivedMetadata(metadataFromHeaders(trailers, true));
-      return this.fail(grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus} without a grpc-status`, "upstream", metadata);
-    }
-    const code = parseGrpcStatus(status);
+    const code = typeof status === "string" ? parseGrpcStatus(status) : undefined;
     if (code !== GrpcCode.OK) {
-      const message = trailers["grpc-message"];
-      const details = typeof message === "string" ? decodeGrpcMessage(message) : "";
-      const deadlinePassed = code === GrpcCode.DEADLINE_EXCEEDED && gatewayDeadlineReached(this.unary, this.upstream.now());
-      return this.fail(code, details, deadlinePassed ? "deadline" : "upstream", new ReceivedMetadata(metadataFromHeaders(trailers, true)));
+      const trailerMetadata = metadataFromHeaders(trailers, true);
+      const metadata = this.headers.length === 0 ? trailerMetadata : [...this.headers, ...trailerMetadata];
+      if (typeof status !== "string") {
+        // No gRPC status at all: from a gRPC server (200) a protocol violation; otherwise an
+        // intermediary's answer, which the HTTP status describes (http-grpc-status-mapping.md).
+        if (this.httpStatus === 200) return this.fail("protocol", GrpcCode.UNKNOWN, PROTOCOL_VIOLATION.noStatus, { metadata });
+        return this.fail("upstream", grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus} without a grpc-status`, { metadata });
+      }
+      if (code === undefined) return this.fail("protocol", GrpcCode.UNKNOWN, PROTOCOL_VIOLATION.badStatus, { metadata });
+      const known = knownGrpcCode(code);
+      const raw = trailers["grpc-message"];
+      const message = typeof raw === "string" ? decodeGrpcMessage(raw) : "";
+      const deadlinePassed = known === GrpcCode.DEADLINE_EXCEEDED && gatewayDeadlineReached(this.unary, this.upstream.now());
+      return this.fail(deadlinePassed ? "deadline" : "upstream", known, message, { metadata, details: statusDetails(trailerMetadata, known) });
     }
-    if (this.decoder.partial) return this.fail(GrpcCode.INTERNAL, "The reply ended inside a message", "upstream");
-    if (this.response === undefined) return this.fail(GrpcCode.UNIMPLEMENTED, "No message received for a unary call", "upstream");
+    if (this.decoder.partial) return this.fail("protocol", GrpcCode.INTERNAL, PROTOCOL_VIOLATION.truncated);
+    if (this.response === undefined) return this.fail("protocol", GrpcCode.UNIMPLEMENTED, PROTOCOL_VIOLATION.noMessage);
     this.settle();
     this.resolve({ response: this.response, headers: this.headers, trailers: metadataFromHeaders(trailers, true) });
   }
 
-  private failAndCancel(code: GrpcCode, details: string, origin: UpstreamFailureOrigin): void {
+  private failAndCancel(origin: UpstreamErrorOrigin, code: GrpcCode, message: string, extra?: FailureExtra): void {
     if (this.done) return;
-    this.fail(code, details, origin);
+    this.fail(origin, code, message, extra);
     const stream = this.stream;
     if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
   }
 
-  private fail(code: GrpcCode, details: string, origin: UpstreamFailureOrigin, metadata?: ReceivedMetadata): void {
+  /** Rejects the call (once) with an `UpstreamError`; the metadata defaults to the response headers received. */
+  private fail(origin: UpstreamErrorOrigin, code: GrpcCode, message: string, extra?: FailureExtra): void {
     if (this.done) return;
     this.settle();
-    this.reject(tagUpstreamFailure(new UpstreamStatusError(code, details, metadata), this.failure(origin)));
+    this.reject(
+      new UpstreamError(failedCall(this.unary, this.start), {
+        origin,
+        code,
+        message,
+        metadata: extra?.metadata ?? this.headers,
+        ...(extra?.details !== undefined && { details: extra.details }),
+        ...(extra?.limit !== undefined && { limit: extra.limit }),
+      }),
+    );
   }
 
   private settle(): void {
@@ -283,20 +308,16 @@ class Http2Call implements MessageSink {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.onAbort !== undefined) this.unary.signal?.removeEventListener("abort", this.onAbort);
   }
-
-  private failure(origin: UpstreamFailureOrigin): UpstreamFailure {
-    return callFailure(this.unary, this.start, origin);
-  }
 }
 
 function frameFailure(problem: FrameProblem): Failure {
   switch (problem.kind) {
     case "tooLarge":
-      return [GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${problem.length} vs. ${problem.limit})`, "upstream"];
+      return ["limit", GrpcCode.RESOURCE_EXHAUSTED, `Received message larger than max (${problem.length} vs. ${problem.limit})`, { limit: { direction: "response", bytes: problem.length, maxBytes: problem.limit } }];
     case "compressed":
-      return [GrpcCode.INTERNAL, "Received a compressed message, but Protogate accepts no compression", "upstream"];
+      return ["protocol", GrpcCode.INTERNAL, PROTOCOL_VIOLATION.compressed];
     case "badFlag":
-      return [GrpcCode.INTERNAL, `Received a message with an invalid flag byte ${problem.flag}`, "upstream"];
+      return ["protocol", GrpcCode.INTERNAL, PROTOCOL_VIOLATION.badFlag];
   }
 }
 

@@ -3,6 +3,23 @@
 /** Default largest upstream reply (grpc-js's own default, kept for both transports). */
 export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/** How long to wait before connecting again after failed attempts: `initialMs * 2^(n-1)`, at most `maxMs`, +-20% jitter. */
+export interface ReconnectBackoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+/**
+ * The reconnection schedule of both transports: 100 ms doubling up to 1 s (+-20% jitter).
+ * Attempts are made only when a call needs the connection, so under load the cap is the whole
+ * trade-off: a restarted upstream is noticed within about 1 s of coming back, and a down one
+ * gets at most about one connection attempt per second per gateway replica (a refused TCP
+ * connection costs next to nothing). It was 5 s, which left a restarted upstream unused for up
+ * to 5 s after a longer outage. gRPC's own defaults (1 s growing to 120 s) suit clients that
+ * must not stampede a shared service; a gateway fronting its own backends must recover fast.
+ */
+export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = Object.freeze({ initialMs: 100, maxMs: 1_000 });
+
 /** The gRPC client behind an upstream: Protogate's own over `node:http2` (default), or grpc-js. */
 export type UpstreamTransport = "http2" | "grpc-js";
 

@@ -34,8 +34,8 @@ export interface UnaryResult {
 
 /**
  * The one thing the gateway needs from a gRPC upstream. Kept this small so a leaner HTTP/2
- * transport can replace grpc-js without touching the rest. `call` rejects with a gRPC status
- * error (see `GrpcStatusError` in errors/to-gateway-error.ts), tagged with `tagUpstreamFailure`.
+ * transport can replace grpc-js without touching the rest. `call` rejects with an
+ * `UpstreamError` (upstream-error.ts), which says where the call failed.
  */
 export interface Upstream {
   call(call: UnaryCall): Promise<UnaryResult>;

@@ -87,6 +87,15 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
     expect(missing.headers.get("grpc-metadata-x-cost")).toBe("7");
   });
 
+  it.each(["http2", "grpc-js"])("returns the header metadata sent before an error as well as the trailers, every value (%s)", async (transport) => {
+    const response = await send(gateways.get(transport)!.url, "GET", "/v1/users/headers-then-error");
+    expect(response.status).toBe(400);
+    expect(response.headers.get("grpc-metadata-x-served-by")).toBe("backend-1");
+    expect(response.headers.get("grpc-metadata-x-multi")).toBe("a, b");
+    expect(response.headers.get("grpc-metadata-x-t-bin")).toBe("BA==, BQY=");
+    expect(response.headers.get("grpc-metadata-x-cost")).toBe("7");
+  });
+
   it("the same 503 for an upstream that is down", async () => {
     const probe = createServer();
     const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));

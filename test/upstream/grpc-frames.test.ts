@@ -1,8 +1,30 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GrpcMessageDecoder, frameMessage, type FrameProblem } from "../../src/upstream/grpc-frames.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
-const runs = { numRuns: 300 };
+const runs = fuzzRuns(300);
+
+/**
+ * The reference model: the gRPC framing read from the whole byte string at once, the obvious
+ * way. The decoder, fed the same bytes in any chunks, must agree with it.
+ */
+function referenceDecode(bytes: Buffer, limit: number): { messages: Buffer[]; problem: FrameProblem | undefined; partial: boolean } {
+  const messages: Buffer[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (bytes.length - offset < 5) return { messages, problem: undefined, partial: true };
+    const flag = bytes[offset];
+    const length = bytes.readUInt32BE(offset + 1);
+    if (flag === 1) return { messages, problem: { kind: "compressed" }, partial: false };
+    if (flag !== 0) return { messages, problem: { kind: "badFlag", flag }, partial: false };
+    if (length > limit) return { messages, problem: { kind: "tooLarge", length, limit }, partial: false };
+    if (bytes.length - offset - 5 < length) return { messages, problem: undefined, partial: true };
+    messages.push(Buffer.from(bytes.subarray(offset + 5, offset + 5 + length)));
+    offset += 5 + length;
+  }
+  return { messages, problem: undefined, partial: false };
+}
 
 /** Decodes `chunks` with a fresh decoder: the messages, the problem (if any) and whether it ended mid-message. */
 function decode(chunks: readonly Buffer[], limit = 1 << 20): { messages: Buffer[]; problem: FrameProblem | undefined; partial: boolean } {
@@ -64,17 +86,68 @@ describe("GrpcMessageDecoder", () => {
     );
   });
 
-  it("never throws on garbage, and stops for good at its first problem", () => {
+  it("agrees with the whole-buffer reference model on any bytes in any chunks (valid frames mixed with garbage)", () => {
+    const frames = fc.array(messageBytes.map(frameMessage), { maxLength: 4 });
+    const garbage = fc.uint8Array({ maxLength: 48 }).map((bytes) => Buffer.from(bytes));
+    const prefixWithFlag = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xffffffff })).map(([flag, length]) => {
+      const prefix = Buffer.alloc(5);
+      prefix[0] = flag;
+      prefix.writeUInt32BE(length, 1);
+      return prefix;
+    });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(frames.map((list) => Buffer.concat(list)), garbage, prefixWithFlag), { maxLength: 5 }), fc.array(fc.nat(), { maxLength: 30 }), fc.integer({ min: 0, max: 400 }), (parts, cuts, limit) => {
+        const bytes = Buffer.concat(parts);
+        expect(decode(split(bytes, cuts), limit)).toEqual(referenceDecode(bytes, limit));
+      }),
+      fuzzRuns(500),
+    );
+  });
+
+  it("never throws on garbage, reports only the three problems, and stops for good at its first problem", () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 12 }), fc.integer({ min: 0, max: 128 }), (chunks, limit) => {
         const decoder = new GrpcMessageDecoder(limit, { onMessage: () => undefined });
         let first: FrameProblem | undefined;
         for (const chunk of chunks) {
           const problem = decoder.push(Buffer.from(chunk));
+          if (problem !== undefined) expect(["compressed", "badFlag", "tooLarge"]).toContain(problem.kind);
           if (first !== undefined) expect(problem).toBe(first);
           first ??= problem;
         }
       }),
+      runs,
+    );
+  });
+
+  it("fails a declared length over the limit at the push that completes its prefix, before any of its body arrives", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1 << 20 }),
+        fc.integer({ min: 1, max: 0xffffffff }),
+        fc.array(messageBytes, { maxLength: 3 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (limit, excess, before, cuts) => {
+          const length = Math.min(0xffffffff, limit + excess);
+          const smallBefore = before.filter((message) => message.length <= limit);
+          const prefix = Buffer.alloc(5);
+          prefix.writeUInt32BE(length, 1);
+          const head = Buffer.concat([...smallBefore.map(frameMessage), prefix]);
+          const chunks = split(head, cuts).filter((chunk) => chunk.length > 0);
+          const delivered: Buffer[] = [];
+          const decoder = new GrpcMessageDecoder(limit, { onMessage: (message) => delivered.push(Buffer.from(message)) });
+          // Every chunk but the last (which ends with the prefix's last byte) passes; the last fails.
+          chunks.forEach((chunk, i) => {
+            const problem = decoder.push(chunk);
+            if (i < chunks.length - 1) expect(problem).toBeUndefined();
+            else expect(problem).toEqual({ kind: "tooLarge", length, limit });
+          });
+          expect(delivered).toEqual(smallBefore);
+          // The body is never read: more bytes change nothing, and nothing is held.
+          expect(decoder.push(Buffer.alloc(64))).toEqual({ kind: "tooLarge", length, limit });
+          expect(decoder.partial).toBe(false);
+        },
+      ),
       runs,
     );
   });

@@ -75,6 +75,10 @@ const handlers: Record<string, Handler> = {
   Unavailable(_call, callback) {
     callback({ code: GrpcStatus.UNAVAILABLE, details: "database is down" });
   },
+  TooLargeForServer(_call, callback) {
+    // What a grpc-js server answers a request over its own limit: the same text as grpc-js's client-side refusal.
+    callback({ code: GrpcStatus.RESOURCE_EXHAUSTED, details: "Received message larger than max (64 vs. 4194304)" });
+  },
   Hang(call) {
     const requestId = String(call.metadata.get("x-request-id")[0] ?? "");
     call.on("cancelled", () => cancelledOnServer.push(requestId));
@@ -178,11 +182,31 @@ describe.each(TRANSPORTS)("the %s transport against a real grpc-js server", (tra
     expect(error.reason).toBe("PG_ERR_CANCELLED");
   });
 
-  it("rejects a reply larger than maxReceiveMessageBytes", async () => {
+  it("regression: a reply larger than maxReceiveMessageBytes is 502 PG_ERR_UPSTREAM_RESPONSE_TOO_LARGE naming the sizes, not 429", async () => {
     const small = createUpstream({ address }, { maxReceiveMessageBytes: 16 });
     try {
       const error = await failure(small.call(unary("Echo", { request: new Uint8Array(64) })));
-      expect(error.code).toBe(GrpcCode.RESOURCE_EXHAUSTED);
+      expect(error.reason).toBe("PG_ERR_UPSTREAM_RESPONSE_TOO_LARGE");
+      expect(error.code).toBe(GrpcCode.INTERNAL);
+      expect(error.httpStatus).toBe(502);
+      expect(error.message).toBe("reply from /test.v1.Raw/Echo is larger than maxReceiveMessageBytes (64 bytes, limit 16 bytes)");
+    } finally {
+      small.close();
+    }
+  });
+
+  it("keeps an upstream's own RESOURCE_EXHAUSTED about a request too large for it as the upstream's 429", async () => {
+    const error = await failure(upstream.call(unary("TooLargeForServer")));
+    expect(error.reason).toBe("PG_ERR_UPSTREAM");
+    expect(error.code).toBe(GrpcCode.RESOURCE_EXHAUSTED);
+  });
+
+  it("refuses a request above maxSendMessageBytes before sending it (413)", async () => {
+    const small = createUpstream({ address }, { maxSendMessageBytes: 2 });
+    try {
+      const error = await failure(small.call(unary("Echo")));
+      expect(error.reason).toBe("PG_ERR_BODY_TOO_LARGE");
+      expect(error.httpStatus).toBe(413);
     } finally {
       small.close();
     }
@@ -223,6 +247,12 @@ describe("grpcChannelOptions", () => {
     const options = grpcChannelOptions();
     expect(options["grpc.max_receive_message_length"]).toBe(4 * 1024 * 1024);
     expect(options["grpc.keepalive_time_ms"]).toBeUndefined();
+  });
+
+  it("reconnects on the gateway's schedule (100 ms doubling to 1 s), not grpc's (1 s growing to 120 s)", () => {
+    const options = grpcChannelOptions();
+    expect(options["grpc.initial_reconnect_backoff_ms"]).toBe(100);
+    expect(options["grpc.max_reconnect_backoff_ms"]).toBe(1000);
   });
 
   it("turns keepalive on only when asked", () => {

@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
-import { isGrpcStatusError } from "../../src/errors/to-gateway-error.js";
 import { addMetadataHeaders, metadataFromHeaders } from "../../src/upstream/grpc-wire-metadata.js";
-import { ReceivedMetadata, UpstreamStatusError, decodeGrpcMessage, formatGrpcTimeout, parseGrpcStatus } from "../../src/upstream/grpc-wire-status.js";
+import { decodeGrpcMessage, formatGrpcTimeout, isGrpcContentType, parseGrpcStatus, rstCodeName } from "../../src/upstream/grpc-wire-status.js";
 import { parseGrpcTimeout } from "../../src/upstream/deadline.js";
+import { knownGrpcCode } from "../../src/upstream/upstream-error.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 describe("decodeGrpcMessage", () => {
   it("percent-decodes UTF-8 and keeps malformed escapes", () => {
@@ -23,6 +24,17 @@ describe("decodeGrpcMessage", () => {
         }
         expect(decodeGrpcMessage(encoded)).toBe(text);
       }),
+      fuzzRuns(300),
+    );
+  });
+
+  it("never throws on any upstream text, and leaves text without % as it is", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (raw) => {
+        const decoded = decodeGrpcMessage(raw);
+        if (!raw.includes("%")) expect(decoded).toBe(raw);
+      }),
+      fuzzRuns(500),
     );
   });
 });
@@ -40,16 +52,63 @@ describe("formatGrpcTimeout", () => {
       fc.property(fc.double({ min: 0.001, max: 1e12, noNaN: true }), (ms) => {
         expect(parseGrpcTimeout(formatGrpcTimeout(ms))).toBeGreaterThanOrEqual(ms);
       }),
+      fuzzRuns(300),
     );
   });
 });
 
 describe("parseGrpcStatus", () => {
-  it("reads decimal codes; anything else is UNKNOWN", () => {
+  it("reads decimal codes; anything else is malformed (undefined)", () => {
     expect(parseGrpcStatus("0")).toBe(GrpcCode.OK);
     expect(parseGrpcStatus("14")).toBe(GrpcCode.UNAVAILABLE);
-    expect(parseGrpcStatus("x")).toBe(GrpcCode.UNKNOWN);
-    expect(parseGrpcStatus("")).toBe(GrpcCode.UNKNOWN);
+    expect(parseGrpcStatus("17")).toBe(17);
+    for (const malformed of ["x", "", " 5", "5 ", "-1", "+5", "0x5", "1e1", "5.0", "１"]) expect(parseGrpcStatus(malformed)).toBeUndefined();
+  });
+
+  it("agrees with a reference model on any string: a decimal integer, or malformed", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.nat({ max: 1e9 }).map(String), fc.constantFrom("0", "16", "017", "999999999", "1000000000")), (value) => {
+        const parsed = parseGrpcStatus(value);
+        if (/^[0-9]{1,9}$/.test(value)) expect(parsed).toBe(Number.parseInt(value, 10));
+        else expect(parsed).toBeUndefined();
+      }),
+      fuzzRuns(500),
+    );
+  });
+
+  it("turns codes outside google.rpc.Code into UNKNOWN, as gRPC clients do", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.double()), (code) => {
+        const known = knownGrpcCode(code);
+        expect(known).toBe(Number.isInteger(code) && code >= 0 && code <= 16 ? code : GrpcCode.UNKNOWN);
+      }),
+      fuzzRuns(300),
+    );
+  });
+});
+
+describe("isGrpcContentType", () => {
+  it.each([
+    ["application/grpc", true],
+    ["application/grpc+proto", true],
+    ["application/grpc;charset=utf-8", true],
+    ["APPLICATION/GRPC+json", true],
+    ["application/grpcx", false],
+    ["application/grpc-web", false],
+    ["application/json", false],
+    ["", false],
+    [undefined, false],
+  ])("%j is gRPC: %s", (value, expected) => {
+    expect(isGrpcContentType(value)).toBe(expected);
+  });
+});
+
+describe("rstCodeName", () => {
+  it("names the HTTP/2 error codes and numbers unknown ones", () => {
+    expect(rstCodeName(0)).toBe("NO_ERROR");
+    expect(rstCodeName(8)).toBe("CANCEL");
+    expect(rstCodeName(13)).toBe("HTTP_1_1_REQUIRED");
+    expect(rstCodeName(99)).toBe("code 99");
   });
 });
 
@@ -68,15 +127,58 @@ describe("metadata on the wire", () => {
     expect(entries).toEqual([["x-a", "1, 2"], ["x-b-bin", Buffer.from([0, 1])], ["x-b-bin", Buffer.from([2, 3])]]);
     expect(metadataFromHeaders({ "grpc-status": "0" }, false)).toEqual([["grpc-status", "0"]]);
   });
-});
 
-describe("UpstreamStatusError", () => {
-  it("has the shape toGatewayError and the handler read (code, details, metadata.get/getMap/toJSON)", () => {
-    const error = new UpstreamStatusError(GrpcCode.NOT_FOUND, "gone", new ReceivedMetadata([["a", "1"], ["a", "2"], ["__proto__", "x"], ["b-bin", Buffer.from([1])]]));
-    expect(isGrpcStatusError(error)).toBe(true);
-    expect(error.message).toBe("5 NOT_FOUND: gone");
-    expect(error.metadata.get("a")).toEqual(["1", "2"]);
-    expect(Object.entries(error.metadata.getMap())).toEqual([["a", "1"], ["__proto__", "x"], ["b-bin", Buffer.from([1])]]);
-    expect(error.metadata.toJSON()).toMatchObject({ a: ["1", "2"] });
+  it("regression: metadata keys named like Object.prototype's properties (constructor, __proto__) are sent as themselves", () => {
+    const headers: Record<string, string | string[]> = { te: "trailers" };
+    addMetadataHeaders(headers, [["constructor", "a"], ["__proto__", "b"], ["__proto__", "c"]]);
+    expect(Object.entries(headers)).toEqual([["te", "trailers"], ["constructor", "a"], ["__proto__", ["b", "c"]]]);
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+  });
+
+  const key = fc.oneof(fc.constantFrom("constructor", "__proto__", "tostring"), fc.stringMatching(/^[0-9a-z_.-]{1,12}$/)).filter((k) => !["content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"].includes(k));
+  const textKey = key.filter((k) => !k.endsWith("-bin"));
+  const binKey = key.map((k) => `${k}-bin`);
+  const entry = fc.oneof(
+    fc.tuple(textKey, fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,20}[\x21-\x7e])?$/)),
+    fc.tuple(binKey, fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes))),
+  );
+
+  it("round-trips metadata through the headers it is sent as, and back as HTTP/2 joins repeated fields", () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 12 }), (entries) => {
+        const headers: Record<string, string | string[]> = {};
+        addMetadataHeaders(headers, entries);
+        // What a peer's HTTP/2 stack hands over: repeated fields joined with ", " (Node joins all but set-cookie).
+        // (A null-prototype object, as Node hands headers over.)
+        const received: Record<string, string> = Object.create(null);
+        for (const [name, value] of Object.entries(headers)) received[name] = Array.isArray(value) ? value.join(", ") : value;
+        const back = metadataFromHeaders(received, false);
+        const byKey = (list: ReadonlyArray<readonly [string, string | Buffer]>) => {
+          const map = new Map<string, Array<string>>();
+          for (const [k, v] of list) map.set(k, [...(map.get(k) ?? []), typeof v === "string" ? v : v.toString("hex")]);
+          return map;
+        };
+        const expected = byKey(entries);
+        // Text values of a repeated key come back joined, as HTTP/2 delivers them; -bin values one by one.
+        for (const [k, values] of expected) if (!k.endsWith("-bin")) expected.set(k, [values.join(", ")]);
+        expect(byKey(back)).toEqual(expected);
+      }),
+      fuzzRuns(300),
+    );
+  });
+
+  it("never throws on arbitrary received headers, and keeps only valid keys, printable text and -bin Buffers", () => {
+    const anyValue = fc.oneof(fc.string({ unit: "binary", maxLength: 40 }), fc.array(fc.string({ unit: "binary", maxLength: 20 }), { maxLength: 4 }));
+    fc.assert(
+      fc.property(fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), key, binKey, fc.constantFrom(":status", "grpc-status", "grpc-message", "__proto__")), anyValue), fc.boolean(), (headers, withoutStatus) => {
+        for (const [k, v] of metadataFromHeaders(headers, withoutStatus)) {
+          expect(k).toMatch(/^[0-9a-z_.-]+$/);
+          if (withoutStatus) expect(["grpc-status", "grpc-message"]).not.toContain(k);
+          if (k.endsWith("-bin")) expect(Buffer.isBuffer(v)).toBe(true);
+          else expect(v).toMatch(/^[\x20-\x7e]*$/);
+        }
+      }),
+      fuzzRuns(500),
+    );
   });
 });

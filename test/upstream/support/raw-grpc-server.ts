@@ -73,3 +73,17 @@ export function replyOk(stream: ServerHttp2Stream, body: Buffer, trailers: Recor
   stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", ...trailers }));
   stream.end(body);
 }
+
+/** Headers, then `body` if any, then RST_STREAM `rstCode`; waitForTrailers keeps Node from ending the stream (END_STREAM) before the reset. */
+export function resetAfter(body: Buffer | undefined, rstCode: number): (stream: ServerHttp2Stream) => void {
+  return (stream) => {
+    stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+    if (body === undefined) setImmediate(() => stream.close(rstCode));
+    else stream.write(body, () => stream.close(rstCode));
+  };
+}
+
+/** A trailers-only response: one HEADERS frame with END_STREAM. */
+export function trailersOnly(headers: Record<string, string>): (stream: ServerHttp2Stream) => void {
+  return (stream) => stream.respond({ ":status": 200, ...headers }, { endStream: true });
+}
