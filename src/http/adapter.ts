@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from "node:http";
 import { constants as http2Constants, type Http2ServerRequest } from "node:http2";
+import { Readable } from "node:stream";
 import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import proxyAddr from "@fastify/proxy-addr";
@@ -11,12 +12,12 @@ import type { AnyToJson } from "../errors/any-detail.js";
 import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestHead } from "../gateway/handler.js";
+import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestHead } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import type { UpstreamPool } from "../upstream/upstream.js";
-import { readBody, type BodyLimits } from "./body-reader.js";
+import { readBody, streamBody, type BodyLimits } from "./body-reader.js";
 import { ClientDisconnect } from "./client-disconnect.js";
 import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
@@ -135,8 +136,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
       client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
     };
-    const body = new RequestBody(raw, response, bodyLimits);
-    pipeline.handle({ head, readBody: body.read, signal }).then(
+    const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
+    pipeline.handle({ head, readBody: body.read, readBodyStream: body.stream, signal }).then(
       (result) => {
         if (result.status >= 500) request.log.warn({ status: result.status, method: request.method, url: request.url }, "request failed");
         respond(request, reply, result, body.failed);
@@ -197,17 +198,31 @@ class RequestBody {
     private readonly raw: NodeRequest,
     private readonly response: FastifyReply["raw"],
     private readonly limits: BodyLimits,
+    private readonly maxStreamBytes: number,
   ) {}
 
   readonly read = (): Promise<Buffer | undefined> => {
     if (!mayHaveBody(this.raw)) return Promise.resolve(undefined);
-    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+    this.continue();
     return readBody(this.raw, this.limits).catch((error: unknown) => {
       this.failed = true;
       throw error;
     });
   };
+
+  /** The body as it arrives (client streams), up to `maxStreamBytes` in all. */
+  readonly stream = (): AsyncIterable<Buffer> => {
+    if (!mayHaveBody(this.raw)) return NO_CHUNKS;
+    this.continue();
+    return streamBody(this.raw, this.maxStreamBytes, () => (this.failed = true));
+  };
+
+  private continue(): void {
+    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+  }
 }
+
+const NO_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
 
 function mayHaveBody(raw: NodeRequest): boolean {
   if (raw.httpVersionMajor === 2) return !(raw as Http2ServerRequest).stream.endAfterHeaders;
@@ -243,7 +258,11 @@ function respond(request: FastifyRequest, reply: FastifyReply, response: Gateway
       });
     } else reply.header("connection", "close");
   }
-  void reply.code(response.status).headers(response.headers).send(response.body);
+  const { body } = response;
+  // A stream's replies: piped with back-pressure (the upstream is read only as fast as the client
+  // takes them); a client that goes away destroys the stream, which cancels the upstream call.
+  const payload = typeof body === "string" || Buffer.isBuffer(body) ? body : Readable.from(body);
+  void reply.code(response.status).headers(response.headers).send(payload);
 }
 
 function shuttingDown(): GatewayError {
