@@ -21,6 +21,7 @@ import { readBody, streamBody, type BodyLimits } from "./body-reader.js";
 import { ClientDisconnect } from "./client-disconnect.js";
 import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
+import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
 
 export interface ServerDependencies {
@@ -61,13 +62,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   };
   const trustProxy = config.server.trustProxy;
   const isTrustedPeer = trustedPeers(trustProxy);
+  const clientInfo = createClientInfo(trustProxy);
   let node: NodeServer | undefined;
   const options: FastifyServerOptions & { http2?: boolean } = {
     loggerInstance: deps.log,
     // No per-request log lines on the hot path; failures are logged by the pipeline.
     logController: new LogController({ disableRequestLogging: true }),
-    // proxy-addr (through Fastify) walks X-Forwarded-For back to the first untrusted hop.
-    ...(trustProxy !== undefined && { trustProxy: typeof trustProxy === "number" ? (_address: string, hop: number) => hop < trustProxy : [...trustProxy] }),
     // The path is ours to parse: Fastify's router only needs to hand every URL to the handler.
     routerOptions: { maxParamLength: 64 * 1024 },
     exposeHeadRoutes: false,
@@ -133,8 +133,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       url: raw.url ?? "/",
       headers: request.headers,
       rawHeaders: raw.rawHeaders,
-      // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
-      client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
+      client: clientInfo(raw),
     };
     const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
     pipeline.handle({ head, readBody: body.read, readBodyStream: body.stream, signal }).then(
