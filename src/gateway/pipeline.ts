@@ -18,10 +18,12 @@ import { createMetadataMapper } from "../upstream/metadata.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
+import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
 import { createStreamCalls } from "./stream-call.js";
 
 export type { GatewayRequest, GatewayResponse, RequestHead, ResponseBody } from "./request.js";
 export type { PreparedRoute } from "./prepared-route.js";
+export type { MessageSocket, SocketFrame } from "./socket-call.js";
 
 export interface PipelineDependencies {
   readonly config: Readonly<GatewayConfig>;
@@ -55,8 +57,14 @@ export interface GatewayPipeline {
    * resolves to a google.rpc.Status response; the promise itself never rejects.
    */
   handle(request: GatewayRequest): Promise<GatewayResponse>;
-  /** The edge checks alone (a WebSocket upgrade is checked before it is accepted): the admission, or the error response. */
-  admit(head: RequestHead): Promise<Admission | GatewayResponse>;
+  /**
+   * The edge checks of a WebSocket upgrade, before it is accepted: the streaming method whose
+   * rule's path matches, whatever the rule's verb, then authentication, authorisation and rate
+   * limits. The admission, or the error response to refuse the upgrade with.
+   */
+  admitUpgrade(head: RequestHead): Promise<Admission | GatewayResponse>;
+  /** Runs an admitted WebSocket call (socket-call.ts); resolves when it is over. */
+  runSocket(head: RequestHead, admission: Admission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
   /** The error response for anything thrown (with the upstream's metadata and the limit fields). */
   fail(thrown: unknown, head: RequestHead, limitHeaders?: LimitHeaders): GatewayResponse;
   /** The metadata to send upstream for an admitted request. */
@@ -91,9 +99,10 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     if (error.metadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
+  const timers = deps.timers ?? REAL_TIMERS;
   const streamCall = createStreamCalls({
     streaming: config.streaming,
-    timers: deps.timers ?? REAL_TIMERS,
+    timers,
     metadataToHttp: (headers, trailers) => metadata.toHttp(headers, trailers),
     statusJson: (thrown) => {
       const error = toGatewayError(thrown);
@@ -102,14 +111,20 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     },
   });
 
-  /** Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. */
-  async function admitOrThrow(head: RequestHead): Promise<Admission> {
-    const queryStart = head.url.indexOf("?");
-    const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
+  /** The route of a request: by method and path, or (an upgrade) the streaming route at the path. */
+  function routeOf(head: RequestHead, path: string, upgrade: boolean): { route: PreparedRoute; variables: readonly RouteVariableValue[] } {
     if (!routedMethods.has(head.method)) {
       throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
     }
     const match = router.match(head.method, path);
+    if (upgrade) {
+      // A WebSocket opens with a GET whatever the rule's verb: take the streaming route at this path.
+      const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
+      for (const candidate of candidates) {
+        if (candidate.kind === "found" && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+      }
+      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
+    }
     if (match.kind === "notFound") {
       throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${head.method} ${path}`);
     }
@@ -119,7 +134,14 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         headers: { allow: match.allow.join(", ") },
       });
     }
-    const route = match.value;
+    return { route: match.value, variables: match.variables };
+  }
+
+  /** Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. */
+  async function admitOrThrow(head: RequestHead, upgrade = false): Promise<Admission> {
+    const queryStart = head.url.indexOf("?");
+    const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
+    const { route, variables } = routeOf(head, path, upgrade);
     const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
     let limitHeaders = NO_LIMIT_HEADERS;
     // The memory store answers synchronously: no await (and no extra microtask turn) then.
@@ -128,7 +150,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       limitHeaders = checked instanceof Promise ? await checked : checked;
     }
     const query = queryStart < 0 ? [] : parseQueryString(head.url.slice(queryStart + 1));
-    return { route, variables: match.variables, query, caller, limitHeaders };
+    return { route, variables, query, caller, limitHeaders };
   }
 
   function upstreamOf(route: PreparedRoute): Upstream {
@@ -146,10 +168,32 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return typeof header === "string" ? header : undefined;
   }
 
+  /** A stream's deadline: the configured one, shortened (never extended) by the client's `grpc-timeout`. */
+  function streamTimeoutMs(head: RequestHead, route: PreparedRoute): number | undefined {
+    const header = clientTimeout(head);
+    return header === undefined ? route.stream.deadlineMs : callTimeoutMs(route.stream.deadlineMs ?? Number.MAX_SAFE_INTEGER, header);
+  }
+
   return {
-    admit: (head) => admitOrThrow(head).catch((thrown: unknown) => fail(thrown, head)),
+    admitUpgrade: (head) => admitOrThrow(head, true).catch((thrown: unknown) => fail(thrown, head)),
     fail,
     upstreamMetadata,
+
+    async runSocket(head, admission, socket, signal) {
+      const { route } = admission;
+      let upstream: Upstream;
+      try {
+        upstream = upstreamOf(route);
+      } catch (thrown) {
+        closeWithStatus(socket, toGatewayError(thrown));
+        return;
+      }
+      await runSocketCall(
+        { route, upstream, socket, variables: admission.variables, query: admission.query, metadata: upstreamMetadata(head, admission), timeoutMs: streamTimeoutMs(head, route), signal },
+        timers,
+        (error) => logInternal(error, head),
+      );
+    },
 
     async handle(request) {
       const { head } = request;
@@ -159,8 +203,6 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
         if (route.binding.kind !== "unary") {
-          const deadlineMs = route.stream.deadlineMs;
-          const header = clientTimeout(head);
           return await streamCall({
             route,
             upstream: upstreamOf(route),
@@ -168,7 +210,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
             variables: admission.variables,
             query: admission.query,
             metadata: upstreamMetadata(head, admission),
-            timeoutMs: header === undefined ? deadlineMs : callTimeoutMs(deadlineMs ?? Number.MAX_SAFE_INTEGER, header),
+            timeoutMs: streamTimeoutMs(head, route),
             extraHeaders: limitHeaders,
           });
         }

@@ -1,4 +1,5 @@
-import type { Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Socket } from "node:net";
 import { constants as http2Constants, type Http2ServerRequest } from "node:http2";
 import { Readable } from "node:stream";
 import cors from "@fastify/cors";
@@ -23,6 +24,8 @@ import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
 import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
+import { createWebSocketGateway } from "./websocket.js";
+import { REAL_TIMERS } from "../timers.js";
 
 export interface ServerDependencies {
   readonly config: Readonly<GatewayConfig>;
@@ -76,7 +79,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     forceCloseConnections: false,
     http2: deps.tls !== undefined,
     serverFactory: (listener) => {
-      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log });
+      const onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => webSockets.handleUpgrade(request, socket, head);
+      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log, onUpgrade });
       // Boundary: the options are typed for HTTP/1; with TLS, Fastify runs on the HTTP/2 server (http2: true).
       return node.server as HttpServer;
     },
@@ -94,6 +98,17 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
   const pipeline = createGatewayPipeline({ ...deps, log: app.log });
   let draining = false;
+  const webSockets = createWebSocketGateway({
+    pipeline,
+    clientInfo,
+    maxUrlBytes: limits.maxUrlBytes,
+    maxMessageBytes: config.streaming.maxMessageBytes,
+    pingIntervalMs: config.streaming.webSocket.pingIntervalMs,
+    tokenSources: config.auth.tokenSources,
+    timers: REAL_TIMERS,
+    draining: () => draining,
+    server: () => app.server as unknown as HttpServer,
+  });
 
   // Bodies stay on the wire until the pipeline asks for them (see readRequestBody).
   app.removeAllContentTypeParsers();
@@ -158,7 +173,14 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   });
 
   if (node === undefined) throw new Error("Fastify did not create its server through serverFactory");
-  return { app, node, drain: () => (draining = true) };
+  return {
+    app,
+    node,
+    drain: () => {
+      draining = true;
+      webSockets.closeAll();
+    },
+  };
 }
 
 /**
