@@ -5,7 +5,8 @@ import type { Timers } from "../timers.js";
 import { decodeReply } from "../transcode/decode-reply.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import type { MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
-import { IdleWatchdog } from "./idle-watchdog.js";
+import type { IdleWatchdog } from "./idle-watchdog.js";
+import { OpenStream } from "./open-stream.js";
 import type { PreparedRoute } from "./prepared-route.js";
 
 /** One incoming WebSocket message. */
@@ -60,23 +61,12 @@ const MAX_REASON_BYTES = 123;
 export async function runSocketCall(input: SocketCallInput, timers: Timers, onInternalError: (error: GatewayError) => void): Promise<void> {
   const { route, socket } = input;
   const { binding } = route;
-  const call = input.upstream.stream({
-    rpcPath: binding.rpcPath,
-    metadata: input.metadata,
-    deadline: input.timeoutMs === undefined ? undefined : timers.now() + input.timeoutMs,
-    timeoutMs: input.timeoutMs,
-    signal: input.signal,
-  });
-  const idle = new IdleWatchdog(route.stream.idleTimeoutMs, timers, () => call.cancel());
-  let sendFailure: unknown;
-  const receiving = receive(input, call, idle).catch((thrown: unknown) => {
-    sendFailure = thrown;
-    call.cancel();
-  });
+  const stream = new OpenStream(input, timers);
+  const { call, idle } = stream;
+  const receiving = receive(input, call, idle).catch((thrown: unknown) => stream.giveUp(thrown));
   try {
     for (;;) {
-      const reply = await call.read();
-      idle.touch();
+      const reply = await stream.read();
       if (reply === undefined) break;
       const shaped = route.shape(decodeReply(binding, reply));
       await socket.send(shaped.body);
@@ -84,20 +74,15 @@ export async function runSocketCall(input: SocketCallInput, timers: Timers, onIn
     socket.close(CLOSE_NORMAL, "");
   } catch (thrown) {
     if (input.signal.aborted) return; // the peer is gone: there is no one to tell
-    const cause =
-      idle.fired
-        ? new GatewayError(GrpcCode.DEADLINE_EXCEEDED, "PG_ERR_STREAM_IDLE", `the stream was idle for ${route.stream.idleTimeoutMs} ms (no message in either direction)`)
-        : (sendFailure ?? thrown);
-    if (cause instanceof UnsupportedFrame) {
+    if (thrown instanceof UnsupportedFrame) {
       socket.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported; send JSON in text frames");
       return;
     }
-    const error = toGatewayError(cause);
+    const error = toGatewayError(thrown);
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") onInternalError(error);
     closeWithStatus(socket, error);
   } finally {
-    idle.stop();
-    call.cancel();
+    stream.close();
     await receiving;
   }
 }

@@ -6,9 +6,9 @@ import { decodeReply } from "../transcode/decode-reply.js";
 import { JsonSequenceSplitter } from "../transcode/json-sequence.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
-import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
-import { IdleWatchdog } from "./idle-watchdog.js";
+import type { IdleWatchdog } from "./idle-watchdog.js";
+import { OpenStream } from "./open-stream.js";
 import type { PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse } from "./request.js";
 
@@ -56,36 +56,13 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
   return async (input) => {
     const { route, request } = input;
     const { binding } = route;
-    const call = input.upstream.stream({
-      rpcPath: binding.rpcPath,
-      metadata: input.metadata,
-      deadline: input.timeoutMs === undefined ? undefined : timers.now() + input.timeoutMs,
-      timeoutMs: input.timeoutMs,
-      signal: request.signal,
-    });
-    const idle = new IdleWatchdog(route.stream.idleTimeoutMs, timers, () => call.cancel());
-    /** Why the call was given up on the gateway's side, which the call's own CANCELLED then stands for. */
-    let sendFailure: unknown;
-    const cause = (thrown: unknown): unknown => {
-      if (idle.fired) return new GatewayError(GrpcCode.DEADLINE_EXCEEDED, "PG_ERR_STREAM_IDLE", `the stream was idle for ${route.stream.idleTimeoutMs} ms (no message in either direction)`);
-      if (sendFailure !== undefined && thrown instanceof UpstreamError && thrown.origin === "cancelled") return sendFailure;
-      return thrown;
-    };
-    const read = async (): Promise<Uint8Array | undefined> => {
-      try {
-        const message = await call.read();
-        idle.touch();
-        return message;
-      } catch (thrown) {
-        throw cause(thrown);
-      }
-    };
+    const stream = new OpenStream({ route, upstream: input.upstream, metadata: input.metadata, timeoutMs: input.timeoutMs, signal: request.signal }, timers);
+    const { call, idle } = stream;
+    const cause = (thrown: unknown): unknown => stream.cause(thrown);
+    const read = (): Promise<Uint8Array | undefined> => stream.read();
     let handedOver = false;
     try {
-      const sending = sendRequests(input, call, idle).catch((thrown: unknown) => {
-        sendFailure = thrown;
-        call.cancel();
-      });
+      const sending = sendRequests(input, call, idle).catch((thrown: unknown) => stream.giveUp(thrown));
       if (binding.kind === "client") {
         // The reply is read while the body is still being sent: an upstream that fails early ends
         // the call at once instead of when the next message would be sent.
@@ -95,7 +72,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
           () => undefined,
         );
         await Promise.race([sending, settled]);
-        if (sendFailure !== undefined) throw sendFailure;
+        if (stream.failure !== undefined) throw stream.failure;
         const reply = await replied;
         if (reply === undefined) throw protocolError(binding.rpcPath, "no reply message");
         if ((await read()) !== undefined) throw protocolError(binding.rpcPath, "more than one reply message");
@@ -119,10 +96,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
     } catch (thrown) {
       throw cause(thrown);
     } finally {
-      if (!handedOver) {
-        idle.stop();
-        call.cancel();
-      }
+      if (!handedOver) stream.close();
     }
 
     /**
@@ -151,8 +125,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
         if (raw) throw thrown;
         yield format.error(deps.statusJson(cause(thrown)));
       } finally {
-        idle.stop();
-        call.cancel();
+        stream.close();
       }
     }
   };
