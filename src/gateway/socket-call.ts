@@ -4,10 +4,9 @@ import { toGatewayError } from "../errors/to-gateway-error.js";
 import type { Timers } from "../timers.js";
 import { decodeReply } from "../transcode/decode-reply.js";
 import type { RequestInput } from "../transcode/request-builder.js";
-import type { MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
+import type { UpstreamStream } from "../upstream/upstream.js";
 import type { IdleWatchdog } from "./idle-watchdog.js";
-import { OpenStream } from "./open-stream.js";
-import type { PreparedRoute } from "./prepared-route.js";
+import { OpenStream, type StreamOpening } from "./open-stream.js";
 
 /** One incoming WebSocket message. */
 export type SocketFrame = { readonly text: string } | { readonly binary: true };
@@ -26,14 +25,10 @@ export interface MessageSocket {
 }
 
 /** An admitted WebSocket call of a streaming method. */
-export interface SocketCallInput {
-  readonly route: PreparedRoute;
-  readonly upstream: Upstream;
+export interface SocketCallInput extends StreamOpening {
   readonly socket: MessageSocket;
   readonly variables: RequestInput["variables"];
   readonly query: RequestInput["query"];
-  readonly metadata: MetadataEntries;
-  readonly timeoutMs: number | undefined;
   /** Aborted when the peer closes or drops the connection. */
   readonly signal: AbortSignal;
 }

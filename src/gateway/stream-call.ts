@@ -8,21 +8,15 @@ import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
 import type { MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
 import type { IdleWatchdog } from "./idle-watchdog.js";
-import { OpenStream } from "./open-stream.js";
+import { OpenStream, type StreamOpening } from "./open-stream.js";
 import type { PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse } from "./request.js";
 
-/** An admitted call of a streaming method, ready to open. */
-export interface StreamCallInput {
-  readonly route: PreparedRoute;
-  readonly upstream: Upstream;
+/** An admitted call of a streaming method over HTTP, ready to open. */
+export interface StreamCallInput extends Omit<StreamOpening, "signal"> {
   readonly request: GatewayRequest;
   readonly variables: RequestInput["variables"];
   readonly query: RequestInput["query"];
-  /** The metadata to send (forwarded headers and the trusted identity). */
-  readonly metadata: MetadataEntries;
-  /** The stream's deadline in ms from now, or undefined for none. */
-  readonly timeoutMs: number | undefined;
   /** Response headers the call adds whatever happens (rate-limit fields). */
   readonly extraHeaders: Readonly<Record<string, string>>;
 }
