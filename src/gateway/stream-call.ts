@@ -6,10 +6,9 @@ import { decodeReply } from "../transcode/decode-reply.js";
 import { JsonSequenceSplitter } from "../transcode/json-sequence.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
-import type { MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
+import type { MetadataEntries, UpstreamStream } from "../upstream/upstream.js";
 import type { IdleWatchdog } from "./idle-watchdog.js";
 import { OpenStream, type StreamOpening } from "./open-stream.js";
-import type { PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse } from "./request.js";
 
 /** An admitted call of a streaming method over HTTP, ready to open. */
