@@ -1,8 +1,10 @@
 import { EventEmitter } from "node:events";
+import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
 import type { ChatMessage } from "../../generated/demo/v1/chat.js";
 import { createChatRooms, type ChatRooms } from "../../src/demo/chat-rooms.js";
 import { startRoomFeed, type FeedSink } from "../../src/demo/room-feed.js";
+import { fuzzRuns } from "../support/fuzz.js";
 
 /** A call's writing side whose buffer holds `capacity` messages until the test drains it. */
 class FakeSink extends EventEmitter implements FeedSink {
@@ -127,5 +129,50 @@ describe("startRoomFeed", () => {
     expect(onFinish).toHaveBeenCalledOnce();
     expect(onFinish.mock.calls[0][0]).toMatchObject({ code: 8, message: expect.stringContaining('message 2 of room "a" is no longer kept (the room keeps the last 3)') });
     expect(rooms.subscriberCount()).toBe(0);
+  });
+});
+
+describe("startRoomFeed under any interleaving of posts and drains", () => {
+  it("writes a gap-free run in order, at most the sink's capacity between drains, catches up when not waiting, or ends (limit, RESOURCE_EXHAUSTED)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.constantFrom("post", "drain"), { maxLength: 60 }),
+        (capacity, historySize, limit, steps) => {
+          const rooms = createChatRooms({ historySize });
+          const sink = new FakeSink(capacity);
+          let finished: unknown[] | undefined;
+          const feed = startRoomFeed(rooms, "a", sink, { from: 1, limit, onFinish: (...args) => (finished = args) });
+          let sinceDrain = 0;
+          let posted = 0;
+          for (const step of steps) {
+            const before = sink.written.length;
+            if (step === "post") rooms.post("a", "ada", `m${++posted}`);
+            else {
+              sink.drain();
+              sinceDrain = 0;
+            }
+            sinceDrain += sink.written.length - before;
+            expect(sinceDrain).toBeLessThanOrEqual(capacity);
+          }
+          const sequences = sink.written.map((message) => Number(message.sequence));
+          expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 1));
+          if (limit > 0) expect(sequences.length).toBeLessThanOrEqual(limit);
+          if (finished === undefined) {
+            expect(rooms.subscriberCount()).toBe(1);
+            // Not waiting for a drain means caught up: nothing posted is left unwritten.
+            if (!feed.waitingForDrain) expect(sequences.length).toBe(posted);
+          } else {
+            expect(rooms.subscriberCount()).toBe(0);
+            const [error] = finished;
+            if (error === undefined) expect(sequences.length).toBe(limit);
+            else expect(error).toMatchObject({ code: 8 });
+          }
+        },
+      ),
+      fuzzRuns(300),
+    );
   });
 });
