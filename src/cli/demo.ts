@@ -32,6 +32,8 @@ export async function runDemo(options: { host: string; port: number }): Promise<
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
+  console.log("\nStreaming (demo.v1.ChatService, public): post two messages as NDJSON, read them back as NDJSON and as Server-Sent Events, chat:");
+  for (const line of demoStreamLines(gateway.url)) console.log(`  ${line}`);
   console.log(`\nRate limit: ${DEMO_LIMIT_PER_MINUTE} requests per minute per caller (anonymous callers by IP); this loop meets a 429:`);
   console.log(`  ${demoLoopLine(gateway.url)}`);
   console.log("\nOpenAPI document: generated/openapi.json. Ctrl-C stops.");
@@ -54,6 +56,25 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s -X POST ${base}/v1/users/u-1/orders/o-1:cancel ${auth} ${json} -d '{"reason":"changed my mind"}'  # -> 200`,
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
+  ];
+}
+
+/**
+ * The streaming curl lines the demo prints, in the order they are meant to be run: the batch
+ * posts two messages first, so the subscriptions (replay=2&limit=2) replay them and end instead
+ * of following the room. Bodies are piped from printf, which every POSIX sh has ($'...' is
+ * bash-only). Like demoCurlLines, each announces its status and the e2e suite runs each.
+ */
+export function demoStreamLines(base: string): string[] {
+  const ndjson = "-H 'content-type: application/x-ndjson'";
+  const subscribe = `'${base}/v1/rooms/lobby/messages:subscribe?replay=2&limit=2'`;
+  return [
+    `printf '%s\\n' '{"author":"ada","text":"hello"}' '{"author":"grace","text":"hi Ada"}' | curl -s -X POST ${base}/v1/rooms/lobby/messages:batch ${ndjson} --data-binary @-  # -> 200 (client streaming: one JSON message per line)`,
+    `curl -s -N ${subscribe}  # -> 200 (server streaming as NDJSON, one {"result": ...} per line; without limit it follows the room)`,
+    `curl -s -N -H 'accept: text/event-stream' ${subscribe}  # -> 200 (the same as Server-Sent Events)`,
+    `printf '%s\\n' '{"author":"ada","text":"anyone here?"}' | curl -s -N -X POST ${base}/v1/rooms/lobby:chat ${ndjson} --data-binary @-  # -> 200 (bidi over HTTP, NDJSON both ways: ends once your last message is back)`,
+    // TODO(lead, WebSocket): add the one-line WebSocket client for Chat here (ws://.../v1/rooms/lobby:chat,
+    // with a client from the dev dependencies or Node itself), announcing its outcome like the lines above.
   ];
 }
 
