@@ -27,6 +27,8 @@ export class OpenStream {
   readonly call: UpstreamStream;
   readonly idle: IdleWatchdog;
   private givenUp: { reason: unknown } | undefined;
+  /** The upstream's header metadata once they have arrived. */
+  headers: MetadataEntries | undefined;
 
   constructor(
     private readonly opening: StreamOpening,
@@ -41,6 +43,10 @@ export class OpenStream {
       signal: opening.signal,
     });
     this.idle = new IdleWatchdog(route.stream.idleTimeoutMs, timers, () => this.call.cancel());
+    this.call.headers.then(
+      (headers) => (this.headers = headers),
+      () => undefined,
+    );
   }
 
   /** Gives up on the call for `reason` (the first reason wins) and cancels it upstream. */

@@ -5,7 +5,7 @@ import type { GatewayConfig } from "../config/schema.js";
 import type { MethodLimiter, RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
-import { createResponseShaper, type ShapedResponse } from "../transcode/response-shaper.js";
+import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
 
@@ -16,6 +16,8 @@ export interface PreparedRoute {
   /** Builds the request message (for a client stream: one of its messages). */
   readonly build: (input: RequestInput) => unknown;
   readonly shape: (message: unknown) => ShapedResponse;
+  /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
+  readonly rawReplies: boolean;
   /** The unary deadline (streams use `stream` instead). */
   readonly deadlineMs: number;
   /** The time limits of a streaming method. */
@@ -41,6 +43,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     rule: deps.auth.ruleFor(binding),
     build: createRequestBuilder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
     shape: createResponseShaper(deps.codecs, binding),
+    rawReplies: repliesAreRaw(deps.codecs, binding),
     deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
     stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
     upstream: deps.upstreams.get(binding.service),

@@ -74,18 +74,26 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
         return { status: 200, headers, body: shaped.body };
       }
 
-      const first = await read();
+      const raw = route.rawReplies;
       const format = streamFormatFor(request.head.headers.accept);
+      // SSE keep-alives need the response started: a stream quiet for a keep-alive interval is
+      // answered 200 then (a later failure is an error event); otherwise the first reply decides.
+      const keepAliveMs = !raw && format.keepAlive !== undefined ? streaming.sseKeepAliveMs : 0;
+      const firstRead = read();
+      const quiet = keepAliveMs > 0 && !(await within(firstRead, keepAliveMs, timers)).done;
+      const first = quiet ? undefined : await firstRead;
       const shapedFirst = first === undefined ? undefined : route.shape(decodeReply(binding, first));
-      const raw = shapedFirst !== undefined && typeof shapedFirst.body !== "string";
+      // A quiet stream's upstream may not have sent its headers yet (grpc-js servers send them with
+      // the first message): it starts without them.
+      const upstreamHeaders = quiet ? (stream.headers ?? []) : await call.headers;
       const headers = {
-        ...deps.metadataToHttp(await call.headers, []),
+        ...deps.metadataToHttp(upstreamHeaders, []),
         ...input.extraHeaders,
         ...(raw ? {} : format.headers),
-        "content-type": raw ? shapedFirst.contentType : format.contentType,
+        "content-type": raw ? (shapedFirst?.contentType ?? "application/octet-stream") : format.contentType,
       };
       handedOver = true;
-      return { status: 200, headers, body: replies(shapedFirst, raw, format) };
+      return { status: 200, headers, body: replies(shapedFirst, quiet ? firstRead : undefined, raw, format, keepAliveMs) };
     } catch (thrown) {
       throw cause(thrown);
     } finally {
@@ -93,26 +101,26 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
     }
 
     /**
-     * The response body: every reply as it comes, a last error line or event on failure. A raw
-     * `google.api.HttpBody` stream has no way to say "failed": it is cut off instead.
+     * The response body: every reply as it comes (keep-alive comments while SSE waits), a last
+     * error line or event on failure. It starts with the first reply, or with a keep-alive and the
+     * first read still pending. A raw `google.api.HttpBody` stream has no way to say "failed": it
+     * is cut off instead.
      */
-    async function* replies(first: { body: string | Buffer } | undefined, raw: boolean, format: StreamFormat): AsyncGenerator<string | Buffer> {
+    async function* replies(first: { body: string | Buffer } | undefined, firstRead: Promise<Uint8Array | undefined> | undefined, raw: boolean, format: StreamFormat, keepAliveMs: number): AsyncGenerator<string | Buffer> {
       try {
         let shaped = first;
-        while (shaped !== undefined) {
-          yield raw ? shaped.body : format.message(shaped.body as string);
-          let next = read();
-          // Server-Sent Events: keep-alive comments while the next reply is slow to come.
-          while (format.keepAlive !== undefined && streaming.sseKeepAliveMs > 0 && !raw) {
-            const settled = await within(next, streaming.sseKeepAliveMs, timers);
-            if (settled.done) {
-              next = settled.value;
-              break;
-            }
-            yield format.keepAlive;
+        let pending = firstRead;
+        if (pending !== undefined && format.keepAlive !== undefined) yield format.keepAlive;
+        for (;;) {
+          if (shaped !== undefined) {
+            yield raw ? shaped.body : format.message(shaped.body as string);
+            pending = read();
           }
-          const message = await next;
-          shaped = message === undefined ? undefined : route.shape(decodeReply(binding, message));
+          if (pending === undefined) return;
+          while (keepAliveMs > 0 && format.keepAlive !== undefined && !(await within(pending, keepAliveMs, timers)).done) yield format.keepAlive;
+          const message = await pending;
+          if (message === undefined) return;
+          shaped = route.shape(decodeReply(binding, message));
         }
       } catch (thrown) {
         if (raw) throw thrown;
@@ -164,13 +172,13 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
   }
 }
 
-/** Waits for `promise` at most `ms`: its settled value, or `done: false` (the promise is still pending). */
-async function within<T>(promise: Promise<T>, ms: number, timers: Timers): Promise<{ done: true; value: Promise<T> } | { done: false }> {
+/** Waits for `promise` to settle, at most `ms`: whether it did (its outcome is then left to whoever awaits it). */
+async function within(promise: Promise<unknown>, ms: number, timers: Timers): Promise<{ done: boolean }> {
   let timer: unknown;
   const timeout = new Promise<{ done: false }>((resolve) => (timer = timers.setTimeout(() => resolve({ done: false }), ms)));
   const settled = promise.then(
-    () => ({ done: true as const, value: promise }),
-    () => ({ done: true as const, value: promise }),
+    () => ({ done: true }),
+    () => ({ done: true }),
   );
   try {
     return await Promise.race([settled, timeout]);

@@ -93,6 +93,37 @@ describe("streaming methods in the pipeline", () => {
       expect((await chunks.next()).done).toBe(true);
     });
 
+    it("a quiet SSE stream is answered 200 with a keep-alive after one interval; a later failure is an error event", async () => {
+      const opened = harness.upstream.nextStream();
+      const response = harness.pipeline.handle(gatewayRequest("GET", SUBSCRIBE, { headers: { accept: "text/event-stream" } }));
+      const stream = await opened;
+      await settle();
+      clock.advance(15_000);
+      const answer = await response;
+      expect(answer.status).toBe(200);
+      const chunks = (answer.body as AsyncIterable<string>)[Symbol.asyncIterator]();
+      expect((await chunks.next()).value).toBe(": keep-alive\n\n");
+      stream.reply(chat(1, "finally")).fail(GrpcCode.UNAVAILABLE, "room closed");
+      expect((await chunks.next()).value).toContain('"text":"finally"');
+      expect((await chunks.next()).value).toBe('event: error\ndata: {"code":14,"message":"room closed","details":[]}\n\n');
+      expect((await chunks.next()).done).toBe(true);
+    });
+
+    it("a quiet NDJSON stream waits for its first reply (a failure before it is still an ordinary error)", async () => {
+      const opened = harness.upstream.nextStream();
+      let answered = false;
+      const response = harness.pipeline.handle(gatewayRequest("GET", SUBSCRIBE)).then((value) => {
+        answered = true;
+        return value;
+      });
+      const stream = await opened;
+      clock.advance(50_000);
+      await settle();
+      expect(answered).toBe(false);
+      stream.fail(GrpcCode.NOT_FOUND, "no room");
+      expect((await response).status).toBe(404);
+    });
+
     it("ends a stream idle for the idle timeout with a DEADLINE_EXCEEDED error line and cancels the upstream", async () => {
       const opened = harness.upstream.nextStream();
       const response = harness.pipeline.handle(gatewayRequest("GET", SUBSCRIBE));
