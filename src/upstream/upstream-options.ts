@@ -34,8 +34,20 @@ export interface UpstreamOptions {
   keepaliveTimeoutMs?: number;
   /** Wall clock, for the deadline bookkeeping of a call. */
   now?: () => number;
+  /**
+   * The timers the gateway's own deadline timer of a call runs on (streaming calls of both
+   * transports, unary calls of the http2 one); Node's when absent. Tests pass manual ones to
+   * expire a deadline without waiting for it.
+   */
+  timers?: UpstreamTimers;
   /** TLS toward the upstream; plaintext when absent. */
   tls?: UpstreamTls;
+}
+
+/** Timer functions (the shape of the other injectable timers in the project, so one fake clock serves them all). */
+export interface UpstreamTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
 }
 
 /** TLS material for one upstream, already read from its files. */
