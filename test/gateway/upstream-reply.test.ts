@@ -32,7 +32,13 @@ describe("replies the gateway cannot decode (pipeline, scripted upstream)", () =
     const config = configFromObject({ auth: { mode: "off" }, logging: { level: "silent" } }, { upstreams: { "demo.v1.UserService": "127.0.0.1:1" } });
     auth = await createEdgeAuth(config.auth);
     rateLimiter = await rateLimiterFromConfig(config.rateLimits, { error: () => undefined, warn: () => undefined, info: () => undefined });
-    const upstream = { call: async (): Promise<UnaryResult> => ({ response: reply, headers: [], trailers: [] }), close: () => undefined };
+    const upstream = {
+      call: async (): Promise<UnaryResult> => ({ response: reply, headers: [], trailers: [] }),
+      stream: () => {
+        throw new Error("no streaming in this test");
+      },
+      close: () => undefined,
+    };
     pipeline = createGatewayPipeline({
       config,
       bindings: generated.bindings,
