@@ -222,6 +222,18 @@ export abstract class Http2Exchange implements MessageSink {
     this.fail("protocol", grpcCodeForRstCode(rstCode), resetViolation(rstCode));
   }
 
+  /**
+   * The upstream ended its side while ours may still be open (a streaming call it answered with a
+   * status before the client half-closed): the status is the outcome, and our side is closed too
+   * (Node reports 'close' only once both sides are).
+   */
+  handleRemoteEnd(): void {
+    if (this.done || this.statusHeaders === undefined) return;
+    this.finishWithStatus(this.statusHeaders);
+    const stream = this.stream;
+    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+  }
+
   handleAbort(): void {
     this.failAndCancel("cancelled", GrpcCode.CANCELLED, "Cancelled by the client");
   }
@@ -318,6 +330,10 @@ function onStreamTrailers(this: CallStream, trailers: IncomingHttpHeaders): void
 }
 function onStreamError(this: CallStream, error: Error): void {
   callOf(this).handleError(error);
+}
+/** 'end' of a streaming call's response (see handleRemoteEnd). */
+export function onStreamEnd(this: CallStream): void {
+  callOf(this).handleRemoteEnd();
 }
 function onStreamClose(this: CallStream): void {
   callOf(this).handleClose();

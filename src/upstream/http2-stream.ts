@@ -2,7 +2,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { frameMessage } from "./grpc-frames.js";
 import { metadataFromHeaders } from "./grpc-wire-metadata.js";
-import { Http2Exchange, NO_METADATA, exchangeOf, type Http2Context } from "./http2-exchange.js";
+import { Http2Exchange, NO_METADATA, exchangeOf, onStreamEnd, type Http2Context } from "./http2-exchange.js";
 import { HeadersPromise, ResponseQueue, WriteWait, type ReadSwitch } from "./stream-flow.js";
 import type { MetadataEntries, StreamCall, UpstreamStream } from "./upstream.js";
 
@@ -100,6 +100,7 @@ export class Http2Stream extends Http2Exchange implements UpstreamStream {
 
   protected send(stream: ClientHttp2Stream): void {
     stream.on("drain", onStreamDrain);
+    stream.on("end", onStreamEnd);
     // A retry: what was written on the refused stream goes again (nothing on the first attempt).
     for (const frame of this.sent ?? []) stream.write(frame);
     if (this.ended) stream.end();

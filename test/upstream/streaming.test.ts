@@ -217,6 +217,13 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     expect(stream.trailers()).toContainEqual(["x-why", "moved"]);
   });
 
+  it("regression: a status the upstream sends before the client half-closes ends the call (the http2 transport waited for both sides to close)", async () => {
+    const { stream } = open("Refuse");
+    const error = await rejection(stream.read());
+    expect(error.origin).toBe("upstream");
+    expect(error.code).toBe(GrpcCode.ABORTED);
+  });
+
   it("a status after some messages rejects the read after them, with the headers' and trailers' metadata", async () => {
     const { stream } = open("FailAfter");
     await stream.write(countRequest(1, 4));

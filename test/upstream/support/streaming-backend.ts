@@ -53,7 +53,7 @@ export const FAILURE = { code: GrpcStatus.ABORTED, details: "the feed moved" };
 export const MESSAGES_BEFORE_FAILURE = 20;
 
 type Kind = "server" | "client" | "bidi";
-const KINDS: Record<string, Kind> = { Count: "server", Flood: "server", FailFirst: "server", FailAfter: "server", Collect: "client", Sink: "client", Echo: "bidi", Hang: "bidi" };
+const KINDS: Record<string, Kind> = { Count: "server", Flood: "server", FailFirst: "server", FailAfter: "server", Collect: "client", Sink: "client", Echo: "bidi", Hang: "bidi", Refuse: "bidi" };
 const identity = (value: Buffer) => value;
 
 /** Starts the backend on an ephemeral loopback port. `statusDetails` go into `grpc-status-details-bin` of the failures. */
@@ -160,6 +160,11 @@ export async function startStreamingBackend(statusDetails?: Buffer): Promise<Str
         entry.sent++;
       });
       call.on("end", () => call.end());
+    },
+    /** Fails at once, while the client's side is still open. */
+    Refuse(call: ServerDuplexStream<Buffer, Buffer>) {
+      begin(call);
+      call.emit("error", { ...FAILURE, metadata: failureTrailers() });
     },
     Hang(call: ServerDuplexStream<Buffer, Buffer>) {
       const entry = begin(call);
