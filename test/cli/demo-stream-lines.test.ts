@@ -11,21 +11,21 @@ import { createLogger } from "../../src/logger.js";
 import { rateLimiterFromConfig } from "../../src/ratelimit/create-rate-limiter.js";
 import type { RateLimiter } from "../../src/ratelimit/rate-limiter.js";
 import { createCodecRegistry } from "../../src/transcode/json/codec-registry.js";
-import type { Upstream } from "../../src/upstream/upstream.js";
+import { createUpstreamPool } from "../../src/upstream/upstream-pool.js";
+import type { UpstreamPool } from "../../src/upstream/upstream.js";
 import { demoGenerated } from "../e2e/support/gateway-harness.js";
-import { createGrpcJsStreamStandIn } from "./support/grpc-js-stream-stand-in.js";
 
 const exec = promisify(execFile);
 
 /**
  * The demo's printed streaming lines, run exactly as printed (comment and all) under POSIX sh
  * (dash here) and bash, against the real HTTP server and pipeline in front of the real demo
- * ChatService. Until the project's transports implement streams, a grpc-js stand-in is the
- * upstream (see its file); the demo e2e suite runs the same lines through `protogate demo`.
+ * ChatService, through the default upstream transport; the demo e2e suite runs the same lines
+ * through `protogate demo` (bash only).
  */
 describe("the demo's streaming curl lines", () => {
   let backends: DemoBackends;
-  let standIn: Upstream;
+  let upstreams: UpstreamPool;
   let server: GatewayServer;
   let auth: EdgeAuth;
   let rateLimiter: RateLimiter;
@@ -33,7 +33,7 @@ describe("the demo's streaming curl lines", () => {
 
   beforeAll(async () => {
     backends = await startDemoBackends();
-    standIn = createGrpcJsStreamStandIn(backends.address);
+    upstreams = createUpstreamPool({ "demo.v1.ChatService": backends.address });
     const generated = await demoGenerated();
     // The demo's own auth set-up: the ChatService is public under it.
     const devAuth = await createDevAuth();
@@ -42,14 +42,14 @@ describe("the demo's streaming curl lines", () => {
     auth = await createEdgeAuth(config.auth);
     rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
     const codecs = createCodecRegistry(generated.descriptorSet, { ignoreUnknownFields: false });
-    server = createServer({ config, bindings: generated.bindings, codecs, upstreams: { get: () => standIn, close: () => standIn.close() }, auth, rateLimiter, log });
+    server = createServer({ config, bindings: generated.bindings, codecs, upstreams, auth, rateLimiter, log });
     await server.app.listen({ host: "127.0.0.1", port: 0 });
     const address = server.app.server.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
   }, 30_000);
   afterAll(async () => {
     await server?.app.close();
-    standIn?.close();
+    upstreams?.close();
     auth?.close();
     await rateLimiter?.close();
     await backends?.close();

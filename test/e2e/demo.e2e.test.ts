@@ -49,6 +49,19 @@ describe("protogate demo", () => {
     expect(events.map((line) => (JSON.parse(line.slice(6)) as { text: string }).text)).toEqual(["hello", "hi Ada"]);
   });
 
+  it("prints a WebSocket one-liner for the chat that works as printed: the echo, then close 1000", async () => {
+    const line = demo
+      .stdout()
+      .split("\n")
+      .map((text) => text.trim())
+      .find((text) => text.startsWith("node -e "));
+    expect(line).toMatch(/# -> closed 1000/);
+    const { stdout } = await exec("bash", ["-c", (line ?? "").replace(/\s+#.*$/, "")], { timeout: 10_000 });
+    const lines = stdout.trim().split("\n");
+    expect(JSON.parse(lines[0])).toMatchObject({ room: "lobby", author: "ada", text: "hi over WebSocket" });
+    expect(lines.at(-1)).toBe("closed 1000");
+  });
+
   it("prints a dev token", () => {
     expect(demo.stdout()).toMatch(/Dev token[^\n]*\n\s+eyJ[\w-]+\.[\w-]+\.[\w-]+\n/);
   });
