@@ -6,9 +6,8 @@ import { request } from "node:http";
 import { parseArgs } from "node:util";
 import { ChatServiceService, type ChatMessage } from "../generated/demo/v1/chat.js";
 import { processCpuMs } from "./process-cpu.js";
+import { STREAM_RESULT_PREFIX } from "./stream-result.js";
 
-/** The line the parent looks for. */
-export const STREAM_RESULT_PREFIX = "STREAM_RESULT ";
 
 const { values } = parseArgs({ options: { direct: { type: "string" }, url: { type: "string" }, messages: { type: "string" }, "server-pid": { type: "string" } } });
 const messages = Number(values.messages);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs, tail, type CpuAffinity } from "./child-process.js";
-import { STREAM_RESULT_PREFIX } from "./stream-client.js";
+import { STREAM_RESULT_PREFIX } from "./stream-result.js";
 
 /** One stream read through one path. */
 export interface StreamRun {
