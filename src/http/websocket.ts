@@ -85,6 +85,9 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
         if (socket.destroyed) return;
         wss.handleUpgrade(request, socket, head, (ws) => {
           sockets.add(ws);
+          // A protocol error (a frame over maxPayload, bad framing): ws closes the connection itself
+          // (1009, 1002); without a listener the error would crash the process.
+          ws.on("error", () => undefined);
           const closed = new AbortController();
           ws.once("close", () => {
             sockets.delete(ws);

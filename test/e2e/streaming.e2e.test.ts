@@ -228,7 +228,8 @@ describe("WebSocket upgrades are checked at the edge before they are accepted", 
           tokenSources: [{ header: "authorization" }, { webSocketProtocol: "base64url.bearer.authorization.protogate." }],
           rules: [{ selector: "demo.v1.ChatService.*", public: false, scopes: [] }],
         },
-        rateLimits: { limits: [{ name: "per-ip", key: "ip", requests: 2, periodSeconds: 3600, methods: ["demo.v1.ChatService.Chat"] }] },
+        rateLimits: { limits: [{ name: "per-ip", key: "ip", requests: 4, periodSeconds: 3600, methods: ["demo.v1.ChatService.Chat"] }] },
+        streaming: { maxMessageBytes: 4096, webSocket: { pingIntervalMs: 100 } },
       },
     );
   });
@@ -266,15 +267,30 @@ describe("WebSocket upgrades are checked at the edge before they are accepted", 
     ws.close();
   });
 
-  it("rate limits apply at the upgrade: the third from this address gets 429 with Retry-After", async () => {
+  it("a frame over streaming.maxMessageBytes closes the connection with 1009", async () => {
+    const ws = new WebSocket(url(), { headers: { authorization: `Bearer ${await token()}` } });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
+    ws.send(JSON.stringify({ author: "ada", text: "x".repeat(5_000) }));
+    expect(await closed).toBe(1009);
+  });
+
+  it("a peer that does not answer pings is disconnected", async () => {
+    const ws = new WebSocket(url(), { headers: { authorization: `Bearer ${await token()}` }, autoPong: false });
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    // Two ping intervals (100 ms each) without a pong: the gateway terminates the connection.
+    expect(await new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)))).toBe(1006);
+  });
+
+  it("rate limits apply at the upgrade: the fifth from this address gets 429 with Retry-After", async () => {
     const bearer = { headers: { authorization: `Bearer ${await token()}` } };
-    // The protocol test above counted once already.
-    const second = new WebSocket(url(), bearer);
-    await new Promise((resolve, reject) => second.once("open", resolve).once("error", reject));
-    second.close();
-    const third = await refusal(new WebSocket(url(), bearer));
-    expect(third.status).toBe(429);
-    expect(third.body).toMatchObject({ code: 8 });
+    // The protocol, frame-size and ping tests above counted three times already.
+    const third = new WebSocket(url(), bearer);
+    await new Promise((resolve, reject) => third.once("open", resolve).once("error", reject));
+    third.close();
+    const fourth = await refusal(new WebSocket(url(), bearer));
+    expect(fourth.status).toBe(429);
+    expect(fourth.body).toMatchObject({ code: 8 });
   });
 
   it("an upgrade on a path with no streaming method is a 404 Status", async () => {
