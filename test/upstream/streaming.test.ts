@@ -426,19 +426,30 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
     expect(await rejection(stream.read())).toBe(error);
   });
 
-  it.runIf(transport === "http2")("an invalid flag byte is a protocol violation (grpc-js reads it as uncompressed)", async () => {
+  it("an invalid flag byte is a protocol violation (the http2 transport); grpc-js reads the message as uncompressed", async () => {
     on(replyThen(grpcFrame(Buffer.from("zz"), 7), ok));
     const stream = call();
     stream.end();
-    expect((await rejection(stream.read())).message).toBe("the upstream sent a message with an invalid flag byte");
+    if (transport === "http2") {
+      expect((await rejection(stream.read())).message).toBe("the upstream sent a message with an invalid flag byte");
+      return;
+    }
+    // A known difference, documented in the README: grpc-js does not check the flag byte.
+    expect(String(await stream.read())).toBe("zz");
+    expect(await stream.read()).toBeUndefined();
   });
 
-  it.runIf(transport === "http2")("a reply that ends inside a message is a protocol violation (grpc-js drops the partial message)", async () => {
+  it("a reply that ends inside a message is a protocol violation (the http2 transport); grpc-js drops the partial message", async () => {
     on(replyThen(Buffer.concat([grpcFrame(Buffer.from("a")), grpcFrame(Buffer.from("abcdef")).subarray(0, 8)]), ok));
     const stream = call();
     stream.end();
     expect(String(await stream.read())).toBe("a");
-    expect((await rejection(stream.read())).message).toBe("the reply ended inside a message");
+    if (transport === "http2") {
+      expect((await rejection(stream.read())).message).toBe("the reply ended inside a message");
+      return;
+    }
+    // A known difference, documented in the README: grpc-js ends the call OK without the partial message.
+    expect(await stream.read()).toBeUndefined();
   });
 });
 
