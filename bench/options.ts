@@ -17,12 +17,16 @@ export interface BenchOptions extends LoadSettings {
   readonly outDir: string;
   /** Rounds of the in-process feature-cost measurement (bench/feature-cost.ts); 0 skips it. */
   readonly costRounds: number;
+  /** Rounds of the server-streaming measurement (gateway vs direct grpc-js); 0 skips it. */
+  readonly streamRounds: number;
+  /** Messages per stream in that measurement. */
+  readonly streamMessages: number;
   readonly help: boolean;
 }
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--only LIST] [--out DIR] [--no-pin]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--only LIST] [--out DIR] [--no-pin]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -34,6 +38,9 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
                     feature without batching effects (pick R below the slowest target's req/s)
   --cost-rounds N   rounds of the feature-cost measurement: CPU µs per request that auth and the
                     rate-limit stores add, gateways side by side in one process (default 15; 0: skip)
+  --stream-rounds N messages per second of one server stream, direct grpc-js client against
+                    Protogate (NDJSON), and the gateway's CPU per message (default 3; 0: skip)
+  --stream-messages N  messages per stream in that measurement (default 200000)
   --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct
   --out DIR         where the JSON results go (default bench/results)
   --no-pin          do not pin the process under test and the backend + load to separate CPUs`;
@@ -49,6 +56,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       connections: { type: "string", default: "32" },
       rate: { type: "string", default: "0" },
       "cost-rounds": { type: "string", default: "15" },
+      "stream-rounds": { type: "string", default: "3" },
+      "stream-messages": { type: "string", default: "200000" },
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
@@ -71,6 +80,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     only: values.only.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     outDir: values.out,
     costRounds: Math.floor(positiveNumber(values["cost-rounds"], "--cost-rounds", 1000, true)),
+    streamRounds: Math.floor(positiveNumber(values["stream-rounds"], "--stream-rounds", 100, true)),
+    streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
     help: values.help,
   };
 }

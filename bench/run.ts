@@ -12,6 +12,7 @@ import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { computeRatios, formatFeatureCost, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
+import { formatStreamThroughput, measureStreamThroughput, type StreamThroughput } from "./stream-throughput.js";
 import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
 
 interface Failure {
@@ -41,6 +42,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
+  let streaming: StreamThroughput | undefined;
   const notes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
@@ -90,6 +92,13 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         failures.push({ target: "feature-cost", message: (error as Error).message });
       }
     }
+    if (options.streamRounds > 0 && targets.some((t) => t.family === "protogate")) {
+      try {
+        streaming = await measureStreamThroughput(options.streamMessages, options.streamRounds, affinity("serverCpus"), loadAffinity);
+      } catch (error) {
+        failures.push({ target: "streaming", message: (error as Error).message });
+      }
+    }
   } finally {
     for (const { running } of started) await running.stop();
     await backend.stop();
@@ -100,6 +109,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
+  if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
@@ -120,6 +130,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     ratios,
     notes,
     featureCost,
+    streaming,
     measurements,
     failures,
   };

@@ -59,10 +59,6 @@ export function collectBindings(files: readonly DescFile[], extensions: RuleExte
         const rule = readHttpRule(method, extension);
         if (!rule) return;
         const rulePath = [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER];
-        if (method.methodKind !== "unary") {
-          skipped.push({ source: where(rulePath), message: `${describe(method)}: skipped, streaming RPCs are not transcoded (only unary)` });
-          return;
-        }
         const rules: Array<{ rule: HttpRuleShape; path: number[] }> = [{ rule, path: rulePath }];
         rule.additionalBindings.forEach((additional, i) => {
           const path = [...rulePath, ADDITIONAL_BINDINGS_FIELD_NUMBER, i];

@@ -8,6 +8,7 @@ import { pathParameters } from "./path-parameters.js";
 import { queryParameters } from "./query-parameters.js";
 import type { SchemaRegistry } from "./schema-registry.js";
 import { authResponses, operationSecurity } from "./security.js";
+import { streamedRequestBody, streamedResponse, streamingNote, streamsRequests, streamsResponses } from "./streaming.js";
 
 /** How services are named in tags and operationIds. */
 export interface ServiceNames {
@@ -51,23 +52,32 @@ export interface OperationContext {
   readonly parameterNames: readonly string[];
 }
 
-/** The OpenAPI operation of one binding, with its security requirements from the access rule. */
+/**
+ * The OpenAPI operation of one binding, with its security requirements from the access rule. A
+ * streaming method's streamed side is documented as a stream (streaming.ts), its description ends
+ * with a note on streaming and the WebSocket form, and `x-protogate-streaming` names its kind.
+ */
 export function buildOperation(binding: CodegenBinding, context: OperationContext): OpenApiOperation {
-  const { rpc } = binding;
+  const { rpc, kind } = binding;
   const { schemas } = context;
   const query = queryParameters(binding, schemas);
   const parameters = [...pathParameters(binding, context.expressions, context.parameterNames, schemas), ...query.parameters];
-  const body = requestBody(binding, schemas);
+  const body = streamsRequests(kind) ? streamedRequestBody(binding, schemas) : requestBody(binding, schemas);
+  const success = streamsResponses(kind) ? streamedResponse(binding, schemas) : successResponse(binding, schemas);
+  const { summary, description } = summaryAndDescription(commentOf(rpc));
+  const fullDescription = kind === "unary" ? description : [description, streamingNote(kind)].filter((part) => part !== undefined).join("\n\n");
   return {
     operationId: context.names.operationId(binding),
-    ...summaryAndDescription(commentOf(rpc)),
+    ...(summary === undefined ? {} : { summary }),
+    ...(fullDescription === undefined ? {} : { description: fullDescription }),
     tags: [context.names.tag(rpc.parent)],
     ...(rpc.deprecated ? { deprecated: true } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
-    responses: { "200": successResponse(binding, schemas), ...authResponses(binding.auth, schemas), default: errorResponse(schemas) },
+    responses: { "200": success, ...authResponses(binding.auth, schemas), default: errorResponse(schemas) },
     security: operationSecurity(binding.auth),
     "x-protogate-rpc": `/${rpc.parent.typeName}/${rpc.name}`,
+    ...(kind === "unary" ? {} : { "x-protogate-streaming": kind }),
     ...(query.truncated ? { "x-protogate-query-truncated": true } : {}),
   };
 }

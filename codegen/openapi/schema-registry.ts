@@ -1,6 +1,5 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { commentOf } from "./comments.js";
-import { startsWith } from "./fields.js";
 import type { JsonSchema } from "./openapi-types.js";
 import { scalarSchema } from "./scalar-schema.js";
 import { hasSpecialSchema, specialSchema } from "./well-known.js";

@@ -28,8 +28,12 @@ const tokenSourceSchema = z.union(
       bearer: z.boolean().default(true),
     }),
     z.strictObject({ /** Cookie name. */ cookie: z.string().regex(HTTP_TOKEN, "expected a cookie name") }),
+    z.strictObject({
+      /** A `Sec-WebSocket-Protocol` entry prefix; the base64url-encoded token follows it (browsers' WebSockets). */
+      webSocketProtocol: z.string().regex(HTTP_TOKEN, "expected a subprotocol prefix (token characters, e.g. base64url.bearer.authorization.protogate.)"),
+    }),
   ],
-  { error: "expected { header: NAME, bearer?: boolean } or { cookie: NAME }" },
+  { error: "expected { header: NAME, bearer?: boolean }, { cookie: NAME } or { webSocketProtocol: PREFIX }" },
 );
 
 const apiKeySchema = z.strictObject({
@@ -97,7 +101,7 @@ export const authConfigSchema = z
     }
     const sourceKeys = new Set<string>();
     auth.tokenSources?.forEach((source, index) => {
-      const key = "cookie" in source ? `cookie ${source.cookie}` : `header ${source.header}`;
+      const key = "cookie" in source ? `cookie ${source.cookie}` : "webSocketProtocol" in source ? `webSocketProtocol ${source.webSocketProtocol}` : `header ${source.header}`;
       if (sourceKeys.has(key)) ctx.addIssue({ code: "custom", path: ["tokenSources", index], message: `${key} is listed twice` });
       sourceKeys.add(key);
       if (auth.apiKeys !== undefined && "header" in source && source.header === auth.apiKeys.header) {

@@ -6,8 +6,12 @@ import { TOKEN68 } from "./auth-syntax.js";
  * - `{ header }`: a request header. With `bearer` (the default) its value must be
  *   `Bearer <token>`; without, the whole value is the token (e.g. `X-Auth-Token: <jwt>`).
  * - `{ cookie }`: the value of the named cookie.
+ * - `{ webSocketProtocol }`: for browsers, which cannot set headers on a WebSocket: an entry of
+ *   `Sec-WebSocket-Protocol` that starts with this prefix carries the token, base64url-encoded
+ *   after it (as Kubernetes does with `base64url.bearer.authorization.k8s.io.`). The server never
+ *   selects (echoes) that entry.
  */
-export type TokenSource = { readonly header: string; readonly bearer?: boolean } | { readonly cookie: string };
+export type TokenSource = { readonly header: string; readonly bearer?: boolean } | { readonly cookie: string } | { readonly webSocketProtocol: string };
 
 /** What the request carries. At most one credential is accepted. */
 export type Credentials = { readonly kind: "none" } | { readonly kind: "jwt"; readonly token: string } | { readonly kind: "api-key"; readonly key: string };
@@ -47,12 +51,14 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
   const sources = (options.tokenSources ?? DEFAULT_TOKEN_SOURCES).map((source) =>
     "cookie" in source
       ? { kind: "cookie" as const, name: source.cookie, label: `cookie ${source.cookie}` }
-      : { kind: "header" as const, name: source.header.toLowerCase(), bearer: source.bearer ?? true, label: headerLabel(source.header) },
+      : "webSocketProtocol" in source
+        ? { kind: "protocol" as const, name: WEBSOCKET_PROTOCOL, prefix: source.webSocketProtocol, label: "Sec-WebSocket-Protocol" }
+        : { kind: "header" as const, name: source.header.toLowerCase(), bearer: source.bearer ?? true, label: headerLabel(source.header) },
   );
   const apiKeyHeader = options.apiKeyHeader?.toLowerCase();
   const readsCookies = sources.some((source) => source.kind === "cookie");
   const watched = new Set<string>();
-  for (const source of sources) if (source.kind === "header") watched.add(source.name);
+  for (const source of sources) if (source.kind !== "cookie") watched.add(source.name);
   if (apiKeyHeader !== undefined) watched.add(apiKeyHeader);
 
   return (rawHeaders) => {
@@ -74,6 +80,8 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
       let token: string | undefined;
       if (source.kind === "cookie") {
         token = cookieValue(cookieHeaders, source.name, source.label);
+      } else if (source.kind === "protocol") {
+        token = protocolToken(values.get(source.name), source.prefix);
       } else {
         const list = values.get(source.name);
         if (list === undefined) continue;
@@ -106,6 +114,33 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
 /** Shorthand: extract once with `options`. Prefer `createCredentialExtractor` on hot paths. */
 export function extractCredentials(rawHeaders: readonly string[], options: CredentialOptions = {}): Credentials {
   return createCredentialExtractor(options)(rawHeaders);
+}
+
+const WEBSOCKET_PROTOCOL = "sec-websocket-protocol";
+
+/**
+ * The token carried by the one `Sec-WebSocket-Protocol` entry (of all such headers) that starts
+ * with `prefix`, base64url-decoded; two such entries, an empty or undecodable one are malformed.
+ */
+function protocolToken(headers: readonly string[] | undefined, prefix: string): string | undefined {
+  if (headers === undefined) return undefined;
+  let token: string | undefined;
+  for (const header of headers) {
+    for (const entry of header.split(",")) {
+      const protocol = entry.trim();
+      if (!protocol.startsWith(prefix)) continue;
+      if (token !== undefined) throw unauthenticated("invalid_request", "multiple tokens in Sec-WebSocket-Protocol");
+      const encoded = protocol.slice(prefix.length);
+      token = /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, "base64url").toString("latin1") : "";
+      if (token === "" || !TOKEN68.test(token)) throw unauthenticated("invalid_request", "the Sec-WebSocket-Protocol token must be one base64url-encoded token");
+    }
+  }
+  return token;
+}
+
+/** Whether a `Sec-WebSocket-Protocol` entry carries a token (it must never be selected, so never echoed). */
+export function isTokenProtocol(protocol: string, sources: readonly TokenSource[] | undefined): boolean {
+  return (sources ?? []).some((source) => "webSocketProtocol" in source && protocol.startsWith(source.webSocketProtocol));
 }
 
 function headerLabel(name: string): string {

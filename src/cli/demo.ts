@@ -32,6 +32,10 @@ export async function runDemo(options: { host: string; port: number }): Promise<
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
+  console.log("\nStreaming (demo.v1.ChatService, public): post two messages as NDJSON, read them back as NDJSON and as Server-Sent Events, chat:");
+  for (const line of demoStreamLines(gateway.url)) console.log(`  ${line}`);
+  console.log("\nThe chat over a WebSocket (the same path; run it from the project folder):");
+  console.log(`  ${demoWebSocketLine(gateway.url)}`);
   console.log(`\nRate limit: ${DEMO_LIMIT_PER_MINUTE} requests per minute per caller (anonymous callers by IP); this loop meets a 429:`);
   console.log(`  ${demoLoopLine(gateway.url)}`);
   console.log("\nOpenAPI document: generated/openapi.json. Ctrl-C stops.");
@@ -55,6 +59,34 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
+}
+
+/**
+ * The streaming curl lines the demo prints, in the order they are meant to be run: the batch
+ * posts two messages first, so the subscriptions (replay=2&limit=2) replay them and end instead
+ * of following the room. Bodies are piped from printf, which every POSIX sh has ($'...' is
+ * bash-only). Like demoCurlLines, each announces its status and the e2e suite runs each.
+ */
+export function demoStreamLines(base: string): string[] {
+  const ndjson = "-H 'content-type: application/x-ndjson'";
+  const subscribe = `'${base}/v1/rooms/lobby/messages:subscribe?replay=2&limit=2'`;
+  return [
+    `printf '%s\\n' '{"author":"ada","text":"hello"}' '{"author":"grace","text":"hi Ada"}' | curl -s -X POST ${base}/v1/rooms/lobby/messages:batch ${ndjson} --data-binary @-  # -> 200 (client streaming: one JSON message per line)`,
+    `curl -s -N ${subscribe}  # -> 200 (server streaming as NDJSON, one {"result": ...} per line; without limit it follows the room)`,
+    `curl -s -N -H 'accept: text/event-stream' ${subscribe}  # -> 200 (the same as Server-Sent Events)`,
+    `printf '%s\\n' '{"author":"ada","text":"anyone here?"}' | curl -s -N -X POST ${base}/v1/rooms/lobby:chat ${ndjson} --data-binary @-  # -> 200 (bidi over HTTP, NDJSON both ways: ends once your last message is back)`,
+  ];
+}
+
+/**
+ * A one-line WebSocket client for the bidi Chat (run from the project folder: it uses the `ws`
+ * package Protogate depends on). It sends one message, half-closes with an empty frame, prints
+ * each reply and the close code the call ended with, which its comment announces.
+ */
+export function demoWebSocketLine(base: string): string {
+  const url = `${base.replace(/^http/, "ws")}/v1/rooms/lobby:chat`;
+  const script = `const W=require('ws');const s=new W('${url}');s.on('open',()=>{s.send(JSON.stringify({author:'ada',text:'hi over WebSocket'}));s.send('')});s.on('message',m=>console.log(String(m)));s.on('close',c=>console.log('closed',c))`;
+  return `node -e "${script}"  # -> closed 1000 (bidi over WebSocket: the echo, then close 1000)`;
 }
 
 /** A shell loop past the demo's limit: counts of each status, ending in 429s. */

@@ -110,6 +110,35 @@ export const configSchema = z.strictObject({
       /** Deadline of an upstream call when no rule matches; a client's `grpc-timeout` may only shorten it. */
       defaultMs: z.number().int().positive().default(15_000),
       rules: z.array(z.strictObject({ selector, ms: z.number().int().positive() })).default([]),
+      /** Streaming methods (server, client, bidi): not cut by the unary default. */
+      streams: z
+        .strictObject({
+          /** Deadline of a stream when no rule matches; 0: none. */
+          defaultMs: z.number().int().nonnegative().default(0),
+          /** A stream with no message in either direction for this long ends with DEADLINE_EXCEEDED; 0: never (Envoy's stream_idle_timeout is also 5 minutes). */
+          idleTimeoutMs: z.number().int().nonnegative().default(300_000),
+          rules: z
+            .array(z.strictObject({ selector, ms: z.number().int().nonnegative().optional(), idleTimeoutMs: z.number().int().nonnegative().optional() }))
+            .default([]),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** How streaming methods are served over HTTP and WebSocket. */
+  streaming: z
+    .strictObject({
+      /** Server-Sent Events: a comment line this often on an idle stream, so proxies keep it open; 0: none. */
+      sseKeepAliveMs: z.number().int().nonnegative().default(15_000),
+      /** Largest single request message of a client stream (JSON text or WebSocket frame); larger is 413 / close 1009. */
+      maxMessageBytes: z.number().int().positive().default(1024 * 1024),
+      /** Largest whole client-stream request body over HTTP; 0: no limit. */
+      maxBodyBytes: z.number().int().nonnegative().default(64 * 1024 * 1024),
+      webSocket: z
+        .strictObject({
+          /** A ping this often; a peer that has not answered the previous one by then is disconnected. 0: no pings. */
+          pingIntervalMs: z.number().int().nonnegative().default(30_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   transcoding: z

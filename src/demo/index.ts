@@ -1,7 +1,10 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { ChatServiceService } from "../../generated/demo/v1/chat.js";
 import { OrderServiceService } from "../../generated/demo/v1/order.js";
 import { PaymentServiceService } from "../../generated/demo/v1/payment.js";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
+import { createChatRooms } from "./chat-rooms.js";
+import { createChatService } from "./chat-service.js";
 import { createDemoStore } from "./demo-store.js";
 import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
@@ -12,7 +15,7 @@ export interface DemoBackendsOptions {
   host?: string;
   /** Listen port (default 0: a free one). */
   port?: number;
-  /** The clock of create times (default: the system clock). */
+  /** The clock of create and post times (default: the system clock). */
   now?: () => Date;
 }
 
@@ -29,8 +32,9 @@ export interface DemoBackends {
 const SHUTDOWN_GRACE_MS = 2_000;
 
 /**
- * Starts demo.v1.UserService, OrderService and PaymentService on one grpc-js server, over a fresh
- * in-memory store seeded with users u-1..u-4, orders o-1..o-3 and payment p-1.
+ * Starts demo.v1.UserService, OrderService, PaymentService and ChatService on one grpc-js server,
+ * over a fresh in-memory store seeded with users u-1..u-4, orders o-1..o-3 and payment p-1, and
+ * empty chat rooms (created on first use, each keeping its last 100 messages).
  */
 export async function startDemoBackends(options: DemoBackendsOptions = {}): Promise<DemoBackends> {
   const host = options.host ?? "127.0.0.1";
@@ -39,13 +43,14 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
   server.addService(UserServiceService, createUserService(store));
   server.addService(OrderServiceService, createOrderService(store));
   server.addService(PaymentServiceService, createPaymentService(store));
+  server.addService(ChatServiceService, createChatService(createChatRooms({ now: store.now })));
   const bindHost = host.includes(":") ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${bindHost}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     address: `${bindHost}:${port}`,
-    services: [UserServiceService, OrderServiceService, PaymentServiceService].map(serviceName),
+    services: [UserServiceService, OrderServiceService, PaymentServiceService, ChatServiceService].map(serviceName),
     close: () =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => {

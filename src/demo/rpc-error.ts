@@ -55,6 +55,11 @@ export function alreadyExists(message: string): DemoRpcError {
   return new DemoRpcError(status.ALREADY_EXISTS, message);
 }
 
+/** RESOURCE_EXHAUSTED: a bounded resource (a buffer, a history) ran out. */
+export function resourceExhausted(message: string): DemoRpcError {
+  return new DemoRpcError(status.RESOURCE_EXHAUSTED, message);
+}
+
 /** FAILED_PRECONDITION: the request is valid but the resource is in the wrong state. */
 export function failedPrecondition(message: string): DemoRpcError {
   return new DemoRpcError(status.FAILED_PRECONDITION, message);

@@ -8,6 +8,13 @@ export function isKnownEnumValue(enumObject: Record<string, string | number>, va
   return value >= 0 && typeof enumObject[value] === "string";
 }
 
+/** The length of a text in Unicode characters (code points), as a user counts them, not UTF-16 units. */
+export function characterCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
 /** A deliberately loose email check: something@something.tld, no spaces. */
 export function isEmail(value: string): boolean {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value);

@@ -39,7 +39,9 @@ export type GatewayErrorReason =
   | "PG_ERR_EXPECTATION_FAILED"
   | "PG_ERR_METHOD_NOT_IMPLEMENTED"
   | "PG_ERR_TOO_MANY_CONNECTIONS"
-  | "PG_ERR_SHUTTING_DOWN";
+  | "PG_ERR_SHUTTING_DOWN"
+  // Streams:
+  | "PG_ERR_STREAM_IDLE";
 
 export interface GatewayErrorOptions {
   /** Overrides the HTTP status the gRPC code maps to (405, 413, 415 and 502 have no gRPC code of their own). */

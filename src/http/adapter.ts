@@ -1,5 +1,7 @@
-import type { Server as HttpServer } from "node:http";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Socket } from "node:net";
 import { constants as http2Constants, type Http2ServerRequest } from "node:http2";
+import { Readable } from "node:stream";
 import cors from "@fastify/cors";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import proxyAddr from "@fastify/proxy-addr";
@@ -11,16 +13,19 @@ import type { AnyToJson } from "../errors/any-detail.js";
 import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestHead } from "../gateway/handler.js";
+import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestHead } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import type { UpstreamPool } from "../upstream/upstream.js";
-import { readBody, type BodyLimits } from "./body-reader.js";
+import { readBody, streamBody, type BodyLimits } from "./body-reader.js";
 import { ClientDisconnect } from "./client-disconnect.js";
 import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
+import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
+import { createWebSocketGateway } from "./websocket.js";
+import { REAL_TIMERS } from "../timers.js";
 
 export interface ServerDependencies {
   readonly config: Readonly<GatewayConfig>;
@@ -60,13 +65,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   };
   const trustProxy = config.server.trustProxy;
   const isTrustedPeer = trustedPeers(trustProxy);
+  const clientInfo = createClientInfo(trustProxy);
   let node: NodeServer | undefined;
   const options: FastifyServerOptions & { http2?: boolean } = {
     loggerInstance: deps.log,
     // No per-request log lines on the hot path; failures are logged by the pipeline.
     logController: new LogController({ disableRequestLogging: true }),
-    // proxy-addr (through Fastify) walks X-Forwarded-For back to the first untrusted hop.
-    ...(trustProxy !== undefined && { trustProxy: typeof trustProxy === "number" ? (_address: string, hop: number) => hop < trustProxy : [...trustProxy] }),
     // The path is ours to parse: Fastify's router only needs to hand every URL to the handler.
     routerOptions: { maxParamLength: 64 * 1024 },
     exposeHeadRoutes: false,
@@ -75,7 +79,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     forceCloseConnections: false,
     http2: deps.tls !== undefined,
     serverFactory: (listener) => {
-      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log });
+      const onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => webSockets.handleUpgrade(request, socket, head);
+      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log, onUpgrade });
       // Boundary: the options are typed for HTTP/1; with TLS, Fastify runs on the HTTP/2 server (http2: true).
       return node.server as HttpServer;
     },
@@ -93,6 +98,17 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
   const pipeline = createGatewayPipeline({ ...deps, log: app.log });
   let draining = false;
+  const webSockets = createWebSocketGateway({
+    pipeline,
+    clientInfo,
+    maxUrlBytes: limits.maxUrlBytes,
+    maxMessageBytes: config.streaming.maxMessageBytes,
+    pingIntervalMs: config.streaming.webSocket.pingIntervalMs,
+    tokenSources: config.auth.tokenSources,
+    timers: REAL_TIMERS,
+    draining: () => draining,
+    server: () => app.server as unknown as HttpServer,
+  });
 
   // Bodies stay on the wire until the pipeline asks for them (see readRequestBody).
   app.removeAllContentTypeParsers();
@@ -132,11 +148,10 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       url: raw.url ?? "/",
       headers: request.headers,
       rawHeaders: raw.rawHeaders,
-      // `ips` (under trustProxy only): the peer up to the first untrusted hop, for x-forwarded-for.
-      client: { ip: request.ip, host: request.host, protocol: request.protocol, forwardedFor: request.ips },
+      client: clientInfo(raw),
     };
-    const body = new RequestBody(raw, response, bodyLimits);
-    pipeline.handle({ head, readBody: body.read, signal }).then(
+    const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
+    pipeline.handle({ head, readBody: body.read, readBodyStream: body.stream, signal }).then(
       (result) => {
         if (result.status >= 500) request.log.warn({ status: result.status, method: request.method, url: request.url }, "request failed");
         respond(request, reply, result, body.failed);
@@ -158,7 +173,14 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   });
 
   if (node === undefined) throw new Error("Fastify did not create its server through serverFactory");
-  return { app, node, drain: () => (draining = true) };
+  return {
+    app,
+    node,
+    drain: () => {
+      draining = true;
+      webSockets.closeAll();
+    },
+  };
 }
 
 /**
@@ -197,17 +219,31 @@ class RequestBody {
     private readonly raw: NodeRequest,
     private readonly response: FastifyReply["raw"],
     private readonly limits: BodyLimits,
+    private readonly maxStreamBytes: number,
   ) {}
 
   readonly read = (): Promise<Buffer | undefined> => {
     if (!mayHaveBody(this.raw)) return Promise.resolve(undefined);
-    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+    this.continue();
     return readBody(this.raw, this.limits).catch((error: unknown) => {
       this.failed = true;
       throw error;
     });
   };
+
+  /** The body as it arrives (client streams), up to `maxStreamBytes` in all. */
+  readonly stream = (): AsyncIterable<Buffer> => {
+    if (!mayHaveBody(this.raw)) return NO_CHUNKS;
+    this.continue();
+    return streamBody(this.raw, this.maxStreamBytes, () => (this.failed = true));
+  };
+
+  private continue(): void {
+    if (this.raw.headers.expect?.toLowerCase() === "100-continue") this.response.writeContinue();
+  }
 }
+
+const NO_CHUNKS: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
 
 function mayHaveBody(raw: NodeRequest): boolean {
   if (raw.httpVersionMajor === 2) return !(raw as Http2ServerRequest).stream.endAfterHeaders;
@@ -243,7 +279,11 @@ function respond(request: FastifyRequest, reply: FastifyReply, response: Gateway
       });
     } else reply.header("connection", "close");
   }
-  void reply.code(response.status).headers(response.headers).send(response.body);
+  const { body } = response;
+  // A stream's replies: piped with back-pressure (the upstream is read only as fast as the client
+  // takes them); a client that goes away destroys the stream, which cancels the upstream call.
+  const payload = typeof body === "string" || Buffer.isBuffer(body) ? body : Readable.from(body);
+  void reply.code(response.status).headers(response.headers).send(payload);
 }
 
 function shuttingDown(): GatewayError {

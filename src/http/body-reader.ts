@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { REAL_TIMERS, type Timers } from "../timers.js";
 
 /** What bounds the reading of one request body (`server.*` in gateway.yaml). */
 export interface BodyLimits {
@@ -15,19 +16,6 @@ export interface BodyLimits {
   readonly minBytesPerSecond: number;
   readonly minRateGraceMs: number;
 }
-
-/** The timer functions the reader uses; tests pass a fake clock. */
-export interface BodyTimers {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const REAL_TIMERS: BodyTimers = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** A Node request stream (HTTP/1 IncomingMessage or HTTP/2 compat request) and its headers. */
 export type BodySource = Readable & { readonly headers: IncomingHttpHeaders };
@@ -43,7 +31,7 @@ const CHECK_INTERVAL_MS = 1000;
  * client goes away. On rejection it stops reading; the adapter then closes the connection rather
  * than drain what is left.
  */
-export function readBody(source: BodySource, limits: BodyLimits, timers: BodyTimers = REAL_TIMERS): Promise<Buffer> {
+export function readBody(source: BodySource, limits: BodyLimits, timers: Timers = REAL_TIMERS): Promise<Buffer> {
   const declared = source.headers["content-length"];
   if (declared !== undefined && Number(declared) > limits.maxBytes) return Promise.reject(tooLarge(limits.maxBytes));
   return new Promise<Buffer>((resolve, reject) => {
@@ -112,4 +100,25 @@ function timedOut(message: string): GatewayError {
 
 function clientGone(): GatewayError {
   return new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client closed the request before its body was complete");
+}
+
+/**
+ * The body as it arrives, for client-streaming calls: chunks in order, at most `maxBytes` in all
+ * (0: no limit; 413 above it). No overall time limit (a stream may rightly last long: the
+ * stream's idle timeout applies instead). A client that goes away ends it with CANCELLED.
+ * Stopping early leaves the request undestroyed: the response can still be written.
+ */
+export async function* streamBody(source: BodySource, maxBytes: number, onFailure: () => void): AsyncGenerator<Buffer> {
+  let received = 0;
+  try {
+    for await (const chunk of source.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (maxBytes > 0 && received > maxBytes) throw tooLarge(maxBytes);
+      yield chunk;
+    }
+  } catch (error) {
+    onFailure();
+    source.pause();
+    throw error instanceof GatewayError ? error : clientGone();
+  }
 }

@@ -30,6 +30,8 @@ export interface NodeServerOptions {
   /** Trusted proxies: exempt from the per-address connection cap. */
   readonly isTrustedPeer: (address: string) => boolean;
   readonly log: { warn(details: object, message: string): void };
+  /** The `upgrade` listener (WebSocket); without one, Node serves Upgrade requests as plain ones. */
+  readonly onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
 }
 
 /** The Node server under Fastify, with what the gateway needs to drain it. */
@@ -104,6 +106,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
     http1.keepAliveTimeout = limits.keepAliveTimeoutMs;
   }
 
+  if (options.onUpgrade) server.on("upgrade", options.onUpgrade);
   server.on("checkContinue", (request: NodeRequest, response: NodeResponse) => server.emit("request", request, response));
   server.on("checkExpectation", (_request: NodeRequest, response: NodeResponse) => {
     const rendered = renderError(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }), noDetails);

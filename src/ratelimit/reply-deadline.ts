@@ -1,14 +1,9 @@
-/** The timers a reply deadline is armed with; tests pass manual ones to expire deadlines at will. */
-export interface DeadlineTimers {
-  setTimeout(expire: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import type { Timers } from "../timers.js";
 
-/** Node's own timers. */
-export const REAL_TIMERS: DeadlineTimers = {
-  setTimeout: (expire, ms) => setTimeout(expire, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+export { REAL_TIMERS } from "../timers.js";
+
+/** The timers a reply deadline is armed with; tests pass manual ones to expire deadlines at will. */
+export type DeadlineTimers = Pick<Timers, "setTimeout" | "clearTimeout">;
 
 /** No reply within the deadline: the server did not answer in time (the event loop's lag is not counted). */
 export class ReplyTimeoutError extends Error {

@@ -21,6 +21,12 @@ export interface RequestInput {
 export interface RequestBuilderOptions {
   /** Skip query parameters that name no field instead of answering 400. */
   ignoreUnknownQueryParameters: boolean;
+  /**
+   * The body is one message of a client stream (a JSON value, or a WebSocket frame): under a rule
+   * without `body`, it is the whole request message (there is nowhere else for a stream's
+   * messages to come from); path variables and query parameters still set their fields in it.
+   */
+  streamedMessages?: boolean;
 }
 
 /**
@@ -56,7 +62,8 @@ export function createRequestBuilder<Req>(
     pathBound.push(variable.fieldPath);
   }
 
-  const readBody = compileBody(root, binding, where);
+  const bodySelector = options.streamedMessages && binding.body.kind === "none" ? ({ kind: "all" } as const) : binding.body;
+  const readBody = compileBody(root, { ...binding, body: bodySelector }, where);
   const bodyBound = binding.body.kind === "field" ? binding.body.fieldPath : undefined;
   const applyQuery = compileQuery(root, binding.body.kind === "all", pathBound, bodyBound, options.ignoreUnknownQueryParameters);
 

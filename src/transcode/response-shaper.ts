@@ -53,6 +53,14 @@ export function createResponseShaper<Res>(registry: CodecRegistry, binding: Bind
   };
 }
 
+/** Whether the replies of `binding` are raw bytes: a `google.api.HttpBody`, whole or as `response_body`. */
+export function repliesAreRaw(registry: CodecRegistry, binding: Binding<unknown, unknown>): boolean {
+  const root = registry.plan(binding.responseType);
+  if (binding.responseBody.length === 0) return root.typeName === HTTP_BODY;
+  const resolved = resolveFieldPath(root, binding.responseBody, false);
+  return typeof resolved !== "string" && resolved.leaf.cardinality === "singular" && resolved.leaf.element.message?.typeName === HTTP_BODY;
+}
+
 function json(write: () => unknown, what: string): ShapedResponse {
   try {
     return { contentType: JSON_TYPE, body: JSON.stringify(write()) };

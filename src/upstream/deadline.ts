@@ -1,5 +1,5 @@
 import { badRequest } from "../errors/gateway-error.js";
-import type { UnaryCall } from "./upstream.js";
+import type { StreamCall } from "./upstream.js";
 
 /** Milliseconds per `grpc-timeout` unit (gRPC over HTTP/2: Hours, Minutes, Seconds, milli, micro, nano). */
 const MS_PER_UNIT: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
@@ -32,6 +32,12 @@ export function callTimeoutMs(routeDefaultMs: number, clientHeader: string | und
 const DEADLINE_CLOCK_SLACK_MS = 5;
 
 /** Whether a DEADLINE_EXCEEDED seen at `nowMs` is the gateway's deadline rather than the upstream's own. */
-export function gatewayDeadlineReached(call: UnaryCall, nowMs: number): boolean {
-  return nowMs >= call.deadline - DEADLINE_CLOCK_SLACK_MS;
+export function gatewayDeadlineReached(call: Pick<StreamCall, "deadline">, nowMs: number): boolean {
+  return call.deadline !== undefined && nowMs >= call.deadline - DEADLINE_CLOCK_SLACK_MS;
 }
+
+/**
+ * The longest timer Node runs as asked: a longer one fires after 1 ms (with a warning). A
+ * deadline further out (about 24.8 days) is armed for this long instead.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

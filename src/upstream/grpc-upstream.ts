@@ -1,20 +1,15 @@
-import { Client, Metadata, credentials, status as GrpcStatus, type ChannelOptions, type ClientReadableStream, type StatusObject } from "@grpc/grpc-js";
+import { Client, credentials, status as GrpcStatus, type ChannelOptions, type ClientReadableStream, type StatusObject } from "@grpc/grpc-js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { gatewayDeadlineReached } from "./deadline.js";
-import { classifyGrpcJsStatus } from "./grpc-js-status.js";
-import { isGrpcContentType } from "./grpc-wire-status.js";
+import { GrpcJsCall, deserialize, entriesOf, grpcMetadata, ignoreError, serialize, type GrpcContext, type Violation } from "./grpc-js-call.js";
+import { GrpcJsStream } from "./grpc-js-stream.js";
 import { PROTOCOL_VIOLATION } from "./protocol-violation.js";
-import { UpstreamError, failedCall, statusDetails, type UpstreamErrorInit } from "./upstream-error.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, DEFAULT_RECONNECT_BACKOFF, type UpstreamOptions } from "./upstream-options.js";
-import type { MetadataEntries, UnaryCall, UnaryResult, Upstream } from "./upstream.js";
+import type { UnaryCall, UnaryResult, Upstream } from "./upstream.js";
 
 export interface GrpcUpstreamOptions extends UpstreamOptions {
   /** Further grpc-js channel options; they win over the ones derived from the fields above. */
   channelOptions?: ChannelOptions;
 }
-
-const serialize = (message: Uint8Array): Buffer => Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-const deserialize = (message: Buffer): Buffer => message;
 
 /** The grpc-js channel options the gateway uses for an upstream. */
 export function grpcChannelOptions(options: GrpcUpstreamOptions = {}): ChannelOptions {
@@ -62,26 +57,14 @@ export function createGrpcUpstream(target: { address: string }, options: GrpcUps
     now: options.now ?? Date.now,
     maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
     maxSendMessageBytes: options.maxSendMessageBytes ?? Number.POSITIVE_INFINITY,
+    timers: options.timers,
   };
   return {
     call: (unary) => new Promise<UnaryResult>((resolve, reject) => new PendingCall(context, unary, resolve, reject)),
+    stream: (call) => new GrpcJsStream(context, call),
     close: () => context.client.close(),
   };
 }
-
-/** What every call of one upstream shares. */
-interface GrpcContext {
-  readonly client: Client;
-  readonly now: () => number;
-  readonly maxReceiveMessageBytes: number;
-  readonly maxSendMessageBytes: number;
-}
-
-const NO_METADATA: MetadataEntries = Object.freeze([]);
-/** The stream's `error` event repeats what `status` reports; a listener must exist, or it would throw. */
-const ignoreError = (): void => undefined;
-/** A protocol violation this transport found itself (grpc-js does not check for it): its code and message. */
-type Violation = readonly [code: GrpcCode, message: string];
 
 /**
  * The state of one call in flight. A class rather than closures: this runs once per request, and
@@ -92,24 +75,18 @@ type Violation = readonly [code: GrpcCode, message: string];
  * stream, every message arrives, and a second one is caught here (measured: the same CPU per
  * call as a unary request, `bench/upstream-cost.ts`).
  */
-class PendingCall {
-  private readonly start: number;
-  private readonly call: ClientReadableStream<Buffer> | undefined;
-  private headers: MetadataEntries = NO_METADATA;
-  private gotHeaders = false;
-  private notGrpc = false;
-  private cancelled = false;
+class PendingCall extends GrpcJsCall {
+  private readonly stream: ClientReadableStream<Buffer> | undefined;
   private messages = 0;
   private response: Buffer | undefined;
-  private violation: Violation | undefined;
 
   constructor(
-    private readonly context: GrpcContext,
+    context: GrpcContext,
     private readonly unary: UnaryCall,
     private readonly resolve: (result: UnaryResult) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    this.start = context.now();
+    super(context, unary);
     if (unary.signal?.aborted) {
       reject(this.error({ origin: "cancelled", code: GrpcCode.CANCELLED, message: "Cancelled before the call started" }));
       return;
@@ -122,18 +99,16 @@ class PendingCall {
       return;
     }
     try {
-      const metadata = new Metadata();
-      for (const [key, value] of unary.metadata) metadata.add(key, value);
-      this.call = context.client.makeServerStreamRequest(unary.rpcPath, serialize, deserialize, unary.request, metadata, { deadline: unary.deadline });
+      this.stream = context.client.makeServerStreamRequest(unary.rpcPath, serialize, deserialize, unary.request, grpcMetadata(unary.metadata), { deadline: unary.deadline });
     } catch (error) {
       reject(error); // Invalid metadata or a closed channel: a gateway bug, mapped to INTERNAL.
       return;
     }
-    this.call.on("metadata", this.onMetadata);
-    this.call.on("data", this.onData);
-    this.call.on("error", ignoreError);
+    this.stream.on("metadata", this.onMetadata);
+    this.stream.on("data", this.onData);
+    this.stream.on("error", ignoreError);
     // Emitted last, with the trailers: the call's outcome is decided there.
-    this.call.on("status", this.onStatus);
+    this.stream.on("status", this.onStatus);
     unary.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
@@ -144,15 +119,6 @@ class PendingCall {
   private readonly onAbort = PendingCall.prototype.handleAbort.bind(this);
   private readonly onStatus = PendingCall.prototype.handleStatus.bind(this);
 
-  private handleMetadata(metadata: Metadata): void {
-    this.gotHeaders = true;
-    this.headers = entriesOf(metadata);
-    // grpc-js reads any reply as gRPC; whether it was one is decided with the status (a non-200
-    // HTTP status is an intermediary's answer, reported as such).
-    const contentType = metadata.get("content-type")[0];
-    this.notGrpc = !isGrpcContentType(typeof contentType === "string" ? contentType : undefined);
-  }
-
   private handleData(message: Buffer): void {
     if (++this.messages === 1) this.response = message;
     else this.violate([GrpcCode.UNIMPLEMENTED, PROTOCOL_VIOLATION.tooManyMessages]);
@@ -160,54 +126,21 @@ class PendingCall {
 
   private handleAbort(): void {
     this.cancelled = true;
-    this.call?.cancel();
+    this.stream?.cancel();
   }
 
   private violate(violation: Violation): void {
     if (this.violation !== undefined) return;
     this.violation = violation;
-    this.call?.cancel();
+    this.stream?.cancel();
   }
 
   private handleStatus(status: StatusObject): void {
     this.unary.signal?.removeEventListener("abort", this.onAbort);
     if (status.code === GrpcStatus.OK && this.messages === 1 && this.violation === undefined && !this.notGrpc) {
-      this.resolve({ response: this.response as Buffer, headers: this.headers, trailers: entriesOf(status.metadata) });
+      this.resolve({ response: this.response as Buffer, headers: this.responseHeaders, trailers: entriesOf(status.metadata) });
       return;
     }
-    this.reject(this.failure(status));
+    this.reject(this.statusError(status));
   }
-
-  private failure(status: StatusObject): UpstreamError {
-    const trailers = entriesOf(status.metadata);
-    const metadata = this.headers.length === 0 ? trailers : [...this.headers, ...trailers];
-    const violation = this.violation;
-    if (violation !== undefined) return this.error({ origin: "protocol", code: violation[0], message: violation[1], metadata });
-    if (this.cancelled && status.code === GrpcStatus.CANCELLED) return this.error({ origin: "cancelled", code: GrpcCode.CANCELLED, message: status.details, metadata });
-    if (this.notGrpc && !isNonOkHttpStatus(status.details)) return this.error({ origin: "protocol", code: GrpcCode.UNKNOWN, message: PROTOCOL_VIOLATION.notGrpc, metadata });
-    const classified = classifyGrpcJsStatus(status, {
-      gotHeaders: this.gotHeaders,
-      deadlineReached: gatewayDeadlineReached(this.unary, this.context.now()),
-      maxReceiveMessageBytes: this.context.maxReceiveMessageBytes,
-    });
-    const details = classified.origin === "upstream" ? statusDetails(trailers, classified.code) : undefined;
-    return this.error({ ...classified, metadata, ...(details !== undefined && { details }) });
-  }
-
-  private error(init: UpstreamErrorInit): UpstreamError {
-    return new UpstreamError(failedCall(this.unary, this.start), init);
-  }
-}
-
-/** grpc-js's status for a response with a non-200 HTTP status and no grpc-status (an intermediary's answer). */
-function isNonOkHttpStatus(details: string): boolean {
-  return details.startsWith("Received HTTP status code ") && details !== "Received HTTP status code 200";
-}
-
-function entriesOf(metadata: Metadata): Array<[string, string | Buffer]> {
-  const entries: Array<[string, string | Buffer]> = [];
-  for (const [key, values] of Object.entries(metadata.toJSON())) {
-    for (const value of values) entries.push([key, value]);
-  }
-  return entries;
 }

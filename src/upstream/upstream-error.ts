@@ -1,7 +1,7 @@
 import type { RawAny } from "../errors/any-detail.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { decodeRpcStatus } from "../errors/rpc-status.js";
-import type { MetadataEntries, UnaryCall } from "./upstream.js";
+import type { MetadataEntries, StreamCall } from "./upstream.js";
 
 /**
  * Where an upstream call failed. Only the transport knows (a refused connection and an
@@ -81,9 +81,13 @@ export class UpstreamError extends Error {
   }
 }
 
-/** The call's description for its errors: the path, and the timeout its deadline was made from (else the time it had left at `startMs`). */
-export function failedCall(call: UnaryCall, startMs: number): FailedCall {
-  return { rpcPath: call.rpcPath, timeoutMs: Math.round(call.timeoutMs ?? Math.max(0, call.deadline - startMs)) };
+/**
+ * The call's description for its errors: the path, and the timeout its deadline was made from
+ * (else the time it had left at `startMs`; 0 for a stream without a deadline).
+ */
+export function failedCall(call: Pick<StreamCall, "rpcPath" | "deadline" | "timeoutMs">, startMs: number): FailedCall {
+  const deadline = call.deadline;
+  return { rpcPath: call.rpcPath, timeoutMs: Math.round(call.timeoutMs ?? (deadline === undefined ? 0 : Math.max(0, deadline - startMs))) };
 }
 
 /** A `grpc-status` value as a code: codes outside google.rpc.Code are UNKNOWN, as gRPC clients treat them. */

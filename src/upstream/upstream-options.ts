@@ -1,3 +1,4 @@
+import type { Timers } from "../timers.js";
 /** Options every upstream transport understands. */
 
 /** Default largest upstream reply (grpc-js's own default, kept for both transports). */
@@ -34,9 +35,18 @@ export interface UpstreamOptions {
   keepaliveTimeoutMs?: number;
   /** Wall clock, for the deadline bookkeeping of a call. */
   now?: () => number;
+  /**
+   * The timers the gateway's own deadline timer of a call runs on (streaming calls of both
+   * transports, unary calls of the http2 one); Node's when absent. Tests pass manual ones to
+   * expire a deadline without waiting for it.
+   */
+  timers?: UpstreamTimers;
   /** TLS toward the upstream; plaintext when absent. */
   tls?: UpstreamTls;
 }
+
+/** Timer functions (the project's injectable timers, so one fake clock serves them all). */
+export type UpstreamTimers = Pick<Timers, "setTimeout" | "clearTimeout">;
 
 /** TLS material for one upstream, already read from its files. */
 export interface UpstreamTls {

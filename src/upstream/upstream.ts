@@ -32,6 +32,52 @@ export interface UnaryResult {
   trailers: MetadataEntries;
 }
 
+/** One streaming call (server, client or bidirectional streaming), opened before any message is sent. */
+export interface StreamCall {
+  /** gRPC path, e.g. `/demo.v1.ChatService/Chat`. */
+  rpcPath: string;
+  metadata: MetadataEntries;
+  /** Absolute deadline, epoch ms; undefined for none (a stream has no deadline unless configured). */
+  deadline: number | undefined;
+  /** The timeout the deadline was made from, for error messages. */
+  timeoutMs?: number;
+  /** Aborted when the HTTP client goes away; cancels the call. */
+  signal?: CancelSignal;
+}
+
+/**
+ * An open streaming call. Both directions are flow-controlled:
+ * - reading is pull-based: the transport buffers at most a few messages and stops reading from
+ *   the network (so HTTP/2 flow control stops the upstream) until `read()` is called again, so a
+ *   slow HTTP client slows the upstream down instead of filling the gateway's memory;
+ * - `write` resolves only when the transport can take another message.
+ * Every failure is an `UpstreamError` (upstream-error.ts), carrying the metadata received so far.
+ */
+export interface UpstreamStream {
+  /**
+   * The upstream's response header metadata, once they arrive. Rejects with the call's
+   * UpstreamError when it fails before any (a trailers-only answer with a status included).
+   */
+  readonly headers: Promise<MetadataEntries>;
+  /**
+   * The next response message, or undefined once the call has ended with OK. Rejects with the
+   * call's UpstreamError when it ended otherwise (or was cancelled). One read at a time.
+   */
+  read(): Promise<Uint8Array | undefined>;
+  /** The upstream's trailer metadata: complete once `read` has returned undefined or rejected. */
+  trailers(): MetadataEntries;
+  /**
+   * Sends one request message. Resolves when the transport can take the next one; rejects with
+   * the call's UpstreamError when the call has already failed (its status is then also what
+   * `read` rejects with).
+   */
+  write(message: Uint8Array): Promise<void>;
+  /** No more request messages (half-close). Idempotent. */
+  end(): void;
+  /** Cancels the call (RST_STREAM CANCEL to the upstream); pending and later reads reject with CANCELLED. Idempotent. */
+  cancel(): void;
+}
+
 /**
  * The one thing the gateway needs from a gRPC upstream. Kept this small so a leaner HTTP/2
  * transport can replace grpc-js without touching the rest. `call` rejects with an
@@ -39,6 +85,8 @@ export interface UnaryResult {
  */
 export interface Upstream {
   call(call: UnaryCall): Promise<UnaryResult>;
+  /** Opens a streaming call of any kind; messages are exchanged through the returned stream. */
+  stream(call: StreamCall): UpstreamStream;
   /** Closes the connection; calls in flight fail with UNAVAILABLE or CANCELLED. */
   close(): void;
 }

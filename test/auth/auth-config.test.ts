@@ -60,7 +60,7 @@ describe("authConfigSchema errors name the key", () => {
     ["public with scopes", { rules: [{ selector: "*", public: true, scopes: ["a"] }] }, ["rules.0.scopes: a public rule cannot require scopes"]],
     ["duplicate selector", { rules: [{ selector: "*", public: true }, { selector: "*", public: false }] }, ['rules.1.selector: selector "*" appears twice']],
     ["tokenSources without jwt", { tokenSources: [{ cookie: "s" }] }, ["tokenSources: tokenSources needs auth.jwt (tokens are only read when JWT issuers are configured)"]],
-    ["bad token source", { jwt, tokenSources: [{ query: "token" }] }, ["tokenSources.0: expected { header: NAME, bearer?: boolean } or { cookie: NAME }"]],
+    ["bad token source", { jwt, tokenSources: [{ query: "token" }] }, ["tokenSources.0: expected { header: NAME, bearer?: boolean }, { cookie: NAME } or { webSocketProtocol: PREFIX }"]],
     ["duplicate token source", { jwt, tokenSources: [{ cookie: "s" }, { cookie: "s" }] }, ["tokenSources.1: cookie s is listed twice"]],
     ["token header equals API-key header", { jwt, tokenSources: [{ header: "X-Key" }], apiKeys: { header: "x-key", keys: [] } }, ["tokenSources.0.header: header x-key is also apiKeys.header"]],
     ["claim target owned by the gateway", { identity: { claims: { sub: "x-user-id" } } }, ['identity.claims.sub: metadata key "x-user-id" is set by the gateway itself']],

@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage } from "node
 import { connect, type AddressInfo } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createCredentialExtractor, extractCredentials, type CredentialOptions } from "../../src/auth/credentials.js";
+import { createCredentialExtractor, extractCredentials, isTokenProtocol, type CredentialOptions } from "../../src/auth/credentials.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { fuzzRuns } from "../support/fuzz.js";
@@ -294,5 +294,33 @@ describe("createCredentialExtractor", () => {
     expect(extract(["x-api-key", "a"])).toEqual({ kind: "api-key", key: "a" });
     expect(extract(["authorization", `Bearer ${JWT}`])).toEqual({ kind: "jwt", token: JWT });
     expect(extract([])).toEqual({ kind: "none" });
+  });
+});
+
+describe("the WebSocket subprotocol token source", () => {
+  const prefix = "base64url.bearer.authorization.protogate.";
+  const extract = createCredentialExtractor({ tokenSources: [{ header: "authorization" }, { webSocketProtocol: prefix }] });
+  const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2ln";
+  const encoded = Buffer.from(token).toString("base64url");
+
+  it("reads the base64url token from its Sec-WebSocket-Protocol entry, among others", () => {
+    expect(extract(["Sec-WebSocket-Protocol", `protogate, ${prefix}${encoded}`])).toEqual({ kind: "jwt", token });
+  });
+
+  it.each([
+    ["two token entries", `${prefix}${encoded}, ${prefix}${encoded}`, "multiple tokens in Sec-WebSocket-Protocol"],
+    ["an empty token", `${prefix}, protogate`, "the Sec-WebSocket-Protocol token must be one base64url-encoded token"],
+    ["a token that is not base64url", `${prefix}a+b, protogate`, "the Sec-WebSocket-Protocol token must be one base64url-encoded token"],
+  ])("refuses %s (401 invalid_request)", (_name, header, message) => {
+    expect(() => extract(["Sec-WebSocket-Protocol", header])).toThrow(message);
+  });
+
+  it("a token there and in Authorization is two credentials", () => {
+    expect(() => extract(["Authorization", `Bearer ${token}`, "Sec-WebSocket-Protocol", `${prefix}${encoded}`])).toThrow(/send one credential/);
+  });
+
+  it("marks the token entry, so it is never selected (echoed)", () => {
+    expect(isTokenProtocol(`${prefix}${encoded}`, [{ webSocketProtocol: prefix }])).toBe(true);
+    expect(isTokenProtocol("protogate", [{ webSocketProtocol: prefix }])).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
 import { credentials, Metadata, status } from "@grpc/grpc-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PostMessagesResponse } from "../../generated/demo/v1/chat.js";
 import { UserServiceClient, type User } from "../../generated/demo/v1/user.js";
 import { startDemoBackends } from "../../src/demo/index.js";
-import { callUnary, ok, startDemoHarness, statusDetails, type DemoHarness } from "./support/demo-harness.js";
+import { toTimestamp } from "../../src/demo/timestamps.js";
+import { collect } from "./support/chat-harness.js";
+import { callUnary, FIXED_NOW, ok, startDemoHarness, statusDetails, type DemoHarness } from "./support/demo-harness.js";
 
 let demo: DemoHarness;
 beforeEach(async () => {
@@ -19,10 +22,21 @@ const withRequestId = (id: string) => {
 };
 
 describe("startDemoBackends", () => {
-  it("serves the three demo services on one loopback address", () => {
+  it("serves the four demo services on one loopback address", () => {
     expect(demo.backends.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(demo.backends.address).not.toBe("127.0.0.1:0");
-    expect(demo.backends.services).toEqual(["demo.v1.UserService", "demo.v1.OrderService", "demo.v1.PaymentService"]);
+    expect(demo.backends.services).toEqual(["demo.v1.UserService", "demo.v1.OrderService", "demo.v1.PaymentService", "demo.v1.ChatService"]);
+  });
+
+  it("serves the ChatService, its post times from the demo's clock", async () => {
+    const posted = await new Promise<PostMessagesResponse>((resolve, reject) => {
+      const call = demo.chat.postMessages((error, response) => (error ? reject(error) : resolve(response)));
+      call.write({ room: "lobby", author: "ada", text: "hello" });
+      call.end();
+    });
+    expect(posted).toEqual({ count: 1, lastSequence: "1" });
+    const { messages } = await collect(demo.chat.subscribe({ room: "lobby", replay: 1, limit: 1 }));
+    expect(messages).toEqual([{ room: "lobby", sequence: "1", author: "ada", text: "hello", postTime: toTimestamp(FIXED_NOW) }]);
   });
 
   it("echoes x-request-id as header metadata and sets the served-by trailer", async () => {

@@ -15,11 +15,13 @@ describe("protogate demo", () => {
     await waitForListening(demo);
     const deadline = Date.now() + 5_000;
     while (!demo.stdout().includes("Ctrl-C") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // Every printed command that calls curl and announces its status: plain curl lines and the
+    // streaming ones that pipe a body into curl (`printf ... | curl ...`).
     curlLines = demo
       .stdout()
       .split("\n")
       .map((line) => line.trim())
-      .filter((line) => line.startsWith("curl "));
+      .filter((line) => /(^|\| )curl /.test(line) && /# -> \d{3}/.test(line));
   }, 30_000);
   afterAll(async () => {
     demo?.child.kill("SIGTERM");
@@ -28,6 +30,36 @@ describe("protogate demo", () => {
 
   it("prints several curl lines", () => {
     expect(curlLines.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("prints streaming lines: a client-streaming batch, a subscription as NDJSON and as SSE (curl -N), a chat", () => {
+    const streaming = curlLines.filter((line) => line.includes("/v1/rooms/"));
+    expect(streaming).toHaveLength(4);
+    expect(streaming[0]).toMatch(/^printf .* \| curl .*messages:batch .*--data-binary @-/);
+    expect(streaming.filter((line) => line.startsWith("curl -s -N ") && line.includes("messages:subscribe?replay=2&limit=2"))).toHaveLength(2);
+  });
+
+  it("streams what the batch line posted back as NDJSON lines and as SSE events", async () => {
+    const [batch, ndjson, sse] = curlLines.filter((line) => line.includes("/v1/rooms/"));
+    const run = async (line: string) => (await exec("bash", ["-c", line.replace(/\s+#.*$/, "")])).stdout;
+    expect(JSON.parse(await run(batch))).toMatchObject({ count: 2 });
+    const results = (await run(ndjson)).trim().split("\n").map((line) => JSON.parse(line) as { result: { text: string } });
+    expect(results.map((line) => line.result.text)).toEqual(["hello", "hi Ada"]);
+    const events = (await run(sse)).split("\n").filter((line) => line.startsWith("data: "));
+    expect(events.map((line) => (JSON.parse(line.slice(6)) as { text: string }).text)).toEqual(["hello", "hi Ada"]);
+  });
+
+  it("prints a WebSocket one-liner for the chat that works as printed: the echo, then close 1000", async () => {
+    const line = demo
+      .stdout()
+      .split("\n")
+      .map((text) => text.trim())
+      .find((text) => text.startsWith("node -e "));
+    expect(line).toMatch(/# -> closed 1000/);
+    const { stdout } = await exec("bash", ["-c", (line ?? "").replace(/\s+#.*$/, "")], { timeout: 10_000 });
+    const lines = stdout.trim().split("\n");
+    expect(JSON.parse(lines[0])).toMatchObject({ room: "lobby", author: "ada", text: "hi over WebSocket" });
+    expect(lines.at(-1)).toBe("closed 1000");
   });
 
   it("prints a dev token", () => {

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { readBody, type BodyLimits, type BodySource } from "../../src/http/body-reader.js";
-import { createFakeClock } from "./fake-clock.js";
+import { createFakeClock } from "../support/fake-clock.js";
 
 const limits: BodyLimits = { maxBytes: 1000, timeoutMs: 60_000, idleTimeoutMs: 15_000, minBytesPerSecond: 100, minRateGraceMs: 5_000 };
 

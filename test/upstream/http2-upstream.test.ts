@@ -9,6 +9,7 @@ import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createHttp2Upstream, type Http2UpstreamOptions } from "../../src/upstream/http2-upstream.js";
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
 
 const TLS = join(import.meta.dirname, "../fixtures/tls");
@@ -450,6 +451,23 @@ describe("the http2 transport on the wire", () => {
     const { raw, error } = await rejection(upstreamFor(server).call(unary("Hang", { deadline: Date.now() + 60, timeoutMs: 100 })));
     expect(raw.timeoutMs).toBe(100);
     expect(error.message).toBe("deadline of 100 ms exceeded calling /raw.v1.Raw/Hang");
+  });
+
+  it("runs the deadline on injected timers when given: the call fails when they say so, not on the wall clock", async () => {
+    const clock = createFakeClock(Date.now());
+    let cancelled: Promise<number> = Promise.resolve(-1);
+    const [hung, arrived] = signal();
+    on("HangOnTimers", ({ stream }) => {
+      cancelled = new Promise((resolve) => stream.on("close", () => resolve(stream.rstCode ?? -1)));
+      arrived();
+    });
+    const pending = upstreamFor(server, { now: clock.now, timers: clock }).call(unary("HangOnTimers", { deadline: clock.now() + 30_000 }));
+    await hung;
+    clock.advance(30_000);
+    const { raw } = await rejection(pending);
+    expect(raw.origin).toBe("deadline");
+    expect(await cancelled).toBe(constants.NGHTTP2_CANCEL);
+    expect(clock.pending()).toBe(0);
   });
 
   it("reports an upstream DEADLINE_EXCEEDED before the gateway's deadline as the upstream's", async () => {

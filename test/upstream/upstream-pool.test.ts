@@ -9,7 +9,13 @@ function fakeFactory() {
   const createUpstream = (target: { address: string; transport: UpstreamTransport }, options: GrpcUpstreamOptions): Upstream => {
     const record = { address: target.address, transport: target.transport, options, closed: 0 };
     created.push(record);
-    return { call: () => Promise.reject(new Error("fake")), close: () => void record.closed++ };
+    return {
+      call: () => Promise.reject(new Error("fake")),
+      stream: () => {
+        throw new Error("fake");
+      },
+      close: () => void record.closed++,
+    };
   };
   return { created, createUpstream };
 }

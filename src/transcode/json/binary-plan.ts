@@ -1,6 +1,6 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { JsonFieldError, tooDeep, valueError } from "./json-field-error.js";
+import { tooDeep, valueError } from "./json-field-error.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { hasExplicitPresence } from "./field-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";

@@ -57,6 +57,9 @@ describe("buildOpenApiDocument on the demo API", () => {
       "/v1/payments/{payment_id}",
       "/v1/payments/{payment_id}/attachment",
       "/v1/payments/{payment_id}/receipt",
+      "/v1/rooms/{room}/messages:batch",
+      "/v1/rooms/{room}/messages:subscribe",
+      "/v1/rooms/{room}:chat",
       "/v1/users",
       "/v1/users/{user_id}",
       "/v1/users:search",
@@ -84,6 +87,7 @@ describe("buildOpenApiDocument on the demo API", () => {
 
   it("declares each service as a tag described by its comment", () => {
     expect(demoDoc.tags).toEqual([
+      { name: "ChatService", description: "Chat rooms: the demo's streaming methods, one of each kind." },
       { name: "OrderService", description: "Manages orders, which belong to users." },
       { name: "PaymentService", description: "Takes payments for orders." },
       { name: "UserService", description: "Manages the demo's users." },
@@ -335,7 +339,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
   });
 
   it("tags and names operations by full service name when two services share a simple name", () => {
-    expect(fullDoc.tags.map((t) => t.name)).toEqual(["EdgeService", "OrderService", "PaymentService", "demo.v1.UserService", "edge.v1.UserService"]);
+    expect(fullDoc.tags.map((t) => t.name)).toEqual(["ChatService", "EdgeService", "OrderService", "PaymentService", "demo.v1.UserService", "edge.v1.UserService"]);
     expect(op(fullDoc, "/v1/users/{user_id}", "get")).toMatchObject({ operationId: "demo_v1_UserService_GetUser", tags: ["demo.v1.UserService"] });
     expect(op(fullDoc, "/v1/edge/users/{name}", "get")).toMatchObject({ operationId: "edge_v1_UserService_GetUser", tags: ["edge.v1.UserService"] });
   });
@@ -362,7 +366,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
     const stripped = withoutSourceInfo(registry);
     const doc = buildOpenApiDocument(demoBindings(stripped), INFO);
     expect(op(doc, "/v1/users/{user_id}", "get").summary).toBeUndefined();
-    expect(doc.tags).toEqual([{ name: "OrderService" }, { name: "PaymentService" }, { name: "UserService" }]);
+    expect(doc.tags).toEqual([{ name: "ChatService" }, { name: "OrderService" }, { name: "PaymentService" }, { name: "UserService" }]);
     expect(doc.components.schemas["demo.v1.User"].properties?.balanceCents).toEqual({ type: "string", format: "int64" });
     expect(Object.keys(doc.paths)).toEqual(Object.keys(demoDoc.paths));
     expect(lintOpenApi31(doc)).toEqual([]);

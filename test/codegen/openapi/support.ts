@@ -176,6 +176,30 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       pattern: "/v1/archive/{path=**}",
       template: tpl([lit("v1"), lit("archive"), deep], [variable("path", 2, 3)]),
     },
+    // chat.proto (streaming; the service's default rule is public)
+    {
+      rpc: "demo.v1.ChatService.Subscribe",
+      httpMethod: "GET",
+      pattern: "/v1/rooms/{room}/messages:subscribe",
+      template: tpl([lit("v1"), lit("rooms"), star, lit("messages")], [variable("room", 2, 3)], "subscribe"),
+      auth: PUBLIC,
+    },
+    {
+      rpc: "demo.v1.ChatService.PostMessages",
+      httpMethod: "POST",
+      pattern: "/v1/rooms/{room}/messages:batch",
+      template: tpl([lit("v1"), lit("rooms"), star, lit("messages")], [variable("room", 2, 3)], "batch"),
+      body: all,
+      auth: PUBLIC,
+    },
+    {
+      rpc: "demo.v1.ChatService.Chat",
+      httpMethod: "POST",
+      pattern: "/v1/rooms/{room}:chat",
+      template: tpl([lit("v1"), lit("rooms"), star], [variable("room", 2, 3)], "chat"),
+      body: all,
+      auth: PUBLIC,
+    },
   ];
   return specs.map((spec) => binding(registry, spec));
 }

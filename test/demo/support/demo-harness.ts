@@ -1,5 +1,6 @@
 import { credentials, Metadata, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { ChatServiceClient } from "../../../generated/demo/v1/chat.js";
 import { OrderServiceClient } from "../../../generated/demo/v1/order.js";
 import { PaymentServiceClient } from "../../../generated/demo/v1/payment.js";
 import { UserServiceClient } from "../../../generated/demo/v1/user.js";
@@ -13,6 +14,7 @@ export interface DemoHarness {
   readonly users: UserServiceClient;
   readonly orders: OrderServiceClient;
   readonly payments: PaymentServiceClient;
+  readonly chat: ChatServiceClient;
   close(): Promise<void>;
 }
 
@@ -26,15 +28,18 @@ export async function startDemoHarness(): Promise<DemoHarness> {
   const users = new UserServiceClient(backends.address, insecure);
   const orders = new OrderServiceClient(backends.address, insecure);
   const payments = new PaymentServiceClient(backends.address, insecure);
+  const chat = new ChatServiceClient(backends.address, insecure);
   return {
     backends,
     users,
     orders,
     payments,
+    chat,
     async close() {
       users.close();
       orders.close();
       payments.close();
+      chat.close();
       await backends.close();
     },
   };

@@ -1,7 +1,7 @@
-import type { BodyTimers } from "../../src/http/body-reader.js";
+import type { Timers } from "../../src/timers.js";
 
-/** A manual clock for code that takes `BodyTimers`: time moves only when a test calls `advance`. */
-export function createFakeClock(start = 1_000_000): BodyTimers & { advance(ms: number): void; pending(): number } {
+/** A manual clock for code that takes `Timers`: time moves only when a test calls `advance`. */
+export function createFakeClock(start = 1_000_000): Timers & { advance(ms: number): void; pending(): number } {
   let now = start;
   let nextId = 1;
   const timers = new Map<number, { at: number; callback: () => void }>();

@@ -1,0 +1,241 @@
+import type { Caller } from "../auth/caller.js";
+import type { EdgeAuth } from "../auth/edge-auth.js";
+import type { AnyBinding } from "../binding.js";
+import type { GatewayConfig } from "../config/schema.js";
+import type { AnyToJson } from "../errors/any-detail.js";
+import { renderError } from "../errors/error-writer.js";
+import { GatewayError } from "../errors/gateway-error.js";
+import { GrpcCode } from "../errors/grpc-code.js";
+import { toGatewayError } from "../errors/to-gateway-error.js";
+import { NO_LIMIT_HEADERS, type LimitHeaders, type RateLimiter } from "../ratelimit/rate-limiter.js";
+import { createRouter, type RouteVariableValue } from "../routing/router.js";
+import { REAL_TIMERS, type Timers } from "../timers.js";
+import { decodeReply } from "../transcode/decode-reply.js";
+import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import { parseQueryString } from "../transcode/query-string.js";
+import { callTimeoutMs } from "../upstream/deadline.js";
+import { createMetadataMapper } from "../upstream/metadata.js";
+import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
+import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
+import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
+import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
+import { createStreamCalls } from "./stream-call.js";
+
+export type { GatewayRequest, GatewayResponse, RequestHead, ResponseBody } from "./request.js";
+export type { PreparedRoute } from "./prepared-route.js";
+export type { MessageSocket, SocketFrame } from "./socket-call.js";
+
+export interface PipelineDependencies {
+  readonly config: Readonly<GatewayConfig>;
+  readonly bindings: readonly AnyBinding[];
+  readonly codecs: CodecRegistry;
+  readonly upstreams: UpstreamPool;
+  readonly auth: EdgeAuth;
+  readonly rateLimiter: RateLimiter;
+  /** Where unexpected failures go; clients only ever see "internal error". */
+  readonly log: { error(details: object, message: string): void };
+  /** Stream idle timeouts and keep-alives (tests pass a manual clock). */
+  readonly timers?: Timers;
+}
+
+/** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
+export interface Admission {
+  readonly route: PreparedRoute;
+  readonly variables: readonly RouteVariableValue[];
+  readonly query: ReadonlyArray<readonly [string, string]>;
+  readonly caller: Caller | undefined;
+  /** Rate-limit fields for the response, whatever it turns out to be. */
+  readonly limitHeaders: LimitHeaders;
+}
+
+/** The request pipeline. */
+export interface GatewayPipeline {
+  /**
+   * Route (404/405/501), authenticate and authorise (401/403), rate-limit (429), then read the
+   * body, build the request message, call the upstream and shape the reply (for a streaming
+   * method, open the stream and write the replies as they come). Every failure on the way
+   * resolves to a google.rpc.Status response; the promise itself never rejects.
+   */
+  handle(request: GatewayRequest): Promise<GatewayResponse>;
+  /**
+   * The edge checks of a WebSocket upgrade, before it is accepted: the streaming method whose
+   * rule's path matches, whatever the rule's verb, then authentication, authorisation and rate
+   * limits. The admission, or the error response to refuse the upgrade with.
+   */
+  admitUpgrade(head: RequestHead): Promise<Admission | GatewayResponse>;
+  /** Runs an admitted WebSocket call (socket-call.ts); resolves when it is over. */
+  runSocket(head: RequestHead, admission: Admission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
+  /** The error response for anything thrown (with the upstream's metadata and the limit fields). */
+  fail(thrown: unknown, head: RequestHead, limitHeaders?: LimitHeaders): GatewayResponse;
+  /** The metadata to send upstream for an admitted request. */
+  upstreamMetadata(head: RequestHead, admission: Admission): MetadataEntries;
+}
+
+/**
+ * Methods answered by routing (404 or 405) even when no route uses them; any other method that no
+ * route uses is 501 (RFC 9110 §9.1: a method the server does not implement).
+ */
+export const STANDARD_METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
+
+/**
+ * The request pipeline, framework-neutral: route -> edge checks -> body -> request message ->
+ * upstream call -> reply; any failure on the way becomes one `google.rpc.Status` response.
+ */
+export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeline {
+  const { config, codecs, auth } = deps;
+  const routes = deps.bindings.map((binding) => prepareRoute(binding, deps));
+  const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
+  const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
+  const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
+  const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
+
+  const logInternal = (error: GatewayError, head: RequestHead | undefined): void => {
+    if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: head?.method, url: head?.url }, "internal error");
+  };
+  const fail = (thrown: unknown, head: RequestHead, limitHeaders: LimitHeaders = NO_LIMIT_HEADERS): GatewayResponse => {
+    const error = toGatewayError(thrown);
+    logInternal(error, head);
+    const response = renderError(error, anyToJson);
+    if (error.metadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
+    return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
+  };
+  const timers = deps.timers ?? REAL_TIMERS;
+  const streamCall = createStreamCalls({
+    streaming: config.streaming,
+    timers,
+    metadataToHttp: (headers, trailers) => metadata.toHttp(headers, trailers),
+    statusJson: (thrown) => {
+      const error = toGatewayError(thrown);
+      logInternal(error, undefined);
+      return renderError(error, anyToJson).body;
+    },
+  });
+
+  /** The route of a request: by method and path, or (an upgrade) the streaming route at the path. */
+  function routeOf(head: RequestHead, path: string, upgrade: boolean): { route: PreparedRoute; variables: readonly RouteVariableValue[] } {
+    if (!routedMethods.has(head.method)) {
+      throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
+    }
+    const match = router.match(head.method, path);
+    if (upgrade) {
+      // A WebSocket opens with a GET whatever the rule's verb: take the streaming route at this path.
+      const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
+      for (const candidate of candidates) {
+        if (candidate.kind === "found" && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+      }
+      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
+    }
+    if (match.kind === "notFound") {
+      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${head.method} ${path}`);
+    }
+    if (match.kind === "methodNotAllowed") {
+      throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${head.method} is not allowed for ${path}; allowed: ${match.allow.join(", ")}`, {
+        httpStatus: 405,
+        headers: { allow: match.allow.join(", ") },
+      });
+    }
+    return { route: match.value, variables: match.variables };
+  }
+
+  /** Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. */
+  async function admitOrThrow(head: RequestHead, upgrade = false): Promise<Admission> {
+    const queryStart = head.url.indexOf("?");
+    const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
+    const { route, variables } = routeOf(head, path, upgrade);
+    const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
+    let limitHeaders = NO_LIMIT_HEADERS;
+    // The memory store answers synchronously: no await (and no extra microtask turn) then.
+    if (route.limiter) {
+      const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });
+      limitHeaders = checked instanceof Promise ? await checked : checked;
+    }
+    const query = queryStart < 0 ? [] : parseQueryString(head.url.slice(queryStart + 1));
+    return { route, variables, query, caller, limitHeaders };
+  }
+
+  function upstreamOf(route: PreparedRoute): Upstream {
+    if (route.upstream) return route.upstream;
+    throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+  }
+
+  function upstreamMetadata(head: RequestHead, { route, caller }: Admission): MetadataEntries {
+    return auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization);
+  }
+
+  /** The client's `grpc-timeout` shortens a call's deadline, never extends it. */
+  function clientTimeout(head: RequestHead): string | undefined {
+    const header = head.headers["grpc-timeout"];
+    return typeof header === "string" ? header : undefined;
+  }
+
+  /** A stream's deadline: the configured one, shortened (never extended) by the client's `grpc-timeout`. */
+  function streamTimeoutMs(head: RequestHead, route: PreparedRoute): number | undefined {
+    const header = clientTimeout(head);
+    return header === undefined ? route.stream.deadlineMs : callTimeoutMs(route.stream.deadlineMs ?? Number.MAX_SAFE_INTEGER, header);
+  }
+
+  return {
+    admitUpgrade: (head) => admitOrThrow(head, true).catch((thrown: unknown) => fail(thrown, head)),
+    fail,
+    upstreamMetadata,
+
+    async runSocket(head, admission, socket, signal) {
+      const { route } = admission;
+      let upstream: Upstream;
+      try {
+        upstream = upstreamOf(route);
+      } catch (thrown) {
+        closeWithStatus(socket, toGatewayError(thrown));
+        return;
+      }
+      await runSocketCall(
+        { route, upstream, socket, variables: admission.variables, query: admission.query, metadata: upstreamMetadata(head, admission), timeoutMs: streamTimeoutMs(head, route), signal },
+        timers,
+        (error) => logInternal(error, head),
+      );
+    },
+
+    async handle(request) {
+      const { head } = request;
+      let limitHeaders = NO_LIMIT_HEADERS;
+      try {
+        const admission = await admitOrThrow(head);
+        limitHeaders = admission.limitHeaders;
+        const { route } = admission;
+        if (route.binding.kind !== "unary") {
+          return await streamCall({
+            route,
+            upstream: upstreamOf(route),
+            request,
+            variables: admission.variables,
+            query: admission.query,
+            metadata: upstreamMetadata(head, admission),
+            timeoutMs: streamTimeoutMs(head, route),
+            extraHeaders: limitHeaders,
+          });
+        }
+
+        // Admitted: only now is the body read.
+        const body = route.binding.body.kind === "none" ? undefined : await request.readBody();
+        const message = route.build({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
+        const upstream = upstreamOf(route);
+        const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
+        const result = await upstream.call({
+          rpcPath: route.binding.rpcPath,
+          request: route.binding.requestCodec.encode(message).finish(),
+          metadata: upstreamMetadata(head, admission),
+          deadline: Date.now() + timeoutMs,
+          timeoutMs,
+          signal: request.signal,
+        });
+        const shaped = route.shape(decodeReply(route.binding, result.response));
+        const headers = metadata.toHttp(result.headers, result.trailers);
+        if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
+        headers["content-type"] = shaped.contentType;
+        return { status: 200, headers, body: shaped.body };
+      } catch (thrown) {
+        return fail(thrown, head, limitHeaders);
+      }
+    },
+  };
+}

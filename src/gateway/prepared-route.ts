@@ -1,0 +1,52 @@
+import type { EffectiveRule } from "../auth/authorize.js";
+import type { EdgeAuth } from "../auth/edge-auth.js";
+import type { AnyBinding } from "../binding.js";
+import type { GatewayConfig } from "../config/schema.js";
+import type { MethodLimiter, RateLimiter } from "../ratelimit/rate-limiter.js";
+import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
+import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
+import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
+import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
+
+/** A binding with everything the hot path needs, prepared once at start-up. */
+export interface PreparedRoute {
+  readonly binding: AnyBinding;
+  readonly rule: EffectiveRule;
+  /** Builds the request message (for a client stream: one of its messages). */
+  readonly build: (input: RequestInput) => unknown;
+  readonly shape: (message: unknown) => ShapedResponse;
+  /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
+  readonly rawReplies: boolean;
+  /** The unary deadline (streams use `stream` instead). */
+  readonly deadlineMs: number;
+  /** The time limits of a streaming method. */
+  readonly stream: StreamTimeLimits;
+  readonly upstream: Upstream | undefined;
+  readonly limiter: MethodLimiter | undefined;
+}
+
+export interface RouteDependencies {
+  readonly config: Readonly<GatewayConfig>;
+  readonly codecs: CodecRegistry;
+  readonly upstreams: UpstreamPool;
+  readonly auth: EdgeAuth;
+  readonly rateLimiter: RateLimiter;
+}
+
+/** Prepares one binding: its access rule, message builder and shaper, time limits, upstream and limiter. */
+export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): PreparedRoute {
+  const { config } = deps;
+  const streamed = binding.kind === "client" || binding.kind === "bidi";
+  return {
+    binding,
+    rule: deps.auth.ruleFor(binding),
+    build: createRequestBuilder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
+    shape: createResponseShaper(deps.codecs, binding),
+    rawReplies: repliesAreRaw(deps.codecs, binding),
+    deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
+    stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
+    upstream: deps.upstreams.get(binding.service),
+    limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
+  };
+}
