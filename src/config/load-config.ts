@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
 import type { z } from "zod";
+import { resolveConfigPaths } from "./config-paths.js";
 import { configSchema, type GatewayConfig } from "./schema.js";
 
 /** A config file (or flag) that is invalid; the message names each bad key. */
@@ -33,6 +35,8 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
     } catch (error) {
       throw new ConfigError(`${file}: invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
     }
+    // Paths in the file are relative to the file's folder (flags stay relative to the shell's).
+    if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) raw = resolveConfigPaths(raw as Record<string, unknown>, dirname(resolve(file)));
   }
   return configFromObject(raw, overrides, file ?? "config");
 }
