@@ -38,6 +38,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
+  else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
+    app.log.warn(
+      "authentication is on but no JWT issuer and no API key is configured: every method without a public rule answers 401; configure auth.jwt.issuers or auth.apiKeys in gateway.yaml, mark methods public with (protogate.v1.rule), or run with --auth off for local work",
+    );
+  }
   const services = new Set(folder.bindings.map((b) => b.service));
   for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
   for (const service of Object.keys(config.upstreams)) if (!services.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);

@@ -1,11 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { GenerateError, runGenerate } from "../../codegen/run-generate.js";
-import { ConfigError } from "../config/load-config.js";
+import { readFileSync } from "node:fs";
+import { runGenerate } from "../../codegen/run-generate.js";
+import { userErrorMessage } from "./user-errors.js";
 
 /** Runs the `protogate` command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command("protogate")
     .description("gRPC-transcoding API gateway: a REST/JSON facade from google.api.http annotations")
+    .version(packageVersion(), "-v, --version", "print the version")
+    .option("--debug", "print the stack trace of an internal error")
     .exitOverride()
     .showHelpAfterError();
   let exitCode = 0;
@@ -59,12 +62,21 @@ export async function main(argv: readonly string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof GenerateError || error instanceof ConfigError) {
-      console.error(`protogate: ${error.message}`);
+    const message = userErrorMessage(error);
+    if (message !== undefined) {
+      console.error(`protogate: ${message}`);
       return 1;
     }
-    throw error;
+    if (program.opts<{ debug?: boolean }>().debug) console.error(error);
+    else console.error(`protogate: internal error: ${error instanceof Error ? error.message : String(error)} (run with --debug for the stack trace)`);
+    return 1;
   }
+}
+
+/** The version in Protogate's own package.json. */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -7,6 +7,7 @@ import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
+import { createLogThrottle } from "../log-throttle.js";
 import { NO_LIMIT_HEADERS, type LimitHeaders, type RateLimiter } from "../ratelimit/rate-limiter.js";
 import { createRouter, type RouteVariableValue } from "../routing/router.js";
 import { REAL_TIMERS, type Timers } from "../timers.js";
@@ -15,6 +16,7 @@ import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
 import { callTimeoutMs } from "../upstream/deadline.js";
 import { createMetadataMapper } from "../upstream/metadata.js";
+import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
@@ -33,7 +35,7 @@ export interface PipelineDependencies {
   readonly auth: EdgeAuth;
   readonly rateLimiter: RateLimiter;
   /** Where unexpected failures go; clients only ever see "internal error". */
-  readonly log: { error(details: object, message: string): void };
+  readonly log: { error(details: object, message: string): void; warn(details: object, message: string): void };
   /** Stream idle timeouts and keep-alives (tests pass a manual clock). */
   readonly timers?: Timers;
 }
@@ -89,8 +91,22 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
 
+  const warnThrottled = createLogThrottle(deps.log);
+  /**
+   * An unexpected failure is logged with its cause (clients only see "internal error"); an
+   * upstream's failure (unreachable, broken reply) with what happened (address, error code), at
+   * most once per interval per method and kind.
+   */
   const logInternal = (error: GatewayError, head: RequestHead | undefined): void => {
-    if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") deps.log.error({ err: error.cause, method: head?.method, url: head?.url }, "internal error");
+    if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
+      deps.log.error({ err: error.cause, method: head?.method, url: head?.url }, "internal error");
+      return;
+    }
+    const cause = error.cause;
+    if (cause instanceof UpstreamError && (cause.origin === "connection" || cause.origin === "protocol" || cause.origin === "deadline")) {
+      const root = cause.cause as { code?: unknown; message?: unknown } | undefined;
+      warnThrottled(`${cause.rpcPath} ${cause.origin}`, { rpc: cause.rpcPath, origin: cause.origin, error: cause.message, code: root?.code, reason: error.reason }, "upstream call failed");
+    }
   };
   const fail = (thrown: unknown, head: RequestHead, limitHeaders: LimitHeaders = NO_LIMIT_HEADERS): GatewayResponse => {
     const error = toGatewayError(thrown);

@@ -153,7 +153,6 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
     pipeline.handle({ head, readBody: body.read, readBodyStream: body.stream, signal }).then(
       (result) => {
-        if (result.status >= 500) request.log.warn({ status: result.status, method: request.method, url: request.url }, "request failed");
         respond(request, reply, result, body.failed);
       },
       (error: unknown) => {

@@ -9,6 +9,7 @@ import { guardConnections, type ConnectionGuard, type ConnectionLimits, type Ref
 import { closeGracefully, guardHttp2Session } from "./http2-session-guard.js";
 import { parserErrorResponse, type ParserError } from "./parser-errors.js";
 import { answerAndClose } from "./raw-response.js";
+import { createLogThrottle } from "../log-throttle.js";
 
 /** Limits of the HTTP server itself (resolved from `server.*` in gateway.yaml). */
 export interface ServerLimits extends ConnectionLimits {
@@ -117,11 +118,11 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
     answerAndClose(socket, renderError(new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", "the CONNECT method is not supported"), noDetails));
   });
 
-  const refusals = createRefusalLog(options.log);
+  const logRefusal = createLogThrottle(options.log);
   const connections = guardConnections(server, limits, {
     isTrustedPeer: options.isTrustedPeer,
     refuse: (socket, reason) => {
-      refusals.count(reason);
+      logRefusal(reason, { cap: reason === "server" ? "maxConnections" : "maxConnectionsPerIp", peer: socket.remoteAddress }, "refused a client connection over the connection caps");
       // Over TLS an answer would first cost the handshake the cap exists to save: close at once.
       if (tls) socket.destroy();
       else answerAndClose(socket, renderError(refusal(reason), noDetails));
@@ -159,22 +160,6 @@ export function createClientErrorHandler(maxUrlBytes: number): (error: ParserErr
 function refusal(reason: RefusalReason): GatewayError {
   const message = reason === "server" ? "the gateway has too many open connections; retry later" : "too many open connections from your address";
   return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_TOO_MANY_CONNECTIONS", message, { headers: { "retry-after": "1" } });
-}
-
-/** Logs refused connections at most once per interval, with counts, so a flood cannot flood the log. */
-function createRefusalLog(log: NodeServerOptions["log"], intervalMs = 10_000): { count(reason: RefusalReason): void } {
-  let counts: Record<RefusalReason, number> = { server: 0, client: 0 };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return {
-    count(reason) {
-      counts[reason]++;
-      timer ??= setTimeout(() => {
-        log.warn({ refusedTotalCap: counts.server, refusedPerAddressCap: counts.client }, "refused client connections over the connection caps");
-        counts = { server: 0, client: 0 };
-        timer = undefined;
-      }, intervalMs).unref();
-    },
-  };
 }
 
 /** Errors raised here carry no Any details to decode. */

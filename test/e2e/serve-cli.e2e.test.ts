@@ -57,6 +57,34 @@ describe("protogate serve (the real process)", () => {
     expect(proc.stderr()).toContain('"colour"');
   });
 
+  it.each([
+    ["regression: a missing --generated folder ended in a stack trace", ["serve", "--generated", "/nonexistent/gen", "--port", "0", "--auth", "off"], "protogate: /nonexistent/gen has no index.ts; run `protogate generate --out /nonexistent/gen` first"],
+    ["regression: a listen address of another machine ended in a stack trace", ["serve", "--host", "10.9.9.9", "--port", "0", "--auth", "off"], "protogate: cannot listen on 10.9.9.9: 10.9.9.9 is not an address of this machine"],
+  ])("%s: one line naming the cause and the fix, exit 1", async (_name, args, line) => {
+    const proc = runProtogate(args);
+    expect(await proc.exited).toBe(1);
+    expect(proc.stderr().trim().split("\n").at(-1)).toContain(line);
+    expect(proc.stderr()).not.toMatch(/^\s+at /m);
+  });
+
+  it("regression: auth on with nothing configured gave a 401 on every route without a hint; serve now warns what to do", async () => {
+    const proc = runProtogate(["serve", "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`]);
+    try {
+      await waitForListening(proc);
+      expect(proc.stderr()).toContain("authentication is on but no JWT issuer and no API key is configured");
+      expect(proc.stderr()).toContain("--auth off");
+    } finally {
+      proc.child.kill("SIGTERM");
+      await proc.exited;
+    }
+  });
+
+  it("prints its version", async () => {
+    const proc = runProtogate(["--version"]);
+    expect(await proc.exited).toBe(0);
+    expect(proc.stdout().trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
   it("rejects a malformed --upstream flag", async () => {
     const proc = runProtogate(["serve", "--upstream", "no-equals-sign"]);
     expect(await proc.exited).not.toBe(0);

@@ -51,3 +51,26 @@ describe("replies the gateway cannot decode (pipeline, scripted upstream)", () =
     expect(JSON.parse(String(response.body))).toEqual({ profile });
   });
 });
+
+describe("upstream failures in the log", () => {
+  it("regression: a failed upstream call was logged without its cause; it is one warning per interval naming the RPC, the error and its code", async () => {
+    const { GrpcCode } = await import("../../src/errors/grpc-code.js");
+    const { UpstreamError } = await import("../../src/upstream/upstream-error.js");
+    const harness = await createPipelineHarness();
+    try {
+      harness.upstream.unary = async (call) => {
+        const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:50051"), { code: "ECONNREFUSED" });
+        throw new UpstreamError({ rpcPath: call.rpcPath, timeoutMs: 1000 }, { origin: "connection", code: GrpcCode.UNAVAILABLE, message: "connect ECONNREFUSED 127.0.0.1:50051", cause: refused });
+      };
+      for (let i = 0; i < 5; i++) expect((await harness.pipeline.handle(gatewayRequest("GET", "/v1/users/u-1"))).status).toBe(503);
+      expect(harness.warnings).toEqual([
+        {
+          message: "upstream call failed",
+          details: { rpc: "/demo.v1.UserService/GetUser", origin: "connection", error: "connect ECONNREFUSED 127.0.0.1:50051", code: "ECONNREFUSED", reason: "PG_ERR_UPSTREAM_UNAVAILABLE" },
+        },
+      ]);
+    } finally {
+      await harness.close();
+    }
+  });
+});

@@ -131,6 +131,8 @@ export interface PipelineHarness {
   readonly pipeline: GatewayPipeline;
   readonly upstream: ScriptedUpstream;
   readonly errors: Array<{ details: object; message: string }>;
+  /** Warnings logged (upstream failures, throttled). */
+  readonly warnings: Array<{ details: object; message: string }>;
   close(): Promise<void>;
 }
 
@@ -142,6 +144,7 @@ export async function createPipelineHarness(configObject: Record<string, unknown
   const rateLimiter: RateLimiter = await rateLimiterFromConfig(config.rateLimits, { error: () => undefined, warn: () => undefined, info: () => undefined });
   const upstream = new ScriptedUpstream();
   const errors: Array<{ details: object; message: string }> = [];
+  const warnings: Array<{ details: object; message: string }> = [];
   const pipeline = createGatewayPipeline({
     config,
     bindings: generated.bindings,
@@ -149,13 +152,14 @@ export async function createPipelineHarness(configObject: Record<string, unknown
     upstreams: { get: () => upstream, close: () => undefined },
     auth,
     rateLimiter,
-    log: { error: (details, message) => errors.push({ details, message }) },
+    log: { error: (details, message) => errors.push({ details, message }), warn: (details, message) => warnings.push({ details, message }) },
     ...(timers && { timers }),
   });
   return {
     pipeline,
     upstream,
     errors,
+    warnings,
     close: async () => {
       auth.close();
       await rateLimiter.close();
