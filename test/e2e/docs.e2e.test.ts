@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { connect, type IncomingHttpHeaders } from "node:http2";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
 import { startGateway, type RunningGateway } from "../../src/app.js";
@@ -125,6 +127,32 @@ describe("served docs: off by default, moved by config, refused over a route", (
       expect((await send(gateway.url, "GET", "/gateway/docs/assets/swagger-ui.css")).status).toBe(200);
       expect((await send(gateway.url, "GET", "/docs")).status).toBe(404);
     } finally {
+      await gateway.close();
+    }
+  });
+
+  it("over HTTPS with HTTP/2, the page and the document are served too", async () => {
+    const tls = join(import.meta.dirname, "../fixtures/tls");
+    const gateway = await startTestGateway({}, { docs: { enabled: true }, server: { tls: { certFile: join(tls, "server.pem"), keyFile: join(tls, "server.key") } } });
+    const session = connect(gateway.url, { ca: readFileSync(join(tls, "ca.pem")) });
+    try {
+      const get = (path: string) =>
+        new Promise<{ status: number; csp: unknown; body: string }>((resolve, reject) => {
+          const stream = session.request({ ":path": path });
+          let head: IncomingHttpHeaders = {};
+          let body = "";
+          stream.on("response", (headers) => (head = headers));
+          stream.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+          stream.on("end", () => resolve({ status: Number(head[":status"]), csp: head["content-security-policy"], body }));
+          stream.on("error", reject);
+          stream.end();
+        });
+      const page = await get("/docs");
+      expect(page.status).toBe(200);
+      expect(page.csp).toBe(DOCS_CONTENT_SECURITY_POLICY);
+      expect((await get("/openapi.json")).body).toBe(OPENAPI);
+    } finally {
+      session.close();
       await gateway.close();
     }
   });
