@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { ConfigError } from "../config/load-config.js";
 
 /** A file the docs page loads, read once at start-up and served from memory. */
 export interface DocsAsset {
@@ -35,7 +36,7 @@ const INIT_SCRIPT = new URL("./browser/docs-init.js", import.meta.url);
 /** The docs page's script file name, which the page's HTML refers to. */
 export const DOCS_INIT_SCRIPT = "docs-init.js";
 
-/** Reads the Swagger UI files and the page's start script; throws naming the missing file. */
+/** Reads the Swagger UI files and the page's start script; throws `ConfigError` (one line for the CLI) naming a missing file. */
 export function readDocsAssets(): DocsAsset[] {
   const folder = swaggerUiFolder();
   const assets = SWAGGER_UI_FILES.map(([name, contentType]) => ({ name, contentType, body: readAsset(join(folder, name)) }));
@@ -47,7 +48,7 @@ function swaggerUiFolder(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   } catch {
-    throw new Error("the docs page needs the swagger-ui-dist package, which is not installed: run `npm install` (it is a dependency of protogate)");
+    throw new ConfigError("docs.enabled is true, but the swagger-ui-dist package (a dependency of protogate) is not installed: run `npm install`, or turn the docs off");
   }
 }
 
@@ -55,6 +56,6 @@ function readAsset(file: string | URL): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new Error(`the docs page cannot read ${String(file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new ConfigError(`docs.enabled is true, but the docs page cannot read ${String(file)} (${(error as NodeJS.ErrnoException).code ?? String(error)}): reinstall protogate's dependencies, or turn the docs off`);
   }
 }
