@@ -6,6 +6,8 @@ import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
 import { createLogger } from "./logger.js";
 import { rateLimiterFromConfig } from "./ratelimit/create-rate-limiter.js";
 import { createServer } from "./http/adapter.js";
+import { DEFAULT_API_KEY_HEADER } from "./auth/credentials.js";
+import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
@@ -30,13 +32,21 @@ export interface GatewaySeams {
  */
 export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder, seams: GatewaySeams = {}): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
+  // Before anything opens a connection: a docs path that a route matches fails the start here.
+  const staticRoutes = createDocsRoutes({
+    docs: config.docs,
+    openApi: folder.openApi,
+    generatedDir: config.generated,
+    bindings: folder.bindings,
+    apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
+  });
   const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log });
+  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
     app.log.warn(

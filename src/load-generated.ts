@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROUTE_TABLE_FORMAT, type AnyBinding } from "./binding.js";
@@ -7,7 +7,15 @@ import { ROUTE_TABLE_FORMAT, type AnyBinding } from "./binding.js";
 export interface GeneratedFolder {
   readonly bindings: readonly AnyBinding[];
   readonly descriptorSet: Uint8Array;
+  /**
+   * The text of the folder's `openapi.json` as it was at start-up (what `GET /openapi.json` and the
+   * docs page serve), or undefined when the folder has none. Not parsed here: only the docs need it.
+   */
+  readonly openApi: string | undefined;
 }
+
+/** The OpenAPI document `protogate generate` writes beside the route table. */
+export const OPENAPI_FILE = "openapi.json";
 
 /** A generated folder that cannot be loaded (missing, or not written by generate). */
 export class GeneratedFolderError extends Error {
@@ -36,5 +44,15 @@ export async function loadGenerated(dir: string): Promise<GeneratedFolder> {
   return {
     bindings: module.bindings as AnyBinding[],
     descriptorSet: new Uint8Array(Buffer.from(module.descriptorSetBase64, "base64")),
+    openApi: readOptional(resolve(dir, OPENAPI_FILE)),
   };
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new GeneratedFolderError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,6 +18,19 @@ describe("loadGenerated", () => {
     const loaded = await loadGenerated(new URL("../generated", import.meta.url).pathname);
     expect(loaded.bindings.length).toBeGreaterThan(0);
     expect(new Set(loaded.bindings.map((binding) => binding.kind))).toEqual(new Set(["unary", "server", "client", "bidi"]));
+  });
+
+  it("returns the folder's openapi.json as it is on disk at load, for the served docs", async () => {
+    const dir = new URL("../generated", import.meta.url).pathname;
+    const loaded = await loadGenerated(dir);
+    expect(loaded.openApi).toBe(readFileSync(join(dir, "openapi.json"), "utf8"));
+  });
+
+  it("a folder without openapi.json loads, with no document (only the docs need one)", async () => {
+    const dir = folder(`export const bindings = []; export const descriptorSetBase64 = ""; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
+    expect((await loadGenerated(dir)).openApi).toBeUndefined();
+    writeFileSync(join(dir, "openapi.json"), "{}");
+    expect((await loadGenerated(dir)).openApi).toBe("{}");
   });
 
   it("refuses a folder written before formats were versioned (format 1), naming the fix", async () => {

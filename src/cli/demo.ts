@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { startGateway } from "../app.js";
+import { startGateway, type RunningGateway } from "../app.js";
 import { configFromObject } from "../config/load-config.js";
-import { createDevAuth } from "../demo/dev-auth.js";
-import { startDemoBackends } from "../demo/index.js";
+import type { GatewayConfig } from "../config/schema.js";
+import { createDevAuth, type DevAuth } from "../demo/dev-auth.js";
+import { startDemoBackends, type DemoBackends } from "../demo/index.js";
 import { waitForShutdown } from "./serve.js";
 
 const DEMO_GENERATED = fileURLToPath(new URL("../../generated", import.meta.url));
@@ -10,26 +11,64 @@ const DEMO_LIMIT_PER_MINUTE = 300;
 /** The demo's limit: memory store, per caller, so the headers show and a loop meets a 429. */
 const DEMO_RATE_LIMITS = { limits: [{ name: "per-caller", key: "caller", requests: DEMO_LIMIT_PER_MINUTE, periodSeconds: 60 }] };
 
+/** What `startDemo` takes: where the gateway listens, and (tests) how much it logs. */
+export interface DemoOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The gateway's log level (default: info). */
+  readonly logLevel?: GatewayConfig["logging"]["level"];
+}
+
+/** A running demo: the gateway, the demo gRPC services behind it and the dev token it trusts. */
+export interface RunningDemo {
+  readonly gateway: RunningGateway;
+  readonly backends: DemoBackends;
+  readonly devAuth: DevAuth;
+  /** The docs page and the OpenAPI document it shows. */
+  readonly docsUrl: string;
+  readonly openApiUrl: string;
+  /** The gateway first (it drains), then the backends. */
+  close(): Promise<void>;
+}
+
 /**
- * `protogate demo` (what `npm start` runs): the bundled demo gRPC services on a free loopback
+ * Starts the demo as `protogate demo` runs it: the bundled demo gRPC services on a free loopback
  * port, and the gateway in front of them with embedded defaults (no Redis, nothing external),
- * authentication on, trusting a dev key generated at start.
+ * authentication on, trusting a dev key generated at start, and the docs page on.
  */
-export async function runDemo(options: { host: string; port: number }): Promise<number> {
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const config = configFromObject({ auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS }, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
-  let gateway;
+  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" } };
+  let gateway: RunningGateway;
+  let docs: GatewayConfig["docs"];
   try {
+    const config = configFromObject(raw, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
+    docs = config.docs;
     gateway = await startGateway(config);
   } catch (error) {
     await backends.close();
     throw error;
   }
+  return {
+    gateway,
+    backends,
+    devAuth,
+    docsUrl: `${gateway.url}${docs.path}`,
+    openApiUrl: `${gateway.url}${docs.openApiPath}`,
+    close: () => gateway.close().then(() => backends.close()),
+  };
+}
+
+/** `protogate demo` (what `npm start` runs): starts the demo and prints how to try it. */
+export async function runDemo(options: { host: string; port: number }): Promise<number> {
+  const { gateway, backends, devAuth, docsUrl, openApiUrl } = await startDemo(options);
   console.log(`protogate listening on ${gateway.url}`);
   console.log(`demo gRPC services (${backends.services.join(", ")}) on ${backends.address}`);
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
+  console.log(`\nAPI docs: ${docsUrl}  (to try the methods that need the token: Authorize, paste it under bearerAuth)`);
+  console.log(`OpenAPI document: ${openApiUrl}`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
   console.log("\nStreaming (demo.v1.ChatService, public): post two messages as NDJSON, read them back as NDJSON and as Server-Sent Events, chat:");
@@ -38,7 +77,7 @@ export async function runDemo(options: { host: string; port: number }): Promise<
   console.log(`  ${demoWebSocketLine(gateway.url)}`);
   console.log(`\nRate limit: ${DEMO_LIMIT_PER_MINUTE} requests per minute per caller (anonymous callers by IP); this loop meets a 429:`);
   console.log(`  ${demoLoopLine(gateway.url)}`);
-  console.log("\nOpenAPI document: generated/openapi.json. Ctrl-C stops.");
+  console.log("\nCtrl-C stops.");
   return waitForShutdown(gateway, () => backends.close());
 }
 

@@ -7,6 +7,14 @@ import { authConfigSchema } from "../auth/auth-config.js";
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
 const selector = selectorSchema;
+/**
+ * A path the gateway answers itself (the docs): absolute, one or more segments of unreserved
+ * characters (RFC 3986), no trailing slash, so it is matched exactly as written.
+ */
+const docsPath = z
+  .string()
+  .regex(/^(?:\/[A-Za-z0-9._~-]+)+$/, "expected an absolute path such as /docs (letters, digits, . _ ~ -; no trailing slash)")
+  .refine((path) => !path.split("/").some((segment) => segment === "." || segment === ".."), { message: "a path cannot hold . or .. segments" });
 /** An address, a CIDR, or a proxy-addr range name. */
 const trustedProxy = z
   .string()
@@ -101,6 +109,23 @@ export const configSchema = z.strictObject({
     })
     .refine((cors) => !(cors.credentials && cors.origins === "*"), { message: "credentials cannot be combined with origins \"*\"" })
     .optional(),
+  /**
+   * The served API docs: the generated OpenAPI document and a Swagger UI page whose "try it"
+   * calls this gateway. Off by default (the document lists every route of the gateway).
+   */
+  docs: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** The docs page; its assets are served under `PATH/assets/`. */
+      path: docsPath.default("/docs"),
+      /** The OpenAPI document (the generated folder's openapi.json as loaded at start-up). */
+      openApiPath: docsPath.default("/openapi.json"),
+    })
+    .refine((docs) => docs.openApiPath !== docs.path && !docs.openApiPath.startsWith(`${docs.path}/assets/`), {
+      message: "openApiPath must differ from path and from the page's assets (PATH/assets/...)",
+      path: ["openApiPath"],
+    })
+    .prefault({}),
   /** The folder `protogate generate` wrote. */
   generated: z.string().min(1).default("generated"),
   /** Fully qualified service name -> `HOST:PORT` (or an object with options). */

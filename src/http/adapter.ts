@@ -24,6 +24,7 @@ import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
 import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
+import { createStaticResponder, type StaticRoute } from "./static-routes.js";
 import { createWebSocketGateway } from "./websocket.js";
 import { REAL_TIMERS } from "../timers.js";
 
@@ -37,6 +38,8 @@ export interface ServerDependencies {
   readonly auth: EdgeAuth;
   readonly rateLimiter: RateLimiter;
   readonly log: GatewayLogger;
+  /** Responses the adapter answers itself, before the pipeline (the served docs); none by default. */
+  readonly staticRoutes?: readonly StaticRoute[];
 }
 
 /** The HTTP side of a gateway: the Fastify instance, and the Node server under it for draining. */
@@ -162,6 +165,22 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       },
     );
   };
+  // Static routes (the docs) are Fastify routes of their own, registered before the catch-all and
+  // matched before it (find-my-way prefers a static path to a wildcard). They take every method
+  // the catch-all takes, so a request to their path never reaches the pipeline; createDocsRoutes
+  // refuses to start when a generated route matches one of these paths.
+  for (const route of deps.staticRoutes ?? []) {
+    const answer = createStaticResponder(route);
+    app.route({
+      method: [...methods],
+      url: route.path,
+      handler: (request, reply) => {
+        const raw = request.raw as NodeRequest;
+        const result = (draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes)) ?? answer(request.method, request.headers["if-none-match"]);
+        respond(request, reply, result instanceof GatewayError ? renderError(result, anyToJson) : result);
+      },
+    });
+  }
   app.route({ method: [...methods], url: "/*", handler: handle });
   // Methods Fastify has no route for (PROPFIND, TRACE, ...) reach the same pipeline, which answers 501.
   app.setNotFoundHandler(handle);
@@ -267,7 +286,9 @@ const DRAIN_TIMEOUT_MS = 2_000;
  */
 function respond(request: FastifyRequest, reply: FastifyReply, response: GatewayResponse, bodyFailed = false): void {
   const raw = request.raw as NodeRequest;
-  if (!raw.complete) {
+  // A request without a body is not complete yet when it is answered synchronously (a refusal, a
+  // static route): Node marks it complete just after the handler returns. Nothing to drain then.
+  if (!raw.complete && mayHaveBody(raw)) {
     if (raw.httpVersionMajor === 2) {
       const stream = (raw as Http2ServerRequest).stream;
       reply.raw.once("finish", () => stream.close(http2Constants.NGHTTP2_NO_ERROR));

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProtogate, waitForListening, type ProtogateProcess } from "./support/processes.js";
@@ -60,6 +61,17 @@ describe("protogate demo", () => {
     const lines = stdout.trim().split("\n");
     expect(JSON.parse(lines[0])).toMatchObject({ room: "lobby", author: "ada", text: "hi over WebSocket" });
     expect(lines.at(-1)).toBe("closed 1000");
+  });
+
+  it("prints the docs URL, which serves the page, and the OpenAPI document's URL, which serves generated/openapi.json", async () => {
+    const docs = /API docs: (http:\/\/\S+)/.exec(demo.stdout())?.[1];
+    const openApi = /OpenAPI document: (http:\/\/\S+)/.exec(demo.stdout())?.[1];
+    expect(docs).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/docs$/);
+    const page = await fetch(docs ?? "");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="swagger-ui"');
+    const document = await fetch(openApi ?? "");
+    expect(await document.text()).toBe(readFileSync(new URL("../../generated/openapi.json", import.meta.url), "utf8"));
   });
 
   it("prints a dev token", () => {

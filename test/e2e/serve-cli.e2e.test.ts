@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_TABLE_FORMAT } from "../../src/binding.js";
 import { startUserBackend } from "./support/gateway-harness.js";
 import { runProtogate, waitForListening } from "./support/processes.js";
 
@@ -45,6 +46,31 @@ describe("protogate serve (the real process)", () => {
     } finally {
       proc.child.kill("SIGKILL");
     }
+  });
+
+  it("with docs.enabled, prints the docs URL, which serves the page", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-docs-config-"));
+    writeFileSync(join(dir, "gateway.yaml"), "docs:\n  enabled: true\n");
+    const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--auth", "off"]);
+    try {
+      const base = await waitForListening(proc);
+      const deadline = Date.now() + 5_000;
+      while (!proc.stdout().includes("API docs") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(proc.stdout()).toContain(`API docs on ${base}/docs (OpenAPI document: ${base}/openapi.json)`);
+      expect((await fetch(`${base}/docs`)).status).toBe(200);
+    } finally {
+      proc.child.kill("SIGKILL");
+    }
+  });
+
+  it("with docs.enabled and a generated folder without openapi.json, exits 1 with one line naming the file and the fix", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-docs-nodoc-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(join(dir, "index.ts"), `export const bindings = []; export const descriptorSetBase64 = ""; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
+    writeFileSync(join(dir, "gateway.yaml"), "docs:\n  enabled: true\n");
+    const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", dir, "--port", "0"]);
+    expect(await proc.exited).toBe(1);
+    expect(proc.stderr()).toBe(`protogate: docs.enabled is true, but ${dir}/openapi.json does not exist: regenerate the folder with \`protogate generate --out ${dir}\` (it writes openapi.json), or turn the docs off\n`);
   });
 
   it("rejects an invalid config naming the bad key, and exits 1", async () => {
