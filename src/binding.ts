@@ -68,6 +68,12 @@ export interface Binding<Req = unknown, Res = unknown> {
   readonly source: string;
   /** The proto's access rule; null when the proto declares none (an authenticated caller is then required). */
   readonly auth: AuthRuleData | null;
+  /**
+   * The service whose configured upstream serves this binding when `service` itself has none
+   * configured. Set on the `google.longrunning.Operations` routes codegen adds for an API: its
+   * operations live on the backend of the service that returned them. Absent: `service`.
+   */
+  readonly upstreamService?: string;
 }
 
 /** Any binding, whatever its message types (the route table is heterogeneous). */
