@@ -24,8 +24,11 @@ interface PlannedRoute {
   readonly method: OperationsMethod;
   readonly rule: HttpRuleShape;
   readonly source: string;
-  /** The API service whose upstream serves it; undefined when none is known. */
-  readonly owner: DescService | undefined;
+  /**
+   * The API services whose upstream may serve it, in order (the gateway takes the first one
+   * configured); the first also gives the access rule. Empty when none is known.
+   */
+  readonly owners: readonly DescService[];
   /** Derived routes give way to the API's own routes; explicit ones are errors when they collide. */
   readonly explicit: boolean;
 }
@@ -53,52 +56,59 @@ export function operationRoutes(registry: FileRegistry, apiBindings: readonly Co
   const planned =
     configs.length > 0
       ? configs.flatMap((config) => fromServiceConfig(config, registry, longRunning))
-      : derive(longRunning, warnings) ?? fromOperationsProto(operations, extensions, longRunning[0]?.rpc.parent);
+      : derive(longRunning, warnings) ?? fromOperationsProto(operations, extensions, servicesOf(longRunning));
   return compile(planned, operations, apiBindings, extensions, warnings);
 }
 
-/** A service config's rules; their upstream is the first of its `apis` the generated set serves. */
+/** A service config's rules; their upstream: that of its `apis` the generated set has, else of the services returning operations. */
 function fromServiceConfig(config: ServiceConfigRoutes, registry: FileRegistry, longRunning: readonly CodegenBinding[]): PlannedRoute[] {
   const named = config.apis
     .filter((name) => name !== OPERATIONS_SERVICE)
     .map((name) => registry.getService(name))
-    .find((service): service is DescService => service !== undefined);
-  const owner = named ?? longRunning[0]?.rpc.parent;
-  return config.rules.map(({ method, rule, source }) => ({ method, rule: toRuleShape(rule), source, owner, explicit: true }));
+    .filter((service): service is DescService => service !== undefined);
+  const owners = named.length > 0 ? named : servicesOf(longRunning);
+  return config.rules.map(({ method, rule, source }) => ({ method, rule: toRuleShape(rule), source, owners, explicit: true }));
+}
+
+/** The distinct services of these bindings, in order. */
+function servicesOf(bindings: readonly CodegenBinding[]): DescService[] {
+  return [...new Set(bindings.map((b) => b.rpc.parent))];
 }
 
 /**
- * Four routes per distinct scope of the long-running methods' paths, each for the first service
- * (in declaration order) that returns operations there; undefined when no path has a scope.
+ * Four routes per distinct scope of the long-running methods' paths, for the services (in
+ * declaration order) that return operations there; undefined when no path has a scope.
  */
 function derive(longRunning: readonly CodegenBinding[], warnings: BindingProblem[]): PlannedRoute[] | undefined {
-  const scopes = new Map<string, { scope: OperationScope; first: CodegenBinding; packages: Map<string, CodegenBinding> }>();
+  const scopes = new Map<string, { scope: OperationScope; bindings: CodegenBinding[] }>();
   for (const binding of longRunning) {
     const scope = operationScopeOf(binding.template);
     if (!scope) continue;
     const key = scopeKey(scope);
-    const entry = scopes.get(key) ?? { scope, first: binding, packages: new Map<string, CodegenBinding>() };
+    const entry = scopes.get(key) ?? { scope, bindings: [] };
     scopes.set(key, entry);
-    if (!entry.packages.has(binding.rpc.parent.file.proto.package)) entry.packages.set(binding.rpc.parent.file.proto.package, binding);
+    entry.bindings.push(binding);
   }
   if (scopes.size === 0) return undefined;
   const planned: PlannedRoute[] = [];
-  for (const { scope, first, packages } of scopes.values()) {
+  for (const { scope, bindings } of scopes.values()) {
     const routes = scopeRoutes(scope);
-    const owner = first.rpc.parent;
-    const source = `${OPERATIONS_PROTO} (operations of ${owner.typeName}, ${first.source})`;
-    if (packages.size > 1) {
-      const others = [...packages.values()].filter((b) => b.rpc.parent.file !== owner.file).map((b) => `${b.rpc.parent.typeName} (${b.source})`);
+    const [first] = bindings;
+    const owners = servicesOf(bindings);
+    const source = `${OPERATIONS_PROTO} (operations of ${first.rpc.parent.typeName}, ${first.source})`;
+    // Services of one package share a backend, as a Cloud API's do; another package may not.
+    const others = bindings.filter((b, i) => b.rpc.parent.file.proto.package !== first.rpc.parent.file.proto.package && bindings.findIndex((o) => o.rpc.parent === b.rpc.parent) === i);
+    if (others.length > 0) {
       warnings.push({
         source: first.source,
-        message: `${routes.operation}: operations of ${others.join(", ")} are also named there; these routes use ${owner.typeName}'s upstream (configure upstreams.${OPERATIONS_SERVICE}, or give the routes in a google.api.Service config)`,
+        message: `${routes.operation}: operations of ${others.map((b) => `${b.rpc.parent.typeName} (${b.source})`).join(", ")} are also named there; these routes use the upstream of the first configured of ${owners.map((o) => o.typeName).join(", ")} (configure upstreams.${OPERATIONS_SERVICE}, or give the routes in a google.api.Service config)`,
       });
     }
     const route = (method: OperationsMethod, pattern: HttpRuleShape["pattern"], body = ""): PlannedRoute => ({
       method,
       rule: { pattern, body, responseBody: "", additionalBindings: [] },
       source,
-      owner,
+      owners,
       explicit: false,
     });
     planned.push(
@@ -112,7 +122,7 @@ function derive(longRunning: readonly CodegenBinding[], warnings: BindingProblem
 }
 
 /** operations.proto's own `google.api.http` rules (`/v1/{name=operations/**}`, ...). */
-function fromOperationsProto(operations: DescService, extensions: RuleExtensions, owner: DescService | undefined): PlannedRoute[] {
+function fromOperationsProto(operations: DescService, extensions: RuleExtensions, owners: readonly DescService[]): PlannedRoute[] {
   const http = extensions.http;
   if (!http) return [];
   const serviceIndex = operations.file.services.indexOf(operations);
@@ -122,7 +132,7 @@ function fromOperationsProto(operations: DescService, extensions: RuleExtensions
     const method = asOperationsMethod(rpc);
     if (!rule || !method) return;
     const source = sourceLine(operations.file, [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER]);
-    planned.push({ method, rule: { ...rule, additionalBindings: [] }, source, owner, explicit: false });
+    planned.push({ method, rule: { ...rule, additionalBindings: [] }, source, owners, explicit: false });
   });
   return planned;
 }
@@ -139,7 +149,7 @@ function compile(planned: readonly PlannedRoute[], operations: DescService, apiB
       continue;
     }
     const index = count.get(rpc.name) ?? 0;
-    const compiled = compileRule(rpc, route.rule, route.source, index, route.owner ? ownerAuth(route.owner, extensions) : null);
+    const compiled = compileRule(rpc, route.rule, route.source, index, route.owners.length > 0 ? ownerAuth(route.owners[0], extensions) : null);
     if ("problem" in compiled) {
       problems.push({ source: route.source, message: `${OPERATIONS_SERVICE}.${rpc.name}: ${compiled.problem}` });
       continue;
@@ -153,7 +163,7 @@ function compile(planned: readonly PlannedRoute[], operations: DescService, apiB
       continue;
     }
     count.set(rpc.name, index + 1);
-    const binding: CodegenBinding = route.owner ? { ...compiled.binding, upstreamService: route.owner.typeName } : compiled.binding;
+    const binding: CodegenBinding = route.owners.length > 0 ? { ...compiled.binding, upstreamServices: route.owners.map((o) => o.typeName) } : compiled.binding;
     taken.set(key, binding);
     bindings.push(binding);
   }
@@ -161,7 +171,7 @@ function compile(planned: readonly PlannedRoute[], operations: DescService, apiB
 }
 
 /**
- * The access rule of the operation routes: the owning service's `(protogate.v1.default_rule)`
+ * The access rule of the operation routes: the first owning service's `(protogate.v1.default_rule)`
  * when it declares a valid one, else none (an authenticated caller; gateway.yaml rules with
  * `google.longrunning.Operations.*` selectors apply as to any method).
  */

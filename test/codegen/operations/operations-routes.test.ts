@@ -32,7 +32,7 @@ function routesOf(files: readonly string[], options: OperationsOptions = AUTO) {
   return operationRoutes(fixtures.registry, api.bindings, extensions, options);
 }
 
-const summary = (b: CodegenBinding) => `${b.httpMethod} ${b.pattern} -> ${b.rpc.name} @ ${b.upstreamService ?? "-"}`;
+const summary = (b: CodegenBinding) => `${b.httpMethod} ${b.pattern} -> ${b.rpc.name} @ ${b.upstreamServices?.join(" ") ?? "-"}`;
 
 describe("google.longrunning.Operations routes", () => {
   it.each<[string, string[], string[], number]>([
@@ -69,13 +69,13 @@ describe("google.longrunning.Operations routes", () => {
       1,
     ],
     [
-      "one set per scope, on the first service's upstream, with a warning when another package shares it",
+      "one set per scope, on the upstream of any service returning operations there, with a warning when another package shares it",
       [LIBRARY, OTHER],
       [
-        "GET /v1/{name=projects/*/locations/*/operations/*} -> GetOperation @ lro.v1.Library",
-        "GET /v1/{name=projects/*/locations/*}/operations -> ListOperations @ lro.v1.Library",
-        "POST /v1/{name=projects/*/locations/*/operations/*}:cancel -> CancelOperation @ lro.v1.Library",
-        "DELETE /v1/{name=projects/*/locations/*/operations/*} -> DeleteOperation @ lro.v1.Library",
+        "GET /v1/{name=projects/*/locations/*/operations/*} -> GetOperation @ lro.v1.Library other.v1.Imports",
+        "GET /v1/{name=projects/*/locations/*}/operations -> ListOperations @ lro.v1.Library other.v1.Imports",
+        "POST /v1/{name=projects/*/locations/*/operations/*}:cancel -> CancelOperation @ lro.v1.Library other.v1.Imports",
+        "DELETE /v1/{name=projects/*/locations/*/operations/*} -> DeleteOperation @ lro.v1.Library other.v1.Imports",
       ],
       1,
     ],
@@ -106,14 +106,14 @@ describe("google.longrunning.Operations routes", () => {
 
   it("names the clash and the other package in its warnings", () => {
     expect(routesOf([CLASH]).warnings[0]?.message).toMatch(/GetOperation not routed: GET .* matches exactly the same requests as clash\.v1\.Builds\.GetBuildOperation \(clash\/v1\/clash\.proto:\d+/);
-    expect(routesOf([LIBRARY, OTHER]).warnings[0]?.message).toMatch(/other\.v1\.Imports \(other\/v1\/imports\.proto:\d+\).*lro\.v1\.Library's upstream/);
+    expect(routesOf([LIBRARY, OTHER]).warnings[0]?.message).toMatch(/other\.v1\.Imports \(other\/v1\/imports\.proto:\d+\).*first configured of lro\.v1\.Library, other\.v1\.Imports/);
   });
 
   it("gives each route a unique constant index per method and the owner's default access rule", () => {
     const both = routesOf([LIBRARY, CLASH]).bindings;
     expect(both.filter((b) => b.rpc.name === "ListOperations").map((b) => b.bindingIndex)).toEqual([0, 1]);
-    expect(both.find((b) => b.upstreamService === "clash.v1.Builds")?.auth).toEqual({ public: false, scopes: ["builds.read"], forwardAuthorization: false });
-    expect(both.find((b) => b.upstreamService === "lro.v1.Library")?.auth).toBeNull();
+    expect(both.find((b) => b.upstreamServices?.[0] === "clash.v1.Builds")?.auth).toEqual({ public: false, scopes: ["builds.read"], forwardAuthorization: false });
+    expect(both.find((b) => b.upstreamServices?.[0] === "lro.v1.Library")?.auth).toBeNull();
   });
 
   it("derived routes point at the method they were derived from; fallback routes at operations.proto's line", () => {
@@ -166,7 +166,7 @@ describe("the plugin with operation routes", () => {
     for (const name of ["Operations_GetOperation", "Operations_ListOperations", "Operations_CancelOperation", "Operations_DeleteOperation"]) {
       expect(table).toContain(`export const ${name}: Binding<`);
     }
-    expect(table.match(/upstreamService: "lro\.v1\.Library",/g)).toHaveLength(4);
+    expect(table.match(/upstreamServices: \["lro\.v1\.Library"\],/g)).toHaveLength(4);
     expect(files.get("index.ts")).toContain(`from "./google/longrunning/operations.routes.js"`);
     // The API's own route table does not borrow an upstream.
     expect(files.get("lro/v1/library.routes.ts")).not.toContain("upstreamService");
