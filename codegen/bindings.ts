@@ -109,7 +109,8 @@ function authRuleOf(
   return invalid.length > 0 ? null : read.rule;
 }
 
-function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindingIndex: number, auth: AuthRuleData | null): { binding: CodegenBinding } | { problem: string } {
+/** One HttpRule of `rpc` checked against its messages: the binding, or why it cannot be served. */
+export function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string, bindingIndex: number, auth: AuthRuleData | null): { binding: CodegenBinding } | { problem: string } {
   let httpMethod: string;
   let pattern: string;
   switch (rule.pattern.case) {

@@ -57,6 +57,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `responseCodec: ${res}`,
       `source: ${JSON.stringify(binding.source)}`,
       `auth: ${JSON.stringify(binding.auth)}`,
+      ...(binding.upstreamServices === undefined ? [] : [`upstreamServices: ${JSON.stringify(binding.upstreamServices)}`]),
     ];
     return [
       `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`,

@@ -25,4 +25,6 @@ export interface CodegenBinding {
   readonly bindingIndex: number;
   /** The RPC's `(protogate.v1.rule)`, else its service's `(protogate.v1.default_rule)`, else null. */
   readonly auth: AuthRuleData | null;
+  /** Services whose upstream serves this binding when its own has none, first configured wins (operation routes: see codegen/operations). */
+  readonly upstreamServices?: readonly string[];
 }

@@ -12,6 +12,8 @@ import { collectBindings, findRuleExtensions } from "./bindings.js";
 import { compare, emitIndexFile, emitRoutesFile, generatedHeader, routesModule } from "./emit-routes.js";
 import type { CodegenBinding } from "./model.js";
 import { buildOpenApiDocument, renderOpenApi } from "./openapi/index.js";
+import { OPERATIONS_PROTO, readOperationsParameter } from "./operations/operations-options.js";
+import { operationRoutes } from "./operations/operations-routes.js";
 
 /** One output file of the plugin. */
 export interface GeneratedFile {
@@ -31,11 +33,16 @@ export function generate(request: CodeGeneratorRequest): GeneratedFile[] {
     if (!file) throw new CodegenError([`${name}: missing from the CodeGeneratorRequest`]);
     return file;
   });
-  const { bindings, problems, skipped } = collectBindings(targets, findRuleExtensions(registry));
-  for (const warning of skipped) process.stderr.write(`warning: ${warning.source}: ${warning.message}\n`);
+  const extensions = findRuleExtensions(registry);
+  // operations.proto's own rules are not the API's: its routes come from operationRoutes.
+  const collected = collectBindings(targets.filter((file) => file.proto.name !== OPERATIONS_PROTO), extensions);
+  const operations = operationRoutes(registry, collected.bindings, extensions, readOperationsParameter(request.parameter));
+  for (const warning of [...collected.skipped, ...operations.warnings]) process.stderr.write(`warning: ${warning.source}: ${warning.message}\n`);
+  const problems = [...collected.problems, ...operations.problems];
   if (problems.length > 0) {
     throw new CodegenError(problems.map((p) => `${p.source}: ${p.message}`).sort(compare));
   }
+  const bindings = [...collected.bindings, ...operations.bindings];
 
   const byFile = new Map<DescFile, CodegenBinding[]>();
   for (const binding of bindings) {

@@ -11,6 +11,7 @@ import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
+import { upstreamServiceOf } from "./upstream/upstream-service.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -53,9 +54,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
       "authentication is on but no JWT issuer and no API key is configured: every method without a public rule answers 401; configure auth.jwt.issuers or auth.apiKeys in gateway.yaml, mark methods public with (protogate.v1.rule), or run with --auth off for local work",
     );
   }
-  const services = new Set(folder.bindings.map((b) => b.service));
-  for (const service of services) if (!(service in config.upstreams)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
-  for (const service of Object.keys(config.upstreams)) if (!services.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
+  const configured = (service: string) => service in config.upstreams;
+  const services = new Set(folder.bindings.map((b) => upstreamServiceOf(b, configured)));
+  for (const service of services) if (!configured(service)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
+  const routed = new Set(folder.bindings.map((b) => b.service));
+  for (const service of Object.keys(config.upstreams)) if (!routed.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
 
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();

@@ -68,6 +68,13 @@ export interface Binding<Req = unknown, Res = unknown> {
   readonly source: string;
   /** The proto's access rule; null when the proto declares none (an authenticated caller is then required). */
   readonly auth: AuthRuleData | null;
+  /**
+   * Services whose configured upstream serves this binding when `service` itself has none
+   * configured (the first configured one wins). Set on the `google.longrunning.Operations` routes
+   * codegen adds for an API: its operations live on the backend of the services that return them.
+   * Absent: `service` only.
+   */
+  readonly upstreamServices?: readonly string[];
 }
 
 /** Any binding, whatever its message types (the route table is heterogeneous). */

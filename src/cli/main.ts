@@ -19,9 +19,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--proto <dir>", "a folder of .proto files (repeatable)", collect, [])
     .option("--out <dir>", "output folder", "generated")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
-    .action(async (opts: { proto: string[]; out: string; check: boolean }) => {
+    .option("--no-operations", "no google.longrunning.Operations routes for APIs that return operations")
+    .action(async (opts: { proto: string[]; out: string; check: boolean; operations: boolean }) => {
       const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
-      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check });
+      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check, operations: opts.operations ? "auto" : "off" });
       if (opts.check) {
         if (result.differences.length > 0) {
           console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);

@@ -171,7 +171,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 
   function upstreamOf(route: PreparedRoute): Upstream {
     if (route.upstream) return route.upstream;
-    throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+    throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.upstreamServices?.[0] ?? route.binding.service}`);
   }
 
   function upstreamMetadata(head: RequestHead, { route, caller }: Admission): MetadataEntries {

@@ -7,6 +7,7 @@ import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
 import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
+import { upstreamServiceOf } from "../upstream/upstream-service.js";
 import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
 
 /** A binding with everything the hot path needs, prepared once at start-up. */
@@ -46,7 +47,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     rawReplies: repliesAreRaw(deps.codecs, binding),
     deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
     stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
-    upstream: deps.upstreams.get(binding.service),
+    upstream: deps.upstreams.get(upstreamServiceOf(binding, (service) => deps.upstreams.get(service) !== undefined)),
     limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
   };
 }
