@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { pluginOptions, type OpenApiSettings } from "./openapi/settings.js";
 import { FIXED_FILES, fixTsProtoFile } from "./ts-proto-fixes.js";
 import { TS_PROTO_OPTIONS } from "./ts-proto-options.js";
 import { assembleWorkspace, findTeamProtos, type TeamProto } from "./workspace.js";
@@ -15,6 +16,8 @@ export interface GenerateOptions {
   readonly outDir: string;
   /** Generate into a temporary folder and only report what differs from `outDir`. */
   readonly check: boolean;
+  /** openapi.json's title, version, description, servers, API-key header (`--openapi-*` flags). */
+  readonly openapi?: OpenApiSettings;
 }
 
 export interface GenerateResult {
@@ -54,7 +57,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
       throw new GenerateError(error instanceof Error ? error.message : String(error));
     }
     await writeFile(join(workspace, "buf.yaml"), "version: v2\n");
-    await writeFile(join(work, "buf.gen.yaml"), bufTemplate());
+    await writeFile(join(work, "buf.gen.yaml"), bufTemplate(options.openapi ?? {}));
     await runBuf(work, ["generate", "ws", "--template", "buf.gen.yaml", "--output", "out", ...targets.flatMap((path) => ["--path", `ws/${path}`])], team);
     const fresh = await readTree(output);
     applyTsProtoFixes(fresh);
@@ -67,7 +70,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
   }
 }
 
-function bufTemplate(): string {
+function bufTemplate(openapi: OpenApiSettings): string {
   const require = createRequire(import.meta.url);
   const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
   const protogate = join(PROTOGATE_ROOT, "bin", "protoc-gen-protogate.js");
@@ -75,7 +78,7 @@ function bufTemplate(): string {
     version: "v2",
     plugins: [
       { local: [process.execPath, tsProto], out: ".", include_imports: true, include_wkt: true, opt: [...TS_PROTO_OPTIONS] },
-      { local: [process.execPath, protogate], out: ".", strategy: "all" },
+      { local: [process.execPath, protogate], out: ".", strategy: "all", opt: pluginOptions(openapi) },
     ],
   });
 }

@@ -56,8 +56,6 @@ export function lintOpenApi31(doc: unknown): string[] {
       const operations: Array<[string, unknown]> = METHODS.filter((m) => item[m] !== undefined).map((m) => [`${where}/${m}`, item[m]]);
       const custom = item["x-protogate-custom-methods"];
       if (isObject(custom)) for (const [m, op] of Object.entries(custom)) operations.push([`${where}/x-protogate-custom-methods/${m}`, op]);
-      const alternates = item["x-protogate-alternate-operations"];
-      if (Array.isArray(alternates)) alternates.forEach((alt, i) => isObject(alt) && operations.push([`${where}/x-protogate-alternate-operations/${i}/operation`, alt.operation]));
       for (const [opWhere, operation] of operations) {
         checkOperation(operation, opWhere, names, operationIds, tagNames, report);
         if (isObject(operation) && operation.security !== undefined) checkSecurity(operation.security, `${opWhere}/security`, schemeNames, report);
