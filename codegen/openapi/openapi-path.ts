@@ -12,9 +12,11 @@ import { singularName } from "./singular.js";
 export interface PathSlot {
   /** The variable the slot is (part of) the value of, or undefined for a wildcard bound to no field. */
   readonly variable: TemplateVariable | undefined;
-  /** `**`: any number of segments, their "/" included; else one segment (`*`). */
+  /** The wildcards it covers: one `*`, one `**`, or (in a variable) a run of them with a `**`. */
+  readonly segments: readonly TemplateSegment[];
+  /** Whether it covers a `**`: any number of segments, their "/" included; else one segment (`*`). */
   readonly deep: boolean;
-  /** Index of the wildcard's template segment. */
+  /** Index of its first template segment. */
   readonly index: number;
   /** Whether the slot is its variable's whole value (`{id}`, `{id=*}`, `{path=**}`). */
   readonly whole: boolean;
@@ -49,12 +51,33 @@ export function splitTemplate(template: PathTemplate, source: string): OpenApiPa
   const parts: (string | PathSlot)[] = [];
   const slots: PathSlot[] = [];
   const variables: ExpandedVariable[] = [];
-  const piece = (index: number, variable: TemplateVariable | undefined, whole: boolean): string | PathSlot => {
-    const segment = segments[index];
-    if (segment.kind === "literal") return encodePathText(segment.value);
-    const slot: PathSlot = { variable, deep: segment.kind === "deepWildcard", index, whole, proposedName: proposeName(segments, index, variable, whole) };
-    slots.push(slot);
-    return slot;
+  const slot = (start: number, end: number, variable: TemplateVariable | undefined): PathSlot => {
+    const covered = segments.slice(start, end);
+    const whole = variable !== undefined && start === variable.start && end === variable.end;
+    const made: PathSlot = { variable, segments: covered, deep: covered.some((s) => s.kind === "deepWildcard"), index: start, whole, proposedName: proposeName(segments, start, variable, whole) };
+    slots.push(made);
+    return made;
+  };
+  /** Pieces of segments [start, end): literals, and a slot per wildcard, or per run of wildcards with a `**`. */
+  const pieces = (start: number, end: number, variable: TemplateVariable | undefined): (string | PathSlot)[] => {
+    const out: (string | PathSlot)[] = [];
+    for (let i = start; i < end; ) {
+      const segment = segments[i];
+      if (segment.kind === "literal") {
+        out.push(encodePathText(segment.value));
+        i++;
+        continue;
+      }
+      // In a variable, `*/**` (or `**/*`) is any number of segments, and one slot says so
+      // (`documents/{document}` rather than `documents/{document}/{name}`).
+      let runEnd = i + 1;
+      if (variable !== undefined) while (runEnd < end && segments[runEnd].kind !== "literal") runEnd++;
+      const run = segments.slice(i, runEnd);
+      if (run.length > 1 && !run.some((s) => s.kind === "deepWildcard")) runEnd = i + 1;
+      out.push(slot(i, runEnd, variable));
+      i = runEnd;
+    }
+    return out;
   };
   let i = 0;
   for (const variable of sorted) {
@@ -65,14 +88,13 @@ export function splitTemplate(template: PathTemplate, source: string): OpenApiPa
         `${source}: path variable {${variable.fieldPath.join(".")}} covers segments [${variable.start}, ${variable.end}), which do not fit the ${segments.length} segments of the template`,
       );
     }
-    for (; i < variable.start; i++) parts.push(piece(i, undefined, false));
-    const whole = variable.end - variable.start === 1;
-    const pieces: (string | PathSlot)[] = [];
-    for (; i < variable.end; i++) pieces.push(piece(i, variable, whole));
-    parts.push(...pieces);
-    variables.push({ variable, pieces });
+    parts.push(...pieces(i, variable.start, undefined));
+    const own = pieces(variable.start, variable.end, variable);
+    parts.push(...own);
+    variables.push({ variable, pieces: own });
+    i = variable.end;
   }
-  for (; i < segments.length; i++) parts.push(piece(i, undefined, false));
+  parts.push(...pieces(i, segments.length, undefined));
   return { parts, slots, variables };
 }
 

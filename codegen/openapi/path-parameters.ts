@@ -3,12 +3,15 @@ import type { CodegenBinding } from "../model.js";
 import { commentOf } from "./comments.js";
 import { resolveField } from "./fields.js";
 import type { OpenApiParameter } from "./openapi-types.js";
-import { fieldTemplate, segmentsRegex, type OpenApiPathParts, type PathSlot } from "./openapi-path.js";
+import { fieldTemplate, segmentsRegex, segmentsText, type OpenApiPathParts, type PathSlot } from "./openapi-path.js";
 import { singularValueSchema } from "./parameter-schema.js";
 import type { SchemaRegistry } from "./schema-registry.js";
 
-const DEEP_NOTE = 'Any number of path segments: its "/" separators are sent as they are, not percent-encoded.';
-const DEEP_REGEX = segmentsRegex([{ kind: "deepWildcard" }]);
+/** What a parameter over a `**` says about its value. */
+function deepNote(slot: PathSlot): string {
+  const form = slot.segments.length === 1 ? "Any number of path segments" : `Path segments of the form \`${segmentsText(slot.segments)}\` (\`*\` is one segment, \`**\` any number of them)`;
+  return `${form}: their "/" separators are sent as they are, not percent-encoded.`;
+}
 
 /**
  * The path parameters of one binding, one per slot of its OpenAPI path, named `names[i]` (see
@@ -26,9 +29,9 @@ export function pathParameters(binding: CodegenBinding, split: OpenApiPathParts,
         name,
         in: "path",
         required: true,
-        description: slot.deep ? `Bound to no request field. ${DEEP_NOTE}` : "Any single path segment (bound to no request field).",
-        schema: slot.deep ? { type: "string", pattern: DEEP_REGEX } : { type: "string" },
-        ...(slot.deep ? { "x-protogate-pattern": "**" } : {}),
+        description: slot.deep ? `Bound to no request field. ${deepNote(slot)}` : "Any single path segment (bound to no request field).",
+        schema: slot.deep ? { type: "string", pattern: segmentsRegex(slot.segments) } : { type: "string" },
+        ...(slot.deep ? { "x-protogate-pattern": segmentsText(slot.segments) } : {}),
       } satisfies OpenApiParameter;
     }
     const fieldPath = variable.fieldPath.join(".");
@@ -40,8 +43,8 @@ export function pathParameters(binding: CodegenBinding, split: OpenApiPathParts,
 /** A parameter that is a variable's whole value: typed like its field when it is one segment. */
 function wholeParameter(name: string, fieldPath: string, field: DescField, slot: PathSlot, schemas: SchemaRegistry): OpenApiParameter {
   const renamed = name === fieldPath ? undefined : `Sets the request field \`${fieldPath}\`.`;
-  const description = [commentOf(field), renamed, slot.deep ? DEEP_NOTE : undefined].filter((s) => s !== undefined).join("\n\n");
-  const schema = (slot.deep ? undefined : singularValueSchema(field, schemas)) ?? { type: "string", ...(slot.deep ? { pattern: DEEP_REGEX } : {}) };
+  const description = [commentOf(field), renamed, slot.deep ? deepNote(slot) : undefined].filter((s) => s !== undefined).join("\n\n");
+  const schema = (slot.deep ? undefined : singularValueSchema(field, schemas)) ?? { type: "string", ...(slot.deep ? { pattern: segmentsRegex(slot.segments) } : {}) };
   return {
     name,
     in: "path",
@@ -50,12 +53,12 @@ function wholeParameter(name: string, fieldPath: string, field: DescField, slot:
     ...(field.deprecated ? { deprecated: true } : {}),
     schema,
     "x-protogate-field": fieldPath,
-    ...(slot.deep ? { "x-protogate-pattern": "**" } : {}),
+    ...(slot.deep ? { "x-protogate-pattern": segmentsText(slot.segments) } : {}),
   };
 }
 
 /**
- * A parameter that is one wildcard of an expanded variable. The field's comment goes on the
+ * A parameter that is one wildcard (or run of wildcards with a `**`) of an expanded variable. The field's comment goes on the
  * variable's first parameter only (viewers list the parameters together).
  */
 function partParameter(name: string, fieldPath: string, field: DescField, slot: PathSlot, split: OpenApiPathParts, names: readonly string[]): OpenApiParameter {
@@ -64,17 +67,17 @@ function partParameter(name: string, fieldPath: string, field: DescField, slot: 
   const first = expanded?.pieces.find((p) => typeof p !== "string") === slot;
   const what = slot.deep ? `Path segments of the request field \`${fieldPath}\`` : `A segment of the request field \`${fieldPath}\``;
   const mapping = `${what}: the gateway sets \`${fieldPath}\` to \`${template}\`.`;
-  const description = [first ? commentOf(field) : undefined, mapping, slot.deep ? DEEP_NOTE : undefined].filter((s) => s !== undefined).join("\n\n");
+  const description = [first ? commentOf(field) : undefined, mapping, slot.deep ? deepNote(slot) : undefined].filter((s) => s !== undefined).join("\n\n");
   return {
     name,
     in: "path",
     required: true,
     description,
     ...(field.deprecated ? { deprecated: true } : {}),
-    schema: slot.deep ? { type: "string", pattern: DEEP_REGEX } : { type: "string" },
+    schema: slot.deep ? { type: "string", pattern: segmentsRegex(slot.segments) } : { type: "string" },
     "x-protogate-field": fieldPath,
     "x-protogate-field-template": template,
-    ...(slot.deep ? { "x-protogate-pattern": "**" } : {}),
+    ...(slot.deep ? { "x-protogate-pattern": segmentsText(slot.segments) } : {}),
   };
 }
 

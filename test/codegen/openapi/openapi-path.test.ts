@@ -46,12 +46,20 @@ describe("OpenAPI paths from templates", () => {
       { name: "projects/{project}/objects/{object}" },
     ],
     [
-      "/v1/{name=projects/*/documents/*/**} (a ** with no literal before it takes the field's name)",
+      "/v1/{name=projects/*/documents/*/**} (a * and a ** are one parameter)",
       tpl([lit("v1"), lit("projects"), star, lit("documents"), star, deep], [variable("name", 1, 6)]),
-      "/v1/projects/{project}/documents/{document}/{name}",
-      "/v1/projects/{}/documents/{}/{}",
-      { name: "projects/{project}/documents/{document}/{name}" },
+      "/v1/projects/{project}/documents/{document}",
+      "/v1/projects/{}/documents/{}",
+      { name: "projects/{project}/documents/{document}" },
     ],
+    [
+      "/v1/{name=*/*} (a * with no literal before it takes the field's name)",
+      tpl([lit("v1"), star, star], [variable("name", 1, 3)]),
+      "/v1/{name}/{name_2}",
+      "/v1/{}/{}",
+      { name: "{name}/{name_2}" },
+    ],
+    ["/v1/{name=**/*} (a whole value: the field's name)", tpl([lit("v1"), deep, star], [variable("name", 1, 3)]), "/v1/{name}", "/v1/{}", { name: "{name}" }],
     [
       "/v1/{parent=projects/*}/things/{name=projects/*/things/*} (clashing names are numbered)",
       tpl([lit("v1"), lit("projects"), star, lit("things"), lit("projects"), star, lit("things"), star], [variable("parent", 1, 3), variable("name", 4, 8)]),
@@ -129,7 +137,9 @@ describe("OpenAPI paths from templates", () => {
         const split = splitTemplate(t, "t");
         const names = slotNames(split);
         const path = formatOpenApiPath(split, names, t.verb);
-        expect(split.slots).toHaveLength(t.segments.filter((s) => s.kind !== "literal").length);
+        // Every wildcard is in exactly one slot; a slot over several has a `**` among them.
+        expect(split.slots.flatMap((slot) => slot.segments)).toHaveLength(t.segments.filter((s) => s.kind !== "literal").length);
+        for (const slot of split.slots) expect(slot.segments.length === 1 || slot.deep).toBe(true);
         expect(new Set(names).size).toBe(names.length);
         // Literals are encoded, so the only braces are the slots'.
         expect(path.match(/\{[^{}]+\}/g) ?? []).toEqual(names.map((n) => `{${n}}`));

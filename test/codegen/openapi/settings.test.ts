@@ -1,6 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { create } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema } from "@bufbuild/protobuf/wkt";
 import { DEFAULT_INFO, documentInfo } from "../../../codegen/openapi/document-info.js";
+import { CodegenError, generate } from "../../../codegen/plugin.js";
 import { parsePluginParameter, pluginOptions, PluginOptionError, type OpenApiSettings } from "../../../codegen/openapi/settings.js";
 
 describe("OpenAPI settings as plugin options", () => {
@@ -35,6 +38,14 @@ describe("OpenAPI settings as plugin options", () => {
   ])("rejects %s with one line naming the fix", (parameter, message) => {
     expect(() => parsePluginParameter(parameter)).toThrowError(PluginOptionError);
     expect(() => parsePluginParameter(parameter)).toThrowError(message);
+  });
+});
+
+describe("the plugin with a bad parameter (a hand-written buf.gen.yaml)", () => {
+  it("fails with one line naming the option, as buf shows plugin errors", () => {
+    const request = create(CodeGeneratorRequestSchema, { parameter: "openapi_title=Shop,openapi_titel=x" });
+    expect(() => generate(request)).toThrowError(CodegenError);
+    expect(() => generate(request)).toThrowError(/^unknown plugin option "openapi_titel"; the options are openapi_title, openapi_version, openapi_description, openapi_server, openapi_api_key_header$/);
   });
 });
 
