@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { pluginOptions, type OpenApiSettings } from "./openapi/settings.js";
 import { planOperations, type OperationsMode, type OperationsPlan } from "./operations/operations-generate.js";
 import { FIXED_FILES, fixTsProtoFile } from "./ts-proto-fixes.js";
 import { TS_PROTO_OPTIONS } from "./ts-proto-options.js";
@@ -18,6 +19,8 @@ export interface GenerateOptions {
   readonly check: boolean;
   /** google.longrunning.Operations routes for APIs that return operations (codegen/operations); default `auto`. */
   readonly operations?: OperationsMode;
+  /** openapi.json's title, version, description, servers, API-key header (`--openapi-*` flags). */
+  readonly openapi?: OpenApiSettings;
 }
 
 export interface GenerateResult {
@@ -60,7 +63,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
     }
     targets.push(...operations.targets(workspace, new Set(targets)));
     await writeFile(join(workspace, "buf.yaml"), "version: v2\n");
-    await writeFile(join(work, "buf.gen.yaml"), bufTemplate(operations.pluginOptions));
+    await writeFile(join(work, "buf.gen.yaml"), bufTemplate([...operations.pluginOptions, ...pluginOptions(options.openapi ?? {})]));
     await runBuf(work, ["generate", "ws", "--template", "buf.gen.yaml", "--output", "out", ...targets.flatMap((path) => ["--path", `ws/${path}`])], team);
     const fresh = await readTree(output);
     applyTsProtoFixes(fresh);

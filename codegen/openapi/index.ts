@@ -1,5 +1,8 @@
 /** The OpenAPI 3.1 emitter: `openapi.json` from the validated HTTP bindings. */
-export { buildOpenApiDocument } from "./build-document.js";
+export { buildOpenApiDocument, type BuildOptions } from "./build-document.js";
+export { DEFAULT_INFO, documentInfo, type DocumentInfo } from "./document-info.js";
+export { parsePluginParameter, pluginOptions, PluginOptionError, type OpenApiSettings } from "./settings.js";
+export { readSwaggerOption, SWAGGER_OPTION, type ProtoDocumentOptions } from "./swagger-option.js";
 export { renderOpenApi } from "./render.js";
 export { API_KEY_HEADER, API_KEY_SCHEME, BEARER_SCHEME } from "./security.js";
 export type {
@@ -14,4 +17,5 @@ export type {
   OpenApiResponse,
   OpenApiSecurityRequirement,
   OpenApiSecurityScheme,
+  OpenApiServer,
 } from "./openapi-types.js";

@@ -1,42 +1,86 @@
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../src/routing/template.js";
+import { singularName } from "./singular.js";
 
-/** One `{...}` expression of an OpenAPI path: a template variable, or a wildcard bound to no field. */
-export interface PathExpression {
-  /** The variable, or undefined for a `*` / `**` outside any variable. */
+/**
+ * One `{...}` of an OpenAPI path: one `*` or `**` of the template. A variable over several
+ * segments (`{parent=projects/*}`) is expanded into its literals and one slot per wildcard
+ * (`projects/{project}`), as grpc-gateway's `expand_slashed_path_patterns` does, so every binding has a path of
+ * its own and each slot is one segment a viewer can validate.
+ */
+export interface PathSlot {
+  /** The variable the slot is (part of) the value of, or undefined for a wildcard bound to no field. */
   readonly variable: TemplateVariable | undefined;
-  /** The template segments the expression covers. */
+  /** The wildcards it covers: one `*`, one `**`, or (in a variable) a run of them with a `**`. */
   readonly segments: readonly TemplateSegment[];
-  /** Index of the first covered segment. */
-  readonly start: number;
-  /** Whether it covers exactly one `*`, the only case OpenAPI's `{name}` expresses exactly. */
-  readonly single: boolean;
+  /** Whether it covers a `**`: any number of segments, their "/" included; else one segment (`*`). */
+  readonly deep: boolean;
+  /** Index of its first template segment. */
+  readonly index: number;
+  /** Whether the slot is its variable's whole value (`{id}`, `{id=*}`, `{path=**}`). */
+  readonly whole: boolean;
+  /**
+   * The slot's name before names are made unique: the field path for a whole variable; for a
+   * part, the singular of the literal before it in the variable (`projects/*` -> `project`), else
+   * the field's own name; `_segmentN` for a free wildcard (N its segment index).
+   */
+  readonly proposedName: string;
 }
 
-/** A template split into literal path text and expressions, ready to print with chosen names. */
+/** A variable's value as literal text (encoded) and slots: how the parameters map back to its field. */
+export interface ExpandedVariable {
+  readonly variable: TemplateVariable;
+  readonly pieces: readonly (string | PathSlot)[];
+}
+
+/** A template expanded into OpenAPI path pieces, ready to print with chosen slot names. */
 export interface OpenApiPathParts {
-  readonly parts: readonly (string | PathExpression)[];
-  readonly expressions: readonly PathExpression[];
+  readonly parts: readonly (string | PathSlot)[];
+  readonly slots: readonly PathSlot[];
+  readonly variables: readonly ExpandedVariable[];
 }
 
 /**
- * Splits a template into OpenAPI path pieces. Throws (an internal error naming `source`) when
+ * Expands a template into OpenAPI path pieces. Throws (an internal error naming `source`) when
  * the variables do not fit the segments, which a validated binding never does.
  */
 export function splitTemplate(template: PathTemplate, source: string): OpenApiPathParts {
   const { segments } = template;
-  const variables = [...template.variables].sort((a, b) => a.start - b.start);
-  const parts: (string | PathExpression)[] = [];
-  const expressions: PathExpression[] = [];
-  const expression = (variable: TemplateVariable | undefined, start: number, end: number): void => {
+  const sorted = [...template.variables].sort((a, b) => a.start - b.start);
+  const parts: (string | PathSlot)[] = [];
+  const slots: PathSlot[] = [];
+  const variables: ExpandedVariable[] = [];
+  const slot = (start: number, end: number, variable: TemplateVariable | undefined): PathSlot => {
     const covered = segments.slice(start, end);
-    const made: PathExpression = { variable, segments: covered, start, single: covered.length === 1 && covered[0].kind === "wildcard" };
-    parts.push(made);
-    expressions.push(made);
+    const whole = variable !== undefined && start === variable.start && end === variable.end;
+    const made: PathSlot = { variable, segments: covered, deep: covered.some((s) => s.kind === "deepWildcard"), index: start, whole, proposedName: proposeName(segments, start, variable, whole) };
+    slots.push(made);
+    return made;
+  };
+  /** Pieces of segments [start, end): literals, and a slot per wildcard, or per run of wildcards with a `**`. */
+  const pieces = (start: number, end: number, variable: TemplateVariable | undefined): (string | PathSlot)[] => {
+    const out: (string | PathSlot)[] = [];
+    for (let i = start; i < end; ) {
+      const segment = segments[i];
+      if (segment.kind === "literal") {
+        out.push(encodePathText(segment.value));
+        i++;
+        continue;
+      }
+      // In a variable, `*/**` (or `**/*`) is any number of segments, and one slot says so
+      // (`documents/{document}` rather than `documents/{document}/{name}`).
+      let runEnd = i + 1;
+      if (variable !== undefined) while (runEnd < end && segments[runEnd].kind !== "literal") runEnd++;
+      const run = segments.slice(i, runEnd);
+      if (run.length > 1 && !run.some((s) => s.kind === "deepWildcard")) runEnd = i + 1;
+      out.push(slot(i, runEnd, variable));
+      i = runEnd;
+    }
+    return out;
   };
   let i = 0;
-  for (const variable of variables) {
+  for (const variable of sorted) {
     if (!(variable.start >= i && variable.end > variable.start && variable.end <= segments.length)) {
       throw new GatewayError(
         GrpcCode.INTERNAL,
@@ -44,31 +88,53 @@ export function splitTemplate(template: PathTemplate, source: string): OpenApiPa
         `${source}: path variable {${variable.fieldPath.join(".")}} covers segments [${variable.start}, ${variable.end}), which do not fit the ${segments.length} segments of the template`,
       );
     }
-    for (; i < variable.start; i++) pushSegment(i);
-    expression(variable, variable.start, variable.end);
+    parts.push(...pieces(i, variable.start, undefined));
+    const own = pieces(variable.start, variable.end, variable);
+    parts.push(...own);
+    variables.push({ variable, pieces: own });
     i = variable.end;
   }
-  for (; i < segments.length; i++) pushSegment(i);
-  return { parts, expressions };
-
-  function pushSegment(index: number): void {
-    const segment = segments[index];
-    if (segment.kind === "literal") parts.push(encodePathText(segment.value));
-    else expression(undefined, index, index + 1);
-  }
+  parts.push(...pieces(i, segments.length, undefined));
+  return { parts, slots, variables };
 }
 
-/** Prints the OpenAPI path with `names[i]` for the i-th expression, the verb after a `:`. */
+function proposeName(segments: readonly TemplateSegment[], index: number, variable: TemplateVariable | undefined, whole: boolean): string {
+  if (variable === undefined) return `_segment${index}`;
+  if (whole) return variable.fieldPath.join(".");
+  const before = index > variable.start ? segments[index - 1] : undefined;
+  return (before?.kind === "literal" ? singularName(before.value) : undefined) ?? variable.fieldPath[variable.fieldPath.length - 1];
+}
+
+/**
+ * The final slot names, in slot order: whole variables keep their field path and free wildcards
+ * their `_segmentN` (both unique already); a part's name that is taken gets `_2`, `_3`, ...
+ */
+export function slotNames(split: OpenApiPathParts): string[] {
+  const taken = new Set(split.slots.filter((s) => s.whole || s.variable === undefined).map((s) => s.proposedName));
+  return split.slots.map((slot) => {
+    if (slot.whole || slot.variable === undefined) return slot.proposedName;
+    let name = slot.proposedName;
+    for (let n = 2; taken.has(name); n++) name = `${slot.proposedName}_${n}`;
+    taken.add(name);
+    return name;
+  });
+}
+
+/** A variable's value with `{name}` for each slot: `projects/{project}/services/{service}`. */
+export function fieldTemplate(split: OpenApiPathParts, expanded: ExpandedVariable, names: readonly string[]): string {
+  return expanded.pieces.map((p) => (typeof p === "string" ? p : `{${names[split.slots.indexOf(p)]}}`)).join("/");
+}
+
+/** Prints the OpenAPI path with `names[i]` for the i-th slot, the verb after a `:`. */
 export function formatOpenApiPath(split: OpenApiPathParts, names: readonly string[], verb: string | null): string {
-  let n = 0;
-  const pieces = split.parts.map((part) => (typeof part === "string" ? part : `{${names[n++]}}`));
+  const pieces = split.parts.map((part) => (typeof part === "string" ? part : `{${names[split.slots.indexOf(part)]}}`));
   const path = `/${pieces.join("/")}`;
   return verb === null ? path : `${path}:${encodePathText(verb)}`;
 }
 
-/** The path with expression names erased: OpenAPI treats paths of equal shape as identical. */
+/** The path with slot names erased: OpenAPI treats paths of equal shape as identical. */
 export function pathShape(split: OpenApiPathParts, verb: string | null): string {
-  return formatOpenApiPath(split, split.expressions.map(() => ""), verb);
+  return formatOpenApiPath(split, split.slots.map(() => ""), verb);
 }
 
 /** The covered segments in template syntax: literals, `*` and `**` joined by `/`. */

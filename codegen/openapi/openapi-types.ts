@@ -33,6 +33,15 @@ export interface JsonSchema extends Extensions {
 export interface OpenApiInfo {
   readonly title: string;
   readonly version: string;
+  readonly description?: string;
+  readonly termsOfService?: string;
+  readonly contact?: { readonly name?: string; readonly url?: string; readonly email?: string };
+  readonly license?: { readonly name: string; readonly url?: string };
+}
+
+export interface OpenApiServer {
+  readonly url: string;
+  readonly description?: string;
 }
 
 export interface OpenApiTag {
@@ -99,22 +108,15 @@ export interface OpenApiOperation extends Extensions {
 /** The HTTP methods a Path Item Object has a field for. */
 export type OpenApiMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
 
-/** An operation that shares its path and method with another one (see `x-protogate-alternate-operations`). */
-export interface AlternateOperation {
-  readonly method: string;
-  readonly operation: OpenApiOperation;
-}
-
 export type OpenApiPathItem = { [method in OpenApiMethod]?: OpenApiOperation } & {
   /** Operations whose method OpenAPI has no field for (`custom` HttpRule kinds), by upper-case method. */
   "x-protogate-custom-methods"?: { [method: string]: OpenApiOperation };
-  /** Operations whose OpenAPI path and method are already taken (see build-document.ts). */
-  "x-protogate-alternate-operations"?: AlternateOperation[];
 };
 
 export interface OpenApiDocument {
   readonly openapi: "3.1.0";
   readonly info: OpenApiInfo;
+  readonly servers?: readonly OpenApiServer[];
   readonly tags: readonly OpenApiTag[];
   readonly paths: { readonly [path: string]: OpenApiPathItem };
   readonly components: {

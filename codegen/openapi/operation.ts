@@ -3,8 +3,8 @@ import type { CodegenBinding } from "../model.js";
 import { errorResponse, requestBody, successResponse } from "./bodies.js";
 import { commentOf, summaryAndDescription } from "./comments.js";
 import type { OpenApiOperation } from "./openapi-types.js";
-import type { PathExpression } from "./openapi-path.js";
-import { pathParameters } from "./path-parameters.js";
+import type { OpenApiPathParts } from "./openapi-path.js";
+import { fixedFieldNotes, pathParameters } from "./path-parameters.js";
 import { queryParameters } from "./query-parameters.js";
 import type { SchemaRegistry } from "./schema-registry.js";
 import { authResponses, operationSecurity } from "./security.js";
@@ -47,8 +47,8 @@ export function createServiceNames(bindings: readonly CodegenBinding[]): Service
 export interface OperationContext {
   readonly names: ServiceNames;
   readonly schemas: SchemaRegistry;
-  /** The expressions of the binding's OpenAPI path and the names the path gives them. */
-  readonly expressions: readonly PathExpression[];
+  /** The binding's OpenAPI path pieces and the names the path gives its slots. */
+  readonly split: OpenApiPathParts;
   readonly parameterNames: readonly string[];
 }
 
@@ -61,14 +61,16 @@ export function buildOperation(binding: CodegenBinding, context: OperationContex
   const { rpc, kind } = binding;
   const { schemas } = context;
   const query = queryParameters(binding, schemas);
-  const parameters = [...pathParameters(binding, context.expressions, context.parameterNames, schemas), ...query.parameters];
+  const parameters = [...pathParameters(binding, context.split, context.parameterNames, schemas), ...query.parameters];
   const body = streamsRequests(kind) ? streamedRequestBody(binding, schemas) : requestBody(binding, schemas);
   const success = streamsResponses(kind) ? streamedResponse(binding, schemas) : successResponse(binding, schemas);
   const { summary, description } = summaryAndDescription(commentOf(rpc));
-  const fullDescription = kind === "unary" ? description : [description, streamingNote(kind)].filter((part) => part !== undefined).join("\n\n");
+  const notes = [description, ...fixedFieldNotes(context.split), kind === "unary" ? undefined : streamingNote(kind)].filter((part) => part !== undefined);
+  const fullDescription = notes.length === 0 ? undefined : notes.join("\n\n");
   return {
     operationId: context.names.operationId(binding),
-    ...(summary === undefined ? {} : { summary }),
+    // Viewers list operations by summary: an RPC without a comment shows its name.
+    summary: summary ?? rpc.name,
     ...(fullDescription === undefined ? {} : { description: fullDescription }),
     tags: [context.names.tag(rpc.parent)],
     ...(rpc.deprecated ? { deprecated: true } : {}),

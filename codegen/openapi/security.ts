@@ -10,8 +10,11 @@ export const API_KEY_SCHEME = "apiKeyAuth";
 /** The API-key header the document names: the gateway's default (its config may choose another). */
 export const API_KEY_HEADER = "x-api-key";
 
-/** `components.securitySchemes`: the two credentials the gateway verifies. */
-export function securitySchemes(): { readonly [name: string]: OpenApiSecurityScheme } {
+/**
+ * `components.securitySchemes`: the two credentials the gateway verifies. `apiKeyHeader` is the
+ * header a gateway configured with another one reads (`generate --openapi-api-key-header`).
+ */
+export function securitySchemes(apiKeyHeader: string = API_KEY_HEADER): { readonly [name: string]: OpenApiSecurityScheme } {
   return {
     [BEARER_SCHEME]: {
       type: "http",
@@ -22,8 +25,8 @@ export function securitySchemes(): { readonly [name: string]: OpenApiSecuritySch
     [API_KEY_SCHEME]: {
       type: "apiKey",
       in: "header",
-      name: API_KEY_HEADER,
-      description: `An API key in the \`${API_KEY_HEADER}\` header (the header name is configurable per gateway); its scopes come from the gateway's configuration.`,
+      name: apiKeyHeader,
+      description: `An API key in the \`${apiKeyHeader}\` header (the header name is configurable per gateway); its scopes come from the gateway's configuration.`,
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
+import type { OpenApiSettings } from "../../codegen/openapi/settings.js";
 import { runGenerate } from "../../codegen/run-generate.js";
 import { userErrorMessage } from "./user-errors.js";
 
@@ -20,9 +21,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--out <dir>", "output folder", "generated")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
     .option("--no-operations", "no google.longrunning.Operations routes for APIs that return operations")
-    .action(async (opts: { proto: string[]; out: string; check: boolean; operations: boolean }) => {
+    .option("--openapi-title <text>", "openapi.json's info.title (default: the protos' openapiv2_swagger option, else \"Protogate API\")")
+    .option("--openapi-version <text>", "openapi.json's info.version (default: the option's, else 1.0.0)")
+    .option("--openapi-description <text>", "openapi.json's info.description")
+    .option("--openapi-server <url>", "a server URL for openapi.json (repeatable; replaces the option's)", collect, [])
+    .option("--openapi-api-key-header <name>", "the API-key header openapi.json names (default x-api-key)")
+    .action(async (opts: GenerateFlags) => {
       const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
-      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check, operations: opts.operations ? "auto" : "off" });
+      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check, operations: opts.operations ? "auto" : "off", openapi: openApiSettings(opts) });
       if (opts.check) {
         if (result.differences.length > 0) {
           console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);
@@ -72,6 +78,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     else console.error(`protogate: internal error: ${error instanceof Error ? error.message : String(error)} (run with --debug for the stack trace)`);
     return 1;
   }
+}
+
+interface GenerateFlags {
+  proto: string[];
+  out: string;
+  check: boolean;
+  operations: boolean;
+  openapiTitle?: string;
+  openapiVersion?: string;
+  openapiDescription?: string;
+  openapiServer: string[];
+  openapiApiKeyHeader?: string;
+}
+
+/** The `--openapi-*` flags given, for the plugin (those not given fall back to the protos' option). */
+function openApiSettings(opts: GenerateFlags): OpenApiSettings {
+  return {
+    ...(opts.openapiTitle === undefined ? {} : { title: opts.openapiTitle }),
+    ...(opts.openapiVersion === undefined ? {} : { version: opts.openapiVersion }),
+    ...(opts.openapiDescription === undefined ? {} : { description: opts.openapiDescription }),
+    ...(opts.openapiServer.length === 0 ? {} : { servers: opts.openapiServer }),
+    ...(opts.openapiApiKeyHeader === undefined ? {} : { apiKeyHeader: opts.openapiApiKeyHeader }),
+  };
 }
 
 /** The version in Protogate's own package.json. */

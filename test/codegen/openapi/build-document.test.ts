@@ -6,7 +6,7 @@ import type { CodegenBinding } from "../../../codegen/model.js";
 import { buildOpenApiDocument, renderOpenApi, type JsonSchema, type OpenApiDocument, type OpenApiOperation, type OpenApiParameter } from "../../../codegen/openapi/index.js";
 import { GatewayError } from "../../../src/errors/gateway-error.js";
 import { lintOpenApi31 } from "./openapi-lint.js";
-import { binding, buildTestRegistry, demoBindings, edgeBindings, lit, star, tpl, variable } from "./support.js";
+import { binding, buildTestRegistry, deep as deepSegment, demoBindings, edgeBindings, lit, star, tpl, variable } from "./support.js";
 
 const INFO = { title: "Protogate demo", version: "1.0.0" };
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -62,20 +62,20 @@ describe("buildOpenApiDocument on the demo API", () => {
       "/v1/rooms/{room}:chat",
       "/v1/users",
       "/v1/users/{user_id}",
+      "/v1/users/{user}/orders",
+      "/v1/users/{user}/orders/{order}",
+      "/v1/users/{user}/orders/{order}/items",
+      "/v1/users/{user}/orders/{order}:cancel",
       "/v1/users:search",
-      "/v1/{name}",
-      "/v1/{name}/items",
-      "/v1/{name}:cancel",
-      "/v1/{parent}/orders",
     ]);
     expect(Object.keys(demoDoc.paths["/v1/users/{user_id}"]).sort()).toEqual(["delete", "get", "patch"]);
-    expect(Object.keys(demoDoc.paths["/v1/{parent}/orders"]).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(demoDoc.paths["/v1/users/{user}/orders"]).sort()).toEqual(["get", "post"]);
   });
 
   it.each([
     ["/v1/users/{user_id}", "get", "UserService_GetUser", "Returns one user by id."],
     ["/v1/users:search", "post", "UserService_SearchUsers", "Searches users by free text (a custom method)."],
-    ["/v1/{name}", "get", "OrderService_GetOrder", "Returns one order by resource name, or by user and order id."],
+    ["/v1/users/{user}/orders/{order}", "get", "OrderService_GetOrder", "Returns one order by resource name, or by user and order id."],
     ["/v1/orders/{name}", "get", "OrderService_GetOrder_1", "Returns one order by resource name, or by user and order id."],
     ["/v1/payments/{payment_id}/receipt", "get", "PaymentService_GetReceipt", "Returns a payment's receipt as a plain-text document (google.api.HttpBody)."],
   ] as const)("%s %s is %s, tagged with its service and summarised by its comment", (path, method, operationId, summary) => {
@@ -109,15 +109,24 @@ describe("buildOpenApiDocument on the demo API", () => {
   });
 
   it.each([
-    ["/v1/{name}", "get", "name", "users/*/orders/*", "^users/[^/]+/orders/[^/]+$"],
-    ["/v1/{name}:cancel", "post", "name", "users/*/orders/*", "^users/[^/]+/orders/[^/]+$"],
-    ["/v1/{parent}/orders", "get", "parent", "users/*", "^users/[^/]+$"],
-    ["/v1/archive/{path}", "get", "path", "**", "^(?:[^/]+(?:/[^/]+)*)?$"],
-  ] as const)("documents the pattern of the multi-segment variable in %s", (path, method, name, pattern, regex) => {
-    const parameter = param(op(demoDoc, path, method), name, "path");
-    expect(parameter["x-protogate-pattern"]).toBe(pattern);
-    expect(parameter.schema).toEqual({ type: "string", pattern: regex });
-    expect(parameter.description).toContain(`\`${pattern}\``);
+    ["/v1/users/{user}/orders/{order}", "get", "name", "users/{user}/orders/{order}"],
+    ["/v1/users/{user}/orders/{order}:cancel", "post", "name", "users/{user}/orders/{order}"],
+    ["/v1/users/{user}/orders/{order}/items", "get", "name", "users/{user}/orders/{order}"],
+    ["/v1/users/{user}/orders", "get", "parent", "users/{user}"],
+  ] as const)("expands the multi-segment variable of %s %s into one-segment parameters that say how they make the field", (path, method, field, template) => {
+    const parameters = op(demoDoc, path, method).parameters?.filter((p) => p.in === "path") ?? [];
+    expect(parameters.map((p) => p.name)).toEqual([...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]));
+    for (const parameter of parameters) {
+      expect(parameter).toMatchObject({ required: true, schema: { type: "string" }, "x-protogate-field": field, "x-protogate-field-template": template });
+      expect(parameter["x-protogate-pattern"]).toBeUndefined();
+      expect(parameter.description).toContain(`the gateway sets \`${field}\` to \`${template}\``);
+    }
+  });
+
+  it("documents a ** variable as one parameter allowing slashes", () => {
+    const parameter = param(op(demoDoc, "/v1/archive/{path}", "get"), "path", "path");
+    expect(parameter).toMatchObject({ "x-protogate-pattern": "**", "x-protogate-field": "path", schema: { type: "string", pattern: "^(?:[^/]+(?:/[^/]+)*)?$" } });
+    expect(parameter.description).toContain('"/" separators are sent as they are');
   });
 
   it("lists every field not bound by the path or body as a query parameter, by JSON name", () => {
@@ -129,23 +138,23 @@ describe("buildOpenApiDocument on the demo API", () => {
     expect(param(list, "createdAfter").schema).toEqual(ref("google.protobuf.Timestamp"));
 
     expect(queryNames(op(demoDoc, "/v1/users/{user_id}", "patch"))).toEqual(["updateMask"]);
-    expect(queryNames(op(demoDoc, "/v1/{parent}/orders", "get"))).toEqual(["pageSize", "states"]);
-    expect(queryNames(op(demoDoc, "/v1/{parent}/orders", "post"))).toEqual(["requestId"]);
-    expect(param(op(demoDoc, "/v1/{parent}/orders", "post"), "requestId").description).toBe("A client-chosen id making the call idempotent.");
+    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "get"))).toEqual(["pageSize", "states"]);
+    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "post"))).toEqual(["requestId"]);
+    expect(param(op(demoDoc, "/v1/users/{user}/orders", "post"), "requestId").description).toBe("A client-chosen id making the call idempotent.");
     expect(op(demoDoc, "/v1/users/{user_id}", "get").parameters?.map((p) => p.in)).toEqual(["path"]);
   });
 
   it("has no query parameters when the body is *", () => {
     expect(queryNames(op(demoDoc, "/v1/users:search", "post"))).toEqual([]);
-    expect(queryNames(op(demoDoc, "/v1/{name}:cancel", "post"))).toEqual([]);
+    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders/{order}:cancel", "post"))).toEqual([]);
   });
 
   it("describes request bodies: * minus path fields, a body field, or raw HttpBody bytes", () => {
     expect(op(demoDoc, "/v1/users", "get").requestBody).toBeUndefined();
     expect(jsonSchemaOf(op(demoDoc, "/v1/users:search", "post").requestBody?.content)).toEqual(ref("demo.v1.SearchUsersRequest"));
-    expect(jsonSchemaOf(op(demoDoc, "/v1/{name}:cancel", "post").requestBody?.content)).toEqual({ type: "object", properties: { reason: { type: "string" } } });
+    expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user}/orders/{order}:cancel", "post").requestBody?.content)).toEqual({ type: "object", properties: { reason: { type: "string" } } });
     expect(jsonSchemaOf(op(demoDoc, "/v1/users", "post").requestBody?.content)).toEqual(ref("demo.v1.User"));
-    expect(jsonSchemaOf(op(demoDoc, "/v1/{parent}/orders", "post").requestBody?.content)).toEqual(ref("demo.v1.Order"));
+    expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user}/orders", "post").requestBody?.content)).toEqual(ref("demo.v1.Order"));
     const upload = op(demoDoc, "/v1/payments/{payment_id}/attachment", "put").requestBody;
     expect(Object.keys(upload?.content ?? {})).toEqual(["*/*"]);
     expect(upload?.content["*/*"].schema).toMatchObject({ type: "string", contentMediaType: "application/octet-stream" });
@@ -154,7 +163,7 @@ describe("buildOpenApiDocument on the demo API", () => {
   it("describes responses: the message, the response_body field, or raw HttpBody bytes", () => {
     expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user_id}", "get").responses["200"].content)).toEqual(ref("demo.v1.User"));
     expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user_id}", "delete").responses["200"].content)).toEqual(ref("google.protobuf.Empty"));
-    expect(jsonSchemaOf(op(demoDoc, "/v1/{name}/items", "get").responses["200"].content)).toEqual({ type: "array", items: ref("demo.v1.LineItem") });
+    expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user}/orders/{order}/items", "get").responses["200"].content)).toEqual({ type: "array", items: ref("demo.v1.LineItem") });
     for (const path of ["/v1/payments/{payment_id}/receipt", "/v1/archive/{path}"]) {
       const content = op(demoDoc, path, "get").responses["200"].content ?? {};
       expect(Object.keys(content)).toEqual(["*/*"]);
@@ -166,7 +175,6 @@ describe("buildOpenApiDocument on the demo API", () => {
     const operations = Object.values(fullDoc.paths).flatMap((item) => [
       ...Object.values(item).filter((v): v is OpenApiOperation => typeof v === "object" && v !== null && "operationId" in v),
       ...Object.values(item["x-protogate-custom-methods"] ?? {}),
-      ...(item["x-protogate-alternate-operations"] ?? []).map((a) => a.operation),
     ]);
     expect(operations).toHaveLength(demo.length + edge.length);
     for (const operation of operations) expect(jsonSchemaOf(operation.responses.default.content)).toEqual(ref("google.rpc.Status"));
@@ -281,7 +289,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
   });
 
   it("expands nested message fields into dotted query parameters, skipping what the query cannot carry", () => {
-    const search = fullDoc.paths["/v1/{parent}/things:search"]?.get;
+    const search = fullDoc.paths["/v1/projects/{project}/things:search"]?.get;
     if (!search) throw new Error("no search operation");
     expect(queryNames(search)).toEqual([
       "filter.name",
@@ -307,7 +315,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
     expect(param(search, "pageToken").schema).toEqual({ type: "string", contentEncoding: "base64" });
     expect(param(search, "timeout").schema).toEqual(ref("google.protobuf.Duration"));
     expect(param(search, "readMask").schema).toEqual(ref("google.protobuf.FieldMask"));
-    expect(param(search, "parent", "path")["x-protogate-pattern"]).toBe("projects/*");
+    expect(param(search, "project", "path")).toMatchObject({ "x-protogate-field": "parent", "x-protogate-field-template": "projects/{project}" });
     expect(search.description).toBe("Everything after the first paragraph is the description.");
     expect(search.summary).toBe("Searches things.");
   });
@@ -327,15 +335,29 @@ describe("buildOpenApiDocument on the edge cases", () => {
     expect(upload.parameters).toBeUndefined();
   });
 
-  it("keeps operations sharing an OpenAPI path and method as alternates, with unbound wildcards as parameters", () => {
-    const item = fullDoc.paths["/v1/{_segment1}/retired/{name}"];
-    expect(item.get?.operationId).toBe("EdgeService_Retired");
-    expect(item.get?.deprecated).toBe(true);
-    expect(param(item.get as OpenApiOperation, "_segment1", "path")).toMatchObject({ required: true, schema: { type: "string" } });
-    expect(param(item.get as OpenApiOperation, "name", "path")["x-protogate-pattern"]).toBe("shelves/*");
-    const alternates = item["x-protogate-alternate-operations"] ?? [];
-    expect(alternates.map((a) => [a.method, a.operation.operationId])).toEqual([["get", "EdgeService_Retired_1"]]);
-    expect(param(alternates[0].operation, "name", "path")["x-protogate-pattern"]).toBe("books/*");
+  it("gives bindings that used to share a path (`{name=shelves/*}`, `{name=books/*}`) paths of their own, with unbound wildcards as parameters", () => {
+    const shelves = op(fullDoc, "/v1/{_segment1}/retired/shelves/{shelf}", "get");
+    const books = op(fullDoc, "/v1/{_segment1}/retired/books/{book}", "get");
+    expect([shelves.operationId, books.operationId]).toEqual(["EdgeService_Retired", "EdgeService_Retired_1"]);
+    expect(shelves.deprecated).toBe(true);
+    expect(param(shelves, "_segment1", "path")).toMatchObject({ required: true, schema: { type: "string" } });
+    expect(param(shelves, "shelf", "path")).toMatchObject({ "x-protogate-field": "name", "x-protogate-field-template": "shelves/{shelf}" });
+    expect(param(books, "book", "path")).toMatchObject({ "x-protogate-field": "name", "x-protogate-field-template": "books/{book}" });
+    expect(JSON.stringify(fullDoc)).not.toContain("x-protogate-alternate-operations");
+  });
+
+  it("leaves out, with a warning naming both rules, a binding OpenAPI cannot tell from another ('*' against '**')", () => {
+    const one = binding(registry, { rpc: "demo.v1.UserService.GetUser", httpMethod: "GET", pattern: "/v1/x/{user_id}", template: tpl([lit("v1"), lit("x"), star], [variable("user_id", 2, 3)]) });
+    const deepOne = binding(registry, { rpc: "demo.v1.PaymentService.GetArchiveFile", httpMethod: "GET", pattern: "/v1/x/{path=**}", template: tpl([lit("v1"), lit("x"), deepSegment], [variable("path", 2, 3)]) });
+    const warnings: string[] = [];
+    const doc = buildOpenApiDocument([deepOne, one], INFO, { warn: (source, message) => warnings.push(`${source}: ${message}`) });
+    // Declaration order: demo/v1/payment.proto comes before demo/v1/user.proto.
+    expect(Object.keys(doc.paths)).toEqual(["/v1/x/{path}"]);
+    expect(doc.paths["/v1/x/{path}"].get?.operationId).toBe("PaymentService_GetArchiveFile");
+    expect(warnings).toEqual([
+      "test:demo.v1.UserService.GetUser: GET /v1/x/{user_id} is left out of openapi.json: OpenAPI cannot tell it from GET /v1/x/{path=**} (test:demo.v1.PaymentService.GetArchiveFile), which differs only in a '*' against a '**'",
+    ]);
+    expect(lintOpenApi31(doc)).toEqual([]);
   });
 
   it("tags and names operations by full service name when two services share a simple name", () => {
@@ -365,7 +387,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
   it("works without source info: no comments, same structure", () => {
     const stripped = withoutSourceInfo(registry);
     const doc = buildOpenApiDocument(demoBindings(stripped), INFO);
-    expect(op(doc, "/v1/users/{user_id}", "get").summary).toBeUndefined();
+    expect(op(doc, "/v1/users/{user_id}", "get").summary).toBe("GetUser");
     expect(doc.tags).toEqual([{ name: "ChatService" }, { name: "OrderService" }, { name: "PaymentService" }, { name: "UserService" }]);
     expect(doc.components.schemas["demo.v1.User"].properties?.balanceCents).toEqual({ type: "string", format: "int64" });
     expect(Object.keys(doc.paths)).toEqual(Object.keys(demoDoc.paths));
@@ -411,13 +433,13 @@ describe("security from the access rules", () => {
     ["/v1/users", "post", bearer("users:write")],
     ["/v1/users/{user_id}", "patch", bearer("users:write")],
     ["/v1/users/{user_id}", "delete", bearer("users:write")],
-    ["/v1/{parent}/orders", "post", bearer("orders:write")],
-    ["/v1/{name}:cancel", "post", bearer("orders:write")],
+    ["/v1/users/{user}/orders", "post", bearer("orders:write")],
+    ["/v1/users/{user}/orders/{order}:cancel", "post", bearer("orders:write")],
     ["/v1/payments", "post", bearer("payments:write")],
     ["/v1/payments/{payment_id}/attachment", "put", bearer("payments:write")],
     // no rule: any authenticated caller
     ["/v1/users:search", "post", bearer()],
-    ["/v1/{name}", "get", bearer()],
+    ["/v1/users/{user}/orders/{order}", "get", bearer()],
     ["/v1/orders/{name}", "get", bearer()],
     ["/v1/payments/{payment_id}", "get", bearer()],
     ["/v1/archive/{path}", "get", bearer()],

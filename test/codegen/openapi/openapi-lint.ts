@@ -1,8 +1,9 @@
 /**
- * A structural check of an OpenAPI 3.1 document, written for these tests (no validator package
- * is installed): the fields of each object, path templating, parameter rules, unique
- * operationIds, resolvable `$ref`s, security schemes and requirements naming declared schemes,
- * and a JSON Schema 2020-12 keyword check. Returns problems as
+ * A structural check of an OpenAPI 3.1 document, written for these tests before an outside
+ * validator was added (Redocly runs too: redocly-lint.ts); kept because it is synchronous and
+ * cheap, so many tests can call it. It checks the fields of each object, path templating,
+ * parameter rules, unique operationIds, resolvable `$ref`s, security schemes and requirements
+ * naming declared schemes, and JSON Schema 2020-12 keywords. Returns problems as
  * `json/pointer: message`; an empty list means nothing was found.
  */
 export function lintOpenApi31(doc: unknown): string[] {
@@ -56,8 +57,6 @@ export function lintOpenApi31(doc: unknown): string[] {
       const operations: Array<[string, unknown]> = METHODS.filter((m) => item[m] !== undefined).map((m) => [`${where}/${m}`, item[m]]);
       const custom = item["x-protogate-custom-methods"];
       if (isObject(custom)) for (const [m, op] of Object.entries(custom)) operations.push([`${where}/x-protogate-custom-methods/${m}`, op]);
-      const alternates = item["x-protogate-alternate-operations"];
-      if (Array.isArray(alternates)) alternates.forEach((alt, i) => isObject(alt) && operations.push([`${where}/x-protogate-alternate-operations/${i}/operation`, alt.operation]));
       for (const [opWhere, operation] of operations) {
         checkOperation(operation, opWhere, names, operationIds, tagNames, report);
         if (isObject(operation) && operation.security !== undefined) checkSecurity(operation.security, `${opWhere}/security`, schemeNames, report);
