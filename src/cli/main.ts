@@ -1,5 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { readFileSync } from "node:fs";
+import { resolveGenerateSettings, type GenerateFlags } from "../../codegen/generate-config.js";
+import { generateSummary } from "../../codegen/generate-summary.js";
 import { runGenerate } from "../../codegen/run-generate.js";
 import { userErrorMessage } from "./user-errors.js";
 
@@ -16,20 +18,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("generate")
     .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
-    .option("--proto <dir>", "a folder of .proto files (repeatable)", collect, [])
-    .option("--out <dir>", "output folder", "generated")
+    .option("--proto <dir>", "a folder of .proto files (repeatable; default proto)", collect, [])
+    .option("--out <dir>", "output folder (default generated)")
+    .option("--include <pattern>", "only these files, packages, services or methods (repeatable; globs * and **)", collect, [])
+    .option("--exclude <pattern>", "leave out these files, packages, services or methods (repeatable; globs * and **)", collect, [])
+    .option("--config <file>", "protogate.yaml (default: the one beside the first --proto folder, if any)")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
-    .action(async (opts: { proto: string[]; out: string; check: boolean }) => {
-      const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
-      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check });
+    .action(async (opts: GenerateFlags & { check: boolean }) => {
+      const settings = resolveGenerateSettings(opts);
+      const result = await runGenerate({ protoDirs: settings.protoDirs, outDir: settings.outDir, check: opts.check, selection: settings.selection });
+      for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (opts.check) {
         if (result.differences.length > 0) {
-          console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);
+          console.error(`${settings.outDir} is out of date; run \`protogate generate\`. Differences:`);
           for (const d of result.differences) console.error(`  ${d.kind}: ${d.file}`);
           exitCode = 1;
-        } else console.log(`${opts.out} is up to date (${result.fileCount} files)`);
+        } else console.log(`${settings.outDir} is up to date (${result.fileCount} files)`);
       } else {
-        console.log(`generated ${result.fileCount} files into ${opts.out} (${result.differences.length} changed)`);
+        console.log(generateSummary(result.report, result.differences, result.fileCount, settings.outDir));
       }
     });
 
