@@ -121,7 +121,9 @@ function pointAtTeamFiles(message: string, team: readonly TeamProto[]): string {
     .split("\n")
     .filter((line) => !/(^\s*|: )(signal: killed|context canceled)$/.test(line))
     .join("\n")
-    .replace(/\bws\//g, "");
+    .replace(/\bws\//g, "")
+    // buf's `file:line:col:message`, spaced like our own `file:line: message`.
+    .replace(/^(\S+\.proto:\d+:\d+):(?=\S)/gm, "$1: ");
   for (const t of team) {
     const shown = relative(process.cwd(), t.absolutePath);
     result = result.split(`${t.importPath}:`).join(`${shown}:`);

@@ -229,6 +229,19 @@ describe("protogate generate", () => {
     );
   });
 
+  it("warns when a team file copied without its google/... layout defines the same types as the shipped one", async () => {
+    const team = join(work, "copied-layout");
+    mkdirSync(team, { recursive: true });
+    // The team's edited copy of google/type/date.proto, at the wrong import path: imports still get the shipped one.
+    writeFileSync(join(team, "date.proto"), 'syntax = "proto3";\npackage google.type;\nmessage Date { int32 year = 1; int32 team_marker = 99; }\n');
+    writeFileSync(join(team, "use.proto"), 'syntax = "proto3";\npackage use.v1;\nimport "google/type/date.proto";\nmessage Uses { google.type.Date when = 1; }\n');
+    const result = await runGenerate({ protoDirs: [team], outDir: join(work, "copied-layout-out"), check: true });
+    expect(result.warnings).toEqual([
+      `${relative(process.cwd(), join(team, "date.proto"))} and google/type/date.proto (google-proto-files) both define google.type.Date; imports get the shipped copy, not yours: give your file the import path of the one it replaces (google/type/date.proto under its --proto folder)`,
+      "the output has no routes (no selected method has a google.api.http rule): serve would answer 404 to every request",
+    ]);
+  });
+
   it("never deletes a file it did not write: a README.md and a .gitkeep survive, and nothing counts them as changed", async () => {
     const out = join(work, "precious");
     mkdirSync(out, { recursive: true });
