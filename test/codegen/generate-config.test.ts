@@ -65,3 +65,26 @@ describe("protogate.yaml", () => {
     expect(() => resolveGenerateSettings(flags({ config: join(work, "missing.yaml") }))).toThrow(/cannot read .*missing\.yaml \(ENOENT\); check the --config path/);
   });
 });
+
+describe("unreadable proto folders", () => {
+  it("name the path and the fix", async () => {
+    const { unreadable } = await import("../../codegen/workspace.js");
+    const error = unreadable(join(process.cwd(), "protos/a.proto"), Object.assign(new Error("EACCES"), { code: "EACCES" }));
+    expect(error).toBeInstanceOf(GenerateError);
+    expect(error.message).toBe("cannot read protos/a.proto (EACCES); check that it exists and its permissions allow reading");
+  });
+
+  // Root reads anything, so the real case only runs as another user.
+  it.skipIf(process.getuid?.() === 0)("a folder without read permission is that error, not a stack trace", async () => {
+    const { chmodSync } = await import("node:fs");
+    const { findTeamProtos } = await import("../../codegen/workspace.js");
+    const root = join(work, "locked");
+    mkdirSync(join(root, "secret"), { recursive: true });
+    chmodSync(join(root, "secret"), 0o000);
+    try {
+      expect(() => findTeamProtos([root])).toThrow(/^cannot read .*secret \(EACCES\); check that it exists/);
+    } finally {
+      chmodSync(join(root, "secret"), 0o755);
+    }
+  });
+});
