@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { resolveGenerateSettings, type GenerateFlags } from "../../codegen/generate-config.js";
 import { generateSummary } from "../../codegen/generate-summary.js";
@@ -18,10 +18,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("generate")
     .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
-    .option("--proto <dir>", "a folder of .proto files (repeatable; default proto)", collect, [])
-    .option("--out <dir>", "output folder (default generated)")
-    .option("--include <pattern>", "only these files, packages, services or methods (repeatable; globs * and **)", collect, [])
-    .option("--exclude <pattern>", "leave out these files, packages, services or methods (repeatable; globs * and **)", collect, [])
+    // Defaults are applied after protogate.yaml is read (flags win over it), so commander keeps none.
+    .addOption(new Option("--proto <dir>", "a folder of .proto files (repeatable)").argParser(collect).default([], "proto"))
+    .option("--out <dir>", "output folder (default: generated)")
+    .addOption(new Option("--include <pattern>", "only these files, packages, services or methods (repeatable; globs * and **)").argParser(collect).default([], "all"))
+    .addOption(new Option("--exclude <pattern>", "leave out these files, packages, services or methods (repeatable; globs * and **)").argParser(collect).default([], "none"))
     .option("--config <file>", "protogate.yaml (default: the one beside the first --proto folder, if any)")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
     .action(async (opts: GenerateFlags & { check: boolean }) => {
