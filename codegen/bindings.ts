@@ -2,11 +2,12 @@ import type { DescExtension, DescField, DescFile, DescMessage, DescMethod, DescS
 import type { AuthRuleData, BodySelector, MethodKind } from "../src/binding.js";
 import { checkAuthRule } from "./auth-rule/check-auth-rule.js";
 import { AUTH_RULE_EXTENSION_NUMBER, DEFAULT_RULE_EXTENSION_NUMBER, findAuthExtensions, readAuthRule, SCOPES_FIELD_NUMBER, type AuthExtensions } from "./auth-rule/read-auth-rule.js";
-import { routeShape } from "../src/routing/format-template.js";
+import { findRouteConflicts } from "../src/routing/router.js";
 import type { PathTemplate } from "../src/routing/template.js";
 import { parseTemplate, TemplateError } from "./http-rule/parse-template.js";
 import { ADDITIONAL_BINDINGS_FIELD_NUMBER, findHttpExtension, HTTP_RULE_EXTENSION_NUMBER, readHttpRule, type HttpRuleShape } from "./http-rule/read-http-rule.js";
 import type { CodegenBinding } from "./model.js";
+import type { MethodNames, Selection } from "./selection.js";
 import { methodPath, servicePath, sourceLine } from "./source-location.js";
 
 /** A rule that cannot be served, reported as `file:line: reason`. */
@@ -20,6 +21,10 @@ export interface CollectedBindings {
   readonly problems: BindingProblem[];
   /** Rules that are valid but not served (streaming RPCs); reported as warnings. */
   readonly skipped: BindingProblem[];
+  /** Methods left out by the selection (--include/--exclude): not read, not validated. */
+  readonly excluded: DescMethod[];
+  /** Selected methods without a `google.api.http` rule: they get no route. */
+  readonly withoutHttpRule: DescMethod[];
 }
 
 const HTTP_METHOD_TOKEN = /^[A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*$/;
@@ -43,21 +48,30 @@ export function findRuleExtensions(registry: FileRegistry): RuleExtensions {
  * `protogate.v1.default_rule`). Every access rule is validated, whether or not its method has an
  * HTTP rule. All problems are collected, so one run reports every bad rule.
  */
-export function collectBindings(files: readonly DescFile[], extensions: RuleExtensions): CollectedBindings {
+export function collectBindings(files: readonly DescFile[], extensions: RuleExtensions, selection?: Selection): CollectedBindings {
   const bindings: CodegenBinding[] = [];
   const problems: BindingProblem[] = [];
   const skipped: BindingProblem[] = [];
+  const excluded: DescMethod[] = [];
+  const withoutHttpRule: DescMethod[] = [];
   const extension = extensions.http;
   for (const file of files) {
     file.services.forEach((service, serviceIndex) => {
+      const selected = service.methods.filter((method) => selection?.selects(methodNames(method)) ?? true);
+      excluded.push(...service.methods.filter((method) => !selected.includes(method)));
+      // A service left out entirely is not validated either: excluding it is a way around its rules.
+      if (selected.length === 0 && service.methods.length > 0) return;
       const where = (path: number[]) => sourceLine(file, path);
       const serviceRule = authRuleOf(service, extensions.auth.service, [...servicePath(serviceIndex), 3, DEFAULT_RULE_EXTENSION_NUMBER], where, problems);
       service.methods.forEach((method, methodIndex) => {
+        if (!selected.includes(method)) return;
         const methodRule = authRuleOf(method, extensions.auth.method, [...methodPath(serviceIndex, methodIndex), 4, AUTH_RULE_EXTENSION_NUMBER], where, problems);
         const auth = methodRule === undefined ? (serviceRule ?? null) : methodRule;
-        if (!extension) return;
-        const rule = readHttpRule(method, extension);
-        if (!rule) return;
+        const rule = extension ? readHttpRule(method, extension) : undefined;
+        if (!rule) {
+          withoutHttpRule.push(method);
+          return;
+        }
         const rulePath = [...methodPath(serviceIndex, methodIndex), 4, HTTP_RULE_EXTENSION_NUMBER];
         const rules: Array<{ rule: HttpRuleShape; path: number[] }> = [{ rule, path: rulePath }];
         rule.additionalBindings.forEach((additional, i) => {
@@ -75,8 +89,14 @@ export function collectBindings(files: readonly DescFile[], extensions: RuleExte
       });
     });
   }
-  problems.push(...findDuplicateRoutes(bindings));
-  return { bindings, problems, skipped };
+  problems.push(...findConflicts(bindings));
+  return { bindings, problems, skipped, excluded, withoutHttpRule };
+}
+
+/** The names selection patterns match a method by. */
+export function methodNames(method: DescMethod): MethodNames {
+  const service = method.parent;
+  return { file: service.file.proto.name, package: service.file.proto.package, service: service.typeName, method: `${service.typeName}.${method.name}` };
 }
 
 function describe(method: DescMethod): string {
@@ -198,19 +218,21 @@ function isStringFormWkt(typeName: string): boolean {
   return /^google\.protobuf\.(Timestamp|Duration|FieldMask|(Double|Float|Int64|UInt64|Int32|UInt32|Bool|String|Bytes)Value)$/.test(typeName);
 }
 
-/** Two bindings whose method and template (ignoring variable names) coincide can never both be reached. */
-function findDuplicateRoutes(bindings: readonly CodegenBinding[]): BindingProblem[] {
-  const seen = new Map<string, CodegenBinding>();
-  const problems: BindingProblem[] = [];
-  for (const binding of bindings) {
-    const key = `${binding.httpMethod} ${routeShape(binding.template)}`;
-    const previous = seen.get(key);
-    if (previous) {
-      problems.push({
-        source: binding.source,
-        message: `${describe(binding.rpc)}: ${binding.httpMethod} "${binding.pattern}" matches exactly the same requests as ${describe(previous.rpc)} (${previous.source}, "${previous.pattern}")`,
-      });
-    } else seen.set(key, binding);
-  }
-  return problems;
+/**
+ * Bindings the runtime router could not tell apart (same HTTP method, same template shape, from
+ * any services or files), found by the router itself: one problem per later binding, naming both
+ * rules and which one to leave out.
+ */
+function findConflicts(bindings: readonly CodegenBinding[]): BindingProblem[] {
+  const routes = bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, value: binding }));
+  return findRouteConflicts(routes).map(({ first: { value: first }, second: { value: second } }) => {
+    const hint =
+      first.rpc === second.rpc
+        ? "remove one of the two bindings"
+        : `leave one out with --exclude ${describe(second.rpc)} or --exclude ${describe(first.rpc)}`;
+    return {
+      source: second.source,
+      message: `${describe(second.rpc)}: ${second.httpMethod} "${second.pattern}" matches exactly the same requests as ${describe(first.rpc)}: ${first.httpMethod} "${first.pattern}" (${first.source}); ${hint}`,
+    };
+  });
 }

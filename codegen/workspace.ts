@@ -3,6 +3,7 @@ import { mkdir, copyFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GenerateError } from "./generate-error.js";
 
 /** The well-known types buf compiles in itself; a copy of them in the workspace would clash. */
 const BUF_BUILTIN_PREFIX = "google/protobuf/";
@@ -45,19 +46,41 @@ export interface TeamProto {
 export function findTeamProtos(roots: readonly string[]): TeamProto[] {
   const byPath = new Map<string, TeamProto>();
   for (const root of roots) {
-    if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`--proto ${root}: not a directory`);
+    if (!existsSync(root)) throw new GenerateError(`--proto ${shown(root)}: no such folder; pass the folder that holds your .proto files (default: proto)`);
+    if (!statSync(root).isDirectory()) throw new GenerateError(`--proto ${shown(root)} is a file; pass the folder that holds it (its import paths start there)`);
     for (const absolutePath of walk(root)) {
       const importPath = relative(root, absolutePath).split(sep).join("/");
       const previous = byPath.get(importPath);
-      if (previous) throw new Error(`${importPath} is in two --proto folders: ${previous.absolutePath} and ${absolutePath}`);
+      if (previous) {
+        throw new GenerateError(`${importPath} is in two --proto folders (${shown(previous.absolutePath)} and ${shown(absolutePath)}); delete one copy or pass only one of the folders`);
+      }
       byPath.set(importPath, { importPath, absolutePath });
     }
   }
   return [...byPath.values()].sort((a, b) => (a.importPath < b.importPath ? -1 : 1));
 }
 
+/** A path as the user would type it: relative to the working directory. */
+function shown(path: string): string {
+  return relative(process.cwd(), path) || ".";
+}
+
+/** An error for a file or folder that cannot be read (permissions, a broken link), naming it. */
+export function unreadable(path: string, error: unknown): GenerateError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+  return new GenerateError(`cannot read ${shown(path)} (${code}); check that it exists and its permissions allow reading`);
+}
+
+function readDirectory(dir: string) {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    throw unreadable(dir, error);
+  }
+}
+
 function* walk(dir: string): Generator<string> {
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  for (const entry of readDirectory(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory()) yield* walk(full);
@@ -98,8 +121,14 @@ export async function assembleWorkspace(team: readonly TeamProto[], dir: string,
     copied.add(next.importPath);
     const target = join(dir, next.importPath);
     await mkdir(dirname(target), { recursive: true });
-    await copyFile(next.absolutePath, target);
-    for (const { path, line } of readImports(readFileSync(next.absolutePath, "utf8"))) {
+    let source: string;
+    try {
+      source = readFileSync(next.absolutePath, "utf8");
+      await copyFile(next.absolutePath, target);
+    } catch (error) {
+      throw unreadable(next.absolutePath, error);
+    }
+    for (const { path, line } of readImports(source)) {
       if (copied.has(path) || (path.startsWith(BUF_BUILTIN_PREFIX) && !teamPaths.has(path))) continue;
       const own = teamPaths.get(path);
       if (own) continue; // queued already as a team file

@@ -23,8 +23,8 @@ const KEYS = {
   apiKeyHeader: "openapi_api_key_header",
 } as const satisfies Record<keyof OpenApiSettings, string>;
 
-/** The parameter key codegen/operations reads (the options of long-running operations routes). */
-const OTHER_CONCERNS_KEY = "operations";
+/** Every key of these settings starts with this (codegen/plugin-parameters.ts hands them here). */
+export const OPENAPI_KEY_PREFIX = "openapi_";
 
 /** A plugin parameter the emitter cannot read: the message names the option and the fix. */
 export class PluginOptionError extends Error {}
@@ -54,7 +54,6 @@ export function parsePluginParameter(parameter: string): OpenApiSettings {
     const eq = option.indexOf("=");
     if (eq <= 0) throw new PluginOptionError(`plugin option "${option}" is not key=value; use one of ${known}`);
     const key = option.slice(0, eq).trim();
-    if (key === OTHER_CONCERNS_KEY) continue;
     const value = decodeValue(option.slice(eq + 1), key);
     const setting = (Object.keys(KEYS) as (keyof OpenApiSettings)[]).find((name) => KEYS[name] === key);
     if (setting === undefined) throw new PluginOptionError(`unknown plugin option "${key}"; the options are ${known}`);

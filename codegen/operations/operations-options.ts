@@ -48,20 +48,15 @@ export type OperationsOptions = z.infer<typeof operationsOptionsSchema>;
 export const DEFAULT_OPERATIONS_OPTIONS: OperationsOptions = { mode: "auto", configs: [] };
 
 /** Plugin parameter key (`buf.gen.yaml` `opt`) carrying the options as base64url JSON. */
-const PARAMETER_KEY = "operations";
+export const OPERATIONS_PARAMETER_KEY = "operations";
 
 /** The plugin parameter entry for these options (base64url: buf joins `opt` entries with commas). */
 export function operationsParameter(options: OperationsOptions): string {
-  return `${PARAMETER_KEY}=${Buffer.from(JSON.stringify(options), "utf8").toString("base64url")}`;
+  return `${OPERATIONS_PARAMETER_KEY}=${Buffer.from(JSON.stringify(options), "utf8").toString("base64url")}`;
 }
 
-/** Reads the options from a CodeGeneratorRequest parameter (`a=b,c=d`); the defaults when absent. */
-export function readOperationsParameter(parameter: string): OperationsOptions {
-  const entry = parameter
-    .split(",")
-    .map((part) => part.trim())
-    .find((part) => part.startsWith(`${PARAMETER_KEY}=`));
-  if (entry === undefined) return DEFAULT_OPERATIONS_OPTIONS;
-  const json: unknown = JSON.parse(Buffer.from(entry.slice(PARAMETER_KEY.length + 1), "base64url").toString("utf8"));
+/** Reads the options from the value of their plugin parameter entry (`operations=VALUE`). */
+export function decodeOperationsOptions(value: string): OperationsOptions {
+  const json: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
   return operationsOptionsSchema.parse(json);
 }

@@ -1,5 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { readFileSync } from "node:fs";
+import { resolveGenerateSettings, type GenerateFlags } from "../../codegen/generate-config.js";
+import { generateSummary } from "../../codegen/generate-summary.js";
 import type { OpenApiSettings } from "../../codegen/openapi/settings.js";
 import { runGenerate } from "../../codegen/run-generate.js";
 import { userErrorMessage } from "./user-errors.js";
@@ -17,8 +19,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command("generate")
     .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
-    .option("--proto <dir>", "a folder of .proto files (repeatable)", collect, [])
-    .option("--out <dir>", "output folder", "generated")
+    // Defaults are applied after protogate.yaml is read (flags win over it), so commander keeps none.
+    .addOption(new Option("--proto <dir>", "a folder of .proto files (repeatable)").argParser(collect).default([], "proto"))
+    .option("--out <dir>", "output folder (default: generated)")
+    .addOption(new Option("--include <pattern>", "only these files, packages, services or methods (repeatable; globs * and **)").argParser(collect).default([], "all"))
+    .addOption(new Option("--exclude <pattern>", "leave out these files, packages, services or methods (repeatable; globs * and **)").argParser(collect).default([], "none"))
+    .option("--config <file>", "protogate.yaml (default: the one beside the first --proto folder, if any)")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
     .option("--no-operations", "no google.longrunning.Operations routes for APIs that return operations")
     .option("--openapi-title <text>", "openapi.json's info.title (default: the protos' openapiv2_swagger option, else \"Protogate API\")")
@@ -26,17 +32,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--openapi-description <text>", "openapi.json's info.description")
     .option("--openapi-server <url>", "a server URL for openapi.json (repeatable; replaces the option's)", collect, [])
     .option("--openapi-api-key-header <name>", "the API-key header openapi.json names (default x-api-key)")
-    .action(async (opts: GenerateFlags) => {
-      const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
-      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check, operations: opts.operations ? "auto" : "off", openapi: openApiSettings(opts) });
+    .action(async (opts: GenerateFlags & OpenApiFlags & { check: boolean; operations: boolean }) => {
+      const settings = resolveGenerateSettings(opts);
+      const result = await runGenerate({
+        protoDirs: settings.protoDirs,
+        outDir: settings.outDir,
+        check: opts.check,
+        selection: settings.selection,
+        operations: opts.operations ? "auto" : "off",
+        openapi: openApiSettings(opts),
+      });
+      for (const warning of result.warnings) console.error(`warning: ${warning}`);
       if (opts.check) {
         if (result.differences.length > 0) {
-          console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);
+          console.error(`${settings.outDir} is out of date; run \`protogate generate\`. Differences:`);
           for (const d of result.differences) console.error(`  ${d.kind}: ${d.file}`);
           exitCode = 1;
-        } else console.log(`${opts.out} is up to date (${result.fileCount} files)`);
+        } else console.log(`${settings.outDir} is up to date (${result.fileCount} files)`);
       } else {
-        console.log(`generated ${result.fileCount} files into ${opts.out} (${result.differences.length} changed)`);
+        console.log(generateSummary(result.report, result.differences, result.fileCount, settings.outDir));
       }
     });
 
@@ -80,11 +94,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-interface GenerateFlags {
-  proto: string[];
-  out: string;
-  check: boolean;
-  operations: boolean;
+/** The `--openapi-*` flags of `generate`, as commander names them. */
+interface OpenApiFlags {
   openapiTitle?: string;
   openapiVersion?: string;
   openapiDescription?: string;
@@ -93,7 +104,7 @@ interface GenerateFlags {
 }
 
 /** The `--openapi-*` flags given, for the plugin (those not given fall back to the protos' option). */
-function openApiSettings(opts: GenerateFlags): OpenApiSettings {
+function openApiSettings(opts: OpenApiFlags): OpenApiSettings {
   return {
     ...(opts.openapiTitle === undefined ? {} : { title: opts.openapiTitle }),
     ...(opts.openapiVersion === undefined ? {} : { version: opts.openapiVersion }),

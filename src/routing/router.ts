@@ -52,6 +52,8 @@ interface CompiledVariable {
 
 interface CompiledRoute<T> {
   readonly value: T;
+  /** The route as registered, for conflict reports. */
+  readonly definition: RouteDefinition<T>;
   readonly variables: readonly CompiledVariable[];
   /** Template index of the `**`, or -1. */
   readonly deep: number;
@@ -112,24 +114,9 @@ const SLASH = 0x2f;
 export function createRouter<T>(routes: ReadonlyArray<RouteDefinition<T>>, options: RouterOptions = {}): Router<T> {
   const maxPathLength = options.maxPathLength ?? 8192;
   const maxSegments = options.maxSegments ?? 256;
-  const tables = new Map<string, MethodTable<T>>();
-
-  for (const { httpMethod, template, value } of routes) {
-    let table = tables.get(httpMethod);
-    if (table === undefined) {
-      table = { verbless: undefined, verbs: new Map() };
-      tables.set(httpMethod, table);
-    }
-    let root: TrieNode<CompiledRoute<T>>;
-    if (template.verb === null) root = table.verbless ??= createTrieNode();
-    else {
-      root = table.verbs.get(template.verb) ?? createTrieNode();
-      table.verbs.set(template.verb, root);
-    }
-    if (insertRoute(root, template.segments, compileRoute(template, value)) !== undefined) {
-      throw new Error(`two routes for ${httpMethod} ${routeShape(template)}: the second can never match`);
-    }
-  }
+  const tables = buildTables(routes, (first, second) => {
+    throw new Error(`two routes for ${second.httpMethod} ${routeShape(second.template)}: the second can never match`);
+  });
   const byMethod = [...tables.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
   function split(rawPath: string): SplitPath | undefined {
@@ -174,14 +161,54 @@ export function createRouter<T>(routes: ReadonlyArray<RouteDefinition<T>>, optio
   };
 }
 
-function compileRoute<T>(template: PathTemplate, value: T): CompiledRoute<T> {
+/** Two routes of the same method and shape: the router cannot tell them apart, so `second` can never match. */
+export interface RouteConflict<T> {
+  readonly first: RouteDefinition<T>;
+  readonly second: RouteDefinition<T>;
+}
+
+/**
+ * Every pair of routes the router would reject (see `createRouter`), found with the router's own
+ * tables, so codegen reports exactly the conflicts `serve` would refuse. Each later route is
+ * paired with the first one of its shape.
+ */
+export function findRouteConflicts<T>(routes: ReadonlyArray<RouteDefinition<T>>): Array<RouteConflict<T>> {
+  const conflicts: Array<RouteConflict<T>> = [];
+  buildTables(routes, (first, second) => conflicts.push({ first, second }));
+  return conflicts;
+}
+
+/** One trie per method and custom verb; `onConflict` gets each route whose shape is taken already. */
+function buildTables<T>(routes: ReadonlyArray<RouteDefinition<T>>, onConflict: (first: RouteDefinition<T>, second: RouteDefinition<T>) => void): Map<string, MethodTable<T>> {
+  const tables = new Map<string, MethodTable<T>>();
+  for (const route of routes) {
+    const { httpMethod, template } = route;
+    let table = tables.get(httpMethod);
+    if (table === undefined) {
+      table = { verbless: undefined, verbs: new Map() };
+      tables.set(httpMethod, table);
+    }
+    let root: TrieNode<CompiledRoute<T>>;
+    if (template.verb === null) root = table.verbless ??= createTrieNode();
+    else {
+      root = table.verbs.get(template.verb) ?? createTrieNode();
+      table.verbs.set(template.verb, root);
+    }
+    const taken = insertRoute(root, template.segments, compileRoute(route));
+    if (taken !== undefined) onConflict(taken.definition, route);
+  }
+  return tables;
+}
+
+function compileRoute<T>(definition: RouteDefinition<T>): CompiledRoute<T> {
+  const { template, value } = definition;
   const count = template.segments.length;
   const deep = template.segments.findIndex((segment) => segment.kind === "deepWildcard");
   const variables = template.variables.map((v): CompiledVariable => {
     const coversDeep = deep >= v.start && deep < v.end;
     return { fieldPath: v.fieldPath, start: v.start, end: v.end, multi: coversDeep || v.end - v.start > 1 };
   });
-  return { value, variables, deep, count };
+  return { value, definition, variables, deep, count };
 }
 
 /**

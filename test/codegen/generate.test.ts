@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { MANIFEST_FILE, renderManifest } from "../../codegen/output-manifest.js";
 import { GenerateError, runGenerate } from "../../codegen/run-generate.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/codegen");
@@ -55,19 +56,28 @@ describe("protogate generate", () => {
     expect(check.differences).toEqual([]);
   });
 
-  it("--check reports changed, added and removed files without writing", async () => {
+  it("--check reports changed, added and removed files of its own without writing, and ignores the user's files", async () => {
     const out = join(work, "drift");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
     writeFileSync(join(out, "index.ts"), readFileSync(join(out, "index.ts"), "utf8") + "// edited\n");
-    writeFileSync(join(out, "stray.ts"), "// stray\n");
+    writeFileSync(join(out, "stray.ts"), "// the user's\n");
     rmSync(join(out, "openapi.json"));
+    // A file an earlier run wrote (listed in the manifest) that this run no longer writes.
+    const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), "utf8")) as { files: string[] };
+    writeFileSync(join(out, MANIFEST_FILE), renderManifest([...manifest.files, "old/v1/old.routes.ts"]));
+    mkdirSync(join(out, "old/v1"), { recursive: true });
+    writeFileSync(join(out, "old/v1/old.routes.ts"), "// stale\n");
     const check = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: true });
     expect(check.differences).toEqual([
+      { file: MANIFEST_FILE, kind: "changed" },
       { file: "index.ts", kind: "changed" },
+      { file: "old/v1/old.routes.ts", kind: "removed" },
       { file: "openapi.json", kind: "added" },
-      { file: "stray.ts", kind: "removed" },
     ]);
     expect(existsSync(join(out, "openapi.json"))).toBe(false);
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    expect(existsSync(join(out, "old"))).toBe(false);
+    expect(readFileSync(join(out, "stray.ts"), "utf8")).toBe("// the user's\n");
   });
 
   it("reports every invalid HTTP and access rule with file:line and a reason, and writes nothing", async () => {
@@ -88,7 +98,8 @@ describe("protogate generate", () => {
       [32, `response_body field "absent" is not a field of bad.v1.Res`],
       [38, "a GET rule cannot have a body"],
       [44, "the template must start with '/'"],
-      [50, `matches exactly the same requests as bad.v1.BadService.SameAsOther`],
+      [50, `matches exactly the same requests as bad.v1.BadService.SameAsOther: GET "/v1/widgets/{id}" (`],
+      [50, `bad/v1/bad.proto:47); leave one out with --exclude bad.v1.BadService.SameAsOtherAgain or --exclude bad.v1.BadService.SameAsOther`],
       [55, "additional_bindings must not contain additional_bindings"],
       [62, `"id" is not a message field, so ".sub" cannot follow it`],
       // protogate.v1.rule and protogate.v1.default_rule
@@ -218,11 +229,59 @@ describe("protogate generate", () => {
     );
   });
 
-  it("refuses to overwrite a folder it did not write", async () => {
+  it("warns when a team file copied without its google/... layout defines the same types as the shipped one", async () => {
+    const team = join(work, "copied-layout");
+    mkdirSync(team, { recursive: true });
+    // The team's edited copy of google/type/date.proto, at the wrong import path: imports still get the shipped one.
+    writeFileSync(join(team, "date.proto"), 'syntax = "proto3";\npackage google.type;\nmessage Date { int32 year = 1; int32 team_marker = 99; }\n');
+    writeFileSync(join(team, "use.proto"), 'syntax = "proto3";\npackage use.v1;\nimport "google/type/date.proto";\nmessage Uses { google.type.Date when = 1; }\n');
+    const result = await runGenerate({ protoDirs: [team], outDir: join(work, "copied-layout-out"), check: true });
+    expect(result.warnings).toEqual([
+      `${relative(process.cwd(), join(team, "date.proto"))} and google/type/date.proto (google-proto-files) both define google.type.Date; imports get the shipped copy, not yours: give your file the import path of the one it replaces (google/type/date.proto under its --proto folder)`,
+      "the output has no routes (no selected method has a google.api.http rule): serve would answer 404 to every request",
+    ]);
+  });
+
+  it("never deletes a file it did not write: a README.md and a .gitkeep survive, and nothing counts them as changed", async () => {
     const out = join(work, "precious");
     mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, "notes.txt"), "keep me");
-    await expect(runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false })).rejects.toThrow(/refusing to overwrite/);
-    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("keep me");
+    writeFileSync(join(out, "README.md"), "keep me");
+    writeFileSync(join(out, ".gitkeep"), "");
+    const first = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    expect(first.differences.map((d) => d.file)).not.toContain("README.md");
+    expect(first.differences.every((d) => d.kind === "added")).toBe(true);
+    const again = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    expect(again.differences).toEqual([]);
+    expect(readFileSync(join(out, "README.md"), "utf8")).toBe("keep me");
+    expect(existsSync(join(out, ".gitkeep"))).toBe(true);
+  });
+
+  it("a file in the way (there, not written by generate, would be overwritten) is an error naming it; nothing is written", async () => {
+    const out = join(work, "in-the-way");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "openapi.json"), "{ \"mine\": true }");
+    await expect(runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false })).rejects.toThrow(
+      `--out ${out}: openapi.json is in the way: generate would write it but did not write it (not in ${MANIFEST_FILE}); move it away or pick another --out`,
+    );
+    await expect(runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: true })).rejects.toThrow("openapi.json is in the way");
+    expect(readdirSync(out)).toEqual(["openapi.json"]);
+    expect(readFileSync(join(out, "openapi.json"), "utf8")).toBe("{ \"mine\": true }");
+  });
+
+  it("takes over a folder written before manifests: rewrites its files, removes stale generated ones, keeps the user's", async () => {
+    const out = join(work, "legacy");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    rmSync(join(out, MANIFEST_FILE));
+    writeFileSync(join(out, "openapi.json"), "{}\n"); // no marker, but generate wrote it
+    writeFileSync(join(out, "gone.routes.ts"), "// Code generated by protoc-gen-protogate. DO NOT EDIT.\n");
+    writeFileSync(join(out, "NOTES.md"), "mine");
+    const result = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    expect(result.differences).toEqual([
+      { file: MANIFEST_FILE, kind: "added" },
+      { file: "gone.routes.ts", kind: "removed" },
+      { file: "openapi.json", kind: "changed" },
+    ]);
+    expect(readFileSync(join(out, "NOTES.md"), "utf8")).toBe("mine");
+    expect(existsSync(join(out, "gone.routes.ts"))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
-import { createRouter, type RouteDefinition, type RouteMatch } from "../../src/routing/router.js";
+import { createRouter, findRouteConflicts, type RouteDefinition, type RouteMatch } from "../../src/routing/router.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../src/routing/template.js";
 import { fuzzRuns } from "../support/fuzz.js";
 
@@ -526,3 +526,22 @@ function compareSpecificity(a: PathTemplate, b: PathTemplate): number {
   }
   return 0;
 }
+
+describe("router: conflicts", () => {
+  it("findRouteConflicts pairs each route with the earlier one of the same method and shape, as createRouter rejects them", () => {
+    const routes = [
+      route("GET", "/v1/{name=projects/*/sessions/*}", "ReadRows"),
+      route("GET", "/v1/{other=projects/*/sessions/*}", "SplitReadStream"),
+      route("POST", "/v1/{name=projects/*/sessions/*}", "Post"), // another method
+      route("GET", "/v1/{name=projects/*/sessions/*}:cancel", "Cancel"), // another verb
+      route("GET", "/v1/projects/{p}/sessions/me", "Me"), // overlaps, but the literal wins: no conflict
+      route("GET", "/v1/projects/*/sessions/{id}", "Third"),
+    ];
+    expect(findRouteConflicts(routes).map(({ first, second }) => [first.value, second.value])).toEqual([
+      ["ReadRows", "SplitReadStream"],
+      ["ReadRows", "Third"],
+    ]);
+    expect(() => createRouter(routes)).toThrow("two routes for GET /v1/projects/*/sessions/*: the second can never match");
+    expect(findRouteConflicts(routes.slice(2))).toEqual([]);
+  });
+});

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { collectBindings, findRuleExtensions } from "../../../codegen/bindings.js";
 import type { CodegenBinding } from "../../../codegen/model.js";
-import { OPERATIONS_PROTO, operationsParameter, readOperationsParameter, type OperationsOptions } from "../../../codegen/operations/operations-options.js";
+import { parsePluginParameters } from "../../../codegen/plugin-parameters.js";
+import { OPERATIONS_PROTO, operationsParameter, type OperationsOptions } from "../../../codegen/operations/operations-options.js";
 import { operationRoutes } from "../../../codegen/operations/operations-routes.js";
 import { readServiceConfigRoutes } from "../../../codegen/operations/service-config.js";
 import { generate } from "../../../codegen/plugin.js";
@@ -190,8 +191,8 @@ describe("the plugin with operation routes", () => {
 
   it("reads its options back from the plugin parameter, among other options", () => {
     const options: OperationsOptions = { mode: "auto", configs: readServiceConfigRoutes([`${OPERATIONS_FIXTURES}/service-config`]) };
-    expect(readOperationsParameter(`foo=bar,${operationsParameter(options)},x`)).toEqual(options);
-    expect(readOperationsParameter("")).toEqual(AUTO);
+    expect(parsePluginParameters(`report=r.json,${operationsParameter(options)},openapi_title=T`).operations).toEqual(options);
+    expect(parsePluginParameters("").operations).toEqual(AUTO);
     expect(OPERATIONS_PROTO).toBe("google/longrunning/operations.proto");
   });
 });
