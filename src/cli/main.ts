@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { readFileSync } from "node:fs";
 import { runGenerate } from "../../codegen/run-generate.js";
+import { packageVersion } from "../package-root.js";
 import { userErrorMessage } from "./user-errors.js";
 
 /** Runs the `protogate` command line; resolves to the process exit code. */
@@ -48,6 +48,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command("init")
+    .description("write a starter buf.yaml, gateway.yaml and example proto into DIR (never overwrites)")
+    .argument("[dir]", "folder to write into", ".")
+    .action(async (dir: string) => {
+      const { runInit } = await import("./init.js");
+      exitCode = await runInit({ dir });
+    });
+
+  program
     .command("demo")
     .description("start the bundled demo gRPC services and the gateway in front of them (npm start)")
     .option("--host <host>", "listen address", "127.0.0.1")
@@ -71,12 +80,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     else console.error(`protogate: internal error: ${error instanceof Error ? error.message : String(error)} (run with --debug for the stack trace)`);
     return 1;
   }
-}
-
-/** The version in Protogate's own package.json. */
-function packageVersion(): string {
-  const file = new URL("../../package.json", import.meta.url);
-  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
 function collect(value: string, previous: string[]): string[] {
