@@ -4,8 +4,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { PACKAGE_ROOT } from "../src/package-root.js";
+import { missingCodegenPackages, missingCodegenPackagesMessage } from "./codegen-dependencies.js";
 import { GenerateError } from "./generate-error.js";
 import { generateWarnings } from "./generate-summary.js";
 import { pluginOptions as openApiOptions, type OpenApiSettings } from "./openapi/settings.js";
@@ -50,7 +51,6 @@ const ALWAYS_GENERATED = ["google/rpc/error_details.proto", "google/rpc/status.p
 
 /** The plugin's report (plugin-report.ts) travels as this output file; it is never written to --out. */
 const REPORT_FILE = "protogate-plugin-report.json";
-const PROTOGATE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * `protogate generate`: compiles the team's protos with buf (imports they lack come from
@@ -58,6 +58,8 @@ const PROTOGATE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
  * with `check`, compares) the output folder.
  */
 export async function runGenerate(options: GenerateOptions): Promise<GenerateResult> {
+  const missing = missingCodegenPackages();
+  if (missing.length > 0) throw new GenerateError(missingCodegenPackagesMessage(missing));
   const team = findTeamProtos(options.protoDirs.map((d) => resolve(d)));
   if (team.length === 0) throw new GenerateError(`no .proto files under ${options.protoDirs.join(", ")}; pass the folder that holds your .proto files with --proto`);
   const targets = [...team.map((t) => t.importPath), ...ALWAYS_GENERATED.filter((p) => !team.some((t) => t.importPath === p))];
@@ -94,7 +96,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
 function bufTemplate(protogateOptions: readonly string[]): string {
   const require = createRequire(import.meta.url);
   const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
-  const protogate = join(PROTOGATE_ROOT, "bin", "protoc-gen-protogate.js");
+  const protogate = join(PACKAGE_ROOT, "bin", "protoc-gen-protogate.js");
   return stringify({
     version: "v2",
     plugins: [

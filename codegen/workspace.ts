@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, copyFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../src/package-root.js";
 import { GenerateError } from "./generate-error.js";
 
 /** The well-known types buf compiles in itself; a copy of them in the workspace would clash. */
@@ -19,7 +19,7 @@ const PROTOGATE_PREFIX = "protogate/";
 
 /** Protogate's own `proto/` folder, shipped with the package: where `protogate/...` imports come from. */
 export function protogateProtoRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "proto");
+  return join(PACKAGE_ROOT, "proto");
 }
 
 /**

@@ -27,8 +27,9 @@ export class GeneratedFolderError extends Error {
  * step for the user) and checks its shape at this boundary.
  */
 export async function loadGenerated(dir: string): Promise<GeneratedFolder> {
-  const index = resolve(dir, "index.ts");
-  if (!existsSync(index)) throw new GeneratedFolderError(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
+  // index.js: the demo's folder as compiled into the package's dist/ (npm run build).
+  const index = ["index.ts", "index.js"].map((name) => resolve(dir, name)).find((file) => existsSync(file));
+  if (index === undefined) throw new GeneratedFolderError(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
   // Boundary: the module is user-generated code; its exports are checked below.
   const module = (await import(pathToFileURL(index).href)) as { bindings?: unknown; descriptorSetBase64?: unknown; routeTableFormat?: unknown };
   if (!Array.isArray(module.bindings) || typeof module.descriptorSetBase64 !== "string") {

@@ -33,6 +33,13 @@ describe("loadGenerated", () => {
     expect((await loadGenerated(dir)).openApi).toBe("{}");
   });
 
+  it("loads a compiled folder (index.js, no index.ts), as the package's dist/generated for the demo", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-generated-js-"));
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    writeFileSync(join(dir, "index.js"), `export const bindings = []; export const descriptorSetBase64 = "AA=="; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
+    expect((await loadGenerated(dir)).descriptorSet).toEqual(new Uint8Array([0]));
+  });
+
   it("refuses a folder written before formats were versioned (format 1), naming the fix", async () => {
     const dir = folder(`export const bindings = []; export const descriptorSetBase64 = "";\n`);
     const error = await loadGenerated(dir).catch((thrown: unknown) => thrown);

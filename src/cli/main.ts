@@ -1,9 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { readFileSync } from "node:fs";
 import { resolveGenerateSettings, type GenerateFlags } from "../../codegen/generate-config.js";
 import { generateSummary } from "../../codegen/generate-summary.js";
 import type { OpenApiSettings } from "../../codegen/openapi/settings.js";
 import { runGenerate } from "../../codegen/run-generate.js";
+import { packageVersion } from "../package-root.js";
 import { userErrorMessage } from "./user-errors.js";
 
 /** Runs the `protogate` command line; resolves to the process exit code. */
@@ -69,6 +69,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
 
   program
+    .command("init")
+    .description("write a starter buf.yaml, gateway.yaml and example proto into DIR (never overwrites)")
+    .argument("[dir]", "folder to write into", ".")
+    .action(async (dir: string) => {
+      const { runInit } = await import("./init.js");
+      exitCode = await runInit({ dir });
+    });
+
+  program
     .command("demo")
     .description("start the bundled demo gRPC services and the gateway in front of them (npm start)")
     .option("--host <host>", "listen address", "127.0.0.1")
@@ -112,12 +121,6 @@ function openApiSettings(opts: OpenApiFlags): OpenApiSettings {
     ...(opts.openapiServer.length === 0 ? {} : { servers: opts.openapiServer }),
     ...(opts.openapiApiKeyHeader === undefined ? {} : { apiKeyHeader: opts.openapiApiKeyHeader }),
   };
-}
-
-/** The version in Protogate's own package.json. */
-function packageVersion(): string {
-  const file = new URL("../../package.json", import.meta.url);
-  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
 }
 
 function collect(value: string, previous: string[]): string[] {

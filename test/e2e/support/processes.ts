@@ -12,9 +12,9 @@ export interface ProtogateProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Runs `node bin/protogate.js ...args`. */
-export function runProtogate(args: readonly string[], cwd?: string): ProtogateProcess {
-  const child = spawn(process.execPath, [PROTOGATE_BIN, ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+/** Runs `node bin/protogate.js ...args` (or another copy of the command: `bin`, e.g. an installed package's). */
+export function runProtogate(args: readonly string[], cwd?: string, bin = PROTOGATE_BIN): ProtogateProcess {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
