@@ -1,4 +1,5 @@
 import fc from "fast-check";
+import { fuzzRuns } from "../../support/fuzz.js";
 import { describe, expect, it } from "vitest";
 import { encodePathText, fieldTemplate, formatOpenApiPath, pathShape, segmentsRegex, segmentsText, slotNames, splitTemplate } from "../../../codegen/openapi/openapi-path.js";
 import { GatewayError } from "../../../src/errors/gateway-error.js";
@@ -147,7 +148,9 @@ describe("OpenAPI paths from templates", () => {
         expect(path.startsWith("/")).toBe(true);
 
         // Fill the slots as a client would, route the request, and rebuild each field from its template.
-        const values = names.map((name, i) => (split.slots[i].deep ? `d${i}/e${i}` : `s${i}`));
+        // A deep slot also stands for the `*`s merged into it: its value needs a segment for each, and more for the `**`.
+        const deepValue = (i: number) => Array.from({ length: split.slots[i].segments.length + 1 }, (_, j) => `d${i}e${j}`).join("/");
+        const values = names.map((_name, i) => (split.slots[i].deep ? deepValue(i) : `s${i}`));
         const fill = (text: string) => text.replace(/\{([^{}]+)\}/g, (_, name: string) => values[names.indexOf(name)]);
         const match = createRouter([{ httpMethod: "GET", template: t, value: 1 }]).match("GET", fill(path));
         expect(match.kind).toBe("found");
@@ -156,6 +159,7 @@ describe("OpenAPI paths from templates", () => {
         const rebuilt = Object.fromEntries(split.variables.map((v) => [v.variable.fieldPath.join("."), decodeURIComponent(fill(fieldTemplate(split, v, names)))]));
         expect(rebuilt).toEqual(routed);
       }),
+      fuzzRuns(300),
     );
   });
 });
