@@ -15,6 +15,12 @@ export interface GenerateOptions {
   readonly outDir: string;
   /** Generate into a temporary folder and only report what differs from `outDir`. */
   readonly check: boolean;
+  /**
+   * Also write ts-proto's TypeScript message code, for a team's own TypeScript services. The
+   * gateway never needs it (its codecs come from the descriptor set), and on the largest APIs it
+   * is most of the time and memory of generate.
+   */
+  readonly tsProto?: boolean;
 }
 
 export interface GenerateResult {
@@ -54,7 +60,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
       throw new GenerateError(error instanceof Error ? error.message : String(error));
     }
     await writeFile(join(workspace, "buf.yaml"), "version: v2\n");
-    await writeFile(join(work, "buf.gen.yaml"), bufTemplate());
+    await writeFile(join(work, "buf.gen.yaml"), bufTemplate(options.tsProto ?? false));
     await runBuf(work, ["generate", "ws", "--template", "buf.gen.yaml", "--output", "out", ...targets.flatMap((path) => ["--path", `ws/${path}`])], team);
     const fresh = await readTree(output);
     applyTsProtoFixes(fresh);
@@ -67,17 +73,16 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
   }
 }
 
-function bufTemplate(): string {
+/** buf runs the plugins of a template side by side. */
+function bufTemplate(withTsProto: boolean): string {
   const require = createRequire(import.meta.url);
-  const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
   const protogate = join(PROTOGATE_ROOT, "bin", "protoc-gen-protogate.js");
-  return stringify({
-    version: "v2",
-    plugins: [
-      { local: [process.execPath, tsProto], out: ".", include_imports: true, include_wkt: true, opt: [...TS_PROTO_OPTIONS] },
-      { local: [process.execPath, protogate], out: ".", strategy: "all" },
-    ],
-  });
+  const plugins: object[] = [{ local: [process.execPath, protogate], out: ".", strategy: "all" }];
+  if (withTsProto) {
+    const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
+    plugins.unshift({ local: [process.execPath, tsProto], out: ".", include_imports: true, include_wkt: true, opt: [...TS_PROTO_OPTIONS] });
+  }
+  return stringify({ version: "v2", plugins });
 }
 
 async function runBuf(cwd: string, args: string[], team: readonly TeamProto[]): Promise<void> {
@@ -148,9 +153,10 @@ function diffTrees(current: Map<string, Buffer>, fresh: Map<string, Buffer>): Ge
 /** Replaces `outDir`'s files with `fresh`, refusing to touch a folder that generate did not write. */
 async function writeTree(outDir: string, current: Map<string, Buffer>, fresh: Map<string, Buffer>): Promise<void> {
   if (current.size > 0) {
-    const index = current.get("index.ts")?.toString("utf8") ?? "";
+    // index.ts: folders written before generate wrote JavaScript.
+    const index = (current.get("index.js") ?? current.get("index.ts"))?.toString("utf8") ?? "";
     if (!index.startsWith(GENERATED_MARKER)) {
-      throw new GenerateError(`--out ${outDir} is not empty and was not written by protogate generate (no generated index.ts); refusing to overwrite it`);
+      throw new GenerateError(`--out ${outDir} is not empty and was not written by protogate generate (no generated index.js); refusing to overwrite it`);
     }
   }
   for (const file of current.keys()) if (!fresh.has(file)) await rm(join(outDir, file));

@@ -15,13 +15,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("generate")
-    .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
+    .description("compile protos with buf and write route tables (JavaScript + .d.ts), the descriptor set and openapi.json")
     .option("--proto <dir>", "a folder of .proto files (repeatable)", collect, [])
     .option("--out <dir>", "output folder", "generated")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
-    .action(async (opts: { proto: string[]; out: string; check: boolean }) => {
+    .option("--ts-proto", "also write ts-proto TypeScript message code, for your own TypeScript services (the gateway does not need it)", false)
+    .action(async (opts: { proto: string[]; out: string; check: boolean; tsProto: boolean }) => {
       const protoDirs = opts.proto.length > 0 ? opts.proto : ["proto"];
-      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check });
+      const result = await runGenerate({ protoDirs, outDir: opts.out, check: opts.check, tsProto: opts.tsProto });
       if (opts.check) {
         if (result.differences.length > 0) {
           console.error(`${opts.out} is out of date; run \`protogate generate\`. Differences:`);

@@ -23,14 +23,14 @@ function readTree(root: string): Map<string, string> {
 }
 
 /** Only the plugin's own output is golden; ts-proto's output is its authors' to test. */
-const isProtogateOutput = (file: string) => file.endsWith(".routes.ts") || file === "index.ts" || file === "openapi.json";
+const isProtogateOutput = (file: string) => /\.routes\.(js|d\.ts)$/.test(file) || file === "index.js" || file === "index.d.ts" || file === "openapi.json";
 
 describe("protogate generate", () => {
   it("matches the golden files for a proto using every HttpRule feature (UPDATE_GOLDEN=1 to refresh)", async () => {
     const out = join(work, "golden");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
     const produced = [...readTree(out)].filter(([file]) => isProtogateOutput(file));
-    expect(produced.map(([f]) => f).sort()).toEqual(["index.ts", "openapi.json", "shop/v1/shop.routes.ts"]);
+    expect(produced.map(([f]) => f).sort()).toEqual(["index.d.ts", "index.js", "openapi.json", "shop/v1/shop.routes.d.ts", "shop/v1/shop.routes.js"]);
     if (process.env.UPDATE_GOLDEN === "1") {
       rmSync(GOLDEN, { recursive: true, force: true });
       for (const [file, content] of produced) {
@@ -41,6 +41,27 @@ describe("protogate generate", () => {
     for (const [file, content] of produced) {
       expect(content, `${file} differs from test/golden/shop/${file}.golden`).toBe(readFileSync(join(GOLDEN, `${file}.golden`), "utf8"));
     }
+  });
+
+  it("writes only the gateway's files (JavaScript, declarations, descriptors, OpenAPI) unless ts-proto's message code is asked for", async () => {
+    const lean = join(work, "lean");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: lean, check: false });
+    expect([...readTree(lean).keys()].sort()).toEqual([
+      "index.d.ts",
+      "index.js",
+      "openapi.json",
+      "package.json",
+      "protogate.descriptors.d.ts",
+      "protogate.descriptors.js",
+      "shop/v1/shop.routes.d.ts",
+      "shop/v1/shop.routes.js",
+    ]);
+    const full = join(work, "with-ts-proto");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: full, check: false, tsProto: true });
+    const files = readTree(full);
+    expect(files.get("shop/v1/shop.ts")).toContain("export const Shelf: MessageFns<Shelf>");
+    // The gateway's files do not depend on ts-proto's: the same bytes either way.
+    for (const [file, content] of readTree(lean)) expect(files.get(file), file).toBe(content);
   });
 
   it("is deterministic: a second run changes nothing and --check agrees", async () => {
@@ -58,14 +79,14 @@ describe("protogate generate", () => {
   it("--check reports changed, added and removed files without writing", async () => {
     const out = join(work, "drift");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
-    writeFileSync(join(out, "index.ts"), readFileSync(join(out, "index.ts"), "utf8") + "// edited\n");
-    writeFileSync(join(out, "stray.ts"), "// stray\n");
+    writeFileSync(join(out, "index.js"), readFileSync(join(out, "index.js"), "utf8") + "// edited\n");
+    writeFileSync(join(out, "stray.js"), "// stray\n");
     rmSync(join(out, "openapi.json"));
     const check = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: true });
     expect(check.differences).toEqual([
-      { file: "index.ts", kind: "changed" },
+      { file: "index.js", kind: "changed" },
       { file: "openapi.json", kind: "added" },
-      { file: "stray.ts", kind: "removed" },
+      { file: "stray.js", kind: "removed" },
     ]);
     expect(existsSync(join(out, "openapi.json"))).toBe(false);
   });
@@ -129,8 +150,8 @@ describe("protogate generate", () => {
       ].join("\n"),
     );
     const out = join(work, "team-out");
-    await runGenerate({ protoDirs: [team], outDir: out, check: false });
-    const routes = readFileSync(join(out, "acme/v1/acme.routes.ts"), "utf8");
+    await runGenerate({ protoDirs: [team], outDir: out, check: false, tsProto: true });
+    const routes = readFileSync(join(out, "acme/v1/acme.routes.js"), "utf8");
     expect(routes).toContain('pattern: "/v1/acme/{id}"');
     // protogate/v1/auth.proto is not in the team's folder: it comes from protogate's own proto/.
     expect(routes).toContain('auth: {"public":false,"scopes":["acme:read"],"forwardAuthorization":false}');
@@ -167,9 +188,9 @@ describe("protogate generate", () => {
       "bool forward_authorization = 3;\n  string team_marker = 99;",
     );
     const out = join(work, "own-auth-out");
-    await runGenerate({ protoDirs: [teamWithOwnAuthProto("own-auth", ownAuth)], outDir: out, check: false });
+    await runGenerate({ protoDirs: [teamWithOwnAuthProto("own-auth", ownAuth)], outDir: out, check: false, tsProto: true });
     expect(readFileSync(join(out, "protogate/v1/auth.ts"), "utf8")).toContain("teamMarker");
-    expect(readFileSync(join(out, "extra/v1/extra.routes.ts"), "utf8")).toContain('auth: {"public":true,"scopes":[],"forwardAuthorization":false}');
+    expect(readFileSync(join(out, "extra/v1/extra.routes.js"), "utf8")).toContain('auth: {"public":true,"scopes":[],"forwardAuthorization":false}');
   });
 
   it("rejects a protogate.v1.rule whose type is not protogate's AuthRule", async () => {
@@ -193,7 +214,7 @@ describe("protogate generate", () => {
     cpSync(source, join(root, "google/pubsub/v1"), { recursive: true });
     const out = join(work, "pubsub-out");
     await runGenerate({ protoDirs: [root], outDir: out, check: false });
-    const routes = readFileSync(join(out, "google/pubsub/v1/pubsub.routes.ts"), "utf8");
+    const routes = readFileSync(join(out, "google/pubsub/v1/pubsub.routes.js"), "utf8");
     expect(routes).toContain('pattern: "/v1/{name=projects/*/topics/*}"');
     expect(routes).toContain('httpMethod: "PUT"');
     const openapi = JSON.parse(readFileSync(join(out, "openapi.json"), "utf8")) as { paths: Record<string, unknown> };
