@@ -1,4 +1,4 @@
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { createFileRegistry, fromBinary, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,6 +10,8 @@ import { createBinaryCodecs } from "./transcode/binary-codecs.js";
 export interface GeneratedFolder {
   readonly bindings: readonly AnyBinding[];
   readonly descriptorSet: Uint8Array;
+  /** `descriptorSet` parsed, when the loader has parsed it already (the JSON codecs reuse it). */
+  readonly files?: FileRegistry;
   /**
    * The text of the folder's `openapi.json` as it was at start-up (what `GET /openapi.json` and the
    * docs page serve), or undefined when the folder has none. Not parsed here: only the docs need it.
@@ -50,11 +52,13 @@ export async function loadGenerated(dir: string): Promise<GeneratedFolder> {
     );
   }
   const descriptorSet = new Uint8Array(Buffer.from(module.descriptorSetBase64, "base64"));
-  const codecOf = createBinaryCodecs(createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet)));
+  const files = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
+  const codecOf = createBinaryCodecs(files);
   const routes = module.bindings as GeneratedRoute[];
   return {
     bindings: routes.map((route): AnyBinding => ({ ...route, requestCodec: codecOf(route.requestType), responseCodec: codecOf(route.responseType) })),
     descriptorSet,
+    files,
     openApi: readOptional(resolve(dir, OPENAPI_FILE)),
   };
 }
