@@ -7,7 +7,7 @@ export interface CodegenCase {
   readonly generatePeakBytes: number | undefined;
   /** `serve` with an empty $TMPDIR, from spawn to the first answered request. */
   readonly coldServeSeconds: number;
-  /** CPU seconds (user + system) the cold serve used until then: not inflated by a busy machine. */
+  /** CPU seconds (user + system) the cold serve and its children used until then: not inflated by a busy machine. */
   readonly coldServeCpuSeconds: number | undefined;
   /** The same with the $TMPDIR of a previous start (tsx's compile cache of protogate's own src warm). */
   readonly warmServeSeconds: number;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, spawnNode, tail } from "./child-process.js";
 import { formatCodegen, type CodegenCase } from "./codegen-report.js";
-import { processCpuSeconds, sampleTreeMemory } from "./process-tree-memory.js";
+import { treeCpuSeconds, sampleTreeMemory } from "./process-tree-memory.js";
 
 const PROTOGATE = join(REPO_ROOT, "bin", "protogate.js");
 const COMPUTE = "google/cloud/compute/v1/compute.proto";
@@ -92,7 +92,7 @@ async function timeServeStart(api: ApiUnderTest, generatedDir: string, tmp: stri
     const [, url] = await server.waitFor(/protogate listening on (\S+)/, 300_000);
     const status = await getStatus(`${url}${api.probePath}`);
     const seconds = (performance.now() - started) / 1000;
-    const cpuSeconds = processCpuSeconds(server.child.pid ?? -1);
+    const cpuSeconds = treeCpuSeconds(server.child.pid ?? -1);
     if (status !== 503) throw new Error(`serve of ${api.name} answered GET ${api.probePath} with ${status}, expected 503 (route found, no upstream)`);
     return { seconds, cpuSeconds };
   } finally {

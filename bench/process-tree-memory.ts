@@ -67,7 +67,17 @@ function childrenOf(pid: number): number[] {
   return [...children];
 }
 
-/** CPU seconds (user + system, all threads) a live process has used; undefined where /proc is missing. */
+/**
+ * CPU seconds (user + system, all threads) a live process and its live descendants have used
+ * (tsx compiles in an esbuild child); undefined where /proc is missing.
+ */
+export function treeCpuSeconds(pid: number): number | undefined {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  return childrenOf(pid).reduce((sum, child) => sum + (treeCpuSeconds(child) ?? 0), own);
+}
+
+/** CPU seconds (user + system, all threads) of one live process; undefined where /proc is missing. */
 export function processCpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

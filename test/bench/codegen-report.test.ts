@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { CODEGEN_TARGETS, formatCodegen, judgeCodegen, type CodegenCase } from "../../bench/codegen-report.js";
-import { processCpuSeconds, treeRss } from "../../bench/process-tree-memory.js";
+import { processCpuSeconds, treeCpuSeconds, treeRss } from "../../bench/process-tree-memory.js";
 
 const MB = 1024 * 1024;
 const measured = (over: Partial<CodegenCase>): CodegenCase => ({
@@ -46,6 +46,9 @@ describe.runIf(process.platform === "linux")("process tree sampling (/proc)", ()
       expect(childRss).toBeGreaterThanOrEqual(64 * MB);
       expect(treeRss(process.pid)!).toBeGreaterThanOrEqual(childRss);
       expect(processCpuSeconds(process.pid)).toBeGreaterThan(0);
+      // Parts first: CPU time only grows, so the tree read afterwards holds at least their sum.
+      const parts = processCpuSeconds(process.pid)! + processCpuSeconds(child.pid!)!;
+      expect(treeCpuSeconds(process.pid)!).toBeGreaterThanOrEqual(parts);
       expect(treeRss(2 ** 22 + 12345)).toBeUndefined();
     } finally {
       child.kill("SIGKILL");
