@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point of the `protogate` command. The project ships TypeScript sources (and `generate`
-// writes TypeScript), so this registers tsx's loader plus a resolver that lets generated folders
-// anywhere on disk import the packages protogate itself depends on.
+// Entry point of the `protogate` command. The project ships TypeScript sources, so this registers
+// tsx's loader (generated folders are JavaScript and need no compiling), plus a resolver that lets
+// code generated with --ts-proto anywhere on disk import the packages protogate depends on.
 import { register } from "node:module";
 import { register as registerTsx } from "tsx/esm/api";
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { GenerateError, runGenerate } from "../../codegen/run-generate.js";
 
@@ -62,6 +63,41 @@ describe("protogate generate", () => {
     expect(files.get("shop/v1/shop.ts")).toContain("export const Shelf: MessageFns<Shelf>");
     // The gateway's files do not depend on ts-proto's: the same bytes either way.
     for (const [file, content] of readTree(lean)) expect(files.get(file), file).toBe(content);
+  });
+
+  it("writes declarations that type-check against protogate/runtime (library checks on)", async () => {
+    const out = join(work, "typed");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    const consumer = join(out, "consumer.ts");
+    // A team's code reading the table: the types must carry through.
+    // (An untyped `any` table would leave the @ts-expect-error unused: an error.)
+    writeFileSync(
+      consumer,
+      [
+        'import { bindings, routeTableFormat } from "./index.js";',
+        "const first: string = bindings[0].pattern;",
+        "const format: number = routeTableFormat;",
+        "// @ts-expect-error the rows are read-only",
+        'bindings[0].pattern = "/x";',
+        "export { first, format };",
+        "",
+      ].join("\n"),
+    );
+    const declarations = [...readTree(out).keys()].filter((file) => file.endsWith(".d.ts")).map((file) => join(out, file));
+    expect(declarations.length).toBe(3);
+    const program = ts.createProgram([consumer, ...declarations], {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      types: [],
+      baseUrl: out,
+      paths: { "protogate/runtime": [join(import.meta.dirname, "../../src/runtime.ts")] },
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    expect(problems).toEqual([]);
   });
 
   it("is deterministic: a second run changes nothing and --check agrees", async () => {
