@@ -4,6 +4,14 @@ import { JsonFieldError } from "./json/json-field-error.js";
 import { createPlanCache } from "./json/message-plans.js";
 import type { MessagePlan, PlanContext } from "./json/plan-types.js";
 
+/** What `encode` gives, in the shape of ts-proto's writer (`.finish()`); a class, so no closure per call. */
+class Encoded {
+  constructor(private readonly bytes: Uint8Array) {}
+  finish(): Uint8Array {
+    return this.bytes;
+  }
+}
+
 /** The message of a decode that went deeper than the recursion limit (decode-reply.ts tells it apart). */
 export const RECURSION_LIMIT_MESSAGE = "protobuf decode recursion limit exceeded";
 
@@ -26,10 +34,7 @@ export function createBinaryCodecs(files: FileRegistry): (typeName: string) => M
     let plan: MessagePlan | undefined;
     const compiled = (): MessagePlan => (plan ??= plans.plan(desc));
     codec = {
-      encode: (message) => {
-        const bytes = compiled().encode(message);
-        return { finish: () => bytes };
-      },
+      encode: (message) => new Encoded(compiled().encode(message)),
       decode: (input) => {
         try {
           return compiled().decode(input);
