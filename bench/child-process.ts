@@ -38,13 +38,15 @@ export function spawnTs(name: string, file: string, args: readonly string[], aff
 export interface SpawnOptions {
   /** Opens an IPC channel (`child.send` / `process.send`), e.g. for a probe preloaded into the child. */
   readonly ipc?: boolean;
+  /** The child's environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `node ...args` in the repository root, on the given CPUs if any. */
 export function spawnNode(name: string, args: readonly string[], affinity?: CpuAffinity, options: SpawnOptions = {}): ChildHandle {
   const [command, argv] = affinity ? [affinity.tasksetPath, ["-c", affinity.cpus, process.execPath, ...args]] : [process.execPath, args];
   const stdio = options.ipc ? (["ignore", "pipe", "pipe", "ipc"] as const) : (["ignore", "pipe", "pipe"] as const);
-  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: [...stdio] });
+  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: [...stdio], env: options.env ?? process.env });
   let out = "";
   let err = "";
   const keep = (buffer: string, chunk: string) => (buffer.length + chunk.length > OUTPUT_LIMIT ? (buffer + chunk).slice(-OUTPUT_LIMIT) : buffer + chunk);

@@ -21,12 +21,16 @@ export interface BenchOptions extends LoadSettings {
   readonly streamRounds: number;
   /** Messages per stream in that measurement. */
   readonly streamMessages: number;
+  /** Only the codegen benchmark (generate and cold serve start of Compute v1 against the demo). */
+  readonly codegenOnly: boolean;
+  /** Skip the codegen benchmark in a full run. */
+  readonly skipCodegen: boolean;
   readonly help: boolean;
 }
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--only LIST] [--out DIR] [--no-pin]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--only LIST] [--out DIR] [--no-pin] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -43,7 +47,11 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
   --stream-messages N  messages per stream in that measurement (default 200000)
   --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct
   --out DIR         where the JSON results go (default bench/results)
-  --no-pin          do not pin the process under test and the backend + load to separate CPUs`;
+  --no-pin          do not pin the process under test and the backend + load to separate CPUs
+  --codegen         run only the codegen benchmark: generate the demo protos and Compute v1 (wall
+                    time, peak memory of the process tree) and start serve on each with an empty
+                    $TMPDIR (time to the first answered request), against the targets
+  --no-codegen      leave the codegen benchmark out of a full run`;
 
 /** Parses and validates the bench flags; throws with a message naming the bad flag. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions {
@@ -61,6 +69,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
+      codegen: { type: "boolean", default: false },
+      "no-codegen": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -82,6 +92,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     costRounds: Math.floor(positiveNumber(values["cost-rounds"], "--cost-rounds", 1000, true)),
     streamRounds: Math.floor(positiveNumber(values["stream-rounds"], "--stream-rounds", 100, true)),
     streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
+    codegenOnly: values.codegen,
+    skipCodegen: values["no-codegen"],
     help: values.help,
   };
 }

@@ -11,6 +11,8 @@ import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-resul
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { computeRatios, formatFeatureCost, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
+import { runCodegenBench } from "./codegen.js";
+import type { CodegenCase } from "./codegen-report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { formatStreamThroughput, measureStreamThroughput, type StreamThroughput } from "./stream-throughput.js";
 import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
@@ -103,6 +105,15 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     for (const { running } of started) await running.stop();
     await backend.stop();
   }
+  let codegen: CodegenCase[] | undefined;
+  if (!options.skipCodegen) {
+    try {
+      console.log("codegen: generate and cold serve start, demo protos and Compute v1");
+      codegen = await runCodegenBench();
+    } catch (error) {
+      failures.push({ target: "codegen", message: (error as Error).message });
+    }
+  }
 
   const summaries = summarize(measurements);
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
@@ -131,6 +142,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     notes,
     featureCost,
     streaming,
+    codegen,
     measurements,
     failures,
   };
@@ -166,6 +178,14 @@ try {
 }
 if (options.help) {
   console.log(USAGE);
+} else if (options.codegenOnly) {
+  process.exitCode = await runCodegenBench().then(
+    () => 0,
+    (error: unknown) => {
+      console.error(`codegen benchmark failed: ${(error as Error).message}`);
+      return 1;
+    },
+  );
 } else {
   process.exitCode = await main(options, targets);
 }

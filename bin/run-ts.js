@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry file of this project (benchmarks, scripts) with the same loaders as `protogate`.
-import { register } from "node:module";
+// Runs a TypeScript entry file of this project (benchmarks, scripts) through tsx, as `protogate` runs in a checkout.
 import { pathToFileURL } from "node:url";
 import { register as registerTsx } from "tsx/esm/api";
 
 registerTsx();
-register("../src/loader/resolve-from-protogate.js", import.meta.url);
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {
   console.error("usage: run-ts.js FILE.ts [args...]");

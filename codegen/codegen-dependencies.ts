@@ -6,12 +6,29 @@ import { createRequire } from "node:module";
  * buf's binary and google-proto-files). A team installs them beside protogate, usually as
  * devDependencies of the repository that generates.
  */
-export const CODEGEN_PACKAGES = ["@bufbuild/buf", "ts-proto", "google-proto-files"] as const;
-export type CodegenPackage = (typeof CODEGEN_PACKAGES)[number];
+export const CODEGEN_PACKAGES = ["@bufbuild/buf", "google-proto-files"] as const;
+/** Needed only by `generate --ts-proto` (ts-proto's message code for a team's own TypeScript services). */
+export const TS_PROTO_PACKAGE = "ts-proto";
+export type CodegenPackage = (typeof CODEGEN_PACKAGES)[number] | typeof TS_PROTO_PACKAGE;
 
-/** The codegen packages that cannot be resolved from protogate (by `resolve`, Node's by default). */
-export function missingCodegenPackages(resolve: (specifier: string) => string = createRequire(import.meta.url).resolve): CodegenPackage[] {
-  return CODEGEN_PACKAGES.filter((name) => {
+export interface CodegenPackageQuery {
+  /** Whether the run writes ts-proto's message code. */
+  readonly tsProto?: boolean;
+  /** How a package is found (Node's resolution from protogate by default). */
+  readonly resolve?: (specifier: string) => string;
+}
+
+/** The packages a `generate` run needs. */
+export function neededCodegenPackages(tsProto: boolean): CodegenPackage[] {
+  const needed: CodegenPackage[] = [...CODEGEN_PACKAGES];
+  if (tsProto) needed.push(TS_PROTO_PACKAGE);
+  return needed;
+}
+
+/** The packages a `generate` run needs that cannot be resolved, in a fixed order. */
+export function missingCodegenPackages(query: CodegenPackageQuery = {}): CodegenPackage[] {
+  const resolve = query.resolve ?? createRequire(import.meta.url).resolve;
+  return neededCodegenPackages(query.tsProto ?? false).filter((name) => {
     try {
       resolve(`${name}/package.json`);
       return false;
@@ -23,5 +40,6 @@ export function missingCodegenPackages(resolve: (specifier: string) => string = 
 
 /** The one-line error for missing codegen packages: which, and the command that installs them. */
 export function missingCodegenPackagesMessage(missing: readonly CodegenPackage[]): string {
-  return `protogate generate needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed (a serve-only install leaves the codegen packages out): run \`npm install --save-dev ${CODEGEN_PACKAGES.join(" ")}\``;
+  const flag = missing.includes(TS_PROTO_PACKAGE) ? " --ts-proto" : "";
+  return `protogate generate${flag} needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed (a serve-only install leaves the codegen packages out): run \`npm install --save-dev ${missing.join(" ")}\``;
 }

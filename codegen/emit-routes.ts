@@ -1,7 +1,7 @@
-import type { DescFile, DescMessage } from "@bufbuild/protobuf";
+import type { DescFile } from "@bufbuild/protobuf";
 import { ROUTE_TABLE_FORMAT } from "../src/binding.js";
 import type { CodegenBinding } from "./model.js";
-import { importAlias, relativeImport, tsProtoModule, tsProtoName } from "./ts-names.js";
+import { tsProtoModule } from "./ts-names.js";
 
 /** Header of every file the plugin writes. */
 export function generatedHeader(source: string): string {
@@ -19,27 +19,20 @@ export function bindingConstName(binding: CodegenBinding): string {
   return binding.bindingIndex === 0 ? base : `${base}_${binding.bindingIndex}`;
 }
 
-/**
- * Prints the route table of one proto file: a typed `Binding` constant per HTTP rule, holding only
- * data (the compiled template, the body and response selectors, the access rule) and references
- * to ts-proto's message codecs.
- */
-export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding[]): string {
-  const module = routesModule(file);
-  const imports = new Map<string, Map<string, string>>();
-  const use = (desc: DescMessage): string => {
-    const target = relativeImport(module, tsProtoModule(desc.file.proto.name));
-    const names = imports.get(target) ?? new Map<string, string>();
-    imports.set(target, names);
-    const alias = importAlias(desc);
-    names.set(alias, tsProtoName(desc));
-    return alias;
-  };
+/** A generated module: its JavaScript and its type declarations. */
+export interface EmittedModule {
+  readonly js: string;
+  readonly dts: string;
+}
 
+/**
+ * Prints the route table of one proto file: a `GeneratedRoute` constant per HTTP rule, holding
+ * only data (the compiled template, the body and response selectors, the message type names, the
+ * access rule). Plain JavaScript, so the gateway imports it without compiling anything; the
+ * runtime adds the binary codecs from the descriptor set.
+ */
+export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding[]): EmittedModule {
   const constants = bindings.map((binding) => {
-    const req = use(binding.rpc.input);
-    const res = use(binding.rpc.output);
-    const name = bindingConstName(binding);
     const service = binding.rpc.parent.typeName;
     const fields = [
       `service: ${JSON.stringify(service)}`,
@@ -53,60 +46,69 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `responseBody: ${JSON.stringify(binding.responseBody)}`,
       `requestType: ${JSON.stringify(binding.rpc.input.typeName)}`,
       `responseType: ${JSON.stringify(binding.rpc.output.typeName)}`,
-      `requestCodec: ${req}`,
-      `responseCodec: ${res}`,
       `source: ${JSON.stringify(binding.source)}`,
       `auth: ${JSON.stringify(binding.auth)}`,
       ...(binding.upstreamServices === undefined ? [] : [`upstreamServices: ${JSON.stringify(binding.upstreamServices)}`]),
     ];
-    return [
-      `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`,
-      `export const ${name}: Binding<${req}, ${res}> = {`,
-      ...fields.map((f) => `  ${f},`),
-      `};`,
-    ].join("\n");
+    return { name: bindingConstName(binding), doc: `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`, fields };
   });
-
-  const importLines = [...imports.entries()]
-    .sort(([a], [b]) => compare(a, b))
-    .map(([target, names]) => {
-      const specifiers = [...names.entries()]
-        .sort(([a], [b]) => compare(a, b))
-        .map(([alias, name]) => `${name} as ${alias}`);
-      return `import { ${specifiers.join(", ")} } from ${JSON.stringify(target)};`;
-    });
-
-  return [
+  const names = constants.map((c) => c.name).join(", ");
+  const tableDoc = `/** Every HTTP binding declared in ${file.proto.name}, in declaration order. */`;
+  const js = [
     generatedHeader(file.proto.name),
-    `import type { AnyBinding, Binding } from "protogate/runtime";`,
-    ...importLines,
+    constants.map((c) => [c.doc, `export const ${c.name} = {`, ...c.fields.map((f) => `  ${f},`), `};`].join("\n")).join("\n\n"),
     "",
-    constants.join("\n\n"),
-    "",
-    `/** Every HTTP binding declared in ${file.proto.name}, in declaration order. */`,
-    `export const bindings: readonly AnyBinding[] = [${bindings.map(bindingConstName).join(", ")}];`,
+    tableDoc,
+    `export const bindings = [${names}];`,
     "",
   ].join("\n");
+  const dts = [
+    generatedHeader(file.proto.name),
+    `import type { GeneratedRoute } from "protogate/runtime";`,
+    "",
+    ...constants.flatMap((c) => [c.doc, `export declare const ${c.name}: GeneratedRoute;`]),
+    "",
+    tableDoc,
+    `export declare const bindings: readonly GeneratedRoute[];`,
+    "",
+  ].join("\n");
+  return { js, dts };
 }
 
-/** Prints `index.ts`: all route tables plus the descriptor set the JSON codec is built from. */
-export function emitIndexFile(routeFiles: readonly DescFile[]): string {
+/** Prints `index.js` (and its `.d.ts`): all route tables plus the descriptor set the codecs are built from. */
+export function emitIndexFile(routeFiles: readonly DescFile[]): EmittedModule {
   const sorted = [...routeFiles].sort((a, b) => compare(a.proto.name, b.proto.name));
   const alias = (file: DescFile) => `routes_${tsProtoModule(file.proto.name).replace(/[^A-Za-z0-9]/g, "_")}`;
-  return [
+  const reexport = `export { descriptorSetBase64 } from "./protogate.descriptors.js";`;
+  const formatDoc = `/** The route-table format these files are written in; the runtime checks it. */`;
+  const tableDoc = `/** The route table: every HTTP binding of every generated proto file. */`;
+  const js = [
     generatedHeader("all files"),
-    `import type { AnyBinding } from "protogate/runtime";`,
     ...sorted.map((file) => `import { bindings as ${alias(file)} } from ${JSON.stringify(`./${routesModule(file)}.js`)};`),
     "",
-    `export { descriptorSetBase64 } from "./protogate.descriptors.js";`,
+    reexport,
     "",
-    `/** The route-table format these files are written in; the runtime checks it. */`,
+    formatDoc,
     `export const routeTableFormat = ${ROUTE_TABLE_FORMAT};`,
     "",
-    `/** The route table: every HTTP binding of every generated proto file. */`,
-    `export const bindings: readonly AnyBinding[] = [${sorted.map((f) => `...${alias(f)}`).join(", ")}];`,
+    tableDoc,
+    `export const bindings = [${sorted.map((f) => `...${alias(f)}`).join(", ")}];`,
     "",
   ].join("\n");
+  const dts = [
+    generatedHeader("all files"),
+    `import type { GeneratedRoute } from "protogate/runtime";`,
+    "",
+    reexport,
+    "",
+    formatDoc,
+    `export declare const routeTableFormat = ${ROUTE_TABLE_FORMAT};`,
+    "",
+    tableDoc,
+    `export declare const bindings: readonly GeneratedRoute[];`,
+    "",
+  ].join("\n");
+  return { js, dts };
 }
 
 // Text for a block comment: a star-slash inside a template such as {name=a/*/b/*} would end it early.

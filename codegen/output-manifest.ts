@@ -44,8 +44,9 @@ export function withManifest(fresh: ReadonlyMap<string, Buffer>): Map<string, Bu
 
 /**
  * The files of `current` (--out as it is) that generate wrote: those its manifest lists; without
- * a manifest, in a folder whose index.ts carries protogate's header (written by a version
- * before manifests), the files marked DO NOT EDIT plus those it would write again; otherwise none.
+ * a manifest, in a folder whose index (index.ts up to route-table format 2, index.js since)
+ * carries protogate's header (written by a version before manifests, or with the manifest lost),
+ * the files marked DO NOT EDIT plus those it would write again; otherwise none.
  */
 export function ownedFiles(current: ReadonlyMap<string, Buffer>, outDir: string): Set<string> {
   const manifest = current.get(MANIFEST_FILE);
@@ -58,7 +59,7 @@ export function ownedFiles(current: ReadonlyMap<string, Buffer>, outDir: string)
     }
     return new Set([...parsed.files, MANIFEST_FILE]);
   }
-  const index = current.get("index.ts");
+  const index = current.get("index.js") ?? current.get("index.ts");
   if (index === undefined || !index.toString("utf8").startsWith(PROTOGATE_MARKER)) return new Set();
   const owned = new Set<string>();
   for (const [file, content] of current) if (content.subarray(0, 512).toString("utf8").includes(DO_NOT_EDIT)) owned.add(file);

@@ -23,6 +23,12 @@ export interface GenerateOptions {
   readonly outDir: string;
   /** Generate into a temporary folder and only report what differs from `outDir`. */
   readonly check: boolean;
+  /**
+   * Also write ts-proto's TypeScript message code, for a team's own TypeScript services. The
+   * gateway never needs it (its codecs come from the descriptor set), and on the largest APIs it
+   * is most of the time and memory of generate.
+   */
+  readonly tsProto?: boolean;
   /** google.longrunning.Operations routes for APIs that return operations (codegen/operations); default `auto`. */
   readonly operations?: OperationsMode;
   /** openapi.json's title, version, description, servers, API-key header (`--openapi-*` flags). */
@@ -58,7 +64,7 @@ const REPORT_FILE = "protogate-plugin-report.json";
  * with `check`, compares) the output folder.
  */
 export async function runGenerate(options: GenerateOptions): Promise<GenerateResult> {
-  const missing = missingCodegenPackages();
+  const missing = missingCodegenPackages({ tsProto: options.tsProto ?? false });
   if (missing.length > 0) throw new GenerateError(missingCodegenPackagesMessage(missing));
   const team = findTeamProtos(options.protoDirs.map((d) => resolve(d)));
   if (team.length === 0) throw new GenerateError(`no .proto files under ${options.protoDirs.join(", ")}; pass the folder that holds your .proto files with --proto`);
@@ -77,7 +83,7 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
     }
     targets.push(...operations.targets(workspace, new Set(targets)));
     await writeFile(join(workspace, "buf.yaml"), "version: v2\n");
-    await writeFile(join(work, "buf.gen.yaml"), bufTemplate(pluginOptions(options, operations)));
+    await writeFile(join(work, "buf.gen.yaml"), bufTemplate(pluginOptions(options, operations), options.tsProto ?? false));
     await runBuf(work, ["generate", "ws", "--template", "buf.gen.yaml", "--output", "out", ...targets.flatMap((path) => ["--path", `ws/${path}`])], team);
     const generated = await readTree(output);
     const report = takePluginReport(generated, REPORT_FILE);
@@ -93,17 +99,16 @@ export async function runGenerate(options: GenerateOptions): Promise<GenerateRes
   }
 }
 
-function bufTemplate(protogateOptions: readonly string[]): string {
+/** buf runs the plugins of a template side by side. */
+function bufTemplate(protogateOptions: readonly string[], withTsProto: boolean): string {
   const require = createRequire(import.meta.url);
-  const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
   const protogate = join(PACKAGE_ROOT, "bin", "protoc-gen-protogate.js");
-  return stringify({
-    version: "v2",
-    plugins: [
-      { local: [process.execPath, tsProto], out: ".", include_imports: true, include_wkt: true, opt: [...TS_PROTO_OPTIONS] },
-      { local: [process.execPath, protogate], out: ".", strategy: "all", opt: [...protogateOptions] },
-    ],
-  });
+  const plugins: object[] = [{ local: [process.execPath, protogate], out: ".", strategy: "all", opt: [...protogateOptions] }];
+  if (withTsProto) {
+    const tsProto = join(dirname(require.resolve("ts-proto/package.json")), "protoc-gen-ts_proto");
+    plugins.unshift({ local: [process.execPath, tsProto], out: ".", include_imports: true, include_wkt: true, opt: [...TS_PROTO_OPTIONS] });
+  }
+  return stringify({ version: "v2", plugins });
 }
 
 /** Parameters of protoc-gen-protogate (codegen/plugin-parameters.ts). */

@@ -3,14 +3,22 @@
 // and the demo's generated/ into dist/ with tsc (tsconfig.build.json), then copies the files tsc
 // does not emit but the compiled code reads beside itself.
 import { spawnSync } from "node:child_process";
-import { cpSync, rmSync } from "node:fs";
+import { cpSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
-/** Files the compiled modules open at run time, by path relative to the checkout. */
-const ASSETS = ["src/docs/browser/docs-init.js", "generated/openapi.json"];
+/**
+ * Files the compiled modules open at run time, by path relative to the checkout: the docs page's
+ * script, and the demo's generated folder as `protogate demo` loads it (generate writes its route
+ * tables and descriptor set as JavaScript already; tsc compiles only the ts-proto code beside them).
+ */
+const generatedJs = readdirSync(`${root}generated`, { recursive: true })
+  .map((file) => String(file))
+  .filter((file) => file.endsWith(".js"))
+  .map((file) => `generated/${file}`);
+const ASSETS = ["src/docs/browser/docs-init.js", "generated/openapi.json", ...generatedJs];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");

@@ -41,7 +41,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
     bindings: folder.bindings,
     apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
   });
-  const codecs = createCodecRegistry(folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
+  const codecs = createCodecRegistry(folder.files ?? folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
   const auth = await createEdgeAuth(config.auth, seams.auth);

@@ -9,9 +9,10 @@ export interface MessageFns<T> {
 /**
  * The version of the route-table format codegen writes (`routeTableFormat` in the generated
  * `index.ts`). The runtime refuses a folder of another format with a message to regenerate, rather
- * than misread it. 2: bindings carry `kind`.
+ * than misread it. 2: bindings carry `kind`. 3: JavaScript plus `.d.ts`, rows without codecs
+ * (`GeneratedRoute`; the runtime builds the codecs from the descriptor set).
  */
-export const ROUTE_TABLE_FORMAT = 2;
+export const ROUTE_TABLE_FORMAT = 3;
 
 /** The RPC's streaming shape: unary, server streaming, client streaming, or bidirectional. */
 export type MethodKind = "unary" | "server" | "client" | "bidi";
@@ -76,6 +77,12 @@ export interface Binding<Req = unknown, Res = unknown> {
    */
   readonly upstreamServices?: readonly string[];
 }
+
+/**
+ * A row of a generated route table: a binding without its codecs, which the runtime builds from
+ * the folder's descriptor set by `requestType` and `responseType` (src/load-generated.ts).
+ */
+export type GeneratedRoute = Omit<Binding, "requestCodec" | "responseCodec">;
 
 /** Any binding, whatever its message types (the route table is heterogeneous). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- boundary: the table mixes message types.

@@ -3,13 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROUTE_TABLE_FORMAT } from "../src/binding.js";
+import { GetUserRequest } from "../generated/demo/v1/user.js";
 import { GeneratedFolderError, loadGenerated } from "../src/load-generated.js";
 
-/** A generated folder with an index.ts of the given body. */
+/** A generated folder with an index.js of the given body. */
 function folder(indexSource: string): string {
   const dir = mkdtempSync(join(tmpdir(), "pg-generated-"));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  writeFileSync(join(dir, "index.ts"), indexSource);
+  writeFileSync(join(dir, "index.js"), indexSource);
   return dir;
 }
 
@@ -33,13 +34,6 @@ describe("loadGenerated", () => {
     expect((await loadGenerated(dir)).openApi).toBe("{}");
   });
 
-  it("loads a compiled folder (index.js, no index.ts), as the package's dist/generated for the demo", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "pg-generated-js-"));
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-    writeFileSync(join(dir, "index.js"), `export const bindings = []; export const descriptorSetBase64 = "AA=="; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
-    expect((await loadGenerated(dir)).descriptorSet).toEqual(new Uint8Array([0]));
-  });
-
   it("refuses a folder written before formats were versioned (format 1), naming the fix", async () => {
     const dir = folder(`export const bindings = []; export const descriptorSetBase64 = "";\n`);
     const error = await loadGenerated(dir).catch((thrown: unknown) => thrown);
@@ -52,8 +46,25 @@ describe("loadGenerated", () => {
     await expect(loadGenerated(dir)).rejects.toThrow(`format ${ROUTE_TABLE_FORMAT + 1}`);
   });
 
-  it("refuses a folder without index.ts", async () => {
+  it("refuses a folder without index.js", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-generated-"));
-    await expect(loadGenerated(dir)).rejects.toThrow(`${dir} has no index.ts; run \`protogate generate --out ${dir}\` first`);
+    await expect(loadGenerated(dir)).rejects.toThrow(`${dir} has no index.js; run \`protogate generate --out ${dir}\` first`);
+  });
+
+  it("refuses a TypeScript folder of an older protogate, naming the fix", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pg-generated-"));
+    writeFileSync(join(dir, "index.ts"), "export const bindings = [];\n");
+    await expect(loadGenerated(dir)).rejects.toThrow(`${dir} has no index.js; it was written by an older protogate; regenerate it with \`protogate generate --out ${dir}\``);
+  });
+
+  it("gives every route the binary codecs of its message types, from the descriptor set", async () => {
+    const { bindings } = await loadGenerated(new URL("../generated", import.meta.url).pathname);
+    const getUser = bindings.find((b) => b.rpcPath === "/demo.v1.UserService/GetUser" && b.httpMethod === "GET");
+    expect(getUser?.requestType).toBe("demo.v1.GetUserRequest");
+    const message = { userId: "u-42" };
+    const bytes = getUser!.requestCodec.encode(message).finish();
+    // The bytes ts-proto's codec writes for the same message.
+    expect(Buffer.from(bytes)).toEqual(Buffer.from(GetUserRequest.encode(message).finish()));
+    expect(getUser!.requestCodec.decode(bytes)).toEqual(message);
   });
 });

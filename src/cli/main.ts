@@ -18,7 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command("generate")
-    .description("compile protos with buf and write route tables, ts-proto messages and openapi.json")
+    .description("compile protos with buf and write route tables (JavaScript + .d.ts), the descriptor set and openapi.json")
     // Defaults are applied after protogate.yaml is read (flags win over it), so commander keeps none.
     .addOption(new Option("--proto <dir>", "a folder of .proto files (repeatable)").argParser(collect).default([], "proto"))
     .option("--out <dir>", "output folder (default: generated)")
@@ -26,18 +26,20 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--exclude <pattern>", "leave out these files, packages, services or methods (repeatable; globs * and **)").argParser(collect).default([], "none"))
     .option("--config <file>", "protogate.yaml (default: the one beside the first --proto folder, if any)")
     .option("--check", "generate into a temporary folder and exit 1 if --out differs", false)
+    .option("--ts-proto", "also write ts-proto TypeScript message code, for your own TypeScript services (the gateway does not need it)", false)
     .option("--no-operations", "no google.longrunning.Operations routes for APIs that return operations")
     .option("--openapi-title <text>", "openapi.json's info.title (default: the protos' openapiv2_swagger option, else \"Protogate API\")")
     .option("--openapi-version <text>", "openapi.json's info.version (default: the option's, else 1.0.0)")
     .option("--openapi-description <text>", "openapi.json's info.description")
     .option("--openapi-server <url>", "a server URL for openapi.json (repeatable; replaces the option's)", collect, [])
     .option("--openapi-api-key-header <name>", "the API-key header openapi.json names (default x-api-key)")
-    .action(async (opts: GenerateFlags & OpenApiFlags & { check: boolean; operations: boolean }) => {
+    .action(async (opts: GenerateFlags & OpenApiFlags & { check: boolean; tsProto: boolean; operations: boolean }) => {
       const settings = resolveGenerateSettings(opts);
       const result = await runGenerate({
         protoDirs: settings.protoDirs,
         outDir: settings.outDir,
         check: opts.check,
+        tsProto: opts.tsProto,
         selection: settings.selection,
         operations: opts.operations ? "auto" : "off",
         openapi: openApiSettings(opts),

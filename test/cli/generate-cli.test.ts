@@ -66,7 +66,7 @@ describe("protogate generate (CLI)", () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^1 service, 1 route, 2 methods skipped \(1 excluded, 1 without google\.api\.http\); \d+ files in \S*gen \(\d+ written\)\n$/);
     expect(first.stderr).toBe("warning: 1 method has no google.api.http rule and gets no route: acme.v1.Things.GrpcOnly\n");
-    expect(readFileSync(join(dir, "gen/acme/v1/things.routes.ts"), "utf8")).not.toContain("Admin");
+    expect(readFileSync(join(dir, "gen/acme/v1/things.routes.js"), "utf8")).not.toContain("Admin");
     expect(readFileSync(join(dir, "gen/README.md"), "utf8")).toBe("ours");
     const check = await generate(dir, "--check");
     expect(check).toMatchObject({ code: 0, stdout: expect.stringMatching(/gen is up to date/) as unknown as string });

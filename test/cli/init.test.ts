@@ -70,7 +70,7 @@ describe("protogate init", () => {
     [false, false],
   ])("prints the install line of the codegen packages only when they are missing (missing: %s)", async (codegenMissing, printed) => {
     const { out } = await init({ dir: freshFolder(), codegenMissing });
-    expect(out.some((line) => line.includes("npm install --save-dev @bufbuild/buf ts-proto google-proto-files"))).toBe(printed);
+    expect(out.some((line) => line.includes("npm install --save-dev @bufbuild/buf google-proto-files"))).toBe(printed);
   });
 
   it("prints cd into the folder, then generate, serve and the curl, in that order", async () => {

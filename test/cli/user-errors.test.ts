@@ -13,7 +13,7 @@ describe("userErrorMessage", () => {
     ["a privileged port", listenError("EACCES", "0.0.0.0", 80), "cannot listen on 0.0.0.0:80: permission denied (ports below 1024 need privileges); pick a port above 1023"],
     ["a listen host that does not resolve", Object.assign(new Error("getaddrinfo ENOTFOUND nohost"), { code: "ENOTFOUND", syscall: "getaddrinfo", hostname: "nohost" }), "cannot resolve the listen address nohost; use an IP address or a name this machine resolves"],
     ["a config error", new ConfigError("server.port: Too big"), "server.port: Too big"],
-    ["a missing generated folder", new GeneratedFolderError("gen has no index.ts; run `protogate generate --out gen` first"), "gen has no index.ts; run `protogate generate --out gen` first"],
+    ["a missing generated folder", new GeneratedFolderError("gen has no index.js; run `protogate generate --out gen` first"), "gen has no index.js; run `protogate generate --out gen` first"],
     ["a generate error", new GenerateError("no .proto files under protos"), "no .proto files under protos"],
   ])("%s is one line naming the cause and the fix", (_name, error, message) => {
     expect(userErrorMessage(error)).toBe(message);

@@ -8,26 +8,27 @@ const resolverWithout = (absent: readonly string[]) => (specifier: string) => {
 };
 
 describe("the codegen packages (optional peer dependencies)", () => {
-  it.each([
-    [[], []],
-    [["ts-proto"], ["ts-proto"]],
-    [["google-proto-files", "@bufbuild/buf"], ["@bufbuild/buf", "google-proto-files"]],
-    [[...CODEGEN_PACKAGES], [...CODEGEN_PACKAGES]],
-  ])("absent %j: missing %j (in the fixed order)", (absent, missing) => {
-    expect(missingCodegenPackages(resolverWithout(absent))).toEqual(missing);
+  it.each<[string[], boolean, string[]]>([
+    [[], false, []],
+    [["ts-proto"], false, []],
+    [["ts-proto"], true, ["ts-proto"]],
+    [["google-proto-files", "@bufbuild/buf"], false, ["@bufbuild/buf", "google-proto-files"]],
+    [["google-proto-files", "@bufbuild/buf", "ts-proto"], true, ["@bufbuild/buf", "google-proto-files", "ts-proto"]],
+  ])("absent %j, --ts-proto %s: missing %j (in the fixed order)", (absent, tsProto, missing) => {
+    expect(missingCodegenPackages({ tsProto, resolve: resolverWithout(absent) })).toEqual(missing);
   });
 
   it("are all installed in this checkout (devDependencies)", () => {
-    expect(missingCodegenPackages()).toEqual([]);
+    expect(missingCodegenPackages({ tsProto: true })).toEqual([]);
   });
 
   it.each([
-    [["ts-proto"] as const, "protogate generate needs ts-proto, which is not installed"],
-    [["@bufbuild/buf", "ts-proto"] as const, "protogate generate needs @bufbuild/buf, ts-proto, which are not installed"],
-  ])("the message names %j and the command installing all three", (missing, start) => {
+    [["ts-proto"] as const, "protogate generate --ts-proto needs ts-proto, which is not installed", "`npm install --save-dev ts-proto`"],
+    [[...CODEGEN_PACKAGES], "protogate generate needs @bufbuild/buf, google-proto-files, which are not installed", "`npm install --save-dev @bufbuild/buf google-proto-files`"],
+  ])("the message names %j and the command installing them", (missing, start, command) => {
     const message = missingCodegenPackagesMessage(missing);
     expect(message.startsWith(start)).toBe(true);
-    expect(message).toContain("`npm install --save-dev @bufbuild/buf ts-proto google-proto-files`");
+    expect(message).toContain(command);
     expect(message).not.toContain("\n");
   });
 });

@@ -66,7 +66,7 @@ describe("generate: selection and conflicts on BigQuery Storage v1", () => {
       ].map((m) => `${PKG}.${m}`),
     );
     expect(result.warnings).toEqual([]);
-    const routes = readFileSync(join(out, STORAGE, "storage.routes.ts"), "utf8");
+    const routes = readFileSync(join(out, STORAGE, "storage.routes.js"), "utf8");
     expect(routes.match(/^export const (\w+)/gm)).toEqual(["export const BigQueryRead_CreateReadSession", "export const BigQueryRead_SplitReadStream", "export const bindings"]);
     expect(operationIds(out).sort()).toEqual(["BigQueryRead_CreateReadSession", "BigQueryRead_SplitReadStream"]);
   });

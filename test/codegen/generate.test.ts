@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { MANIFEST_FILE, renderManifest } from "../../codegen/output-manifest.js";
 import { GenerateError, runGenerate } from "../../codegen/run-generate.js";
@@ -24,14 +25,14 @@ function readTree(root: string): Map<string, string> {
 }
 
 /** Only the plugin's own output is golden; ts-proto's output is its authors' to test. */
-const isProtogateOutput = (file: string) => file.endsWith(".routes.ts") || file === "index.ts" || file === "openapi.json";
+const isProtogateOutput = (file: string) => /\.routes\.(js|d\.ts)$/.test(file) || file === "index.js" || file === "index.d.ts" || file === "openapi.json";
 
 describe("protogate generate", () => {
   it("matches the golden files for a proto using every HttpRule feature (UPDATE_GOLDEN=1 to refresh)", async () => {
     const out = join(work, "golden");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
     const produced = [...readTree(out)].filter(([file]) => isProtogateOutput(file));
-    expect(produced.map(([f]) => f).sort()).toEqual(["index.ts", "openapi.json", "shop/v1/shop.routes.ts"]);
+    expect(produced.map(([f]) => f).sort()).toEqual(["index.d.ts", "index.js", "openapi.json", "shop/v1/shop.routes.d.ts", "shop/v1/shop.routes.js"]);
     if (process.env.UPDATE_GOLDEN === "1") {
       rmSync(GOLDEN, { recursive: true, force: true });
       for (const [file, content] of produced) {
@@ -42,6 +43,63 @@ describe("protogate generate", () => {
     for (const [file, content] of produced) {
       expect(content, `${file} differs from test/golden/shop/${file}.golden`).toBe(readFileSync(join(GOLDEN, `${file}.golden`), "utf8"));
     }
+  });
+
+  it("writes only the gateway's files (JavaScript, declarations, descriptors, OpenAPI) unless ts-proto's message code is asked for", async () => {
+    const lean = join(work, "lean");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: lean, check: false });
+    expect([...readTree(lean).keys()].sort()).toEqual([
+      MANIFEST_FILE,
+      "index.d.ts",
+      "index.js",
+      "openapi.json",
+      "package.json",
+      "protogate.descriptors.d.ts",
+      "protogate.descriptors.js",
+      "shop/v1/shop.routes.d.ts",
+      "shop/v1/shop.routes.js",
+    ]);
+    const full = join(work, "with-ts-proto");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: full, check: false, tsProto: true });
+    const files = readTree(full);
+    expect(files.get("shop/v1/shop.ts")).toContain("export const Shelf: MessageFns<Shelf>");
+    // The gateway's files do not depend on ts-proto's: the same bytes either way (the manifest lists ts-proto's too).
+    for (const [file, content] of readTree(lean)) if (file !== MANIFEST_FILE) expect(files.get(file), file).toBe(content);
+  });
+
+  it("writes declarations that type-check against protogate/runtime (library checks on)", async () => {
+    const out = join(work, "typed");
+    await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
+    const consumer = join(out, "consumer.ts");
+    // A team's code reading the table: the types must carry through.
+    // (An untyped `any` table would leave the @ts-expect-error unused: an error.)
+    writeFileSync(
+      consumer,
+      [
+        'import { bindings, routeTableFormat } from "./index.js";',
+        "const first: string = bindings[0].pattern;",
+        "const format: number = routeTableFormat;",
+        "// @ts-expect-error the rows are read-only",
+        'bindings[0].pattern = "/x";',
+        "export { first, format };",
+        "",
+      ].join("\n"),
+    );
+    const declarations = [...readTree(out).keys()].filter((file) => file.endsWith(".d.ts")).map((file) => join(out, file));
+    expect(declarations.length).toBe(3);
+    const program = ts.createProgram([consumer, ...declarations], {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      types: [],
+      baseUrl: out,
+      paths: { "protogate/runtime": [join(import.meta.dirname, "../../src/runtime.ts")] },
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    expect(problems).toEqual([]);
   });
 
   it("is deterministic: a second run changes nothing and --check agrees", async () => {
@@ -59,8 +117,8 @@ describe("protogate generate", () => {
   it("--check reports changed, added and removed files of its own without writing, and ignores the user's files", async () => {
     const out = join(work, "drift");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
-    writeFileSync(join(out, "index.ts"), readFileSync(join(out, "index.ts"), "utf8") + "// edited\n");
-    writeFileSync(join(out, "stray.ts"), "// the user's\n");
+    writeFileSync(join(out, "index.js"), readFileSync(join(out, "index.js"), "utf8") + "// edited\n");
+    writeFileSync(join(out, "stray.js"), "// the user's\n");
     rmSync(join(out, "openapi.json"));
     // A file an earlier run wrote (listed in the manifest) that this run no longer writes.
     const manifest = JSON.parse(readFileSync(join(out, MANIFEST_FILE), "utf8")) as { files: string[] };
@@ -70,14 +128,14 @@ describe("protogate generate", () => {
     const check = await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: true });
     expect(check.differences).toEqual([
       { file: MANIFEST_FILE, kind: "changed" },
-      { file: "index.ts", kind: "changed" },
+      { file: "index.js", kind: "changed" },
       { file: "old/v1/old.routes.ts", kind: "removed" },
       { file: "openapi.json", kind: "added" },
     ]);
     expect(existsSync(join(out, "openapi.json"))).toBe(false);
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: out, check: false });
     expect(existsSync(join(out, "old"))).toBe(false);
-    expect(readFileSync(join(out, "stray.ts"), "utf8")).toBe("// the user's\n");
+    expect(readFileSync(join(out, "stray.js"), "utf8")).toBe("// the user's\n");
   });
 
   it("reports every invalid HTTP and access rule with file:line and a reason, and writes nothing", async () => {
@@ -140,8 +198,8 @@ describe("protogate generate", () => {
       ].join("\n"),
     );
     const out = join(work, "team-out");
-    await runGenerate({ protoDirs: [team], outDir: out, check: false });
-    const routes = readFileSync(join(out, "acme/v1/acme.routes.ts"), "utf8");
+    await runGenerate({ protoDirs: [team], outDir: out, check: false, tsProto: true });
+    const routes = readFileSync(join(out, "acme/v1/acme.routes.js"), "utf8");
     expect(routes).toContain('pattern: "/v1/acme/{id}"');
     // protogate/v1/auth.proto is not in the team's folder: it comes from protogate's own proto/.
     expect(routes).toContain('auth: {"public":false,"scopes":["acme:read"],"forwardAuthorization":false}');
@@ -178,9 +236,9 @@ describe("protogate generate", () => {
       "bool forward_authorization = 3;\n  string team_marker = 99;",
     );
     const out = join(work, "own-auth-out");
-    await runGenerate({ protoDirs: [teamWithOwnAuthProto("own-auth", ownAuth)], outDir: out, check: false });
+    await runGenerate({ protoDirs: [teamWithOwnAuthProto("own-auth", ownAuth)], outDir: out, check: false, tsProto: true });
     expect(readFileSync(join(out, "protogate/v1/auth.ts"), "utf8")).toContain("teamMarker");
-    expect(readFileSync(join(out, "extra/v1/extra.routes.ts"), "utf8")).toContain('auth: {"public":true,"scopes":[],"forwardAuthorization":false}');
+    expect(readFileSync(join(out, "extra/v1/extra.routes.js"), "utf8")).toContain('auth: {"public":true,"scopes":[],"forwardAuthorization":false}');
   });
 
   it("rejects a protogate.v1.rule whose type is not protogate's AuthRule", async () => {
@@ -204,7 +262,7 @@ describe("protogate generate", () => {
     cpSync(source, join(root, "google/pubsub/v1"), { recursive: true });
     const out = join(work, "pubsub-out");
     await runGenerate({ protoDirs: [root], outDir: out, check: false });
-    const routes = readFileSync(join(out, "google/pubsub/v1/pubsub.routes.ts"), "utf8");
+    const routes = readFileSync(join(out, "google/pubsub/v1/pubsub.routes.js"), "utf8");
     expect(routes).toContain('pattern: "/v1/{name=projects/*/topics/*}"');
     expect(routes).toContain('httpMethod: "PUT"');
     const openapi = JSON.parse(readFileSync(join(out, "openapi.json"), "utf8")) as { paths: Record<string, unknown> };

@@ -41,7 +41,7 @@ describe("the plugin's report and selection parameters", () => {
   it("the report's counts agree with the files; without report=... no report file is written", () => {
     const { files, report } = generateWithReport(request(""));
     expect(files.map((f) => f.name)).not.toContain("r.json");
-    const routeConstants = files.filter((f) => f.name.endsWith(".routes.ts")).flatMap((f) => f.content.match(/^export const \w+: Binding</gm) ?? []);
+    const routeConstants = files.filter((f) => f.name.endsWith(".routes.js")).flatMap((f) => f.content.match(/^export const \w+ = \{/gm) ?? []);
     expect(report.routes).toBe(routeConstants.length);
     expect(report.services).toBe(new Set(files.flatMap((f) => [...f.content.matchAll(/^ {2}service: "([^"]+)"/gm)].map((m) => m[1]))).size);
     expect(report.excludedMethods).toEqual([]);

@@ -32,7 +32,7 @@ describe("fixes to ts-proto's output", () => {
         'service Fx { rpc Get(google.protobuf.Struct) returns (google.protobuf.Struct) { option (google.api.http) = {post: "/v1/fx" body: "*"}; } }\n',
     );
     const out = join(work, "out");
-    await runGenerate({ protoDirs: [join(work, "protos")], outDir: out, check: false });
+    await runGenerate({ protoDirs: [join(work, "protos")], outDir: out, check: false, tsProto: true });
     const struct = readFileSync(join(out, "google/protobuf/struct.ts"), "utf8");
     expect(struct).toContain('if (key === "__proto__") {');
     expect(struct).not.toMatch(/^ {8}object\[key\] = message\.fields\.get\(key\);$/m);

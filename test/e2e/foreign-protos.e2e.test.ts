@@ -1,6 +1,6 @@
 import { loadPackageDefinition, Server, ServerCredentials, status, type GrpcObject, type sendUnaryData, type ServerUnaryCall, type ServiceClientConstructor, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,18 @@ describe("generate + serve on google/pubsub/v1/pubsub.proto", () => {
     await new Promise<void>((resolve) => (server ? server.tryShutdown(() => resolve()) : resolve()));
     rmSync(work, { recursive: true, force: true });
   });
+
+  it("generate writes JavaScript route tables and, without --ts-proto, no ts-proto message code", async () => {
+    const out = join(work, "generated");
+    expect(existsSync(join(out, "google/pubsub/v1/pubsub.routes.js"))).toBe(true);
+    expect(existsSync(join(out, "google/pubsub/v1/pubsub.routes.d.ts"))).toBe(true);
+    expect(existsSync(join(out, "google/pubsub/v1/pubsub.ts"))).toBe(false);
+    // With --ts-proto the same folder lacks ts-proto's files: --check names them as added.
+    const check = runProtogate(["generate", "--proto", join(work, "protos"), "--out", out, "--ts-proto", "--check"]);
+    expect(await check.exited).toBe(1);
+    expect(check.stderr()).toContain("added: google/pubsub/v1/pubsub.ts");
+    expect(check.stderr()).not.toContain("routes.js");
+  }, 60_000);
 
   it("GET binds a multi-segment resource name and renders the reply per the JSON mapping", async () => {
     const response = await fetch(`${base}/v1/projects/p1/topics/t1`);

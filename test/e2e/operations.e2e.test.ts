@@ -198,8 +198,8 @@ describe("google.longrunning.Operations routes, end to end", () => {
     const out = join(work, "without");
     const generate = runProtogate(["generate", "--proto", LIBRARY_PROTOS, "--out", out, "--no-operations"]);
     expect(await generate.exited, generate.stderr()).toBe(0);
-    expect(existsSync(join(out, "google/longrunning/operations.routes.ts"))).toBe(false);
+    expect(existsSync(join(out, "google/longrunning/operations.routes.js"))).toBe(false);
     expect(readFileSync(join(out, "openapi.json"), "utf8")).not.toContain("Operations_GetOperation");
-    expect(existsSync(join(work, "generated/google/longrunning/operations.routes.ts"))).toBe(true);
+    expect(existsSync(join(work, "generated/google/longrunning/operations.routes.js"))).toBe(true);
   }, 60_000);
 });

@@ -66,7 +66,7 @@ describe("protogate serve (the real process)", () => {
   it("with docs.enabled and a generated folder without openapi.json, exits 1 with one line naming the file and the fix", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-docs-nodoc-"));
     writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-    writeFileSync(join(dir, "index.ts"), `export const bindings = []; export const descriptorSetBase64 = ""; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
+    writeFileSync(join(dir, "index.js"), `export const bindings = []; export const descriptorSetBase64 = ""; export const routeTableFormat = ${ROUTE_TABLE_FORMAT};\n`);
     writeFileSync(join(dir, "gateway.yaml"), "docs:\n  enabled: true\n");
     const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", dir, "--port", "0"]);
     expect(await proc.exited).toBe(1);
@@ -84,7 +84,7 @@ describe("protogate serve (the real process)", () => {
   });
 
   it.each([
-    ["regression: a missing --generated folder ended in a stack trace", ["serve", "--generated", "/nonexistent/gen", "--port", "0", "--auth", "off"], "protogate: /nonexistent/gen has no index.ts; run `protogate generate --out /nonexistent/gen` first"],
+    ["regression: a missing --generated folder ended in a stack trace", ["serve", "--generated", "/nonexistent/gen", "--port", "0", "--auth", "off"], "protogate: /nonexistent/gen has no index.js; run `protogate generate --out /nonexistent/gen` first"],
     ["regression: a listen address of another machine ended in a stack trace", ["serve", "--host", "10.9.9.9", "--port", "0", "--auth", "off"], "protogate: cannot listen on 10.9.9.9: 10.9.9.9 is not an address of this machine"],
   ])("%s: one line naming the cause and the fix, exit 1", async (_name, args, line) => {
     const proc = runProtogate(args);

@@ -88,7 +88,7 @@ describe("the packed tarball, installed into an empty folder (slow: npm pack + n
 
   it("the tarball holds the compiled package, its bin and protos, and nothing of the checkout's sources, tests, benchmarks or CI", () => {
     expect(packedFiles).toEqual(expect.arrayContaining(["bin/protogate.js", "bin/protoc-gen-protogate.js", "dist/src/cli/main.js", "dist/src/runtime.d.ts", "dist/codegen/plugin.js", "proto/protogate/v1/auth.proto", "package.json"]));
-    const outsideAllowlist = packedFiles.filter((path) => !/^(bin\/protogate\.js|bin\/protoc-gen-protogate\.js|dist\/.+|proto\/protogate\/.+|src\/loader\/resolve-from-protogate\.js|package\.json|README\.md|LICENSE)$/.test(path));
+    const outsideAllowlist = packedFiles.filter((path) => !/^(bin\/protogate\.js|bin\/protoc-gen-protogate\.js|dist\/.+|proto\/protogate\/.+|package\.json|README\.md|LICENSE)$/.test(path));
     expect(outsideAllowlist).toEqual([]);
     const sourcesOrTests = packedFiles.filter((path) => /(^|\/)(test|bench|\.ci|fixtures|golden)\//.test(path) || /\.test\./.test(path) || (path.endsWith(".ts") && !path.endsWith(".d.ts")));
     expect(sourcesOrTests).toEqual([]);
@@ -118,7 +118,7 @@ describe("the packed tarball, installed into an empty folder (slow: npm pack + n
   it("generate succeeds once the codegen packages are installed, writing route tables and openapi.json", () => {
     expect(generate.stderr).toBe("");
     expect(generate.code).toBe(0);
-    expect(existsSync(join(app, "generated", "greeter", "v1", "greeter.routes.ts"))).toBe(true);
+    expect(existsSync(join(app, "generated", "greeter", "v1", "greeter.routes.js"))).toBe(true);
     expect(JSON.parse(readFileSync(join(app, "generated", "openapi.json"), "utf8"))).toHaveProperty(["paths", "/v1/greetings/{name}", "get"]);
   });
 

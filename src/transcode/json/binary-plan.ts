@@ -202,6 +202,11 @@ function listWire(field: DescField & { fieldKind: "list" }, ctx: PlanContext): F
   };
 }
 
+/** A map key or scalar value that equals its type's zero (empty bytes included). */
+function isZeroScalar(value: unknown, zero: unknown): boolean {
+  return value instanceof Uint8Array ? value.length === 0 : value === zero;
+}
+
 function mapWire(field: DescField & { fieldKind: "map" }, ctx: PlanContext): FieldWire {
   const number = field.number;
   const prop = field.jsonName;
@@ -219,14 +224,16 @@ function mapWire(field: DescField & { fieldKind: "map" }, ctx: PlanContext): Fie
       if (map.size > 0 && depth + 1 > MAX_DEPTH) throw tooDeep();
       for (const [k, v] of map) {
         writer.tag(number, WireType.LengthDelimited).fork();
-        keyWire.write(writer.tag(1, keyWire.wireType), k);
+        // A zero key or scalar value is left out of the entry, as ts-proto writes it (the
+        // reader then takes the zero): the same bytes as the codecs the gateway used before.
+        if (!isZeroScalar(k, keyZero)) keyWire.write(writer.tag(1, keyWire.wireType), k);
         if (plan !== undefined) {
           if (v !== undefined) {
             writer.tag(2, WireType.LengthDelimited).fork();
             plan.encodeTo(plan.toMessage(v), writer, depth + 2);
             writer.join();
           }
-        } else {
+        } else if (!isZeroScalar(v, valueZero)) {
           valueWire!.write(writer.tag(2, valueWire!.wireType), v);
         }
         writer.join();

@@ -1,4 +1,4 @@
-import { createFileRegistry, fromBinary, type JsonValue } from "@bufbuild/protobuf";
+import { createFileRegistry, fromBinary, type FileRegistry, type JsonValue } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { toReadError, toWriteError } from "./json-field-error.js";
 import { createPlanCache } from "./message-plans.js";
@@ -34,10 +34,11 @@ export interface CodecRegistry {
 
 /**
  * Builds the registry from a serialized `google.protobuf.FileDescriptorSet` (every file,
- * imports and well-known types included). Codecs are compiled on first use and cached.
+ * imports and well-known types included), or from the file registry of such a set. Codecs are compiled on first use and cached.
  */
-export function createCodecRegistry(descriptorSet: Uint8Array, options: JsonReadOptions): CodecRegistry {
-  const files = createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet));
+export function createCodecRegistry(descriptorSet: Uint8Array | FileRegistry, options: JsonReadOptions): CodecRegistry {
+  // A registry already built from the set is reused: parsing a large API's set takes a while.
+  const files = descriptorSet instanceof Uint8Array ? createFileRegistry(fromBinary(FileDescriptorSetSchema, descriptorSet)) : descriptorSet;
   const plans = createPlanCache(options.ignoreUnknownFields, (typeName) => files.getMessage(typeName));
   const codecs = new Map<string, MessageJsonCodec<unknown>>();
 

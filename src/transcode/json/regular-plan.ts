@@ -3,7 +3,7 @@ import { describe, tooDeep, valueError } from "./json-field-error.js";
 import { isJsonObject } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { compileField } from "./field-plan.js";
-import { compileFieldsReader, compileFieldsWriter } from "./message-codegen.js";
+import { compileFieldsReader, compileFieldsWriter, type FieldsReader, type FieldsWriter } from "./message-codegen.js";
 import { compileObjectFactory, type InitialValue } from "./object-factory.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 
@@ -15,8 +15,8 @@ export type RegularJson = Pick<MessagePlan, "create" | "readJson" | "writeJson" 
 
 /**
  * Compiles a regular message: its field plans (also used by the request builder), a factory for
- * complete default objects, and generated straight-line readers and writers, so a call does no
- * descriptor work at all.
+ * complete default objects, and generated straight-line readers and writers (generated on first
+ * use), so a call does no descriptor work at all.
  */
 export function compileRegular(desc: DescMessage, ctx: PlanContext): RegularJson {
   const fields = desc.fields.map((f) => compileField(f, ctx));
@@ -36,8 +36,11 @@ export function compileRegular(desc: DescMessage, ctx: PlanContext): RegularJson
     }),
   );
 
-  const readFields = compileFieldsReader(fields, ctx.ignoreUnknownFields);
-  const writeFields = compileFieldsWriter(fields);
+  // Generated on first use: a large API (Compute v1: ~1000 types reachable from its routes)
+  // would otherwise spend most of the gateway's start-up generating code for types no request
+  // may ever carry. The first call replaces the variable, so later calls go straight to the code.
+  let readFields: FieldsReader = (...args) => (readFields = compileFieldsReader(fields, ctx.ignoreUnknownFields))(...args);
+  let writeFields: FieldsWriter = (...args) => (writeFields = compileFieldsWriter(fields))(...args);
   const typeName = desc.typeName;
 
   const read = (json: unknown, depth: number, skipType: boolean): Record<string, unknown> => {

@@ -161,16 +161,16 @@ describe("google.longrunning.Operations routes", () => {
 });
 
 describe("the plugin with operation routes", () => {
-  it("writes them into google/longrunning/operations.routes.ts and openapi.json, which lints clean", () => {
+  it("writes them into google/longrunning/operations.routes.js and openapi.json, which lints clean", () => {
     const files = new Map(generate(fixtures.request([LIBRARY], operationsParameter(AUTO))).map((f) => [f.name, f.content]));
-    const table = files.get("google/longrunning/operations.routes.ts") ?? "";
+    const table = files.get("google/longrunning/operations.routes.js") ?? "";
     for (const name of ["Operations_GetOperation", "Operations_ListOperations", "Operations_CancelOperation", "Operations_DeleteOperation"]) {
-      expect(table).toContain(`export const ${name}: Binding<`);
+      expect(table).toContain(`export const ${name} = {`);
     }
     expect(table.match(/upstreamServices: \["lro\.v1\.Library"\],/g)).toHaveLength(4);
-    expect(files.get("index.ts")).toContain(`from "./google/longrunning/operations.routes.js"`);
+    expect(files.get("index.js")).toContain(`from "./google/longrunning/operations.routes.js"`);
     // The API's own route table does not borrow an upstream.
-    expect(files.get("lro/v1/library.routes.ts")).not.toContain("upstreamService");
+    expect(files.get("lro/v1/library.routes.js")).not.toContain("upstreamService");
 
     // Found wherever the document puts them: GET /v1/{name} is also the API's GetShelf.
     const text = files.get("openapi.json") ?? "{}";
@@ -184,7 +184,7 @@ describe("the plugin with operation routes", () => {
 
   it("writes none with --no-operations, and never serves operations.proto's own rules as the API's", () => {
     const off = generate(fixtures.request([LIBRARY], operationsParameter({ mode: "off", configs: [] }))).map((f) => f.name);
-    expect(off).not.toContain("google/longrunning/operations.routes.ts");
+    expect(off).not.toContain("google/longrunning/operations.routes.js");
     const openApi = generate(fixtures.request([LIBRARY], operationsParameter(AUTO))).find((f) => f.name === "openapi.json")?.content ?? "";
     expect(openApi).not.toContain("operations/**");
   });
