@@ -154,7 +154,7 @@ describe("the packed tarball, installed into an empty folder (slow: npm pack + n
       // Uses the runtime types by name, so a module that resolved to `any` would fail the assignment.
       writeFileSync(
         join(app, "check-runtime.ts"),
-        'import type { AnyBinding } from "protogate/runtime";\nimport { bindings } from "./generated/index.js";\nconst routes: readonly AnyBinding[] = bindings;\nexport const methods: string[] = routes.map((route) => route.httpMethod);\n// @ts-expect-error a number is no binding (an unused expect-error fails if the types were any)\nexport const notABinding: AnyBinding = 42;\n',
+        'import type { GeneratedRoute } from "protogate/runtime";\nimport { bindings } from "./generated/index.js";\nconst routes: readonly GeneratedRoute[] = bindings;\nexport const methods: string[] = routes.map((route) => route.httpMethod);\n// @ts-expect-error a number is no route (an unused expect-error fails if the types were any)\nexport const notARoute: GeneratedRoute = 42;\n',
       );
       const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
       const result = await promisify(execFile)(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: app }).then(
