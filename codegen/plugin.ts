@@ -60,7 +60,8 @@ export function generateWithReport(request: CodeGeneratorRequest): { files: Gene
   if (problems.length > 0) {
     throw new CodegenError(problems.map((p) => `${p.source}: ${p.message}`).sort(compare));
   }
-  const bindings = [...collected.bindings, ...operations.bindings];
+  const operationBindings = operations.bindings.filter((binding) => !selection.excludes(methodNames(binding.rpc)));
+  const bindings = [...collected.bindings, ...operationBindings];
 
   const byFile = new Map<DescFile, CodegenBinding[]>();
   for (const binding of bindings) {

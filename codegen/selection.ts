@@ -21,6 +21,11 @@ export interface MethodNames {
 /** Which RPCs get routes: `selects` is true unless an exclude matches or includes exist and none matches. */
 export interface Selection {
   selects(names: MethodNames): boolean;
+  /**
+   * Whether an exclude matches: for routes the generator adds by itself (long-running operations),
+   * which an `--include` of the API must not drop but an `--exclude` may.
+   */
+  excludes(names: MethodNames): boolean;
   /** The patterns that matched no file, package, service or method so far (`--exclude x.Y`), in the order given. */
   unmatched(): string[];
 }
@@ -62,6 +67,7 @@ export function createSelection(patterns: SelectionPatterns): Selection {
       const excluded = any(exclude, names);
       return included && !excluded;
     },
+    excludes: (names) => any(exclude, names),
     unmatched: () => [...include, ...exclude].filter((p) => !p.used).map((p) => `${p.flag} ${p.text}`),
   };
 }

@@ -6,6 +6,7 @@ import { OPERATIONS_PROTO, operationsParameter, type OperationsOptions } from ".
 import { operationRoutes } from "../../../codegen/operations/operations-routes.js";
 import { readServiceConfigRoutes } from "../../../codegen/operations/service-config.js";
 import { generate } from "../../../codegen/plugin.js";
+import { encodePatterns } from "../../../codegen/selection.js";
 import { lintOpenApi31 } from "../openapi/openapi-lint.js";
 import { compileFixtures, OPERATIONS_FIXTURES, type CompiledFixtures } from "./support.js";
 
@@ -187,6 +188,18 @@ describe("the plugin with operation routes", () => {
     expect(off).not.toContain("google/longrunning/operations.routes.js");
     const openApi = generate(fixtures.request([LIBRARY], operationsParameter(AUTO))).find((f) => f.name === "openapi.json")?.content ?? "";
     expect(openApi).not.toContain("operations/**");
+  });
+
+  it("--exclude drops operation routes by name, and an --include of the API keeps them", () => {
+    const routesWith = (include: string[], exclude: string[]) => {
+      const parameter = `${operationsParameter(AUTO)},selection=${encodePatterns({ include, exclude })}`;
+      const table = generate(fixtures.request([LIBRARY], parameter)).find((f) => f.name === "google/longrunning/operations.routes.js")?.content ?? "";
+      return [...table.matchAll(/^export const (Operations_\w+) = \{/gm)].map((m) => m[1]).sort();
+    };
+    const all = ["Operations_CancelOperation", "Operations_DeleteOperation", "Operations_GetOperation", "Operations_ListOperations"];
+    expect(routesWith(["lro.v1.**"], [])).toEqual(all);
+    expect(routesWith([], ["google.longrunning.Operations.DeleteOperation"])).toEqual(all.filter((name) => name !== "Operations_DeleteOperation"));
+    expect(routesWith([], ["google.longrunning.Operations"])).toEqual([]);
   });
 
   it("reads its options back from the plugin parameter, among other options", () => {
