@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveGenerateSettings, type GenerateFlags } from "../../codegen/generate-config.js";
 import { GenerateError } from "../../codegen/generate-error.js";
@@ -74,15 +74,31 @@ describe("unreadable proto folders", () => {
     expect(error.message).toBe("cannot read protos/a.proto (EACCES); check that it exists and its permissions allow reading");
   });
 
-  // Root reads anything, so the real case only runs as another user.
-  it.skipIf(process.getuid?.() === 0)("a folder without read permission is that error, not a stack trace", async () => {
+  // Root reads anything: as root, the CLI runs as `nobody` (uid 65534). That needs the checkout
+  // reachable by other users (every folder above it searchable by others, as /tmp or /work are).
+  const repo = join(import.meta.dirname, "../..");
+  const reachable = (dir: string): boolean => (statSync(dir).mode & 0o001) !== 0 && (dirname(dir) === dir || reachable(dirname(dir)));
+  it.skipIf(process.getuid?.() === 0 && !reachable(repo))("regression: a folder without read permission is one line naming it, not a stack trace (the real CLI)", async () => {
     const { chmodSync } = await import("node:fs");
-    const { findTeamProtos } = await import("../../codegen/workspace.js");
+    const { execFile } = await import("node:child_process");
     const root = join(work, "locked");
     mkdirSync(join(root, "secret"), { recursive: true });
+    writeFileSync(join(root, "ok.proto"), 'syntax = "proto3";\npackage ok.v1;\n');
+    for (const dir of [work, root]) chmodSync(dir, 0o755);
     chmodSync(join(root, "secret"), 0o000);
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const tmp = join(work, "tmp"); // tsx's cache and generate's work folder, writable by that user
+    mkdirSync(tmp, { recursive: true });
+    chmodSync(tmp, 0o1777);
     try {
-      expect(() => findTeamProtos([root])).toThrow(/^cannot read .*secret \(EACCES\); check that it exists/);
+      const bin = join(repo, "bin/protogate.js");
+      const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
+        const child = execFile(process.execPath, [bin, "generate", "--proto", root, "--out", join(root, "out"), "--check"], { ...asNobody, env: { ...process.env, TMPDIR: tmp } }, (_error, _stdout, stderr) =>
+          done({ code: child.exitCode, stderr }),
+        );
+      });
+      expect(result.stderr).toMatch(/^protogate: cannot read \S*secret \(EACCES\); check that it exists and its permissions allow reading\n$/);
+      expect(result.code).toBe(1);
     } finally {
       chmodSync(join(root, "secret"), 0o755);
     }
