@@ -45,6 +45,7 @@ const listMessage = listRequest.decode(
 const CASES: ReadonlyArray<readonly [string, string, unknown]> = [
   ["User, 10 labels + 4-key Struct", "demo.v1.User", decodedUser(10, 4)],
   ["User, 10 labels, no Struct", "demo.v1.User", decodedUser(10, 0)],
+  ["User, 100 labels, no Struct", "demo.v1.User", decodedUser(100, 0)],
   ["User, no labels, no Struct", "demo.v1.User", decodedUser(0, 0)],
   ["ListUsersRequest (no map fields)", "demo.v1.ListUsersRequest", listMessage],
 ];

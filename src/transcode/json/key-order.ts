@@ -58,14 +58,19 @@ const startsWithDigit = (key: string): boolean => {
 
 /*
  * Hand-written insertion sort for small arrays (most maps and Structs): at ten keys, the call
- * into Array.prototype.sort costs more than the sorting itself (this is about twice as fast).
- * Larger arrays go to Array.prototype.sort.
+ * into Array.prototype.sort costs more than the sorting itself (this is about twice as fast), and
+ * keys a backend already sent in order cost one comparison each. Larger arrays go to
+ * Array.prototype.sort, unless they are in order already (a backend that sorts: about half the
+ * time of letting the sort find out).
  */
 const INSERTION_LIMIT = 16;
 
 /** Sorts strings by UTF-16 code units, or numbers numerically: the `>` operator's order. */
 function sortByOperator(keys: string[] | number[]): void {
   if (keys.length > INSERTION_LIMIT) {
+    let i = 1;
+    while (i < keys.length && !(keys[i - 1] > keys[i])) i++;
+    if (i === keys.length) return;
     if (typeof keys[0] === "number") (keys as number[]).sort(compareNumbers);
     else keys.sort();
     return;
@@ -80,7 +85,9 @@ function sortByOperator(keys: string[] | number[]): void {
 
 function sortByComparison<T>(keys: T[], compare: (a: T, b: T) => number): void {
   if (keys.length > INSERTION_LIMIT) {
-    keys.sort(compare);
+    let i = 1;
+    while (i < keys.length && compare(keys[i - 1], keys[i]) <= 0) i++;
+    if (i < keys.length) keys.sort(compare);
     return;
   }
   for (let i = 1; i < keys.length; i++) {

@@ -88,6 +88,19 @@ describe("key order of every map key type (table)", () => {
     expect(replyText(maps, maps.encode(mapsMessage(prop, [...entries].reverse())))).toBe(`{${JSON.stringify(prop)}:${expected}}`);
   });
 
+  // More keys than the insertion sort takes: Array.prototype.sort, or none when already in order.
+  const padded = Array.from({ length: 20 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+  const interleaved = <T,>(keys: readonly T[]): T[] => keys.map((_, i) => keys[(i * 7) % keys.length]);
+  it.each<[string, string, ReadonlyArray<readonly [unknown, unknown]>, string]>([
+    ["20 string keys, interleaved", "stringString", interleaved(padded).map((k) => [k, k]), objectText(padded.map((k) => [k, k]))],
+    ["20 string keys, in order", "stringString", padded.map((k) => [k, k]), objectText(padded.map((k) => [k, k]))],
+    ["20 int32 keys, interleaved", "int32Int32", interleaved(Array.from({ length: 20 }, (_, i) => i - 10)).map((k) => [k, k]), objectText(Array.from({ length: 20 }, (_, i) => [String(i - 10), i - 10]))],
+    ["20 int64 keys, interleaved", "int64Int64", interleaved(Array.from({ length: 20 }, (_, i) => String(i - 10))).map((k) => [k, k]), objectText(Array.from({ length: 20 }, (_, i) => [String(i - 10), String(i - 10)]))],
+  ])("%s", (_name, prop, entries, expected) => {
+    expect(replyText(maps, maps.encode(mapsMessage(prop, entries)))).toBe(`{${JSON.stringify(prop)}:${expected}}`);
+    expect(replyText(maps, maps.encode(mapsMessage(prop, [...entries].reverse())))).toBe(`{${JSON.stringify(prop)}:${expected}}`);
+  });
+
   it("sorts Struct keys in every place a Struct is written: a field, a nested Value, a map value, a top-level Struct", () => {
     const struct = { b: 1, 10: 2, 9: 3, a: { z: [{ y: 1, x: 2 }], c: 0 }, "😀": 4, "\uFFFD": 5 };
     const expected = '{"10":2,"9":3,"a":{"c":0,"z":[{"x":2,"y":1}]},"b":1,"\uFFFD":5,"😀":4}';
