@@ -77,6 +77,16 @@ describe("transcoding through the gateway to the demo services", () => {
     expect(patched.json).toMatchObject({ userId: id, displayName: "E. W. Dijkstra", email: "ew@example.com", labels: { a: "b" } });
   });
 
+  it("writes map entries and Struct keys sorted, whatever order the backend holds them in", async () => {
+    const created = await sendJson(base, "POST", "/v1/users", { displayName: "Order", email: "order@example.com", labels: { zone: "z", alpha: "a", mid: "m" }, profile: { zeta: 1, alpha: { y: 2, b: 3 } } });
+    expect(created.status).toBe(200);
+    const id = (created.json as { userId: string }).userId;
+    const fetched = await send(base, "GET", `/v1/users/${id}`);
+    expect(fetched.text).toContain('"labels":{"alpha":"a","mid":"m","zone":"z"}');
+    expect(fetched.text).toContain('"profile":{"alpha":{"b":3,"y":2},"zeta":1}');
+    expect((await send(base, "GET", `/v1/users/${id}`)).text).toBe(fetched.text);
+  });
+
   it("DELETE returns the empty message as {}", async () => {
     const created = await sendJson(base, "POST", "/v1/users", { displayName: "Temp", email: "temp@example.com" });
     const id = (created.json as { userId: string }).userId;

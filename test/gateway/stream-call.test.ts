@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatMessage, PostMessageRequest, PostMessagesResponse, SubscribeRequest } from "../../generated/demo/v1/chat.js";
+import { ErrorInfo } from "../../generated/google/rpc/error_details.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { createFakeClock } from "../support/fake-clock.js";
 import { bodyText, createPipelineHarness, feed, gatewayRequest, type PipelineHarness } from "./support/pipeline-harness.js";
@@ -65,6 +66,15 @@ describe("streaming methods in the pipeline", () => {
       const text = await bodyText(await response);
       expect(text.endsWith(last)).toBe(true);
       expect(text.split(accept ? "\n\n" : "\n").filter(Boolean)).toHaveLength(2);
+    });
+
+    it("writes the map in error details mid-stream in key order, not the upstream's (ErrorInfo.metadata)", async () => {
+      const opened = harness.upstream.nextStream();
+      const response = harness.pipeline.handle(gatewayRequest("GET", SUBSCRIBE));
+      const info = ErrorInfo.encode({ reason: "ROOM_CLOSED", domain: "chat.example", metadata: new Map([["room", "lobby"], ["closed_by", "ada"], ["10", "x"], ["9", "y"]]) }).finish();
+      (await opened).reply(chat(1, "hi")).fail(GrpcCode.UNAVAILABLE, "room closed", [], [{ typeUrl: "type.googleapis.com/google.rpc.ErrorInfo", value: Buffer.from(info) }]);
+      const lines = (await bodyText(await response)).trim().split("\n");
+      expect(lines[1]).toContain('"metadata":{"10":"x","9":"y","closed_by":"ada","room":"lobby"}');
     });
 
     it("a stream that ends with no reply is an empty 200", async () => {

@@ -2,6 +2,7 @@ import { ScalarType, type DescField, type JsonObject, type JsonValue } from "@bu
 import { SKIP, enumJson } from "./enum-json.js";
 import { JsonFieldError, describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, mapKeySegment, setOwn } from "./json-object.js";
+import { keepKeyOrder, keyOrder, type KeyOrder } from "./key-order.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { ElementCodec, FieldPlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
@@ -12,6 +13,7 @@ const VALUE = "google.protobuf.Value";
 export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
   let element: ElementCodec;
   let mapKey: FieldPlan["mapKey"];
+  let order: KeyOrder | undefined;
   switch (field.fieldKind) {
     case "scalar":
       element = scalarElement(field.scalar);
@@ -30,6 +32,7 @@ export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
       const key = scalarJson(field.mapKey);
       const boolKey = field.mapKey === ScalarType.BOOL;
       mapKey = { readString: key.readString, write: boolKey ? (k) => (k ? "true" : "false") : (k) => String(k) };
+      order = keyOrder(field.mapKey);
       break;
     }
   }
@@ -45,7 +48,7 @@ export function compileField(field: DescField, ctx: PlanContext): FieldPlan {
     oneof: field.fieldKind === "list" || field.fieldKind === "map" ? undefined : field.oneof?.name,
   };
   if (cardinality === "list") return { ...common, cardinality, ...listHandling(element) };
-  if (cardinality === "map") return { ...common, cardinality, ...mapHandling(element, mapKey!) };
+  if (cardinality === "map") return { ...common, cardinality, ...mapHandling(element, mapKey!, order!) };
   return { ...common, cardinality, ...singularHandling(element) };
 }
 
@@ -101,7 +104,7 @@ function listHandling(element: ElementCodec) {
  * map's message, so entries count towards the depth limit (`depth` here is the level of the
  * message holding the map; a message value sits two levels below it).
  */
-function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKey"]>) {
+function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKey"]>, order: KeyOrder) {
   const read = (json: unknown, depth: number): unknown => {
     if (!isJsonObject(json)) throw valueError(`expected an object (a map), got ${describe(json)}`);
     const out = new Map<unknown, unknown>();
@@ -123,20 +126,24 @@ function mapHandling(element: ElementCodec, mapKey: NonNullable<FieldPlan["mapKe
     }
     return out;
   };
+  // Entries are written in key order (see key-order.ts), not in the order the backend sent them.
   const write = (value: unknown, depth: number): JsonValue => {
     const out: JsonObject = {};
     const map = value as Map<unknown, unknown>;
     if (map.size > 0 && depth + 1 > MAX_DEPTH) throw tooDeep();
     let key = "";
     try {
-      for (const [k, v] of map) {
-        key = mapKey.write(k);
-        setOwn(out, key, element.write(v, depth + 1));
+      if (map.size < 2) {
+        for (const [k, v] of map) setOwn(out, (key = mapKey.write(k)), element.write(v, depth + 1));
+        return out;
       }
+      const sorted = Array.from(map.keys());
+      order.sort(sorted);
+      for (const k of sorted) setOwn(out, (key = mapKey.write(k)), element.write(map.get(k), depth + 1));
+      return order.mayBeMoved(sorted) ? keepKeyOrder(out, sorted.map(mapKey.write)) : out;
     } catch (error) {
       throw withSegment(error, mapKeySegment(key));
     }
-    return out;
   };
   return { read, write, nullValue: SKIP };
 }

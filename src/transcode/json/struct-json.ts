@@ -1,6 +1,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { describe, tooDeep, valueError, withSegment } from "./json-field-error.js";
 import { isJsonObject, keySegment, setOwn } from "./json-object.js";
+import { STRING_KEY_ORDER, keepKeyOrder, sortCodePoints } from "./key-order.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { LosslessInteger } from "./lossless-integer.js";
 
@@ -89,14 +90,24 @@ export function writeJsonObject(value: unknown, depth: number): JsonObject {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw valueError(`expected an object for a google.protobuf.Struct, got ${describe(value)}`);
   if (depth > MAX_DEPTH) throw tooDeep();
   const source = value as Record<string, unknown>;
+  return writeStructFields(Object.keys(source), (key) => source[key], depth);
+}
+
+/**
+ * The JSON object of a `Struct` (level `depth`) with these keys, in key order (see key-order.ts),
+ * not in the order the backend sent them. `keys` may be sorted in place.
+ */
+export function writeStructFields(keys: string[], valueOf: (key: string) => unknown, depth: number): JsonObject {
   const out: JsonObject = {};
   let key = "";
   try {
-    for (key of Object.keys(source)) setOwn(out, key, writeJsonValue(source[key], depth + 2));
+    if (keys.length > 1) sortCodePoints(keys);
+    // Each value is a Value message inside a fields entry: two levels below the Struct.
+    for (key of keys) setOwn(out, key, writeJsonValue(valueOf(key), depth + 2));
   } catch (error) {
     throw withSegment(error, keySegment(key));
   }
-  return out;
+  return keys.length > 1 && STRING_KEY_ORDER.mayBeMoved(keys) ? keepKeyOrder(out, keys) : out;
 }
 
 /** Writes a `ListValue` (level `depth`) held as an array. */

@@ -1,13 +1,13 @@
-import type { DescMessage, JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { DescMessage, JsonValue } from "@bufbuild/protobuf";
 import { anyJson } from "./any-plan.js";
 import { formatDuration, parseDuration } from "./duration-json.js";
 import { formatFieldMask, parseFieldMask } from "./field-mask-json.js";
-import { describe, fail, tooDeep, valueError, withSegment } from "./json-field-error.js";
-import { keySegment, setOwn } from "./json-object.js";
+import { describe, fail, tooDeep, valueError } from "./json-field-error.js";
+import { setOwn } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
-import { readJsonArray, readJsonObject, readJsonValue, writeJsonArray, writeJsonObject, writeJsonValue } from "./struct-json.js";
+import { readJsonArray, readJsonObject, readJsonValue, writeJsonArray, writeJsonObject, writeJsonValue, writeStructFields } from "./struct-json.js";
 import { formatTimestamp, parseTimestamp, type SecondsNanos } from "./timestamp-json.js";
 
 /** The JSON part of a plan that a well-known type overrides. */
@@ -134,15 +134,7 @@ function structJson(): WktJson {
     writeJson(message, depth) {
       const fields = (message as { fields: Map<string, unknown> }).fields;
       if (depth > MAX_DEPTH) throw tooDeep();
-      const out: JsonObject = {};
-      let key = "";
-      try {
-        // Each value is a Value message inside a fields entry: two levels below the Struct.
-        for (const [k, v] of fields) setOwn(out, (key = k), writeJsonValue(v, depth + 2));
-      } catch (error) {
-        throw withSegment(error, keySegment(key));
-      }
-      return out;
+      return writeStructFields(Array.from(fields.keys()), (key) => fields.get(key), depth);
     },
     readField: readJsonObject,
     writeField: writeJsonObject,

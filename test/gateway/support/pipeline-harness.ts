@@ -9,6 +9,7 @@ import { createCodecRegistry } from "../../../src/transcode/json/codec-registry.
 import { UpstreamError } from "../../../src/upstream/upstream-error.js";
 import type { MetadataEntries, StreamCall, UnaryCall, UnaryResult, Upstream, UpstreamStream } from "../../../src/upstream/upstream.js";
 import { demoGenerated } from "../../e2e/support/gateway-harness.js";
+import type { RawAny } from "../../../src/errors/any-detail.js";
 
 type Item = { kind: "message"; bytes: Uint8Array } | { kind: "end" } | { kind: "error"; error: UpstreamError };
 
@@ -52,8 +53,8 @@ export class ScriptedStream implements UpstreamStream {
     return this.push({ kind: "end" });
   }
 
-  fail(code: GrpcCode, message: string, metadata: MetadataEntries = []): this {
-    const error = new UpstreamError({ rpcPath: this.call.rpcPath, timeoutMs: 0 }, { origin: "upstream", code, message, metadata });
+  fail(code: GrpcCode, message: string, metadata: MetadataEntries = [], details: readonly RawAny[] = []): this {
+    const error = new UpstreamError({ rpcPath: this.call.rpcPath, timeoutMs: 0 }, { origin: "upstream", code, message, metadata, details });
     this.rejectHeaders(error);
     return this.push({ kind: "error", error });
   }
