@@ -84,7 +84,7 @@ export interface PreparedVariant {
 }
 
 /** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
-const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
+export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
