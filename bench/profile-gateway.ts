@@ -14,7 +14,7 @@ import { stringify } from "yaml";
 import { REPO_ROOT, spawnNode, spawnTs, type CpuAffinity } from "./child-process.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { processCpuMs } from "./process-cpu.js";
-import { attributeProfile, formatBreakdown, type CpuProfile } from "./profile-stages.js";
+import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 import { BASE_GATEWAY_CONFIG } from "./targets.js";
 
@@ -120,7 +120,9 @@ try {
         `gateway CPU ${procCpuUsPerRequest === undefined ? "n/a" : procCpuUsPerRequest.toFixed(0)} µs/req from /proc, ${(breakdown.busyUs / requests).toFixed(0)} µs/req sampled`,
     );
     console.log(formatBreakdown(breakdown, requests));
-    if (breakdown.topOther.length > 0) console.log(`largest "other" frames:\n${breakdown.topOther.map((o) => `  ${(o.us / 1000).toFixed(0).padStart(6)} ms  ${o.frame}`).join("\n")}`);
+    // What the largest stages (a tenth of the CPU or more) and "other" are made of.
+    const readStages = STAGES.filter((stage) => stage === "other" || breakdown.stageUs[stage] >= breakdown.busyUs / 10);
+    console.log(formatTopFrames(breakdown, readStages, requests));
   }
 } finally {
   await backend.stop();

@@ -24,6 +24,8 @@ export interface ProfileNode {
 
 export interface CallFrame {
   readonly functionName: string;
+  /** 0-based. */
+  readonly lineNumber?: number;
   /** A file URL, `node:...` for Node's own modules, or "" for builtins and V8's pseudo-frames. */
   readonly url: string;
 }
@@ -77,10 +79,10 @@ export const STAGE_RULES: readonly StageRule[] = [
   { stage: "upstream call (incl. node:http2)", url: /^node:(internal\/)?http2/ },
   { stage: "upstream call (incl. node:http2)", url: /\/node_modules\/@grpc\/grpc-js\// },
 
-  // Transcoding, by direction. The JSON plans in src/transcode/json serve both directions, so
-  // they are left to their callers below.
-  { stage: "JSON -> binary", url: /\/src\/transcode\/binary-codecs\.ts$/, fn: /^encode$/ },
-  { stage: "binary -> JSON", url: /\/src\/transcode\/binary-codecs\.ts$/, fn: /^decode$/ },
+  // Transcoding, by direction. The plans in src/transcode/json serve both directions, so only
+  // their entry points are named here; the rest is left to the caller that is.
+  { stage: "JSON -> binary", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.ts$/, fn: /^encode$/ },
+  { stage: "binary -> JSON", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.ts$/, fn: /^decode$/ },
   { stage: "JSON -> binary", url: /\/src\/transcode\/(request-builder|request-body|query-params|query-string|field-path|content-type)\.ts$/ },
   { stage: "JSON -> binary", url: /\/src\/transcode\/json\/parse-json\.ts$/ },
   { stage: "binary -> JSON", url: /\/src\/transcode\/(decode-reply|response-shaper|stream-format|json-sequence)\.ts$/ },
@@ -105,8 +107,9 @@ export const STAGE_RULES: readonly StageRule[] = [
   { stage: "HTTP parse & Fastify", url: /\/node_modules\/(fastify|avvio|light-my-request|fast-querystring|fast-json-stringify|@fastify\/[^/]+)\// },
   { stage: "HTTP parse & Fastify", url: /\/src\/http\/(body-reader|node-server)\.ts$/ },
 
-  // The rest of our own code: the pipeline, the adapter, errors, logging.
-  { stage: "Protogate pipeline glue", url: /^(?!.*\/node_modules\/).*\/src\/(?!transcode\/json\/)/ },
+  // The rest of our own code: the pipeline, the adapter, errors, logging (src/transcode is never
+  // glue: what the rules above do not name there is left to its caller).
+  { stage: "Protogate pipeline glue", url: /^(?!.*\/node_modules\/).*\/src\/(?!transcode\/)/ },
 
   // Only when nothing above matches anywhere on the stack.
   { stage: "socket I/O (side unknown)", url: /^node:(net|internal\/stream_base_commons|internal\/streams\/)/, fallback: true },
@@ -142,8 +145,14 @@ export interface Breakdown {
   /** Wall time covered (the window, or the whole profile). */
   readonly wallUs: number;
   readonly samples: number;
-  /** The leaf frames of the "other" stage with the most time, to refine the table. */
-  readonly topOther: readonly { readonly frame: string; readonly us: number }[];
+  /** Per stage, the leaf frames with the most self time (up to 8): what to read, and how to refine the table. */
+  readonly topFrames: Readonly<Record<Stage, readonly FrameTime[]>>;
+}
+
+/** Self time of one function, named "function url:line" (line 1-based). */
+export interface FrameTime {
+  readonly frame: string;
+  readonly us: number;
 }
 
 /**
@@ -172,7 +181,7 @@ export function attributeProfile(profile: CpuProfile, window?: TimeWindow, rules
   };
 
   const stageUs = Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
-  const other = new Map<string, number>();
+  const frameUs = new Map<Stage, Map<string, number>>(STAGES.map((stage) => [stage, new Map()]));
   let idleUs = 0;
   let counted = 0;
   let time = profile.startTime;
@@ -189,18 +198,33 @@ export function attributeProfile(profile: CpuProfile, window?: TimeWindow, rules
       continue;
     }
     stageUs[stage] += duration;
-    if (stage === "other") {
-      const frame = nodes.get(samples[i])?.callFrame;
-      const key = frame ? `${frame.functionName || "(anonymous)"} ${frame.url}` : "?";
-      other.set(key, (other.get(key) ?? 0) + duration);
-    }
+    const frames = frameUs.get(stage) as Map<string, number>;
+    const key = frameName(nodes.get(samples[i])?.callFrame);
+    frames.set(key, (frames.get(key) ?? 0) + duration);
   }
   const busyUs = STAGES.reduce((sum, stage) => sum + stageUs[stage], 0);
-  const topOther = [...other.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 8)
-    .map(([frame, us]) => ({ frame, us }));
-  return { stageUs, busyUs, idleUs, wallUs: window ? window.toUs - window.fromUs : profile.endTime - profile.startTime, samples: counted, topOther };
+  const top = (frames: Map<string, number>): FrameTime[] =>
+    [...frames.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8)
+      .map(([frame, us]) => ({ frame, us }));
+  const topFrames = Object.fromEntries(STAGES.map((stage) => [stage, top(frameUs.get(stage) as Map<string, number>)])) as Record<Stage, FrameTime[]>;
+  return { stageUs, busyUs, idleUs, wallUs: window ? window.toUs - window.fromUs : profile.endTime - profile.startTime, samples: counted, topFrames };
+}
+
+function frameName(frame: CallFrame | undefined): string {
+  if (frame === undefined) return "?";
+  const where = frame.url === "" ? "" : ` ${frame.url.replace(/^file:\/\/.*?\/(src|node_modules)\//, "$1/")}${frame.lineNumber === undefined ? "" : `:${frame.lineNumber + 1}`}`;
+  return `${frame.functionName || "(anonymous)"}${where}`;
+}
+
+/** The largest leaf frames of some stages, for reading the table. */
+export function formatTopFrames(breakdown: Breakdown, stages: readonly Stage[], requests?: number): string {
+  const perRequest = (us: number) => (requests !== undefined && requests > 0 ? `${(us / requests).toFixed(1).padStart(6)} µs/req` : "");
+  return stages
+    .filter((stage) => breakdown.topFrames[stage].length > 0)
+    .map((stage) => [`${stage}, largest leaf frames:`, ...breakdown.topFrames[stage].map((f) => `  ${(f.us / 1000).toFixed(0).padStart(6)} ms ${perRequest(f.us)}  ${f.frame}`)].join("\n"))
+    .join("\n");
 }
 
 /** The breakdown as a table: µs, share of the gateway's own CPU, and µs per request when the request count is known. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attributeProfile, classifyStack, formatBreakdown, STAGE_RULES, STAGES, type CallFrame, type CpuProfile, type ProfileNode } from "../../bench/profile-stages.js";
+import { attributeProfile, classifyStack, formatBreakdown, formatTopFrames, STAGE_RULES, STAGES, type CallFrame, type CpuProfile, type ProfileNode } from "../../bench/profile-stages.js";
 
 const SRC = "file:///repo/src";
 const MODULES = "file:///repo/node_modules";
@@ -29,6 +29,9 @@ describe("the stage of a stack", () => {
     ["JSON -> binary", [frame("uint32", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/binary-plan.ts`), frame("encode", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["JSON -> binary", [frame("readFields"), frame("read", `${SRC}/transcode/json/regular-plan.ts`), frame("build", `${SRC}/transcode/request-builder.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("decode", `${SRC}/transcode/json/binary-plan.ts`), frame("decode", `${SRC}/transcode/binary-codecs.ts`), frame("decodeReply", `${SRC}/transcode/decode-reply.ts`), PIPELINE, ROOT]],
+    // tsx leaves the codec's arrow functions anonymous: the plan's entry point names the direction.
+    ["JSON -> binary", [frame("ensureCapacity", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
+    ["binary -> JSON", [frame("decode", `${SRC}/transcode/json/binary-plan.ts`), frame("decode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("writeFields"), frame("shape", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
     // A socket write belongs to whoever writes: the upstream session or the HTTP response.
     ["upstream call (incl. node:http2)", [WRITE_GENERIC, frame("_writeGeneric", "node:net"), HTTP2_CORE, ROOT]],
@@ -107,9 +110,24 @@ describe("attributing a profile", () => {
     expect(breakdown.wallUs).toBe(1400);
   });
 
-  it("lists the largest unclassified frames", () => {
-    const breakdown = attributeProfile(syntheticProfile([[[EMIT, ROOT], 700], [gc, 50]]));
-    expect(breakdown.topOther).toEqual([{ frame: "emit node:events", us: 700 }]);
+  it("lists the largest leaf frames of each stage, our files by their path in the repository", () => {
+    const shaper = frame("shape", `${SRC}/transcode/response-shaper.ts`);
+    const breakdown = attributeProfile(
+      syntheticProfile([
+        [[EMIT, ROOT], 700],
+        [gc, 50],
+        [[{ ...shaper, lineNumber: 65 }, PIPELINE, ROOT], 30],
+        [[frame("writeFields"), shaper, PIPELINE, ROOT], 40],
+      ]),
+    );
+    expect(breakdown.topFrames.other).toEqual([{ frame: "emit node:events", us: 700 }]);
+    expect(breakdown.topFrames["binary -> JSON"]).toEqual([
+      { frame: "writeFields", us: 40 },
+      { frame: "shape src/transcode/response-shaper.ts:66", us: 30 },
+    ]);
+    expect(formatTopFrames(breakdown, ["binary -> JSON", "routing"], 2)).toBe(
+      ["binary -> JSON, largest leaf frames:", "       0 ms   20.0 µs/req  writeFields", "       0 ms   15.0 µs/req  shape src/transcode/response-shaper.ts:66"].join("\n"),
+    );
   });
 
   it("prints CPU, the share of the busy time and µs per request", () => {
