@@ -3,7 +3,9 @@
 // breakdown (bench/profile-stages.ts). Protogate runs with `node --cpu-prof` pinned to the bench's
 // server CPU, one process per route; the backend and the load (autocannon, in this process) run
 // on the other CPUs. Only the samples of the measured window count (not start-up or warm-up).
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR]
+// With --floor, the bench's floor server (bench/floor-server.ts, replaying the bytes the profiled
+// Protogate sent) is profiled the same way after it, for comparison.
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor]
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,6 +14,7 @@ import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { stringify } from "yaml";
 import { REPO_ROOT, spawnNode, spawnTs, type CpuAffinity } from "./child-process.js";
+import { captureResponse, type CapturedResponse } from "./floor-responses.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { processCpuMs } from "./process-cpu.js";
 import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     "interval-us": { type: "string", default: "1000" },
     out: { type: "string", default: "bench/results" },
+    floor: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -32,6 +36,7 @@ const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
 const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
+const RUN_TS = fileURLToPath(new URL("../bin/run-ts.js", import.meta.url));
 
 /** µs on the clock V8's profiler stamps samples with (CLOCK_MONOTONIC, as process.hrtime). */
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -69,32 +74,50 @@ function load(base: string, route: BenchRoute, durationSeconds: number, serverPi
   });
 }
 
-async function profileRoute(route: BenchRoute, backendAddress: string, services: readonly string[], dir: string, outDir: string, affinity: CpuAffinity | undefined) {
-  const configFile = join(dir, "gateway.yaml");
-  writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
-  const profileName = `${route.id}.cpuprofile`;
-  const upstreams = services.flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
+interface ServerToProfile {
+  /** Names the profile file and the report entry, e.g. "protogate" or "floor". */
+  readonly name: string;
+  /** What follows `node --cpu-prof ...`: the script and its arguments. */
+  readonly argv: readonly string[];
+  readonly ready: RegExp;
+}
+
+/** Starts one server under the profiler, loads one route (warm-up, then the measured window), stops it and attributes the window's samples. */
+async function profileServer(server: ServerToProfile, route: BenchRoute, outDir: string, affinity: CpuAffinity | undefined) {
+  const profileName = `${server.name}-${route.id}.cpuprofile`;
   const nodeFlags = ["--cpu-prof", "--cpu-prof-dir", outDir, "--cpu-prof-name", profileName, "--cpu-prof-interval", String(values["interval-us"])];
-  const server = spawnNode(`protogate ${route.id}`, [...nodeFlags, PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"], affinity);
+  const child = spawnNode(`${server.name} ${route.id}`, [...nodeFlags, ...server.argv], affinity);
   let window: LoadWindow;
+  let captured: CapturedResponse;
   try {
-    const [, base] = await server.waitFor(/protogate listening on (http:\/\/\S+)/, 30_000);
-    const check = await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body });
-    const text = await check.text();
-    if (check.status !== 200) throw new Error(`Protogate answered ${route.label} with ${check.status}: ${text.slice(0, 200)}`);
-    const pid = server.child.pid ?? 0;
+    const [, base] = await child.waitFor(server.ready, 30_000);
+    captured = await captureResponse(await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body }));
+    if (captured.status !== 200) throw new Error(`${server.name} answered ${route.label} with ${captured.status}: ${Buffer.from(captured.bodyBase64, "base64").toString().slice(0, 200)}`);
+    const pid = child.child.pid ?? 0;
     if (warmupSeconds > 0) await load(base, route, warmupSeconds, pid);
     window = await load(base, route, seconds, pid);
   } finally {
-    // The profile is written when the process exits (serve drains and exits 0 on SIGTERM).
-    await server.stop(15_000);
+    // The profile is written when the process exits (both servers close and exit 0 on SIGTERM).
+    await child.stop(15_000);
   }
   const profile = JSON.parse(readFileSync(join(outDir, profileName), "utf8")) as CpuProfile;
   if (window.fromUs < profile.startTime || window.toUs > profile.endTime) {
     throw new Error(`the load window (${window.fromUs}-${window.toUs} µs) is not inside the profile (${profile.startTime}-${profile.endTime} µs): the clocks differ`);
   }
   const breakdown = attributeProfile(profile, window);
-  return { route: route.id, label: route.label, profile: join(outDir, profileName), ...window, breakdown };
+  return { server: server.name, route: route.id, label: route.label, profile: join(outDir, profileName), ...window, breakdown, captured };
+}
+
+function report(result: Awaited<ReturnType<typeof profileServer>>): void {
+  const { breakdown, requests, failures, procCpuUsPerRequest } = result;
+  console.log(
+    `\n${result.server} ${result.label}: ${requests} requests in ${(breakdown.wallUs / 1e6).toFixed(1)} s (${((requests * 1e6) / breakdown.wallUs).toFixed(0)} req/s, ${failures} failed); ` +
+      `server CPU ${procCpuUsPerRequest === undefined ? "n/a" : procCpuUsPerRequest.toFixed(0)} µs/req from /proc, ${(breakdown.busyUs / requests).toFixed(0)} µs/req sampled`,
+  );
+  console.log(formatBreakdown(breakdown, requests));
+  // What the largest stages (a tenth of the CPU or more) and "other" are made of.
+  const readStages = STAGES.filter((stage) => stage === "other" || breakdown.stageUs[stage] >= breakdown.busyUs / 10);
+  console.log(formatTopFrames(breakdown, readStages, requests));
 }
 
 const pinning = detectPinning(true);
@@ -110,19 +133,32 @@ const loadBefore = loadavg();
 const results = [];
 try {
   const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
-  console.log(`${describePinning(pinning)}; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`${describePinning(pinning)}; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route and server; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  const configFile = join(dir, "gateway.yaml");
+  writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
+  const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
+  const protogate: ServerToProfile = {
+    name: "protogate",
+    argv: [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"],
+    ready: /protogate listening on (http:\/\/\S+)/,
+  };
+  const captured: Record<string, CapturedResponse> = {};
   for (const route of BENCH_ROUTES) {
-    const result = await profileRoute(route, backendAddress, services.split(", "), dir, outDir, serverAffinity);
+    const result = await profileServer(protogate, route, outDir, serverAffinity);
+    captured[route.id] = result.captured;
     results.push(result);
-    const { breakdown, requests, failures, procCpuUsPerRequest } = result;
-    console.log(
-      `\n${route.label}: ${requests} requests in ${(breakdown.wallUs / 1e6).toFixed(1)} s (${((requests * 1e6) / breakdown.wallUs).toFixed(0)} req/s, ${failures} failed); ` +
-        `gateway CPU ${procCpuUsPerRequest === undefined ? "n/a" : procCpuUsPerRequest.toFixed(0)} µs/req from /proc, ${(breakdown.busyUs / requests).toFixed(0)} µs/req sampled`,
-    );
-    console.log(formatBreakdown(breakdown, requests));
-    // What the largest stages (a tenth of the CPU or more) and "other" are made of.
-    const readStages = STAGES.filter((stage) => stage === "other" || breakdown.stageUs[stage] >= breakdown.busyUs / 10);
-    console.log(formatTopFrames(breakdown, readStages, requests));
+    report(result);
+  }
+  if (values.floor) {
+    // The floor replays the bytes the profiled Protogate sent (see bench/floor-server.ts).
+    const responsesFile = join(dir, "responses.json");
+    writeFileSync(responsesFile, JSON.stringify(captured));
+    const floor: ServerToProfile = { name: "floor", argv: [RUN_TS, join(REPO_ROOT, "bench/floor-server.ts"), "--responses", responsesFile, "--port", "0"], ready: /floor listening on (http:\/\/\S+)/ };
+    for (const route of BENCH_ROUTES) {
+      const result = await profileServer(floor, route, outDir, serverAffinity);
+      results.push(result);
+      report(result);
+    }
   }
 } finally {
   await backend.stop();

@@ -190,11 +190,15 @@ export interface FloorVerdict {
   readonly requestsRatio: number;
   /** undefined when the CPU was not measured. */
   readonly cpuMet: boolean | undefined;
-  readonly requestsMet: boolean;
+  /** undefined under a fixed `--rate`, where every server answers the same req/s and the ratio says nothing. */
+  readonly requestsMet: boolean | undefined;
 }
 
-/** Every Protogate variant against the floor on the same route (from medians; pairs with failures are left out). */
-export function judgeFloor(summaries: readonly PairSummary[]): FloorVerdict[] {
+/**
+ * Every Protogate variant against the floor on the same route (from medians; pairs with failures
+ * are left out). Under a fixed request rate only the CPU ratio is judged.
+ */
+export function judgeFloor(summaries: readonly PairSummary[], fixedRate = false): FloorVerdict[] {
   const usable = summaries.filter((s) => !hasFailures(s));
   const verdicts: FloorVerdict[] = [];
   for (const variant of usable.filter((s) => s.family === "protogate")) {
@@ -213,7 +217,7 @@ export function judgeFloor(summaries: readonly PairSummary[]): FloorVerdict[] {
       floorRequestsPerSecond: floor.requestsPerSecond,
       requestsRatio,
       cpuMet: Number.isFinite(cpuRatio) ? cpuRatio <= FLOOR_TARGETS.maxCpuRatio : undefined,
-      requestsMet: requestsRatio >= FLOOR_TARGETS.minRequestsRatio,
+      requestsMet: fixedRate ? undefined : requestsRatio >= FLOOR_TARGETS.minRequestsRatio,
     });
   }
   return verdicts;
@@ -221,13 +225,13 @@ export function judgeFloor(summaries: readonly PairSummary[]): FloorVerdict[] {
 
 /** One ok/MISSED line per variant, route and target, as the codegen bench prints its verdicts. */
 export function formatFloor(verdicts: readonly FloorVerdict[]): string {
-  const mark = (met: boolean | undefined) => (met === undefined ? "NOT MEASURED" : met ? "ok" : "MISSED");
+  const mark = (met: boolean | undefined, open: string) => (met === undefined ? open : met ? "ok" : "MISSED");
   const lines = ["against the floor (bare Fastify replaying the same bytes, same CPU; medians over rounds)"];
   for (const v of verdicts) {
     const cpu = Number.isFinite(v.cpuRatio) ? `${v.cpuUsPerRequest.toFixed(0)} / ${v.floorCpuUsPerRequest.toFixed(0)} µs = ${v.cpuRatio.toFixed(2)}x` : "n/a";
-    lines.push(`  ${v.variant} ${v.routeLabel} CPU per request / floor's: ${cpu} (target <= ${FLOOR_TARGETS.maxCpuRatio}x) ${mark(v.cpuMet)}`);
+    lines.push(`  ${v.variant} ${v.routeLabel} CPU per request / floor's: ${cpu} (target <= ${FLOOR_TARGETS.maxCpuRatio}x) ${mark(v.cpuMet, "NOT MEASURED")}`);
     lines.push(
-      `  ${v.variant} ${v.routeLabel} req/s / floor's: ${v.requestsPerSecond.toFixed(0)} / ${v.floorRequestsPerSecond.toFixed(0)} = ${v.requestsRatio.toFixed(2)}x (target >= ${FLOOR_TARGETS.minRequestsRatio}x) ${mark(v.requestsMet)}`,
+      `  ${v.variant} ${v.routeLabel} req/s / floor's: ${v.requestsPerSecond.toFixed(0)} / ${v.floorRequestsPerSecond.toFixed(0)} = ${v.requestsRatio.toFixed(2)}x (target >= ${FLOOR_TARGETS.minRequestsRatio}x) ${mark(v.requestsMet, "NOT JUDGED (fixed --rate)")}`,
     );
   }
   return lines.join("\n");

@@ -55,6 +55,14 @@ describe("the floor verdicts", () => {
     expect(verdict.cpuMet).toBeUndefined();
   });
 
+  it("does not judge req/s under a fixed request rate, where every server answers the same", () => {
+    const summaries = summarize([measurement("protogate", "protogate", "get-user", 1500, 250), measurement("floor", "floor", "get-user", 1500, 25)]);
+    const [verdict] = judgeFloor(summaries, true);
+    expect(verdict.requestsMet).toBeUndefined();
+    expect(verdict.cpuMet).toBe(false);
+    expect(formatFloor([verdict])).toContain("req/s / floor's: 1500 / 1500 = 1.00x (target >= 0.3x) NOT JUDGED (fixed --rate)");
+  });
+
   it("prints an ok or MISSED line per target, with both figures and the target", () => {
     const text = formatFloor(
       judgeFloor(
