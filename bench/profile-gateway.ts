@@ -6,7 +6,7 @@
 // With --floor, the bench's floor server (bench/floor-server.ts, replaying the bytes the profiled
 // Protogate sent) is profiled the same way after it, for comparison.
 // Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor]
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,7 +85,10 @@ interface ServerToProfile {
 /** Starts one server under the profiler, loads one route (warm-up, then the measured window), stops it and attributes the window's samples. */
 async function profileServer(server: ServerToProfile, route: BenchRoute, outDir: string, affinity: CpuAffinity | undefined) {
   const profileName = `${server.name}-${route.id}.cpuprofile`;
-  const nodeFlags = ["--cpu-prof", "--cpu-prof-dir", outDir, "--cpu-prof-name", profileName, "--cpu-prof-interval", String(values["interval-us"])];
+  // Node writes one profile per thread (tsx's module hooks run on a thread of their own), so each
+  // run gets a folder, and the main thread's profile (thread id 0 in the default name) is kept.
+  const runDir = join(outDir, `${server.name}-${route.id}`);
+  const nodeFlags = ["--cpu-prof", "--cpu-prof-dir", runDir, "--cpu-prof-interval", String(values["interval-us"])];
   const child = spawnNode(`${server.name} ${route.id}`, [...nodeFlags, ...server.argv], affinity);
   let window: LoadWindow;
   let captured: CapturedResponse;
@@ -100,6 +103,10 @@ async function profileServer(server: ServerToProfile, route: BenchRoute, outDir:
     // The profile is written when the process exits (both servers close and exit 0 on SIGTERM).
     await child.stop(15_000);
   }
+  const mainThread = readdirSync(runDir).find((file) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(file));
+  if (mainThread === undefined) throw new Error(`no main-thread profile in ${runDir}: ${readdirSync(runDir).join(", ")}`);
+  renameSync(join(runDir, mainThread), join(outDir, profileName));
+  rmSync(runDir, { recursive: true, force: true });
   const profile = JSON.parse(readFileSync(join(outDir, profileName), "utf8")) as CpuProfile;
   if (window.fromUs < profile.startTime || window.toUs > profile.endTime) {
     throw new Error(`the load window (${window.fromUs}-${window.toUs} µs) is not inside the profile (${profile.startTime}-${profile.endTime} µs): the clocks differ`);
@@ -114,7 +121,7 @@ function report(result: Awaited<ReturnType<typeof profileServer>>): void {
     `\n${result.server} ${result.label}: ${requests} requests in ${(breakdown.wallUs / 1e6).toFixed(1)} s (${((requests * 1e6) / breakdown.wallUs).toFixed(0)} req/s, ${failures} failed); ` +
       `server CPU ${procCpuUsPerRequest === undefined ? "n/a" : procCpuUsPerRequest.toFixed(0)} µs/req from /proc, ${(breakdown.busyUs / requests).toFixed(0)} µs/req sampled`,
   );
-  console.log(formatBreakdown(breakdown, requests));
+  console.log(formatBreakdown(breakdown, requests, procCpuUsPerRequest));
   // What the largest stages (a tenth of the CPU or more) and "other" are made of.
   const readStages = STAGES.filter((stage) => stage === "other" || breakdown.stageUs[stage] >= breakdown.busyUs / 10);
   console.log(formatTopFrames(breakdown, readStages, requests));

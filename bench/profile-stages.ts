@@ -227,14 +227,21 @@ export function formatTopFrames(breakdown: Breakdown, stages: readonly Stage[], 
     .join("\n");
 }
 
-/** The breakdown as a table: µs, share of the gateway's own CPU, and µs per request when the request count is known. */
-export function formatBreakdown(breakdown: Breakdown, requests?: number): string {
+/**
+ * The breakdown as a table: sampled CPU, share of the gateway's own sampled CPU, µs per request
+ * when the request count is known, and, given the CPU per request that /proc measured over the
+ * same window, each share of that. The profiler's clock is wall time, so on a busy machine its
+ * samples also hold time the CPU was taken by other processes; shares hold either way, and
+ * share x /proc CPU is then the better µs figure.
+ */
+export function formatBreakdown(breakdown: Breakdown, requests?: number, procCpuUsPerRequest?: number): string {
   const perRequest = (us: number) => (requests !== undefined && requests > 0 ? (us / requests).toFixed(1) : "-");
-  const share = (us: number) => (breakdown.busyUs > 0 ? `${((100 * us) / breakdown.busyUs).toFixed(1)}%` : "-");
-  const rows = STAGES.map((stage) => [stage, (breakdown.stageUs[stage] / 1000).toFixed(0), share(breakdown.stageUs[stage]), perRequest(breakdown.stageUs[stage])]);
-  rows.push(["total (busy, not idle)", (breakdown.busyUs / 1000).toFixed(0), share(breakdown.busyUs), perRequest(breakdown.busyUs)]);
-  const header = ["stage", "CPU ms", "share", "µs/req"];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const share = (us: number) => (breakdown.busyUs > 0 ? us / breakdown.busyUs : Number.NaN);
+  const ofProc = (us: number) => (procCpuUsPerRequest !== undefined && breakdown.busyUs > 0 ? (share(us) * procCpuUsPerRequest).toFixed(1) : "-");
+  const row = (label: string, us: number) => [label, (us / 1000).toFixed(0), Number.isNaN(share(us)) ? "-" : `${(100 * share(us)).toFixed(1)}%`, perRequest(us), ofProc(us)];
+  const rows = [...STAGES.map((stage) => row(stage, breakdown.stageUs[stage])), row("total (busy, not idle)", breakdown.busyUs)];
+  const header = ["stage", "sampled ms", "share", "sampled µs/req", "share x /proc µs/req"];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((cells) => cells[column].length)));
   const line = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
   return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }

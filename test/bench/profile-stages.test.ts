@@ -130,11 +130,11 @@ describe("attributing a profile", () => {
     );
   });
 
-  it("prints CPU, the share of the busy time and µs per request", () => {
-    const text = formatBreakdown(attributeProfile(profile), 4);
-    expect(text).toMatch(/^JSON -> binary\s+0\s+40\.0%\s+100\.0$/m);
-    expect(text).toMatch(/^upstream call \(incl\. node:http2\)\s+1\s+50\.0%\s+125\.0$/m);
-    expect(text).toMatch(/^total \(busy, not idle\)\s+1\s+100\.0%\s+250\.0$/m);
-    expect(formatBreakdown(attributeProfile(profile))).toMatch(/^GC\s+0\s+10\.0%\s+-$/m);
+  it("prints CPU, the share of the busy time, µs per request, and each share of the CPU /proc measured", () => {
+    const text = formatBreakdown(attributeProfile(profile), 4, 200);
+    expect(text).toMatch(/^JSON -> binary\s+0\s+40\.0%\s+100\.0\s+80\.0$/m);
+    expect(text).toMatch(/^upstream call \(incl\. node:http2\)\s+1\s+50\.0%\s+125\.0\s+100\.0$/m);
+    expect(text).toMatch(/^total \(busy, not idle\)\s+1\s+100\.0%\s+250\.0\s+200\.0$/m);
+    expect(formatBreakdown(attributeProfile(profile))).toMatch(/^GC\s+0\s+10\.0%\s+-\s+-$/m);
   });
 });
