@@ -45,7 +45,9 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
   --stream-rounds N messages per second of one server stream, direct grpc-js client against
                     Protogate (NDJSON), and the gateway's CPU per message (default 3; 0: skip)
   --stream-messages N  messages per stream in that measurement (default 200000)
-  --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct
+  --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct,
+                    floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
+                    lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
   --out DIR         where the JSON results go (default bench/results)
   --no-pin          do not pin the process under test and the backend + load to separate CPUs
   --codegen         run only the codegen benchmark: generate the demo protos and Compute v1 (wall

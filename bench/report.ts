@@ -171,3 +171,68 @@ function formatTable(header: readonly string[], rows: readonly (readonly string[
   const line = (cells: readonly string[]) => cells.map((cell, column) => (numericColumns.includes(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join("  ").trimEnd();
   return [line(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
 }
+
+/** Issue 12's targets against the floor (a bare Fastify server replaying the same bytes). */
+export const FLOOR_TARGETS = { maxCpuRatio: 3, minRequestsRatio: 0.3 } as const;
+
+/** A Protogate variant against the floor on one route. */
+export interface FloorVerdict {
+  readonly variant: string;
+  readonly route: string;
+  readonly routeLabel: string;
+  readonly cpuUsPerRequest: number;
+  readonly floorCpuUsPerRequest: number;
+  /** Variant CPU per request / floor's (NaN where either is unmeasured); the target is at most FLOOR_TARGETS.maxCpuRatio. */
+  readonly cpuRatio: number;
+  readonly requestsPerSecond: number;
+  readonly floorRequestsPerSecond: number;
+  /** Variant req/s / floor's; the target is at least FLOOR_TARGETS.minRequestsRatio. */
+  readonly requestsRatio: number;
+  /** undefined when the CPU was not measured. */
+  readonly cpuMet: boolean | undefined;
+  /** undefined under a fixed `--rate`, where every server answers the same req/s and the ratio says nothing. */
+  readonly requestsMet: boolean | undefined;
+}
+
+/**
+ * Every Protogate variant against the floor on the same route (from medians; pairs with failures
+ * are left out). Under a fixed request rate only the CPU ratio is judged.
+ */
+export function judgeFloor(summaries: readonly PairSummary[], fixedRate = false): FloorVerdict[] {
+  const usable = summaries.filter((s) => !hasFailures(s));
+  const verdicts: FloorVerdict[] = [];
+  for (const variant of usable.filter((s) => s.family === "protogate")) {
+    const floor = usable.find((s) => s.family === "floor" && s.route === variant.route);
+    if (!floor) continue;
+    const cpuRatio = variant.cpuUsPerRequest / floor.cpuUsPerRequest;
+    const requestsRatio = variant.requestsPerSecond / floor.requestsPerSecond;
+    verdicts.push({
+      variant: variant.target,
+      route: variant.route,
+      routeLabel: variant.routeLabel,
+      cpuUsPerRequest: variant.cpuUsPerRequest,
+      floorCpuUsPerRequest: floor.cpuUsPerRequest,
+      cpuRatio,
+      requestsPerSecond: variant.requestsPerSecond,
+      floorRequestsPerSecond: floor.requestsPerSecond,
+      requestsRatio,
+      cpuMet: Number.isFinite(cpuRatio) ? cpuRatio <= FLOOR_TARGETS.maxCpuRatio : undefined,
+      requestsMet: fixedRate ? undefined : requestsRatio >= FLOOR_TARGETS.minRequestsRatio,
+    });
+  }
+  return verdicts;
+}
+
+/** One ok/MISSED line per variant, route and target, as the codegen bench prints its verdicts. */
+export function formatFloor(verdicts: readonly FloorVerdict[]): string {
+  const mark = (met: boolean | undefined, open: string) => (met === undefined ? open : met ? "ok" : "MISSED");
+  const lines = ["against the floor (bare Fastify replaying the same bytes, same CPU; medians over rounds)"];
+  for (const v of verdicts) {
+    const cpu = Number.isFinite(v.cpuRatio) ? `${v.cpuUsPerRequest.toFixed(0)} / ${v.floorCpuUsPerRequest.toFixed(0)} µs = ${v.cpuRatio.toFixed(2)}x` : "n/a";
+    lines.push(`  ${v.variant} ${v.routeLabel} CPU per request / floor's: ${cpu} (target <= ${FLOOR_TARGETS.maxCpuRatio}x) ${mark(v.cpuMet, "NOT MEASURED")}`);
+    lines.push(
+      `  ${v.variant} ${v.routeLabel} req/s / floor's: ${v.requestsPerSecond.toFixed(0)} / ${v.floorRequestsPerSecond.toFixed(0)} = ${v.requestsRatio.toFixed(2)}x (target >= ${FLOOR_TARGETS.minRequestsRatio}x) ${mark(v.requestsMet, "NOT JUDGED (fixed --rate)")}`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -10,7 +10,7 @@ import { REPO_ROOT, spawnTs, tail, type CpuAffinity } from "./child-process.js";
 import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-result.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
-import { computeRatios, formatFeatureCost, formatRatios, formatSummaries, hasFailures, summarize, type Measurement } from "./report.js";
+import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, hasFailures, judgeFloor, summarize, type Measurement } from "./report.js";
 import { runCodegenBench } from "./codegen.js";
 import type { CodegenCase } from "./codegen-report.js";
 import { BENCH_ROUTES } from "./routes.js";
@@ -117,8 +117,10 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
 
   const summaries = summarize(measurements);
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
+  const floor = judgeFloor(summaries, options.ratePerSecond > 0);
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
+  if (floor.length > 0) console.log(`\n${formatFloor(floor)}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
   if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
@@ -139,6 +141,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     routes: BENCH_ROUTES.map(({ id, label, http }) => ({ id, label, method: http.method, path: http.path })),
     summaries,
     ratios,
+    floor,
     notes,
     featureCost,
     streaming,

@@ -6,8 +6,9 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs, tail, type ChildHandle, type CpuAffinity } from "./child-process.js";
 import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
+import { captureResponse, type CapturedResponses } from "./floor-responses.js";
 import { RATE_LIMIT_VARIANTS } from "./rate-limit-variants.js";
-import type { BenchRoute } from "./routes.js";
+import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 
 /** How hard and how long each (target, route) pair is loaded (warm-up is per measurement). */
 export interface LoadSettings {
@@ -30,7 +31,7 @@ export interface BenchContext {
   readonly loadAffinity?: CpuAffinity;
 }
 
-export type TargetFamily = "protogate" | "proxy" | "direct";
+export type TargetFamily = "protogate" | "proxy" | "direct" | "floor";
 
 /** Something the routes are measured through. */
 export interface BenchTarget {
@@ -48,6 +49,8 @@ export interface RunningTarget {
   measure(route: BenchRoute, warmupSeconds: number): Promise<LoadResult>;
   /** Whether the process under test lives across measurements (so later ones need less warm-up). */
   readonly staysWarm: boolean;
+  /** The base URL of an HTTP target. */
+  readonly base?: string;
   /** Facts measured at start, printed with the results (e.g. Redis commands per request). */
   readonly notes?: readonly string[];
   stop(): Promise<void>;
@@ -81,7 +84,7 @@ export interface PreparedVariant {
 }
 
 /** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
-const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
+export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
@@ -113,7 +116,7 @@ const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.u
 
 /** Every target, Protogate variants first, then the baselines. */
 export function allTargets(): BenchTarget[] {
-  return [...PROTOGATE_VARIANTS.map(protogateTarget), handwrittenProxyTarget(), directTarget()];
+  return [...PROTOGATE_VARIANTS.map(protogateTarget), handwrittenProxyTarget(), directTarget(), floorTarget()];
 }
 
 function protogateTarget(variant: ProtogateVariant): BenchTarget {
@@ -172,6 +175,65 @@ function handwrittenProxyTarget(): BenchTarget {
   };
 }
 
+/**
+ * The floor: a bare Fastify server (bench/floor-server.ts) on the server CPU, replaying the exact
+ * bytes and headers a plain Protogate sends for each route. They are captured at start from a
+ * Protogate started for that alone (so `--only floor` works), then that Protogate is stopped.
+ */
+function floorTarget(): BenchTarget {
+  return {
+    name: "floor",
+    family: "floor",
+    description: "bare Fastify server replaying Protogate's response bytes, no upstream call (bench/floor-server.ts)",
+    async start(context) {
+      const captured = await captureProtogateResponses(context);
+      const dir = mkdtempSync(join(tmpdir(), "protogate-floor-"));
+      const responsesFile = join(dir, "responses.json");
+      writeFileSync(responsesFile, JSON.stringify(captured));
+      const cleanup = async () => rmSync(dir, { recursive: true, force: true });
+      const child = spawnTs("floor", "bench/floor-server.ts", ["--responses", responsesFile, "--port", "0"], context.serverAffinity);
+      try {
+        const [, base] = await child.waitFor(/floor listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
+        const http = httpTarget("floor", child, base, context, { cleanup });
+        return {
+          ...http,
+          async check(route) {
+            await http.check(route);
+            // The floor is only a floor if it writes what Protogate writes.
+            const response = await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body });
+            const answer = await captureResponse(response);
+            const expected = captured[route.id];
+            if (answer.bodyBase64 !== expected.bodyBase64 || JSON.stringify(answer.headers) !== JSON.stringify(expected.headers)) {
+              throw new Error(`floor answered ${route.label} with other bytes or headers than Protogate: ${JSON.stringify(answer.headers)} vs ${JSON.stringify(expected.headers)}`);
+            }
+          },
+        };
+      } catch (error) {
+        await child.stop();
+        await cleanup();
+        throw error;
+      }
+    },
+  };
+}
+
+/** Starts a plain Protogate against the bench backend, records its answer to every bench route, and stops it. */
+async function captureProtogateResponses(context: BenchContext): Promise<CapturedResponses> {
+  const protogate = await protogateTarget(PROTOGATE_VARIANTS[0]).start(context);
+  try {
+    if (protogate.base === undefined) throw new Error("the Protogate target has no base URL");
+    const captured: Record<string, Awaited<ReturnType<typeof captureResponse>>> = {};
+    for (const route of BENCH_ROUTES) {
+      await protogate.check(route);
+      const response = await fetch(`${protogate.base}${route.http.path}`, { method: route.http.method, headers: route.http.headers, body: route.http.body });
+      captured[route.id] = await captureResponse(response);
+    }
+    return captured;
+  } finally {
+    await protogate.stop();
+  }
+}
+
 function directTarget(): BenchTarget {
   return {
     name: "direct",
@@ -217,6 +279,7 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
       if (expectHeader !== undefined && !response.headers.has(expectHeader)) throw new Error(`${name} answered ${route.label} without a ${expectHeader} header`);
     },
     notes,
+    base,
     measure: (route, warmupSeconds) =>
       runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, "--server-pid", String(server.child.pid), ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
     staysWarm: true,
