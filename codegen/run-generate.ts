@@ -60,8 +60,8 @@ const REPORT_FILE = "protogate-plugin-report.json";
 
 /**
  * `protogate generate`: compiles the team's protos with buf (imports they lack come from
- * google-proto-files, never the network), runs ts-proto and Protogate's plugin, and writes (or,
- * with `check`, compares) the output folder.
+ * google-proto-files, never the network), runs Protogate's plugin (and ts-proto with `tsProto`),
+ * and writes (or, with `check`, compares) the output folder.
  */
 export async function runGenerate(options: GenerateOptions): Promise<GenerateResult> {
   const missing = missingCodegenPackages({ tsProto: options.tsProto ?? false });

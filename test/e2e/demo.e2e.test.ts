@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runProtogate, waitForListening, type ProtogateProcess } from "./support/processes.js";
+import { runProtogate, waitForListening, waitForOutput, type ProtogateProcess } from "./support/processes.js";
 
 const exec = promisify(execFile);
 
@@ -14,8 +14,7 @@ describe("protogate demo", () => {
   beforeAll(async () => {
     demo = runProtogate(["demo", "--port", "0"]);
     await waitForListening(demo);
-    const deadline = Date.now() + 5_000;
-    while (!demo.stdout().includes("Ctrl-C") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitForOutput(demo, /Ctrl-C/);
     // Every printed command that calls curl and announces its status: plain curl lines and the
     // streaming ones that pipe a body into curl (`printf ... | curl ...`).
     curlLines = demo

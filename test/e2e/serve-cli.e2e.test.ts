@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_TABLE_FORMAT } from "../../src/binding.js";
 import { startUserBackend } from "./support/gateway-harness.js";
-import { runProtogate, waitForListening } from "./support/processes.js";
+import { runProtogate, waitForListening, waitForOutput } from "./support/processes.js";
 
 describe("protogate serve (the real process)", () => {
   let backend: Awaited<ReturnType<typeof startUserBackend>>;
@@ -54,8 +54,7 @@ describe("protogate serve (the real process)", () => {
     const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
-      const deadline = Date.now() + 5_000;
-      while (!proc.stdout().includes("API docs") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await waitForOutput(proc, /API docs/);
       expect(proc.stdout()).toContain(`API docs on ${base}/docs (OpenAPI document: ${base}/openapi.json)`);
       expect((await fetch(`${base}/docs`)).status).toBe(200);
     } finally {

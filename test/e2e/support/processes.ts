@@ -25,12 +25,31 @@ export function runProtogate(args: readonly string[], cwd?: string, bin = PROTOG
 
 /** Waits for the `protogate listening on http://HOST:PORT` line; rejects if the process exits first. */
 export async function waitForListening(proc: ProtogateProcess, timeoutMs = 20_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const match = /protogate listening on (http:\/\/\S+)/.exec(proc.stdout());
-    if (match) return match[1];
-    if (proc.child.exitCode !== null) throw new Error(`protogate exited with ${proc.child.exitCode}: ${proc.stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`protogate did not start within ${timeoutMs} ms: ${proc.stderr()}`);
+  const match = await waitForOutput(proc, /protogate listening on (http:\/\/\S+)/, timeoutMs, "start");
+  return match[1];
+}
+
+/**
+ * Waits until the process's stdout matches `pattern` (checked on each chunk of output, no
+ * polling); rejects if the process exits first, or after `timeoutMs` as a last resort.
+ */
+export function waitForOutput(proc: ProtogateProcess, pattern: RegExp, timeoutMs = 5_000, what = `print ${String(pattern)}`): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const match = pattern.exec(proc.stdout());
+      if (match) finish(() => resolve(match));
+    };
+    const exited = (code: number | null): void => finish(() => reject(new Error(`protogate exited with ${code}: ${proc.stderr()}`)));
+    const timer = setTimeout(() => finish(() => reject(new Error(`protogate did not ${what} within ${timeoutMs} ms: ${proc.stderr()}`))), timeoutMs);
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      proc.child.stdout?.off("data", check);
+      proc.child.off("exit", exited);
+      settle();
+    };
+    proc.child.stdout?.on("data", check);
+    proc.child.on("exit", exited);
+    check();
+    if (proc.child.exitCode !== null) exited(proc.child.exitCode);
+  });
 }
