@@ -21,6 +21,10 @@ export interface BenchOptions extends LoadSettings {
   readonly streamRounds: number;
   /** Messages per stream in that measurement. */
   readonly streamMessages: number;
+  /** Seconds of the latency run (Protogate and direct grpc-js at half Protogate's saturated rate); 0 skips it. */
+  readonly latencySeconds: number;
+  /** Minutes of the saturated run whose RSS is judged; 0 skips it. */
+  readonly rssMinutes: number;
   /** Only the codegen benchmark (generate and cold serve start of Compute v1 against the demo). */
   readonly codegenOnly: boolean;
   /** Skip the codegen benchmark in a full run. */
@@ -30,7 +34,7 @@ export interface BenchOptions extends LoadSettings {
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--only LIST] [--out DIR] [--no-pin] [--codegen | --no-codegen]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--no-pin] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -45,6 +49,12 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
   --stream-rounds N messages per second of one server stream, direct grpc-js client against
                     Protogate (NDJSON), and the gateway's CPU per message (default 3; 0: skip)
   --stream-messages N  messages per stream in that measurement (default 200000)
+  --latency-seconds S  seconds of the latency run after the rounds: plain Protogate and direct grpc-js
+                    calls, each at half Protogate's saturated rate per route; p99s compared
+                    (target: at most 1 ms apart; default: --duration; 0: skip)
+  --rss-minutes M   minutes of a saturated GET run on a fresh plain Protogate, after a 60 s warm-up,
+                    whose resident memory is sampled every 5 s (target: peak within 10 % of the
+                    first 30 s; default 5; 0: skip)
   --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct,
                     floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
                     lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
@@ -68,6 +78,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "cost-rounds": { type: "string", default: "15" },
       "stream-rounds": { type: "string", default: "3" },
       "stream-messages": { type: "string", default: "200000" },
+      "latency-seconds": { type: "string" },
+      "rss-minutes": { type: "string", default: "5" },
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
@@ -80,9 +92,10 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   });
   const warmupSeconds = positiveNumber(values.warmup, "--warmup", 600, true);
   const rounds = positiveNumber(values.rounds, "--rounds", 100);
+  const durationSeconds = positiveNumber(values.duration, "--duration", 3600);
   if (!Number.isInteger(rounds)) throw new Error(`--rounds must be a whole number, got "${values.rounds}"`);
   return {
-    durationSeconds: positiveNumber(values.duration, "--duration", 3600),
+    durationSeconds,
     warmupSeconds,
     laterWarmupSeconds: Math.min(warmupSeconds, LATER_WARMUP_SECONDS),
     rounds,
@@ -94,6 +107,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     costRounds: Math.floor(positiveNumber(values["cost-rounds"], "--cost-rounds", 1000, true)),
     streamRounds: Math.floor(positiveNumber(values["stream-rounds"], "--stream-rounds", 100, true)),
     streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
+    latencySeconds: values["latency-seconds"] === undefined ? durationSeconds : positiveNumber(values["latency-seconds"], "--latency-seconds", 3600, true),
+    rssMinutes: positiveNumber(values["rss-minutes"], "--rss-minutes", 600, true),
     codegenOnly: values.codegen,
     skipCodegen: values["no-codegen"],
     help: values.help,

@@ -236,3 +236,37 @@ export function formatFloor(verdicts: readonly FloorVerdict[]): string {
   }
   return lines.join("\n");
 }
+
+/** Issue 12's feature targets: with auth on (a hot token) and with the memory rate limit, CPU per request within 10 % of the plain gateway's. */
+export const VARIANT_TARGETS = { variants: ["protogate-jwt", "protogate-limit-memory"], maxCpuRatio: 1.1 } as const;
+
+export interface VariantVerdict {
+  readonly variant: string;
+  readonly route: string;
+  readonly routeLabel: string;
+  /** Variant CPU per request / the plain gateway's. */
+  readonly cpuRatio: number;
+  readonly met: boolean | undefined;
+}
+
+/** The feature variants against the plain gateway on the same route (medians; pairs with failures left out). */
+export function judgeVariants(summaries: readonly PairSummary[]): VariantVerdict[] {
+  const usable = summaries.filter((s) => !hasFailures(s));
+  const verdicts: VariantVerdict[] = [];
+  for (const variant of usable.filter((s) => (VARIANT_TARGETS.variants as readonly string[]).includes(s.target))) {
+    const plain = usable.find((s) => s.target === "protogate" && s.route === variant.route);
+    if (!plain) continue;
+    const cpuRatio = variant.cpuUsPerRequest / plain.cpuUsPerRequest;
+    verdicts.push({ variant: variant.target, route: variant.route, routeLabel: variant.routeLabel, cpuRatio, met: Number.isFinite(cpuRatio) ? cpuRatio <= VARIANT_TARGETS.maxCpuRatio : undefined });
+  }
+  return verdicts;
+}
+
+export function formatVariants(verdicts: readonly VariantVerdict[]): string {
+  const lines = ["features on against the plain gateway (CPU per request; medians over rounds)"];
+  for (const v of verdicts) {
+    const verdict = v.met === undefined ? "NOT MEASURED" : v.met ? "ok" : "MISSED";
+    lines.push(`  ${v.variant} / protogate ${v.routeLabel}: ${Number.isFinite(v.cpuRatio) ? `${v.cpuRatio.toFixed(2)}x` : "n/a"} (target <= ${VARIANT_TARGETS.maxCpuRatio}x) ${verdict}`);
+  }
+  return lines.join("\n");
+}

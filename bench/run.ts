@@ -10,7 +10,10 @@ import { REPO_ROOT, spawnTs, tail, type CpuAffinity } from "./child-process.js";
 import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-result.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
-import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, hasFailures, judgeFloor, summarize, type Measurement } from "./report.js";
+import { formatLatency, type LatencyVerdict } from "./latency-target.js";
+import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, formatVariants, hasFailures, judgeFloor, judgeVariants, summarize, type Measurement } from "./report.js";
+import { formatRss, type RssVerdict } from "./rss-target.js";
+import { runLatencyTarget, runRssTarget } from "./target-runs.js";
 import { runCodegenBench } from "./codegen.js";
 import type { CodegenCase } from "./codegen-report.js";
 import { BENCH_ROUTES } from "./routes.js";
@@ -45,6 +48,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
   let streaming: StreamThroughput | undefined;
+  let latency: LatencyVerdict[] | undefined;
+  let rss: { verdict: RssVerdict; requestsPerSecond: number } | undefined;
   const notes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
@@ -85,8 +90,24 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         }
       }
     }
+    const plain = started.find(({ target }) => target.name === "protogate");
+    if (plain !== undefined && options.latencySeconds > 0) {
+      console.log(`latency: protogate and direct grpc-js at half protogate's saturated rate, ${options.latencySeconds}s each`);
+      try {
+        latency = await runLatencyTarget(plain.running, summarize(measurements.filter((m) => !hasFailures(m))), context, options.latencySeconds);
+      } catch (error) {
+        failures.push({ target: "latency", message: (error as Error).message });
+      }
+    }
     for (const { running } of started) await running.stop();
     started.length = 0;
+    if (options.rssMinutes > 0 && targets.some((t) => t.name === "protogate")) {
+      try {
+        rss = await runRssTarget(context, options.rssMinutes);
+      } catch (error) {
+        failures.push({ target: "rss", message: (error as Error).message });
+      }
+    }
     if (options.costRounds > 0 && targets.some((t) => t.family === "protogate")) {
       try {
         featureCost = await measureFeatureCost(options.costRounds, backendAddress, services, affinity("serverCpus"), pinning.mode === "pinned" ? pinning.loadCpus : undefined);
@@ -118,9 +139,13 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const summaries = summarize(measurements);
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
   const floor = judgeFloor(summaries, options.ratePerSecond > 0);
+  const variants = judgeVariants(summaries);
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
   if (floor.length > 0) console.log(`\n${formatFloor(floor)}`);
+  if (variants.length > 0) console.log(`\n${formatVariants(variants)}`);
+  if (latency) console.log(`\n${formatLatency(latency)}`);
+  if (rss) console.log(`\n${formatRss(rss.verdict, rss.requestsPerSecond)}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
   if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
@@ -142,6 +167,9 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     summaries,
     ratios,
     floor,
+    variants,
+    latency,
+    rss,
     notes,
     featureCost,
     streaming,

@@ -45,8 +45,10 @@ export interface BenchTarget {
 export interface RunningTarget {
   /** Sends one request and throws unless the answer is the expected success. */
   check(route: BenchRoute): Promise<void>;
-  /** Warm-up plus the measured run, from a separate load process. */
-  measure(route: BenchRoute, warmupSeconds: number): Promise<LoadResult>;
+  /** Warm-up plus the measured run, from a separate load process; `load` overrides the run's settings. */
+  measure(route: BenchRoute, warmupSeconds: number, load?: LoadSettings): Promise<LoadResult>;
+  /** The process id of an HTTP server under test (its memory is sampled). */
+  readonly pid?: number;
   /** Whether the process under test lives across measurements (so later ones need less warm-up). */
   readonly staysWarm: boolean;
   /** The base URL of an HTTP target. */
@@ -119,7 +121,7 @@ export function allTargets(): BenchTarget[] {
   return [...PROTOGATE_VARIANTS.map(protogateTarget), handwrittenProxyTarget(), directTarget(), floorTarget()];
 }
 
-function protogateTarget(variant: ProtogateVariant): BenchTarget {
+export function protogateTarget(variant: ProtogateVariant): BenchTarget {
   return {
     name: variant.name,
     family: "protogate",
@@ -234,7 +236,7 @@ async function captureProtogateResponses(context: BenchContext): Promise<Capture
   }
 }
 
-function directTarget(): BenchTarget {
+export function directTarget(): BenchTarget {
   return {
     name: "direct",
     family: "direct",
@@ -244,8 +246,8 @@ function directTarget(): BenchTarget {
         // direct-load.ts checks the first response itself before loading.
         check: async () => undefined,
         // The client process is the one under test, so it gets the server's CPUs; it is new each time.
-        measure: (route, warmupSeconds) =>
-          runLoadProcess(`direct ${route.id}`, "bench/direct-load.ts", ["--upstream", context.backendAddress, "--route", route.id], context.settings, warmupSeconds, context.serverAffinity),
+        measure: (route, warmupSeconds, load = context.settings) =>
+          runLoadProcess(`direct ${route.id}`, "bench/direct-load.ts", ["--upstream", context.backendAddress, "--route", route.id], load, warmupSeconds, context.serverAffinity),
         staysWarm: false,
         stop: async () => undefined,
       };
@@ -280,8 +282,9 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
     },
     notes,
     base,
-    measure: (route, warmupSeconds) =>
-      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, "--server-pid", String(server.child.pid), ...headerArgs], context.settings, warmupSeconds, context.loadAffinity),
+    pid: server.child.pid,
+    measure: (route, warmupSeconds, load = context.settings) =>
+      runLoadProcess(`${name} ${route.id}`, "bench/http-load.ts", ["--url", base, "--route", route.id, "--server-pid", String(server.child.pid), ...headerArgs], load, warmupSeconds, context.loadAffinity),
     staysWarm: true,
     async stop() {
       await server.stop();

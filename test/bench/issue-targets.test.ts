@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { formatLatency, judgeLatency, latencyRate } from "../../bench/latency-target.js";
+import { formatVariants, judgeVariants, summarize, type Measurement, type PairSummary } from "../../bench/report.js";
+import { formatRss, judgeRss, type RssSample } from "../../bench/rss-target.js";
+
+describe("the latency target (p99 at half the saturated rate, at most 1 ms above direct grpc-js)", () => {
+  it.each([
+    // protogate p99, direct p99 -> difference, met
+    [2.0, 1.0, 1.0, true],
+    [2.01, 1.0, 1.01, false],
+    [0.8, 1.2, -0.4, true],
+    [47, 16, 31, false],
+  ])("%d ms against %d ms", (protogate, direct, difference, met) => {
+    const verdict = judgeLatency("get-user", "GET /v1/users/u-1", 5000, protogate, direct);
+    expect(verdict.differenceMs).toBeCloseTo(difference, 10);
+    expect(verdict.met).toBe(met);
+    expect(formatLatency([verdict])).toContain(met ? " ok" : " MISSED");
+  });
+
+  it.each([
+    [10_487.6, 5243],
+    [1, 1],
+    [0.4, 1],
+  ])("loads at half of %d req/s: %d", (saturated, rate) => {
+    expect(latencyRate(saturated)).toBe(rate);
+  });
+});
+
+const MB = 1024 * 1024;
+/** One sample every 5 s from -60 s (warm-up) to `seconds`, RSS from `rssAt`. */
+function samples(seconds: number, rssAt: (at: number) => number): RssSample[] {
+  const out: RssSample[] = [];
+  for (let at = -60; at <= seconds; at += 5) out.push({ atSeconds: at, rssBytes: rssAt(at) });
+  return out;
+}
+
+describe("the RSS target (peak within 10 % of the first 30 s of the measured window)", () => {
+  it("is met by a flat run, whatever the warm-up did", () => {
+    const verdict = judgeRss(
+      samples(300, (at) => (at < 0 ? 400 * MB : 100 * MB + (at % 10) * 1000)),
+      300,
+    );
+    expect(verdict.baselineBytes - 100 * MB).toBeGreaterThanOrEqual(0);
+    expect(verdict.baselineBytes - 100 * MB).toBeLessThanOrEqual(5000);
+    expect(verdict.peakGrowth).toBeLessThan(0.001);
+    expect(verdict.met).toBe(true);
+    expect(formatRss(verdict, 9000)).toMatch(/ok$/);
+  });
+
+  it("is missed by a steady leak of 15 % over the window", () => {
+    const verdict = judgeRss(
+      samples(300, (at) => 100 * MB * (1 + 0.15 * Math.max(0, at) / 300)),
+      300,
+    );
+    expect(verdict.finalBytes).toBeGreaterThan(113 * MB);
+    expect(verdict.peakGrowth).toBeGreaterThan(0.1);
+    expect(verdict.met).toBe(false);
+    expect(formatRss(verdict, 9000)).toMatch(/MISSED$/);
+  });
+
+  it("is missed by one spike above 10 % even when the end is back down", () => {
+    const verdict = judgeRss(samples(300, (at) => (at === 150 ? 111 * MB : 100 * MB)), 300);
+    expect(verdict.finalBytes).toBe(100 * MB);
+    expect(verdict.met).toBe(false);
+  });
+
+  it("refuses to judge without samples at both ends of the window", () => {
+    expect(() => judgeRss(samples(300, () => 100 * MB).filter((s) => s.atSeconds < 200), 300)).toThrow(/too few RSS samples/);
+  });
+});
+
+function measurement(target: string, route: string, cpuUsPerRequest: number, extra: Partial<Measurement> = {}): Measurement {
+  return {
+    target,
+    family: "protogate" satisfies PairSummary["family"],
+    route,
+    routeLabel: route,
+    round: 1,
+    requests: 1000,
+    durationSeconds: 1,
+    requestsPerSecond: 1000,
+    p50Ms: 1,
+    p99Ms: 2,
+    errors: 0,
+    non2xx: 0,
+    statusCodes: { "200": 1000 },
+    cpuUsPerRequest,
+    ...extra,
+  };
+}
+
+describe("the feature-variant target (auth on and the memory limit within 10 % of the plain gateway's CPU)", () => {
+  it("judges the jwt and memory-limit variants per route against the plain gateway, and nothing else", () => {
+    const verdicts = judgeVariants(
+      summarize([
+        measurement("protogate", "get", 100),
+        measurement("protogate", "post", 200),
+        measurement("protogate-jwt", "get", 110),
+        measurement("protogate-jwt", "post", 221),
+        measurement("protogate-limit-memory", "get", 104),
+        measurement("protogate-limit-redis", "get", 150),
+        measurement("protogate-grpcjs", "get", 160),
+        measurement("protogate-limit-memory", "post", 200, { non2xx: 3 }),
+      ]),
+    );
+    expect(verdicts.map((v) => [v.variant, v.route, Number(v.cpuRatio.toFixed(3)), v.met])).toEqual([
+      ["protogate-jwt", "get", 1.1, true],
+      ["protogate-jwt", "post", 1.105, false],
+      ["protogate-limit-memory", "get", 1.04, true],
+    ]);
+    expect(formatVariants(verdicts).split("\n").slice(1).map((line) => line.split(" ").at(-1))).toEqual(["ok", "MISSED", "ok"]);
+  });
+});
