@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
@@ -34,6 +34,7 @@ const CHECK_INTERVAL_MS = 1000;
 export function readBody(source: BodySource, limits: BodyLimits, timers: Timers = REAL_TIMERS): Promise<Buffer> {
   const declared = source.headers["content-length"];
   if (declared !== undefined && Number(declared) > limits.maxBytes) return Promise.reject(tooLarge(limits.maxBytes));
+  if (isReceivedWhole(source)) return takeBuffered(source, limits.maxBytes);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -88,6 +89,28 @@ export function readBody(source: BodySource, limits: BodyLimits, timers: Timers 
     source.on("close", onClose);
     schedule(start);
   });
+}
+
+/**
+ * Whether an HTTP/1.1 request's body has arrived whole already, so all of it sits in the stream's
+ * buffer: Node sets `complete` once the parser has seen the end of the message. This is the common
+ * case for small bodies, which come in the packet of the headers and are parsed by the time the
+ * edge checks have passed. (HTTP/2's `complete` means something else, so only HTTP/1.x.)
+ */
+function isReceivedWhole(source: BodySource): boolean {
+  const message = source as Partial<Pick<IncomingMessage, "complete" | "httpVersionMajor">>;
+  return message.complete === true && message.httpVersionMajor === 1;
+}
+
+/** The whole body from the stream's buffer at once: no listeners, no timer, no waiting. */
+function takeBuffered(source: BodySource, maxBytes: number): Promise<Buffer> {
+  // Without an argument, read() returns everything buffered as one Buffer (null when empty).
+  const body = (source.read() as Buffer | null) ?? Buffer.alloc(0);
+  if (body.length > maxBytes) {
+    source.pause();
+    return Promise.reject(tooLarge(maxBytes));
+  }
+  return Promise.resolve(body);
 }
 
 function tooLarge(maxBytes: number): GatewayError {

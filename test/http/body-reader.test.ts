@@ -26,6 +26,34 @@ class FakeBody extends Readable implements BodySource {
   }
 }
 
+/** An HTTP/1.x request whose whole body Node's parser has already buffered (`complete`), as for a small body sent with the headers. */
+class ReceivedBody extends Readable implements BodySource {
+  readonly complete = true;
+  constructor(
+    chunks: readonly string[],
+    readonly httpVersionMajor = 1,
+    readonly headers: IncomingHttpHeaders = {},
+  ) {
+    super({ read: () => undefined });
+    for (const chunk of chunks) this.push(Buffer.from(chunk));
+    this.push(null);
+  }
+}
+
+/** A fake clock that also counts the timers set on it. */
+function countingClock(): ReturnType<typeof createFakeClock> & { set: number } {
+  const clock = createFakeClock();
+  const setTimeout = clock.setTimeout.bind(clock);
+  const counted = Object.assign(clock, {
+    set: 0,
+    setTimeout: (callback: () => void, ms: number) => {
+      counted.set++;
+      return setTimeout(callback, ms);
+    },
+  });
+  return counted;
+}
+
 async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
   const error = await promise.then(
     () => undefined,
@@ -46,6 +74,33 @@ describe("readBody", () => {
     expect((await body).toString()).toBe("hello world");
     expect(clock.pending()).toBe(0);
     expect(source.listenerCount("data")).toBe(0);
+  });
+
+  it("takes a body that arrived whole from the stream's buffer at once, without a listener or a timer", async () => {
+    const clock = countingClock();
+    const source = new ReceivedBody(["hello ", "world"]);
+    expect((await readBody(source, limits, clock)).toString()).toBe("hello world");
+    expect(clock.set).toBe(0);
+    expect(source.listenerCount("data")).toBe(0);
+    expect(source.readableLength).toBe(0);
+  });
+
+  it("refuses a chunked body that arrived whole but is over the limit, and stops reading", async () => {
+    const source = new ReceivedBody(["x".repeat(600), "x".repeat(401)], 1, { "transfer-encoding": "chunked" });
+    expect(await rejection(readBody(source, limits, createFakeClock()))).toMatchObject({ httpStatus: 413, reason: "PG_ERR_BODY_TOO_LARGE" });
+    expect(source.isPaused()).toBe(true);
+  });
+
+  it("gives an empty body for a request that declared one and sent nothing", async () => {
+    expect((await readBody(new ReceivedBody([]), limits, createFakeClock())).length).toBe(0);
+  });
+
+  it("does not trust HTTP/2's `complete` (it means closed, not received): such a body is read from its events", async () => {
+    const clock = countingClock();
+    const body = readBody(new ReceivedBody(["hello"], 2), limits, clock);
+    expect(clock.set).toBe(1);
+    expect((await body).toString()).toBe("hello");
+    expect(clock.pending()).toBe(0);
   });
 
   it("refuses a declared Content-Length over the limit before reading anything", async () => {
