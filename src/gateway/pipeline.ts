@@ -77,6 +77,9 @@ export interface GatewayPipeline {
  * Methods answered by routing (404 or 405) even when no route uses them; any other method that no
  * route uses is 501 (RFC 9110 §9.1: a method the server does not implement).
  */
+/** The query of a URL without one (shared, never written). */
+const NO_QUERY: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+
 export const STANDARD_METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 /**
@@ -153,20 +156,25 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { route: match.value, variables: match.variables };
   }
 
-  /** Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. */
-  async function admitOrThrow(head: RequestHead, upgrade = false): Promise<Admission> {
+  /**
+   * Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. Runs
+   * synchronously as far as it can (auth off or a hot path without awaits, the memory store's
+   * answer): a promise (and a microtask turn) only when a check is really asynchronous.
+   */
+  function admitOrThrow(head: RequestHead, upgrade = false): Admission | Promise<Admission> {
     const queryStart = head.url.indexOf("?");
     const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
     const { route, variables } = routeOf(head, path, upgrade);
-    const caller = await auth.admit(route.rule, head.rawHeaders, head.client.ip);
-    let limitHeaders = NO_LIMIT_HEADERS;
-    // The memory store answers synchronously: no await (and no extra microtask turn) then.
-    if (route.limiter) {
-      const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });
-      limitHeaders = checked instanceof Promise ? await checked : checked;
-    }
-    const query = queryStart < 0 ? [] : parseQueryString(head.url.slice(queryStart + 1));
-    return { route, variables, query, caller, limitHeaders };
+    const query = queryStart < 0 ? NO_QUERY : parseQueryString(head.url.slice(queryStart + 1));
+    if (!auth.enabled) return limit(head, route, variables, query, undefined);
+    return auth.admit(route.rule, head.rawHeaders, head.client.ip).then((caller) => limit(head, route, variables, query, caller));
+  }
+
+  function limit(head: RequestHead, route: PreparedRoute, variables: readonly RouteVariableValue[], query: ReadonlyArray<readonly [string, string]>, caller: Caller | undefined): Admission | Promise<Admission> {
+    if (!route.limiter) return { route, variables, query, caller, limitHeaders: NO_LIMIT_HEADERS };
+    const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });
+    if (checked instanceof Promise) return checked.then((limitHeaders) => ({ route, variables, query, caller, limitHeaders }));
+    return { route, variables, query, caller, limitHeaders: checked };
   }
 
   function upstreamOf(route: PreparedRoute): Upstream {
@@ -191,7 +199,13 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   return {
-    admitUpgrade: (head) => admitOrThrow(head, true).catch((thrown: unknown) => fail(thrown, head)),
+    admitUpgrade: async (head) => {
+      try {
+        return await admitOrThrow(head, true);
+      } catch (thrown) {
+        return fail(thrown, head);
+      }
+    },
     fail,
     upstreamMetadata,
 
@@ -215,7 +229,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       const { head } = request;
       let limitHeaders = NO_LIMIT_HEADERS;
       try {
-        const admission = await admitOrThrow(head);
+        const admitted = admitOrThrow(head);
+        const admission = admitted instanceof Promise ? await admitted : admitted;
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
         if (route.binding.kind !== "unary") {
