@@ -23,7 +23,7 @@ import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js"
 import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
 import { createStreamCalls } from "./stream-call.js";
 
-export type { GatewayRequest, GatewayResponse, RequestHead, ResponseBody } from "./request.js";
+export type { GatewayRequest, GatewayResponse, RequestBodySource, RequestHead, ResponseBody } from "./request.js";
 export type { PreparedRoute } from "./prepared-route.js";
 export type { MessageSocket, SocketFrame } from "./socket-call.js";
 
@@ -247,7 +247,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         }
 
         // Admitted: only now is the body read.
-        const body = route.binding.body.kind === "none" ? undefined : await request.readBody();
+        const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
         const message = route.build({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));

@@ -21,16 +21,22 @@ export interface RequestHead {
  */
 export interface GatewayRequest {
   readonly head: RequestHead;
+  /** The request body, read only when asked for. */
+  readonly body: RequestBodySource;
+  /** Aborted when the client goes away; cancels the upstream call. */
+  readonly signal: CancelSignal;
+}
+
+/** How the pipeline reads a request's body (an object with methods: nothing is allocated per request for it). */
+export interface RequestBodySource {
   /** The whole body, or undefined when the request has none; rejects with a GatewayError (413, 408, ...). */
-  readonly readBody: () => Promise<Buffer | undefined>;
+  read(): Promise<Buffer | undefined>;
   /**
    * The body as it arrives, for client-streaming calls (bounded in total size; no overall time
    * limit, the stream's idle timeout applies instead). Throws a GatewayError (413, or CANCELLED
    * when the client goes away).
    */
-  readonly readBodyStream: () => AsyncIterable<Buffer>;
-  /** Aborted when the client goes away; cancels the upstream call. */
-  readonly signal: CancelSignal;
+  stream(): AsyncIterable<Buffer>;
 }
 
 /** A response body: whole, or chunks written as they come with back-pressure (server streams). */

@@ -140,7 +140,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
     const build = (body: Buffer | undefined, contentType: string | undefined): Uint8Array =>
       route.binding.requestCodec.encode(route.build({ variables: input.variables, query: input.query, body, contentType })).finish();
     if (route.binding.kind === "server") {
-      const body = route.binding.body.kind === "none" ? undefined : await request.readBody();
+      const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
       await call.write(build(body, request.head.headers["content-type"]));
       call.end();
       return;
@@ -160,7 +160,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
       await call.write(message);
     };
     let checked = false;
-    for await (const chunk of request.readBodyStream()) {
+    for await (const chunk of request.body.stream()) {
       if (!checked) {
         checked = true;
         if (!isJsonSequenceContentType(contentType)) throw unsupportedMediaType(contentType);

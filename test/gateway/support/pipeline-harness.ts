@@ -173,8 +173,10 @@ export function gatewayRequest(method: string, url: string, init: { headers?: Re
   const headers = init.headers ?? {};
   return {
     head: { method, url, headers, rawHeaders: Object.entries(headers).flat(), client: { ip: "127.0.0.1", host: "localhost", protocol: "http" } },
-    readBody: async () => (init.body === undefined ? undefined : Buffer.from(init.body)),
-    readBodyStream: () => init.chunks ?? (async function* () {})(),
+    body: {
+      read: async () => (init.body === undefined ? undefined : Buffer.from(init.body)),
+      stream: () => init.chunks ?? (async function* () {})(),
+    },
     signal: init.signal ?? new AbortController().signal,
   };
 }
