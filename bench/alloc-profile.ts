@@ -1,4 +1,4 @@
-// `node bin/run-ts.js bench/alloc-profile.ts [--seconds S] [--route get-user|search-users]`: where a
+// `node bin/run-ts.js bench/alloc-profile.ts [--seconds S] [--route get-user|search-users] [--top N] [--sources]`: where a
 // plain Protogate (as the bench's `protogate` target) allocates, per request, under steady load.
 // V8's sampling heap profiler runs inside the gateway (bench/alloc-probe.mjs) over the measured
 // window and counts objects already collected too, so the figures are the allocation rate per
@@ -13,6 +13,7 @@ import autocannon from "autocannon";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs } from "./child-process.js";
 import { detectPinning, pinSelf } from "./pinning.js";
+import { prepareProtogate } from "./protogate-entry.js";
 import { classifyStack, type CallFrame } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 import { BASE_GATEWAY_CONFIG } from "./targets.js";
@@ -23,7 +24,7 @@ interface HeapNode {
   readonly children: readonly HeapNode[];
 }
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, route: { type: "string", default: "get-user" }, top: { type: "string", default: "25" } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, route: { type: "string", default: "get-user" }, top: { type: "string", default: "25" }, sources: { type: "boolean", default: false } } });
 const route = BENCH_ROUTES.find((r) => r.id === values.route);
 if (route === undefined) throw new Error(`--route: one of ${BENCH_ROUTES.map((r) => r.id).join(", ")}`);
 
@@ -72,7 +73,8 @@ try {
   writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
   const probe = fileURLToPath(new URL("./alloc-probe.mjs", import.meta.url));
-  const bin = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
+  // dist/ (compiled first) unless --sources: see bench/protogate-entry.ts.
+  const bin = prepareProtogate(values.sources ? "sources" : "dist");
   const generated = fileURLToPath(new URL("../generated", import.meta.url));
   const gateway = spawnNode("protogate", ["--import", probe, bin, "serve", "--config", configFile, "--generated", generated, ...upstreams, "--host", "127.0.0.1", "--port", "0"], affinity("serverCpus"), {
     env: { ...process.env, ALLOC_PROFILE_FILE: profileFile },

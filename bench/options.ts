@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { ProtogateBuild } from "./protogate-entry.js";
 import type { LoadSettings } from "./targets.js";
 
 /** The command line of `npm run bench`. */
@@ -25,6 +26,8 @@ export interface BenchOptions extends LoadSettings {
   readonly latencySeconds: number;
   /** Minutes of the saturated run whose RSS is judged; 0 skips it. */
   readonly rssMinutes: number;
+  /** What runs as `protogate`: dist/ (compiled first; default) or the sources through tsx (`--sources`). */
+  readonly build: ProtogateBuild;
   /** Only the codegen benchmark (generate and cold serve start of Compute v1 against the demo). */
   readonly codegenOnly: boolean;
   /** Skip the codegen benchmark in a full run. */
@@ -34,7 +37,7 @@ export interface BenchOptions extends LoadSettings {
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--no-pin] [--codegen | --no-codegen]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -59,6 +62,9 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
                     floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
                     lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
   --out DIR         where the JSON results go (default bench/results)
+  --sources         run Protogate from its TypeScript sources through tsx (as bin/protogate.js does in a
+                    checkout) instead of from dist/, which the bench first compiles (npm run build)
+                    and which is what the package runs
   --no-pin          do not pin the process under test and the backend + load to separate CPUs
   --codegen         run only the codegen benchmark: generate the demo protos and Compute v1 (wall
                     time, peak memory of the process tree) and start serve on each with an empty
@@ -83,6 +89,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       only: { type: "string", default: "" },
       out: { type: "string", default: "bench/results" },
       "no-pin": { type: "boolean", default: false },
+      sources: { type: "boolean", default: false },
       codegen: { type: "boolean", default: false },
       "no-codegen": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -109,6 +116,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
     latencySeconds: values["latency-seconds"] === undefined ? durationSeconds : positiveNumber(values["latency-seconds"], "--latency-seconds", 3600, true),
     rssMinutes: positiveNumber(values["rss-minutes"], "--rss-minutes", 600, true),
+    build: values.sources ? "sources" : "dist",
     codegenOnly: values.codegen,
     skipCodegen: values["no-codegen"],
     help: values.help,

@@ -5,7 +5,8 @@
 // on the other CPUs. Only the samples of the measured window count (not start-up or warm-up).
 // With --floor, the bench's floor server (bench/floor-server.ts, replaying the bytes the profiled
 // Protogate sent) is profiled the same way after it, for comparison.
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor]
+// Protogate runs from dist/ (compiled first), as the package does; --sources runs the TypeScript through tsx.
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--sources]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,6 +17,7 @@ import { stringify } from "yaml";
 import { REPO_ROOT, spawnNode, spawnTs, type CpuAffinity } from "./child-process.js";
 import { captureResponse, type CapturedResponse } from "./floor-responses.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
+import { prepareProtogate } from "./protogate-entry.js";
 import { processCpuMs } from "./process-cpu.js";
 import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
@@ -29,12 +31,14 @@ const { values } = parseArgs({
     "interval-us": { type: "string", default: "1000" },
     out: { type: "string", default: "bench/results" },
     floor: { type: "boolean", default: false },
+    sources: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
-const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
+// dist/ (compiled first) unless --sources: see bench/protogate-entry.ts.
+const PROTOGATE_BIN = prepareProtogate(values.sources ? "sources" : "dist");
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
 const RUN_TS = fileURLToPath(new URL("../bin/run-ts.js", import.meta.url));
 

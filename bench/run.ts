@@ -10,6 +10,7 @@ import { REPO_ROOT, spawnTs, tail, type CpuAffinity } from "./child-process.js";
 import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-result.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
+import { prepareProtogate } from "./protogate-entry.js";
 import { formatLatency, type LatencyVerdict } from "./latency-target.js";
 import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, formatVariants, hasFailures, judgeFloor, judgeVariants, summarize, type Measurement } from "./report.js";
 import { formatRss, type RssVerdict } from "./rss-target.js";
@@ -44,6 +45,9 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const affinity = (which: "serverCpus" | "loadCpus"): CpuAffinity | undefined => (pinning.mode === "pinned" ? { tasksetPath: pinning.tasksetPath, cpus: pinning[which] } : undefined);
   const loadAffinity = affinity("loadCpus");
 
+  // Built before anything starts, so a compile error fails the run at once.
+  const protogateEntry = prepareProtogate(options.build);
+  console.log(`protogate runs from ${options.build === "dist" ? "dist/ (compiled with tsc, as the package)" : "the TypeScript sources (tsx)"}`);
   const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
@@ -55,7 +59,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const failures: Failure[] = [];
   try {
     const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
-    const context = { backendAddress, services: services.split(", "), settings: options, serverAffinity: affinity("serverCpus"), loadAffinity };
+    const context = { backendAddress, services: services.split(", "), settings: options, serverAffinity: affinity("serverCpus"), loadAffinity, protogateEntry };
     // Every server is started once, up front, and stays up (and warm) for all rounds.
     for (const target of targets) {
       try {
@@ -117,7 +121,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     }
     if (options.streamRounds > 0 && targets.some((t) => t.family === "protogate")) {
       try {
-        streaming = await measureStreamThroughput(options.streamMessages, options.streamRounds, affinity("serverCpus"), loadAffinity);
+        streaming = await measureStreamThroughput(options.streamMessages, options.streamRounds, protogateEntry, affinity("serverCpus"), loadAffinity);
       } catch (error) {
         failures.push({ target: "streaming", message: (error as Error).message });
       }
@@ -156,7 +160,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const file = join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   const machine = { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" };
   const { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond } = options;
-  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond };
+  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond, build: options.build };
   const report = {
     startedAt: startedAt.toISOString(),
     machine,

@@ -28,7 +28,6 @@ export interface StreamThroughput {
   readonly gatewayCpuMicrosPerMessage: number | undefined;
 }
 
-const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
 
 /**
@@ -38,7 +37,7 @@ const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
  * the rest of the bench, the process under test (the gateway, or the direct client) runs on the
  * server CPUs and everything else on the others.
  */
-export async function measureStreamThroughput(messages: number, rounds: number, serverAffinity: CpuAffinity | undefined, loadAffinity: CpuAffinity | undefined): Promise<StreamThroughput> {
+export async function measureStreamThroughput(messages: number, rounds: number, protogateEntry: string, serverAffinity: CpuAffinity | undefined, loadAffinity: CpuAffinity | undefined): Promise<StreamThroughput> {
   const backend = spawnTs("stream-backend", "bench/stream-backend.ts", [], loadAffinity);
   const dir = mkdtempSync(join(tmpdir(), "protogate-stream-bench-"));
   let gateway: ReturnType<typeof spawnNode> | undefined;
@@ -46,7 +45,7 @@ export async function measureStreamThroughput(messages: number, rounds: number, 
     const [, address] = await backend.waitFor(/stream backend listening on (\S+)/, 30_000);
     const config = join(dir, "gateway.yaml");
     writeFileSync(config, stringify({ logging: { level: "warn" }, auth: { mode: "off" }, upstreams: { "demo.v1.ChatService": address } }));
-    gateway = spawnNode("stream-gateway", [PROTOGATE_BIN, "serve", "--config", config, "--generated", GENERATED_DIR, "--host", "127.0.0.1", "--port", "0"], serverAffinity);
+    gateway = spawnNode("stream-gateway", [protogateEntry, "serve", "--config", config, "--generated", GENERATED_DIR, "--host", "127.0.0.1", "--port", "0"], serverAffinity);
     const [, base] = await gateway.waitFor(/protogate listening on (http:\/\/\S+)/, 30_000);
     const serverPid = String(gateway.child.pid);
     // A first, unmeasured stream through each path warms both up.

@@ -29,6 +29,8 @@ export interface BenchContext {
   readonly serverAffinity?: CpuAffinity;
   /** CPUs for the HTTP load generators (the backend is already running on them). */
   readonly loadAffinity?: CpuAffinity;
+  /** The script `node` runs as `protogate` (bench/protogate-entry.ts: dist/ or the sources). */
+  readonly protogateEntry: string;
 }
 
 export type TargetFamily = "protogate" | "proxy" | "direct" | "floor";
@@ -114,7 +116,6 @@ export async function prepareRs256Auth(dir: string): Promise<PreparedVariant> {
 
 const START_TIMEOUT_MS = 30_000;
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
-const PROTOGATE_BIN = fileURLToPath(new URL("../bin/protogate.js", import.meta.url));
 
 /** Every target, Protogate variants first, then the baselines. */
 export function allTargets(): BenchTarget[] {
@@ -144,7 +145,7 @@ export function protogateTarget(variant: ProtogateVariant): BenchTarget {
       const configUpstreams = upstreamOptions && { upstreams: Object.fromEntries(context.services.map((service) => [service, { address: context.backendAddress, ...upstreamOptions }])) };
       writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config, ...configUpstreams }));
       const upstreams = upstreamOptions ? [] : context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
-      const args = [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
+      const args = [context.protogateEntry, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
       const child = spawnNode(variant.name, args, context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
