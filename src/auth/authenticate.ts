@@ -4,7 +4,7 @@ import type { ApiKeyStore } from "./api-keys.js";
 import { unauthenticated } from "./auth-errors.js";
 import { callerFromApiKey, callerFromJwt, type Caller } from "./caller.js";
 import { createCredentialExtractor, DEFAULT_API_KEY_HEADER, type TokenSource } from "./credentials.js";
-import type { JwtVerifier, VerifiedJwt } from "./jwt/jwt-verifier.js";
+import type { JwtVerifier } from "./jwt/jwt-verifier.js";
 
 export interface AuthenticatorOptions {
   /** Verifies bearer tokens; without it no token source is read. */
@@ -21,11 +21,12 @@ export interface AuthenticatorOptions {
 export interface Authenticator {
   /**
    * The caller `rawHeaders` (Node's `IncomingMessage.rawHeaders`) authenticate, or undefined when
-   * the request carries no credentials. Malformed or invalid credentials reject with the 401 of
+   * the request carries no credentials. Malformed or invalid credentials fail with the 401 of
    * auth-errors.ts (`invalid_request` / `invalid_token`, never echoing the credential); other
-   * failures (a bug) reject as they are.
+   * failures (a bug) fail as they are. Synchronous where nothing waits (no credentials, an API
+   * key, a hot token): then a value or a throw; a token to verify gives a promise.
    */
-  authenticate(rawHeaders: readonly string[]): Promise<Caller | undefined>;
+  authenticate(rawHeaders: readonly string[]): Caller | undefined | Promise<Caller | undefined>;
 }
 
 /**
@@ -40,7 +41,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   });
 
   return {
-    async authenticate(rawHeaders) {
+    authenticate(rawHeaders) {
       const credentials = extract(rawHeaders);
       switch (credentials.kind) {
         case "none":
@@ -52,12 +53,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         }
         case "jwt": {
           if (jwt === undefined) throw unauthenticated("invalid_token", "bearer tokens are not accepted");
-          let verified: VerifiedJwt;
+          let verified: ReturnType<JwtVerifier["verify"]>;
           try {
-            verified = await jwt.verify(credentials.token);
+            verified = jwt.verify(credentials.token);
           } catch (error) {
             throw asTokenRejection(error);
           }
+          if (verified instanceof Promise) return verified.then(callerFromJwt, rejectToken);
           return callerFromJwt(verified);
         }
       }
@@ -69,6 +71,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
  * The verifier's UNAUTHENTICATED errors carry a fixed description but no challenge; this adds
  * the `invalid_token` challenge (the original stays in `cause`, for the log).
  */
+function rejectToken(error: unknown): never {
+  throw asTokenRejection(error);
+}
+
 function asTokenRejection(error: unknown): unknown {
   if (error instanceof GatewayError && error.code === GrpcCode.UNAUTHENTICATED) {
     return error.headers["www-authenticate"] !== undefined ? error : unauthenticated("invalid_token", error.message, error);

@@ -157,17 +157,18 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   /**
-   * Route, authenticate, authorise, rate-limit; throws the GatewayError to answer otherwise. Runs
-   * synchronously as far as it can (auth off or a hot path without awaits, the memory store's
-   * answer): a promise (and a microtask turn) only when a check is really asynchronous.
+   * Route, authenticate, authorise, rate-limit; throws (or rejects with) the GatewayError to answer
+   * otherwise. Runs synchronously as far as it can (auth off, an API key or a hot token, the
+   * memory store's answer): a promise (and a microtask turn) only when a check really waits.
    */
   function admitOrThrow(head: RequestHead, upgrade = false): Admission | Promise<Admission> {
     const queryStart = head.url.indexOf("?");
     const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
     const { route, variables } = routeOf(head, path, upgrade);
     const query = queryStart < 0 ? NO_QUERY : parseQueryString(head.url.slice(queryStart + 1));
-    if (!auth.enabled) return limit(head, route, variables, query, undefined);
-    return auth.admit(route.rule, head.rawHeaders, head.client.ip).then((caller) => limit(head, route, variables, query, caller));
+    const caller = auth.admit(route.rule, head.rawHeaders, head.client.ip);
+    if (caller instanceof Promise) return caller.then((known) => limit(head, route, variables, query, known));
+    return limit(head, route, variables, query, caller);
   }
 
   function limit(head: RequestHead, route: PreparedRoute, variables: readonly RouteVariableValue[], query: ReadonlyArray<readonly [string, string]>, caller: Caller | undefined): Admission | Promise<Admission> {

@@ -110,8 +110,9 @@ describe("createEdgeAuth with auth.failedAttempts", () => {
     const time = clock();
     return { auth: await createEdgeAuth(config, { fetch: fetchSpy, failedAttempts: { nowUs: time.nowUs } }), time };
   }
-  const outcome = (promise: Promise<unknown>) =>
-    promise.then(
+  /** admit's answer, a value (synchronous admission) or a promise. */
+  const outcome = (admitted: unknown) =>
+    Promise.resolve(admitted).then(
       (caller) => (caller === undefined ? "anonymous" : "caller"),
       (error: GatewayError) => `${error.code} ${error.message}`,
     );
@@ -134,6 +135,16 @@ describe("createEdgeAuth with auth.failedAttempts", () => {
     expect(await outcome(auth.admit(rule, ["x-api-key", GOOD_KEY], "192.0.2.2"))).toBe("caller");
     time.advanceSeconds(30);
     expect(await outcome(auth.admit(rule, ["x-api-key", GOOD_KEY], "192.0.2.1"))).toBe("caller");
+  });
+
+  it("admits a valid API key synchronously, and answers every failure as a rejected promise, never a throw", async () => {
+    const { auth } = await edge({ requests: 1, periodSeconds: 60 });
+    const admitted = auth.admit(rule, ["x-api-key", GOOD_KEY], "192.0.2.4");
+    expect(admitted).not.toBeInstanceOf(Promise);
+    expect(admitted).toMatchObject({ kind: "api-key", subject: "partner" });
+    const refusals = [auth.admit(rule, ["x-api-key", "wrong"], "192.0.2.4"), auth.admit(rule, ["x-api-key", GOOD_KEY], "192.0.2.4"), auth.admit(rule, [], "192.0.2.5")];
+    for (const refused of refusals) expect(refused).toBeInstanceOf(Promise);
+    expect(await Promise.all(refusals.map(outcome))).toEqual(["16 invalid API key", "8 too many failed authentication attempts from this client; retry after 60s", "16 authentication required"]);
   });
 
   it("successes and missing credentials are not counted", async () => {

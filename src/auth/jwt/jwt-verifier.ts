@@ -36,8 +36,12 @@ export interface JwtVerifierOptions {
 
 /** Verifies bearer tokens against the configured issuers. */
 export interface JwtVerifier {
-  /** The verified caller, or a rejection with UNAUTHENTICATED `PG_ERR_UNAUTHENTICATED`. */
-  verify(token: string): Promise<VerifiedJwt>;
+  /**
+   * The verified token, or a rejection with UNAUTHENTICATED `PG_ERR_UNAUTHENTICATED`. A hot token
+   * (in the verified-token cache, its key set unchanged) is answered synchronously, without a
+   * promise; everything else, failures included, through the returned promise (never a throw).
+   */
+  verify(token: string): VerifiedJwt | Promise<VerifiedJwt>;
   /** Aborts JWKS fetches in flight and forgets cached tokens. */
   close(): void;
 }
@@ -128,19 +132,27 @@ export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierO
     return { jwt: toVerifiedJwt(payload), keys: issuer.keys, generation };
   }
 
+  async function verifyAndRemember(token: string): Promise<VerifiedJwt> {
+    if (closed) throw new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "JWT verifier is closed");
+    if (typeof token !== "string" || token === "") throw jwtRejected("token missing");
+    if (token.length > settings.maxTokenBytes) throw jwtRejected("token too large");
+    const verified = await verifyUncached(token);
+    cache.set(token, verified, verified.jwt.expiresAt * 1000);
+    return verified.jwt;
+  }
+
   return {
-    async verify(token) {
-      if (closed) throw new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "JWT verifier is closed");
-      if (typeof token !== "string" || token === "") throw jwtRejected("token missing");
-      if (token.length > settings.maxTokenBytes) throw jwtRejected("token too large");
-      // One clock read serves the cache's expiry check and the key set's age check.
-      const nowMs = now();
-      const hit = cache.get(token, nowMs);
-      // A changed key set (rotation, removal) sends the token through verification again.
-      if (hit !== undefined && hit.keys.generation(nowMs) === hit.generation) return hit.jwt;
-      const verified = await verifyUncached(token);
-      cache.set(token, verified, verified.jwt.expiresAt * 1000);
-      return verified.jwt;
+    verify(token) {
+      // The hot path: a token verified before, still valid. Checked for size first, so an
+      // oversized token is never hashed; a closed verifier's cache is empty.
+      if (typeof token === "string" && token.length <= settings.maxTokenBytes) {
+        // One clock read serves the cache's expiry check and the key set's age check.
+        const nowMs = now();
+        const hit = cache.get(token, nowMs);
+        // A changed key set (rotation, removal) sends the token through verification again.
+        if (hit !== undefined && hit.keys.generation(nowMs) === hit.generation) return hit.jwt;
+      }
+      return verifyAndRemember(token);
     },
     close() {
       closed = true;

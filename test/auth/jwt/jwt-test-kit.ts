@@ -183,9 +183,9 @@ export async function settled(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** Asserts `promise` rejects with UNAUTHENTICATED PG_ERR_UNAUTHENTICATED and exactly `message`. */
-export async function expectRejected(promise: Promise<unknown>, message: string, token?: string): Promise<GatewayError> {
-  const error = await promise.then(
+/** Asserts `verified` (verify's answer: a value or a promise) is a rejection with UNAUTHENTICATED PG_ERR_UNAUTHENTICATED and exactly `message`. */
+export async function expectRejected(verified: unknown, message: string, token?: string): Promise<GatewayError> {
+  const error = await Promise.resolve(verified).then(
     () => expect.fail(`expected rejection "${message}"`),
     (reason: unknown) => reason,
   );
