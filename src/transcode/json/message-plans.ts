@@ -3,6 +3,8 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { compileBinary, type BinaryPlan } from "./binary-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { compileRegular } from "./regular-plan.js";
+import { compileRegularWireJson, type WireJson } from "./wire-json.js";
+import { wellKnownWireJson } from "./wire-json-wkt.js";
 import { wellKnownJson } from "./wkt-plans.js";
 
 const identity = (v: unknown): unknown => v;
@@ -42,6 +44,8 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
 
   let binary: BinaryPlan | undefined;
   const wire = (): BinaryPlan => (binary ??= compileBinary(desc, ctx, regular.create));
+  let direct: WireJson | undefined;
+  const directJson = (): WireJson => (direct ??= wellKnownWireJson(desc, ctx) ?? compileRegularWireJson(desc, ctx));
 
   return {
     jsonIsObject: special?.jsonIsObject ?? true,
@@ -59,6 +63,7 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
     readAnyFields: regular.readAnyFields,
     encodeTo: (message, writer, depth) => wire().encodeTo(message, writer, depth),
     decodeFrom: (reader, end, depth) => wire().decodeFrom(reader, end, depth),
+    writeWire: (c, end, depth) => directJson()(c, end, depth),
     encode(message, depth = 1) {
       const writer = new BinaryWriter();
       self.encodeTo(message, writer, depth);
