@@ -6,13 +6,15 @@ import { fieldWire, NO_VALUE, type PlanOf } from "./wire-json.js";
  * The direct writer of `response_body`: the JSON of the field at the end of `path` (every other
  * field a singular regular message, see field-path.ts), straight from the reply's bytes, as the
  * response shaper prints it from the decoded message: a scalar even at its default, an unset
- * list `[]`, an unset map `{}`, an unset message `{}` or `null` (`unset`).
+ * list `[]`, an unset map `{}`, an unset message (or a parent unset on the way) `{}` or `null`
+ * (`unsetMessage`: `{}` when the message's JSON is an object).
  *
  * The whole reply is written first and the text dropped: the object path decodes all of it, so
  * bytes it would reject anywhere must bail here too. Throws BAIL like plan.writeWire.
  */
-export function compileFieldWireJson(root: MessagePlan, path: readonly FieldPlan[], unset: string, planOf: PlanOf): (bytes: Uint8Array) => string {
+export function compileFieldWireJson(root: MessagePlan, path: readonly FieldPlan[], unsetMessage: string, planOf: PlanOf): (bytes: Uint8Array) => string {
   const leafPlan = path[path.length - 1];
+  const unset = leafPlan.cardinality === "list" ? "[]" : leafPlan.cardinality === "map" ? "{}" : unsetMessage;
   const leaf = fieldWire(leafPlan.desc, planOf);
   const tags = path.slice(0, -1).map((f) => f.desc.number * 8 + WIRE_LENGTH_DELIMITED);
   const leafTag = leaf.number * 8 + leaf.wireType;
