@@ -44,8 +44,6 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
 
   let binary: BinaryPlan | undefined;
   const wire = (): BinaryPlan => (binary ??= compileBinary(desc, ctx, regular.create));
-  let direct: WireJson | undefined;
-  const directJson = (): WireJson => (direct ??= wellKnownWireJson(desc, ctx) ?? compileRegularWireJson(desc, ctx));
 
   return {
     jsonIsObject: special?.jsonIsObject ?? true,
@@ -63,7 +61,12 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
     readAnyFields: regular.readAnyFields,
     encodeTo: (message, writer, depth) => wire().encodeTo(message, writer, depth),
     decodeFrom: (reader, end, depth) => wire().decodeFrom(reader, end, depth),
-    writeWire: (c, end, depth) => directJson()(c, end, depth),
+    // Compiled on first use, which replaces this method: later calls go straight to the writer.
+    writeWire(c, end, depth) {
+      const write: WireJson = wellKnownWireJson(desc, ctx) ?? compileRegularWireJson(desc, ctx);
+      (self as { writeWire: WireJson }).writeWire = write;
+      return write(c, end, depth);
+    },
     encode(message, depth = 1) {
       const writer = new BinaryWriter();
       self.encodeTo(message, writer, depth);

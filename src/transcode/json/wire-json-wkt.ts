@@ -5,7 +5,7 @@ import { MAX_DEPTH } from "./json-policy.js";
 import type { PlanContext } from "./plan-types.js";
 import { formatTimestamp, type SecondsNanos } from "./timestamp-json.js";
 import { bail, type WireCursor } from "./wire-cursor.js";
-import { doubleText, mapWire, NO_VALUE, orNull, scalarWire, type WireJson } from "./wire-json.js";
+import { doubleText, jsonString, mapWire, NO_VALUE, orNull, scalarWire, type WireJson } from "./wire-json.js";
 import { WRAPPERS } from "./wkt-plans.js";
 
 /*
@@ -156,7 +156,7 @@ function value(desc: DescMessage, ctx: PlanContext): WireJson {
           number = c.double(end);
           break;
         case 26:
-          string = JSON.stringify(c.string(end));
+          string = jsonString(c.string(end));
           break;
         case 32:
           bool = c.bool(end) ? "true" : "false";
@@ -203,7 +203,7 @@ function any(ctx: PlanContext): WireJson {
     c.pos = start;
     const body = orNull(plan.writeWire(c, stop, depth + 1));
     c.pos = end;
-    const head = `{"@type":${JSON.stringify(typeUrl)}`;
+    const head = `{"@type":${jsonString(typeUrl)}`;
     if (plan.wellKnown) return `${head},"value":${body}}`;
     return body === "{}" ? `${head}}` : `${head},${body.slice(1)}`;
   };
