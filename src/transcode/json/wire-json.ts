@@ -89,8 +89,8 @@ function generateWriter(fields: readonly DescField[], wires: readonly FieldWire[
   fields.forEach((field, i) => {
     const wire = wires[i];
     const tag = (wireType: number): number => wire.number * 8 + wireType;
-    const key = q(`${q(field.jsonName)}:`);
-    const put = (value: string): string => `out += (out === "" ? "" : ",") + ${key} + ${value};`;
+    const key = `${q(field.jsonName)}:`;
+    const put = (value: string): string => `out = out === "" ? ${q(key)} + ${value} : out + ${q(`,${key}`)} + ${value};`;
     if (field.fieldKind === "list") {
       locals.push(`l${i} = ""`);
       bindings.push(`const v${i} = wires[${i}].value;`);
