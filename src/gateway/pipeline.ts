@@ -11,7 +11,6 @@ import { createLogThrottle } from "../log-throttle.js";
 import { NO_LIMIT_HEADERS, type LimitHeaders, type RateLimiter } from "../ratelimit/rate-limiter.js";
 import { createRouter, type RouteVariableValue } from "../routing/router.js";
 import { REAL_TIMERS, type Timers } from "../timers.js";
-import { decodeReply } from "../transcode/decode-reply.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
 import { callTimeoutMs } from "../upstream/deadline.js";
@@ -260,7 +259,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           timeoutMs,
           signal: request.signal,
         });
-        const shaped = route.shape(decodeReply(route.binding, result.response));
+        const shaped = route.shape(result.response);
         const headers = metadata.toHttp(result.headers, result.trailers);
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
         headers["content-type"] = shaped.contentType;

@@ -16,7 +16,8 @@ export interface PreparedRoute {
   readonly rule: EffectiveRule;
   /** Builds the request message (for a client stream: one of its messages). */
   readonly build: (input: RequestInput) => unknown;
-  readonly shape: (message: unknown) => ShapedResponse;
+  /** An upstream reply (protobuf bytes) as the HTTP body: JSON, or raw bytes for HttpBody. */
+  readonly shape: (reply: Uint8Array) => ShapedResponse;
   /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
   readonly rawReplies: boolean;
   /** The unary deadline (streams use `stream` instead). */

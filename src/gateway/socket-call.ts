@@ -2,7 +2,6 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
 import type { Timers } from "../timers.js";
-import { decodeReply } from "../transcode/decode-reply.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import type { UpstreamStream } from "../upstream/upstream.js";
 import type { IdleWatchdog } from "./idle-watchdog.js";
@@ -55,7 +54,6 @@ const MAX_REASON_BYTES = 123;
  */
 export async function runSocketCall(input: SocketCallInput, timers: Timers, onInternalError: (error: GatewayError) => void): Promise<void> {
   const { route, socket } = input;
-  const { binding } = route;
   const stream = new OpenStream(input, timers);
   const { call, idle } = stream;
   const receiving = receive(input, call, idle).catch((thrown: unknown) => stream.giveUp(thrown));
@@ -63,7 +61,7 @@ export async function runSocketCall(input: SocketCallInput, timers: Timers, onIn
     for (;;) {
       const reply = await stream.read();
       if (reply === undefined) break;
-      const shaped = route.shape(decodeReply(binding, reply));
+      const shaped = route.shape(reply);
       await socket.send(shaped.body);
     }
     socket.close(CLOSE_NORMAL, "");

@@ -2,7 +2,6 @@ import type { GatewayConfig } from "../config/schema.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import type { Timers } from "../timers.js";
-import { decodeReply } from "../transcode/decode-reply.js";
 import { JsonSequenceSplitter } from "../transcode/json-sequence.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
@@ -69,7 +68,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
         const reply = await replied;
         if (reply === undefined) throw protocolError(binding.rpcPath, "no reply message");
         if ((await read()) !== undefined) throw protocolError(binding.rpcPath, "more than one reply message");
-        const shaped = route.shape(decodeReply(binding, reply));
+        const shaped = route.shape(reply);
         const headers = { ...deps.metadataToHttp(await call.headers, call.trailers()), ...input.extraHeaders, "content-type": shaped.contentType };
         return { status: 200, headers, body: shaped.body };
       }
@@ -82,7 +81,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
       const firstRead = read();
       const quiet = keepAliveMs > 0 && !(await within(firstRead, keepAliveMs, timers)).done;
       const first = quiet ? undefined : await firstRead;
-      const shapedFirst = first === undefined ? undefined : route.shape(decodeReply(binding, first));
+      const shapedFirst = first === undefined ? undefined : route.shape(first);
       // A quiet stream's upstream may not have sent its headers yet (grpc-js servers send them with
       // the first message): it starts without them.
       const upstreamHeaders = quiet ? (stream.headers ?? []) : await call.headers;
@@ -120,7 +119,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
           while (keepAliveMs > 0 && format.keepAlive !== undefined && !(await within(pending, keepAliveMs, timers)).done) yield format.keepAlive;
           const message = await pending;
           if (message === undefined) return;
-          shaped = route.shape(decodeReply(binding, message));
+          shaped = route.shape(message);
         }
       } catch (thrown) {
         if (raw) throw thrown;

@@ -33,6 +33,8 @@ describe("the stage of a stack", () => {
     ["JSON -> binary", [frame("ensureCapacity", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("decode", `${SRC}/transcode/json/binary-plan.ts`), frame("decode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("writeFields"), frame("shape", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
+    // The direct writer (bytes straight to JSON text) runs under the shaper.
+    ["binary -> JSON", [frame("string", `${SRC}/transcode/json/wire-cursor.ts`), frame("writeMessage"), frame("writeWireJson", `${SRC}/transcode/json/wire-json.ts`), frame("", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
     // A socket write belongs to whoever writes: the upstream session or the HTTP response.
     ["upstream call (incl. node:http2)", [WRITE_GENERIC, frame("_writeGeneric", "node:net"), HTTP2_CORE, ROOT]],
     ["upstream call (incl. node:http2)", [EMIT, frame("onData", `${SRC}/upstream/http2-exchange.ts`), EMIT, HTTP2_CORE, ROOT]],

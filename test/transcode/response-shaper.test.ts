@@ -2,12 +2,15 @@ import { describe, expect, it } from "vitest";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { createResponseShaper } from "../../src/transcode/response-shaper.js";
 import * as kitchenGen from "../fixtures/kitchen/gen/kitchen/v1/kitchen.js";
-import { makeBinding } from "./binding-fixture.js";
-import { gatewayErrorOf, kitchen } from "./json/kitchen-fixture.js";
+import { gatewayErrorOf, kitchen, replyBinding } from "./json/kitchen-fixture.js";
 
 type Obj = Record<string, unknown>;
 const empty = (type: "GetThingRequest" | "UploadRequest" | "Inner" | "Tree"): Obj => kitchenGen[type].decode(new Uint8Array(0)) as unknown as Obj;
-const shaper = (responseType: string, responseBody = "") => createResponseShaper(kitchen, makeBinding({ requestType: "kitchen.v1.Inner", responseType, responseBody }));
+/** The shaper of a binding, fed the upstream's bytes of a message object. */
+const shaper = (responseType: string, responseBody = "") => {
+  const shape = createResponseShaper(kitchen, replyBinding(responseType, responseBody));
+  return (message: Obj) => shape(kitchen.plan(responseType).encode(message));
+};
 const thing = (patch: Obj): Obj => ({ ...empty("GetThingRequest"), ...patch });
 
 describe("createResponseShaper", () => {

@@ -3,6 +3,8 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { compileBinary, type BinaryPlan } from "./binary-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { compileRegular } from "./regular-plan.js";
+import { compileRegularWireJson, type WireJson } from "./wire-json.js";
+import { wellKnownWireJson } from "./wire-json-wkt.js";
 import { wellKnownJson } from "./wkt-plans.js";
 
 const identity = (v: unknown): unknown => v;
@@ -59,6 +61,12 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
     readAnyFields: regular.readAnyFields,
     encodeTo: (message, writer, depth) => wire().encodeTo(message, writer, depth),
     decodeFrom: (reader, end, depth) => wire().decodeFrom(reader, end, depth),
+    // Compiled on first use, which replaces this method: later calls go straight to the writer.
+    writeWire(c, end, depth) {
+      const write: WireJson = wellKnownWireJson(desc, ctx) ?? compileRegularWireJson(desc, ctx);
+      (self as { writeWire: WireJson }).writeWire = write;
+      return write(c, end, depth);
+    },
     encode(message, depth = 1) {
       const writer = new BinaryWriter();
       self.encodeTo(message, writer, depth);

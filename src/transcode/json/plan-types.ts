@@ -1,5 +1,6 @@
 import type { DescField, DescMessage, JsonValue } from "@bufbuild/protobuf";
 import type { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import type { WireCursor } from "./wire-cursor.js";
 
 /**
  * The compiled JSON and binary handling of one message type, built once from its descriptor.
@@ -47,6 +48,11 @@ export interface MessagePlan {
   encodeTo(message: unknown, writer: BinaryWriter, depth: number): void;
   /** Reads fields up to `end` into a new message value. */
   decodeFrom(reader: BinaryReader, end: number, depth: number): unknown;
+  /**
+   * The JSON text of the message at `c.pos` up to `end`, straight from its bytes (wire-json.ts):
+   * the text `writeJson` gives for what `decodeFrom` reads, or BAIL when it cannot vouch for that.
+   */
+  writeWire(c: WireCursor, end: number, depth: number): string;
 }
 
 /** How one field reads and writes, compiled. */

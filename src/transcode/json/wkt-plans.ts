@@ -16,7 +16,8 @@ export type WktJson = Pick<
   "jsonIsObject" | "wellKnown" | "readJson" | "writeJson" | "readField" | "writeField" | "readFieldString" | "toMessage" | "toField"
 >;
 
-const WRAPPERS = new Set([
+/** The wrapper types (`google.protobuf.Int32Value`...): JSON is their `value`. */
+export const WRAPPERS: ReadonlySet<string> = new Set([
   "google.protobuf.DoubleValue",
   "google.protobuf.FloatValue",
   "google.protobuf.Int64Value",

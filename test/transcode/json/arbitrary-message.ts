@@ -20,6 +20,10 @@ const structKey = fc.oneof({ weight: 4, arbitrary: fc.string({ maxLength: 6 }) }
 const jsonObject: Arb = fc.dictionary(structKey, jsonValue, { maxKeys: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const jsonArray: Arb = fc.array(jsonValue, { maxLength: 4 });
 
+/** 64-bit values at the edges: of the type, of 32 bits (one word or two), of exact doubles (2^53). */
+const UINT64_EDGES = [0n, 1n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+const INT64_EDGES = [-(2n ** 63n), -(2n ** 63n) + 1n, -(2n ** 53n) - 1n, -(2n ** 53n), -(2n ** 53n) + 1n, -(2n ** 32n), -(2n ** 31n) - 1n, -(2n ** 31n), -1n, ...UINT64_EDGES.filter((n) => n < 2n ** 63n)];
+
 function scalar(type: ScalarType): Arb {
   switch (type) {
     case ScalarType.INT32:
@@ -32,10 +36,10 @@ function scalar(type: ScalarType): Arb {
     case ScalarType.INT64:
     case ScalarType.SINT64:
     case ScalarType.SFIXED64:
-      return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String);
+      return fc.oneof(fc.constantFrom(...INT64_EDGES), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })).map(String);
     case ScalarType.UINT64:
     case ScalarType.FIXED64:
-      return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String);
+      return fc.oneof(fc.constantFrom(...UINT64_EDGES), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })).map(String);
     case ScalarType.FLOAT:
       return fc.float().map(noNegativeZero);
     case ScalarType.DOUBLE:
