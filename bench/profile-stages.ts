@@ -81,11 +81,11 @@ export const STAGE_RULES: readonly StageRule[] = [
 
   // Transcoding, by direction. The plans in src/transcode/json serve both directions, so only
   // their entry points are named here; the rest is left to the caller that is.
-  { stage: "JSON -> binary", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.ts$/, fn: /^encode$/ },
-  { stage: "binary -> JSON", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.ts$/, fn: /^decode$/ },
-  { stage: "JSON -> binary", url: /\/src\/transcode\/(request-builder|request-body|query-params|query-string|field-path|content-type)\.ts$/ },
-  { stage: "JSON -> binary", url: /\/src\/transcode\/json\/parse-json\.ts$/ },
-  { stage: "binary -> JSON", url: /\/src\/transcode\/(decode-reply|response-shaper|stream-format|json-sequence)\.ts$/ },
+  { stage: "JSON -> binary", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.[jt]s$/, fn: /^encode$/ },
+  { stage: "binary -> JSON", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.[jt]s$/, fn: /^decode$/ },
+  { stage: "JSON -> binary", url: /\/src\/transcode\/(request-builder|request-body|query-params|query-string|field-path|content-type)\.[jt]s$/ },
+  { stage: "JSON -> binary", url: /\/src\/transcode\/json\/parse-json\.[jt]s$/ },
+  { stage: "binary -> JSON", url: /\/src\/transcode\/(decode-reply|response-shaper|stream-format|json-sequence)\.[jt]s$/ },
 
   // Routing: ours, and Fastify's router (which hands every path to the catch-all).
   { stage: "routing", url: /\/src\/routing\// },
@@ -93,19 +93,19 @@ export const STAGE_RULES: readonly StageRule[] = [
 
   // Checks at the edge: authentication, rate limits, request checks, client address, CORS.
   { stage: "edge checks (auth, limits)", url: /\/src\/(auth|ratelimit)\// },
-  { stage: "edge checks (auth, limits)", url: /\/src\/http\/(request-checks|connection-guard|client-info)\.ts$/ },
+  { stage: "edge checks (auth, limits)", url: /\/src\/http\/(request-checks|connection-guard|client-info)\.[jt]s$/ },
   { stage: "edge checks (auth, limits)", url: /\/node_modules\/(jose|@fastify\/cors|@fastify\/proxy-addr|proxy-addr|ioredis)\// },
 
   // Writing the response: Fastify's reply, Node's outgoing message, our respond step.
   { stage: "response write", url: /\/node_modules\/fastify\/lib\/reply\.js$/ },
   { stage: "response write", url: /^node:_http_outgoing$/ },
   { stage: "response write", url: /^node:_http_server$/, fn: /^(writeHead|_writeHead|_implicitHeader|resOnFinish|onFinish)$/ },
-  { stage: "response write", url: /\/src\/http\/adapter\.ts$/, fn: /^respond$/ },
+  { stage: "response write", url: /\/src\/http\/adapter\.[jt]s$/, fn: /^respond$/ },
 
   // Reading the request: Node's HTTP/1 server and parser glue, Fastify, our body reader.
   { stage: "HTTP parse & Fastify", url: /^node:_http_(server|common|incoming)$/ },
   { stage: "HTTP parse & Fastify", url: /\/node_modules\/(fastify|avvio|light-my-request|fast-querystring|fast-json-stringify|@fastify\/[^/]+)\// },
-  { stage: "HTTP parse & Fastify", url: /\/src\/http\/(body-reader|node-server)\.ts$/ },
+  { stage: "HTTP parse & Fastify", url: /\/src\/http\/(body-reader|node-server)\.[jt]s$/ },
 
   // The rest of our own code: the pipeline, the adapter, errors, logging (src/transcode is never
   // glue: what the rules above do not name there is left to its caller).

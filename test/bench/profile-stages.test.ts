@@ -28,6 +28,9 @@ describe("the stage of a stack", () => {
     // The JSON plans serve both directions: their caller decides.
     ["JSON -> binary", [frame("uint32", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/binary-plan.ts`), frame("encode", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["JSON -> binary", [frame("readFields"), frame("read", `${SRC}/transcode/json/regular-plan.ts`), frame("build", `${SRC}/transcode/request-builder.ts`), PIPELINE, ROOT]],
+    // The compiled build the bench runs by default (dist/, .js files) is attributed like the sources.
+    ["JSON -> binary", [frame("readFields"), frame("build", `${SRC.replace("/src", "/dist/src")}/transcode/request-builder.js`), PIPELINE, ROOT]],
+    ["binary -> JSON", [frame("writeMessage"), frame("", `${SRC.replace("/src", "/dist/src")}/transcode/response-shaper.js`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("decode", `${SRC}/transcode/json/binary-plan.ts`), frame("decode", `${SRC}/transcode/binary-codecs.ts`), frame("decodeReply", `${SRC}/transcode/decode-reply.ts`), PIPELINE, ROOT]],
     // tsx leaves the codec's arrow functions anonymous: the plan's entry point names the direction.
     ["JSON -> binary", [frame("ensureCapacity", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
