@@ -5,7 +5,7 @@ import { encodeRpcStatus } from "../../src/errors/rpc-status.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createGrpcUpstream } from "../../src/upstream/grpc-upstream.js";
 import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
-import { STREAM_RESEND_BYTES } from "../../src/upstream/http2-stream.js";
+import { STREAM_RESEND_BYTES } from "../../src/upstream/grpc-stream.js";
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { StreamCall, Upstream, UpstreamStream } from "../../src/upstream/upstream.js";
