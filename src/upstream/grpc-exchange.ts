@@ -96,6 +96,8 @@ export interface StreamEnd {
   readonly connectionError: Error | undefined;
   /** The connection is gone (closed or destroyed) by the time the stream closed. */
   readonly connectionGone: boolean;
+  /** The transport found the upstream breaking HTTP/2 on this stream (and reset it): what it did. */
+  readonly violation?: string;
 }
 
 /**
@@ -238,6 +240,7 @@ export abstract class GrpcExchange implements MessageSink {
     const rstCode = end.rstCode;
     if (rstCode === H2_REFUSED_STREAM && this.retryRefused()) return;
     if (end.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${end.connectionError.message}`);
+    if (end.violation !== undefined) return this.fail("protocol", GrpcCode.INTERNAL, end.violation);
     // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
     if (rstCode === H2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)");
     // The streams of a connection that died without an error end with CANCEL (or NO_ERROR).
