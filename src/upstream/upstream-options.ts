@@ -21,8 +21,11 @@ export interface ReconnectBackoff {
  */
 export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = Object.freeze({ initialMs: 100, maxMs: 1_000 });
 
-/** The gRPC client behind an upstream: Protogate's own over `node:http2` (default), or grpc-js. */
-export type UpstreamTransport = "http2" | "grpc-js";
+/**
+ * The gRPC client behind an upstream: Protogate's own over `node:http2` (default), Protogate's
+ * own over its own HTTP/2 client (`wire`), or grpc-js.
+ */
+export type UpstreamTransport = "http2" | "wire" | "grpc-js";
 
 export interface UpstreamOptions {
   /** Largest reply accepted; default 4 MiB. */

@@ -46,8 +46,8 @@ export const MAX_HEADER_LIST_SIZE = 64 * 1024;
 const MAX_HEADER_BLOCK_BYTES = 4 * MAX_HEADER_LIST_SIZE;
 /** Streams opened before the upstream's SETTINGS say how many it takes (RFC 9113 recommends allowing at least 100). */
 const STREAMS_BEFORE_SETTINGS = 100;
-/** A stream's request bytes not yet sent (closed flow-control window) above which `write` asks the caller to wait. */
-const WRITE_HIGH_WATER = 64 * 1024;
+/** A stream's request bytes not yet sent (closed flow-control window) above which `write` asks the caller to wait (Node's writable default). */
+const WRITE_HIGH_WATER = 16 * 1024;
 /** Below this many bytes a flush copies the frames into one buffer; above, it writes them corked (one writev). */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -71,7 +71,7 @@ export interface ConnectionOwner {
 }
 
 /** A response event waiting in a paused stream's inbox behind the DATA before it. */
-type Inbound = Buffer | { readonly trailers: IncomingHttpHeaders } | typeof REMOTE_END;
+type Inbound = Buffer | typeof REMOTE_END;
 const REMOTE_END = Symbol("remote end");
 
 /**
@@ -424,7 +424,8 @@ export class WireConnection implements FrameSink {
       stream.exchange.handleResponse(headers, endStream);
     } else {
       if (!endStream) return this.streamError(streamId, H2Error.PROTOCOL_ERROR, "the upstream sent trailers without END_STREAM");
-      stream.inbound({ trailers: headers });
+      // At once, as node:http2 does: the trailers are readable while messages wait to be read; the outcome comes with the end.
+      stream.exchange.handleTrailers(headers);
     }
     if (endStream) stream.inbound(REMOTE_END);
   }
@@ -712,12 +713,8 @@ export class WireStream implements ExchangeStream {
 
   private deliver(event: Inbound): void {
     if (event === REMOTE_END) return this.remoteEnded();
-    if (Buffer.isBuffer(event)) {
-      this.exchange.handleData(event);
-      this.consumed(event.length);
-    } else {
-      this.exchange.handleTrailers(event.trailers);
-    }
+    this.exchange.handleData(event);
+    this.consumed(event.length);
   }
 
   /** The reader took `bytes`: the window goes back to the upstream in batches of half of it. */
