@@ -73,6 +73,8 @@ export interface ConnectionOwner {
 /** A response event waiting in a paused stream's inbox behind the DATA before it. */
 type Inbound = Buffer | typeof REMOTE_END;
 const REMOTE_END = Symbol("remote end");
+/** How a stream ends when both sides ended it (or the gateway reset it): one object for every call. */
+const CLOSED: StreamEnd = Object.freeze({ rstCode: H2Error.NO_ERROR, connectionError: undefined, connectionGone: false });
 
 /**
  * One HTTP/2 connection to an upstream, written by hand on a `net.Socket` (or a `tls.TLSSocket`
@@ -727,7 +729,7 @@ export class WireStream implements ExchangeStream {
   }
 
   private remoteEnded(): void {
-    if (this.localClosed) return this.close({ rstCode: H2Error.NO_ERROR, connectionError: undefined, connectionGone: false });
+    if (this.localClosed) return this.close(CLOSED);
     // The upstream answered before the request ended: the exchange decides (and resets the rest).
     this.exchange.handleRemoteEnd();
   }
@@ -736,7 +738,7 @@ export class WireStream implements ExchangeStream {
   localEnded(): void {
     this.localClosed = true;
     this.outbound.length = 0;
-    if (this.remoteClosed && (this.inbox === undefined || this.inbox.length === 0)) this.close({ rstCode: H2Error.NO_ERROR, connectionError: undefined, connectionGone: false });
+    if (this.remoteClosed && (this.inbox === undefined || this.inbox.length === 0)) this.close(CLOSED);
   }
 
   maybeDrained(): void {
