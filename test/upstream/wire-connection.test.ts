@@ -1,5 +1,6 @@
 import fc from "fast-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Socket } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { Flag, FrameType, H2Error, Setting, frame, windowUpdateFrame } from "../../src/upstream/h2-frames.js";
 import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
@@ -267,6 +268,31 @@ describe("the wire transport's streams and connections", () => {
       clock.advance(59_000);
       expect((await rejection(first)).origin).toBe("deadline");
       expect(opened).toEqual([1]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("writes the frames of calls started in the same tick in one socket write", async () => {
+    const opened: number[] = [];
+    const server = await startHandH2Server((c, id) => {
+      opened.push(id);
+      if (id === 1) c.socket.write(goodReply(id));
+    });
+    try {
+      const upstream = wire(server.address);
+      await upstream.call(unary()); // connected, SETTINGS exchanged
+      const writes = vi.spyOn(Socket.prototype, "write");
+      try {
+        const calls = Array.from({ length: 10 }, () => upstream.call(unary(undefined, { deadline: Date.now() + 60_000 })).catch(() => undefined));
+        await expect.poll(() => opened).toHaveLength(11);
+        // Ten HEADERS and ten DATA frames: one write.
+        expect(writes).toHaveBeenCalledTimes(1);
+        upstream.close();
+        await Promise.all(calls);
+      } finally {
+        writes.mockRestore();
+      }
     } finally {
       await server.close();
     }
