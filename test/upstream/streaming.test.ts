@@ -455,7 +455,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
   });
 });
 
-describe("the http2 transport's streams refused by the upstream", () => {
+describe.each(TRANSPORTS.filter(([transport]) => transport !== "grpc-js"))("the %s transport's streams refused by the upstream", (_transport, createUpstream) => {
   let server: RawGrpcServer;
   beforeAll(async () => {
     server = await startRawGrpcServer();
@@ -478,7 +478,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       if (attempts++ === 0) refuseByGoaway(request.stream);
       else echoBody(request);
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const warm = upstream.stream({ rpcPath: "/raw.v1.Raw/Warm", metadata: [], deadline: undefined });
     warm.end();
@@ -499,7 +499,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       // Refused once the client has written all it will (a refusal may come that late).
       void body.then(() => stream.close(constants.NGHTTP2_REFUSED_STREAM));
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const stream = upstream.stream({ rpcPath: "/raw.v1.Raw/RefusedLate", metadata: [], deadline: undefined });
     const chunk = Buffer.alloc(16 * 1024);
@@ -517,7 +517,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       attempts++;
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const stream = upstream.stream({ rpcPath: "/raw.v1.Raw/AlwaysRefused", metadata: [], deadline: undefined });
     await stream.write(Buffer.from("x"));
