@@ -1,7 +1,7 @@
 import { connect, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
 import type { SessionUnavailable } from "./grpc-exchange.js";
 import { ReconnectGate, type ReconnectGateOptions } from "./reconnect-gate.js";
-import type { UpstreamTls } from "./upstream-options.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, type UpstreamTls } from "./upstream-options.js";
 
 export interface UpstreamConnectionOptions extends ReconnectGateOptions {
   tls?: UpstreamTls;
@@ -12,15 +12,6 @@ export interface UpstreamConnectionOptions extends ReconnectGateOptions {
   /** How long a ping may go unanswered before the connection is dropped (default 20 s). */
   keepaliveTimeoutMs?: number;
 }
-
-export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
-
-/**
- * A connection attempt that has not completed the HTTP/2 handshake by then is abandoned (a
- * blackholed address, a peer that accepts TCP and stays silent): its calls fail with UNAVAILABLE
- * rather than each waiting for its deadline, and the backoff starts.
- */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
 const MAX_SESSION_MEMORY_MB = 1024;
 

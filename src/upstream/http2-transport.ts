@@ -2,8 +2,8 @@ import { constants, type ClientHttp2Session, type ClientHttp2Stream, type Incomi
 import type { ExchangeStream, ExchangeTransport, GrpcExchange, RequestHead, SessionUnavailable } from "./grpc-exchange.js";
 import { addMetadataHeaders } from "./grpc-wire-metadata.js";
 import type { UpstreamConnection } from "./http2-session.js";
+import { USER_AGENT } from "./upstream-options.js";
 
-export const USER_AGENT = "protogate";
 const REQUEST_OPTIONS = Object.freeze({ endStream: false });
 
 /** The port a `ClientHttp2Stream` belongs to; the stream listeners are shared functions that look it up. */

@@ -28,9 +28,7 @@ import {
   type FrameSink,
 } from "./h2-frames.js";
 import { HpackDecoder, RequestHeaderEncoder } from "./hpack.js";
-import { DEFAULT_KEEPALIVE_TIMEOUT_MS } from "./http2-session.js";
-import { USER_AGENT } from "./http2-transport.js";
-import type { UpstreamTls } from "./upstream-options.js";
+import { DEFAULT_KEEPALIVE_TIMEOUT_MS, USER_AGENT, type UpstreamTls } from "./upstream-options.js";
 
 /** Each stream's receive window (what the upstream may send ahead of the gateway's reads), as node:http2's default. */
 export const STREAM_WINDOW = DEFAULT_WINDOW;

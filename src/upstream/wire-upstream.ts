@@ -2,8 +2,8 @@ import { callUnary } from "./grpc-call.js";
 import { exchangeContext, type ExchangeStream, type ExchangeTransport, type GrpcExchange, type RequestHead, type SessionUnavailable } from "./grpc-exchange.js";
 import { GrpcStream } from "./grpc-stream.js";
 import type { Http2UpstreamOptions } from "./http2-upstream.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS } from "./http2-session.js";
 import { ReconnectGate } from "./reconnect-gate.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS } from "./upstream-options.js";
 import type { Upstream } from "./upstream.js";
 import { WireConnection, type ConnectionOwner, type WireConnectionOptions } from "./wire-connection.js";
 
