@@ -93,6 +93,7 @@ export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
+  { name: "protogate-wire", description: "Protogate serve, auth off, upstream transport wire (Protogate's own HTTP/2 client)", upstream: { transport: "wire" } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
 ];

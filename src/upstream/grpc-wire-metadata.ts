@@ -10,13 +10,20 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const TRANSPORT_HEADERS: ReadonlySet<string> = new Set(["content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding"]);
 
 /**
- * Adds request metadata to `headers`: a repeated key becomes repeated header fields (in order),
- * `-bin` values go as unpadded base64 (what the spec asks senders to emit).
+ * The header field value a metadata entry is sent as, or undefined when it is not sent (a
+ * pseudo-header or a header the transport sets itself): `-bin` values go as unpadded base64
+ * (what the spec asks senders to emit). A repeated key becomes repeated header fields, in order.
  */
+export function metadataFieldValue(key: string, value: string | Buffer): string | undefined {
+  if (key.charCodeAt(0) === 0x3a /* ":" */ || TRANSPORT_HEADERS.has(key)) return undefined;
+  return typeof value === "string" ? value : unpaddedBase64(value);
+}
+
+/** Adds request metadata to `headers` (see `metadataFieldValue`). */
 export function addMetadataHeaders(headers: OutgoingHttpHeaders, metadata: MetadataEntries): void {
   for (const [key, value] of metadata) {
-    if (key.charCodeAt(0) === 0x3a /* ":" */ || TRANSPORT_HEADERS.has(key)) continue;
-    const text = typeof value === "string" ? value : unpaddedBase64(value);
+    const text = metadataFieldValue(key, value);
+    if (text === undefined) continue;
     // Own properties only: `constructor` and `__proto__` are valid metadata keys, and reading
     // or assigning them plainly would hit Object.prototype instead.
     const existing = Object.hasOwn(headers, key) ? headers[key] : undefined;

@@ -21,8 +21,24 @@ export interface ReconnectBackoff {
  */
 export const DEFAULT_RECONNECT_BACKOFF: ReconnectBackoff = Object.freeze({ initialMs: 100, maxMs: 1_000 });
 
-/** The gRPC client behind an upstream: Protogate's own over `node:http2` (default), or grpc-js. */
-export type UpstreamTransport = "http2" | "grpc-js";
+/** How long a keepalive ping may go unanswered by default, in both HTTP/2 clients. */
+export const DEFAULT_KEEPALIVE_TIMEOUT_MS = 20_000;
+
+/**
+ * A connection attempt that has not completed the HTTP/2 handshake by then is abandoned (a
+ * blackholed address, a peer that accepts TCP and stays silent): its calls fail with UNAVAILABLE
+ * rather than each waiting for its deadline, and the backoff starts.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** The `user-agent` of Protogate's own transports. */
+export const USER_AGENT = "protogate";
+
+/**
+ * The gRPC client behind an upstream: Protogate's own over `node:http2` (default), Protogate's
+ * own over its own HTTP/2 client (`wire`), or grpc-js.
+ */
+export type UpstreamTransport = "http2" | "wire" | "grpc-js";
 
 export interface UpstreamOptions {
   /** Largest reply accepted; default 4 MiB. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createGrpcUpstream, type GrpcUpstreamOptions } from "./grpc-upstream.js";
 import { createHttp2Upstream } from "./http2-upstream.js";
+import { createWireUpstream } from "./wire-upstream.js";
 import type { UpstreamTls, UpstreamTransport } from "./upstream-options.js";
 import type { Upstream, UpstreamPool } from "./upstream.js";
 
@@ -14,9 +15,16 @@ export interface UpstreamPoolOptions extends GrpcUpstreamOptions {
   createUpstream?: (target: { address: string; transport: UpstreamTransport }, options: GrpcUpstreamOptions) => Upstream;
 }
 
-/** The default factory: the target's transport. grpc-js-only options (`channelOptions`) do not reach the HTTP/2 one. */
+/** The default factory: the target's transport. grpc-js-only options (`channelOptions`) do not reach Protogate's own. */
 function createTransport(target: { address: string; transport: UpstreamTransport }, options: GrpcUpstreamOptions): Upstream {
-  return target.transport === "grpc-js" ? createGrpcUpstream(target, options) : createHttp2Upstream(target, options);
+  switch (target.transport) {
+    case "grpc-js":
+      return createGrpcUpstream(target, options);
+    case "wire":
+      return createWireUpstream(target, options);
+    case "http2":
+      return createHttp2Upstream(target, options);
+  }
 }
 
 /**

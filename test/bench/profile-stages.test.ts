@@ -40,7 +40,7 @@ describe("the stage of a stack", () => {
     ["binary -> JSON", [frame("string", `${SRC}/transcode/json/wire-cursor.ts`), frame("writeMessage"), frame("writeWireJson", `${SRC}/transcode/json/wire-json.ts`), frame("", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
     // A socket write belongs to whoever writes: the upstream session or the HTTP response.
     ["upstream call (incl. node:http2)", [WRITE_GENERIC, frame("_writeGeneric", "node:net"), HTTP2_CORE, ROOT]],
-    ["upstream call (incl. node:http2)", [EMIT, frame("onData", `${SRC}/upstream/http2-exchange.ts`), EMIT, HTTP2_CORE, ROOT]],
+    ["upstream call (incl. node:http2)", [EMIT, frame("onData", `${SRC}/upstream/grpc-exchange.ts`), EMIT, HTTP2_CORE, ROOT]],
     ["response write", [WRITE_GENERIC, frame("_writeRaw", "node:_http_outgoing"), frame("onSendEnd", `${MODULES}/fastify/lib/reply.js`), frame("respond", `${SRC}/http/adapter.ts`), PIPELINE, ROOT]],
     ["response write", [frame("writeHead", "node:_http_server"), frame("onSendEnd", `${MODULES}/fastify/lib/reply.js`), ROOT]],
     ["Protogate pipeline glue", [frame("handle", `${SRC}/http/adapter.ts`), FASTIFY, ROOT]],

@@ -8,7 +8,7 @@ import { message, startChatBackend, writeMessages, type ChatHandlers, type Write
 import { send, startTestGateway } from "./support/gateway-harness.js";
 
 // Streaming methods end to end: the real gateway over real sockets, in front of a grpc-js
-// ChatService backend, through both upstream transports.
+// ChatService backend, through every upstream transport.
 
 const SUBSCRIBE = "/v1/rooms/lobby/messages:subscribe";
 
@@ -27,7 +27,7 @@ function openStream(base: string, path: string, headers: Record<string, string> 
   });
 }
 
-describe.each(["http2", "grpc-js"] as const)("streaming end to end (%s transport)", (transport) => {
+describe.each(["http2", "wire", "grpc-js"] as const)("streaming end to end (%s transport)", (transport) => {
   let handlers: ChatHandlers = {};
   let backend: Awaited<ReturnType<typeof startChatBackend>>;
   let gateway: RunningGateway;

@@ -11,13 +11,15 @@ const badRequest = new BinaryWriter().tag(1, WireType.LengthDelimited).fork().ta
 
 const user = (userId: string) => ({ userId, displayName: "Ada", email: "ada@example.com", role: 0, labels: new Map([["team", "core"]]), tags: ["a"], balanceCents: "12" });
 
+const TRANSPORTS = ["http2", "wire", "grpc-js"] as const;
+
 /** What the client sees of a response, minus the one header that differs by time. */
 function comparable(response: TestResponse): { status: number; headers: Array<[string, string]>; body: string } {
   const headers = [...response.headers.entries()].filter(([name]) => name !== "date");
   return { status: response.status, headers, body: response.text };
 }
 
-describe("the http2 and grpc-js transports give byte-identical REST responses", () => {
+describe("the http2, wire and grpc-js transports give byte-identical REST responses", () => {
   let backend: Awaited<ReturnType<typeof startUserBackend>>;
   const gateways = new Map<string, RunningGateway>();
 
@@ -58,7 +60,7 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
         }
       },
     });
-    for (const transport of ["http2", "grpc-js"]) {
+    for (const transport of TRANSPORTS) {
       gateways.set(transport, await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: backend.address, transport } } }));
     }
   });
@@ -68,8 +70,9 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
   });
 
   it.each(["ok", "missing", "headers-then-error", "details", "unicode", "unavailable", "plain"])("GET /v1/users/%s", async (userId) => {
-    const [http2, grpcJs] = await Promise.all([...gateways.values()].map((gateway) => send(gateway.url, "GET", `/v1/users/${userId}`, { headers: { "x-request-id": "r-1" } })));
+    const [http2, wire, grpcJs] = await Promise.all(TRANSPORTS.map((transport) => send(gateways.get(transport)!.url, "GET", `/v1/users/${userId}`, { headers: { "x-request-id": "r-1" } })));
     expect(comparable(http2)).toEqual(comparable(grpcJs));
+    expect(comparable(wire)).toEqual(comparable(http2));
     expect(http2.status).not.toBe(500);
   });
 
@@ -87,7 +90,7 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
     expect(missing.headers.get("grpc-metadata-x-cost")).toBe("7");
   });
 
-  it.each(["http2", "grpc-js"])("returns the header metadata sent before an error as well as the trailers, every value (%s)", async (transport) => {
+  it.each(TRANSPORTS)("returns the header metadata sent before an error as well as the trailers, every value (%s)", async (transport) => {
     const response = await send(gateways.get(transport)!.url, "GET", "/v1/users/headers-then-error");
     expect(response.status).toBe(400);
     expect(response.headers.get("grpc-metadata-x-served-by")).toBe("backend-1");
@@ -101,7 +104,7 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
     const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
     await new Promise((resolve) => probe.close(resolve));
     const responses: TestResponse[] = [];
-    for (const transport of ["http2", "grpc-js"]) {
+    for (const transport of TRANSPORTS) {
       const gateway = await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: `127.0.0.1:${port}`, transport } } });
       try {
         responses.push(await send(gateway.url, "GET", "/v1/users/u-1"));
@@ -110,6 +113,7 @@ describe("the http2 and grpc-js transports give byte-identical REST responses", 
       }
     }
     expect(responses[0].status).toBe(503);
-    expect(comparable(responses[0])).toEqual(comparable(responses[1]));
+    expect(comparable(responses[1])).toEqual(comparable(responses[0]));
+    expect(comparable(responses[2])).toEqual(comparable(responses[0]));
   });
 });

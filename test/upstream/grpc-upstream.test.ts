@@ -9,6 +9,7 @@ import { encodeRpcStatus } from "../../src/errors/rpc-status.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createGrpcUpstream, grpcChannelOptions } from "../../src/upstream/grpc-upstream.js";
 import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
+import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import { createUpstreamPool } from "../../src/upstream/upstream-pool.js";
 import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
@@ -17,6 +18,7 @@ import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
 const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }, options?: UpstreamOptions) => Upstream]> = [
   ["grpc-js", createGrpcUpstream],
   ["http2", createHttp2Upstream],
+  ["wire", createWireUpstream],
 ];
 
 type Handler = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void;

@@ -4,6 +4,7 @@ import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createGrpcUpstream } from "../../src/upstream/grpc-upstream.js";
 import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
+import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
 import { UpstreamError, type UpstreamErrorOrigin } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { Upstream } from "../../src/upstream/upstream.js";
@@ -16,7 +17,10 @@ import { grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type 
 const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }, options?: UpstreamOptions) => Upstream]> = [
   ["grpc-js", createGrpcUpstream],
   ["http2", createHttp2Upstream],
+  ["wire", createWireUpstream],
 ];
+/** Protogate's own transports, which read the wire themselves (grpc-js cannot see some faults). */
+const OWN_TRANSPORTS: readonly UpstreamTransport[] = ["http2", "wire"];
 const MAX_RECEIVE = 1024;
 
 type Reply = (stream: ServerHttp2Stream) => void;
@@ -29,7 +33,7 @@ interface Case {
   readonly message?: string;
   readonly httpStatus: number;
   /** Transports that cannot see this violation (see the note), and are left out of it. */
-  readonly only?: UpstreamTransport;
+  readonly only?: readonly UpstreamTransport[];
 }
 
 const violation = (text: string) => `upstream protocol error calling /raw.v1.Raw/Call: ${text}`;
@@ -56,7 +60,7 @@ const CASES: readonly Case[] = [
   { name: "a compressed flag without grpc-encoding", reply: (s) => replyOk(s, grpcFrame(Buffer.from("zz"), 1)), origin: "protocol", message: violation("the upstream sent a compressed message without an encoding the gateway accepts"), httpStatus: 502 },
   { name: "a compressed message in an unknown encoding", reply: (s) => replyOk(s, grpcFrame(Buffer.from("zz"), 1), {}, { "grpc-encoding": "snappy" }), origin: "protocol", message: violation("the upstream sent a compressed message without an encoding the gateway accepts"), httpStatus: 502 },
   // grpc-js reads any flag but 1 as "not compressed", and hands the message over.
-  { name: "an invalid flag byte", reply: (s) => replyOk(s, grpcFrame(Buffer.from("zz"), 7)), origin: "protocol", message: violation("the upstream sent a message with an invalid flag byte"), httpStatus: 502, only: "http2" },
+  { name: "an invalid flag byte", reply: (s) => replyOk(s, grpcFrame(Buffer.from("zz"), 7)), origin: "protocol", message: violation("the upstream sent a message with an invalid flag byte"), httpStatus: 502, only: OWN_TRANSPORTS },
   { name: "a message over maxReceiveMessageBytes", reply: (s) => replyOk(s, grpcFrame(Buffer.alloc(MAX_RECEIVE + 1))), origin: "limit", message: `reply from /raw.v1.Raw/Call is larger than maxReceiveMessageBytes (${MAX_RECEIVE + 1} bytes, limit ${MAX_RECEIVE} bytes)`, httpStatus: 502 },
   {
     name: "a 4 GiB length prefix",
@@ -93,7 +97,7 @@ const CASES: readonly Case[] = [
   },
   { name: "a grpc-status that is not a number", reply: (s) => replyOk(s, grpcFrame(Buffer.from("m")), { "grpc-status": "abc" }), origin: "protocol", message: violation("the upstream sent a malformed grpc-status"), httpStatus: 502 },
   // grpc-js reads "" as Number("") = 0, OK.
-  { name: "an empty grpc-status", reply: (s) => replyOk(s, grpcFrame(Buffer.from("m")), { "grpc-status": "" }), origin: "protocol", message: violation("the upstream sent a malformed grpc-status"), httpStatus: 502, only: "http2" },
+  { name: "an empty grpc-status", reply: (s) => replyOk(s, grpcFrame(Buffer.from("m")), { "grpc-status": "" }), origin: "protocol", message: violation("the upstream sent a malformed grpc-status"), httpStatus: 502, only: OWN_TRANSPORTS },
   { name: "RST_STREAM NO_ERROR before the headers", reply: (s) => s.close(constants.NGHTTP2_NO_ERROR), origin: "protocol", message: NO_STATUS, httpStatus: 502 },
   { name: "RST_STREAM PROTOCOL_ERROR before the headers", reply: (s) => s.close(constants.NGHTTP2_PROTOCOL_ERROR), origin: "protocol", message: violation("the upstream reset the stream (RST_STREAM PROTOCOL_ERROR)"), httpStatus: 502 },
   { name: "RST_STREAM INTERNAL_ERROR before the headers", reply: (s) => s.close(constants.NGHTTP2_INTERNAL_ERROR), origin: "protocol", message: violation("the upstream reset the stream (RST_STREAM INTERNAL_ERROR)"), httpStatus: 502 },
@@ -135,7 +139,7 @@ describe.each(TRANSPORTS)("the %s transport against replies that break the gRPC 
     await server?.destroy();
   });
 
-  const cases = CASES.filter((c) => c.only === undefined || c.only === transport);
+  const cases = CASES.filter((c) => c.only === undefined || c.only.includes(transport));
   it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     server.handlers.set("Call", ({ stream }) => c.reply(stream));
     let raw: unknown;

@@ -5,7 +5,8 @@ import { encodeRpcStatus } from "../../src/errors/rpc-status.js";
 import { toGatewayError } from "../../src/errors/to-gateway-error.js";
 import { createGrpcUpstream } from "../../src/upstream/grpc-upstream.js";
 import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
-import { STREAM_RESEND_BYTES } from "../../src/upstream/http2-stream.js";
+import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
+import { STREAM_RESEND_BYTES } from "../../src/upstream/grpc-stream.js";
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { StreamCall, Upstream, UpstreamStream } from "../../src/upstream/upstream.js";
@@ -19,6 +20,7 @@ import { FAILURE, MESSAGES_BEFORE_FAILURE, countRequest, indexOf, indexedMessage
 const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }, options?: UpstreamOptions) => Upstream]> = [
   ["grpc-js", createGrpcUpstream],
   ["http2", createHttp2Upstream],
+  ["wire", createWireUpstream],
 ];
 
 const DETAIL_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
@@ -157,7 +159,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     })();
     const stalled = await quiescent(() => written);
     expect(stalled).toBeGreaterThan(0);
-    // Node's stream buffer and the stream's flow-control window (64 KiB) for the http2 transport;
+    // The stream's write buffer (16 KiB) and flow-control window (64 KiB) for Protogate's own transports;
     // grpc-js acknowledges up to 1 MiB per call at once (its retry buffer, kept with retries off).
     expect(stalled).toBeLessThan(transport === "grpc-js" ? 1024 + 100 : 100);
     expect(record.received).toHaveLength(0);
@@ -430,7 +432,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
     on(replyThen(grpcFrame(Buffer.from("zz"), 7), ok));
     const stream = call();
     stream.end();
-    if (transport === "http2") {
+    if (transport !== "grpc-js") {
       expect((await rejection(stream.read())).message).toBe("the upstream sent a message with an invalid flag byte");
       return;
     }
@@ -444,7 +446,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
     const stream = call();
     stream.end();
     expect(String(await stream.read())).toBe("a");
-    if (transport === "http2") {
+    if (transport !== "grpc-js") {
       expect((await rejection(stream.read())).message).toBe("the reply ended inside a message");
       return;
     }
@@ -453,7 +455,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
   });
 });
 
-describe("the http2 transport's streams refused by the upstream", () => {
+describe.each(TRANSPORTS.filter(([transport]) => transport !== "grpc-js"))("the %s transport's streams refused by the upstream", (_transport, createUpstream) => {
   let server: RawGrpcServer;
   beforeAll(async () => {
     server = await startRawGrpcServer();
@@ -476,7 +478,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       if (attempts++ === 0) refuseByGoaway(request.stream);
       else echoBody(request);
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const warm = upstream.stream({ rpcPath: "/raw.v1.Raw/Warm", metadata: [], deadline: undefined });
     warm.end();
@@ -497,7 +499,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       // Refused once the client has written all it will (a refusal may come that late).
       void body.then(() => stream.close(constants.NGHTTP2_REFUSED_STREAM));
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const stream = upstream.stream({ rpcPath: "/raw.v1.Raw/RefusedLate", metadata: [], deadline: undefined });
     const chunk = Buffer.alloc(16 * 1024);
@@ -515,7 +517,7 @@ describe("the http2 transport's streams refused by the upstream", () => {
       attempts++;
       stream.close(constants.NGHTTP2_REFUSED_STREAM);
     });
-    const upstream = createHttp2Upstream({ address: server.address });
+    const upstream = createUpstream({ address: server.address });
     upstreams.push(upstream);
     const stream = upstream.stream({ rpcPath: "/raw.v1.Raw/AlwaysRefused", metadata: [], deadline: undefined });
     await stream.write(Buffer.from("x"));

@@ -1,8 +1,8 @@
-import type { ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
+import type { IncomingHttpHeaders } from "node:http2";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { frameMessage } from "./grpc-frames.js";
 import { metadataFromHeaders } from "./grpc-wire-metadata.js";
-import { Http2Exchange, NO_METADATA, exchangeOf, onStreamEnd, type Http2Context } from "./http2-exchange.js";
+import { GrpcExchange, NO_METADATA, type ExchangeContext, type ExchangeStream } from "./grpc-exchange.js";
 import { HeadersPromise, ResponseQueue, WriteWait, type ReadSwitch } from "./stream-flow.js";
 import type { MetadataEntries, StreamCall, UpstreamStream } from "./upstream.js";
 
@@ -20,13 +20,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * One streaming call (server, client or bidi: the wire is the same) on one HTTP/2 stream.
- * Writes are length-prefix framed as unary requests are and wait for Node's 'drain' when the
- * stream's buffer is full (the upstream's flow-control window is closed); response messages go
- * to a small `ResponseQueue` that pauses the HTTP/2 stream when full, so Node stops consuming
- * the stream's flow-control window and the upstream stops sending. Everything else (status,
- * resets, connection loss, deadline, cancel signal) is read by `Http2Exchange` as for a unary call.
+ * Writes are length-prefix framed as unary requests are and wait for the transport's drain when
+ * it cannot take more (the upstream's flow-control window is closed); response messages go to a
+ * small `ResponseQueue` that pauses the stream when full, so the transport stops giving flow-
+ * control window back and the upstream stops sending. Everything else (status, resets,
+ * connection loss, deadline, cancel signal) is read by `GrpcExchange` as for a unary call.
  */
-export class Http2Stream extends Http2Exchange implements UpstreamStream {
+export class GrpcStream extends GrpcExchange implements UpstreamStream {
+  override readonly streaming = true;
   readonly headers: Promise<MetadataEntries>;
   private readonly headerPromise = new HeadersPromise<MetadataEntries>();
   private readonly queue: ResponseQueue;
@@ -40,7 +41,7 @@ export class Http2Stream extends Http2Exchange implements UpstreamStream {
   private sentBytes = 0;
   private trailerMetadata: MetadataEntries | undefined;
 
-  constructor(upstream: Http2Context, call: StreamCall) {
+  constructor(upstream: ExchangeContext, call: StreamCall) {
     super(upstream, call);
     const flow: ReadSwitch = {
       pause: () => this.stream?.pause(),
@@ -75,17 +76,15 @@ export class Http2Stream extends Http2Exchange implements UpstreamStream {
     }
     const frame = frameMessage(message);
     this.keepForResend(frame);
-    // Not done, so the stream is open (or closing, its 'close' then settles the waiting write).
-    const stream = this.stream as ClientHttp2Stream;
-    if (!stream.destroyed && stream.write(frame)) return RESOLVED;
+    // Not done, so the stream is open (or closing: its close then settles the waiting write).
+    if ((this.stream as ExchangeStream).write(frame)) return RESOLVED;
     return this.writeWait.wait();
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    const stream = this.stream;
-    if (!this.done && stream !== undefined && !stream.destroyed) stream.end();
+    if (!this.done) this.stream?.end();
   }
 
   cancel(): void {
@@ -94,18 +93,17 @@ export class Http2Stream extends Http2Exchange implements UpstreamStream {
     this.queue.discard(this.failure === undefined ? this.error("cancelled", GrpcCode.CANCELLED, "Cancelled by the gateway") : this.failure.error);
   }
 
-  handleDrain(): void {
+  override handleDrain(): void {
     this.writeWait.release();
   }
 
-  protected send(stream: ClientHttp2Stream): void {
-    stream.on("drain", onStreamDrain);
-    stream.on("end", onStreamEnd);
+  protected send(stream: ExchangeStream): void {
     // A retry: what was written on the refused stream goes again (nothing on the first attempt).
-    for (const frame of this.sent ?? []) stream.write(frame);
+    let drained = true;
+    for (const frame of this.sent ?? []) drained = stream.write(frame);
     if (this.ended) stream.end();
-    // Writes waiting for the refused stream's 'drain' wait for this one's, if it needs one.
-    if (!stream.writableNeedDrain) this.writeWait.release();
+    // Writes waiting for the refused stream's drain wait for this one's, if it needs one.
+    if (drained) this.writeWait.release();
   }
 
   protected canResend(): boolean {
@@ -155,8 +153,4 @@ export class Http2Stream extends Http2Exchange implements UpstreamStream {
     sent.push(frame);
     this.sentBytes += frame.byteLength;
   }
-}
-
-function onStreamDrain(this: ClientHttp2Stream): void {
-  exchangeOf<Http2Stream>(this).handleDrain();
 }

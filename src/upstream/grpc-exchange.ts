@@ -1,31 +1,81 @@
-import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from "node:http2";
+import type { IncomingHttpHeaders } from "node:http2";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { MAX_TIMER_MS, gatewayDeadlineReached } from "./deadline.js";
 import { GrpcMessageDecoder, type FrameProblem, type MessageSink } from "./grpc-frames.js";
-import { addMetadataHeaders, metadataFromHeaders } from "./grpc-wire-metadata.js";
+import { metadataFromHeaders } from "./grpc-wire-metadata.js";
 import { decodeGrpcMessage, formatGrpcTimeout, grpcCodeForHttpStatus, grpcCodeForRstCode, isGrpcContentType, parseGrpcStatus } from "./grpc-wire-status.js";
-import type { UpstreamConnection } from "./http2-session.js";
 import { PROTOCOL_VIOLATION, resetViolation } from "./protocol-violation.js";
 import { UpstreamError, failedCall, knownGrpcCode, statusDetails, type MessageLimit, type UpstreamErrorOrigin } from "./upstream-error.js";
-import type { UpstreamTimers } from "./upstream-options.js";
+import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, type UpstreamOptions, type UpstreamTimers } from "./upstream-options.js";
 import type { MetadataEntries, StreamCall } from "./upstream.js";
 
-const USER_AGENT = "protogate";
 export const NO_METADATA: MetadataEntries = Object.freeze([]);
-const REQUEST_OPTIONS = Object.freeze({ endStream: false });
 /** Refused streams sent again per call, as grpc-js does. */
 const MAX_TRANSPARENT_RETRIES = 1;
 
+/** HTTP/2 error codes the exchange reads or sends (RFC 9113, 7). */
+export const H2_NO_ERROR = 0x0;
+export const H2_REFUSED_STREAM = 0x7;
+export const H2_CANCEL = 0x8;
+
+/** What a call asks of the transport's request headers; the transport adds the fixed gRPC ones. */
+export interface RequestHead {
+  readonly path: string;
+  /** `grpc-timeout`, when the call has a deadline. */
+  readonly timeout: string | undefined;
+  readonly metadata: MetadataEntries;
+}
+
+/** Why no stream can be opened right now; the call fails with UNAVAILABLE and this text. */
+export interface SessionUnavailable {
+  readonly unavailable: string;
+}
+
+/**
+ * One HTTP/2 stream as an exchange drives it, whatever HTTP/2 client is under it (node:http2's
+ * `ClientHttp2Stream`, or Protogate's own wire client).
+ */
+export interface ExchangeStream {
+  /** Sends request bytes; false when the transport wants the exchange to wait for `handleDrain` (or the stream is gone). */
+  write(bytes: Buffer): boolean;
+  /** Half-closes (END_STREAM), after `bytes` when given. Nothing once the stream is gone. */
+  end(bytes?: Buffer): void;
+  /** Resets the stream with `code` unless it is closed already. */
+  reset(code: number): void;
+  /** Stops taking response DATA (so flow control stops the upstream), and starts again. */
+  pause(): void;
+  resume(): void;
+}
+
+/** Opens streams for exchanges: one per transport and upstream. */
+export interface ExchangeTransport {
+  /**
+   * A new stream on the upstream's current connection for `exchange`, whose events it reports
+   * to the exchange's `handle*` methods; why not, when there is no connection to be had. May
+   * throw on header values the transport cannot send (a gateway bug).
+   */
+  open(exchange: GrpcExchange, head: RequestHead): ExchangeStream | SessionUnavailable;
+}
+
 /** What every call of one upstream shares. */
-export interface Http2Context {
-  readonly connection: UpstreamConnection;
+export interface ExchangeContext {
+  readonly transport: ExchangeTransport;
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
-  /** `:authority` when the TLS server name overrides the address; Node's default otherwise. */
-  readonly authority: string | undefined;
   readonly now: () => number;
   /** Injected deadline timers; Node's own (without a closure per call) when undefined. */
   readonly timers: UpstreamTimers | undefined;
+}
+
+/** The context of an upstream's calls on `transport`, from the options every transport shares. */
+export function exchangeContext(transport: ExchangeTransport, options: UpstreamOptions): ExchangeContext {
+  return {
+    transport,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+    maxSendMessageBytes: options.maxSendMessageBytes ?? Number.POSITIVE_INFINITY,
+    now: options.now ?? Date.now,
+    timers: options.timers,
+  };
 }
 
 /** A failure decided by the transport: where, the gRPC code a client reports for it, and what happened. */
@@ -38,25 +88,33 @@ interface FailureExtra {
   readonly limit?: MessageLimit;
 }
 
-/** The call a stream belongs to; the stream listeners are shared functions that look it up. */
-const CALL = Symbol("protogate.http2Call");
-type CallStream = ClientHttp2Stream & { [CALL]?: Http2Exchange };
+/** How a stream ended without a status, as its transport saw it. */
+export interface StreamEnd {
+  /** The RST_STREAM code (NO_ERROR when the stream closed without one). */
+  readonly rstCode: number;
+  /** The connection failed under the stream (refused, reset, TLS, protocol error), rather than the upstream resetting it. */
+  readonly connectionError: Error | undefined;
+  /** The connection is gone (closed or destroyed) by the time the stream closed. */
+  readonly connectionGone: boolean;
+  /** The transport found the upstream breaking HTTP/2 on this stream (and reset it): what it did. */
+  readonly violation?: string;
+}
 
 /**
- * One gRPC call on one HTTP/2 stream of the upstream's connection, whatever its kind: the
- * request headers, the response headers, messages decoded from DATA frames, the status from the
+ * One gRPC call on one HTTP/2 stream, whatever its kind and whatever HTTP/2 client carries it:
+ * the request head, the response headers, messages decoded from DATA, the status from the
  * trailers (or a trailers-only response), resets, connection loss, the gateway's deadline and
- * the client's cancel signal, all mapped to one `UpstreamError`. A unary call
- * (http2-upstream.ts) and a streaming one (http2-stream.ts) differ only in what they send and
- * what they do with messages and the outcome (the abstract members), so both read the wire the
- * same way. A class with shared stream listeners rather than closures: this runs once per
- * request, and per-call closures cost measurable throughput.
+ * the client's cancel signal, all mapped to one `UpstreamError`. A unary call (grpc-call.ts)
+ * and a streaming one (grpc-stream.ts) differ only in what they send and what they do with
+ * messages and the outcome (the abstract members); the transports (http2-transport.ts on
+ * node:http2, wire-transport.ts on Protogate's own HTTP/2 client) only report what their stream
+ * saw, so every transport reads the wire the same way. A class with methods rather than
+ * closures: this runs once per request, and per-call closures cost measurable throughput.
  */
-export abstract class Http2Exchange implements MessageSink {
+export abstract class GrpcExchange implements MessageSink {
   protected readonly start: number;
   protected readonly decoder: GrpcMessageDecoder;
-  private session: ClientHttp2Session | undefined;
-  protected stream: CallStream | undefined;
+  protected stream: ExchangeStream | undefined;
   private timer: unknown;
   private onAbort: (() => void) | undefined;
   /** The outcome is decided (resolved, rejected); nothing the upstream sends counts any more. */
@@ -66,12 +124,12 @@ export abstract class Http2Exchange implements MessageSink {
   protected responseHeaders: MetadataEntries = NO_METADATA;
   /** The trailers, or the headers of a trailers-only response. */
   protected statusHeaders: IncomingHttpHeaders | undefined;
-  /** The session failed under the stream (refused, reset, TLS, closed), rather than the upstream resetting it. */
-  private connectionError: Error | undefined;
   private transparentRetries = 0;
+  /** A streaming call: its transport reports `handleRemoteEnd` and `handleDrain` too. */
+  readonly streaming: boolean = false;
 
   constructor(
-    protected readonly upstream: Http2Context,
+    protected readonly upstream: ExchangeContext,
     /** A unary call or a stream: what both have (a stream's deadline is optional). */
     protected readonly call: StreamCall,
   ) {
@@ -80,7 +138,7 @@ export abstract class Http2Exchange implements MessageSink {
   }
 
   /** Writes the request on a newly opened stream (again, after a transparent retry). */
-  protected abstract send(stream: ClientHttp2Stream): void;
+  protected abstract send(stream: ExchangeStream): void;
   /** Whether what was sent can be sent again (a refused stream is retried only then). */
   protected abstract canResend(): boolean;
   /** A decoded response message. */
@@ -91,6 +149,8 @@ export abstract class Http2Exchange implements MessageSink {
   protected abstract failed(error: unknown): void;
   /** The response headers of a gRPC response arrived (not a trailers-only one). */
   protected receivedHeaders(): void {}
+  /** The transport can take more request bytes again. */
+  handleDrain(): void {}
 
   /**
    * Starts the call: fails it at once when it must not start (`refusal`, an aborted signal, a
@@ -109,7 +169,7 @@ export abstract class Http2Exchange implements MessageSink {
       this.timer = timers === undefined ? setTimeout(onDeadline, ms, this) : timers.setTimeout(() => this.handleDeadline(), ms);
     }
     if (call.signal) {
-      this.onAbort = Http2Exchange.prototype.handleAbort.bind(this);
+      this.onAbort = GrpcExchange.prototype.handleAbort.bind(this);
       call.signal.addEventListener("abort", this.onAbort, { once: true });
     }
     this.open();
@@ -117,28 +177,20 @@ export abstract class Http2Exchange implements MessageSink {
 
   /** Sends the request on a new stream of the upstream's current connection. */
   private open(): void {
-    const session = this.upstream.connection.session();
-    if ("unavailable" in session) {
-      this.fail("connection", GrpcCode.UNAVAILABLE, session.unavailable);
-      return;
-    }
-    this.session = session;
-    let stream: CallStream;
+    // Without a deadline (a stream with none configured) the upstream gets none either.
+    const deadline = this.call.deadline;
+    const head: RequestHead = { path: this.call.rpcPath, timeout: deadline === undefined ? undefined : formatGrpcTimeout(deadline - this.upstream.now()), metadata: this.call.metadata };
+    let stream: ExchangeStream | SessionUnavailable;
     try {
-      stream = session.request(this.requestHeaders(), REQUEST_OPTIONS);
+      stream = this.upstream.transport.open(this, head);
     } catch (error) {
       // Invalid header values: a gateway bug, mapped to INTERNAL like grpc-js's invalid metadata.
       this.settle();
       this.failed(error);
       return;
     }
+    if ("unavailable" in stream) return this.fail("connection", GrpcCode.UNAVAILABLE, stream.unavailable);
     this.stream = stream;
-    stream[CALL] = this;
-    stream.on("response", onStreamResponse);
-    stream.on("data", onStreamData);
-    stream.on("trailers", onStreamTrailers);
-    stream.on("error", onStreamError);
-    stream.on("close", onStreamClose);
     this.send(stream);
   }
 
@@ -152,29 +204,14 @@ export abstract class Http2Exchange implements MessageSink {
     if (!this.canResend() || this.transparentRetries >= MAX_TRANSPARENT_RETRIES || this.httpStatus !== 0) return false;
     if (deadline !== undefined && this.upstream.now() >= deadline) return false;
     this.transparentRetries++;
-    this.connectionError = undefined;
     this.open();
     return true;
   }
 
-  private requestHeaders(): OutgoingHttpHeaders {
-    const headers: OutgoingHttpHeaders = {
-      ":method": "POST",
-      ":path": this.call.rpcPath,
-      "content-type": "application/grpc",
-      te: "trailers",
-      "user-agent": USER_AGENT,
-    };
-    // Without a deadline (a stream with none configured) the upstream gets none either.
-    if (this.call.deadline !== undefined) headers["grpc-timeout"] = formatGrpcTimeout(this.call.deadline - this.upstream.now());
-    if (this.upstream.authority !== undefined) headers[":authority"] = this.upstream.authority;
-    addMetadataHeaders(headers, this.call.metadata);
-    return headers;
-  }
-
-  handleResponse(headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
-    this.httpStatus = headers[":status"] ?? 0;
-    if (flags & constants.NGHTTP2_FLAG_END_STREAM) {
+  /** The response headers (`endStream`: a trailers-only response). */
+  handleResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
+    this.httpStatus = Number(headers[":status"] ?? 0);
+    if (endStream) {
       this.statusHeaders = headers;
       return;
     }
@@ -196,25 +233,21 @@ export abstract class Http2Exchange implements MessageSink {
     this.statusHeaders = trailers;
   }
 
-  handleError(error: Error & { code?: string }): void {
-    // ERR_HTTP2_STREAM_ERROR is the upstream's RST_STREAM, read from `rstCode` on close.
-    if (error.code !== "ERR_HTTP2_STREAM_ERROR") this.connectionError = error;
-  }
-
-  handleClose(): void {
+  /** The stream is closed both ways: the outcome, from the status if one came, else from how it ended. */
+  handleClose(end: StreamEnd): void {
     if (this.done) return;
-    const stream = this.stream as CallStream;
     if (this.statusHeaders !== undefined) return this.finishWithStatus(this.statusHeaders);
-    const rstCode = stream.rstCode ?? constants.NGHTTP2_NO_ERROR;
-    if (rstCode === constants.NGHTTP2_REFUSED_STREAM && this.retryRefused()) return;
-    if (this.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${this.connectionError.message}`);
+    const rstCode = end.rstCode;
+    if (rstCode === H2_REFUSED_STREAM && this.retryRefused()) return;
+    if (end.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${end.connectionError.message}`);
+    if (end.violation !== undefined) return this.fail("protocol", GrpcCode.INTERNAL, end.violation);
     // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
-    if (rstCode === constants.NGHTTP2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)");
-    // Node resets the streams of a session that died without an error with CANCEL (or NO_ERROR).
-    if (this.session?.destroyed && (rstCode === constants.NGHTTP2_CANCEL || rstCode === constants.NGHTTP2_NO_ERROR)) {
+    if (rstCode === H2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)");
+    // The streams of a connection that died without an error end with CANCEL (or NO_ERROR).
+    if (end.connectionGone && (rstCode === H2_CANCEL || rstCode === H2_NO_ERROR)) {
       return this.fail("connection", GrpcCode.UNAVAILABLE, "The connection closed before the call completed");
     }
-    if (rstCode === constants.NGHTTP2_NO_ERROR) {
+    if (rstCode === H2_NO_ERROR) {
       // A non-gRPC answer (an intermediary's error page): the HTTP status says what happened (http-grpc-status-mapping.md).
       if (this.httpStatus !== 0 && this.httpStatus !== 200) return this.fail("upstream", grpcCodeForHttpStatus(this.httpStatus), `Received HTTP status code ${this.httpStatus}`);
       return this.fail("protocol", GrpcCode.INTERNAL, PROTOCOL_VIOLATION.noStatus);
@@ -224,14 +257,12 @@ export abstract class Http2Exchange implements MessageSink {
 
   /**
    * The upstream ended its side while ours may still be open (a streaming call it answered with a
-   * status before the client half-closed): the status is the outcome, and our side is closed too
-   * (Node reports 'close' only once both sides are).
+   * status before the client half-closed): the status is the outcome, and our side is closed too.
    */
   handleRemoteEnd(): void {
     if (this.done || this.statusHeaders === undefined) return;
     this.finishWithStatus(this.statusHeaders);
-    const stream = this.stream;
-    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+    this.stream?.reset(H2_NO_ERROR);
   }
 
   handleAbort(): void {
@@ -270,8 +301,7 @@ export abstract class Http2Exchange implements MessageSink {
   protected failAndCancel(origin: UpstreamErrorOrigin, code: GrpcCode, message: string, extra?: FailureExtra): void {
     if (this.done) return;
     this.fail(origin, code, message, extra);
-    const stream = this.stream;
-    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    this.stream?.reset(H2_CANCEL);
   }
 
   /** Fails the call (once) with an `UpstreamError`; the metadata defaults to the response headers received. */
@@ -315,34 +345,6 @@ function frameFailure(problem: FrameProblem): Failure {
   }
 }
 
-function callOf(stream: CallStream): Http2Exchange {
-  return stream[CALL] as Http2Exchange;
-}
-
-function onStreamResponse(this: CallStream, headers: IncomingHttpHeaders & IncomingHttpStatusHeader, flags: number): void {
-  callOf(this).handleResponse(headers, flags);
-}
-function onStreamData(this: CallStream, chunk: Buffer): void {
-  callOf(this).handleData(chunk);
-}
-function onStreamTrailers(this: CallStream, trailers: IncomingHttpHeaders): void {
-  callOf(this).handleTrailers(trailers);
-}
-function onStreamError(this: CallStream, error: Error): void {
-  callOf(this).handleError(error);
-}
-/** 'end' of a streaming call's response (see handleRemoteEnd). */
-export function onStreamEnd(this: CallStream): void {
-  callOf(this).handleRemoteEnd();
-}
-function onStreamClose(this: CallStream): void {
-  callOf(this).handleClose();
-}
-function onDeadline(call: Http2Exchange): void {
+function onDeadline(call: GrpcExchange): void {
   call.handleDeadline();
-}
-
-/** The exchange a stream of this module belongs to (for the subclasses' own listeners). */
-export function exchangeOf<T extends Http2Exchange>(stream: ClientHttp2Stream): T {
-  return (stream as CallStream)[CALL] as T;
 }
