@@ -91,9 +91,9 @@ export interface PreparedVariant {
 export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
-  { name: "protogate", description: "Protogate serve, auth off (upstream transport: http2, the default)" },
+  { name: "protogate", description: "Protogate serve, auth off (upstream transport: wire, the default)" },
+  { name: "protogate-http2", description: "Protogate serve, auth off, upstream transport http2 (Protogate's gRPC over node:http2)", upstream: { transport: "http2" } },
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
-  { name: "protogate-wire", description: "Protogate serve, auth off, upstream transport wire (Protogate's own HTTP/2 client)", upstream: { transport: "wire" } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
 ];

@@ -49,7 +49,7 @@ const upstreamSchema = z.union([
     maxReceiveMessageBytes: z.number().int().positive().optional(),
     /** Plaintext when absent. */
     tls: upstreamTlsSchema.optional(),
-    /** The gRPC client: `http2` (default, Protogate's own on node:http2), `wire` (Protogate's own on its own HTTP/2 client) or `grpc-js`. */
+    /** The gRPC client: `wire` (default: Protogate's own, writing HTTP/2 frames itself), `http2` (Protogate's own on node:http2) or `grpc-js`. */
     transport: z.enum(["http2", "wire", "grpc-js"]).optional(),
   }),
 ]);

@@ -9,7 +9,7 @@ import type { Upstream, UpstreamPool } from "./upstream.js";
 export type UpstreamTarget = string | { address: string; maxReceiveMessageBytes?: number; tls?: UpstreamTls; transport?: UpstreamTransport };
 
 export interface UpstreamPoolOptions extends GrpcUpstreamOptions {
-  /** The transport of targets that do not name one; default `http2` (Protogate's own, on `node:http2`). */
+  /** The transport of targets that do not name one; default `wire` (Protogate's own HTTP/2 client). */
   transport?: UpstreamTransport;
   /** Builds one upstream; defaults to the target's transport (tests inject fakes). */
   createUpstream?: (target: { address: string; transport: UpstreamTransport }, options: GrpcUpstreamOptions) => Upstream;
@@ -33,7 +33,7 @@ function createTransport(target: { address: string; transport: UpstreamTransport
  * their connection.
  */
 export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>, options: UpstreamPoolOptions = {}): UpstreamPool {
-  const { createUpstream = createTransport, transport: defaultTransport = "http2", ...upstreamOptions } = options;
+  const { createUpstream = createTransport, transport: defaultTransport = "wire", ...upstreamOptions } = options;
   const byTarget = new Map<string, Upstream>();
   const byService = new Map<string, Upstream>();
   for (const [service, target] of Object.entries(map)) {

@@ -47,19 +47,20 @@ describe("createUpstreamPool", () => {
     pool.close();
   });
 
-  it("uses the http2 transport unless the pool or the target names grpc-js, and keeps transports apart", () => {
+  it("uses the wire transport unless the pool or the target names another, and keeps transports apart", () => {
     const { created, createUpstream } = fakeFactory();
     const pool = createUpstreamPool(
-      { "a.v1.S": "h:1", "a.v1.T": { address: "h:1", transport: "grpc-js" }, "a.v1.U": { address: "h:1", transport: "http2" } },
+      { "a.v1.S": "h:1", "a.v1.T": { address: "h:1", transport: "grpc-js" }, "a.v1.U": { address: "h:1", transport: "wire" }, "a.v1.V": { address: "h:1", transport: "http2" } },
       { createUpstream },
     );
-    expect(created.map((c) => [c.address, c.transport])).toEqual([["h:1", "http2"], ["h:1", "grpc-js"]]);
+    expect(created.map((c) => [c.address, c.transport])).toEqual([["h:1", "wire"], ["h:1", "grpc-js"], ["h:1", "http2"]]);
     expect(pool.get("a.v1.S")).toBe(pool.get("a.v1.U"));
+    expect(pool.get("a.v1.S")).not.toBe(pool.get("a.v1.V"));
     expect(created[1].options).toEqual({});
     pool.close();
 
     const grpcJsPool = createUpstreamPool({ "a.v1.S": "h:1", "a.v1.T": { address: "h:2", transport: "http2" } }, { createUpstream, transport: "grpc-js" });
-    expect(created.slice(2).map((c) => c.transport)).toEqual(["grpc-js", "http2"]);
+    expect(created.slice(3).map((c) => c.transport)).toEqual(["grpc-js", "http2"]);
     grpcJsPool.close();
   });
 });
