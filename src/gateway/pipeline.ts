@@ -248,12 +248,12 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 
         // Admitted: only now is the body read.
         const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
-        const message = route.build({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
+        const requestBytes = route.encodeRequest({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
         const result = await upstream.call({
           rpcPath: route.binding.rpcPath,
-          request: route.binding.requestCodec.encode(message).finish(),
+          request: requestBytes,
           metadata: upstreamMetadata(head, admission),
           deadline: Date.now() + timeoutMs,
           timeoutMs,

@@ -1,6 +1,7 @@
 import type { DescField, DescMessage, JsonValue } from "@bufbuild/protobuf";
 import type { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { WireCursor } from "./wire-cursor.js";
+import type { WireWriter } from "./wire-writer.js";
 
 /**
  * The compiled JSON and binary handling of one message type, built once from its descriptor.
@@ -53,6 +54,12 @@ export interface MessagePlan {
    * the text `writeJson` gives for what `decodeFrom` reads, or BAIL when it cannot vouch for that.
    */
   writeWire(c: WireCursor, end: number, depth: number): string;
+  /**
+   * Writes the message whose proto3 JSON (not null) is `json` straight to `w` (json-binary.ts):
+   * the bytes `encode` gives for what `readJson` reads, or a throw (BAIL or a reader's error)
+   * when it cannot vouch for that. `preset`: see JsonBinary.
+   */
+  encodeJson(json: unknown, w: WireWriter, depth: number, preset: readonly unknown[] | undefined): void;
 }
 
 /** How one field reads and writes, compiled. */

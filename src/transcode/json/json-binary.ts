@@ -1,0 +1,301 @@
+import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { SKIP } from "./enum-json.js";
+import { isJsonObject } from "./json-object.js";
+import { MAX_DEPTH } from "./json-policy.js";
+import type { FieldPlan, MessagePlan, PlanContext } from "./plan-types.js";
+import { scalarJson } from "./scalar-json.js";
+import { BAIL, bail, WIRE_BIT32, WIRE_BIT64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./wire-cursor.js";
+import type { WireWriter } from "./wire-writer.js";
+
+/*
+ * The direct JSON -> binary encoder: a request's proto3 JSON (the parsed body) straight to
+ * protobuf bytes, without building the ts-proto message object first; the mirror image of
+ * wire-json.ts. For every JSON value it accepts it writes exactly the bytes of the object path
+ * (plan.readJson, then plan.encode): fields in declaration order whatever the key order,
+ * defaults of implicit-presence fields left out, packed repeated scalars where the field is
+ * packed, map entries in key order with zero keys and values left out.
+ *
+ * Values are read by the object path's own readers (scalarJson, enumJson, the well-known types'
+ * plans): what they accept, and how, is theirs by construction. Whatever is unusual (an unknown
+ * key, a null that is not "unset", two names or two oneof members given, a non-canonical map
+ * key, a value a reader rejects, too deep) throws BAIL or the reader's error, and the caller
+ * encodes the request through the object path, which then gives its own result or error.
+ */
+
+/**
+ * Writes the fields of the message whose JSON is `json` (not null) at level `depth` (the root
+ * being 1). `preset`: field values (ts-proto shape, by field index) that replace the JSON's, as
+ * path variables do; only singular scalar and enum fields outside oneofs (see presettable).
+ */
+export type JsonBinary = (json: unknown, w: WireWriter, depth: number, preset: readonly unknown[] | undefined) => void;
+
+/** Whether a path variable bound to `field` can be given to the direct encoder as a preset. */
+export function presettable(field: FieldPlan): boolean {
+  return field.cardinality === "singular" && field.element.message === undefined && field.oneof === undefined;
+}
+
+/** A well-known type with its own JSON form: read by its plan, written by its binary plan. */
+export function compileSpecialJsonBinary(plan: MessagePlan): JsonBinary {
+  return (json, w, depth) => {
+    // As a field's value (the object path reads fields with readField and writes toMessage of it).
+    w.raw(plan.encode(plan.toMessage(plan.readField(json, depth)), depth));
+  };
+}
+
+/**
+ * One field: reads its JSON value and writes it; returns whether it was set (for oneofs).
+ * Undefined is unset; so is null, but for google.protobuf.Value (NULL_VALUE) and NullValue (0).
+ */
+type FieldEmit = (w: WireWriter, json: unknown, depth: number, preset: unknown) => boolean;
+
+/** Compiles the direct encoder of a regular message type. */
+export function compileRegularJsonBinary(desc: DescMessage, fields: readonly FieldPlan[], ctx: PlanContext): JsonBinary {
+  if (desc.fields.some((f) => f.fieldKind === "message" && f.delimitedEncoding)) return () => bail();
+  const emits = fields.map((f) => fieldEmit(f));
+  return generateEncoder(fields, emits, ctx.ignoreUnknownFields);
+}
+
+const q = (text: string): string => JSON.stringify(text);
+
+/*
+ * Generated per message type (like message-codegen.ts): the keys of the JSON object go into one
+ * variable per field, then the fields are written in declaration order, each through its own
+ * call site. Generated text holds only JSON-quoted names and indices into the arrays passed in.
+ */
+function generateEncoder(fields: readonly FieldPlan[], emits: readonly FieldEmit[], ignoreUnknown: boolean): JsonBinary {
+  const oneofBit = new Map<string, number>();
+  for (const f of fields) if (f.oneof !== undefined && !oneofBit.has(f.oneof)) oneofBit.set(f.oneof, oneofBit.size);
+  const cases: string[] = [];
+  const writes: string[] = [];
+  fields.forEach((f, i) => {
+    const labels = f.jsonName === f.protoName ? [f.jsonName] : [f.jsonName, f.protoName];
+    // A second name of a field already given is the object path's error ("also given as").
+    cases.push(`${labels.map((l) => `case ${q(l)}:`).join(" ")} if (v${i} !== undefined) throw BAIL; v${i} = value; break;`);
+    const presetArg = presettable(f) ? `preset === undefined ? undefined : preset[${i}]` : "undefined";
+    const call = `e${i}(w, v${i}, depth, ${presetArg})`;
+    const bit = f.oneof === undefined ? undefined : oneofBit.get(f.oneof)!;
+    if (bit === undefined) writes.push(`${call};`);
+    else {
+      // A second member of a oneof set is the object path's error.
+      const [word, mask] = [`o${Math.floor(bit / 30)}`, 2 ** (bit % 30)];
+      writes.push(`if (${call}) { if ((${word} & ${mask}) !== 0) throw BAIL; ${word} |= ${mask}; }`);
+    }
+  });
+  const words = Array.from({ length: Math.ceil(oneofBit.size / 30) }, (_, i) => `o${i} = 0`);
+  const bindings = fields.map((_, i) => `const e${i} = emits[${i}];`).join("\n");
+  const locals = [...fields.map((_, i) => `v${i}`), ...words];
+  const source = `${bindings}
+return function encodeJson(json, w, depth, preset) {
+  if (!isJsonObject(json) || depth > ${MAX_DEPTH}) throw BAIL;
+  ${locals.length > 0 ? `let ${locals.join(", ")};` : ""}
+  const keys = Object.keys(json);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const value = json[key];
+    if (value === undefined) continue;
+    switch (key) {
+      ${cases.join("\n      ")}
+      default: ${ignoreUnknown ? "continue;" : "throw BAIL;"}
+    }
+  }
+  ${writes.join("\n  ")}
+};`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the note above.
+  return new Function("emits", "BAIL", "isJsonObject", source)(emits, BAIL, isJsonObject) as JsonBinary;
+}
+
+/** How a scalar or enum value (ts-proto shape) is written. */
+interface ValueWrite {
+  readonly wireType: number;
+  write(w: WireWriter, value: unknown): void;
+}
+
+const v = (wireType: number, write: (w: WireWriter, value: unknown) => void): ValueWrite => ({ wireType, write });
+
+/** The writer of each scalar type, as binary-plan.ts writes it. */
+function scalarWrite(type: ScalarType): ValueWrite {
+  switch (type) {
+    case ScalarType.INT32:
+      return v(WIRE_VARINT, (w, x) => w.int32(x as number));
+    case ScalarType.SINT32:
+      return v(WIRE_VARINT, (w, x) => w.sint32(x as number));
+    case ScalarType.SFIXED32:
+      return v(WIRE_BIT32, (w, x) => w.sfixed32(x as number));
+    case ScalarType.UINT32:
+      return v(WIRE_VARINT, (w, x) => w.uint32(x as number));
+    case ScalarType.FIXED32:
+      return v(WIRE_BIT32, (w, x) => w.fixed32(x as number));
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+      return v(WIRE_VARINT, (w, x) => w.int64(x as string));
+    case ScalarType.SINT64:
+      return v(WIRE_VARINT, (w, x) => w.sint64(x as string));
+    case ScalarType.SFIXED64:
+    case ScalarType.FIXED64:
+      return v(WIRE_BIT64, (w, x) => w.fixed64(x as string));
+    case ScalarType.FLOAT:
+      return v(WIRE_BIT32, (w, x) => w.float(x as number));
+    case ScalarType.DOUBLE:
+      return v(WIRE_BIT64, (w, x) => w.double(x as number));
+    case ScalarType.BOOL:
+      return v(WIRE_VARINT, (w, x) => w.bool(x as boolean));
+    case ScalarType.STRING:
+      return v(WIRE_LENGTH_DELIMITED, (w, x) => w.string(x as string));
+    case ScalarType.BYTES:
+      return v(WIRE_LENGTH_DELIMITED, (w, x) => w.bytes(x as Uint8Array));
+  }
+}
+
+const ENUM_WRITE: ValueWrite = v(WIRE_VARINT, (w, x) => w.int32(x as number));
+
+/** How a scalar or enum field's values are written (undefined for messages). */
+function valueWrite(desc: DescField): ValueWrite | undefined {
+  if (desc.enum !== undefined) return ENUM_WRITE;
+  return desc.scalar === undefined ? undefined : scalarWrite(desc.scalar);
+}
+
+/** A scalar value (or map key) equal to its type's zero (empty bytes included), which is left out. */
+function isZeroValue(value: unknown, zero: unknown): boolean {
+  return value instanceof Uint8Array ? value.length === 0 : value === zero;
+}
+
+function fieldEmit(field: FieldPlan): FieldEmit {
+  const number = field.desc.number;
+  const message = field.element.message;
+  const write = valueWrite(field.desc);
+  if (field.cardinality === "list") return message !== undefined ? messageListEmit(field, message) : scalarListEmit(field, write!);
+  if (field.cardinality === "map") return mapEmit(field, write);
+  const { acceptsNull } = field.element;
+  if (message !== undefined) {
+    return (w, json, depth) => {
+      if (json === undefined || (json === null && !acceptsNull)) return false;
+      w.tag(number, WIRE_LENGTH_DELIMITED);
+      const start = w.fork();
+      message.encodeJson(json, w, depth + 1, undefined);
+      w.join(start);
+      return true;
+    };
+  }
+  const { read } = field.element;
+  const { wireType } = write!;
+  const put = write!.write;
+  const zero = field.element.zero;
+  const explicit = field.explicitPresence;
+  return (w, json, depth, preset) => {
+    // The JSON value is read (and so checked) even when a path variable replaces it, as the object path does.
+    let value = json === undefined || (json === null && !acceptsNull) ? undefined : read(json, depth);
+    if (preset !== undefined) value = preset;
+    if (value === undefined || value === SKIP) return false;
+    if (!explicit && isZeroValue(value, zero)) return true;
+    w.tag(number, wireType);
+    put(w, value);
+    return true;
+  };
+}
+
+function messageListEmit(field: FieldPlan, message: MessagePlan): FieldEmit {
+  const number = field.desc.number;
+  const { acceptsNull } = field.element;
+  return (w, json, depth) => {
+    if (json === undefined || json === null) return false;
+    if (!Array.isArray(json)) bail();
+    for (let i = 0; i < json.length; i++) {
+      const item: unknown = json[i];
+      if (item === null && !acceptsNull) bail();
+      w.tag(number, WIRE_LENGTH_DELIMITED);
+      const start = w.fork();
+      message.encodeJson(item, w, depth + 1, undefined);
+      w.join(start);
+    }
+    return false;
+  };
+}
+
+function scalarListEmit(field: FieldPlan, write: ValueWrite): FieldEmit {
+  const number = field.desc.number;
+  const { read } = field.element;
+  const { wireType } = write;
+  const put = write.write;
+  const { acceptsNull } = field.element;
+  const packed = wireType !== WIRE_LENGTH_DELIMITED && field.desc.fieldKind === "list" && field.desc.packed;
+  return (w, json, depth) => {
+    if (json === undefined || json === null) return false;
+    if (!Array.isArray(json)) bail();
+    if (json.length === 0) return false;
+    if (!packed) {
+      for (let i = 0; i < json.length; i++) {
+        const item: unknown = json[i];
+        if (item === null && !acceptsNull) bail();
+        const value = read(item, depth);
+        if (value === SKIP) continue;
+        w.tag(number, wireType);
+        put(w, value);
+      }
+      return false;
+    }
+    const mark = w.pos;
+    w.tag(number, WIRE_LENGTH_DELIMITED);
+    const start = w.fork();
+    let written = 0;
+    for (let i = 0; i < json.length; i++) {
+      const item: unknown = json[i];
+      if (item === null && !acceptsNull) bail();
+      const value = read(item, depth);
+      if (value === SKIP) continue;
+      put(w, value);
+      written++;
+    }
+    // Every element dropped (unknown enum names under ignoreUnknownFields): an empty list, not written.
+    if (written === 0) w.pos = mark;
+    else w.join(start);
+    return false;
+  };
+}
+
+/*
+ * Each entry is a message one level below the map's message (key = 1, value = 2), its message
+ * value two levels below. A key is taken only in its canonical spelling (the one the object path
+ * prints), so two JSON keys can never name one map key (the object path's "duplicate" error).
+ */
+function mapEmit(field: FieldPlan, write: ValueWrite | undefined): FieldEmit {
+  const number = field.desc.number;
+  const desc = field.desc as DescField & { fieldKind: "map" };
+  const mapKey = field.mapKey!;
+  const keyWrite = scalarWrite(desc.mapKey);
+  const keyZero = scalarJson(desc.mapKey).zero;
+  const message = field.element.message;
+  const { read, zero, acceptsNull } = field.element;
+  return (w, json, depth) => {
+    if (json === undefined || json === null) return false;
+    if (!isJsonObject(json)) bail();
+    const keys = Object.keys(json);
+    if (keys.length === 0) return false;
+    if (depth + 1 > MAX_DEPTH) bail();
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const k = mapKey.readString(key);
+      if (mapKey.write(k) !== key) bail();
+      const item = json[key];
+      if (item === undefined || (item === null && !acceptsNull)) bail();
+      if (message !== undefined) {
+        w.tag(number, WIRE_LENGTH_DELIMITED);
+        const start = w.fork();
+        if (!isZeroValue(k, keyZero)) (w.tag(1, keyWrite.wireType), keyWrite.write(w, k));
+        w.tag(2, WIRE_LENGTH_DELIMITED);
+        const inner = w.fork();
+        message.encodeJson(item, w, depth + 2, undefined);
+        w.join(inner);
+        w.join(start);
+        continue;
+      }
+      const value = read(item, depth + 1);
+      if (value === SKIP) continue;
+      w.tag(number, WIRE_LENGTH_DELIMITED);
+      const start = w.fork();
+      if (!isZeroValue(k, keyZero)) (w.tag(1, keyWrite.wireType), keyWrite.write(w, k));
+      if (!isZeroValue(value, zero)) (w.tag(2, write!.wireType), write!.write(w, value));
+      w.join(start);
+    }
+    return false;
+  };
+}
