@@ -151,6 +151,23 @@ export class WireWriter {
       this.pos = p;
       return;
     }
+    if (n * 3 < 16384) {
+      // A length of at most two bytes: reserved, then the bytes written (one scan, not two).
+      this.ensure(2 + n * 3);
+      const buf = this.buf;
+      const start = this.pos;
+      const length = buf.write(text, start + 2, "utf8");
+      if (length < 128) {
+        buf.copyWithin(start + 1, start + 2, start + 2 + length);
+        buf[start] = length;
+        this.pos = start + 1 + length;
+      } else {
+        buf[start] = (length & 0x7f) | 0x80;
+        buf[start + 1] = length >>> 7;
+        this.pos = start + 2 + length;
+      }
+      return;
+    }
     const length = Buffer.byteLength(text, "utf8");
     this.varint32(length);
     this.ensure(length);
