@@ -2,7 +2,7 @@ import { createFileRegistry, fromBinary, type DescMessage } from "@bufbuild/prot
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { BodySelector } from "../../src/binding.js";
+import type { BodySelector, MessageFns } from "../../src/binding.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { createBinaryCodecs } from "../../src/transcode/binary-codecs.js";
 import type { CodecRegistry } from "../../src/transcode/json/codec-registry.js";
@@ -12,7 +12,7 @@ import { WireWriter } from "../../src/transcode/json/wire-writer.js";
 import { createRequestBuilder, type RequestInput } from "../../src/transcode/request-builder.js";
 import { createRequestEncoder } from "../../src/transcode/request-encoder.js";
 import { fuzzRuns } from "../support/fuzz.js";
-import { makeBinding } from "./binding-fixture.js";
+import { bodyField, makeBinding } from "./binding-fixture.js";
 import { arbitraryMessage } from "./json/arbitrary-message.js";
 import { kitchen, kitchenDescriptorSet, kitchenLenient } from "./json/kitchen-fixture.js";
 
@@ -41,15 +41,28 @@ function outcome(fn: () => Uint8Array): Outcome {
 interface Subject {
   model(input: RequestInput): Outcome;
   encoder(input: RequestInput): Outcome;
+  /** Whether the encoder's last call took the direct path (it did not encode a built message; meaningful when it succeeded). */
+  wasDirect(): boolean;
 }
 
-function subject(registry: CodecRegistry, typeName: string, body: BodySelector, variables: readonly string[] = []): Subject {
+function subject(registry: CodecRegistry, typeName: string, body: BodySelector, variables: readonly string[] = [], streamedMessages = false): Subject {
   const binding = { ...makeBinding({ requestType: typeName, body, variables }), requestCodec: codecOf(typeName) };
-  const build = createRequestBuilder(registry, binding, { ignoreUnknownQueryParameters: false });
-  const encode = createRequestEncoder(registry, binding, { ignoreUnknownQueryParameters: false });
+  const options = { ignoreUnknownQueryParameters: false, streamedMessages };
+  const build = createRequestBuilder(registry, binding, options);
+  let encodedObjects = 0;
+  const counting: MessageFns<unknown> = {
+    encode: (message) => (encodedObjects++, binding.requestCodec.encode(message)),
+    decode: (bytes) => binding.requestCodec.decode(bytes),
+  };
+  const encode = createRequestEncoder(registry, { ...binding, requestCodec: counting }, options);
+  let before = 0;
   return {
     model: (input) => outcome(() => binding.requestCodec.encode(build(input)).finish()),
-    encoder: (input) => outcome(() => encode(input)),
+    encoder: (input) => {
+      before = encodedObjects;
+      return outcome(() => encode(input));
+    },
+    wasDirect: () => encodedObjects === before,
   };
 }
 
@@ -152,6 +165,7 @@ describe.each(TYPES)("%s: the request encoder against today's path", (typeName) 
         const model = strict.model(input(text));
         expect(model.ok).toBe(true);
         expect(strict.encoder(input(text))).toEqual(model);
+        expect(strict.wasDirect()).toBe(true);
         expect(direct(kitchen, typeName, text)).toBe((model as { bytes: string }).bytes);
       }),
       runs,
@@ -205,27 +219,74 @@ describe("request encoder: path variables, query parameters, bodies", () => {
       fc.property(values, validText(files.getMessage(type)!), fc.boolean(), (v, text, withBody) => {
         const variables = Object.entries(v).map(([k, value]) => ({ fieldPath: [k], value }));
         const i = input(withBody ? text : undefined, variables);
-        expect(s.encoder(i)).toEqual(s.model(i));
+        const model = s.model(i);
+        expect(s.encoder(i)).toEqual(model);
+        if (model.ok) expect(s.wasDirect()).toBe(true);
       }),
       runs,
     );
   });
 
-  it("a GET without a body and a path variable: the model's bytes", () => {
+  it("a GET without a body and a path variable: the model's bytes, directly", () => {
     const s = subject(kitchen, type, { kind: "none" }, ["name"]);
     const i = input(undefined, [{ fieldPath: ["name"], value: "things/1" }]);
     expect(s.encoder(i)).toEqual(s.model(i));
+    expect(s.wasDirect()).toBe(true);
     expect(s.encoder(i)).toEqual({ ok: true, bytes: "0a08" + Buffer.from("things/1").toString("hex") });
   });
 
-  it("query parameters, body fields and nested path variables take the model's path", () => {
-    const query = subject(kitchen, type, { kind: "all" }, ["name"]);
-    const withQuery = input('{"id": 3}', [{ fieldPath: ["name"], value: "n" }], [["tags", "a"], ["limit", "5"]]);
+  it("query parameters take the model's path", () => {
+    const query = subject(kitchen, type, { kind: "none" }, ["name"]);
+    const withQuery = input(undefined, [{ fieldPath: ["name"], value: "n" }], [["tags", "a"], ["filter", "x"]]);
     expect(query.encoder(withQuery)).toEqual(query.model(withQuery));
-    const field = subject(kitchen, "kitchen.v1.UpdateThingRequest", { kind: "field", fieldPath: ["thing"] }, ["thing.name"]);
-    const fieldInput = input('{"count": 3, "labels": ["x"]}', [{ fieldPath: ["thing", "name"], value: "t" }]);
-    expect(field.encoder(fieldInput)).toEqual(field.model(fieldInput));
-    expect(field.model(fieldInput).ok).toBe(true);
+    expect(query.model(withQuery).ok).toBe(true);
+    expect(query.wasDirect()).toBe(false);
+  });
+
+  /** Body selectors and path variables, with whether valid requests go the direct way. */
+  const SHAPES: ReadonlyArray<readonly [string, string, BodySelector, readonly string[], boolean]> = [
+    ["body field, nested path variable in it", "kitchen.v1.UpdateThingRequest", bodyField("thing"), ["thing.name", "parent"], true],
+    ["body field of another field than the variable", "kitchen.v1.UpdateThingRequest", bodyField("update_mask"), ["thing.name"], false],
+    ["message body field", "kitchen.v1.GetThingRequest", bodyField("inner"), ["name"], true],
+    ["list body field", "kitchen.v1.GetThingRequest", bodyField("tags"), ["id"], true],
+    ["map body field", "kitchen.v1.GetThingRequest", bodyField("labels"), [], true],
+    ["Value body field", "kitchen.v1.GetThingRequest", bodyField("dyn"), [], false],
+    ["Timestamp body field", "kitchen.v1.GetThingRequest", bodyField("at"), [], false],
+    ["scalar body field", "kitchen.v1.GetThingRequest", bodyField("token"), ["name"], true],
+    ["path variable through a message, body *", "kitchen.v1.GetThingRequest", { kind: "all" }, ["inner.name", "tree.inner.count"], true],
+    ["path variable in a oneof", "kitchen.v1.GetThingRequest", { kind: "all" }, ["pick_a"], false],
+    ["path variable into a wrapper", "kitchen.v1.GetThingRequest", { kind: "none" }, ["limit"], false],
+    ["path variable deep, no body", "kitchen.v1.Kitchen", { kind: "none" }, ["tree.left.node_name", "scalars.f_int64"], true],
+  ];
+
+  it.each(SHAPES)("%s: the model's bytes or error (directly: %s)", (_name, typeName, body, variables, directly) => {
+    const s = subject(kitchen, typeName, body, variables);
+    const root = kitchen.plan(typeName);
+    const bodyPlanField = body.kind === "field" ? root.field(body.fieldPath[0]) : undefined;
+    fc.assert(
+      fc.property(validText(files.getMessage(typeName)!), fc.integer(), fc.boolean(), fc.array(fc.oneof(fc.string(), fc.constantFrom("1", "-5", "x", "true")), { minLength: variables.length, maxLength: variables.length }), (text, seed, breakIt, values) => {
+        const json = JSON.parse(text) as Record<string, unknown>;
+        // The body: the whole message, or the body field's value in it (maybe absent: an empty body).
+        const bodyJson = bodyPlanField === undefined ? json : json[bodyPlanField.jsonName];
+        const bodyText = bodyJson === undefined ? undefined : breakIt ? mutatedText(bodyJson, seed, true) : JSON.stringify(bodyJson);
+        const i = input(bodyText, variables.map((v, k) => ({ fieldPath: v.split("."), value: values[k] })));
+        const model = s.model(i);
+        expect(s.encoder(i)).toEqual(model);
+        // Valid requests (whose values all parse) of a direct shape go the direct way.
+        if (directly && !breakIt && model.ok) expect(s.wasDirect()).toBe(true);
+        if (!directly && model.ok) expect(s.wasDirect()).toBe(false);
+      }),
+      runs,
+    );
+  });
+
+  it("a client stream's message under a rule without body is the whole message, directly", () => {
+    const s = subject(kitchen, "kitchen.v1.Inner", { kind: "none" }, ["name"], true);
+    const i = input('{"count": 2, "name": "body"}', [{ fieldPath: ["name"], value: "path" }]);
+    const model = s.model(i);
+    expect(s.encoder(i)).toEqual(model);
+    expect(s.wasDirect()).toBe(true);
+    expect(model).toEqual({ ok: true, bytes: "0a04" + Buffer.from("path").toString("hex") + "1002" });
   });
 
   it("errors before the body is read are the model's: media type, bad JSON, bad UTF-8", () => {

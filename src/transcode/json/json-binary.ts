@@ -24,15 +24,24 @@ import type { WireWriter } from "./wire-writer.js";
 
 /**
  * Writes the fields of the message whose JSON is `json` (not null) at level `depth` (the root
- * being 1). `preset`: field values (ts-proto shape, by field index) that replace the JSON's, as
- * path variables do; only singular scalar and enum fields outside oneofs (see presettable).
+ * being 1). `preset`: what path variables set, by field index: a scalar or enum value (ts-proto
+ * shape) that replaces the JSON's, or for a message field the preset of that message (which is
+ * then written even when the JSON does not set it). Only fields that are `presettable`.
  */
-export type JsonBinary = (json: unknown, w: WireWriter, depth: number, preset: readonly unknown[] | undefined) => void;
+export type JsonBinary = (json: unknown, w: WireWriter, depth: number, preset: Preset | undefined) => void;
 
-/** Whether a path variable bound to `field` can be given to the direct encoder as a preset. */
+export type Preset = readonly unknown[];
+
+/**
+ * Whether a path variable can go through `field` as a preset (the leaf: a scalar or enum; on the
+ * way: a regular message): singular fields outside oneofs (where the object path would set a
+ * second member beside the body's, the request takes the object path).
+ */
 export function presettable(field: FieldPlan): boolean {
-  return field.cardinality === "singular" && field.element.message === undefined && field.oneof === undefined;
+  return field.cardinality === "singular" && field.oneof === undefined && field.element.message?.wellKnown !== true;
 }
+
+export const EMPTY_JSON: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** A well-known type with its own JSON form: read by its plan, written by its binary plan. */
 export function compileSpecialJsonBinary(plan: MessagePlan): JsonBinary {
@@ -167,11 +176,15 @@ function fieldEmit(field: FieldPlan): FieldEmit {
   if (field.cardinality === "map") return mapEmit(field, write);
   const { acceptsNull } = field.element;
   if (message !== undefined) {
-    return (w, json, depth) => {
-      if (json === undefined || (json === null && !acceptsNull)) return false;
+    return (w, json, depth, preset) => {
+      if (json === undefined || (json === null && !acceptsNull)) {
+        // A path variable inside an unset message sets it (the object path creates it on the way).
+        if (preset === undefined) return false;
+        json = EMPTY_JSON;
+      }
       w.tag(number, WIRE_LENGTH_DELIMITED);
       const start = w.fork();
-      message.encodeJson(json, w, depth + 1, undefined);
+      message.encodeJson(json, w, depth + 1, preset as Preset | undefined);
       w.join(start);
       return true;
     };

@@ -1,6 +1,7 @@
 import type { DescField, DescMessage, JsonValue } from "@bufbuild/protobuf";
 import type { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import type { WireCursor } from "./wire-cursor.js";
+import type { Preset } from "./json-binary.js";
 import type { WireWriter } from "./wire-writer.js";
 
 /**
@@ -59,7 +60,7 @@ export interface MessagePlan {
    * the bytes `encode` gives for what `readJson` reads, or a throw (BAIL or a reader's error)
    * when it cannot vouch for that. `preset`: see JsonBinary.
    */
-  encodeJson(json: unknown, w: WireWriter, depth: number, preset: readonly unknown[] | undefined): void;
+  encodeJson(json: unknown, w: WireWriter, depth: number, preset: Preset | undefined): void;
 }
 
 /** How one field reads and writes, compiled. */
