@@ -10,7 +10,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { parseArgs } from "node:util";
 import { GCProfiler, getHeapStatistics } from "node:v8";
 import { descriptorSetBase64 } from "../generated/protogate.descriptors.js";
-import { UserService_GetUser, UserService_SearchUsers } from "../generated/demo/v1/user.routes.js";
+import { UserService_CreateUser, UserService_GetUser, UserService_ListUsers, UserService_SearchUsers } from "../generated/demo/v1/user.routes.js";
 import type { AnyBinding, GeneratedRoute } from "../src/binding.js";
 import { createBinaryCodecs } from "../src/transcode/binary-codecs.js";
 import { createCodecRegistry } from "../src/transcode/json/codec-registry.js";
@@ -30,6 +30,19 @@ function binding(route: GeneratedRoute): AnyBinding {
   return { ...route, requestCodec: codecOf(route.requestType), responseCodec: codecOf(route.responseType) } as AnyBinding;
 }
 
+const CREATE_BODY = JSON.stringify({
+  userId: "u-9",
+  displayName: "Grace Hopper",
+  email: "grace@example.com",
+  role: "ROLE_ADMIN",
+  createTime: "2024-05-01T12:00:00Z",
+  labels: { team: "compilers", site: "arlington" },
+  tags: ["navy", "cobol"],
+  balanceCents: "123456789",
+  profile: { city: "New York", languages: ["en"], visits: 3 },
+  nickname: "amazing grace",
+});
+
 const CASES: ReadonlyArray<readonly [string, AnyBinding, RequestInput]> = [
   [
     `POST /v1/users:search (${Buffer.byteLength(searchBody())} B body)`,
@@ -40,6 +53,16 @@ const CASES: ReadonlyArray<readonly [string, AnyBinding, RequestInput]> = [
     "GET /v1/users/u-1 (path variable, no body)",
     binding(UserService_GetUser as GeneratedRoute),
     { variables: [{ fieldPath: ["user_id"], value: "u-1" }], query: [], body: undefined, contentType: undefined },
+  ],
+  [
+    `POST /v1/users (body "user": ${Buffer.byteLength(CREATE_BODY)} B with a map, a Timestamp, a Struct, a wrapper)`,
+    binding(UserService_CreateUser as GeneratedRoute),
+    { variables: [], query: [], body: Buffer.from(CREATE_BODY), contentType: "application/json" },
+  ],
+  [
+    "GET /v1/users?page_size=10 (query parameters: both take the object path)",
+    binding(UserService_ListUsers as GeneratedRoute),
+    { variables: [], query: [["page_size", "10"]], body: undefined, contentType: undefined },
   ],
 ];
 

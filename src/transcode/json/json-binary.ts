@@ -47,7 +47,7 @@ export const EMPTY_JSON: Readonly<Record<string, unknown>> = Object.freeze({});
 export function compileSpecialJsonBinary(plan: MessagePlan): JsonBinary {
   return (json, w, depth) => {
     // As a field's value (the object path reads fields with readField and writes toMessage of it).
-    w.raw(plan.encode(plan.toMessage(plan.readField(json, depth)), depth));
+    plan.encodeTo(plan.toMessage(plan.readField(json, depth)), w, depth);
   };
 }
 
@@ -183,9 +183,9 @@ function fieldEmit(field: FieldPlan): FieldEmit {
         json = EMPTY_JSON;
       }
       w.tag(number, WIRE_LENGTH_DELIMITED);
-      const start = w.fork();
+      w.fork();
       message.encodeJson(json, w, depth + 1, preset as Preset | undefined);
-      w.join(start);
+      w.join();
       return true;
     };
   }
@@ -216,9 +216,9 @@ function messageListEmit(field: FieldPlan, message: MessagePlan): FieldEmit {
       const item: unknown = json[i];
       if (item === null && !acceptsNull) bail();
       w.tag(number, WIRE_LENGTH_DELIMITED);
-      const start = w.fork();
+      w.fork();
       message.encodeJson(item, w, depth + 1, undefined);
-      w.join(start);
+      w.join();
     }
     return false;
   };
@@ -248,7 +248,7 @@ function scalarListEmit(field: FieldPlan, write: ValueWrite): FieldEmit {
     }
     const mark = w.pos;
     w.tag(number, WIRE_LENGTH_DELIMITED);
-    const start = w.fork();
+    w.fork();
     let written = 0;
     for (let i = 0; i < json.length; i++) {
       const item: unknown = json[i];
@@ -259,8 +259,10 @@ function scalarListEmit(field: FieldPlan, write: ValueWrite): FieldEmit {
       written++;
     }
     // Every element dropped (unknown enum names under ignoreUnknownFields): an empty list, not written.
-    if (written === 0) w.pos = mark;
-    else w.join(start);
+    if (written === 0) {
+      w.join();
+      w.rewind(mark);
+    } else w.join();
     return false;
   };
 }
@@ -292,22 +294,22 @@ function mapEmit(field: FieldPlan, write: ValueWrite | undefined): FieldEmit {
       if (item === undefined || (item === null && !acceptsNull)) bail();
       if (message !== undefined) {
         w.tag(number, WIRE_LENGTH_DELIMITED);
-        const start = w.fork();
+        w.fork();
         if (!isZeroValue(k, keyZero)) (w.tag(1, keyWrite.wireType), keyWrite.write(w, k));
         w.tag(2, WIRE_LENGTH_DELIMITED);
-        const inner = w.fork();
+        w.fork();
         message.encodeJson(item, w, depth + 2, undefined);
-        w.join(inner);
-        w.join(start);
+        w.join();
+        w.join();
         continue;
       }
       const value = read(item, depth + 1);
       if (value === SKIP) continue;
       w.tag(number, WIRE_LENGTH_DELIMITED);
-      const start = w.fork();
+      w.fork();
       if (!isZeroValue(k, keyZero)) (w.tag(1, keyWrite.wireType), keyWrite.write(w, k));
       if (!isZeroValue(value, zero)) (w.tag(2, write!.wireType), write!.write(w, value));
-      w.join(start);
+      w.join();
     }
     return false;
   };

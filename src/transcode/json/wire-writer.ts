@@ -11,9 +11,37 @@ const TWO_POW_32 = 4294967296;
 /** Decimal strings this short (sign included) are safe integers: 15 digits < 2^53. */
 const SAFE_DIGITS = 15;
 
-export class WireWriter {
+/**
+ * The writing methods the binary plans (binary-plan.ts) use: @bufbuild/protobuf's BinaryWriter
+ * (the object path's `encode`) and WireWriter both have them, so the direct encoder hands its
+ * writer to a plan for the values it does not write itself (the well-known types).
+ */
+export interface ProtoWriter {
+  tag(fieldNumber: number, wireType: number): this;
+  int32(value: number): this;
+  uint32(value: number): this;
+  sint32(value: number): this;
+  fixed32(value: number): this;
+  sfixed32(value: number): this;
+  int64(value: string): this;
+  uint64(value: string): this;
+  sint64(value: string): this;
+  fixed64(value: string): this;
+  sfixed64(value: string): this;
+  float(value: number): this;
+  double(value: number): this;
+  bool(value: boolean): this;
+  string(value: string): this;
+  bytes(value: Uint8Array): this;
+  fork(): this;
+  join(): this;
+}
+
+export class WireWriter implements ProtoWriter {
   pos = 0;
   private buf: Buffer;
+  /** Where each open fork's length byte is. */
+  private readonly forks: number[] = [];
 
   constructor(capacity = 1024) {
     this.buf = Buffer.allocUnsafe(capacity);
@@ -22,6 +50,7 @@ export class WireWriter {
   /** Starts a new message (the writer is reused: one per encoder, calls never overlap). */
   reset(): void {
     this.pos = 0;
+    this.forks.length = 0;
   }
 
   /** A copy of what was written, in its own exactly-sized buffer. */
@@ -62,80 +91,98 @@ export class WireWriter {
     buf[this.pos++] = lo;
   }
 
-  tag(fieldNumber: number, wireType: number): void {
+  tag(fieldNumber: number, wireType: number): this {
     this.varint32(((fieldNumber << 3) | wireType) >>> 0);
+    return this;
   }
 
-  int32(value: number): void {
+  int32(value: number): this {
     // Negative int32s are sign-extended to 64 bits (10 bytes), as every protobuf writer does.
     if (value >= 0) this.varint32(value);
     else this.varint64(value >>> 0, 0xffffffff);
+    return this;
   }
 
-  uint32(value: number): void {
+  uint32(value: number): this {
     this.varint32(value);
+    return this;
   }
 
-  sint32(value: number): void {
+  sint32(value: number): this {
     this.varint32(((value << 1) ^ (value >> 31)) >>> 0);
+    return this;
   }
 
-  fixed32(value: number): void {
+  fixed32(value: number): this {
     this.ensure(4);
     this.buf.writeUInt32LE(value >>> 0, this.pos);
     this.pos += 4;
+    return this;
   }
 
-  sfixed32(value: number): void {
+  sfixed32(value: number): this {
     this.ensure(4);
     this.buf.writeInt32LE(value | 0, this.pos);
     this.pos += 4;
+    return this;
   }
 
-  float(value: number): void {
+  float(value: number): this {
     this.ensure(4);
     this.buf.writeFloatLE(value, this.pos);
     this.pos += 4;
+    return this;
   }
 
-  double(value: number): void {
+  double(value: number): this {
     this.ensure(8);
     this.buf.writeDoubleLE(value, this.pos);
     this.pos += 8;
+    return this;
   }
 
-  bool(value: boolean): void {
+  bool(value: boolean): this {
     this.ensure(1);
     this.buf[this.pos++] = value ? 1 : 0;
+    return this;
   }
 
-  /** int64 and uint64 from their decimal string (ts-proto's forceLong=string values). */
-  int64(decimal: string): void {
+  /** From the decimal string (ts-proto's forceLong=string values), as are the other 64-bit types. */
+  int64(decimal: string): this {
     splitWords(decimal);
     this.varint64(lo64, hi64);
+    return this;
   }
 
-  sint64(decimal: string): void {
+  uint64(decimal: string): this {
+    return this.int64(decimal);
+  }
+
+  sint64(decimal: string): this {
     splitWords(decimal);
-    const lo = lo64;
-    const hi = hi64;
-    const sign = hi >> 31; // all ones when negative
-    this.varint64(((lo << 1) ^ sign) >>> 0, (((hi << 1) | (lo >>> 31)) ^ sign) >>> 0);
+    const sign = hi64 >> 31; // all ones when negative
+    this.varint64(((lo64 << 1) ^ sign) >>> 0, (((hi64 << 1) | (lo64 >>> 31)) ^ sign) >>> 0);
+    return this;
   }
 
-  fixed64(decimal: string): void {
+  fixed64(decimal: string): this {
     splitWords(decimal);
     this.ensure(8);
     this.buf.writeUInt32LE(lo64, this.pos);
     this.buf.writeUInt32LE(hi64, this.pos + 4);
     this.pos += 8;
+    return this;
+  }
+
+  sfixed64(decimal: string): this {
+    return this.fixed64(decimal);
   }
 
   /** A length-delimited UTF-8 string (the caller has checked it is valid Unicode). */
-  string(text: string): void {
+  string(text: string): this {
     const n = text.length;
-    // At most 3 bytes per UTF-16 unit: a string of up to 42 units has a one-byte length.
     if (n <= 42) {
+      // At most 3 bytes per UTF-16 unit: a one-byte length; ASCII copied by hand (no native call).
       this.ensure(1 + n * 3);
       const buf = this.buf;
       const start = this.pos;
@@ -149,7 +196,7 @@ export class WireWriter {
       if (i < n) p += buf.write(text.slice(i), p, "utf8");
       buf[start] = p - start - 1;
       this.pos = p;
-      return;
+      return this;
     }
     if (n * 3 < 16384) {
       // A length of at most two bytes: reserved, then the bytes written (one scan, not two).
@@ -166,40 +213,37 @@ export class WireWriter {
         buf[start + 1] = length >>> 7;
         this.pos = start + 2 + length;
       }
-      return;
+      return this;
     }
     const length = Buffer.byteLength(text, "utf8");
     this.varint32(length);
     this.ensure(length);
     this.pos += this.buf.write(text, this.pos, "utf8");
+    return this;
   }
 
-  bytes(value: Uint8Array): void {
+  bytes(value: Uint8Array): this {
     this.varint32(value.length);
     this.ensure(value.length);
     this.buf.set(value, this.pos);
     this.pos += value.length;
+    return this;
   }
 
-  /** Bytes as they are (a message another writer encoded). */
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** Starts a length-delimited part (a nested message, a packed run); returns what `join` takes. */
-  fork(): number {
+  /** Starts a length-delimited part (a nested message, a packed run), ended by `join`. */
+  fork(): this {
     this.ensure(1);
-    return this.pos++;
+    this.forks.push(this.pos++);
+    return this;
   }
 
-  /** Ends the part begun at `start`: writes its length there, moving the bytes if it needs more than one. */
-  join(start: number): void {
+  /** Ends the last part begun: writes its length, moving its bytes if the length needs more than one. */
+  join(): this {
+    const start = this.forks.pop()!;
     const length = this.pos - start - 1;
     if (length < 128) {
       this.buf[start] = length;
-      return;
+      return this;
     }
     let size = 1;
     for (let v = length >>> 7; v > 0; v >>>= 7) size++;
@@ -214,6 +258,12 @@ export class WireWriter {
     }
     buf[p] = v;
     this.pos += size - 1;
+    return this;
+  }
+
+  /** Drops what was written from `pos` on (an empty packed run): the caller has joined nothing since. */
+  rewind(pos: number): void {
+    this.pos = pos;
   }
 }
 
