@@ -53,7 +53,7 @@ export interface Admission {
 export interface GatewayPipeline {
   /**
    * Route (404/405/501), authenticate and authorise (401/403), rate-limit (429), then read the
-   * body, build the request message, call the upstream and shape the reply (for a streaming
+   * body, encode the request message, call the upstream and shape the reply (for a streaming
    * method, open the stream and write the replies as they come). Every failure on the way
    * resolves to a google.rpc.Status response; the promise itself never rejects.
    */

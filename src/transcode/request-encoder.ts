@@ -9,6 +9,8 @@ import { createRequestBuilder, type RequestBuilderOptions, type RequestInput } f
 import { readJsonBody } from "./request-body.js";
 
 const HTTP_BODY = "google.api.HttpBody";
+/** One scratch writer for every route: encoding is synchronous, so two calls never overlap. */
+const writer = new WireWriter();
 
 /** A path variable as the direct encoder takes it: field indices from the root down, and the leaf's string form. */
 interface PresetPath {
@@ -67,7 +69,6 @@ export function createRequestEncoder<Req>(
   }
 
   const readsBody = body.kind !== "none";
-  const writer = new WireWriter();
 
   const direct = (input: RequestInput): Uint8Array => {
     const parsed = readsBody ? readJsonBody(input.body, input.contentType) : undefined;

@@ -8,9 +8,9 @@ import { scalarJson } from "./scalar-json.js";
 import type { ProtoWriter } from "./wire-writer.js";
 
 /**
- * The protobuf wire format of ts-proto shaped values, compiled per message type. Only Any needs
- * it (its payload is bytes in the message but fields in JSON); the RPC messages themselves go
- * through ts-proto's generated codecs.
+ * The protobuf wire format of ts-proto shaped values, compiled per message type: the object
+ * path's codecs (binary-codecs.ts) and Any payloads, written with BinaryWriter; the direct JSON
+ * encoder (json-binary.ts) also has the well-known types written by it, into its WireWriter.
  */
 export interface BinaryPlan {
   encodeTo(message: unknown, writer: ProtoWriter, depth: number): void;

@@ -8,6 +8,8 @@
  */
 
 const TWO_POW_32 = 4294967296;
+/** A scratch buffer grown past this (by a large message) is let go at the next reset. */
+const KEPT_CAPACITY = 65536;
 /** Decimal strings this short (sign included) are safe integers: 15 digits < 2^53. */
 const SAFE_DIGITS = 15;
 
@@ -43,14 +45,15 @@ export class WireWriter implements ProtoWriter {
   /** Where each open fork's length byte is. */
   private readonly forks: number[] = [];
 
-  constructor(capacity = 1024) {
+  constructor(private readonly capacity = 4096) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
-  /** Starts a new message (the writer is reused: one per encoder, calls never overlap). */
+  /** Starts a new message (the writer is reused across messages: calls are synchronous, never overlapping). */
   reset(): void {
     this.pos = 0;
     this.forks.length = 0;
+    if (this.buf.length > KEPT_CAPACITY) this.buf = Buffer.allocUnsafe(this.capacity);
   }
 
   /** A copy of what was written, in its own exactly-sized buffer. */

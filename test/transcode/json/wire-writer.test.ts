@@ -69,4 +69,13 @@ describe("WireWriter", () => {
     w.tag(1, 2).string("x");
     expect(w.finish().toString("hex")).toBe("0a0178");
   });
+
+  it("after a large message (whose buffer it lets go), writes small ones as before", () => {
+    const w = new WireWriter(16);
+    w.bytes(new Uint8Array(100_000).fill(7));
+    expect(w.finish().length).toBe(100_003);
+    w.reset();
+    w.tag(2, 0).int32(-1);
+    expect(w.finish().toString("hex")).toBe("10ffffffffffffffffff01");
+  });
 });
