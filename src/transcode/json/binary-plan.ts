@@ -17,7 +17,8 @@ export interface BinaryPlan {
   decodeFrom(reader: BinaryReader, end: number, depth: number): Record<string, unknown>;
 }
 
-interface ScalarWire {
+/** How one scalar type is written and read (the direct JSON encoder writes with these too). */
+export interface ScalarWire {
   readonly wireType: WireType;
   write(writer: ProtoWriter, value: unknown): void;
   read(reader: BinaryReader): unknown;
@@ -25,7 +26,7 @@ interface ScalarWire {
 
 type Write = (writer: ProtoWriter, value: unknown) => void;
 
-function scalarWire(type: ScalarType): ScalarWire {
+export function scalarWire(type: ScalarType): ScalarWire {
   const s = (wireType: WireType, write: Write, read: (r: BinaryReader) => unknown): ScalarWire => ({ wireType, write, read });
   switch (type) {
     case ScalarType.INT32:
@@ -61,7 +62,7 @@ function scalarWire(type: ScalarType): ScalarWire {
   }
 }
 
-const ENUM_WIRE: ScalarWire = { wireType: WireType.Varint, write: (w, v) => w.int32(v as number), read: (r) => r.int32() };
+export const ENUM_WIRE: ScalarWire = { wireType: WireType.Varint, write: (w, v) => w.int32(v as number), read: (r) => r.int32() };
 
 /** How one field's value (in ts-proto field shape) is written and read. */
 interface FieldWire {

@@ -1,10 +1,11 @@
-import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { ENUM_WIRE, scalarWire, type ScalarWire } from "./binary-plan.js";
 import { SKIP } from "./enum-json.js";
 import { isJsonObject } from "./json-object.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { FieldPlan, MessagePlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
-import { BAIL, bail, WIRE_BIT32, WIRE_BIT64, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from "./wire-cursor.js";
+import { BAIL, bail, WIRE_LENGTH_DELIMITED } from "./wire-cursor.js";
 import type { WireWriter } from "./wire-writer.js";
 
 /*
@@ -13,7 +14,8 @@ import type { WireWriter } from "./wire-writer.js";
  * wire-json.ts. For every JSON value it accepts it writes exactly the bytes of the object path
  * (plan.readJson, then plan.encode): fields in declaration order whatever the key order,
  * defaults of implicit-presence fields left out, packed repeated scalars where the field is
- * packed, map entries in key order with zero keys and values left out.
+ * packed, map entries in the JSON's key order with zero keys and values left out. Scalars are
+ * written by the binary plans' own writers (binary-plan.ts's scalarWire).
  *
  * Values are read by the object path's own readers (scalarJson, enumJson, the well-known types'
  * plans): what they accept, and how, is theirs by construction. Whatever is unusual (an unknown
@@ -113,54 +115,10 @@ return function encodeJson(json, w, depth, preset) {
   return new Function("emits", "BAIL", "isJsonObject", source)(emits, BAIL, isJsonObject) as JsonBinary;
 }
 
-/** How a scalar or enum value (ts-proto shape) is written. */
-interface ValueWrite {
-  readonly wireType: number;
-  write(w: WireWriter, value: unknown): void;
-}
-
-const v = (wireType: number, write: (w: WireWriter, value: unknown) => void): ValueWrite => ({ wireType, write });
-
-/** The writer of each scalar type, as binary-plan.ts writes it. */
-function scalarWrite(type: ScalarType): ValueWrite {
-  switch (type) {
-    case ScalarType.INT32:
-      return v(WIRE_VARINT, (w, x) => w.int32(x as number));
-    case ScalarType.SINT32:
-      return v(WIRE_VARINT, (w, x) => w.sint32(x as number));
-    case ScalarType.SFIXED32:
-      return v(WIRE_BIT32, (w, x) => w.sfixed32(x as number));
-    case ScalarType.UINT32:
-      return v(WIRE_VARINT, (w, x) => w.uint32(x as number));
-    case ScalarType.FIXED32:
-      return v(WIRE_BIT32, (w, x) => w.fixed32(x as number));
-    case ScalarType.INT64:
-    case ScalarType.UINT64:
-      return v(WIRE_VARINT, (w, x) => w.int64(x as string));
-    case ScalarType.SINT64:
-      return v(WIRE_VARINT, (w, x) => w.sint64(x as string));
-    case ScalarType.SFIXED64:
-    case ScalarType.FIXED64:
-      return v(WIRE_BIT64, (w, x) => w.fixed64(x as string));
-    case ScalarType.FLOAT:
-      return v(WIRE_BIT32, (w, x) => w.float(x as number));
-    case ScalarType.DOUBLE:
-      return v(WIRE_BIT64, (w, x) => w.double(x as number));
-    case ScalarType.BOOL:
-      return v(WIRE_VARINT, (w, x) => w.bool(x as boolean));
-    case ScalarType.STRING:
-      return v(WIRE_LENGTH_DELIMITED, (w, x) => w.string(x as string));
-    case ScalarType.BYTES:
-      return v(WIRE_LENGTH_DELIMITED, (w, x) => w.bytes(x as Uint8Array));
-  }
-}
-
-const ENUM_WRITE: ValueWrite = v(WIRE_VARINT, (w, x) => w.int32(x as number));
-
 /** How a scalar or enum field's values are written (undefined for messages). */
-function valueWrite(desc: DescField): ValueWrite | undefined {
-  if (desc.enum !== undefined) return ENUM_WRITE;
-  return desc.scalar === undefined ? undefined : scalarWrite(desc.scalar);
+function valueWrite(desc: DescField): ScalarWire | undefined {
+  if (desc.enum !== undefined) return ENUM_WIRE;
+  return desc.scalar === undefined ? undefined : scalarWire(desc.scalar);
 }
 
 /** A scalar value (or map key) equal to its type's zero (empty bytes included), which is left out. */
@@ -224,7 +182,7 @@ function messageListEmit(field: FieldPlan, message: MessagePlan): FieldEmit {
   };
 }
 
-function scalarListEmit(field: FieldPlan, write: ValueWrite): FieldEmit {
+function scalarListEmit(field: FieldPlan, write: ScalarWire): FieldEmit {
   const number = field.desc.number;
   const { read } = field.element;
   const { wireType } = write;
@@ -272,11 +230,11 @@ function scalarListEmit(field: FieldPlan, write: ValueWrite): FieldEmit {
  * value two levels below. A key is taken only in its canonical spelling (the one the object path
  * prints), so two JSON keys can never name one map key (the object path's "duplicate" error).
  */
-function mapEmit(field: FieldPlan, write: ValueWrite | undefined): FieldEmit {
+function mapEmit(field: FieldPlan, write: ScalarWire | undefined): FieldEmit {
   const number = field.desc.number;
   const desc = field.desc as DescField & { fieldKind: "map" };
   const mapKey = field.mapKey!;
-  const keyWrite = scalarWrite(desc.mapKey);
+  const keyWrite = scalarWire(desc.mapKey);
   const keyZero = scalarJson(desc.mapKey).zero;
   const message = field.element.message;
   const { read, zero, acceptsNull } = field.element;
