@@ -83,7 +83,7 @@ export const STAGE_RULES: readonly StageRule[] = [
   // their entry points are named here; the rest is left to the caller that is.
   { stage: "JSON -> binary", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.[jt]s$/, fn: /^encode$/ },
   { stage: "binary -> JSON", url: /\/src\/transcode\/(binary-codecs|json\/message-plans)\.[jt]s$/, fn: /^decode$/ },
-  { stage: "JSON -> binary", url: /\/src\/transcode\/(request-builder|request-body|query-params|query-string|field-path|content-type)\.[jt]s$/ },
+  { stage: "JSON -> binary", url: /\/src\/transcode\/(request-encoder|request-builder|request-body|query-params|query-string|field-path|content-type)\.[jt]s$/ },
   { stage: "JSON -> binary", url: /\/src\/transcode\/json\/parse-json\.[jt]s$/ },
   { stage: "binary -> JSON", url: /\/src\/transcode\/(decode-reply|response-shaper|stream-format|json-sequence)\.[jt]s$/ },
 

@@ -53,7 +53,7 @@ export interface Admission {
 export interface GatewayPipeline {
   /**
    * Route (404/405/501), authenticate and authorise (401/403), rate-limit (429), then read the
-   * body, build the request message, call the upstream and shape the reply (for a streaming
+   * body, encode the request message, call the upstream and shape the reply (for a streaming
    * method, open the stream and write the replies as they come). Every failure on the way
    * resolves to a google.rpc.Status response; the promise itself never rejects.
    */
@@ -248,12 +248,12 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 
         // Admitted: only now is the body read.
         const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
-        const message = route.build({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
+        const requestBytes = route.encodeRequest({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
         const result = await upstream.call({
           rpcPath: route.binding.rpcPath,
-          request: route.binding.requestCodec.encode(message).finish(),
+          request: requestBytes,
           metadata: upstreamMetadata(head, admission),
           deadline: Date.now() + timeoutMs,
           timeoutMs,

@@ -4,7 +4,8 @@ import type { AnyBinding } from "../binding.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { MethodLimiter, RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
-import { createRequestBuilder, type RequestInput } from "../transcode/request-builder.js";
+import type { RequestInput } from "../transcode/request-builder.js";
+import { createRequestEncoder } from "../transcode/request-encoder.js";
 import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { upstreamServiceOf } from "../upstream/upstream-service.js";
@@ -14,8 +15,8 @@ import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./dead
 export interface PreparedRoute {
   readonly binding: AnyBinding;
   readonly rule: EffectiveRule;
-  /** Builds the request message (for a client stream: one of its messages). */
-  readonly build: (input: RequestInput) => unknown;
+  /** The request message's protobuf bytes (for a client stream: one of its messages). */
+  readonly encodeRequest: (input: RequestInput) => Uint8Array;
   /** An upstream reply (protobuf bytes) as the HTTP body: JSON, or raw bytes for HttpBody. */
   readonly shape: (reply: Uint8Array) => ShapedResponse;
   /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
@@ -43,7 +44,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
   return {
     binding,
     rule: deps.auth.ruleFor(binding),
-    build: createRequestBuilder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
+    encodeRequest: createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
     shape: createResponseShaper(deps.codecs, binding),
     rawReplies: repliesAreRaw(deps.codecs, binding),
     deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),

@@ -87,9 +87,7 @@ class UnsupportedFrame extends Error {}
 async function receive(input: SocketCallInput, call: UpstreamStream, idle: IdleWatchdog): Promise<void> {
   const { route, socket } = input;
   const build = (text: string | undefined): Uint8Array =>
-    route.binding.requestCodec
-      .encode(route.build({ variables: input.variables, query: input.query, body: text === undefined ? undefined : Buffer.from(text), contentType: "application/json" }))
-      .finish();
+    route.encodeRequest({ variables: input.variables, query: input.query, body: text === undefined ? undefined : Buffer.from(text), contentType: "application/json" });
   const single = route.binding.kind === "server";
   if (single && route.binding.body.kind === "none") {
     await call.write(build(undefined));

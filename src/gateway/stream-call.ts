@@ -137,7 +137,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
   async function sendRequests(input: StreamCallInput, call: UpstreamStream, idle: IdleWatchdog): Promise<void> {
     const { route, request } = input;
     const build = (body: Buffer | undefined, contentType: string | undefined): Uint8Array =>
-      route.binding.requestCodec.encode(route.build({ variables: input.variables, query: input.query, body, contentType })).finish();
+      route.encodeRequest({ variables: input.variables, query: input.query, body, contentType });
     if (route.binding.kind === "server") {
       const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
       await call.write(build(body, request.head.headers["content-type"]));

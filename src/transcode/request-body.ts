@@ -74,7 +74,7 @@ export function compileBody(
 }
 
 /** The body's JSON value, or undefined for an empty body. `prefix`: where it sits in the message (JSON names), for errors. */
-function readJsonBody(bytes: Buffer | undefined, contentType: string | undefined, prefix: readonly string[] = []): unknown {
+export function readJsonBody(bytes: Buffer | undefined, contentType: string | undefined, prefix: readonly string[] = []): unknown {
   if (bytes === undefined || bytes.length === 0) return undefined;
   if (!isJsonContentType(contentType)) {
     throw new GatewayError(

@@ -36,6 +36,8 @@ describe("the stage of a stack", () => {
     ["JSON -> binary", [frame("ensureCapacity", `${MODULES}/@bufbuild/protobuf/dist/esm/wire/binary-encoding.js`), frame("encode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("decode", `${SRC}/transcode/json/binary-plan.ts`), frame("decode", `${SRC}/transcode/json/message-plans.ts`), frame("", `${SRC}/transcode/binary-codecs.ts`), PIPELINE, ROOT]],
     ["binary -> JSON", [frame("writeFields"), frame("shape", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
+    // The direct encoder (JSON straight to bytes) runs under the request encoder.
+    ["JSON -> binary", [frame("string", `${SRC}/transcode/json/wire-writer.ts`), frame("encodeJson"), frame("", `${SRC}/transcode/request-encoder.ts`), PIPELINE, ROOT]],
     // The direct writer (bytes straight to JSON text) runs under the shaper.
     ["binary -> JSON", [frame("string", `${SRC}/transcode/json/wire-cursor.ts`), frame("writeMessage"), frame("writeWireJson", `${SRC}/transcode/json/wire-json.ts`), frame("", `${SRC}/transcode/response-shaper.ts`), PIPELINE, ROOT]],
     // A socket write belongs to whoever writes: the upstream session or the HTTP response.

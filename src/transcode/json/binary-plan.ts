@@ -1,30 +1,32 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { tooDeep, valueError } from "./json-field-error.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import { hasExplicitPresence } from "./field-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { scalarJson } from "./scalar-json.js";
+import type { ProtoWriter } from "./wire-writer.js";
 
 /**
- * The protobuf wire format of ts-proto shaped values, compiled per message type. Only Any needs
- * it (its payload is bytes in the message but fields in JSON); the RPC messages themselves go
- * through ts-proto's generated codecs.
+ * The protobuf wire format of ts-proto shaped values, compiled per message type: the object
+ * path's codecs (binary-codecs.ts) and Any payloads, written with BinaryWriter; the direct JSON
+ * encoder (json-binary.ts) also has the well-known types written by it, into its WireWriter.
  */
 export interface BinaryPlan {
-  encodeTo(message: unknown, writer: BinaryWriter, depth: number): void;
+  encodeTo(message: unknown, writer: ProtoWriter, depth: number): void;
   decodeFrom(reader: BinaryReader, end: number, depth: number): Record<string, unknown>;
 }
 
-interface ScalarWire {
+/** How one scalar type is written and read (the direct JSON encoder writes with these too). */
+export interface ScalarWire {
   readonly wireType: WireType;
-  write(writer: BinaryWriter, value: unknown): void;
+  write(writer: ProtoWriter, value: unknown): void;
   read(reader: BinaryReader): unknown;
 }
 
-type Write = (writer: BinaryWriter, value: unknown) => void;
+type Write = (writer: ProtoWriter, value: unknown) => void;
 
-function scalarWire(type: ScalarType): ScalarWire {
+export function scalarWire(type: ScalarType): ScalarWire {
   const s = (wireType: WireType, write: Write, read: (r: BinaryReader) => unknown): ScalarWire => ({ wireType, write, read });
   switch (type) {
     case ScalarType.INT32:
@@ -60,13 +62,13 @@ function scalarWire(type: ScalarType): ScalarWire {
   }
 }
 
-const ENUM_WIRE: ScalarWire = { wireType: WireType.Varint, write: (w, v) => w.int32(v as number), read: (r) => r.int32() };
+export const ENUM_WIRE: ScalarWire = { wireType: WireType.Varint, write: (w, v) => w.int32(v as number), read: (r) => r.int32() };
 
 /** How one field's value (in ts-proto field shape) is written and read. */
 interface FieldWire {
   readonly number: number;
   readonly prop: string;
-  encode(writer: BinaryWriter, value: unknown, depth: number): void;
+  encode(writer: ProtoWriter, value: unknown, depth: number): void;
   /** Reads one occurrence (wire type already checked) into `message`. */
   decode(reader: BinaryReader, wireType: WireType, message: Record<string, unknown>, depth: number): void;
 }

@@ -3,6 +3,7 @@ import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { compileBinary, type BinaryPlan } from "./binary-plan.js";
 import type { MessagePlan, PlanContext } from "./plan-types.js";
 import { compileRegular } from "./regular-plan.js";
+import { compileRegularJsonBinary, compileSpecialJsonBinary, type JsonBinary } from "./json-binary.js";
 import { compileRegularWireJson, type WireJson } from "./wire-json.js";
 import { wellKnownWireJson } from "./wire-json-wkt.js";
 import { wellKnownJson } from "./wkt-plans.js";
@@ -66,6 +67,12 @@ function compile(desc: DescMessage, ctx: PlanContext, self: MessagePlan): Omit<M
       const write: WireJson = wellKnownWireJson(desc, ctx) ?? compileRegularWireJson(desc, ctx);
       (self as { writeWire: WireJson }).writeWire = write;
       return write(c, end, depth);
+    },
+    // Likewise compiled on first use.
+    encodeJson(json, w, depth, preset) {
+      const encode: JsonBinary = special !== undefined ? compileSpecialJsonBinary(self) : compileRegularJsonBinary(desc, regular.fields, ctx);
+      (self as { encodeJson: JsonBinary }).encodeJson = encode;
+      encode(json, w, depth, preset);
     },
     encode(message, depth = 1) {
       const writer = new BinaryWriter();

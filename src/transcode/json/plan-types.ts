@@ -1,6 +1,8 @@
 import type { DescField, DescMessage, JsonValue } from "@bufbuild/protobuf";
-import type { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import type { BinaryReader } from "@bufbuild/protobuf/wire";
 import type { WireCursor } from "./wire-cursor.js";
+import type { Preset } from "./json-binary.js";
+import type { ProtoWriter, WireWriter } from "./wire-writer.js";
 
 /**
  * The compiled JSON and binary handling of one message type, built once from its descriptor.
@@ -45,7 +47,7 @@ export interface MessagePlan {
   encode(message: unknown, depth?: number): Buffer;
   decode(bytes: Uint8Array, depth?: number): unknown;
   /** Appends the message's fields to `writer` (nested use; `depth` as for JSON). */
-  encodeTo(message: unknown, writer: BinaryWriter, depth: number): void;
+  encodeTo(message: unknown, writer: ProtoWriter, depth: number): void;
   /** Reads fields up to `end` into a new message value. */
   decodeFrom(reader: BinaryReader, end: number, depth: number): unknown;
   /**
@@ -53,6 +55,12 @@ export interface MessagePlan {
    * the text `writeJson` gives for what `decodeFrom` reads, or BAIL when it cannot vouch for that.
    */
   writeWire(c: WireCursor, end: number, depth: number): string;
+  /**
+   * Writes the message whose proto3 JSON (not null) is `json` straight to `w` (json-binary.ts):
+   * the bytes `encode` gives for what `readJson` reads, or a throw (BAIL or a reader's error)
+   * when it cannot vouch for that. `preset`: see JsonBinary.
+   */
+  encodeJson(json: unknown, w: WireWriter, depth: number, preset: Preset | undefined): void;
 }
 
 /** How one field reads and writes, compiled. */

@@ -9,8 +9,11 @@
  * allocates an array per tag, and the point of the direct writer is to allocate next to nothing.
  */
 
-/** Thrown when the direct writer cannot vouch for its result; never leaves the shaper. */
-export const BAIL: Error = new Error("the direct writer leaves this reply to the object path");
+/**
+ * Thrown when a direct path (the reply writer, wire-json.ts; the request encoder, json-binary.ts)
+ * cannot vouch for its result; never leaves the shaper or the request encoder.
+ */
+export const BAIL: Error = new Error("the direct path leaves this message to the object path");
 
 export function bail(): never {
   throw BAIL;
