@@ -29,7 +29,8 @@ export interface EncodedReply {
   readonly trailerFields: readonly string[];
 }
 
-const RESPONSE_HEADERS: readonly string[] = [":status", "200", "content-type", "application/grpc"];
+// The content type grpc-js servers (the demo) send.
+const RESPONSE_HEADERS: readonly string[] = [":status", "200", "content-type", "application/grpc+proto"];
 const EMPTY = Buffer.alloc(0);
 
 export function encodeReply(reply: Reply): EncodedReply {
