@@ -1,4 +1,4 @@
-// `node bin/run-ts.js bench/alloc-profile.ts [--seconds S] [--route get-user|search-users] [--top N] [--sources]`: where a
+// `node bin/run-ts.js bench/alloc-profile.ts [--seconds S] [--route get-user|search-users] [--top N] [--sources] [--grpc-js-backend]`: where a
 // plain Protogate (as the bench's `protogate` target) allocates, per request, under steady load.
 // V8's sampling heap profiler runs inside the gateway (bench/alloc-probe.mjs) over the measured
 // window and counts objects already collected too, so the figures are the allocation rate per
@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { stringify } from "yaml";
-import { spawnNode, spawnTs } from "./child-process.js";
+import { backendKind, GRPC_JS_BACKEND_FLAG, startBenchBackend } from "./bench-backend.js";
+import { spawnNode } from "./child-process.js";
 import { detectPinning, pinSelf } from "./pinning.js";
 import { prepareProtogate } from "./protogate-entry.js";
 import { classifyStack, type CallFrame } from "./profile-stages.js";
@@ -24,7 +25,7 @@ interface HeapNode {
   readonly children: readonly HeapNode[];
 }
 
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, route: { type: "string", default: "get-user" }, top: { type: "string", default: "25" }, sources: { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "10" }, route: { type: "string", default: "get-user" }, top: { type: "string", default: "25" }, sources: { type: "boolean", default: false }, [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false } } });
 const route = BENCH_ROUTES.find((r) => r.id === values.route);
 if (route === undefined) throw new Error(`--route: one of ${BENCH_ROUTES.map((r) => r.id).join(", ")}`);
 
@@ -66,9 +67,9 @@ pinSelf(pinning);
 const affinity = (which: "serverCpus" | "loadCpus") => (pinning.mode === "pinned" ? { tasksetPath: pinning.tasksetPath, cpus: pinning[which] } : undefined);
 const dir = mkdtempSync(join(tmpdir(), "protogate-alloc-"));
 const profileFile = join(dir, "alloc.heapprofile");
-const backend = spawnTs("backend", "bench/backend.ts", [], affinity("loadCpus"));
+const backend = await startBenchBackend(backendKind(values[GRPC_JS_BACKEND_FLAG]), affinity("loadCpus"));
 try {
-  const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
+  const [backendAddress, services] = [backend.address, backend.services.join(", ")];
   const configFile = join(dir, "gateway.yaml");
   writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { backendKind, GRPC_JS_BACKEND_FLAG, GRPC_JS_BACKEND_USAGE, type BenchBackendKind } from "./bench-backend.js";
 import type { ProtogateBuild } from "./protogate-entry.js";
 import type { LoadSettings } from "./targets.js";
 
@@ -32,12 +33,14 @@ export interface BenchOptions extends LoadSettings {
   readonly codegenOnly: boolean;
   /** Skip the codegen benchmark in a full run. */
   readonly skipCodegen: boolean;
+  /** The gRPC backend of every target (gateway, proxy, direct calls alike). */
+  readonly backend: BenchBackendKind;
   readonly help: boolean;
 }
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--codegen | --no-codegen]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--${GRPC_JS_BACKEND_FLAG}] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -66,6 +69,7 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
                     checkout) instead of from dist/, which the bench first compiles (npm run build)
                     and which is what the package runs
   --no-pin          do not pin the process under test and the backend + load to separate CPUs
+  ${GRPC_JS_BACKEND_USAGE}
   --codegen         run only the codegen benchmark: generate the demo protos and Compute v1 (wall
                     time, peak memory of the process tree) and start serve on each with an empty
                     $TMPDIR (time to the first answered request), against the targets
@@ -92,6 +96,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       sources: { type: "boolean", default: false },
       codegen: { type: "boolean", default: false },
       "no-codegen": { type: "boolean", default: false },
+      [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -119,6 +124,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     build: values.sources ? "sources" : "dist",
     codegenOnly: values.codegen,
     skipCodegen: values["no-codegen"],
+    backend: backendKind(values[GRPC_JS_BACKEND_FLAG]),
     help: values.help,
   };
 }

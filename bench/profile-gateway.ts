@@ -6,7 +6,8 @@
 // With --floor, the bench's floor server (bench/floor-server.ts, replaying the bytes the profiled
 // Protogate sent) is profiled the same way after it, for comparison.
 // Protogate runs from dist/ (compiled first), as the package does; --sources runs the TypeScript through tsx.
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--sources]
+// The backend is the replay backend (bench/bench-backend.ts); --grpc-js-backend uses the grpc-js demo.
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--sources] [--grpc-js-backend]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { stringify } from "yaml";
-import { REPO_ROOT, spawnNode, spawnTs, type CpuAffinity } from "./child-process.js";
+import { backendKind, GRPC_JS_BACKEND_FLAG, startBenchBackend } from "./bench-backend.js";
+import { REPO_ROOT, spawnNode, type CpuAffinity } from "./child-process.js";
 import { captureResponse, type CapturedResponse } from "./floor-responses.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { prepareProtogate } from "./protogate-entry.js";
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/results" },
     floor: { type: "boolean", default: false },
     sources: { type: "boolean", default: false },
+    [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -139,12 +142,12 @@ const startedAt = new Date();
 const outDir = resolve(REPO_ROOT, values.out, `profile-${startedAt.toISOString().replace(/[:.]/g, "-")}`);
 mkdirSync(outDir, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), "protogate-profile-"));
-const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
+const backend = await startBenchBackend(backendKind(values[GRPC_JS_BACKEND_FLAG]), loadAffinity);
 const loadBefore = loadavg();
 const results = [];
 try {
-  const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
-  console.log(`${describePinning(pinning)}; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route and server; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+  const [backendAddress, services] = [backend.address, backend.services.join(", ")];
+  console.log(`${describePinning(pinning)}; ${backend.kind} backend; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route and server; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
   const configFile = join(dir, "gateway.yaml");
   writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, platform, release } from "node:os";
 import { join, resolve } from "node:path";
+import { startBenchBackend } from "./bench-backend.js";
 import { REPO_ROOT, spawnTs, tail, type CpuAffinity } from "./child-process.js";
 import { COST_RESULT_PREFIX, type FeatureCostResult } from "./feature-cost-result.js";
 import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
@@ -48,7 +49,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   // Built before anything starts, so a compile error fails the run at once.
   const protogateEntry = prepareProtogate(options.build);
   console.log(`protogate runs from ${options.build === "dist" ? "dist/ (compiled with tsc, as the package)" : "the TypeScript sources (tsx)"}`);
-  const backend = spawnTs("backend", "bench/backend.ts", [], loadAffinity);
+  const backendStarting = startBenchBackend(options.backend, loadAffinity);
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
   let streaming: StreamThroughput | undefined;
@@ -57,9 +58,11 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const notes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
+  const backend = await backendStarting;
   try {
-    const [, backendAddress, services] = await backend.waitFor(/demo backends listening on (\S+) \(([^)]*)\)/, 30_000);
-    const context = { backendAddress, services: services.split(", "), settings: options, serverAffinity: affinity("serverCpus"), loadAffinity, protogateEntry };
+    const backendAddress = backend.address;
+    const services = backend.services.join(", ");
+    const context = { backendAddress, services: backend.services, settings: options, serverAffinity: affinity("serverCpus"), loadAffinity, protogateEntry };
     // Every server is started once, up front, and stays up (and warm) for all rounds.
     for (const target of targets) {
       try {
@@ -73,7 +76,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     const warmupFor = (round: number, running: RunningTarget) => (round === 1 || !running.staysWarm ? options.warmupSeconds : options.laterWarmupSeconds);
     const plannedSeconds = Array.from({ length: options.rounds }, (_, i) => started.reduce((sum, { running }) => sum + BENCH_ROUTES.length * (warmupFor(i + 1, running) + options.durationSeconds), 0)).reduce((a, b) => a + b, 0);
     console.log(
-      `backend on ${backendAddress}; ${started.length} target(s) x ${BENCH_ROUTES.length} routes x ${options.rounds} round(s), ${options.connections} connections, ` +
+      `${backend.kind} backend on ${backendAddress}; ${started.length} target(s) x ${BENCH_ROUTES.length} routes x ${options.rounds} round(s), ${options.connections} connections, ` +
         `${options.durationSeconds}s each after ${options.warmupSeconds}s warm-up (${options.laterWarmupSeconds}s in later rounds for servers) (~${Math.ceil(plannedSeconds / 60)} min)`,
     );
     // Round by round, and the targets next to each other per route, so that drift in machine load
@@ -160,7 +163,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const file = join(outDir, `bench-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
   const machine = { node: process.version, platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown" };
   const { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond } = options;
-  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond, build: options.build };
+  const settings = { connections, warmupSeconds, laterWarmupSeconds, durationSeconds, rounds, ratePerSecond, build: options.build, backend: options.backend };
   const report = {
     startedAt: startedAt.toISOString(),
     machine,

@@ -31,6 +31,9 @@ export interface DemoBackends {
 
 const SHUTDOWN_GRACE_MS = 2_000;
 
+/** The ts-proto definitions of the demo's services (each method's path and streaming kinds). */
+export const DEMO_SERVICE_DEFINITIONS = [UserServiceService, OrderServiceService, PaymentServiceService, ChatServiceService] as const;
+
 /**
  * Starts demo.v1.UserService, OrderService, PaymentService and ChatService on one grpc-js server,
  * over a fresh in-memory store seeded with users u-1..u-4, orders o-1..o-3 and payment p-1, and
@@ -50,7 +53,7 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
   );
   return {
     address: `${bindHost}:${port}`,
-    services: [UserServiceService, OrderServiceService, PaymentServiceService, ChatServiceService].map(serviceName),
+    services: DEMO_SERVICE_DEFINITIONS.map(serviceName),
     close: () =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => {

@@ -102,6 +102,22 @@ export function decodeGrpcMessage(raw: string): string {
   return bytes.toString("utf8", 0, length);
 }
 
+/** Bytes `grpc-message` carries as themselves: printable ASCII except `%`. */
+const PLAIN_MESSAGE = /^[\x20-\x24\x26-\x7e]*$/;
+
+/**
+ * `grpc-message` for a status message, as a gRPC server sends it: its UTF-8 bytes, those outside
+ * printable ASCII and `%` percent-encoded (the inverse of `decodeGrpcMessage`).
+ */
+export function encodeGrpcMessage(message: string): string {
+  if (PLAIN_MESSAGE.test(message)) return message;
+  let encoded = "";
+  for (const byte of Buffer.from(message, "utf8")) {
+    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return encoded;
+}
+
 function hexValue(char: number): number {
   if (char >= 0x30 && char <= 0x39) return char - 0x30;
   if (char >= 0x41 && char <= 0x46) return char - 0x37;

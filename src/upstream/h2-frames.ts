@@ -1,6 +1,7 @@
 /**
- * HTTP/2 framing (RFC 9113, 4 and 6) for Protogate's own HTTP/2 client: the frame types, flags,
- * settings and error codes it uses, an incremental frame reader and the frame writers.
+ * HTTP/2 framing (RFC 9113, 4 and 6) for Protogate's own HTTP/2 client (and the bench's replay
+ * backend, its server side): the frame types, flags, settings and error codes it uses, an
+ * incremental frame reader and the frame writers.
  */
 
 export const FRAME_HEADER_BYTES = 9;
@@ -157,6 +158,22 @@ export class FrameReader {
   }
 }
 
+/**
+ * The payload of a DATA or HEADERS frame without its padding (and `skip` more bytes after the
+ * pad length: HEADERS' priority fields); undefined when the padding does not fit.
+ */
+export function unpad(flags: number, payload: Buffer, skip: number): Buffer | undefined {
+  if ((flags & Flag.PADDED) === 0) {
+    if (skip > payload.length) return undefined;
+    return skip === 0 ? payload : payload.subarray(skip);
+  }
+  if (payload.length < 1 + skip) return undefined;
+  const padLength = payload[0];
+  const end = payload.length - padLength;
+  if (end < 1 + skip) return undefined;
+  return payload.subarray(1 + skip, end);
+}
+
 /** Writes a frame header at `at` of `target`. */
 export function writeFrameHeader(target: Buffer, at: number, length: number, type: number, flags: number, streamId: number): void {
   target[at] = length >>> 16;
@@ -172,6 +189,29 @@ export function frameHeader(length: number, type: number, flags: number, streamI
   const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
   writeFrameHeader(header, 0, length, type, flags, streamId);
   return header;
+}
+
+/**
+ * The frames of a header block encoded after FRAME_HEADER_BYTES of headroom in `framed`: one
+ * HEADERS frame (its header written into the headroom, nothing copied) when the block fits in
+ * `maxFrameSize`, else HEADERS and CONTINUATION frames (RFC 9113, 6.10), END_HEADERS on the last.
+ */
+export function headerFrames(streamId: number, framed: Buffer, endStream: boolean, maxFrameSize: number): Buffer[] {
+  const blockLength = framed.length - FRAME_HEADER_BYTES;
+  const flags = endStream ? Flag.END_STREAM : 0;
+  if (blockLength <= maxFrameSize) {
+    writeFrameHeader(framed, 0, blockLength, FrameType.HEADERS, flags | Flag.END_HEADERS, streamId);
+    return [framed];
+  }
+  const frames: Buffer[] = [];
+  const block = framed.subarray(FRAME_HEADER_BYTES);
+  for (let offset = 0; offset < block.length; offset += maxFrameSize) {
+    const fragment = block.subarray(offset, offset + maxFrameSize);
+    const last = offset + fragment.length >= block.length;
+    const type = offset === 0 ? FrameType.HEADERS : FrameType.CONTINUATION;
+    frames.push(frameHeader(fragment.length, type, (offset === 0 ? flags : 0) | (last ? Flag.END_HEADERS : 0), streamId), fragment);
+  }
+  return frames;
 }
 
 /** A frame with its payload, in one buffer. */

@@ -4,7 +4,9 @@ import { decodeHuffman } from "./hpack-huffman.js";
 /**
  * HPACK (RFC 7541) for Protogate's own HTTP/2 client: a complete decoder for the upstream's
  * response headers and trailers (static and dynamic table, size updates, Huffman strings) and a
- * request encoder that needs no dynamic table (see `RequestHeaderEncoder`).
+ * request encoder that needs no dynamic table (see `RequestHeaderEncoder`). `encodeHeaderBlock`
+ * encodes any field list the same way, for a server's responses (the bench's replay backend);
+ * the decoder serves both sides, as HPACK is the same in both directions.
  */
 
 /** RFC 7541, Appendix A. Index 1 is STATIC_TABLE[0]. */
@@ -228,24 +230,67 @@ export class RequestHeaderEncoder {
   encode(path: string, fields: readonly string[], headroom: number): Buffer {
     let size = headroom + this.fixedPrefix.length + this.fixedSuffix.length + stringSize(path) + 1;
     for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i];
-      const value = fields[i + 1];
-      if (!VALID_NAME.test(name)) throw new TypeError(`Invalid HTTP/2 header name ${JSON.stringify(name)}`);
-      if (INVALID_VALUE.test(value)) throw new TypeError(`Invalid value for HTTP/2 header ${JSON.stringify(name)}`);
-      size += 1 + stringSize(name) + stringSize(value);
+      checkField(fields[i], fields[i + 1]);
+      size += 1 + stringSize(fields[i]) + stringSize(fields[i + 1]);
     }
     const block = Buffer.allocUnsafe(size);
     let at = headroom + this.fixedPrefix.copy(block, headroom);
     block[at] = 0x04; // literal without indexing, :path (static 4)
     at = writeString(block, at + 1, path);
     at += this.fixedSuffix.copy(block, at);
-    for (let i = 0; i < fields.length; i += 2) {
-      block[at] = 0x00; // literal without indexing, new name
-      at = writeString(block, at + 1, fields[i]);
-      at = writeString(block, at, fields[i + 1]);
-    }
+    for (let i = 0; i < fields.length; i += 2) at = writeNewNameLiteral(block, at, fields[i], fields[i + 1]);
     return block.subarray(0, at);
   }
+}
+
+/** Static table index of each name (its first entry), and of each whole field with a value. */
+const STATIC_NAME_INDEX = new Map<string, number>();
+const STATIC_FIELD_INDEX = new Map<string, number>();
+STATIC_TABLE.forEach(([name, value], i) => {
+  if (!STATIC_NAME_INDEX.has(name)) STATIC_NAME_INDEX.set(name, i + 1);
+  if (value !== "") STATIC_FIELD_INDEX.set(`${name}\0${value}`, i + 1);
+});
+
+/**
+ * A header block of `fields` (name, value pairs, flattened; pseudo-headers first, as the caller
+ * orders them) after `headroom` bytes left for the caller, without a dynamic table (see
+ * `RequestHeaderEncoder` for why): a field the static table holds whole is indexed (`:status
+ * 200` is one byte), any other a literal without indexing, its name indexed when the static
+ * table has it. Throws a TypeError for a name or value HTTP/2 cannot carry.
+ */
+export function encodeHeaderBlock(fields: readonly string[], headroom: number): Buffer {
+  let size = headroom;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    if (!STATIC_NAME_INDEX.has(name)) checkField(name, value);
+    else if (INVALID_VALUE.test(value)) throw new TypeError(`Invalid value for HTTP/2 header ${JSON.stringify(name)}`);
+    size += 6 + stringSize(name) + stringSize(value);
+  }
+  const block = Buffer.allocUnsafe(size);
+  let at = headroom;
+  for (let i = 0; i < fields.length; i += 2) {
+    const name = fields[i];
+    const value = fields[i + 1];
+    const whole = STATIC_FIELD_INDEX.get(`${name}\0${value}`);
+    const nameIndex = STATIC_NAME_INDEX.get(name);
+    if (whole !== undefined) at = writeInteger(block, at, whole, 7, 0x80);
+    else if (nameIndex !== undefined) at = writeString(block, writeInteger(block, at, nameIndex, 4, 0x00), value);
+    else at = writeNewNameLiteral(block, at, name, value);
+  }
+  return block.subarray(0, at);
+}
+
+/** Throws a TypeError for a field HTTP/2 cannot carry (a caller's bug). */
+function checkField(name: string, value: string): void {
+  if (!VALID_NAME.test(name)) throw new TypeError(`Invalid HTTP/2 header name ${JSON.stringify(name)}`);
+  if (INVALID_VALUE.test(value)) throw new TypeError(`Invalid value for HTTP/2 header ${JSON.stringify(name)}`);
+}
+
+/** Writes a literal field without indexing with a new (not indexed) name at `at`; returns the end. */
+function writeNewNameLiteral(target: Buffer, at: number, name: string, value: string): number {
+  target[at] = 0x00;
+  return writeString(target, writeString(target, at + 1, name), value);
 }
 
 /** A literal field without indexing whose name is static entry `index` (< 15). */
@@ -257,8 +302,7 @@ function literal(index: number, value: string): Buffer {
 
 function literalNewName(name: string, value: string): Buffer {
   const block = Buffer.allocUnsafe(1 + stringSize(name) + stringSize(value));
-  block[0] = 0x00;
-  return block.subarray(0, writeString(block, writeString(block, 1, name), value));
+  return block.subarray(0, writeNewNameLiteral(block, 0, name, value));
 }
 
 /** Bytes a raw string literal of `text` takes, at most (length prefix included). */

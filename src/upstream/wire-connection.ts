@@ -20,11 +20,12 @@ import {
   Setting,
   frameHeader,
   goawayFrame,
+  headerFrames,
   pingFrame,
   rstStreamFrame,
   settingsFrame,
   windowUpdateFrame,
-  writeFrameHeader,
+  unpad,
   type FrameSink,
 } from "./h2-frames.js";
 import { HpackDecoder, RequestHeaderEncoder } from "./hpack.js";
@@ -215,21 +216,7 @@ export class WireConnection implements FrameSink {
 
   /** HEADERS (+ CONTINUATION) frames for a block encoded after FRAME_HEADER_BYTES of headroom. */
   private writeHeaders(id: number, framed: Buffer, endStream: boolean): void {
-    const blockLength = framed.length - FRAME_HEADER_BYTES;
-    const flags = endStream ? Flag.END_STREAM : 0;
-    if (blockLength <= this.peerMaxFrameSize) {
-      writeFrameHeader(framed, 0, blockLength, FrameType.HEADERS, flags | Flag.END_HEADERS, id);
-      this.queue(framed);
-      return;
-    }
-    const block = framed.subarray(FRAME_HEADER_BYTES);
-    for (let offset = 0; offset < block.length; offset += this.peerMaxFrameSize) {
-      const fragment = block.subarray(offset, offset + this.peerMaxFrameSize);
-      const last = offset + fragment.length >= block.length;
-      const type = offset === 0 ? FrameType.HEADERS : FrameType.CONTINUATION;
-      this.queue(frameHeader(fragment.length, type, (offset === 0 ? flags : 0) | (last ? Flag.END_HEADERS : 0), id));
-      this.queue(fragment);
-    }
+    for (const bytes of headerFrames(id, framed, endStream, this.peerMaxFrameSize)) this.queue(bytes);
   }
 
   /** Sends what `stream` has to send as far as the flow-control windows allow. */
@@ -612,22 +599,6 @@ function flushConnection(connection: WireConnection): void {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The payload of a DATA or HEADERS frame without its padding (and `skip` more bytes after the
- * pad length: HEADERS' priority fields); undefined when the padding does not fit.
- */
-function unpad(flags: number, payload: Buffer, skip: number): Buffer | undefined {
-  if ((flags & Flag.PADDED) === 0) {
-    if (skip > payload.length) return undefined;
-    return skip === 0 ? payload : payload.subarray(skip);
-  }
-  if (payload.length < 1 + skip) return undefined;
-  const padLength = payload[0];
-  const end = payload.length - padLength;
-  if (end < 1 + skip) return undefined;
-  return payload.subarray(1 + skip, end);
-}
 
 /** `host:port` (or `[v6]:port`) as a host and a port. */
 function splitAddress(address: string): { host: string; port: number } {

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { addMetadataHeaders, metadataFromHeaders } from "../../src/upstream/grpc-wire-metadata.js";
-import { decodeGrpcMessage, formatGrpcTimeout, isGrpcContentType, parseGrpcStatus, rstCodeName } from "../../src/upstream/grpc-wire-status.js";
+import { decodeGrpcMessage, encodeGrpcMessage, formatGrpcTimeout, isGrpcContentType, parseGrpcStatus, rstCodeName } from "../../src/upstream/grpc-wire-status.js";
 import { parseGrpcTimeout } from "../../src/upstream/deadline.js";
 import { knownGrpcCode } from "../../src/upstream/upstream-error.js";
 import { fuzzRuns } from "../support/fuzz.js";
@@ -15,17 +15,26 @@ describe("decodeGrpcMessage", () => {
     expect(decodeGrpcMessage("%zz%")).toBe("%zz%");
   });
 
-  it("inverts the spec's encoding (printable ASCII except % kept, everything else %XX of the UTF-8 bytes)", () => {
+  it("inverts encodeGrpcMessage, whose output is printable ASCII only", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), (text) => {
-        let encoded = "";
-        for (const byte of Buffer.from(text, "utf8")) {
-          encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-        }
+        const encoded = encodeGrpcMessage(text);
+        expect(encoded).toMatch(/^[\x20-\x7e]*$/);
         expect(decodeGrpcMessage(encoded)).toBe(text);
       }),
       fuzzRuns(300),
     );
+  });
+});
+
+describe("encodeGrpcMessage", () => {
+  it.each([
+    ["plain text", "plain text"],
+    ["café ✓ 50%", "caf%C3%A9 %E2%9C%93 50%25"],
+    ["line\nbreak", "line%0Abreak"],
+    ["", ""],
+  ])("encodes %j as %j (printable ASCII but %% kept, the rest %%XX of its UTF-8 bytes)", (message, wire) => {
+    expect(encodeGrpcMessage(message)).toBe(wire);
   });
 
   it("never throws on any upstream text, and leaves text without % as it is", () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Flag, FrameReader, FrameType, frame, goawayFrame, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from "../../src/upstream/h2-frames.js";
+import { FRAME_HEADER_BYTES, Flag, FrameReader, FrameType, frame, goawayFrame, headerFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from "../../src/upstream/h2-frames.js";
 import { fuzzRuns } from "../support/fuzz.js";
 
 type Frame = [type: number, flags: number, streamId: number, payload: string];
@@ -71,3 +71,31 @@ describe("FrameReader", () => {
     expect(readFrames([bytes]).frames).toEqual([expected]);
   });
 });
+
+describe("headerFrames", () => {
+  const collect = (frames: Buffer[]) => {
+    const seen: { type: number; flags: number; streamId: number; payload: Buffer }[] = [];
+    const reader = new FrameReader(1 << 20, { onFrame: (type, flags, streamId, payload) => seen.push({ type, flags, streamId, payload: Buffer.from(payload) }) });
+    for (const bytes of frames) reader.push(bytes);
+    return seen;
+  };
+
+  it("writes a block that fits as one HEADERS frame into its headroom", () => {
+    const framed = Buffer.concat([Buffer.alloc(FRAME_HEADER_BYTES), Buffer.from("abc")]);
+    const frames = headerFrames(5, framed, true, 16_384);
+    expect(frames).toEqual([framed]);
+    expect(collect(frames)).toEqual([{ type: FrameType.HEADERS, flags: Flag.END_STREAM | Flag.END_HEADERS, streamId: 5, payload: Buffer.from("abc") }]);
+  });
+
+  it("splits a larger block into HEADERS and CONTINUATIONs, END_STREAM on the first and END_HEADERS on the last", () => {
+    const block = Buffer.from("x".repeat(25));
+    const seen = collect(headerFrames(3, Buffer.concat([Buffer.alloc(FRAME_HEADER_BYTES), block]), true, 10));
+    expect(seen.map(({ type, flags, payload }) => [type, flags, payload.length])).toEqual([
+      [FrameType.HEADERS, Flag.END_STREAM, 10],
+      [FrameType.CONTINUATION, 0, 10],
+      [FrameType.CONTINUATION, Flag.END_HEADERS, 5],
+    ]);
+    expect(Buffer.concat(seen.map(({ payload }) => payload))).toEqual(block);
+  });
+});
+

@@ -4,7 +4,7 @@ import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_PREFACE, Flag, FrameReader, FrameType, SETTINGS_ACK, frame, settingsFrame } from "../../src/upstream/h2-frames.js";
 import { decodeHuffman, encodeHuffman } from "../../src/upstream/hpack-huffman.js";
-import { HpackDecoder, RequestHeaderEncoder, writeInteger } from "../../src/upstream/hpack.js";
+import { encodeHeaderBlock, HpackDecoder, RequestHeaderEncoder, writeInteger } from "../../src/upstream/hpack.js";
 import { fuzzRuns } from "../support/fuzz.js";
 
 const hex = (text: string) => Buffer.from(text.replace(/\s/g, ""), "hex");
@@ -187,3 +187,36 @@ describe("HPACK against nghttp2 (a node:http2 server)", () => {
     expect(() => encoder.encode("/p", ["X-Upper", "v"], 9)).toThrow(TypeError);
   });
 });
+
+describe("encodeHeaderBlock (a server's response headers and trailers)", () => {
+  it("indexes whole static fields, indexes static names and writes other names as literals", () => {
+    const block = encodeHeaderBlock([":status", "200", "content-type", "application/grpc", "grpc-status", "0"], 0);
+    // :status 200 is static 8; content-type's name is static 31 (a 4-bit prefix: 0x0f then 16).
+    expect(block.subarray(0, 4)).toEqual(hex("88 0f10 10"));
+    expect(plain(new HpackDecoder(4096, 64 * 1024).decode(block)?.headers)).toEqual({ ":status": "200", "content-type": "application/grpc", "grpc-status": "0" });
+  });
+
+  it("leaves the headroom it is asked for", () => {
+    const block = encodeHeaderBlock([":status", "200"], 9);
+    expect(block.length).toBe(10);
+    expect(block[9]).toBe(0x88);
+  });
+
+  it("round-trips any valid field list through the decoder", () => {
+    const name = fc.oneof(fc.constantFrom(":status", "content-type", "grpc-status", "grpc-message", "www-authenticate", "age"), fc.stringMatching(/^[a-z0-9-]{1,20}$/));
+    const value = fc.oneof(fc.constantFrom("200", "404", "gzip, deflate", ""), fc.string({ maxLength: 300 }).filter((text) => !/[\0\r\n]|[^\0-\xff]/.test(text)));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(name, value), { selector: ([key]) => key, maxLength: 12 }), (fields) => {
+        const decoded = new HpackDecoder(4096, 1024 * 1024).decode(encodeHeaderBlock(fields.flat(), 0));
+        expect(plain(decoded?.headers)).toEqual(Object.fromEntries(fields));
+      }),
+      fuzzRuns(200),
+    );
+  });
+
+  it("refuses a field HTTP/2 cannot carry", () => {
+    expect(() => encodeHeaderBlock(["X-Upper", "v"], 0)).toThrow(TypeError);
+    expect(() => encodeHeaderBlock([":status", "2\r\n00"], 0)).toThrow(TypeError);
+  });
+});
+
