@@ -21,6 +21,7 @@ import {
   windowUpdateFrame,
   type FrameSink,
 } from "../../src/upstream/h2-frames.js";
+import { FrameOutbox } from "../../src/upstream/frame-outbox.js";
 import { HpackDecoder } from "../../src/upstream/hpack.js";
 import { headerFieldFrames, type EncodedReply } from "./encoded-reply.js";
 
@@ -33,8 +34,6 @@ const MAX_HEADER_BLOCK_BYTES = 4 * MAX_HEADER_LIST_SIZE;
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024 + 5;
 /** Streams open at once beyond this are refused (bounds a connection's state). */
 const MAX_STREAMS = 10_000;
-/** Below this many bytes a flush copies the frames into one buffer; above, it writes them corked. */
-const COALESCE_BYTES = 64 * 1024;
 
 /** A complete request: its `:path`, headers and body (the length-prefixed message, as received). */
 export interface ServerRequest {
@@ -87,9 +86,7 @@ export class H2ServerConnection implements FrameSink {
   private sendWindow = DEFAULT_WINDOW;
   private receiveWindow = CONNECTION_WINDOW;
   private headerBlock: { streamId: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
+  private readonly outbox: FrameOutbox;
   private destroyed = false;
 
   constructor(
@@ -97,6 +94,7 @@ export class H2ServerConnection implements FrameSink {
     private readonly handler: RequestHandler,
     private readonly onClosed: (connection: H2ServerConnection) => void,
   ) {
+    this.outbox = new FrameOutbox(socket);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", () => undefined);
@@ -113,47 +111,19 @@ export class H2ServerConnection implements FrameSink {
   /** Ends the connection gracefully: GOAWAY (no error, the last stream seen), then the socket ends. */
   close(): void {
     if (this.destroyed) return;
-    this.out.push(goawayFrame(this.lastStreamId, H2Error.NO_ERROR));
-    this.end();
+    this.end(goawayFrame(this.lastStreamId, H2Error.NO_ERROR));
   }
 
   // --- Writing -------------------------------------------------------------------------------
 
   private queue(bytes: Buffer): void {
-    if (this.destroyed) return;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(flushConnection, this);
-    }
+    if (!this.destroyed) this.outbox.queue(bytes);
   }
 
-  flush(): void {
-    this.flushScheduled = false;
-    const out = this.out;
-    if (out.length === 0 || this.destroyed) return;
-    this.out = [];
-    const bytes = this.outBytes;
-    this.outBytes = 0;
-    if (out.length === 1) {
-      this.socket.write(out[0]);
-    } else if (bytes <= COALESCE_BYTES) {
-      this.socket.write(Buffer.concat(out, bytes));
-    } else {
-      this.socket.cork();
-      for (const piece of out) this.socket.write(piece);
-      this.socket.uncork();
-    }
-  }
-
-  /** Writes what is queued and ends the socket. */
-  private end(): void {
-    const out = this.out;
-    this.out = [];
+  /** Writes what is queued (then `last`, a GOAWAY) and ends the socket. */
+  private end(last?: Buffer): void {
     this.destroyed = true;
-    if (out.length > 0) this.socket.end(Buffer.concat(out));
-    else this.socket.end();
+    this.outbox.end(last);
   }
 
   private respond(stream: ServerStream, reply: EncodedReply, extraHeaders: readonly string[] | undefined): void {
@@ -384,19 +354,15 @@ export class H2ServerConnection implements FrameSink {
   private fail(code: number): void {
     if (this.destroyed) return;
     this.reader.stop();
-    this.out.push(goawayFrame(this.lastStreamId, code));
-    this.end();
+    this.end(goawayFrame(this.lastStreamId, code));
   }
 
   private teardown(): void {
     this.destroyed = true;
+    this.outbox.discard();
     this.reader.stop();
     this.streams.clear();
     this.blocked.clear();
     this.onClosed(this);
   }
-}
-
-function flushConnection(connection: H2ServerConnection): void {
-  connection.flush();
 }

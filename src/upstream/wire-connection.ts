@@ -28,6 +28,7 @@ import {
   unpad,
   type FrameSink,
 } from "./h2-frames.js";
+import { FrameOutbox } from "./frame-outbox.js";
 import { HpackDecoder, RequestHeaderEncoder } from "./hpack.js";
 import { DEFAULT_KEEPALIVE_TIMEOUT_MS, USER_AGENT, type UpstreamTls } from "./upstream-options.js";
 
@@ -47,8 +48,6 @@ const MAX_HEADER_BLOCK_BYTES = 4 * MAX_HEADER_LIST_SIZE;
 const STREAMS_BEFORE_SETTINGS = 100;
 /** A stream's request bytes not yet sent (closed flow-control window) above which `write` asks the caller to wait (Node's writable default). */
 const WRITE_HIGH_WATER = 16 * 1024;
-/** Below this many bytes a flush copies the frames into one buffer; above, it writes them corked (one writev). */
-const COALESCE_BYTES = 64 * 1024;
 
 export interface WireConnectionOptions {
   readonly tls?: UpstreamTls;
@@ -107,9 +106,7 @@ export class WireConnection implements FrameSink {
   private receiveWindow = CONNECTION_WINDOW;
   /** A header block being collected over CONTINUATION frames. */
   private headerBlock: { streamId: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
-  private out: Buffer[] = [];
-  private outBytes = 0;
-  private flushScheduled = false;
+  private readonly outbox: FrameOutbox;
   private handshaken = false;
   /** No new streams (GOAWAY received, ids used up, failing). */
   private retired = false;
@@ -142,6 +139,7 @@ export class WireConnection implements FrameSink {
         })
       : netConnect({ host, port });
     const socket = this.socket;
+    this.outbox = new FrameOutbox(socket);
     socket.setNoDelay(true);
     // An idle connection must not keep the process alive; a call in flight has its deadline timer.
     socket.unref();
@@ -281,33 +279,9 @@ export class WireConnection implements FrameSink {
 
   // --- Writing -------------------------------------------------------------------------------
 
-  /** Queues bytes for the next flush (once per event-loop turn). */
+  /** Queues bytes for the next flush (once per event-loop turn, see frame-outbox.ts). */
   queue(bytes: Buffer): void {
-    if (this.destroyed) return;
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(flushConnection, this);
-    }
-  }
-
-  flush(): void {
-    this.flushScheduled = false;
-    const out = this.out;
-    if (out.length === 0 || this.destroyed) return;
-    this.out = [];
-    const bytes = this.outBytes;
-    this.outBytes = 0;
-    if (out.length === 1) {
-      this.socket.write(out[0]);
-    } else if (bytes <= COALESCE_BYTES) {
-      this.socket.write(Buffer.concat(out, bytes));
-    } else {
-      this.socket.cork();
-      for (const piece of out) this.socket.write(piece);
-      this.socket.uncork();
-    }
+    if (!this.destroyed) this.outbox.queue(bytes);
   }
 
   // --- Reading -------------------------------------------------------------------------------
@@ -536,12 +510,9 @@ export class WireConnection implements FrameSink {
     this.reader.stop();
     const error = new Error(`the upstream broke HTTP/2 (${rstCodeName(code)}): ${what}`);
     this.connectionError ??= error;
-    this.out.push(goawayFrame(0, code));
     this.retire();
-    // The GOAWAY goes out first, then the socket closes.
-    const out = this.out;
-    this.out = [];
-    this.socket.end(Buffer.concat(out));
+    // The GOAWAY goes out after what is queued, then the socket closes.
+    this.outbox.end(goawayFrame(0, code));
     this.destroyed = true;
     setImmediate(() => this.socket.destroy());
   }
@@ -559,14 +530,14 @@ export class WireConnection implements FrameSink {
   }
 
   private closeGracefully(): void {
-    this.flush();
     this.destroyed = true;
-    this.socket.end();
+    this.outbox.end();
   }
 
   /** The socket closed: every stream still open fails with the connection. */
   private teardown(): void {
     this.destroyed = true;
+    this.outbox.discard();
     this.reader.stop();
     clearTimeout(this.connectTimer);
     clearInterval(this.keepaliveTimer);
@@ -592,10 +563,6 @@ export class WireConnection implements FrameSink {
     }, intervalMs);
     this.keepaliveTimer.unref();
   }
-}
-
-function flushConnection(connection: WireConnection): void {
-  connection.flush();
 }
 
 const EMPTY = Buffer.alloc(0);
