@@ -51,3 +51,16 @@ export function formatRss(verdict: RssVerdict, requestsPerSecond: number): strin
     `(+${(100 * verdict.peakGrowth).toFixed(1)} %, target <= ${100 * RSS_TARGET.maxGrowth} %) ${verdict.met ? "ok" : "MISSED"}`
   );
 }
+
+/** Per minute of the measured window: the lowest, median and highest RSS, to tell a trend (a leak) from a band (GC and the allocator). */
+export function formatRssMinutes(samples: readonly RssSample[]): string {
+  const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+  const minutes = new Map<number, number[]>();
+  for (const sample of samples) {
+    if (sample.atSeconds < 0) continue;
+    const minute = Math.floor(sample.atSeconds / 60);
+    minutes.set(minute, [...(minutes.get(minute) ?? []), sample.rssBytes]);
+  }
+  const parts = [...minutes].map(([minute, values]) => `min ${minute + 1}: ${mb(Math.min(...values))}/${mb(median(values))}/${mb(Math.max(...values))}`);
+  return `  RSS per minute, lowest/median/highest MB: ${parts.join(", ")}`;
+}

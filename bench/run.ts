@@ -14,7 +14,7 @@ import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { prepareProtogate } from "./protogate-entry.js";
 import { formatLatency, type LatencyVerdict } from "./latency-target.js";
 import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, formatVariants, hasFailures, judgeFloor, judgeVariants, summarize, type Measurement } from "./report.js";
-import { formatRss, type RssVerdict } from "./rss-target.js";
+import { formatRss, formatRssMinutes, type RssSample, type RssVerdict } from "./rss-target.js";
 import { runLatencyTarget, runRssTarget } from "./target-runs.js";
 import { runCodegenBench } from "./codegen.js";
 import type { CodegenCase } from "./codegen-report.js";
@@ -54,7 +54,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   let featureCost: FeatureCostResult | undefined;
   let streaming: StreamThroughput | undefined;
   let latency: LatencyVerdict[] | undefined;
-  let rss: { verdict: RssVerdict; requestsPerSecond: number } | undefined;
+  let rss: { verdict: RssVerdict; requestsPerSecond: number; samples: RssSample[] } | undefined;
   const notes: string[] = [];
   const measurements: Measurement[] = [];
   const failures: Failure[] = [];
@@ -152,7 +152,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   if (floor.length > 0) console.log(`\n${formatFloor(floor)}`);
   if (variants.length > 0) console.log(`\n${formatVariants(variants)}`);
   if (latency) console.log(`\n${formatLatency(latency)}`);
-  if (rss) console.log(`\n${formatRss(rss.verdict, rss.requestsPerSecond)}`);
+  if (rss) console.log(`\n${formatRss(rss.verdict, rss.requestsPerSecond)}\n${formatRssMinutes(rss.samples)}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
   if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);

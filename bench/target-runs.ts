@@ -35,7 +35,7 @@ export async function runLatencyTarget(protogate: RunningTarget, summaries: read
 }
 
 /** A fresh plain gateway under saturated GET load for `minutes` after a warm-up, its process tree's RSS sampled every 5 s. */
-export async function runRssTarget(context: BenchContext, minutes: number): Promise<{ verdict: RssVerdict; requestsPerSecond: number }> {
+export async function runRssTarget(context: BenchContext, minutes: number): Promise<{ verdict: RssVerdict; requestsPerSecond: number; samples: RssSample[] }> {
   const route = BENCH_ROUTES[0];
   const protogate = await protogateTarget(PROTOGATE_VARIANTS[0]).start(context);
   const samples: RssSample[] = [];
@@ -59,7 +59,7 @@ export async function runRssTarget(context: BenchContext, minutes: number): Prom
     }
     sample();
     if (result.errors + result.non2xx > 0) throw new Error(`the RSS run had ${result.errors + result.non2xx} failed requests`);
-    return { verdict: judgeRss(samples, windowSeconds), requestsPerSecond: result.requestsPerSecond };
+    return { verdict: judgeRss(samples, windowSeconds), requestsPerSecond: result.requestsPerSecond, samples };
   } finally {
     await protogate.stop();
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatLatency, judgeLatency, latencyRate } from "../../bench/latency-target.js";
 import { formatVariants, judgeVariants, summarize, type Measurement, type PairSummary } from "../../bench/report.js";
-import { formatRss, judgeRss, type RssSample } from "../../bench/rss-target.js";
+import { formatRss, formatRssMinutes, judgeRss, type RssSample } from "../../bench/rss-target.js";
 
 describe("the latency target (p99 at half the saturated rate, at most 1 ms above direct grpc-js)", () => {
   it.each([
@@ -109,5 +109,12 @@ describe("the feature-variant target (auth on and the memory limit within 10 % o
       ["protogate-limit-memory", "get", 1.04, true],
     ]);
     expect(formatVariants(verdicts).split("\n").slice(1).map((line) => line.split(" ").at(-1))).toEqual(["ok", "MISSED", "ok"]);
+  });
+});
+
+describe("the RSS per-minute summary", () => {
+  it("gives each minute of the measured window its lowest, median and highest RSS, leaving the warm-up out", () => {
+    const line = formatRssMinutes(samples(120, (at) => (at < 0 ? 999 * MB : at < 60 ? (at % 10 === 0 ? 100 : 120) * MB : 150 * MB)));
+    expect(line).toBe("  RSS per minute, lowest/median/highest MB: min 1: 100/120/120, min 2: 150/150/150, min 3: 150/150/150");
   });
 });
