@@ -45,10 +45,15 @@ const SINGLE_VALUE: ReadonlySet<string> = new Set([
   "referer", "retry-after", "tk", "upgrade-insecure-requests", "user-agent", "x-content-type-options",
 ]);
 
-/** A decoded header block: the fields as Node gives them, and whether the list passed the size bound (then `headers` is partial). */
+/**
+ * A decoded header block: the fields as Node gives them, whether the list passed the size bound
+ * (then `headers` is partial), and what makes it malformed under RFC 9113 section 8.2, if anything.
+ * Whether the pseudo-headers fit a request or a response is the caller's check.
+ */
 export interface DecodedBlock {
   readonly headers: IncomingHttpHeaders;
   readonly tooLarge: boolean;
+  readonly malformed: string | undefined;
 }
 
 /**
@@ -81,6 +86,8 @@ export class HpackDecoder {
     let listSize = 0;
     let tooLarge = false;
     let fieldSeen = false;
+    let regularSeen = false;
+    let malformed: string | undefined;
     this.at = 0;
     while (this.at < block.length) {
       const first = block[this.at];
@@ -115,11 +122,14 @@ export class HpackDecoder {
         if (indexing) this.insert(name, value);
       }
       fieldSeen = true;
+      const pseudo = name.charCodeAt(0) === 0x3a; /* ":" */
+      malformed ??= malformedField(name, value, pseudo, regularSeen, headers);
+      if (!pseudo) regularSeen = true;
       listSize += name.length + value.length + ENTRY_OVERHEAD;
       if (listSize > this.maxHeaderListSize) tooLarge = true;
       if (!tooLarge) addField(headers, name, value);
     }
-    return { headers, tooLarge };
+    return { headers, tooLarge, malformed };
   }
 
   private fail(failure: string): undefined {
@@ -194,6 +204,32 @@ function addField(headers: IncomingHttpHeaders, name: string, value: string): vo
   } else {
     headers[name] = `${existing}${name === "cookie" ? "; " : ", "}${value}`;
   }
+}
+
+/** Fields specific to an HTTP/1 connection, which an HTTP/2 message must not carry (RFC 9113, 8.2.2). */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+/** A field name as HTTP/2 allows it, pseudo-headers included: lower-case token characters. */
+const VALID_FIELD_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/**
+ * What a field value must not hold: NUL, CR, LF (RFC 9113, 8.2.1). Leading or trailing white
+ * space, which 8.2.1 also forbids, is let through: a gRPC server may end a grpc-message with a
+ * space, and failing the call would hide the upstream's real status.
+ */
+const MALFORMED_VALUE = /[\0\r\n]/;
+
+/**
+ * Why one decoded field makes its block malformed (RFC 9113, 8.2 and 8.3), or undefined. nghttp2
+ * (under node:http2) refuses such blocks with a stream error; so does the wire client, so that
+ * both transports fail the same calls.
+ */
+function malformedField(name: string, value: string, pseudo: boolean, regularSeen: boolean, headers: IncomingHttpHeaders): string | undefined {
+  if (!VALID_FIELD_NAME.test(name)) return `the field name ${JSON.stringify(name.slice(0, 64))} is not a lower-case token`;
+  if (MALFORMED_VALUE.test(value)) return `the value of ${name} holds NUL, CR or LF`;
+  if (pseudo && regularSeen) return `the pseudo-header ${name} comes after a regular field`;
+  if (pseudo && headers[name] !== undefined) return `the pseudo-header ${name} comes twice`;
+  if (CONNECTION_SPECIFIC.has(name)) return `the connection-specific field ${name}`;
+  if (name === "te" && value !== "trailers") return `te other than "trailers"`;
+  return undefined;
 }
 
 /** Control characters HTTP/2 forbids in a field value (RFC 9113, 8.2.1), and anything beyond one byte. */

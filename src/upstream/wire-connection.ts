@@ -376,6 +376,9 @@ export class WireConnection implements FrameSink {
     if (stream.remoteClosed) return this.streamError(streamId, H2Error.STREAM_CLOSED, "HEADERS after the end of the stream");
     if (decoded.tooLarge) return this.streamError(streamId, H2Error.ENHANCE_YOUR_CALM, `the upstream sent a header list larger than ${MAX_HEADER_LIST_SIZE} bytes`);
     const headers = decoded.headers;
+    // A response carries only :status, trailers no pseudo-header at all (RFC 9113, 8.3.2 and 8.1).
+    const malformed = decoded.malformed ?? pseudoHeaderBesides(headers, stream.responded ? undefined : ":status");
+    if (malformed !== undefined) return this.streamError(streamId, H2Error.PROTOCOL_ERROR, `the upstream sent a malformed header block: ${malformed}`);
     if (!stream.responded) {
       const status = headers[":status"];
       if (typeof status !== "string" || !/^[1-9]\d\d$/.test(status)) return this.streamError(streamId, H2Error.PROTOCOL_ERROR, "the upstream sent response headers without a valid :status");
@@ -690,4 +693,12 @@ export class WireStream implements ExchangeStream {
     this.connection.forget(this);
     this.exchange.handleClose(end);
   }
+}
+
+/** A pseudo-header of `headers` other than `allowed`, described, or undefined. */
+function pseudoHeaderBesides(headers: IncomingHttpHeaders, allowed: string | undefined): string | undefined {
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 0x3a /* ":" */ && name !== allowed) return `the pseudo-header ${name} in a ${allowed === undefined ? "trailer block" : "response"}`;
+  }
+  return undefined;
 }

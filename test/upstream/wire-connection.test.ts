@@ -158,11 +158,27 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
   });
 
   /** Stream errors: the call fails as a protocol violation, the stream is reset with the code, and the connection serves on. */
-  it.each([
+  it.each<readonly [string, (id: number) => Buffer, number, string]>([
     ["DATA before the response headers", (id: number) => dataFrame(id, grpcFrame(Buffer.from("x"))), H2Error.PROTOCOL_ERROR, "the upstream sent DATA before response headers"],
     ["response headers without :status", (id: number) => headersFrame(id, literalBlock({ "content-type": "application/grpc" })), H2Error.PROTOCOL_ERROR, "the upstream sent response headers without a valid :status"],
     ["trailers without END_STREAM", (id: number) => Buffer.concat([headersFrame(id, OK_HEADERS), headersFrame(id, OK_TRAILERS)]), H2Error.PROTOCOL_ERROR, "the upstream sent trailers without END_STREAM"],
     ["a stream WINDOW_UPDATE past 2^31-1", (id: number) => windowUpdateFrame(id, 2 ** 31 - 1), H2Error.FLOW_CONTROL_ERROR, "the upstream overflowed the stream's flow-control window"],
+    // Malformed header blocks (RFC 9113, 8.2 and 8.3), which nghttp2 refuses too.
+    ...(
+      [
+        ["a field name with upper-case letters", { ":status": "200", "Content-Type": "application/grpc" }, 'the field name "Content-Type" is not a lower-case token'],
+        ["a pseudo-header after a regular field", { "content-type": "application/grpc", ":status": "200" }, "the pseudo-header :status comes after a regular field"],
+        ["a connection-specific field", { ":status": "200", connection: "keep-alive" }, "the connection-specific field connection"],
+        ["a request pseudo-header in a response", { ":status": "200", ":path": "/x" }, "the pseudo-header :path in a response"],
+        ["a value holding a line feed", { ":status": "200", "x-note": "a\nb" }, "the value of x-note holds NUL, CR or LF"],
+      ] as const
+    ).map(([name, fields, why]) => [name, (id: number) => headersFrame(id, literalBlock(fields)), H2Error.PROTOCOL_ERROR, `the upstream sent a malformed header block: ${why}`] as const),
+    [
+      "a pseudo-header in the trailers",
+      (id: number) => Buffer.concat([headersFrame(id, OK_HEADERS), dataFrame(id, grpcFrame(Buffer.from("x"))), headersFrame(id, literalBlock({ ":status": "200", "grpc-status": "0" }), Flag.END_HEADERS | Flag.END_STREAM)]),
+      H2Error.PROTOCOL_ERROR,
+      "the upstream sent a malformed header block: the pseudo-header :status in a trailer block",
+    ],
     [
       "a header list over 64 KiB (over CONTINUATION frames)",
       (id: number) => {
