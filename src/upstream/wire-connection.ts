@@ -108,6 +108,8 @@ export class WireConnection implements FrameSink {
   private headerBlock: { streamId: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
   private readonly outbox: FrameOutbox;
   private handshaken = false;
+  /** The upstream acknowledged our SETTINGS. */
+  private settingsAcked = false;
   /** No new streams (GOAWAY received, ids used up, failing). */
   private retired = false;
   private destroyed = false;
@@ -147,7 +149,8 @@ export class WireConnection implements FrameSink {
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", (error: Error) => void (this.connectionError ??= error));
     socket.on("close", () => this.teardown());
-    this.connectTimer = setTimeout(() => this.destroy(new Error(`no HTTP/2 handshake within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs);
+    // The handshake is the upstream's SETTINGS and its ACK of ours, both within the connect timeout.
+    this.connectTimer = setTimeout(() => this.handshakeTimedOut(), options.connectTimeoutMs);
     this.connectTimer.unref();
     // The preface and our SETTINGS go at once (the socket holds them until it connects).
     this.queue(CLIENT_PREFACE);
@@ -403,7 +406,9 @@ export class WireConnection implements FrameSink {
   private onSettings(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, "SETTINGS on a stream");
     if (flags & Flag.ACK) {
-      if (payload.length !== 0) this.fail(H2Error.FRAME_SIZE_ERROR, "a SETTINGS ACK with a payload");
+      if (payload.length !== 0) return this.fail(H2Error.FRAME_SIZE_ERROR, "a SETTINGS ACK with a payload");
+      this.settingsAcked = true;
+      if (this.handshaken) clearTimeout(this.connectTimer);
       return;
     }
     if (payload.length % 6 !== 0) return this.fail(H2Error.FRAME_SIZE_ERROR, "a SETTINGS frame of the wrong size");
@@ -439,7 +444,7 @@ export class WireConnection implements FrameSink {
     this.queue(SETTINGS_ACK);
     if (!this.handshaken) {
       this.handshaken = true;
-      clearTimeout(this.connectTimer);
+      if (this.settingsAcked) clearTimeout(this.connectTimer);
       this.owner.handshake(this, undefined);
     }
     this.startQueued();
@@ -521,6 +526,16 @@ export class WireConnection implements FrameSink {
   }
 
   // --- Lifecycle -----------------------------------------------------------------------------
+
+  /**
+   * The connect timeout passed: without the upstream's SETTINGS the attempt failed; with them but
+   * without the ACK of ours, the upstream broke the handshake (RFC 9113, 6.5.3: SETTINGS_TIMEOUT).
+   */
+  private handshakeTimedOut(): void {
+    const ms = this.options.connectTimeoutMs;
+    if (!this.handshaken) this.destroy(new Error(`no HTTP/2 handshake within ${ms} ms`));
+    else if (!this.settingsAcked) this.fail(H2Error.SETTINGS_TIMEOUT, `no SETTINGS ACK within ${ms} ms`);
+  }
 
   private checkAlpn(socket: TLSSocket): void {
     if (socket.alpnProtocol !== "h2") this.destroy(new Error(`the upstream did not negotiate h2 by ALPN (got ${socket.alpnProtocol || "none"})`));

@@ -269,6 +269,20 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
 });
 
 describe("the wire transport's streams and connections", () => {
+  it("regression: an upstream that never acknowledges our SETTINGS is dropped with SETTINGS_TIMEOUT at the connect timeout", async () => {
+    const server = await startHandH2Server(() => undefined, [], { ackSettings: false });
+    try {
+      const error = await rejection(wire(server.address, { connectTimeoutMs: 100 }).call(unary()));
+      expect(error.origin).toBe("connection");
+      expect(error.code).toBe(GrpcCode.UNAVAILABLE);
+      expect(error.message).toBe("Connection failed: the upstream broke HTTP/2 (SETTINGS_TIMEOUT): no SETTINGS ACK within 100 ms");
+      const goaway = await server.connections[0].next(FrameType.GOAWAY);
+      expect(goaway.payload.readUInt32BE(4)).toBe(H2Error.SETTINGS_TIMEOUT);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("queues calls beyond the peer's MAX_CONCURRENT_STREAMS; a queued call's deadline runs, and it is never sent", async () => {
     const clock = createFakeClock(Date.now());
     const opened: number[] = [];

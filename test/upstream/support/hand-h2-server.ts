@@ -28,7 +28,12 @@ export interface HandH2Server {
  * broken HPACK, flow-control violations): it reads the client's preface, answers its SETTINGS,
  * and calls `onRequest` with each new stream's id, leaving the reply's bytes to the test.
  */
-export async function startHandH2Server(onRequest: (connection: HandConnection, streamId: number) => void, settings: ReadonlyArray<readonly [number, number]> = []): Promise<HandH2Server> {
+export async function startHandH2Server(
+  onRequest: (connection: HandConnection, streamId: number) => void,
+  settings: ReadonlyArray<readonly [number, number]> = [],
+  /** `ackSettings: false`: the client's SETTINGS are never acknowledged (a broken handshake). */
+  options: { readonly ackSettings?: boolean } = {},
+): Promise<HandH2Server> {
   const connections: HandConnection[] = [];
   const server: Server = createServer((socket) => {
     const frames: SeenFrame[] = [];
@@ -53,7 +58,7 @@ export async function startHandH2Server(onRequest: (connection: HandConnection, 
           waiters.splice(waiters.indexOf(waiter), 1);
           waiter.resolve(frame);
         }
-        if (type === FrameType.SETTINGS && !(flags & Flag.ACK)) socket.write(SETTINGS_ACK);
+        if (type === FrameType.SETTINGS && !(flags & Flag.ACK) && options.ackSettings !== false) socket.write(SETTINGS_ACK);
         if (type === FrameType.HEADERS) onRequest(connection, streamId);
       },
     });
