@@ -150,6 +150,8 @@ export class WireConnection implements FrameSink {
     socket.on("error", (error: Error) => void (this.connectionError ??= error));
     socket.on("close", () => this.teardown());
     // The handshake is the upstream's SETTINGS and its ACK of ours, both within the connect timeout.
+    // On Node's timers even when a call's deadline runs on injected ones: a test advancing its
+    // clock right after a request arrives would otherwise fire it before the ACK's bytes are read.
     this.connectTimer = setTimeout(() => this.handshakeTimedOut(), options.connectTimeoutMs);
     this.connectTimer.unref();
     // The preface and our SETTINGS go at once (the socket holds them until it connects).

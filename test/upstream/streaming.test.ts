@@ -13,6 +13,7 @@ import type { StreamCall, Upstream, UpstreamStream } from "../../src/upstream/up
 import { createFakeClock } from "../support/fake-clock.js";
 import { grpcFrame, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
 import { FAILURE, MESSAGES_BEFORE_FAILURE, countRequest, indexOf, indexedMessage, path, startStreamingBackend, type StreamingBackend } from "./support/streaming-backend.js";
+import { readAll, rejection } from "./support/upstream-results.js";
 
 // Streaming calls through both transports: the same cases against each, so that the HTTP side
 // (NDJSON, SSE, WebSocket) behaves alike whichever transport an upstream uses.
@@ -26,23 +27,6 @@ const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }
 const DETAIL_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 const DETAIL_VALUE = Buffer.from([10, 4, 109, 111, 118, 101]); // ErrorInfo{reason: "move"}
 const STATUS_DETAILS = Buffer.from(encodeRpcStatus({ code: FAILURE.code, message: FAILURE.details, details: [{ typeUrl: DETAIL_TYPE, value: DETAIL_VALUE }] }));
-
-/** The rejection of `promise`, which must be an `UpstreamError`. */
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UpstreamError);
-    return error as UpstreamError;
-  }
-  throw new Error("expected a rejection");
-}
-
-async function readAll(stream: UpstreamStream): Promise<Buffer[]> {
-  const messages: Buffer[] = [];
-  for (let message = await stream.read(); message !== undefined; message = await stream.read()) messages.push(Buffer.from(message));
-  return messages;
-}
 
 /** A real wait for I/O (not for time to pass): lets the transports and the backend move what they can. */
 const settleIo = (ms = 100) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -11,6 +11,7 @@ import { createFakeClock } from "../support/fake-clock.js";
 import { fuzzRuns } from "../support/fuzz.js";
 import { literalBlock, startHandH2Server, type HandConnection, type HandH2Server } from "./support/hand-h2-server.js";
 import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer } from "./support/raw-grpc-server.js";
+import { readAll, rejection } from "./support/upstream-results.js";
 
 const upstreams: Upstream[] = [];
 afterEach(() => {
@@ -29,22 +30,6 @@ function http2(address: string): Upstream {
 
 function unary(request: Uint8Array = Uint8Array.from([1, 2, 3]), overrides: Partial<UnaryCall> = {}): UnaryCall {
   return { rpcPath: "/raw.v1.Raw/Echo", request, metadata: [], deadline: Date.now() + 5_000, ...overrides };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(UpstreamError);
-    return error as UpstreamError;
-  }
-  throw new Error("expected the call to fail");
-}
-
-async function readAll(stream: UpstreamStream): Promise<Buffer[]> {
-  const messages: Buffer[] = [];
-  for (let message = await stream.read(); message !== undefined; message = await stream.read()) messages.push(Buffer.from(message));
-  return messages;
 }
 
 const OK_HEADERS = literalBlock({ ":status": "200", "content-type": "application/grpc" });
