@@ -12,6 +12,8 @@ import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
+import { ExchangeRecorder } from "./observe/exchange-recorder.js";
+import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -25,6 +27,8 @@ export interface RunningGateway {
 /** Test seams (clocks, the JWKS fetch); production passes none. */
 export interface GatewaySeams {
   readonly auth?: EdgeAuthOptions;
+  /** Extra observers of every request, and the recorder's clock and request-ID generator. */
+  readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
 }
 
 /**
@@ -47,7 +51,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes });
+  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(seams.observe?.observers ?? []) });
+  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
     app.log.warn(

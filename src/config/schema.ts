@@ -104,7 +104,7 @@ export const configSchema = z.strictObject({
       /** Response headers scripts may read, besides the CORS-safelisted ones. */
       exposedHeaders: z
         .array(z.string().min(1))
-        .default(["grpc-metadata-x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit", "retry-after"]),
+        .default(["x-request-id", "grpc-metadata-x-request-id", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit-policy", "ratelimit", "retry-after"]),
       maxAgeSeconds: z.number().int().nonnegative().default(600),
     })
     .refine((cors) => !(cors.credentials && cors.origins === "*"), { message: "credentials cannot be combined with origins \"*\"" })

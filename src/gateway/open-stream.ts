@@ -3,6 +3,9 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import type { Timers } from "../timers.js";
 import { UpstreamError } from "../upstream/upstream-error.js";
 import type { CancelSignal, MetadataEntries, Upstream, UpstreamStream } from "../upstream/upstream.js";
+import type { Exchange } from "../observe/exchange.js";
+import type { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { toGatewayError } from "../errors/to-gateway-error.js";
 import { IdleWatchdog } from "./idle-watchdog.js";
 import type { PreparedRoute } from "./prepared-route.js";
 
@@ -15,6 +18,9 @@ export interface StreamOpening {
   readonly timeoutMs: number | undefined;
   /** Aborted when the client goes away. */
   readonly signal: CancelSignal;
+  /** The request the stream serves, and where its messages and end are recorded. */
+  readonly exchange: Exchange;
+  readonly recorder: ExchangeRecorder;
 }
 
 /**
@@ -74,15 +80,28 @@ export class OpenStream {
     try {
       const message = await this.call.read();
       this.idle.touch();
+      if (message === undefined) this.opening.recorder.upstreamEnded(this.opening.exchange, GrpcCode.OK);
+      else this.opening.recorder.streamMessage(this.opening.exchange, "received");
       return message;
     } catch (thrown) {
-      throw this.cause(thrown);
+      const cause = this.cause(thrown);
+      this.opening.recorder.upstreamEnded(this.opening.exchange, thrown instanceof UpstreamError ? thrown.code : toGatewayError(cause).code);
+      throw cause;
     }
+  }
+
+  /** Sends one request message (the watchdog sees the activity). */
+  write(message: Uint8Array): Promise<void> {
+    this.idle.touch();
+    this.opening.recorder.streamMessage(this.opening.exchange, "sent");
+    return this.call.write(message);
   }
 
   /** Stops the watchdog and cancels the call (nothing happens to a call that has ended). */
   close(): void {
     this.idle.stop();
     this.call.cancel();
+    // A call still open here is being cancelled (the client went away, or the gateway gave up).
+    this.opening.recorder.upstreamEnded(this.opening.exchange, GrpcCode.CANCELLED);
   }
 }

@@ -17,6 +17,8 @@ import { callTimeoutMs } from "../upstream/deadline.js";
 import { createMetadataMapper } from "../upstream/metadata.js";
 import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
+import type { Exchange } from "../observe/exchange.js";
+import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
 import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
@@ -37,6 +39,8 @@ export interface PipelineDependencies {
   readonly log: { error(details: object, message: string): void; warn(details: object, message: string): void };
   /** Stream idle timeouts and keep-alives (tests pass a manual clock). */
   readonly timers?: Timers;
+  /** Records each request for the observers (metrics, traces, access log); request IDs. */
+  readonly recorder?: ExchangeRecorder;
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
@@ -51,6 +55,10 @@ export interface Admission {
 
 /** The request pipeline. */
 export interface GatewayPipeline {
+  /** A request arrived: the Exchange that follows it (with its request ID) until `end`. */
+  begin(head: RequestHead): Exchange;
+  /** Its response is over (written or abandoned): the observers hear of it. */
+  end(exchange: Exchange): void;
   /**
    * Route (404/405/501), authenticate and authorise (401/403), rate-limit (429), then read the
    * body, encode the request message, call the upstream and shape the reply (for a streaming
@@ -63,13 +71,14 @@ export interface GatewayPipeline {
    * rule's path matches, whatever the rule's verb, then authentication, authorisation and rate
    * limits. The admission, or the error response to refuse the upgrade with.
    */
-  admitUpgrade(head: RequestHead): Promise<Admission | GatewayResponse>;
+  admitUpgrade(exchange: Exchange): Promise<Admission | GatewayResponse>;
   /** Runs an admitted WebSocket call (socket-call.ts); resolves when it is over. */
-  runSocket(head: RequestHead, admission: Admission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
-  /** The error response for anything thrown (with the upstream's metadata and the limit fields). */
-  fail(thrown: unknown, head: RequestHead, limitHeaders?: LimitHeaders): GatewayResponse;
-  /** The metadata to send upstream for an admitted request. */
-  upstreamMetadata(head: RequestHead, admission: Admission): MetadataEntries;
+  runSocket(exchange: Exchange, admission: Admission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
+  /**
+   * The error response for anything thrown (with the upstream's metadata, the limit fields and
+   * the request ID), recorded as the exchange's outcome.
+   */
+  fail(thrown: unknown, exchange: Exchange, limitHeaders?: LimitHeaders): GatewayResponse;
 }
 
 /**
@@ -93,27 +102,30 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
 
+  const recorder = deps.recorder ?? new ExchangeRecorder();
   const warnThrottled = createLogThrottle(deps.log);
   /**
    * An unexpected failure is logged with its cause (clients only see "internal error"); an
    * upstream's failure (unreachable, broken reply) with what happened (address, error code), at
    * most once per interval per method and kind.
    */
-  const logInternal = (error: GatewayError, head: RequestHead | undefined): void => {
+  const logInternal = (error: GatewayError, exchange: Exchange): void => {
+    const { head, requestId } = exchange;
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
-      deps.log.error({ err: error.cause, method: head?.method, url: head?.url }, "internal error");
+      deps.log.error({ err: error.cause, method: head.method, url: head.url, requestId }, "internal error");
       return;
     }
     const cause = error.cause;
     if (cause instanceof UpstreamError && (cause.origin === "connection" || cause.origin === "protocol" || cause.origin === "deadline")) {
       const root = cause.cause as { code?: unknown; message?: unknown } | undefined;
-      warnThrottled(`${cause.rpcPath} ${cause.origin}`, { rpc: cause.rpcPath, origin: cause.origin, error: cause.message, code: root?.code, reason: error.reason }, "upstream call failed");
+      warnThrottled(`${cause.rpcPath} ${cause.origin}`, { rpc: cause.rpcPath, origin: cause.origin, error: cause.message, code: root?.code, reason: error.reason, requestId }, "upstream call failed");
     }
   };
-  const fail = (thrown: unknown, head: RequestHead, limitHeaders: LimitHeaders = NO_LIMIT_HEADERS): GatewayResponse => {
+  const fail = (thrown: unknown, exchange: Exchange, limitHeaders: LimitHeaders = NO_LIMIT_HEADERS): GatewayResponse => {
     const error = toGatewayError(thrown);
-    logInternal(error, head);
-    const response = renderError(error, anyToJson);
+    logInternal(error, exchange);
+    recorder.failed(exchange, error);
+    const response = renderError(error, anyToJson, exchange.requestId);
     if (error.metadata.length === 0 && limitHeaders === NO_LIMIT_HEADERS) return response;
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
@@ -122,10 +134,12 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     streaming: config.streaming,
     timers,
     metadataToHttp: (headers, trailers) => metadata.toHttp(headers, trailers),
-    statusJson: (thrown) => {
+    recorder,
+    statusJson: (thrown, exchange) => {
       const error = toGatewayError(thrown);
-      logInternal(error, undefined);
-      return renderError(error, anyToJson).body;
+      logInternal(error, exchange);
+      recorder.failed(exchange, error);
+      return renderError(error, anyToJson, exchange.requestId).body;
     },
   });
 
@@ -160,13 +174,21 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    * otherwise. Runs synchronously as far as it can (auth off, an API key or a hot token, the
    * memory store's answer): a promise (and a microtask turn) only when a check really waits.
    */
-  function admitOrThrow(head: RequestHead, upgrade = false): Admission | Promise<Admission> {
+  function admitOrThrow(exchange: Exchange, upgrade = false): Admission | Promise<Admission> {
+    const { head } = exchange;
     const queryStart = head.url.indexOf("?");
     const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
     const { route, variables } = routeOf(head, path, upgrade);
+    exchange.binding = route.binding;
     const query = queryStart < 0 ? NO_QUERY : parseQueryString(head.url.slice(queryStart + 1));
     const caller = auth.admit(route.rule, head.rawHeaders, head.client.ip);
-    if (caller instanceof Promise) return caller.then((known) => limit(head, route, variables, query, known));
+    if (caller instanceof Promise) {
+      return caller.then((known) => {
+        exchange.caller = known;
+        return limit(head, route, variables, query, known);
+      });
+    }
+    exchange.caller = caller;
     return limit(head, route, variables, query, caller);
   }
 
@@ -182,8 +204,10 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.upstreamServices?.[0] ?? route.binding.service}`);
   }
 
-  function upstreamMetadata(head: RequestHead, { route, caller }: Admission): MetadataEntries {
-    return auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization);
+  /** The metadata of an admitted request's upstream call, which starts now (the recorder hears of it). */
+  function upstreamMetadata(exchange: Exchange, { route, caller }: Admission): MetadataEntries {
+    const { head } = exchange;
+    return recorder.upstreamStarted(exchange, auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization));
   }
 
   /** The client's `grpc-timeout` shortens a call's deadline, never extends it. */
@@ -199,37 +223,42 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   return {
-    admitUpgrade: async (head) => {
+    begin: (head) => recorder.begin(head),
+    end: (exchange) => recorder.end(exchange),
+    admitUpgrade: async (exchange) => {
       try {
-        return await admitOrThrow(head, true);
+        return await admitOrThrow(exchange, true);
       } catch (thrown) {
-        return fail(thrown, head);
+        return fail(thrown, exchange);
       }
     },
     fail,
-    upstreamMetadata,
 
-    async runSocket(head, admission, socket, signal) {
+    async runSocket(exchange, admission, socket, signal) {
       const { route } = admission;
+      const { head } = exchange;
       let upstream: Upstream;
       try {
         upstream = upstreamOf(route);
       } catch (thrown) {
-        closeWithStatus(socket, toGatewayError(thrown));
+        const error = toGatewayError(thrown);
+        recorder.failed(exchange, error);
+        closeWithStatus(socket, error);
         return;
       }
       await runSocketCall(
-        { route, upstream, socket, variables: admission.variables, query: admission.query, metadata: upstreamMetadata(head, admission), timeoutMs: streamTimeoutMs(head, route), signal },
+        { route, upstream, socket, variables: admission.variables, query: admission.query, metadata: upstreamMetadata(exchange, admission), timeoutMs: streamTimeoutMs(head, route), signal, exchange, recorder },
         timers,
-        (error) => logInternal(error, head),
+        (error) => logInternal(error, exchange),
       );
     },
 
     async handle(request) {
-      const { head } = request;
+      const { exchange } = request;
+      const { head } = exchange;
       let limitHeaders = NO_LIMIT_HEADERS;
       try {
-        const admitted = admitOrThrow(head);
+        const admitted = admitOrThrow(exchange);
         const admission = admitted instanceof Promise ? await admitted : admitted;
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
@@ -240,9 +269,10 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
             request,
             variables: admission.variables,
             query: admission.query,
-            metadata: upstreamMetadata(head, admission),
+            metadata: upstreamMetadata(exchange, admission),
             timeoutMs: streamTimeoutMs(head, route),
             extraHeaders: limitHeaders,
+            exchange,
           });
         }
 
@@ -251,22 +281,35 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         const requestBytes = route.encodeRequest({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
-        const result = await upstream.call({
-          rpcPath: route.binding.rpcPath,
-          request: requestBytes,
-          metadata: upstreamMetadata(head, admission),
-          deadline: Date.now() + timeoutMs,
-          timeoutMs,
-          signal: request.signal,
-        });
+        let result;
+        try {
+          result = await upstream.call({
+            rpcPath: route.binding.rpcPath,
+            request: requestBytes,
+            metadata: upstreamMetadata(exchange, admission),
+            deadline: Date.now() + timeoutMs,
+            timeoutMs,
+            signal: request.signal,
+          });
+        } catch (thrown) {
+          recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
+          throw thrown;
+        }
+        recorder.upstreamEnded(exchange, GrpcCode.OK);
         const shaped = route.shape(result.response);
         const headers = metadata.toHttp(result.headers, result.trailers);
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
         headers["content-type"] = shaped.contentType;
+        exchange.settle(GrpcCode.OK);
         return { status: 200, headers, body: shaped.body };
       } catch (thrown) {
-        return fail(thrown, head, limitHeaders);
+        return fail(thrown, exchange, limitHeaders);
       }
     },
   };
+}
+
+/** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */
+function upstreamCodeOf(thrown: unknown): number {
+  return thrown instanceof UpstreamError ? thrown.code : toGatewayError(thrown).code;
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ClientInfo } from "../upstream/metadata.js";
 import type { CancelSignal } from "../upstream/upstream.js";
+import type { Exchange } from "../observe/exchange.js";
 
 /** What is known of a request before its body is read: enough to route and authenticate it. */
 export interface RequestHead {
@@ -20,7 +21,8 @@ export interface RequestHead {
  * client's cancel signal.
  */
 export interface GatewayRequest {
-  readonly head: RequestHead;
+  /** The request's head (`exchange.head`), request ID and record, filled in as it flows. */
+  readonly exchange: Exchange;
   /** The request body, read only when asked for. */
   readonly body: RequestBodySource;
   /** Aborted when the client goes away; cancels the upstream call. */

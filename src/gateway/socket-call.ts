@@ -3,8 +3,6 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
 import type { Timers } from "../timers.js";
 import type { RequestInput } from "../transcode/request-builder.js";
-import type { UpstreamStream } from "../upstream/upstream.js";
-import type { IdleWatchdog } from "./idle-watchdog.js";
 import { OpenStream, type StreamOpening } from "./open-stream.js";
 
 /** One incoming WebSocket message. */
@@ -55,8 +53,8 @@ const MAX_REASON_BYTES = 123;
 export async function runSocketCall(input: SocketCallInput, timers: Timers, onInternalError: (error: GatewayError) => void): Promise<void> {
   const { route, socket } = input;
   const stream = new OpenStream(input, timers);
-  const { call, idle } = stream;
-  const receiving = receive(input, call, idle).catch((thrown: unknown) => stream.giveUp(thrown));
+  const { exchange, recorder } = input;
+  const receiving = receive(input, stream).catch((thrown: unknown) => stream.giveUp(thrown));
   try {
     for (;;) {
       const reply = await stream.read();
@@ -64,14 +62,21 @@ export async function runSocketCall(input: SocketCallInput, timers: Timers, onIn
       const shaped = route.shape(reply);
       await socket.send(shaped.body);
     }
+    exchange.settle(GrpcCode.OK);
     socket.close(CLOSE_NORMAL, "");
   } catch (thrown) {
-    if (input.signal.aborted) return; // the peer is gone: there is no one to tell
+    if (input.signal.aborted) {
+      // The peer is gone: there is no one to tell.
+      recorder.failed(exchange, new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client closed the WebSocket"));
+      return;
+    }
     if (thrown instanceof UnsupportedFrame) {
+      recorder.failed(exchange, new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "a binary frame"));
       socket.close(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported; send JSON in text frames");
       return;
     }
     const error = toGatewayError(thrown);
+    recorder.failed(exchange, error);
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") onInternalError(error);
     closeWithStatus(socket, error);
   } finally {
@@ -84,13 +89,14 @@ export async function runSocketCall(input: SocketCallInput, timers: Timers, onIn
 class UnsupportedFrame extends Error {}
 
 /** Sends the client's frames as request messages, then half-closes. */
-async function receive(input: SocketCallInput, call: UpstreamStream, idle: IdleWatchdog): Promise<void> {
+async function receive(input: SocketCallInput, stream: OpenStream): Promise<void> {
   const { route, socket } = input;
+  const { call } = stream;
   const build = (text: string | undefined): Uint8Array =>
     route.encodeRequest({ variables: input.variables, query: input.query, body: text === undefined ? undefined : Buffer.from(text), contentType: "application/json" });
   const single = route.binding.kind === "server";
   if (single && route.binding.body.kind === "none") {
-    await call.write(build(undefined));
+    await stream.write(build(undefined));
     call.end();
   }
   let index = 0;
@@ -110,8 +116,7 @@ async function receive(input: SocketCallInput, call: UpstreamStream, idle: IdleW
       throw error instanceof GatewayError ? new GatewayError(error.code, error.reason, `request message ${index}: ${error.message}`, { details: error.details, cause: error.cause }) : error;
     }
     index++;
-    idle.touch();
-    await call.write(message);
+    await stream.write(message);
     if (single) {
       call.end();
       halfClosed = true;

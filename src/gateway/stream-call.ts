@@ -5,13 +5,15 @@ import type { Timers } from "../timers.js";
 import { JsonSequenceSplitter } from "../transcode/json-sequence.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
-import type { MetadataEntries, UpstreamStream } from "../upstream/upstream.js";
-import type { IdleWatchdog } from "./idle-watchdog.js";
+import type { MetadataEntries } from "../upstream/upstream.js";
 import { OpenStream, type StreamOpening } from "./open-stream.js";
 import type { GatewayRequest, GatewayResponse } from "./request.js";
+import type { Exchange } from "../observe/exchange.js";
+import type { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { toGatewayError } from "../errors/to-gateway-error.js";
 
 /** An admitted call of a streaming method over HTTP, ready to open. */
-export interface StreamCallInput extends Omit<StreamOpening, "signal"> {
+export interface StreamCallInput extends Omit<StreamOpening, "signal" | "recorder"> {
   readonly request: GatewayRequest;
   readonly variables: RequestInput["variables"];
   readonly query: RequestInput["query"];
@@ -24,8 +26,9 @@ export interface StreamCallDependencies {
   readonly timers: Timers;
   /** Upstream metadata as response headers (`Grpc-Metadata-*`). */
   readonly metadataToHttp: (headers: MetadataEntries, trailers: MetadataEntries) => Record<string, string>;
-  /** The google.rpc.Status JSON of a failure (logged when it is an internal error), for a mid-stream error. */
-  readonly statusJson: (thrown: unknown) => string;
+  /** The google.rpc.Status JSON of a mid-stream failure (logged when internal, recorded as the exchange's outcome). */
+  readonly statusJson: (thrown: unknown, exchange: Exchange) => string;
+  readonly recorder: ExchangeRecorder;
 }
 
 /**
@@ -48,13 +51,14 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
   return async (input) => {
     const { route, request } = input;
     const { binding } = route;
-    const stream = new OpenStream({ route, upstream: input.upstream, metadata: input.metadata, timeoutMs: input.timeoutMs, signal: request.signal }, timers);
-    const { call, idle } = stream;
+    const stream = new OpenStream({ route, upstream: input.upstream, metadata: input.metadata, timeoutMs: input.timeoutMs, signal: request.signal, exchange: input.exchange, recorder: deps.recorder }, timers);
+    const { call } = stream;
+    const { exchange } = input;
     const cause = (thrown: unknown): unknown => stream.cause(thrown);
     const read = (): Promise<Uint8Array | undefined> => stream.read();
     let handedOver = false;
     try {
-      const sending = sendRequests(input, call, idle).catch((thrown: unknown) => stream.giveUp(thrown));
+      const sending = sendRequests(input, stream).catch((thrown: unknown) => stream.giveUp(thrown));
       if (binding.kind === "client") {
         // The reply is read while the body is still being sent: an upstream that fails early ends
         // the call at once instead of when the next message would be sent.
@@ -70,11 +74,12 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
         if ((await read()) !== undefined) throw protocolError(binding.rpcPath, "more than one reply message");
         const shaped = route.shape(reply);
         const headers = { ...deps.metadataToHttp(await call.headers, call.trailers()), ...input.extraHeaders, "content-type": shaped.contentType };
+        exchange.settle(GrpcCode.OK);
         return { status: 200, headers, body: shaped.body };
       }
 
       const raw = route.rawReplies;
-      const format = streamFormatFor(request.head.headers.accept);
+      const format = streamFormatFor(request.exchange.head.headers.accept);
       // SSE keep-alives need the response started: a stream quiet for a keep-alive interval is
       // answered 200 then (a later failure is an error event); otherwise the first reply decides.
       const keepAliveMs = !raw && format.keepAlive !== undefined ? streaming.sseKeepAliveMs : 0;
@@ -118,12 +123,18 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
           if (pending === undefined) return;
           while (keepAliveMs > 0 && format.keepAlive !== undefined && !(await within(pending, keepAliveMs, timers)).done) yield format.keepAlive;
           const message = await pending;
-          if (message === undefined) return;
+          if (message === undefined) {
+            exchange.settle(GrpcCode.OK);
+            return;
+          }
           shaped = route.shape(message);
         }
       } catch (thrown) {
-        if (raw) throw thrown;
-        yield format.error(deps.statusJson(cause(thrown)));
+        if (raw) {
+          deps.recorder.failed(exchange, toGatewayError(cause(thrown)));
+          throw thrown;
+        }
+        yield format.error(deps.statusJson(cause(thrown), exchange));
       } finally {
         stream.close();
       }
@@ -134,17 +145,18 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
    * Sends the request messages: the one message of a server-streaming call, or every JSON value
    * of the body of a client-streaming or bidirectional one, then half-closes.
    */
-  async function sendRequests(input: StreamCallInput, call: UpstreamStream, idle: IdleWatchdog): Promise<void> {
+  async function sendRequests(input: StreamCallInput, stream: OpenStream): Promise<void> {
     const { route, request } = input;
+    const { call } = stream;
     const build = (body: Buffer | undefined, contentType: string | undefined): Uint8Array =>
       route.encodeRequest({ variables: input.variables, query: input.query, body, contentType });
     if (route.binding.kind === "server") {
       const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
-      await call.write(build(body, request.head.headers["content-type"]));
+      await stream.write(build(body, request.exchange.head.headers["content-type"]));
       call.end();
       return;
     }
-    const contentType = request.head.headers["content-type"];
+    const contentType = request.exchange.head.headers["content-type"];
     const splitter = new JsonSequenceSplitter({ maxMessageBytes: streaming.maxMessageBytes });
     let sent = 0;
     const send = async (text: Buffer): Promise<void> => {
@@ -155,8 +167,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
       } catch (error) {
         throw inMessage(error, index);
       }
-      idle.touch();
-      await call.write(message);
+      await stream.write(message);
     };
     let checked = false;
     for await (const chunk of request.body.stream()) {

@@ -9,11 +9,9 @@ import type { EdgeAuth } from "../auth/edge-auth.js";
 import type { AnyBinding } from "../binding.js";
 import type { ServerTls } from "../config/read-tls-files.js";
 import type { GatewayConfig } from "../config/schema.js";
-import type { AnyToJson } from "../errors/any-detail.js";
-import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestBodySource, type RequestHead } from "../gateway/pipeline.js";
+import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestBodySource } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
@@ -27,6 +25,9 @@ import { checkRequest } from "./request-checks.js";
 import { createStaticResponder, type StaticRoute } from "./static-routes.js";
 import { createWebSocketGateway } from "./websocket.js";
 import { REAL_TIMERS } from "../timers.js";
+import type { Exchange } from "../observe/exchange.js";
+import type { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 
 export interface ServerDependencies {
   readonly config: Readonly<GatewayConfig>;
@@ -38,6 +39,8 @@ export interface ServerDependencies {
   readonly auth: EdgeAuth;
   readonly rateLimiter: RateLimiter;
   readonly log: GatewayLogger;
+  /** Records every request for the observers; request IDs. */
+  readonly recorder?: ExchangeRecorder;
   /** Responses the adapter answers itself, before the pipeline (the served docs); none by default. */
   readonly staticRoutes?: readonly StaticRoute[];
 }
@@ -95,14 +98,29 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // on invalid percent-encoding.
     frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
       const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
-      respond(request, reply, renderError(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), anyToJson));
+      const exchange = begin(request, reply);
+      respond(request, reply, exchange, pipeline.fail(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), exchange));
     },
   };
   // Boundary: Fastify types an HTTP/2 instance apart from an HTTP/1 one; the adapter only uses
   // what both have (url, headers, the raw streams), so one type serves both.
   const app = Fastify(options as FastifyServerOptions) as unknown as FastifyInstance;
-  const anyToJson: AnyToJson = (typeUrl, value) => deps.codecs.anyToJson(typeUrl, value);
   const pipeline = createGatewayPipeline({ ...deps, log: app.log });
+  /**
+   * The request's Exchange (request ID, timings, outcome), ended for the observers when its
+   * response is over: written, or abandoned by a client that went away (status 499, as nginx
+   * logs it).
+   */
+  const begin = (request: FastifyRequest, reply: FastifyReply): Exchange => {
+    const raw = request.raw as NodeRequest;
+    const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw) });
+    const response = reply.raw;
+    response.on("close", () => {
+      exchange.status = response.headersSent ? response.statusCode : 499;
+      pipeline.end(exchange);
+    });
+    return exchange;
+  };
   let draining = false;
   const webSockets = createWebSocketGateway({
     pipeline,
@@ -142,30 +160,24 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
   const handle = (request: FastifyRequest, reply: FastifyReply): void => {
     const raw = request.raw as NodeRequest;
+    const exchange = begin(request, reply);
     const refused = draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes);
-    if (refused) return respond(request, reply, renderError(refused, anyToJson));
+    if (refused) return respond(request, reply, exchange, pipeline.fail(refused, exchange));
     const signal = new ClientDisconnect();
     const response = reply.raw;
     // 'close' comes once: `on`, without the wrapper `once` allocates.
     response.on("close", () => {
       if (!response.writableFinished) signal.abort();
     });
-    const head: RequestHead = {
-      method: request.method,
-      url: raw.url ?? "/",
-      headers: request.headers,
-      rawHeaders: raw.rawHeaders,
-      client: clientInfo(raw),
-    };
     const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
-    pipeline.handle({ head, body, signal }).then(
+    pipeline.handle({ exchange, body, signal }).then(
       (result) => {
-        respond(request, reply, result, body.failed);
+        respond(request, reply, exchange, result, body.failed);
       },
       (error: unknown) => {
         // The pipeline answers every failure itself; this only guards against a bug in that path.
         request.log.error({ err: error, method: request.method, url: request.url }, "internal error");
-        respond(request, reply, renderError(new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error"), anyToJson));
+        respond(request, reply, exchange, pipeline.fail(new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error"), exchange));
       },
     );
   };
@@ -180,8 +192,10 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       url: route.path,
       handler: (request, reply) => {
         const raw = request.raw as NodeRequest;
+        const exchange = begin(request, reply);
         const result = (draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes)) ?? answer(request.method, request.headers["if-none-match"]);
-        respond(request, reply, result instanceof GatewayError ? renderError(result, anyToJson) : result);
+        if (!(result instanceof GatewayError)) exchange.settle(GrpcCode.OK);
+        respond(request, reply, exchange, result instanceof GatewayError ? pipeline.fail(result, exchange) : result);
       },
     });
   }
@@ -191,7 +205,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     const gatewayError = fromFrameworkError(error);
     if (gatewayError.code === GrpcCode.INTERNAL) request.log.error({ err: error }, "internal error");
-    respond(request, reply, renderError(gatewayError, anyToJson));
+    const exchange = begin(request, reply);
+    respond(request, reply, exchange, pipeline.fail(gatewayError, exchange));
   });
 
   if (node === undefined) throw new Error("Fastify did not create its server through serverFactory");
@@ -289,7 +304,7 @@ const DRAIN_TIMEOUT_MS = 2_000;
  * (`complete` can still be false when the whole body is already buffered: Node runs the handler
  * before it parses the body of the same packet. Hence the drain rather than a close.)
  */
-function respond(request: FastifyRequest, reply: FastifyReply, response: GatewayResponse, bodyFailed = false): void {
+function respond(request: FastifyRequest, reply: FastifyReply, exchange: Exchange, response: GatewayResponse, bodyFailed = false): void {
   const raw = request.raw as NodeRequest;
   // A request without a body is not complete yet when it is answered synchronously (a refusal, a
   // static route): Node marks it complete just after the handler returns. Nothing to drain then.
@@ -307,8 +322,20 @@ function respond(request: FastifyRequest, reply: FastifyReply, response: Gateway
   const { body } = response;
   // A stream's replies: piped with back-pressure (the upstream is read only as fast as the client
   // takes them); a client that goes away destroys the stream, which cancels the upstream call.
-  const payload = typeof body === "string" || Buffer.isBuffer(body) ? body : Readable.from(body);
-  void reply.code(response.status).headers(response.headers).send(payload);
+  let payload: string | Buffer | Readable;
+  if (typeof body === "string" || Buffer.isBuffer(body)) {
+    payload = body;
+    exchange.bytesOut = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+  } else payload = Readable.from(counted(body, exchange));
+  void reply.code(response.status).header(REQUEST_ID_HEADER, exchange.requestId).headers(response.headers).send(payload);
+}
+
+/** A streamed body whose bytes are added to the exchange's count as they are written. */
+async function* counted(body: AsyncIterable<string | Buffer>, exchange: Exchange): AsyncGenerator<string | Buffer> {
+  for await (const chunk of body) {
+    exchange.bytesOut += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+    yield chunk;
+  }
 }
 
 function shuttingDown(): GatewayError {

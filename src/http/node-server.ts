@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { ServerTls } from "../config/read-tls-files.js";
-import { renderError } from "../errors/error-writer.js";
+import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { guardConnections, type ConnectionGuard, type ConnectionLimits, type RefusalReason } from "./connection-guard.js";
@@ -110,12 +110,12 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
   if (options.onUpgrade) server.on("upgrade", options.onUpgrade);
   server.on("checkContinue", (request: NodeRequest, response: NodeResponse) => server.emit("request", request, response));
   server.on("checkExpectation", (_request: NodeRequest, response: NodeResponse) => {
-    const rendered = renderError(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }), noDetails);
+    const rendered = renderRefusal(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }));
     response.writeHead(rendered.status, { ...rendered.headers, "content-length": Buffer.byteLength(rendered.body), connection: "close" });
     response.end(rendered.body);
   });
   server.on("connect", (_request: IncomingMessage, socket: Socket) => {
-    answerAndClose(socket, renderError(new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", "the CONNECT method is not supported"), noDetails));
+    answerAndClose(socket, renderRefusal(new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", "the CONNECT method is not supported")));
   });
 
   const logRefusal = createLogThrottle(options.log);
@@ -125,7 +125,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
       logRefusal(reason, { cap: reason === "server" ? "maxConnections" : "maxConnectionsPerIp", peer: socket.remoteAddress }, "refused a client connection over the connection caps");
       // Over TLS an answer would first cost the handshake the cap exists to save: close at once.
       if (tls) socket.destroy();
-      else answerAndClose(socket, renderError(refusal(reason), noDetails));
+      else answerAndClose(socket, renderRefusal(refusal(reason)));
     },
   });
 
@@ -153,7 +153,7 @@ export function createClientErrorHandler(maxUrlBytes: number): (error: ParserErr
     // Boundary: Node's own field for the response on this socket; once its head is out, a second answer would corrupt the stream.
     const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (answer === undefined || inFlight?.headersSent) socket.destroy();
-    else answerAndClose(socket, renderError(answer, noDetails));
+    else answerAndClose(socket, renderRefusal(answer));
   };
 }
 
@@ -162,5 +162,3 @@ function refusal(reason: RefusalReason): GatewayError {
   return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_TOO_MANY_CONNECTIONS", message, { headers: { "retry-after": "1" } });
 }
 
-/** Errors raised here carry no Any details to decode. */
-const noDetails = (): undefined => undefined;

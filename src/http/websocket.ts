@@ -2,13 +2,15 @@ import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 
 import type { Socket } from "node:net";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { isTokenProtocol, type TokenSource } from "../auth/credentials.js";
-import { renderError } from "../errors/error-writer.js";
+import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import type { GatewayPipeline, GatewayResponse, MessageSocket, RequestHead, SocketFrame } from "../gateway/pipeline.js";
 import type { Timers } from "../timers.js";
 import type { ClientInfo } from "../upstream/metadata.js";
 import { answerAndClose } from "./raw-response.js";
+import type { Exchange } from "../observe/exchange.js";
+import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 import { checkRequest } from "./request-checks.js";
 
 export interface WebSocketGatewayOptions {
@@ -70,9 +72,6 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
     handleUpgrade(request, socket, head) {
       socket.on("error", () => socket.destroy());
       if (request.headers.upgrade?.toLowerCase() !== "websocket") return serveAsRequest(options.server(), request, socket, head);
-      if (options.draining()) return refuse(socket, new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance"));
-      const invalid = checkRequest(request, options.maxUrlBytes);
-      if (invalid) return refuse(socket, invalid);
       const requestHead: RequestHead = {
         method: request.method ?? "GET",
         url: request.url ?? "/",
@@ -80,10 +79,20 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
         rawHeaders: request.rawHeaders,
         client: options.clientInfo(request),
       };
-      void options.pipeline.admitUpgrade(requestHead).then((admitted) => {
-        if ("status" in admitted) return answer(socket, admitted);
-        if (socket.destroyed) return;
+      const { pipeline } = options;
+      const exchange = pipeline.begin(requestHead);
+      const refused = options.draining()
+        ? new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance")
+        : checkRequest(request, options.maxUrlBytes);
+      if (refused) return answer(socket, pipeline.fail(refused, exchange), exchange, pipeline);
+      void pipeline.admitUpgrade(exchange).then((admitted) => {
+        if ("status" in admitted) return answer(socket, admitted, exchange, pipeline);
+        if (socket.destroyed) {
+          exchange.status = 499;
+          return pipeline.end(exchange);
+        }
         wss.handleUpgrade(request, socket, head, (ws) => {
+          exchange.status = 101;
           sockets.add(ws);
           // A protocol error (a frame over maxPayload, bad framing): ws closes the connection itself
           // (1009, 1002); without a listener the error would crash the process.
@@ -94,7 +103,10 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
             closed.abort();
           });
           const stopPings = keepAlive(ws, options.pingIntervalMs, options.timers);
-          void options.pipeline.runSocket(requestHead, admitted, messageSocket(ws), closed.signal).finally(stopPings);
+          void pipeline
+            .runSocket(exchange, admitted, messageSocket(ws), closed.signal)
+            .finally(stopPings)
+            .finally(() => pipeline.end(exchange));
         });
       });
     },
@@ -175,11 +187,16 @@ function rawText(data: RawData): string {
 }
 
 function refuse(socket: Socket, error: GatewayError): void {
-  answerAndClose(socket, renderError(error, () => undefined));
+  answerAndClose(socket, renderRefusal(error));
 }
 
-function answer(socket: Socket, response: GatewayResponse): void {
-  answerAndClose(socket, { status: response.status, headers: { ...response.headers }, body: typeof response.body === "string" ? response.body : "" });
+/** Answers a refused upgrade (its request ID in the headers) and ends its exchange. */
+function answer(socket: Socket, response: GatewayResponse, exchange: Exchange, pipeline: GatewayPipeline): void {
+  const body = typeof response.body === "string" ? response.body : "";
+  answerAndClose(socket, { status: response.status, headers: { ...response.headers, [REQUEST_ID_HEADER]: exchange.requestId }, body });
+  exchange.status = response.status;
+  exchange.bytesOut = Buffer.byteLength(body);
+  pipeline.end(exchange);
 }
 
 /**

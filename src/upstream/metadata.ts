@@ -1,3 +1,4 @@
+import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 import type { IncomingHttpHeaders } from "node:http";
 import { badRequest } from "../errors/gateway-error.js";
 
@@ -12,7 +13,6 @@ export type MetadataPairs = Array<[string, string | Buffer]>;
  */
 export const DEFAULT_FORWARD_HEADERS: readonly string[] = Object.freeze([
   "authorization",
-  "x-request-id",
   "traceparent",
   "tracestate",
   "accept-language",
@@ -22,6 +22,7 @@ export const DEFAULT_FORWARD_HEADERS: readonly string[] = Object.freeze([
 /** Prefix of request headers forwarded as metadata `<key>`, and of response headers carrying metadata. */
 export const METADATA_HEADER_PREFIX = "grpc-metadata-";
 const RESPONSE_HEADER_PREFIX = "Grpc-Metadata-";
+const PREFIXED_REQUEST_ID = METADATA_HEADER_PREFIX + REQUEST_ID_HEADER;
 
 /** Connection-specific headers (RFC 9110 §7.6.1); also forbidden in HTTP/2, so never metadata. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host"]);
@@ -120,7 +121,8 @@ export function createMetadataMapper(options: MetadataMapperOptions = {}): Metad
       for (const rawName in headers) {
         const value = headers[rawName];
         const name = rawName.toLowerCase();
-        if (value === undefined || connectionScoped.has(name)) continue;
+        // The request ID is the gateway's (checked, or generated): the recorder sends it, once.
+        if (value === undefined || connectionScoped.has(name) || name === REQUEST_ID_HEADER || name === PREFIXED_REQUEST_ID) continue;
         if (name.startsWith(METADATA_HEADER_PREFIX)) {
           addPrefixedHeader(pairs, name, value);
         } else if (forward.has(name) && name !== "user-agent") {

@@ -7,6 +7,7 @@ import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { startTestGateway, startUserBackend } from "../e2e/support/gateway-harness.js";
 import { statusBody } from "./support/raw-socket.js";
+import { withoutRequestInfo } from "../e2e/support/request-info.js";
 
 // HTTP/2 attacks through the real TLS listener: pseudo-header abuse, rapid reset, early answers
 // to unread bodies. Each case checks the answer and that the gateway still serves.
@@ -26,10 +27,14 @@ function request(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
     let status = 0;
+    let requestId: string | null = null;
     let text = "";
-    stream.on("response", (response) => (status = Number(response[":status"])));
+    stream.on("response", (response) => {
+      status = Number(response[":status"]);
+      requestId = String(response["x-request-id"] ?? "") || null;
+    });
     stream.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-    stream.on("close", () => resolve({ status, json: text === "" ? undefined : JSON.parse(text), rstCode: stream.rstCode ?? 0 }));
+    stream.on("close", () => resolve({ status, json: text === "" ? undefined : withoutRequestInfo(JSON.parse(text), status, requestId), rstCode: stream.rstCode ?? 0 }));
     stream.on("error", () => undefined);
     session.on("error", reject);
     if (body !== undefined) stream.end(body);
@@ -117,11 +122,15 @@ describe("HTTP/2 attacks (end to end, TLS listener)", () => {
     const trickle = setInterval(() => stream.write(" "), 20);
     const response = await new Promise<H2Response>((resolve) => {
       let status = 0;
+      let requestId: string | null = null;
       let text = "";
-      stream.on("response", (headers) => (status = Number(headers[":status"])));
+      stream.on("response", (headers) => {
+        status = Number(headers[":status"]);
+        requestId = String(headers["x-request-id"] ?? "") || null;
+      });
       stream.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
       stream.on("error", () => undefined);
-      stream.on("close", () => resolve({ status, json: JSON.parse(text), rstCode: stream.rstCode ?? -1 }));
+      stream.on("close", () => resolve({ status, json: withoutRequestInfo(JSON.parse(text), status, requestId), rstCode: stream.rstCode ?? -1 }));
     });
     clearInterval(trickle);
     expect(response.status).toBe(401);

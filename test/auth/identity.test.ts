@@ -80,11 +80,11 @@ describe("identityMetadata", () => {
 
 describe("applyTrustedIdentity", () => {
   const options = createIdentityOptions({ stripHeaders: ["x-roles"], claims: { tenant: "x-tenant" }, credentialHeaders: ["x-api-key"] });
-  const mapper = createMetadataMapper({ forwardHeaders: ["authorization", "x-request-id", "x-user-id", "x-roles", "x-tenant", "x-api-key"] });
+  const mapper = createMetadataMapper({ forwardHeaders: ["authorization", "x-correlation-id", "x-user-id", "x-roles", "x-tenant", "x-api-key"] });
   const client = { ip: "127.0.0.1", host: "gw", protocol: "http" };
   const spoofed: IncomingHttpHeaders = {
     authorization: "Bearer abc.def.ghi",
-    "x-request-id": "r1",
+    "x-correlation-id": "r1",
     "x-user-id": "admin",
     "grpc-metadata-x-user-id": "root",
     "grpc-metadata-X-Consumer-Id": "evil",
@@ -109,7 +109,7 @@ describe("applyTrustedIdentity", () => {
   it("replaces spoofed identity with the verified caller's and drops credentials", () => {
     const out = applyTrustedIdentity(pairs(), { ...jwtCaller, scopes: new Set(["orders:read"]) }, { forwardAuthorization: false }, options, "Bearer abc.def.ghi");
     expect(out).toEqual([
-      ["x-request-id", "r1"],
+      ["x-correlation-id", "r1"],
       ["keep", "yes"],
       ["x-forwarded-for", "127.0.0.1"],
       ["x-forwarded-host", "gw"],
@@ -123,7 +123,7 @@ describe("applyTrustedIdentity", () => {
 
   it("without a caller (public route) leaves no identity at all", () => {
     const out = applyTrustedIdentity(pairs(), undefined, { forwardAuthorization: false }, options);
-    expect(keysOf(out)).toEqual(["x-request-id", "keep", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]);
+    expect(keysOf(out)).toEqual(["x-correlation-id", "keep", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"]);
   });
 
   it("without a rule (auth off) still strips identity and credentials", () => {

@@ -97,7 +97,7 @@ describeWithBrowser("the docs page in a real browser (demo gateway, chromium)", 
   it("try it with the gateway's auth: GET /v1/payments/{payment_id} is 401 without a token and 200 once the dev token is pasted into Authorize", async () => {
     const anonymous = await tryIt(page, "PaymentService_GetPayment", "payment_id", "p-1");
     expect(anonymous.status).toBe("401");
-    expect(JSON.parse(anonymous.body)).toMatchObject({ code: 16, details: [{ reason: "PG_ERR_UNAUTHENTICATED" }] });
+    expect(JSON.parse(anonymous.body)).toMatchObject({ code: 16, details: [{ reason: "PG_ERR_UNAUTHENTICATED" }, { "@type": "type.googleapis.com/google.rpc.RequestInfo" }] });
 
     await page.locator(".auth-wrapper button.authorize").click();
     const bearer = page.locator(".auth-container", { has: page.locator("h4", { hasText: "bearerAuth" }) });

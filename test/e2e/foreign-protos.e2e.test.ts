@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProtogate, waitForListening, type ProtogateProcess } from "./support/processes.js";
+import { responseJson } from "./support/request-info.js";
 
 const GOOGLE_PROTOS = join(import.meta.dirname, "../../node_modules/google-proto-files");
 
@@ -119,7 +120,7 @@ describe("generate + serve on google/pubsub/v1/pubsub.proto", () => {
   it("an upstream NOT_FOUND is a 404 google.rpc.Status", async () => {
     const response = await fetch(`${base}/v1/projects/p1/topics/missing`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ code: 5, message: "Resource not found (resource=missing).", details: [] });
+    expect(await responseJson(response)).toEqual({ code: 5, message: "Resource not found (resource=missing).", details: [] });
   });
 
   it("a method with no route for the path is 405 with Allow", async () => {

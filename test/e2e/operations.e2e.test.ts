@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runProtogate, waitForListening, type ProtogateProcess } from "./support/processes.js";
+import { responseJson } from "./support/request-info.js";
 
 const GOOGLE_PROTOS = join(import.meta.dirname, "../../node_modules/google-proto-files");
 const LIBRARY_PROTOS = join(import.meta.dirname, "../fixtures/operations/library");
@@ -178,13 +179,13 @@ describe("google.longrunning.Operations routes, end to end", () => {
     expect(seen.at(-1)).toEqual({ method: "DeleteOperation", request: { name } });
     const gone = await fetch(`${base}/v1/${name}`);
     expect(gone.status).toBe(404);
-    expect(await gone.json()).toEqual({ code: 5, message: `operation ${name} not found`, details: [] });
+    expect(await responseJson(gone)).toEqual({ code: 5, message: `operation ${name} not found`, details: [] });
   });
 
   it("an unknown operation is a 404 google.rpc.Status", async () => {
     const response = await fetch(`${base}/v1/${LOCATION}/operations/nope`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ code: 5, message: `operation ${LOCATION}/operations/nope not found`, details: [] });
+    expect(await responseJson(response)).toEqual({ code: 5, message: `operation ${LOCATION}/operations/nope not found`, details: [] });
   });
 
   it("a name outside the scope matches no operation route (404 from the gateway, the backend never sees it)", async () => {

@@ -6,6 +6,7 @@ import type { ChatMessage, PostMessageRequest } from "../../generated/demo/v1/ch
 import type { RunningGateway } from "../../src/app.js";
 import { message, startChatBackend, writeMessages, type ChatHandlers, type WriteStats } from "./support/chat-backend.js";
 import { send, startTestGateway } from "./support/gateway-harness.js";
+import { statusWithoutRequestInfo } from "./support/request-info.js";
 
 // Streaming methods end to end: the real gateway over real sockets, in front of a grpc-js
 // ChatService backend, through every upstream transport.
@@ -82,7 +83,7 @@ describe.each(["http2", "wire", "grpc-js"] as const)("streaming end to end (%s t
     expect(response.status).toBe(200);
     const lines = response.text.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
-    expect(lines[2]).toEqual({ error: { code: 14, message: "room closed", details: [] } });
+    expect(statusWithoutRequestInfo((lines[2] as { error: unknown }).error, response.headers.get("x-request-id"))).toEqual({ code: 14, message: "room closed", details: [] });
   });
 
   it("a failure before the first message is an ordinary HTTP error with a Status body", async () => {

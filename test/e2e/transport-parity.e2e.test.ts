@@ -107,7 +107,7 @@ describe("the http2, wire and grpc-js transports give byte-identical REST respon
     for (const transport of TRANSPORTS) {
       const gateway = await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: `127.0.0.1:${port}`, transport } } });
       try {
-        responses.push(await send(gateway.url, "GET", "/v1/users/u-1"));
+        responses.push(await send(gateway.url, "GET", "/v1/users/u-1", { headers: { "x-request-id": "r-down" } }));
       } finally {
         await gateway.close();
       }

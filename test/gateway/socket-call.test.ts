@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ChatMessage, PostMessageRequest, SubscribeRequest } from "../../generated/demo/v1/chat.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
-import type { Admission, MessageSocket, RequestHead, SocketFrame } from "../../src/gateway/pipeline.js";
+import type { Admission, MessageSocket, SocketFrame } from "../../src/gateway/pipeline.js";
+import type { Exchange } from "../../src/observe/exchange.js";
 import { truncateUtf8 } from "../../src/gateway/socket-call.js";
 import { createFakeClock } from "../support/fake-clock.js";
 import { createPipelineHarness, gatewayRequest, type PipelineHarness } from "./support/pipeline-harness.js";
@@ -62,23 +63,23 @@ describe("WebSocket calls in the pipeline", () => {
   });
   afterEach(() => harness.close());
 
-  async function open(url: string): Promise<{ socket: FakeSocket; done: Promise<void>; controller: AbortController; head: RequestHead }> {
-    const head = gatewayRequest("GET", url, { headers: { upgrade: "websocket" } }).head;
-    const admitted = await harness.pipeline.admitUpgrade(head);
+  async function open(url: string): Promise<{ socket: FakeSocket; done: Promise<void>; controller: AbortController; exchange: Exchange }> {
+    const { exchange } = gatewayRequest("GET", url, { headers: { upgrade: "websocket" } });
+    const admitted = await harness.pipeline.admitUpgrade(exchange);
     if ("status" in admitted) throw new Error(`refused: ${admitted.status} ${String(admitted.body)}`);
     const socket = new FakeSocket();
     const controller = new AbortController();
-    const done = harness.pipeline.runSocket(head, admitted as Admission, socket, controller.signal);
-    return { socket, done, controller, head };
+    const done = harness.pipeline.runSocket(exchange, admitted as Admission, socket, controller.signal);
+    return { socket, done, controller, exchange };
   }
 
   it("finds the streaming route at the path whatever the rule's verb (the chat rule is a POST)", async () => {
-    const admitted = await harness.pipeline.admitUpgrade(gatewayRequest("GET", "/v1/rooms/lobby:chat").head);
+    const admitted = await harness.pipeline.admitUpgrade(gatewayRequest("GET", "/v1/rooms/lobby:chat").exchange);
     expect("route" in admitted && admitted.route.binding.method).toBe("Chat");
   });
 
   it("refuses an upgrade on a path with no streaming method: an ordinary 404 Status", async () => {
-    const refused = await harness.pipeline.admitUpgrade(gatewayRequest("GET", "/v1/users/u-1").head);
+    const refused = await harness.pipeline.admitUpgrade(gatewayRequest("GET", "/v1/users/u-1").exchange);
     expect("status" in refused && refused.status).toBe(404);
   });
 

@@ -53,12 +53,12 @@ describe("streaming methods in the pipeline", () => {
       (await opened).fail(GrpcCode.NOT_FOUND, "no room lobby");
       const answer = await response;
       expect(answer.status).toBe(404);
-      expect(status(answer.body as string)).toEqual({ code: 5, message: "no room lobby", details: [] });
+      expect(status(answer.body as string)).toEqual({ code: 5, message: "no room lobby", details: [{ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: "test-request" }] });
     });
 
     it.each([
-      ["NDJSON", undefined, '{"error":{"code":14,"message":"room closed","details":[]}}\n'],
-      ["SSE", "text/event-stream", 'event: error\ndata: {"code":14,"message":"room closed","details":[]}\n\n'],
+      ["NDJSON", undefined, '{"error":{"code":14,"message":"room closed","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"test-request"}]}}\n'],
+      ["SSE", "text/event-stream", 'event: error\ndata: {"code":14,"message":"room closed","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"test-request"}]}\n\n'],
     ])("ends with a last %s error after a failure mid-stream (not a 200 that looks complete)", async (_name, accept, last) => {
       const opened = harness.upstream.nextStream();
       const response = harness.pipeline.handle(gatewayRequest("GET", SUBSCRIBE, { headers: accept ? { accept } : {} }));
@@ -115,7 +115,7 @@ describe("streaming methods in the pipeline", () => {
       expect((await chunks.next()).value).toBe(": keep-alive\n\n");
       stream.reply(chat(1, "finally")).fail(GrpcCode.UNAVAILABLE, "room closed");
       expect((await chunks.next()).value).toContain('"text":"finally"');
-      expect((await chunks.next()).value).toBe('event: error\ndata: {"code":14,"message":"room closed","details":[]}\n\n');
+      expect((await chunks.next()).value).toBe('event: error\ndata: {"code":14,"message":"room closed","details":[{"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"test-request"}]}\n\n');
       expect((await chunks.next()).done).toBe(true);
     });
 

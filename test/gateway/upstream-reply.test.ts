@@ -66,7 +66,7 @@ describe("upstream failures in the log", () => {
       expect(harness.warnings).toEqual([
         {
           message: "upstream call failed",
-          details: { rpc: "/demo.v1.UserService/GetUser", origin: "connection", error: "connect ECONNREFUSED 127.0.0.1:50051", code: "ECONNREFUSED", reason: "PG_ERR_UPSTREAM_UNAVAILABLE" },
+          details: { rpc: "/demo.v1.UserService/GetUser", origin: "connection", error: "connect ECONNREFUSED 127.0.0.1:50051", code: "ECONNREFUSED", reason: "PG_ERR_UPSTREAM_UNAVAILABLE", requestId: "test-request" },
         },
       ]);
     } finally {

@@ -15,7 +15,7 @@ const forwarded: Array<[string, string]> = [
 describe("createMetadataMapper().toGrpc", () => {
   const mapper = createMetadataMapper();
 
-  it("forwards the default allowlist and adds x-forwarded-*", () => {
+  it("forwards the default allowlist and adds x-forwarded-* (x-request-id is the recorder's to send, checked)", () => {
     const headers: IncomingHttpHeaders = {
       authorization: "Bearer t",
       "x-request-id": "r1",
@@ -30,13 +30,17 @@ describe("createMetadataMapper().toGrpc", () => {
     };
     expect(mapper.toGrpc(headers, client)).toEqual([
       ["authorization", "Bearer t"],
-      ["x-request-id", "r1"],
       ["traceparent", "00-abc-def-01"],
       ["tracestate", "k=v"],
       ["accept-language", "de"],
       ...forwarded,
       ["x-forwarded-user-agent", "curl/8"],
     ]);
+  });
+
+  it("never forwards the client's x-request-id itself, even when listed or prefixed (the gateway sends its checked one)", () => {
+    const listing = createMetadataMapper({ forwardHeaders: ["x-request-id"] });
+    expect(listing.toGrpc({ "x-request-id": "r1", "grpc-metadata-x-request-id": "r2" }, client)).toEqual(forwarded);
   });
 
   it("maps Grpc-Metadata-<key> to <key>, decoding -bin values (padded or not, comma-separated)", () => {

@@ -4,7 +4,7 @@ import { formatFieldMask } from "./field-mask-json.js";
 import { MAX_DEPTH } from "./json-policy.js";
 import type { PlanContext } from "./plan-types.js";
 import { formatTimestamp, type SecondsNanos } from "./timestamp-json.js";
-import { bail, type WireCursor } from "./wire-cursor.js";
+import { bail } from "./wire-cursor.js";
 import { doubleText, jsonString, mapWire, NO_VALUE, orNull, scalarWire, type WireJson } from "./wire-json.js";
 import { WRAPPERS } from "./wkt-plans.js";
 

@@ -1,3 +1,4 @@
+import { withoutRequestInfo } from "../../e2e/support/request-info.js";
 import { connect, type Socket } from "node:net";
 import { expect } from "vitest";
 
@@ -7,7 +8,7 @@ export interface RawResponse {
   /** Lower-case header names; repeated headers joined with ", ". */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  /** The body parsed as JSON, or undefined. */
+  /** The body parsed as JSON, or undefined (an error body's RequestInfo, checked, taken out: request-info.ts). */
   readonly json: unknown;
 }
 
@@ -108,7 +109,7 @@ function takeResponse(buffer: Buffer): { response: RawResponse; length: number }
   } catch {
     json = undefined;
   }
-  return { response: { status, headers, body, json }, length: total };
+  return { response: { status, headers, body, json: withoutRequestInfo(json, status, headers["x-request-id"] ?? null) }, length: total };
 }
 
 /** A google.rpc.Status body with the gateway's ErrorInfo reason. */

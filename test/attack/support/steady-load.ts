@@ -1,3 +1,5 @@
+import { withoutRequestInfo } from "../../e2e/support/request-info.js";
+
 /** The outcome of one request of a steady load. */
 export interface LoadOutcome {
   /** When it was sent, ms since the load started. */
@@ -36,7 +38,7 @@ export function startSteadyLoad(url: string, concurrency: number, requestTimeout
         status = response.status;
         const text = await response.text();
         try {
-          body = JSON.parse(text);
+          body = withoutRequestInfo(JSON.parse(text), status, response.headers.get("x-request-id"));
         } catch {
           body = text;
         }

@@ -1,3 +1,4 @@
+import { withoutRequestInfo } from "./request-info.js";
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { startGateway, type GatewaySeams, type RunningGateway } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/load-config.js";
@@ -72,7 +73,10 @@ export interface TestResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
-  /** The body parsed as JSON (undefined when it is not JSON). */
+  /**
+   * The body parsed as JSON (undefined when it is not JSON); an error body's RequestInfo detail,
+   * checked against the x-request-id header, is taken out (request-info.ts).
+   */
   readonly json: unknown;
 }
 
@@ -86,7 +90,7 @@ export async function send(base: string, method: string, path: string, init: { h
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json };
+  return { status: response.status, headers: response.headers, text, json: withoutRequestInfo(json, response.status, response.headers.get("x-request-id")) };
 }
 
 /** A JSON request. */

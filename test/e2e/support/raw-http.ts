@@ -1,5 +1,6 @@
 import { request } from "node:http";
 import type { TestResponse } from "./gateway-harness.js";
+import { withoutRequestInfo } from "./request-info.js";
 
 /** One request header as it goes on the wire; repeat a name to send it twice. */
 export type RawHeader = readonly [name: string, value: string];
@@ -23,7 +24,8 @@ export function sendRaw(base: string, method: string, path: string, headers: rea
         const responseHeaders = new Headers();
         for (let index = 0; index + 1 < res.rawHeaders.length; index += 2) responseHeaders.append(res.rawHeaders[index], res.rawHeaders[index + 1]);
         const text = Buffer.concat(chunks).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, text, json: parseJson(text) });
+        const status = res.statusCode ?? 0;
+        resolve({ status, headers: responseHeaders, text, json: withoutRequestInfo(parseJson(text), status, responseHeaders.get("x-request-id")) });
       });
     });
     req.on("error", reject);

@@ -10,6 +10,7 @@ import { UpstreamError } from "../../../src/upstream/upstream-error.js";
 import type { MetadataEntries, StreamCall, UnaryCall, UnaryResult, Upstream, UpstreamStream } from "../../../src/upstream/upstream.js";
 import { demoGenerated } from "../../e2e/support/gateway-harness.js";
 import type { RawAny } from "../../../src/errors/any-detail.js";
+import { Exchange } from "../../../src/observe/exchange.js";
 
 type Item = { kind: "message"; bytes: Uint8Array } | { kind: "end" } | { kind: "error"; error: UpstreamError };
 
@@ -172,7 +173,7 @@ export async function createPipelineHarness(configObject: Record<string, unknown
 export function gatewayRequest(method: string, url: string, init: { headers?: Record<string, string>; body?: string; chunks?: AsyncIterable<Buffer>; signal?: AbortSignal } = {}): GatewayRequest {
   const headers = init.headers ?? {};
   return {
-    head: { method, url, headers, rawHeaders: Object.entries(headers).flat(), client: { ip: "127.0.0.1", host: "localhost", protocol: "http" } },
+    exchange: new Exchange("test-request", { method, url, headers, rawHeaders: Object.entries(headers).flat(), client: { ip: "127.0.0.1", host: "localhost", protocol: "http" } }, 0),
     body: {
       read: async () => (init.body === undefined ? undefined : Buffer.from(init.body)),
       stream: () => init.chunks ?? (async function* () {})(),
