@@ -24,6 +24,7 @@ import { processCpuMs } from "./process-cpu.js";
 import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 import { BASE_GATEWAY_CONFIG } from "./targets.js";
+import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const { values } = parseArgs({
   options: {
@@ -153,7 +154,7 @@ try {
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
   const protogate: ServerToProfile = {
     name: "protogate",
-    argv: [PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"],
+    argv: [...SERVING_NODE_FLAGS, PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"],
     ready: /protogate listening on (http:\/\/\S+)/,
   };
   const captured: Record<string, CapturedResponse> = {};

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { spawnNode, spawnTs, tail, type CpuAffinity } from "./child-process.js";
 import { STREAM_RESULT_PREFIX } from "./stream-result.js";
+import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 /** One stream read through one path. */
 export interface StreamRun {
@@ -45,7 +46,7 @@ export async function measureStreamThroughput(messages: number, rounds: number, 
     const [, address] = await backend.waitFor(/stream backend listening on (\S+)/, 30_000);
     const config = join(dir, "gateway.yaml");
     writeFileSync(config, stringify({ logging: { level: "warn" }, auth: { mode: "off" }, upstreams: { "demo.v1.ChatService": address } }));
-    gateway = spawnNode("stream-gateway", [protogateEntry, "serve", "--config", config, "--generated", GENERATED_DIR, "--host", "127.0.0.1", "--port", "0"], serverAffinity);
+    gateway = spawnNode("stream-gateway", [...SERVING_NODE_FLAGS, protogateEntry, "serve", "--config", config, "--generated", GENERATED_DIR, "--host", "127.0.0.1", "--port", "0"], serverAffinity);
     const [, base] = await gateway.waitFor(/protogate listening on (http:\/\/\S+)/, 30_000);
     const serverPid = String(gateway.child.pid);
     // A first, unmeasured stream through each path warms both up.

@@ -9,6 +9,7 @@ import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
 import { captureResponse, type CapturedResponses } from "./floor-responses.js";
 import { RATE_LIMIT_VARIANTS } from "./rate-limit-variants.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
+import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 /** How hard and how long each (target, route) pair is loaded (warm-up is per measurement). */
 export interface LoadSettings {
@@ -146,7 +147,7 @@ export function protogateTarget(variant: ProtogateVariant): BenchTarget {
       const configUpstreams = upstreamOptions && { upstreams: Object.fromEntries(context.services.map((service) => [service, { address: context.backendAddress, ...upstreamOptions }])) };
       writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config, ...configUpstreams }));
       const upstreams = upstreamOptions ? [] : context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
-      const args = [context.protogateEntry, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
+      const args = [...SERVING_NODE_FLAGS, context.protogateEntry, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
       const child = spawnNode(variant.name, args, context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Entry point of the `protogate` command.
+#!/usr/bin/env -S node --no-memory-reducer
+// Entry point of the `protogate` command. The V8 flags on the line above are the serving flags of
+// src/cli/node-flags.ts (why: see there); `env -S` splits them (GNU coreutils 8.30+, BSD env).
 // - In a checkout, it runs the TypeScript sources through tsx (no build step while developing).
 // - The published package ships no .ts sources (see `files` in package.json) and runs the
 //   JavaScript that `npm run build` compiled into dist/ (run by `prepack`): nothing is compiled at
