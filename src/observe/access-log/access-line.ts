@@ -1,3 +1,4 @@
+import { pathOf } from "../../gateway/request-path.js";
 import type { Exchange } from "../exchange.js";
 
 /**
@@ -56,7 +57,7 @@ export function accessLine(exchange: Exchange): AccessLine {
     method: head.method,
     route: binding?.pattern ?? null,
     rpc: binding?.rpcPath ?? null,
-    path: pathOf(head.url),
+    path: cut(pathOf(head.url), MAX_PATH_LENGTH),
     status: exchange.status,
     grpcCode: exchange.grpcCode ?? null,
     durationMs: milliseconds(exchange.durationMs ?? 0),
@@ -73,11 +74,6 @@ export function accessLine(exchange: Exchange): AccessLine {
 /** Whether an exchange failed: an HTTP error (499 included) or a gRPC outcome other than OK (a stream that broke after its 200). */
 export function isFailure(exchange: Exchange): boolean {
   return exchange.status >= 400 || (exchange.grpcCode !== undefined && exchange.grpcCode !== 0);
-}
-
-function pathOf(url: string): string {
-  const queryStart = url.indexOf("?");
-  return cut(queryStart < 0 ? url : url.slice(0, queryStart), MAX_PATH_LENGTH);
 }
 
 function cut(value: string, max: number): string {
