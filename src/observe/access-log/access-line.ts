@@ -71,6 +71,25 @@ export function accessLine(exchange: Exchange): AccessLine {
   };
 }
 
+/**
+ * The line as JSON text, newline-terminated, keys in a fixed order after `log` and `time`. Written
+ * by hand for this one fixed schema: pino's generic serialiser (a loop over the keys, a check per
+ * value) measured about three times the CPU per line, on the path of every request. Strings go
+ * through JSON.stringify, so quotes, control characters and lone surrogates are escaped.
+ */
+export function formatAccessLine(line: AccessLine, time: string): string {
+  return (
+    `{"log":"access","time":"${time}","requestId":${text(line.requestId)},"traceId":${text(line.traceId)},"method":${text(line.method)}` +
+    `,"route":${text(line.route)},"rpc":${text(line.rpc)},"path":${text(line.path)},"status":${line.status},"grpcCode":${line.grpcCode}` +
+    `,"durationMs":${line.durationMs},"upstreamMs":${line.upstreamMs},"bytesOut":${line.bytesOut},"bytesIn":${line.bytesIn}` +
+    `,"consumer":${text(line.consumer)},"clientIp":${text(line.clientIp)},"userAgent":${text(line.userAgent)},"error":${text(line.error)}}\n`
+  );
+}
+
+function text(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(value);
+}
+
 /** Whether an exchange failed: an HTTP error (499 included) or a gRPC outcome other than OK (a stream that broke after its 200). */
 export function isFailure(exchange: Exchange): boolean {
   return exchange.status >= 400 || (exchange.grpcCode !== undefined && exchange.grpcCode !== 0);
