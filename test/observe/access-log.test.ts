@@ -1,3 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../src/auth/caller.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
@@ -250,6 +255,17 @@ describe("createAccessLog", () => {
     for (let i = 0; i < 3; i++) log.observers[0].ended(success());
     expect(lines()).toHaveLength(count);
     expect(calls).toBe(0);
+  });
+});
+
+describe("the file destination", () => {
+  it("a process that exits without close() still writes its pending lines", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "pg-access-exit-")), "access.log");
+    const runTs = fileURLToPath(new URL("../../bin/run-ts.js", import.meta.url));
+    const fixture = fileURLToPath(new URL("./fixtures/exit-without-close.ts", import.meta.url));
+    const child = spawnSync(process.execPath, [runTs, fixture, file], { encoding: "utf8" });
+    expect(child.status, child.stderr).toBe(0);
+    expect(readFileSync(file, "utf8")).toMatch(/^\{"log":"access",.*"requestId":"exit-without-close".*\}\n$/);
   });
 });
 

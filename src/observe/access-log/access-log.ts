@@ -88,7 +88,7 @@ interface OpenDestination {
  * stderr, or the file appended to (opened now, so a bad path fails the start with its error),
  * through pino's asynchronous destination (sonic-boom), fed in batches. A write error later (a
  * full disk, a closed pipe) is logged once by the gateway's logger instead of crashing the
- * process; pino flushes what sonic-boom holds if the process exits without close().
+ * process; a process that exits without close() writes what is pending synchronously.
  */
 function openDestination(destination: string, warnLog: WarnLog): OpenDestination {
   const toStderr = destination === "stderr";
@@ -118,6 +118,16 @@ function openDestination(destination: string, warnLog: WarnLog): OpenDestination
   };
   const timer = setInterval(flush, FLUSH_EVERY_MS);
   timer.unref();
+  // A process that exits without close() (a crash): the batch is written synchronously.
+  const onExit = (): void => {
+    flush();
+    try {
+      stream.flushSync();
+    } catch {
+      // Nothing more can be done on the way out.
+    }
+  };
+  process.once("exit", onExit);
   let ended: Promise<void> | undefined;
   return {
     sink: {
@@ -129,6 +139,7 @@ function openDestination(destination: string, warnLog: WarnLog): OpenDestination
     end: () =>
       (ended ??= (async () => {
         clearInterval(timer);
+        process.off("exit", onExit);
         flush();
         // After a write error pino may have turned end() into a no-op: no 'close' would come.
         if (failed) return;
