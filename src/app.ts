@@ -30,7 +30,7 @@ export interface GatewaySeams {
   readonly auth?: EdgeAuthOptions;
   /** Extra observers of every request, and the recorder's clock and request-ID generator. */
   readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
-  /** The access log's random source (sampling) and an optional stream instead of its destination. */
+  /** The access log's random source (sampling), wall clock, and a stream instead of its destination. */
   readonly accessLog?: AccessLogSeams;
 }
 
@@ -54,7 +54,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  // Access log: its own pino instance and destination (logging.level does not silence it).
+  // The access log has a destination of its own (logging.level does not silence it).
   const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
   const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers([...(seams.observe?.observers ?? []), ...accessLog.observers]) });
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
