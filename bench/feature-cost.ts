@@ -1,6 +1,7 @@
-// Child process of `npm run bench`: what authentication and rate limiting add to the CPU cost of a
-// request, measured in one process so that a shared machine's noise cancels out. Several gateways
-// (auth off; auth on with a hot RS256 token; a limit in the memory store; a limit in Redis) run in
+// Child process of `npm run bench`: what authentication, rate limiting and the access log add to the
+// CPU cost of a request, measured in one process so that a shared machine's noise cancels out.
+// Several gateways (auth off; auth on with a hot RS256 token; a limit in the memory store; the
+// access log for every request; a limit in Redis) run in
 // this process; the HTTP client (bench/cost-client.ts), the demo backend and Redis in others.
 // Batches of the same GET go to each gateway in turn, round after round, and each batch's CPU
 // time of this process (process.cpuUsage: the gateways only) is divided by its requests; the
@@ -27,7 +28,7 @@ import { COST_RESULT_PREFIX, type FeatureCost, type FeatureCostResult } from "./
 import { median } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { LIMIT_HEADER, MEMORY_LIMIT_CONFIG, redisLimitConfig } from "./rate-limit-variants.js";
-import { prepareRs256Auth } from "./targets.js";
+import { ACCESS_LOG_ALL, prepareRs256Auth } from "./targets.js";
 
 const { values } = parseArgs({
   options: {
@@ -119,6 +120,7 @@ async function main(): Promise<FeatureCostResult> {
     const auth = await prepareRs256Auth(dir);
     variants.push({ name: "protogate-jwt", description: "auth on, hot RS256 token", gateway: await start(auth.config), headers: auth.headers });
     variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(MEMORY_LIMIT_CONFIG), headers: {}, expectHeader: LIMIT_HEADER });
+    variants.push({ name: "protogate-accesslog", description: "access log, every request, to /dev/null", gateway: await start(ACCESS_LOG_ALL), headers: {} });
     const availability = redisAvailability();
     if (availability.available) {
       redis = await startRedisServer({ commandPrefix: onOtherCpus([]) });

@@ -88,8 +88,16 @@ export interface PreparedVariant {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
+/**
+ * Per-request logging is off in every variant, as in the hand-written proxy (the access log's
+ * default, failures only, writes nothing for the bench's successes); variants turn auth on.
+ */
 export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
+/**
+ * The access-log variant: a line for every request, written to /dev/null (the gateway pays for
+ * building, serialising and the write system call; no disk is filled by a long run).
+ */
+export const ACCESS_LOG_ALL = { accessLog: { mode: "all", destination: "/dev/null" } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: wire, the default)" },
@@ -97,6 +105,7 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
+  { name: "protogate-accesslog", description: "Protogate serve, auth off, access log on for every request (mode all) to /dev/null", config: ACCESS_LOG_ALL },
 ];
 
 /** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */

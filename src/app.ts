@@ -14,6 +14,7 @@ import type { UpstreamPool } from "./upstream/upstream.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
 import { ExchangeRecorder } from "./observe/exchange-recorder.js";
 import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
+import { createAccessLog, type AccessLogSeams } from "./observe/access-log/access-log.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -29,6 +30,8 @@ export interface GatewaySeams {
   readonly auth?: EdgeAuthOptions;
   /** Extra observers of every request, and the recorder's clock and request-ID generator. */
   readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
+  /** The access log's random source (sampling), wall clock, and a stream instead of its destination. */
+  readonly accessLog?: AccessLogSeams;
 }
 
 /**
@@ -51,7 +54,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(seams.observe?.observers ?? []) });
+  // The access log has a destination of its own (logging.level does not silence it).
+  const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
+  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers([...(seams.observe?.observers ?? []), ...accessLog.observers]) });
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
@@ -87,6 +92,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         upstreams.close();
         auth.close();
         await rateLimiter.close();
+        // Last: every request has ended by now, so its line is written before the file closes.
+        await accessLog.close();
       }
     })());
   return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };

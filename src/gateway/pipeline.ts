@@ -20,6 +20,7 @@ import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstre
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
+import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
 import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
 import { createStreamCalls } from "./stream-call.js";
@@ -112,7 +113,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const logInternal = (error: GatewayError, exchange: Exchange): void => {
     const { head, requestId } = exchange;
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
-      deps.log.error({ err: error.cause, method: head.method, url: head.url, requestId }, "internal error");
+      deps.log.error({ err: error.cause, method: head.method, path: pathOf(head.url), requestId }, "internal error");
       return;
     }
     const cause = error.cause;

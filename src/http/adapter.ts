@@ -11,6 +11,7 @@ import type { ServerTls } from "../config/read-tls-files.js";
 import type { GatewayConfig } from "../config/schema.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { pathOf } from "../gateway/request-path.js";
 import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestBodySource } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
@@ -176,7 +177,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       },
       (error: unknown) => {
         // The pipeline answers every failure itself; this only guards against a bug in that path.
-        request.log.error({ err: error, method: request.method, url: request.url }, "internal error");
+        request.log.error({ err: error, method: request.method, path: pathOf(exchange.head.url), requestId: exchange.requestId }, "internal error");
         respond(request, reply, exchange, pipeline.fail(new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error"), exchange));
       },
     );
@@ -204,8 +205,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   app.setNotFoundHandler(handle);
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     const gatewayError = fromFrameworkError(error);
-    if (gatewayError.code === GrpcCode.INTERNAL) request.log.error({ err: error }, "internal error");
     const exchange = begin(request, reply);
+    if (gatewayError.code === GrpcCode.INTERNAL) request.log.error({ err: error, requestId: exchange.requestId }, "internal error");
     respond(request, reply, exchange, pipeline.fail(gatewayError, exchange));
   });
 

@@ -74,3 +74,21 @@ describe("upstream failures in the log", () => {
     }
   });
 });
+
+describe("the internal-error log line", () => {
+  it("names the request by its ID and path, never its query string (which can carry credentials)", async () => {
+    const harness = await createPipelineHarness({ transcoding: { ignoreUnknownQueryParameters: true } });
+    try {
+      const bug = new Error("a bug");
+      harness.upstream.unary = async () => {
+        throw bug;
+      };
+      const response = await harness.pipeline.handle(gatewayRequest("GET", "/v1/users/u-1?api_key=query-secret-123"));
+      expect(response.status).toBe(500);
+      expect(harness.errors).toEqual([{ message: "internal error", details: { err: bug, method: "GET", path: "/v1/users/u-1", requestId: "test-request" } }]);
+      expect(JSON.stringify(harness.errors)).not.toContain("query-secret-123");
+    } finally {
+      await harness.close();
+    }
+  });
+});

@@ -15,7 +15,7 @@ export function demoGenerated(): Promise<GeneratedFolder> {
 
 /**
  * Starts the gateway in-process on an ephemeral loopback port; `extra` is merged into the config.
- * Authentication is off unless `extra.auth` says otherwise (the security suite tests it).
+ * Authentication and the access log are off unless `extra` says otherwise (the security suite tests auth).
  * `seams` injects clocks and the JWKS fetch.
  */
 export async function startTestGateway(upstreams: Record<string, string>, extra: Record<string, unknown> = {}, seams: GatewaySeams = {}): Promise<RunningGateway> {
@@ -24,7 +24,8 @@ export async function startTestGateway(upstreams: Record<string, string>, extra:
   const { join } = await import("node:path");
   const { stringify } = await import("yaml");
   const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
-  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }));
+  // The access log is off too (it would write to the test run's stderr); its own suite turns it on.
+  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, accessLog: { mode: "off" }, ...extra }));
   const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
   return startGateway(config, await demoGenerated(), seams);
 }
