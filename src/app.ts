@@ -57,7 +57,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   // The access log has a destination of its own (logging.level does not silence it).
   const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
   const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers([...(seams.observe?.observers ?? []), ...accessLog.observers]) });
-  const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
+  const { app, node, drain, socketsSettled } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
     app.log.warn(
@@ -86,6 +86,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
       const sweep = setInterval(() => node.closeIdle(), 50);
       try {
         await app.close();
+        // Upgraded sockets are not the HTTP server's: wait for their calls (closed with 1001 by
+        // drain) so that their exchanges end, and are logged and traced, before close resolves.
+        await socketsSettled();
       } finally {
         clearInterval(sweep);
         clearTimeout(force);

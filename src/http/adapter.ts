@@ -52,6 +52,8 @@ export interface GatewayServer {
   readonly node: NodeServer;
   /** From now on every new request is answered 503 (the gateway is shutting down). */
   drain(): void;
+  /** Resolves once the WebSocket calls running now have ended (closed by `drain` with 1001). */
+  socketsSettled(): Promise<void>;
 }
 
 /**
@@ -218,6 +220,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
       draining = true;
       webSockets.closeAll();
     },
+    socketsSettled: () => webSockets.settled(),
   };
 }
 

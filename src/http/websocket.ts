@@ -42,6 +42,8 @@ export interface WebSocketGateway {
   handleUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void;
   /** Closes every open WebSocket with 1001 (the gateway is going away). */
   closeAll(): void;
+  /** Resolves once every WebSocket call running now has ended (and its exchange with it). */
+  settled(): Promise<void>;
 }
 
 /**
@@ -54,6 +56,7 @@ export interface WebSocketGateway {
  */
 export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSocketGateway {
   const sockets = new Set<WebSocket>();
+  const running = new Set<Promise<void>>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxMessageBytes,
@@ -103,16 +106,21 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
             closed.abort();
           });
           const stopPings = keepAlive(ws, options.pingIntervalMs, options.timers);
-          void pipeline
+          const call = pipeline
             .runSocket(exchange, admitted, messageSocket(ws), closed.signal)
             .finally(stopPings)
-            .finally(() => pipeline.end(exchange));
+            .finally(() => {
+              pipeline.end(exchange);
+              running.delete(call);
+            });
+          running.add(call);
         });
       });
     },
     closeAll() {
       for (const ws of sockets) ws.close(CLOSE_GOING_AWAY, "the gateway is shutting down");
     },
+    settled: () => Promise.all(running).then(() => undefined),
   };
 }
 
