@@ -108,7 +108,7 @@ async function main(): Promise<FeatureCostResult> {
   const generated = await loadGenerated(GENERATED_DIR);
   const upstreams = Object.fromEntries(backend.services.map((service) => [service, backend.address]));
   const start = (extra: Record<string, unknown>) =>
-    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
+    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { enabled: false }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
 
   let redis: RedisServer | undefined;
   const variants: Variant[] = [];

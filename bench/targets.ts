@@ -87,13 +87,17 @@ export interface PreparedVariant {
   readonly cleanup?: () => Promise<void>;
 }
 
-/** Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on. */
-export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
+/**
+ * Per-request logging is off in every variant, as in the hand-written proxy; variants turn auth on.
+ * The admin listener (and with it the metrics) is off too: the protogate-metrics variant measures it.
+ */
+export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" }, admin: { enabled: false } };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: wire, the default)" },
   { name: "protogate-http2", description: "Protogate serve, auth off, upstream transport http2 (Protogate's gRPC over node:http2)", upstream: { transport: "http2" } },
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
+  { name: "protogate-metrics", description: "Protogate serve, auth off, admin listener on a free port with Prometheus metrics", config: { admin: { enabled: true, port: 0 } } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
 ];

@@ -24,7 +24,8 @@ export async function startTestGateway(upstreams: Record<string, string>, extra:
   const { join } = await import("node:path");
   const { stringify } = await import("yaml");
   const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
-  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }));
+  // The admin listener on a free port: test files run gateways side by side.
+  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { port: 0 }, ...extra }));
   const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
   return startGateway(config, await demoGenerated(), seams);
 }
