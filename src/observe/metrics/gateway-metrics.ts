@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AnyBinding } from "../../binding.js";
 import type { AuthFailureReason } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
@@ -6,6 +6,7 @@ import type { RateLimitDecision, RateLimitEvents, RateLimitStoreHealth } from ".
 import type { Exchange, StreamDirection } from "../exchange.js";
 import type { ExchangeObserver } from "../observer.js";
 import { CounterSeriesMap, DeferredCounter, type CounterSeries } from "./deferred-counter.js";
+import { DeferredHistogram, type HistogramSeries } from "./deferred-histogram.js";
 
 /** The route label of a request no route matched (refusals, 404s, the docs pages). */
 export const UNMATCHED_ROUTE = "unmatched";
@@ -42,7 +43,8 @@ export interface GatewayMetrics {
 
 /** The series of one method of one route (the label set of the HTTP metrics). */
 interface MethodSeries {
-  readonly durationLabels: { method: string; route: string };
+  readonly labels: { method: string; route: string };
+  readonly duration: HistogramSeries;
   /** Requests by outcome: status * 32 + gRPC code (NO_CODE_KEY when none). */
   readonly outcomes: Map<number, CounterSeries>;
 }
@@ -52,7 +54,7 @@ interface RouteSeries {
   readonly route: string;
   readonly byMethod: Map<string, MethodSeries>;
   /** Upstream calls by gRPC code; undefined for the unmatched requests (they make none). */
-  readonly upstream: { readonly durationLabels: { service: string; rpc: string }; readonly byCode: Array<CounterSeries | undefined> } | undefined;
+  readonly upstream: { readonly labels: { service: string; rpc: string }; readonly duration: HistogramSeries; readonly byCode: Array<CounterSeries | undefined> } | undefined;
   readonly streamSent: CounterSeries;
   readonly streamReceived: CounterSeries;
   readonly streaming: boolean;
@@ -75,13 +77,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     "status",
     "grpc_code",
   ]);
-  const requestDuration = new Histogram({
-    name: "protogate_http_request_duration_seconds",
-    help: "From a request's arrival to the end of its response (a stream: its whole life), by method and route template.",
-    labelNames: ["method", "route"],
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
+  const requestDuration = new DeferredHistogram(
+    registry,
+    "protogate_http_request_duration_seconds",
+    "From a request's arrival to the end of its response (a stream: its whole life), by method and route template.",
+    ["method", "route"],
+    DURATION_BUCKETS,
+  );
   new Gauge({
     name: "protogate_http_requests_in_flight",
     help: "Requests (and WebSocket calls) arrived and not yet over.",
@@ -95,13 +97,13 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     "rpc",
     "grpc_code",
   ]);
-  const upstreamDuration = new Histogram({
-    name: "protogate_upstream_request_duration_seconds",
-    help: "gRPC calls to upstreams, from the call's start to its end (a stream: its whole life).",
-    labelNames: ["service", "rpc"],
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  });
+  const upstreamDuration = new DeferredHistogram(
+    registry,
+    "protogate_upstream_request_duration_seconds",
+    "gRPC calls to upstreams, from the call's start to its end (a stream: its whole life).",
+    ["service", "rpc"],
+    DURATION_BUCKETS,
+  );
   const streamMessages = new DeferredCounter(registry, "protogate_stream_messages_total", "Messages of streaming calls, by route template and direction (sent: client to upstream; received: upstream to client).", [
     "route",
     "direction",
@@ -161,12 +163,23 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
 
   const knownMethods = new Set([...options.standardMethods, ...options.bindings.map((binding) => binding.httpMethod)]);
   const routeSeries = new Map<AnyBinding, RouteSeries>();
+  /** Per RPC, not per binding: a method with several HTTP rules makes one upstream series. */
+  const upstreamByRpc = new Map<string, NonNullable<RouteSeries["upstream"]>>();
+  const upstreamSeries = (binding: AnyBinding): NonNullable<RouteSeries["upstream"]> => {
+    let series = upstreamByRpc.get(binding.rpcPath);
+    if (series === undefined) {
+      const labels = { service: binding.service, rpc: binding.method };
+      series = { labels, duration: upstreamDuration.series(labels), byCode: [] };
+      upstreamByRpc.set(binding.rpcPath, series);
+    }
+    return series;
+  };
   const newRouteSeries = (binding: AnyBinding | undefined): RouteSeries => {
     const route = binding?.pattern ?? UNMATCHED_ROUTE;
     return {
       route,
       byMethod: new Map(),
-      upstream: binding && { durationLabels: { service: binding.service, rpc: binding.method }, byCode: [] },
+      upstream: binding && upstreamSeries(binding),
       streamSent: streamMessages.series({ route, direction: "sent" }),
       streamReceived: streamMessages.series({ route, direction: "received" }),
       streaming: binding !== undefined && binding.kind !== "unary",
@@ -187,7 +200,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     const method = knownMethods.has(requestMethod) ? requestMethod : OTHER_METHOD;
     let series = route.byMethod.get(method);
     if (series === undefined) {
-      series = { durationLabels: { method, route: route.route }, outcomes: new Map() };
+      const labels = { method, route: route.route };
+      series = { labels, duration: requestDuration.series(labels), outcomes: new Map() };
       route.byMethod.set(method, series);
     }
     return series;
@@ -206,11 +220,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       const code = exchange.upstreamCode ?? GrpcCode.UNKNOWN;
       let counter = upstream.byCode[code];
       if (counter === undefined) {
-        counter = upstreamRequests.series({ ...upstream.durationLabels, grpc_code: grpcCodeLabel(code) });
+        counter = upstreamRequests.series({ ...upstream.labels, grpc_code: grpcCodeLabel(code) });
         upstream.byCode[code] = counter;
       }
       counter.pending++;
-      upstreamDuration.observe(upstream.durationLabels, exchange.upstreamMs / 1000);
+      upstreamDuration.record(upstream.duration, exchange.upstreamMs / 1000);
     },
     streamMessage(exchange, direction: StreamDirection) {
       const route = seriesOf(exchange.binding);
@@ -226,11 +240,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       const key = exchange.status * 32 + (code ?? NO_CODE_KEY);
       let outcome = method.outcomes.get(key);
       if (outcome === undefined) {
-        outcome = requests.series({ ...method.durationLabels, status: String(exchange.status), grpc_code: code === undefined ? NO_CODE : grpcCodeLabel(code) });
+        outcome = requests.series({ ...method.labels, status: String(exchange.status), grpc_code: code === undefined ? NO_CODE : grpcCodeLabel(code) });
         method.outcomes.set(key, outcome);
       }
       outcome.pending++;
-      if (exchange.durationMs !== undefined) requestDuration.observe(method.durationLabels, exchange.durationMs / 1000);
+      if (exchange.durationMs !== undefined) requestDuration.record(method.duration, exchange.durationMs / 1000);
       const authFailure = exchange.error?.authFailure;
       if (authFailure !== undefined) authFailures.get(authFailure).pending++;
     },
