@@ -217,3 +217,20 @@ describe("gateway metrics: the labels of each kind of exchange", () => {
     expect(await series(b.metrics, "protogate_http_requests_total")).toEqual([]);
   });
 });
+
+describe("the auth layer's typed failure reasons", () => {
+  it.each([
+    { error: () => unauthenticated("none", "authentication required"), reason: "missing" },
+    { error: () => unauthenticated("invalid_request", "multiple authorization headers"), reason: "malformed" },
+    { error: () => unauthenticated("invalid_token", "invalid API key"), reason: "invalid" },
+    { error: () => jwtRejected("token missing"), reason: "missing" },
+    { error: () => jwtRejected("malformed token"), reason: "malformed" },
+    { error: () => jwtRejected("token expired"), reason: "expired" },
+    { error: () => jwtRejected("signature verification failed"), reason: "invalid" },
+    { error: () => jwtRejected("key set unavailable"), reason: "key_set_unavailable" },
+    { error: () => permissionDenied(["orders:write"]), reason: "insufficient_scope" },
+    { error: () => new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "no route"), reason: undefined },
+  ])("$reason", ({ error, reason }) => {
+    expect(error().authFailure).toBe(reason);
+  });
+});
