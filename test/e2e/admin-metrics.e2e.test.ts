@@ -233,6 +233,14 @@ describe("readiness", () => {
     await expect(fetch(`${gateway.adminUrl}/healthz`)).rejects.toThrow();
   });
 
+  it.each(["wire", "http2", "grpc-js"])("reports a %s upstream idle before its first call and ready after it", async (transport) => {
+    gateway = await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: users.address, transport } } });
+    const state = async () => ((await (await fetch(`${gateway!.adminUrl}/readyz`)).json()) as { upstreams: Array<{ state: string }> }).upstreams.map((u) => u.state);
+    expect(await state()).toEqual(["idle"]);
+    expect((await send(gateway.url, "GET", "/v1/users/u-1")).status).toBe(200);
+    expect(await state()).toEqual(["ready"]);
+  });
+
   it("admin.enabled: false starts no admin listener", async () => {
     gateway = await startTestGateway(upstreams, { admin: { enabled: false } });
     expect(gateway.adminUrl).toBeUndefined();
