@@ -17,6 +17,14 @@ export interface AdminServerOptions {
   readonly log: { error(details: object, message: string): void };
 }
 
+/** The admin listener could not listen (its port in use, ...): the listen error is the cause. */
+export class AdminListenError extends Error {
+  override name = "AdminListenError";
+  constructor(readonly listenError: Error) {
+    super(`admin listener: ${listenError.message}`, { cause: listenError });
+  }
+}
+
 /** The running admin listener. */
 export interface AdminServer {
   /** `http://HOST:PORT` it listens on. */
@@ -44,9 +52,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   // Admin clients (Prometheus, probes) are few; do not let an idle one hold close() up.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    const failed = (error: Error) => reject(new AdminListenError(error));
+    server.once("error", failed);
     server.listen(options.port, options.host, () => {
-      server.off("error", reject);
+      server.off("error", failed);
       resolve();
     });
   });

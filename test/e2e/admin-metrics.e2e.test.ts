@@ -266,6 +266,20 @@ describe("protogate serve --admin-port", () => {
     }
   });
 
+  it("an admin port in use stops the start with a message naming --admin-port", async () => {
+    const { createServer } = await import("node:net");
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${users.address}`, "--port", "0", "--admin-port", String(port), "--auth", "off"]);
+      expect(await proc.exited).toBe(1);
+      expect(proc.stderr()).toContain(`protogate: admin listener: cannot listen on 127.0.0.1:${port}: the port is in use; pick another with --admin-port`);
+    } finally {
+      holder.close();
+    }
+  });
+
   it("rejects a bad --admin-port", async () => {
     const proc = runProtogate(["serve", "--generated", "generated", "--admin-port", "99999"]);
     expect(await proc.exited).toBe(1);
