@@ -85,7 +85,7 @@ async function timeGenerate(name: string, protoDir: string, outDir: string, tmp:
 /** Wall and CPU seconds from spawning `serve` to its first answer (CPU time is what a loaded machine does not inflate). */
 async function timeServeStart(api: ApiUnderTest, generatedDir: string, tmp: string): Promise<{ seconds: number; cpuSeconds: number | undefined }> {
   const started = performance.now();
-  const server = spawnNode(`serve ${api.name}`, [PROTOGATE, "serve", "--generated", generatedDir, "--host", "127.0.0.1", "--port", "0", "--auth", "off"], undefined, {
+  const server = spawnNode(`serve ${api.name}`, [PROTOGATE, "serve", "--generated", generatedDir, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0", "--auth", "off"], undefined, {
     env: { ...process.env, TMPDIR: tmp },
   });
   try {

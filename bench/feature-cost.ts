@@ -109,7 +109,7 @@ async function main(): Promise<FeatureCostResult> {
   const generated = await loadGenerated(GENERATED_DIR);
   const upstreams = Object.fromEntries(backend.services.map((service) => [service, backend.address]));
   const start = (extra: Record<string, unknown>) =>
-    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
+    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { enabled: false }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
 
   let redis: RedisServer | undefined;
   const variants: Variant[] = [];
@@ -117,6 +117,7 @@ async function main(): Promise<FeatureCostResult> {
     variants.push({ name: "protogate", description: "auth off, no limit", gateway: await start({}), headers: {} });
     // A second, identical gateway: its difference from the first is the noise floor of the method.
     variants.push({ name: "protogate-control", description: "control: auth off, no limit (same as protogate)", gateway: await start({}), headers: {} });
+    variants.push({ name: "protogate-metrics", description: "admin listener and Prometheus metrics on", gateway: await start({ admin: { enabled: true, port: 0 } }), headers: {} });
     const auth = await prepareRs256Auth(dir);
     variants.push({ name: "protogate-jwt", description: "auth on, hot RS256 token", gateway: await start(auth.config), headers: auth.headers });
     variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(MEMORY_LIMIT_CONFIG), headers: {}, expectHeader: LIMIT_HEADER });

@@ -45,7 +45,7 @@ export async function measureStreamThroughput(messages: number, rounds: number, 
   try {
     const [, address] = await backend.waitFor(/stream backend listening on (\S+)/, 30_000);
     const config = join(dir, "gateway.yaml");
-    writeFileSync(config, stringify({ logging: { level: "warn" }, auth: { mode: "off" }, upstreams: { "demo.v1.ChatService": address } }));
+    writeFileSync(config, stringify({ logging: { level: "warn" }, auth: { mode: "off" }, admin: { enabled: false }, upstreams: { "demo.v1.ChatService": address } }));
     gateway = spawnNode("stream-gateway", [...SERVING_NODE_FLAGS, protogateEntry, "serve", "--config", config, "--generated", GENERATED_DIR, "--host", "127.0.0.1", "--port", "0"], serverAffinity);
     const [, base] = await gateway.waitFor(/protogate listening on (http:\/\/\S+)/, 30_000);
     const serverPid = String(gateway.child.pid);

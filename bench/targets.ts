@@ -91,8 +91,9 @@ export interface PreparedVariant {
 /**
  * Per-request logging is off in every variant, as in the hand-written proxy (the access log's
  * default, failures only, writes nothing for the bench's successes); variants turn auth on.
+ * The admin listener (and with it the metrics) is off too: the protogate-metrics variant measures it.
  */
-export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" } };
+export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "off" }, admin: { enabled: false } };
 /**
  * The access-log variant: a line for every request, written to /dev/null (the gateway pays for
  * building, serialising and the write system call; no disk is filled by a long run).
@@ -103,6 +104,7 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: wire, the default)" },
   { name: "protogate-http2", description: "Protogate serve, auth off, upstream transport http2 (Protogate's gRPC over node:http2)", upstream: { transport: "http2" } },
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
+  { name: "protogate-metrics", description: "Protogate serve, auth off, admin listener on a free port with Prometheus metrics", config: { admin: { enabled: true, port: 0 } } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
   { name: "protogate-accesslog", description: "Protogate serve, auth off, access log on for every request (mode all) to /dev/null", config: ACCESS_LOG_ALL },

@@ -15,12 +15,19 @@ import { upstreamServiceOf } from "./upstream/upstream-service.js";
 import { ExchangeRecorder } from "./observe/exchange-recorder.js";
 import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
 import { createAccessLog, type AccessLogSeams } from "./observe/access-log/access-log.js";
+// Admin listener and metrics:
+import { startAdminServer, type AdminServer } from "./admin/admin-server.js";
+import { readinessReport, type GatewayPhase } from "./admin/readiness.js";
+import { STANDARD_METHODS } from "./gateway/pipeline.js";
+import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
 
 /** A running gateway. */
 export interface RunningGateway {
   /** `http://HOST:PORT` it listens on. */
   readonly url: string;
   readonly app: FastifyInstance;
+  /** `http://HOST:PORT` of the admin listener (/healthz, /readyz, /metrics); undefined when `admin.enabled` is false. */
+  readonly adminUrl: string | undefined;
   /** Stops accepting, waits for in-flight requests (up to the drain timeout), closes upstream channels. */
   close(): Promise<void>;
 }
@@ -51,12 +58,16 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const codecs = createCodecRegistry(folder.files ?? folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
   const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
-  const auth = await createEdgeAuth(config.auth, seams.auth);
+  // Metrics exist only with the admin listener that serves them (otherwise they cost nothing).
+  const metrics = config.admin.enabled ? createGatewayMetrics({ bindings: folder.bindings, standardMethods: STANDARD_METHODS }) : undefined;
+  const auth = await createEdgeAuth(config.auth, metrics ? { ...seams.auth, onJwksFetch: (issuer, outcome) => metrics.jwksFetched(issuer, outcome) } : seams.auth);
   const log = createLogger(config.logging.level);
-  const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
+  const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log, {}, metrics?.rateLimitEvents);
+  metrics?.watchRateLimitStore(() => rateLimiter.storeHealth());
   // The access log has a destination of its own (logging.level does not silence it).
   const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
-  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers([...(seams.observe?.observers ?? []), ...accessLog.observers]) });
+  const observers = [...(metrics ? [metrics.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
+  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
   const { app, node, drain, socketsSettled } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
@@ -70,7 +81,19 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const routed = new Set(folder.bindings.map((b) => b.service));
   for (const service of Object.keys(config.upstreams)) if (!routed.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
 
-  await app.listen({ host: config.server.host, port: config.server.port });
+  let phase: GatewayPhase = "starting";
+  let admin: AdminServer | undefined;
+  if (metrics) {
+    const readiness = () => readinessReport({ phase: () => phase, upstreams: () => upstreams.statuses?.() ?? [], rateLimitStore: () => rateLimiter.storeHealth() });
+    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry: metrics.registry, readiness, log: app.log });
+  }
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await admin?.close();
+    throw error;
+  }
+  phase = "serving";
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
@@ -78,6 +101,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      phase = "draining";
       drain();
       const force = setTimeout(() => node.closeAll(), config.server.drainTimeoutMs);
       // A keep-alive connection whose in-flight request finishes during the drain turns idle
@@ -95,9 +119,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         upstreams.close();
         auth.close();
         await rateLimiter.close();
+        await admin?.close();
         // Last: every request has ended by now, so its line is written before the file closes.
         await accessLog.close();
       }
     })());
-  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };
+  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, adminUrl: admin?.url, app, close };
 }

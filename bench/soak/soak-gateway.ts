@@ -40,7 +40,7 @@ export interface SoakGatewaySettings {
 export async function startSoakGateway(settings: SoakGatewaySettings): Promise<SoakGateway> {
   const configFile = join(settings.dir, "gateway.yaml");
   // Per-request logging off, as in the bench: the soak measures the gateway, not its log volume.
-  writeFileSync(configFile, stringify({ logging: { level: "warn" }, ...settings.config }));
+  writeFileSync(configFile, stringify({ logging: { level: "warn" }, admin: { enabled: false }, ...settings.config }));
   const upstreams = settings.services.flatMap((service) => ["--upstream", `${service}=${settings.backendAddress}`]);
   const args = ["--import", pathToFileURL(GATEWAY_PROBE).href, PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"];
   const child = spawnNode("gateway", args, settings.affinity, { ipc: true });

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors/gateway-error.js";
+import { GatewayError, type AuthFailureReason } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { SCOPE_TOKEN } from "./auth-syntax.js";
 
@@ -17,16 +17,20 @@ export type UnauthenticatedKind = "none" | "invalid_request" | "invalid_token";
 
 const MAX_DESCRIPTION_CHARS = 200;
 
+/** The metrics reason of each kind of 401 (a token rejection may say more: expired, ...). */
+const FAILURE_OF_KIND: Readonly<Record<UnauthenticatedKind, AuthFailureReason>> = { none: "missing", invalid_request: "malformed", invalid_token: "invalid" };
+
 /**
  * A 401 UNAUTHENTICATED `PG_ERR_UNAUTHENTICATED` with its `WWW-Authenticate: Bearer` challenge.
  * `description` is the body message and, unless `kind` is `none`, the `error_description`; it
  * must never contain the credential (callers pass fixed texts).
  */
-export function unauthenticated(kind: UnauthenticatedKind, description: string, cause?: unknown): GatewayError {
+export function unauthenticated(kind: UnauthenticatedKind, description: string, cause?: unknown, authFailure: AuthFailureReason = FAILURE_OF_KIND[kind]): GatewayError {
   const attributes: Array<[string, string]> = [["realm", AUTH_REALM]];
   if (kind !== "none") attributes.push(["error", kind], ["error_description", description]);
   return new GatewayError(GrpcCode.UNAUTHENTICATED, "PG_ERR_UNAUTHENTICATED", description, {
     headers: { "www-authenticate": bearerChallenge(attributes) },
+    authFailure,
     ...(cause === undefined ? {} : { cause }),
   });
 }
@@ -47,6 +51,7 @@ export function permissionDenied(missing: readonly string[], required: readonly 
   if (scope !== "") attributes.push(["scope", scope]);
   return new GatewayError(GrpcCode.PERMISSION_DENIED, "PG_ERR_PERMISSION_DENIED", description, {
     headers: { "www-authenticate": bearerChallenge(attributes) },
+    authFailure: "insufficient_scope",
   });
 }
 

@@ -77,7 +77,7 @@ function rejectToken(error: unknown): never {
 
 function asTokenRejection(error: unknown): unknown {
   if (error instanceof GatewayError && error.code === GrpcCode.UNAUTHENTICATED) {
-    return error.headers["www-authenticate"] !== undefined ? error : unauthenticated("invalid_token", error.message, error);
+    return error.headers["www-authenticate"] !== undefined ? error : unauthenticated("invalid_token", error.message, error, error.authFailure ?? "invalid");
   }
   return error;
 }

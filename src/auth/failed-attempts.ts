@@ -65,6 +65,7 @@ export function createFailedAttemptLimiter(config: FailedAttemptsConfig, options
       const retryAfterUs = decision.states[0].retryAfterUs;
       throw new GatewayError(GrpcCode.RESOURCE_EXHAUSTED, "PG_ERR_RATE_LIMITED", `too many failed authentication attempts from this client; retry after ${durationJson(retryAfterUs)}`, {
         headers: { "retry-after": String(Math.max(1, ceilSeconds(retryAfterUs))) },
+        authFailure: "locked_out",
         details: [
           { "@type": RETRY_INFO_TYPE, retryDelay: durationJson(retryAfterUs) },
           { "@type": QUOTA_FAILURE_TYPE, violations: [{ subject: "limit:auth.failedAttempts", description }] },

@@ -15,6 +15,8 @@ const DEMO_RATE_LIMITS = { limits: [{ name: "per-caller", key: "caller", request
 export interface DemoOptions {
   readonly host: string;
   readonly port: number;
+  /** The admin listener's port (default 9901; a free one when `port` is 0, so test runs do not collide). */
+  readonly adminPort?: number;
   /** The gateway's log level (default: info). */
   readonly logLevel?: GatewayConfig["logging"]["level"];
 }
@@ -44,7 +46,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   let gateway: RunningGateway;
   let docs: GatewayConfig["docs"];
   try {
-    const config = configFromObject(raw, { host: options.host, port: options.port, generated: DEMO_GENERATED, upstreams }, "demo config");
+    const adminPort = options.adminPort ?? (options.port === 0 ? 0 : undefined);
+    const config = configFromObject(raw, { host: options.host, port: options.port, adminPort, generated: DEMO_GENERATED, upstreams }, "demo config");
     docs = config.docs;
     gateway = await startGateway(config);
   } catch (error) {
@@ -62,15 +65,20 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 }
 
 /** `protogate demo` (what `npm start` runs): starts the demo and prints how to try it. */
-export async function runDemo(options: { host: string; port: number }): Promise<number> {
+export async function runDemo(options: { host: string; port: number; adminPort?: number }): Promise<number> {
   const { gateway, backends, devAuth, docsUrl, openApiUrl } = await startDemo(options);
   console.log(`protogate listening on ${gateway.url}`);
+  if (gateway.adminUrl !== undefined) console.log(`protogate admin on ${gateway.adminUrl}`);
   console.log(`demo gRPC services (${backends.services.join(", ")}) on ${backends.address}`);
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
   console.log(`\nAPI docs: ${docsUrl}  (to try the methods that need the token: Authorize, paste it under bearerAuth)`);
   console.log(`OpenAPI document: ${openApiUrl}`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
+  if (gateway.adminUrl !== undefined) {
+    console.log("\nOperations (the admin listener: liveness, readiness, Prometheus metrics):");
+    for (const line of demoAdminLines(gateway.adminUrl)) console.log(`  ${line}`);
+  }
   console.log("\nStreaming (demo.v1.ChatService, public): post two messages as NDJSON, read them back as NDJSON and as Server-Sent Events, chat:");
   for (const line of demoStreamLines(gateway.url)) console.log(`  ${line}`);
   console.log("\nThe chat over a WebSocket (the same path; run it from the project folder):");
@@ -98,6 +106,11 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
+}
+
+/** The admin curl lines the demo prints (like demoCurlLines, each announces its status). */
+export function demoAdminLines(admin: string): string[] {
+  return [`curl -s ${admin}/readyz  # -> 200 (ready; each upstream's connection state)`, `curl -s ${admin}/metrics  # -> 200 (Prometheus text format)`];
 }
 
 /**

@@ -65,9 +65,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--host <host>", "listen address")
     .option("--port <n>", "listen port (0 takes a free one)", parsePort)
     .option("--auth <mode>", "on or off: off skips authentication (local work only)", parseAuthMode)
-    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number; auth?: "on" | "off" }) => {
+    .option("--admin-port <n>", "admin listener port: /healthz, /readyz, /metrics (0 takes a free one; default 9901)", parsePort)
+    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number; auth?: "on" | "off"; adminPort?: number }) => {
       const { runServe } = await import("./serve.js");
-      exitCode = await runServe({ configFile: opts.config, overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port, authMode: opts.auth } });
+      exitCode = await runServe({
+        configFile: opts.config,
+        overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port, authMode: opts.auth, adminPort: opts.adminPort },
+      });
     });
 
   program
@@ -84,7 +88,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description("start the bundled demo gRPC services and the gateway in front of them (npm start)")
     .option("--host <host>", "listen address", "127.0.0.1")
     .option("--port <n>", "listen port", parsePort, 8080)
-    .action(async (opts: { host: string; port: number }) => {
+    .option("--admin-port <n>", "admin listener port (default 9901; with --port 0, a free one)", parsePort)
+    .action(async (opts: { host: string; port: number; adminPort?: number }) => {
       const { runDemo } = await import("./demo.js");
       exitCode = await runDemo(opts);
     });

@@ -6,6 +6,7 @@ export async function runServe(options: { configFile: string | undefined; overri
   const config = loadConfig(options.configFile, options.overrides);
   const gateway = await startGateway(config);
   console.log(`protogate listening on ${gateway.url}`);
+  if (gateway.adminUrl !== undefined) console.log(`protogate admin on ${gateway.adminUrl}`);
   if (config.docs.enabled) console.log(`API docs on ${gateway.url}${config.docs.path} (OpenAPI document: ${gateway.url}${config.docs.openApiPath})`);
   return waitForShutdown(gateway);
 }

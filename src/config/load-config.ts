@@ -18,6 +18,8 @@ export interface ConfigOverrides {
   readonly upstreams?: Readonly<Record<string, string>>;
   /** `--auth off|on`: overrides `auth.mode`. */
   readonly authMode?: "on" | "off";
+  /** `--admin-port N`: overrides `admin.port`. */
+  readonly adminPort?: number;
 }
 
 /** Reads, validates and freezes the configuration: the file (if any), then the flags. */
@@ -58,6 +60,7 @@ function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides
   merged.server = server;
   if (overrides.generated !== undefined) merged.generated = overrides.generated;
   if (overrides.authMode !== undefined) merged.auth = { ...((raw.auth as Record<string, unknown> | undefined) ?? {}), mode: overrides.authMode };
+  if (overrides.adminPort !== undefined) merged.admin = { ...((raw.admin as Record<string, unknown> | undefined) ?? {}), port: overrides.adminPort };
   if (overrides.upstreams && Object.keys(overrides.upstreams).length > 0) {
     merged.upstreams = { ...((raw.upstreams as Record<string, unknown> | undefined) ?? {}), ...overrides.upstreams };
   }

@@ -185,6 +185,15 @@ export const configSchema = z.strictObject({
   auth: authConfigSchema.prefault({}),
   /** Rate limits (none by default), in memory or shared through Redis. */
   rateLimits: rateLimitConfigSchema.prefault({}),
+  /** The admin listener (health, readiness, Prometheus metrics): never on the public port. */
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default("127.0.0.1"),
+      /** 0 takes a free port. */
+      port: z.number().int().min(0).max(65535).default(9901),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -43,6 +43,13 @@ export type GatewayErrorReason =
   // Streams:
   | "PG_ERR_STREAM_IDLE";
 
+/**
+ * Why authentication or authorisation refused a request, for metrics (a bounded set):
+ * no credential, a malformed one, an invalid or expired token, a key set the gateway could not
+ * fetch, missing scopes, a client locked out after too many failed attempts.
+ */
+export type AuthFailureReason = "missing" | "malformed" | "invalid" | "expired" | "key_set_unavailable" | "insufficient_scope" | "locked_out";
+
 export interface GatewayErrorOptions {
   /** Overrides the HTTP status the gRPC code maps to (405, 413, 415 and 502 have no gRPC code of their own). */
   httpStatus?: number;
@@ -56,6 +63,8 @@ export interface GatewayErrorOptions {
   /** The upstream's header and trailer metadata, sent back as `Grpc-Metadata-*` response headers. */
   metadata?: MetadataEntries;
   cause?: unknown;
+  /** Set by the auth layer on its refusals: why (see AuthFailureReason). */
+  authFailure?: AuthFailureReason;
 }
 
 const NO_METADATA: MetadataEntries = Object.freeze([]);
@@ -74,6 +83,8 @@ export class GatewayError extends Error {
   readonly details: readonly unknown[];
   /** Metadata the upstream sent before the call failed (empty for the gateway's own errors). */
   readonly metadata: MetadataEntries;
+  /** Why the auth layer refused the request; undefined for every other error. */
+  readonly authFailure: AuthFailureReason | undefined;
 
   constructor(code: GrpcCode, reason: GatewayErrorReason | undefined, message: string, options: GatewayErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -84,6 +95,7 @@ export class GatewayError extends Error {
     this.headers = options.headers ?? {};
     this.details = options.details ?? [];
     this.metadata = options.metadata ?? NO_METADATA;
+    this.authFailure = options.authFailure;
   }
 }
 

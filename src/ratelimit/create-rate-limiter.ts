@@ -1,7 +1,7 @@
 import { CircuitBreaker } from "./breaker.js";
 import { createMemoryStore } from "./memory-store.js";
 import type { RateLimitConfig } from "./rate-limit-config.js";
-import { createRateLimiter, type RateLimiter } from "./rate-limiter.js";
+import { createRateLimiter, type RateLimitEvents, type RateLimiter } from "./rate-limiter.js";
 import { connectRedis, type RedisConnectionLog } from "./redis-client.js";
 import { createRedisStore } from "./redis-store.js";
 import type { DeadlineTimers } from "./reply-deadline.js";
@@ -21,9 +21,9 @@ export interface RateLimiterClock {
  * memory store for fail-open limits while Redis is down). Waits up to `connectTimeoutMs` for
  * Redis at start; a Redis that is not there yet does not stop the gateway.
  */
-export async function rateLimiterFromConfig(config: RateLimitConfig, log: RateLimiterLog, clock: RateLimiterClock = {}): Promise<RateLimiter> {
+export async function rateLimiterFromConfig(config: RateLimitConfig, log: RateLimiterLog, clock: RateLimiterClock = {}, events?: RateLimitEvents): Promise<RateLimiter> {
   const memory = createMemoryStore({ maxKeys: config.memory.maxKeys });
-  if (config.store === "memory" || config.limits.length === 0) return createRateLimiter(config, { store: memory });
+  if (config.store === "memory" || config.limits.length === 0) return createRateLimiter(config, { store: memory, ...(events && { events }) });
 
   const breaker = new CircuitBreaker({
     ...config.redis.breaker,
@@ -46,5 +46,5 @@ export async function rateLimiterFromConfig(config: RateLimitConfig, log: RateLi
     close: () => connection.close(),
   });
   if (!(await connection.ready)) log.warn({ nodes: config.redis.nodes }, "rate-limit redis not reachable at start; limits apply their onStoreFailure policy until it is");
-  return createRateLimiter(config, { store, fallback: memory });
+  return createRateLimiter(config, { store, fallback: memory, ...(events && { events }), health: () => ({ store: "redis", connected: connection.connected(), breaker: breaker.state }) });
 }

@@ -29,9 +29,22 @@ export interface MethodLimiter {
   check(request: LimitedRequest): LimitHeaders | Promise<LimitHeaders>;
 }
 
+/** How a limit decided one request (for metrics): by the store, by the local fallback, or failed closed. */
+export type RateLimitDecision = "admitted" | "limited" | "fallback" | "store_error";
+
+/** What the limiter tells its observer (metrics) about each decision, per limit (policy). */
+export interface RateLimitEvents {
+  decided(policy: string, decision: RateLimitDecision): void;
+}
+
+/** The state of the limit store, for readiness and metrics (read-only). */
+export type RateLimitStoreHealth = { readonly store: "memory" } | { readonly store: "redis"; readonly connected: boolean; readonly breaker: "closed" | "open" | "half-open" };
+
 export interface RateLimiter {
   /** The limiter of a method, or undefined when no limit applies to it. */
   forMethod(service: string, method: string): MethodLimiter | undefined;
+  /** The store's state now. */
+  storeHealth(): RateLimitStoreHealth;
   close(): Promise<void>;
 }
 
@@ -40,7 +53,13 @@ export interface RateLimiterOptions {
   readonly store: RateLimitStore;
   /** The per-replica store for fail-open limits while the shared store is down. */
   readonly fallback?: MemoryStore;
+  /** Hears each decision (metrics); none by default. */
+  readonly events?: RateLimitEvents;
+  /** The store's state (a shared store's connection and breaker); memory by default. */
+  readonly health?: () => RateLimitStoreHealth;
 }
+
+const MEMORY_HEALTH: RateLimitStoreHealth = Object.freeze({ store: "memory" });
 
 /** What a request no limit applied to adds to its response. */
 export const NO_LIMIT_HEADERS: LimitHeaders = Object.freeze({});
@@ -51,12 +70,14 @@ const QUOTA_FAILURE_TYPE = "type.googleapis.com/google.rpc.QuotaFailure";
 
 /** Builds the limiter from `rateLimits`; methods no limit selects cost nothing. */
 export function createRateLimiter(config: RateLimitConfig, options: RateLimiterOptions): RateLimiter {
-  const { store } = options;
+  const { store, events } = options;
+  const health = options.health ?? (() => MEMORY_HEALTH);
   const fallback = options.fallback ?? createMemoryStore({ maxKeys: config.memory.maxKeys });
 
   const storeFailed = (error: unknown, quotas: readonly ResolvedQuota[], limits: readonly MethodLimit[], checks: readonly LimitCheck[]): LimitHeaders => {
     if (!(error instanceof RateLimitStoreError)) throw error;
     const closed = limits.find((limit) => !limit.failOpen);
+    if (events) for (const limit of limits) events.decided(limit.name, closed ? "store_error" : "fallback");
     if (closed) {
       throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_RATE_LIMIT_UNAVAILABLE", `rate limiting is unavailable (limit "${closed.name}" fails closed); retry later`, {
         headers: { "retry-after": "1" },
@@ -64,7 +85,7 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
       });
     }
     const local = checks.map((check, i) => ({ key: check.key, params: quotas[i].fallbackParams }));
-    return verdict(fallback.consume(local), quotas);
+    return verdict(fallback.consume(local), quotas, undefined);
   };
 
   return {
@@ -95,14 +116,15 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
           }
           if (decision instanceof Promise) {
             return decision.then(
-              (settled) => verdict(settled, quotas),
+              (settled) => verdict(settled, quotas, events),
               (error: unknown) => storeFailed(error, quotas, applied, checks),
             );
           }
-          return verdict(decision, quotas);
+          return verdict(decision, quotas, events);
         },
       };
     },
+    storeHealth: health,
     async close() {
       await store.close();
       await fallback.close();
@@ -111,7 +133,8 @@ export function createRateLimiter(config: RateLimitConfig, options: RateLimiterO
 }
 
 /** The headers of an admitted request, or the 429 of a rejected one. */
-function verdict(decision: StoreDecision, quotas: readonly ResolvedQuota[]): LimitHeaders {
+function verdict(decision: StoreDecision, quotas: readonly ResolvedQuota[], events: RateLimitEvents | undefined): LimitHeaders {
+  if (events) for (let i = 0; i < quotas.length; i++) events.decided(quotas[i].limitName, decision.states[i].allowed ? "admitted" : "limited");
   const headers = rateLimitHeaders(quotas, decision.states);
   if (decision.allowed) return headers;
   let retryAfterUs = 0;

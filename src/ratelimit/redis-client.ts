@@ -10,6 +10,8 @@ export interface RedisConnection {
   readonly runner: ScriptRunner;
   /** Resolves once the client is ready, or after `connectTimeoutMs` (the store then fails per policy). */
   readonly ready: Promise<boolean>;
+  /** Whether the client is connected and ready now. */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export function connectRedis(config: RedisConfig, log: RedisConnectionLog, hooks
   return {
     runner: client,
     ready,
+    connected: () => connected,
     async close() {
       client.disconnect();
     },

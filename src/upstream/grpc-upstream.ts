@@ -4,7 +4,10 @@ import { GrpcJsCall, deserialize, entriesOf, grpcMetadata, ignoreError, serializ
 import { GrpcJsStream } from "./grpc-js-stream.js";
 import { PROTOCOL_VIOLATION } from "./protocol-violation.js";
 import { DEFAULT_MAX_RECEIVE_MESSAGE_BYTES, DEFAULT_RECONNECT_BACKOFF, type UpstreamOptions } from "./upstream-options.js";
-import type { UnaryCall, UnaryResult, Upstream } from "./upstream.js";
+import type { UnaryCall, UnaryResult, Upstream, UpstreamConnectionState } from "./upstream.js";
+
+/** grpc-js's connectivity states (IDLE, CONNECTING, READY, TRANSIENT_FAILURE, SHUTDOWN) by number. */
+const GRPC_JS_STATES: readonly UpstreamConnectionState[] = ["idle", "connecting", "ready", "transient_failure", "shutdown"];
 
 export interface GrpcUpstreamOptions extends UpstreamOptions {
   /** Further grpc-js channel options; they win over the ones derived from the fields above. */
@@ -63,6 +66,7 @@ export function createGrpcUpstream(target: { address: string }, options: GrpcUps
     call: (unary) => new Promise<UnaryResult>((resolve, reject) => new PendingCall(context, unary, resolve, reject)),
     stream: (call) => new GrpcJsStream(context, call),
     close: () => context.client.close(),
+    connectionState: () => GRPC_JS_STATES[context.client.getChannel().getConnectivityState(false)] ?? "unknown",
   };
 }
 

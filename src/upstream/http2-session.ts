@@ -1,4 +1,5 @@
 import { connect, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
+import type { UpstreamConnectionState } from "./upstream.js";
 import type { SessionUnavailable } from "./grpc-exchange.js";
 import { ReconnectGate, type ReconnectGateOptions } from "./reconnect-gate.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, type UpstreamTls } from "./upstream-options.js";
@@ -30,6 +31,9 @@ export class UpstreamConnection {
   private readonly gate: ReconnectGate;
   private readonly url: string;
   private readonly connectOptions: SecureClientSessionOptions;
+  /** The current session's handshake is done; the last attempt failed (for `state`, never the hot path). */
+  private handshaken = false;
+  private lastAttemptFailed = false;
 
   constructor(
     address: string,
@@ -61,6 +65,14 @@ export class UpstreamConnection {
     return this.gate.refusal() ?? this.connect();
   }
 
+  /** The connection's state in gRPC's terms (for readiness reports). */
+  state(): UpstreamConnectionState {
+    if (this.gate.closed) return "shutdown";
+    const session = this.current;
+    if (session !== undefined && !session.closed && !session.destroyed) return this.handshaken ? "ready" : "connecting";
+    return this.lastAttemptFailed ? "transient_failure" : "idle";
+  }
+
   /** Destroys the session: calls in flight fail, later calls fail at once. */
   close(): void {
     this.gate.closed = true;
@@ -72,6 +84,7 @@ export class UpstreamConnection {
   private connect(): ClientHttp2Session {
     const session = connect(this.url, this.connectOptions);
     this.current = session;
+    this.handshaken = false;
     // An idle connection must not keep the process alive; a call in flight has its deadline timer.
     session.unref();
     const forget = () => {
@@ -86,6 +99,8 @@ export class UpstreamConnection {
       if (settled) return;
       settled = true;
       clearTimeout(connectTimer);
+      if (this.current === session) this.handshaken = failure === undefined;
+      this.lastAttemptFailed = failure !== undefined;
       if (failure === undefined) this.gate.succeeded();
       else this.gate.failed(failure);
     };

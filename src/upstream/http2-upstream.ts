@@ -38,5 +38,6 @@ export function createHttp2Upstream(target: { address: string }, options: Http2U
     call: (unary) => callUnary(context, unary),
     stream: (call) => new GrpcStream(context, call),
     close: () => connection.close(),
+    connectionState: () => connection.state(),
   };
 }

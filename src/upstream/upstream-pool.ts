@@ -3,7 +3,7 @@ import { createGrpcUpstream, type GrpcUpstreamOptions } from "./grpc-upstream.js
 import { createHttp2Upstream } from "./http2-upstream.js";
 import { createWireUpstream } from "./wire-upstream.js";
 import type { UpstreamTls, UpstreamTransport } from "./upstream-options.js";
-import type { Upstream, UpstreamPool } from "./upstream.js";
+import type { Upstream, UpstreamPool, UpstreamStatus } from "./upstream.js";
 
 /** Where a service's upstream is: `host:port`, or an object with per-upstream options (as in gateway.yaml). */
 export type UpstreamTarget = string | { address: string; maxReceiveMessageBytes?: number; tls?: UpstreamTls; transport?: UpstreamTransport };
@@ -36,6 +36,7 @@ export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>
   const { createUpstream = createTransport, transport: defaultTransport = "wire", ...upstreamOptions } = options;
   const byTarget = new Map<string, Upstream>();
   const byService = new Map<string, Upstream>();
+  const addresses = new Map<string, string>();
   for (const [service, target] of Object.entries(map)) {
     const address = typeof target === "string" ? target : target.address;
     const maxReceiveMessageBytes = typeof target === "string" ? undefined : target.maxReceiveMessageBytes;
@@ -51,9 +52,12 @@ export function createUpstreamPool(map: Readonly<Record<string, UpstreamTarget>>
       byTarget.set(key, upstream);
     }
     byService.set(service, upstream);
+    addresses.set(service, address);
   }
   return {
     get: (service) => byService.get(service),
+    statuses: () =>
+      [...byService].map(([service, upstream]): UpstreamStatus => ({ service, address: addresses.get(service) ?? "", state: upstream.connectionState?.() ?? "unknown" })),
     close() {
       for (const upstream of byTarget.values()) upstream.close();
     },

@@ -89,11 +89,25 @@ export interface Upstream {
   stream(call: StreamCall): UpstreamStream;
   /** Closes the connection; calls in flight fail with UNAVAILABLE or CANCELLED. */
   close(): void;
+  /** The connection's state now (for readiness reports); "unknown" when the transport cannot tell. */
+  connectionState?(): UpstreamConnectionState;
+}
+
+/** A connection's state, in gRPC's connectivity terms. */
+export type UpstreamConnectionState = "idle" | "connecting" | "ready" | "transient_failure" | "shutdown" | "unknown";
+
+/** One configured service's upstream, as a readiness report shows it. */
+export interface UpstreamStatus {
+  readonly service: string;
+  readonly address: string;
+  readonly state: UpstreamConnectionState;
 }
 
 /** The upstreams of all configured services. */
 export interface UpstreamPool {
   /** The upstream serving a fully qualified service name, or undefined when none is configured. */
   get(service: string): Upstream | undefined;
+  /** Each configured service's upstream and its connection state now (read-only). */
+  statuses?(): UpstreamStatus[];
   close(): void;
 }

@@ -4,7 +4,7 @@ import { GrpcStream } from "./grpc-stream.js";
 import type { Http2UpstreamOptions } from "./http2-upstream.js";
 import { ReconnectGate } from "./reconnect-gate.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS } from "./upstream-options.js";
-import type { Upstream } from "./upstream.js";
+import type { Upstream, UpstreamConnectionState } from "./upstream.js";
 import { WireConnection, type ConnectionOwner, type WireConnectionOptions } from "./wire-connection.js";
 
 export interface WireUpstreamOptions extends Http2UpstreamOptions {
@@ -22,6 +22,8 @@ class WireTransport implements ExchangeTransport, ConnectionOwner {
   private readonly live = new Set<WireConnection>();
   private readonly gate: ReconnectGate;
   private readonly connectionOptions: WireConnectionOptions;
+  /** What the last handshake said, for `state` (a readiness report, never the hot path). */
+  private lastHandshake: "none" | "ok" | "failed" = "none";
 
   constructor(
     private readonly address: string,
@@ -47,12 +49,23 @@ class WireTransport implements ExchangeTransport, ConnectionOwner {
       const refusal = this.gate.refusal();
       if (refusal !== undefined) return refusal;
       connection = this.current = new WireConnection(this.address, this, this.connectionOptions);
+      if (this.lastHandshake === "ok") this.lastHandshake = "none";
       this.live.add(connection);
     }
     return connection.open(exchange, head);
   }
 
-  handshake(_connection: WireConnection, failure: string | undefined): void {
+  /** The connection's state in gRPC's terms. */
+  state(): UpstreamConnectionState {
+    if (this.gate.closed) return "shutdown";
+    const connection = this.current;
+    if (this.lastHandshake === "failed" && (connection === undefined || !connection.usable)) return "transient_failure";
+    if (connection === undefined || !connection.usable) return "idle";
+    return this.lastHandshake === "ok" ? "ready" : "connecting";
+  }
+
+  handshake(connection: WireConnection, failure: string | undefined): void {
+    if (connection === this.current || failure !== undefined) this.lastHandshake = failure === undefined ? "ok" : "failed";
     if (failure === undefined) this.gate.succeeded();
     else this.gate.failed(failure);
   }
@@ -84,5 +97,6 @@ export function createWireUpstream(target: { address: string }, options: WireUps
     call: (unary) => callUnary(context, unary),
     stream: (call) => new GrpcStream(context, call),
     close: () => transport.close(),
+    connectionState: () => transport.state(),
   };
 }

@@ -160,7 +160,7 @@ describe("served docs: off by default, moved by config, refused over a route", (
   it("a generated route on the docs path fails the start with a ConfigError naming the route and its proto line", async () => {
     const demo = await demoGenerated();
     const clash = { ...demo.bindings[0], httpMethod: "GET", pattern: "/docs", template: parseTemplate("/docs"), source: "team/v1/docs.proto:7" };
-    const config = configFromObject({ docs: { enabled: true }, logging: { level: "silent" }, auth: { mode: "off" } }, { host: "127.0.0.1", port: 0 });
+    const config = configFromObject({ docs: { enabled: true }, logging: { level: "silent" }, auth: { mode: "off" } }, { host: "127.0.0.1", port: 0, adminPort: 0 });
     const started = startGateway(config, { ...demo, bindings: [...demo.bindings, clash] });
     await expect(started).rejects.toBeInstanceOf(ConfigError);
     await expect(started).rejects.toThrow(`docs.path /docs is matched by GET /docs (${clash.service}.${clash.method}, team/v1/docs.proto:7)`);

@@ -55,7 +55,7 @@ describe("generate + serve on google/pubsub/v1/pubsub.proto", () => {
     server.addService(publisher.service, implementation);
     const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
 
-    gateway = runProtogate(["serve", "--generated", join(work, "generated"), "--upstream", `google.pubsub.v1.Publisher=127.0.0.1:${port}`, "--port", "0", "--auth", "off"]);
+    gateway = runProtogate(["serve", "--generated", join(work, "generated"), "--upstream", `google.pubsub.v1.Publisher=127.0.0.1:${port}`, "--port", "0", "--admin-port", "0", "--auth", "off"]);
     base = await waitForListening(gateway);
   }, 60_000);
 

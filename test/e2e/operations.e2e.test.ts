@@ -97,7 +97,7 @@ describe("google.longrunning.Operations routes, end to end", () => {
     });
     const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
 
-    gateway = runProtogate(["serve", "--generated", join(work, "generated"), "--upstream", `lro.v1.Library=127.0.0.1:${port}`, "--port", "0", "--auth", "off"]);
+    gateway = runProtogate(["serve", "--generated", join(work, "generated"), "--upstream", `lro.v1.Library=127.0.0.1:${port}`, "--port", "0", "--admin-port", "0", "--auth", "off"]);
     base = await waitForListening(gateway);
   }, 90_000);
 

@@ -120,7 +120,7 @@ describe("a team's own buf.gen.yaml with Protogate's plugin", () => {
     const serve = async (folder: GeneratedFolder, dir: string): Promise<string> => {
       const file = join(work, `${dir}.gateway.yaml`);
       writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" } }));
-      const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: join(work, dir), upstreams: { "shop.v1.ShopService": `127.0.0.1:${port}` } });
+      const config = loadConfig(file, { host: "127.0.0.1", port: 0, adminPort: 0, generated: join(work, dir), upstreams: { "shop.v1.ShopService": `127.0.0.1:${port}` } });
       const gateway = await startGateway(config, folder);
       gateways.push(gateway);
       return gateway.url;

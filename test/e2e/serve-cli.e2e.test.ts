@@ -24,7 +24,7 @@ describe("protogate serve (the real process)", () => {
   afterAll(() => backend?.close());
 
   it("prints the ready line, serves, and on SIGTERM drains the in-flight request and exits 0", async () => {
-    const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${backend.address}`, "--port", "0", "--auth", "off"]);
+    const proc = runProtogate(["serve", "--generated", "generated", "--upstream", `demo.v1.UserService=${backend.address}`, "--port", "0", "--admin-port", "0", "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
       expect(proc.stdout()).toMatch(/^protogate listening on http:\/\/127\.0\.0\.1:\d+\n/);
@@ -51,7 +51,7 @@ describe("protogate serve (the real process)", () => {
   it("with docs.enabled, prints the docs URL, which serves the page", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-docs-config-"));
     writeFileSync(join(dir, "gateway.yaml"), "docs:\n  enabled: true\n");
-    const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--auth", "off"]);
+    const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--admin-port", "0", "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
       await waitForOutput(proc, /API docs/);
@@ -83,8 +83,8 @@ describe("protogate serve (the real process)", () => {
   });
 
   it.each([
-    ["regression: a missing --generated folder ended in a stack trace", ["serve", "--generated", "/nonexistent/gen", "--port", "0", "--auth", "off"], "protogate: /nonexistent/gen has no index.js; run `protogate generate --out /nonexistent/gen` first"],
-    ["regression: a listen address of another machine ended in a stack trace", ["serve", "--host", "10.9.9.9", "--port", "0", "--auth", "off"], "protogate: cannot listen on 10.9.9.9: 10.9.9.9 is not an address of this machine"],
+    ["regression: a missing --generated folder ended in a stack trace", ["serve", "--generated", "/nonexistent/gen", "--port", "0", "--admin-port", "0", "--auth", "off"], "protogate: /nonexistent/gen has no index.js; run `protogate generate --out /nonexistent/gen` first"],
+    ["regression: a listen address of another machine ended in a stack trace", ["serve", "--host", "10.9.9.9", "--port", "0", "--admin-port", "0", "--auth", "off"], "protogate: cannot listen on 10.9.9.9: 10.9.9.9 is not an address of this machine"],
   ])("%s: one line naming the cause and the fix, exit 1", async (_name, args, line) => {
     const proc = runProtogate(args);
     expect(await proc.exited).toBe(1);
@@ -93,7 +93,7 @@ describe("protogate serve (the real process)", () => {
   });
 
   it("regression: auth on with nothing configured gave a 401 on every route without a hint; serve now warns what to do", async () => {
-    const proc = runProtogate(["serve", "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`]);
+    const proc = runProtogate(["serve", "--generated", "generated", "--port", "0", "--admin-port", "0", "--upstream", `demo.v1.UserService=${backend.address}`]);
     try {
       await waitForListening(proc);
       expect(proc.stderr()).toContain("authentication is on but no JWT issuer and no API key is configured");
@@ -120,7 +120,7 @@ describe("protogate serve (the real process)", () => {
     const dir = mkdtempSync(join(tmpdir(), "pg-config-"));
     const file = join(dir, "gateway.yaml");
     writeFileSync(file, `server:\n  port: 1\nupstreams:\n  demo.v1.UserService: 127.0.0.1:1\nlogging:\n  level: silent\n`);
-    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backend.address}`, "--auth", "off"]);
+    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--admin-port", "0", "--upstream", `demo.v1.UserService=${backend.address}`, "--auth", "off"]);
     try {
       const base = await waitForListening(proc);
       const response = await fetch(`${base}/v1/users/u-9`);

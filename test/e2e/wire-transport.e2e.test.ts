@@ -18,7 +18,7 @@ describe("protogate serve with transport: wire against the demo backends", () =>
     const dir = mkdtempSync(join(tmpdir(), "pg-wire-"));
     const upstreams = backends.services.map((service) => `  ${service}:\n    address: "${backends.address}"\n    transport: wire\n`).join("");
     writeFileSync(join(dir, "gateway.yaml"), `upstreams:\n${upstreams}`);
-    gateway = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--auth", "off"]);
+    gateway = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--admin-port", "0", "--auth", "off"]);
     base = await waitForListening(gateway);
   }, 30_000);
   afterAll(async () => {

@@ -75,7 +75,7 @@ describe("the packed tarball, installed into an empty folder (slow: npm pack + n
     if (generate.code !== 0) return;
 
     backend = await startGreeterBackend(join(app, "proto"), join(app, "node_modules", "google-proto-files"));
-    gateway = runProtogate(["serve", "--config", "gateway.yaml", "--port", "0", "--upstream", `greeter.v1.GreeterService=${backend.address}`], app, bin);
+    gateway = runProtogate(["serve", "--config", "gateway.yaml", "--port", "0", "--admin-port", "0", "--upstream", `greeter.v1.GreeterService=${backend.address}`], app, bin);
     base = await waitForListening(gateway, 60_000);
   }, SLOW_STEPS_MS);
 

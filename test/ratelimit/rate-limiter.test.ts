@@ -162,3 +162,35 @@ describe("createRateLimiter", () => {
     expect(seen[0].map((check) => check.key)).toEqual(["per-caller||gold|c:billing", "all|||*"]);
   });
 });
+
+describe("decision events (metrics)", () => {
+  const failing: RateLimitStore = {
+    consume: async () => {
+      throw new RateLimitStoreError("redis down");
+    },
+    close: async () => {},
+  };
+  const twoLimits = (onStoreFailure: "fail-open" | "fail-closed") => ({
+    limits: [
+      { name: "per-ip", key: "ip", requests: 2, periodSeconds: 3600 },
+      { name: "global", key: "global", requests: 100, periodSeconds: 3600, onStoreFailure },
+    ],
+  });
+
+  it.each([
+    { name: "the store decides: admitted, then limited by the limit that is full", store: () => createMemoryStore({ maxKeys: 10 }), policy: "fail-open" as const, requests: 3, expected: ["per-ip admitted", "global admitted", "per-ip admitted", "global admitted", "per-ip limited", "global admitted"] },
+    { name: "the store fails, fail-open limits: fallback for each limit", store: () => failing, policy: "fail-open" as const, requests: 1, expected: ["per-ip fallback", "global fallback"] },
+    { name: "the store fails, a fail-closed limit: store_error for each limit", store: () => failing, policy: "fail-closed" as const, requests: 1, expected: ["per-ip store_error", "global store_error"] },
+  ])("$name", async ({ store, policy, requests, expected }) => {
+    const heard: string[] = [];
+    const limiter = createRateLimiter(rateLimitConfigSchema.parse(twoLimits(policy)), { store: store(), events: { decided: (p, decision) => heard.push(`${p} ${decision}`) } });
+    const method = limiter.forMethod("demo.v1.UserService", "GetUser")!;
+    for (let i = 0; i < requests; i++) await attempt(method, anonymous("192.0.2.1"));
+    expect(heard).toEqual(expected);
+  });
+
+  it("the memory store's health is always 'memory'", () => {
+    const limiter = createRateLimiter(rateLimitConfigSchema.parse(twoLimits("fail-open")), { store: createMemoryStore({ maxKeys: 10 }) });
+    expect(limiter.storeHealth()).toEqual({ store: "memory" });
+  });
+});

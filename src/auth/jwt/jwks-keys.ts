@@ -22,7 +22,12 @@ export interface JwksKeysOptions {
   readonly maxAgeMs: number;
   /** How long past `maxAgeMs` a set that could not be refetched keeps verifying; then it is dropped. */
   readonly maxStaleMs: number;
+  /** Hears the outcome of each download attempt (metrics). */
+  readonly onFetch?: (outcome: JwksFetchOutcome) => void;
 }
+
+/** How a JWKS download attempt ended. */
+export type JwksFetchOutcome = "success" | "failure";
 
 interface CachedSet {
   readonly set: LocalJWKSet;
@@ -75,8 +80,10 @@ export function createJwksKeys(options: JwksKeysOptions): IssuerKeys {
         }
         cached = { set: createLocalJWKSet(jwks), fetchedAt: now(), generation };
         failures = 0;
+        options.onFetch?.("success");
       } catch (error) {
         failures += 1;
+        options.onFetch?.("failure");
         throw error;
       } finally {
         inflight = undefined;

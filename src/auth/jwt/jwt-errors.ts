@@ -1,4 +1,4 @@
-import { GatewayError } from "../../errors/gateway-error.js";
+import { GatewayError, type AuthFailureReason } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
 
 /**
@@ -30,8 +30,18 @@ export type JwtRejection =
  * transport errors (JWKS fetch), never anything carrying the token or its claims.
  */
 export function jwtRejected(message: JwtRejection, cause?: unknown): GatewayError {
-  return new GatewayError(GrpcCode.UNAUTHENTICATED, "PG_ERR_UNAUTHENTICATED", message, cause === undefined ? {} : { cause });
+  const authFailure = REJECTION_FAILURES[message] ?? "invalid";
+  return new GatewayError(GrpcCode.UNAUTHENTICATED, "PG_ERR_UNAUTHENTICATED", message, cause === undefined ? { authFailure } : { cause, authFailure });
 }
+
+/** The metrics reason of the rejections that are not simply "invalid". */
+const REJECTION_FAILURES: Partial<Record<JwtRejection, AuthFailureReason>> = {
+  "token missing": "missing",
+  "token too large": "malformed",
+  "malformed token": "malformed",
+  "token expired": "expired",
+  "key set unavailable": "key_set_unavailable",
+};
 
 /**
  * Rejections caused by the gateway's own trouble rather than by the token (its issuer's JWKS

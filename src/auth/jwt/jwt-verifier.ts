@@ -4,7 +4,7 @@ import { ConfigError } from "../../config/load-config.js";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
 import { createHmacKeys, createStaticKeys, type IssuerKeys, type VerificationKey } from "./issuer-keys.js";
-import { createJwksKeys } from "./jwks-keys.js";
+import { createJwksKeys, type JwksFetchOutcome } from "./jwks-keys.js";
 import { jwtConfigSchema, type JwtConfig, type JwtIssuerConfig } from "./jwt-config.js";
 import { jwtRejected } from "./jwt-errors.js";
 import { loadHmacSecret, loadKeyFile } from "./key-files.js";
@@ -32,6 +32,8 @@ export interface JwtVerifierOptions {
   fetch?: typeof fetch;
   /** Relative key and secret files are resolved against this; default the working directory. */
   baseDir?: string;
+  /** Hears the outcome of each JWKS download attempt, by issuer (metrics). */
+  onJwksFetch?: (issuer: string, outcome: JwksFetchOutcome) => void;
 }
 
 /** Verifies bearer tokens against the configured issuers. */
@@ -99,7 +101,9 @@ export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierO
 
   async function loadIssuerKeys(issuer: JwtIssuerConfig): Promise<IssuerKeys> {
     if (issuer.jwksUrl !== undefined) {
-      return createJwksKeys({ url: issuer.jwksUrl, fetch: fetchFn, now, ...settings.jwks });
+      const onJwksFetch = options.onJwksFetch;
+      const onFetch = onJwksFetch && ((outcome: JwksFetchOutcome) => onJwksFetch(issuer.issuer, outcome));
+      return createJwksKeys({ url: issuer.jwksUrl, fetch: fetchFn, now, ...settings.jwks, ...(onFetch && { onFetch }) });
     }
     if (issuer.keyFile !== undefined) {
       return createStaticKeys(await loadKeyFile(issuer.issuer, inBase(issuer.keyFile), issuer.algorithms));

@@ -201,3 +201,18 @@ describe("createJwksKeys: close", () => {
     expect(jwks.pending()).toBe(0);
   });
 });
+
+describe("createJwksKeys: fetch outcomes (metrics)", () => {
+  it("reports each download attempt's outcome, and only attempts (a cached set fetches nothing)", async () => {
+    const outcomes: string[] = [];
+    const { keys, jwks, advanceMs } = setup({ onFetch: (outcome) => outcomes.push(outcome) });
+    jwks.setMode("error");
+    await expectRejected(keys.resolve("RS256", "k1"), "key set unavailable");
+    jwks.setMode("serve");
+    advanceMs(RETRY_MS);
+    expect(await resolvesTo(keys, "k1")).toBe(1);
+    expect(await resolvesTo(keys, "k1")).toBe(1);
+    expect(outcomes).toEqual(["failure", "success"]);
+    expect(jwks.calls()).toBe(2);
+  });
+});

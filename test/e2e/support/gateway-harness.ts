@@ -24,8 +24,9 @@ export async function startTestGateway(upstreams: Record<string, string>, extra:
   const { join } = await import("node:path");
   const { stringify } = await import("yaml");
   const file = join(mkdtempSync(join(tmpdir(), "pg-config-")), "gateway.yaml");
-  // The access log is off too (it would write to the test run's stderr); its own suite turns it on.
-  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, accessLog: { mode: "off" }, ...extra }));
+  // The access log is off (it would write to the test run's stderr; its own suite turns it on), and
+  // the admin listener takes a free port (test files run gateways side by side).
+  writeFileSync(file, stringify({ logging: { level: "silent" }, auth: { mode: "off" }, accessLog: { mode: "off" }, admin: { port: 0 }, ...extra }));
   const config = loadConfig(file, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams });
   return startGateway(config, await demoGenerated(), seams);
 }

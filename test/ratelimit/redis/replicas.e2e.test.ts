@@ -84,7 +84,7 @@ describeWithRedis("three gateway replicas sharing one Redis", () => {
       }),
     );
     gateways = Array.from({ length: REPLICAS }, () =>
-      runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--upstream", `demo.v1.UserService=${backends.address}`], REPO_ROOT),
+      runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", "--admin-port", "0", "--upstream", `demo.v1.UserService=${backends.address}`], REPO_ROOT),
     );
     bases = await Promise.all(gateways.map((gateway) => waitForListening(gateway, 30_000)));
   }, 60_000);

@@ -1,0 +1,117 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import { renderRefusal } from "../errors/error-writer.js";
+import { GatewayError } from "../errors/gateway-error.js";
+import { GrpcCode } from "../errors/grpc-code.js";
+import type { ReadinessReport } from "./readiness.js";
+
+export interface AdminServerOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The registry /metrics serves. */
+  readonly registry: Registry;
+  /** The readiness report /readyz answers with (200 when ready, 503 otherwise). */
+  readonly readiness: () => ReadinessReport;
+  /** Where a failed scrape is logged. */
+  readonly log: { error(details: object, message: string): void };
+}
+
+/** The admin listener could not listen (its port in use, ...): the listen error is the cause. */
+export class AdminListenError extends Error {
+  override name = "AdminListenError";
+  constructor(readonly listenError: Error) {
+    super(`admin listener: ${listenError.message}`, { cause: listenError });
+  }
+}
+
+/** The running admin listener. */
+export interface AdminServer {
+  /** `http://HOST:PORT` it listens on. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = "application/json";
+const ENDPOINTS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The admin listener, apart from the public one (operators bind it to a private address):
+ * liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics), GET (or HEAD) only.
+ * Plain node:http: three fixed endpoints need no framework. Anything else gets a
+ * google.rpc.Status body, as on the public port.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const server = createServer((request, response) => {
+    handle(options, request, response).catch((error: unknown) => {
+      options.log.error({ err: error }, "admin endpoint failed");
+      if (!response.headersSent) sendError(response, new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "internal error"));
+      else response.destroy();
+    });
+  });
+  // Admin clients (Prometheus, probes) are few; do not let an idle one hold close() up.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: Error) => reject(new AdminListenError(error));
+    server.once("error", failed);
+    server.listen(options.port, options.host, () => {
+      server.off("error", failed);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = request.url ?? "/";
+  const queryStart = url.indexOf("?");
+  const path = queryStart < 0 ? url : url.slice(0, queryStart);
+  if (!ENDPOINTS.has(path)) {
+    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves /healthz, /readyz and /metrics`));
+    return;
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    sendError(
+      response,
+      new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${String(request.method).slice(0, 32)} is not allowed for ${path}; allowed: GET, HEAD`, {
+        httpStatus: 405,
+        headers: { allow: "GET, HEAD" },
+      }),
+    );
+    return;
+  }
+  switch (path) {
+    case "/healthz":
+      send(response, 200, JSON_TYPE, JSON.stringify({ status: "ok" }));
+      return;
+    case "/readyz": {
+      const report = options.readiness();
+      send(response, report.ready ? 200 : 503, JSON_TYPE, JSON.stringify(report));
+      return;
+    }
+    default: {
+      const text = await options.registry.metrics();
+      send(response, 200, options.registry.contentType, text);
+    }
+  }
+}
+
+function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+  response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+  response.end(response.req.method === "HEAD" ? undefined : body);
+}
+
+function sendError(response: ServerResponse, error: GatewayError): void {
+  const rendered = renderRefusal(error);
+  response.writeHead(rendered.status, { ...rendered.headers, "content-length": Buffer.byteLength(rendered.body) });
+  response.end(response.req.method === "HEAD" ? undefined : rendered.body);
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
