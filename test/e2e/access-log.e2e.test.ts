@@ -7,9 +7,9 @@ import { WebSocket } from "ws";
 import type { ChatMessage, SubscribeRequest } from "../../generated/demo/v1/chat.js";
 import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
-import type { ExchangeObserver } from "../../src/observe/observer.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
 import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { watchExchanges } from "./support/exchange-watch.js";
 
 /*
  * The access log end to end: a real gateway in front of real grpc-js backends, writing its log to
@@ -37,26 +37,6 @@ const rateLimits = { limits: [{ name: "one-list", key: "caller", requests: 1, pe
 async function token(secret: string): Promise<string> {
   const { SignJWT } = await import("jose");
   return new SignJWT({ sub: "ada" }).setProtectedHeader({ alg: "HS256" }).setIssuer("https://logs.test").setAudience("protogate").setIssuedAt().setExpirationTime("5m").sign(new TextEncoder().encode(secret));
-}
-
-/** Counts ended exchanges; `ended(n)` resolves once n have ended (no waiting on time). */
-function endedCounter(): { observer: ExchangeObserver; ended(count: number): Promise<void> } {
-  let count = 0;
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const noop = () => undefined;
-  return {
-    observer: {
-      started: noop,
-      upstreamStarted: noop,
-      upstreamEnded: noop,
-      streamMessage: noop,
-      ended: () => {
-        count++;
-        for (const waiter of waiters.filter((w) => w.count <= count)) waiter.resolve();
-      },
-    },
-    ended: (target) => (count >= target ? Promise.resolve() : new Promise((resolve) => waiters.push({ count: target, resolve }))),
-  };
 }
 
 type Line = Record<string, unknown>;
@@ -89,7 +69,7 @@ afterAll(async () => {
 /** A gateway whose access log goes to a fresh temporary file; `finish()` closes it and returns the file's text. */
 async function loggedGateway(accessLog: Record<string, unknown>, random?: () => number) {
   const file = join(mkdtempSync(join(tmpdir(), "pg-access-log-")), "access.log");
-  const counter = endedCounter();
+  const counter = watchExchanges();
   const gateway: RunningGateway = await startTestGateway(
     { "demo.v1.UserService": users.address, "demo.v1.ChatService": chat.address },
     { auth, rateLimits, accessLog: { destination: file, ...accessLog } },
@@ -102,7 +82,7 @@ async function loggedGateway(accessLog: Record<string, unknown>, random?: () => 
     key,
     /** Waits for `requests` exchanges to end, closes the gateway (flushing the log) and reads it. */
     async finish(requests: number): Promise<{ text: string; lines: Line[] }> {
-      await counter.ended(requests);
+      await counter.reached(requests);
       await gateway.close();
       const text = existsSync(file) ? readFileSync(file, "utf8") : "";
       return { text, lines: text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Line) };

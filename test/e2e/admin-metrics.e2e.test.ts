@@ -2,10 +2,10 @@ import { status, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
-import type { ExchangeObserver } from "../../src/observe/observer.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
 import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 import { runProtogate, waitForListening, waitForOutput } from "./support/processes.js";
+import { watchExchanges } from "./support/exchange-watch.js";
 
 const KEY = "metrics-test-key-0123456789";
 const AUTH_CONFIG = {
@@ -20,26 +20,6 @@ const AUTH_CONFIG = {
 const LIMITS = { limits: [{ name: "list-users", key: "global", requests: 3, periodSeconds: 3600, methods: ["demo.v1.UserService.ListUsers"] }] };
 const STREAMED = 5;
 const user = (userId: string) => ({ userId, displayName: "User", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
-
-/** An observer that resolves waiters once `count` exchanges have ended (no sleeping on time). */
-function endedCounter(): { observer: ExchangeObserver; reached(count: number): Promise<void> } {
-  let ended = 0;
-  const waiters: Array<{ count: number; resolve: () => void }> = [];
-  const noop = () => undefined;
-  return {
-    observer: {
-      started: noop,
-      upstreamStarted: noop,
-      upstreamEnded: noop,
-      streamMessage: noop,
-      ended: () => {
-        ended++;
-        for (const waiter of waiters.filter((w) => w.count <= ended)) waiter.resolve();
-      },
-    },
-    reached: (count) => (count <= ended ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
-  };
-}
 
 /** The samples of one metric family in a Prometheus text page: `name{labels} value` lines, sorted. */
 function family(page: string, name: string): string[] {
@@ -85,7 +65,7 @@ afterAll(async () => {
 
 describe("metrics after a known sequence of requests", () => {
   let gateway: RunningGateway;
-  const ended = endedCounter();
+  const ended = watchExchanges();
   beforeAll(async () => {
     gateway = await startTestGateway(upstreams, { auth: AUTH_CONFIG, rateLimits: LIMITS }, { observe: { observers: [ended.observer] } });
   });

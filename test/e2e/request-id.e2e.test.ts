@@ -1,43 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
-import type { Exchange } from "../../src/observe/exchange.js";
-import type { ExchangeObserver } from "../../src/observe/observer.js";
 import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 import { sendRaw } from "./support/raw-http.js";
-
-/** Collects every ended exchange; `ended(n)` resolves once n have ended (no waiting on time). */
-function endedExchanges(): { observer: ExchangeObserver; ended(count: number): Promise<Exchange[]> } {
-  const exchanges: Exchange[] = [];
-  let waiting: { count: number; resolve: (value: Exchange[]) => void } | undefined;
-  const check = () => {
-    if (waiting === undefined || exchanges.length < waiting.count) return;
-    const { count, resolve } = waiting;
-    waiting = undefined;
-    resolve(exchanges.splice(0, count));
-  };
-  return {
-    observer: {
-      started: () => undefined,
-      upstreamStarted: () => undefined,
-      upstreamEnded: () => undefined,
-      streamMessage: () => undefined,
-      ended: (exchange) => {
-        exchanges.push(exchange);
-        check();
-      },
-    },
-    ended: (count) =>
-      new Promise((resolve) => {
-        waiting = { count, resolve };
-        check();
-      }),
-  };
-}
+import { watchExchanges } from "./support/exchange-watch.js";
 
 describe("request IDs and the exchange record, end to end", () => {
   let backend: Awaited<ReturnType<typeof startUserBackend>>;
   let gateway: RunningGateway;
-  const observed = endedExchanges();
+  const observed = watchExchanges();
   let nextId = 0;
 
   beforeAll(async () => {
@@ -62,7 +32,7 @@ describe("request IDs and the exchange record, end to end", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("x-request-id")).toBe("req-42");
     expect(requestIdsSeenUpstream()).toEqual(["req-42"]);
-    const [exchange] = await observed.ended(1);
+    const [exchange] = await observed.next(1);
     expect({ id: exchange.requestId, status: exchange.status, code: exchange.grpcCode, upstreamCode: exchange.upstreamCode, rpc: exchange.binding?.rpcPath, route: exchange.binding?.pattern }).toEqual({
       id: "req-42",
       status: 200,
@@ -85,21 +55,21 @@ describe("request IDs and the exchange record, end to end", () => {
     const generated = response.headers.get("x-request-id");
     expect(generated).toMatch(/^gen-\d+$/);
     expect(requestIdsSeenUpstream()).toEqual([generated]);
-    expect((await observed.ended(1))[0].requestId).toBe(generated);
+    expect((await observed.next(1))[0].requestId).toBe(generated);
   });
 
   it("two x-request-id headers are not a sane one: a generated ID, neither of the client's", async () => {
     const response = await sendRaw(gateway.url, "GET", "/v1/users/u-1", [["x-request-id", "one"], ["x-request-id", "two"]]);
     expect(response.headers.get("x-request-id")).toMatch(/^gen-\d+$/);
     expect(requestIdsSeenUpstream()).toEqual([response.headers.get("x-request-id")]);
-    await observed.ended(1);
+    await observed.next(1);
   });
 
   it("an error the gateway raises (no route): the ID in the header and the body's RequestInfo, the outcome on the exchange", async () => {
     const response = await send(gateway.url, "GET", "/v1/nowhere", { headers: { "x-request-id": "req-404" } });
     expect(response.status).toBe(404);
     expect(JSON.parse(response.text).details.at(-1)).toEqual({ "@type": "type.googleapis.com/google.rpc.RequestInfo", requestId: "req-404" });
-    const [exchange] = await observed.ended(1);
+    const [exchange] = await observed.next(1);
     expect({ status: exchange.status, code: exchange.grpcCode, reason: exchange.error?.reason, binding: exchange.binding, upstream: exchange.upstreamStartedAt }).toEqual({
       status: 404,
       code: 5,
@@ -113,7 +83,7 @@ describe("request IDs and the exchange record, end to end", () => {
     const response = await send(gateway.url, "GET", "/v1/users/missing", { headers: { "x-request-id": "req-missing" } });
     expect(response.status).toBe(404);
     expect(response.json).toEqual({ code: 5, message: "no such user", details: [] });
-    const [exchange] = await observed.ended(1);
+    const [exchange] = await observed.next(1);
     expect({ status: exchange.status, code: exchange.grpcCode, upstreamCode: exchange.upstreamCode, id: exchange.requestId }).toEqual({ status: 404, code: 5, upstreamCode: 5, id: "req-missing" });
   });
 
@@ -121,7 +91,7 @@ describe("request IDs and the exchange record, end to end", () => {
     const response = await sendRaw(gateway.url, "GET", "/v1/users/%zz", [["x-request-id", "req-bad-path"]]);
     expect(response.status).toBe(400);
     expect(response.headers.get("x-request-id")).toBe("req-bad-path");
-    const [exchange] = await observed.ended(1);
+    const [exchange] = await observed.next(1);
     expect({ status: exchange.status, code: exchange.grpcCode, reason: exchange.error?.reason }).toEqual({ status: 400, code: 3, reason: "PG_ERR_BAD_PATH" });
   });
 

@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import type { Exchange } from "../../src/observe/exchange.js";
-import type { ExchangeObserver } from "../../src/observe/observer.js";
 import { startChatBackend } from "./support/chat-backend.js";
 import { startTestGateway } from "./support/gateway-harness.js";
-
-/** Observes only the ends of exchanges. */
-function endings(ended: Exchange[]): ExchangeObserver {
-  return { started: () => undefined, upstreamStarted: () => undefined, upstreamEnded: () => undefined, streamMessage: () => undefined, ended: (exchange) => ended.push(exchange) };
-}
+import { watchExchanges } from "./support/exchange-watch.js";
 
 describe("shutdown ends every exchange before close() resolves", () => {
   let backend: Awaited<ReturnType<typeof startChatBackend>>;
@@ -21,8 +15,8 @@ describe("shutdown ends every exchange before close() resolves", () => {
   afterAll(() => backend?.close());
 
   it("regression: close() resolved before an open WebSocket call's exchange had ended (its access-log line and span were lost)", async () => {
-    const ended: Exchange[] = [];
-    const gateway = await startTestGateway({ "demo.v1.ChatService": backend.address }, {}, { observe: { observers: [endings(ended)] } });
+    const { ended, observer } = watchExchanges();
+    const gateway = await startTestGateway({ "demo.v1.ChatService": backend.address }, {}, { observe: { observers: [observer] } });
     const ws = new WebSocket(`${gateway.url.replace("http", "ws")}/v1/rooms/lobby:chat`);
     const closedWith = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
