@@ -89,7 +89,7 @@ function measurement(target: string, route: string, cpuUsPerRequest: number, ext
   };
 }
 
-describe("the feature-variant target (auth on and the memory limit within 10 % of the plain gateway's CPU)", () => {
+describe("the feature-variant targets (auth on, the memory limit, tracing within 10 % of the plain gateway's CPU; metrics and the access log together within 5 %)", () => {
   it("judges the jwt and memory-limit variants per route against the plain gateway, and nothing else", () => {
     const verdicts = judgeVariants(
       summarize([
@@ -109,6 +109,25 @@ describe("the feature-variant target (auth on and the memory limit within 10 % o
       ["protogate-limit-memory", "get", 1.04, true],
     ]);
     expect(formatVariants(verdicts).split("\n").slice(1).map((line) => line.split(" ").at(-1))).toEqual(["ok", "MISSED", "ok"]);
+  });
+
+  it("judges tracing on its own and metrics + access log by their extra CPU added up, per route", () => {
+    const verdicts = judgeVariants(
+      summarize([
+        measurement("protogate", "get", 100),
+        measurement("protogate", "post", 200),
+        measurement("protogate-tracing", "get", 111),
+        measurement("protogate-metrics", "get", 102),
+        measurement("protogate-accesslog", "get", 103),
+        measurement("protogate-metrics", "post", 204),
+        measurement("protogate-accesslog", "post", 204),
+      ]),
+    );
+    expect(verdicts.map((v) => [v.variant, v.route, Number(v.cpuRatio.toFixed(3)), v.maxCpuRatio, v.met])).toEqual([
+      ["protogate-tracing", "get", 1.11, 1.1, false],
+      ["protogate-metrics + protogate-accesslog", "get", 1.05, 1.05, true],
+      ["protogate-metrics + protogate-accesslog", "post", 1.04, 1.05, true],
+    ]);
   });
 });
 
