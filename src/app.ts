@@ -14,6 +14,7 @@ import type { UpstreamPool } from "./upstream/upstream.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
 import { ExchangeRecorder } from "./observe/exchange-recorder.js";
 import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
+import { createTracing, type TracingSeams } from "./observe/tracing.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -29,6 +30,8 @@ export interface GatewaySeams {
   readonly auth?: EdgeAuthOptions;
   /** Extra observers of every request, and the recorder's clock and request-ID generator. */
   readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
+  /** Tracing's exporter and ID generator (used only when `tracing` is on). */
+  readonly tracing?: TracingSeams;
 }
 
 /**
@@ -51,7 +54,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const auth = await createEdgeAuth(config.auth, seams.auth);
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
-  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(seams.observe?.observers ?? []) });
+  // Tracing: no observer at all when it is off, so requests pay nothing for it.
+  const tracing = config.tracing?.enabled ? createTracing(config.tracing, seams.tracing) : undefined;
+  const observers = [...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? [])];
+  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
@@ -87,6 +93,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         upstreams.close();
         auth.close();
         await rateLimiter.close();
+        // After the server closed: every span has ended; export the last ones.
+        // A collector that is down must not fail the shutdown; say what was lost.
+        await tracing?.close().catch((error: unknown) => app.log.warn({ err: error }, "tracing: the last spans could not be exported"));
       }
     })());
   return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, app, close };

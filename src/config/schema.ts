@@ -3,6 +3,7 @@ import { z } from "zod";
 import { rateLimitConfigSchema } from "../ratelimit/rate-limit-config.js";
 import { selectorSchema } from "./selector.js";
 import { authConfigSchema } from "../auth/auth-config.js";
+import { tracingConfigSchema } from "../observe/tracing-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
@@ -189,6 +190,8 @@ export const configSchema = z.strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     })
     .prefault({}),
+  /** OpenTelemetry tracing, exported over OTLP/HTTP; off when absent. */
+  tracing: tracingConfigSchema.optional(),
 });
 
 /** The validated configuration, frozen after loading. */
