@@ -3,7 +3,7 @@
 // JSON serialisation the real exporter does; against the recorder without tracing, in one run.
 // Usage: node bin/run-ts.js bench/tracing-observer-cost.ts [--requests N] [--rounds N]
 import { parseArgs } from "node:util";
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { JsonTraceSerializer, ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { fileURLToPath } from "node:url";
@@ -21,9 +21,10 @@ const generated = await loadGenerated(fileURLToPath(new URL("../generated", impo
 const binding: AnyBinding = generated.bindings.find((b) => b.method === "GetUser")!;
 
 /** Drops spans, or serialises them as the OTLP/HTTP JSON exporter would. */
-const exporter = (serialize: boolean): SpanExporter => ({
+const exporter = (serialize: "none" | "json" | "protobuf"): SpanExporter => ({
   export: (spans: ReadableSpan[], done) => {
-    if (serialize) JsonTraceSerializer.serializeRequest(spans);
+    if (serialize === "json") JsonTraceSerializer.serializeRequest(spans);
+    if (serialize === "protobuf") ProtobufTraceSerializer.serializeRequest(spans);
     done({ code: ExportResultCode.SUCCESS });
   },
   shutdown: async () => undefined,
@@ -32,9 +33,9 @@ const exporter = (serialize: boolean): SpanExporter => ({
 const config = tracingConfigSchema.parse({ otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } });
 const variants = [
   { name: "no tracing", recorder: new ExchangeRecorder(), flush: async () => undefined },
-  ...[false, true].map((serialize) => {
+  ...(["none", "json", "protobuf"] as const).map((serialize) => {
     const tracing = createTracing(config, { exporter: exporter(serialize) });
-    return { name: serialize ? "tracing, OTLP JSON serialised" : "tracing, spans dropped", recorder: new ExchangeRecorder({ observer: tracing.observer }), flush: tracing.flush };
+    return { name: serialize === "none" ? "tracing, spans dropped" : `tracing, OTLP ${serialize} serialised`, recorder: new ExchangeRecorder({ observer: tracing.observer }), flush: tracing.flush };
   }),
 ];
 const head = { method: "GET", url: "/v1/users/u-1", headers: { host: "localhost", "user-agent": "bench" }, rawHeaders: [], client: { ip: "127.0.0.1", host: "localhost", protocol: "http" } };
