@@ -55,7 +55,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
   // Tracing: no observer at all when it is off, so requests pay nothing for it.
-  const tracing = config.tracing?.enabled ? createTracing(config.tracing, seams.tracing) : undefined;
+  const tracing = config.tracing?.enabled ? createTracing(config.tracing, seams.tracing, log) : undefined;
   const observers = [...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? [])];
   const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
   const { app, node, drain } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });

@@ -1,8 +1,9 @@
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type IdGenerator, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import type { WarnLog } from "../log-throttle.js";
 import type { ExchangeObserver } from "./observer.js";
+import { OtlpHttpJsonExporter } from "./otlp-http-exporter.js";
 import type { TracingConfig } from "./tracing-config.js";
 import { TracingObserver } from "./tracing-observer.js";
 
@@ -11,6 +12,14 @@ export interface TracingSeams {
   readonly exporter?: SpanExporter;
   readonly idGenerator?: IdGenerator;
 }
+
+/*
+ * The batch processor's bounds. A batch leaves when 1024 spans are waiting (512 requests: at
+ * load, one POST per ~512 requests, half the library default's), or after 5 s with fewer; the
+ * queue holds four batches, so spans keep being accepted while one export is in flight (spans
+ * beyond it are dropped, never waited for). 1024 spans make a body of ~1 MB.
+ */
+export const BATCH = { maxExportBatchSize: 1024, maxQueueSize: 4096, scheduledDelayMillis: 5_000 } as const;
 
 /** A gateway's tracing: the observer to add to the recorder, and the shutdown that flushes the last spans. */
 export interface Tracing {
@@ -26,12 +35,12 @@ export interface Tracing {
  * in one process, each with its provider): ParentBased(TraceIdRatioBased(samplingRatio)), spans
  * batched and exported over OTLP/HTTP (JSON) to `otlp.endpoint`.
  */
-export function createTracing(config: TracingConfig, seams: TracingSeams = {}): Tracing {
-  const exporter = seams.exporter ?? new OTLPTraceExporter({ url: config.otlp.endpoint, headers: config.otlp.headers, timeoutMillis: config.otlp.timeoutMs });
+export function createTracing(config: TracingConfig, seams: TracingSeams = {}, log?: WarnLog): Tracing {
+  const exporter = seams.exporter ?? new OtlpHttpJsonExporter({ endpoint: config.otlp.endpoint, headers: config.otlp.headers, timeoutMs: config.otlp.timeoutMs, log });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplingRatio) }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    spanProcessors: [new BatchSpanProcessor(exporter, BATCH)],
     ...(seams.idGenerator ? { idGenerator: seams.idGenerator } : {}),
   });
   return {
