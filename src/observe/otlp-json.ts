@@ -69,7 +69,7 @@ function spanJson(span: ReadableSpan): string {
   let out = `{"traceId":"${context.traceId}","spanId":"${context.spanId}"`;
   if (parent?.spanId) out += `,"parentSpanId":"${parent.spanId}"`;
   if (context.traceState !== undefined) out += `,"traceState":${JSON.stringify(context.traceState.serialize())}`;
-  out += `,"name":${JSON.stringify(span.name)},"kind":${span.kind + 1}`;
+  out += `,"name":${jsonString(span.name)},"kind":${span.kind + 1}`;
   out += `,"startTimeUnixNano":"${nanos(span.startTime)}","endTimeUnixNano":"${nanos(span.endTime)}"`;
   out += `,"attributes":${attributesJson(span.attributes)},"droppedAttributesCount":${span.droppedAttributesCount}`;
   out += `,"events":${listJson(span.events, eventJson)},"droppedEventsCount":${span.droppedEventsCount}`;
@@ -109,14 +109,31 @@ export function nanos(time: HrTime): string {
   return seconds === 0 ? String(fraction) : `${seconds}${String(fraction).padStart(9, "0")}`;
 }
 
+/** Characters JSON.stringify would escape (quote, backslash, controls) or check (surrogates). */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal: most values need no escaping, and quoting them is cheaper than JSON.stringify. */
+function jsonString(value: string): string {
+  return NEEDS_ESCAPING.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
+/** `{"key":"…","value":` per attribute key: a gateway's keys are a few constants, written for every span. */
+const keyPrefixes = new Map<string, string>();
+const MAX_CACHED_KEYS = 1_000;
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `{"key":${JSON.stringify(key)},"value":`;
+    if (keyPrefixes.size < MAX_CACHED_KEYS) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
 function attributesJson(attributes: Attributes | undefined): string {
   if (attributes === undefined) return "[]";
   let out = "[";
-  let first = true;
-  for (const key in attributes) {
-    out += `${first ? "" : ","}{"key":${JSON.stringify(key)},"value":${anyValueJson(attributes[key])}}`;
-    first = false;
-  }
+  for (const key in attributes) out += (out.length === 1 ? "" : ",") + keyPrefix(key) + anyValueJson(attributes[key]) + "}";
   return out + "]";
 }
 
@@ -124,7 +141,7 @@ function attributesJson(attributes: Attributes | undefined): string {
 function anyValueJson(value: AttributeValue | null | undefined): string {
   switch (typeof value) {
     case "string":
-      return `{"stringValue":${JSON.stringify(value)}}`;
+      return `{"stringValue":${jsonString(value)}}`;
     case "number":
       // JSON.stringify writes NaN and ±Infinity as null, as the library's JSON.stringify does.
       return Number.isInteger(value) ? `{"intValue":${value}}` : `{"doubleValue":${JSON.stringify(value)}}`;

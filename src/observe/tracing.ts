@@ -1,9 +1,10 @@
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type IdGenerator, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type IdGenerator, type SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import type { WarnLog } from "../log-throttle.js";
 import type { ExchangeObserver } from "./observer.js";
 import { OtlpHttpJsonExporter } from "./otlp-http-exporter.js";
+import { PooledIdGenerator } from "./pooled-id-generator.js";
 import type { TracingConfig } from "./tracing-config.js";
 import { TracingObserver } from "./tracing-observer.js";
 
@@ -39,9 +40,10 @@ export function createTracing(config: TracingConfig, seams: TracingSeams = {}, l
   const exporter = seams.exporter ?? new OtlpHttpJsonExporter({ endpoint: config.otlp.endpoint, headers: config.otlp.headers, timeoutMs: config.otlp.timeoutMs, log });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.samplingRatio) }),
+    // At ratio 1 every trace is kept: AlwaysOn decides that without reading the trace ID.
+    sampler: new ParentBasedSampler({ root: config.samplingRatio === 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.samplingRatio) }),
     spanProcessors: [new BatchSpanProcessor(exporter, BATCH)],
-    ...(seams.idGenerator ? { idGenerator: seams.idGenerator } : {}),
+    idGenerator: seams.idGenerator ?? new PooledIdGenerator(),
   });
   return {
     observer: new TracingObserver(provider.getTracer("protogate")),

@@ -18,7 +18,7 @@ async function sampleSpans(): Promise<ReadableSpan[]> {
   const tracer = gateway.getTracer("protogate", "1.2.3");
   const server = tracer.startSpan(
     "GET /v1/users/{user_id}",
-    { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET", "url.path": "/v1/ü/\"x\"\\\u0001", count: 3, ratio: 0.25, big: 2 ** 53 + 2, flag: false, list: ["a", "b"], numbers: [1, 2.5], nan: Number.NaN } },
+    { kind: SpanKind.SERVER, attributes: { "http.request.method": "GET", "url.path": "/v1/ü/\"x\"\\\u0001", emoji: "ok 👍", lone: "x\ud800y", tab: "a\tb", count: 3, ratio: 0.25, big: 2 ** 53 + 2, flag: false, list: ["a", "b"], numbers: [1, 2.5], nan: Number.NaN } },
     trace.setSpanContext(ROOT_CONTEXT, REMOTE_PARENT),
   );
   server.addEvent("retry", { attempt: 2 });
