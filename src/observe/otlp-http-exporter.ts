@@ -51,7 +51,8 @@ export class OtlpHttpJsonExporter implements SpanExporter {
       done({ code: ExportResultCode.FAILED, error: new Error("the OTLP exporter is shut down") });
       return;
     }
-    const sent = this.post(otlpTraceJson(spans)).then(
+    // Encoded once: the length header and the write use the same bytes.
+    const sent = this.post(Buffer.from(otlpTraceJson(spans))).then(
       () => done({ code: ExportResultCode.SUCCESS }),
       (error: unknown) => {
         const reason = error instanceof Error ? error.message : String(error);
@@ -75,14 +76,14 @@ export class OtlpHttpJsonExporter implements SpanExporter {
   }
 
   /** One POST; resolves on a 2xx answer, rejects on anything else, an error or the timeout. */
-  private post(body: string): Promise<void> {
+  private post(body: Buffer): Promise<void> {
     return new Promise((resolve, reject) => {
       const request = this.send(
         this.url,
         {
           method: "POST",
           agent: this.agent,
-          headers: { ...this.headers, "content-length": Buffer.byteLength(body) },
+          headers: { ...this.headers, "content-length": body.length },
           timeout: this.options.timeoutMs,
         },
         (response) => {
