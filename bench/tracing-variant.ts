@@ -8,10 +8,10 @@ import type { BenchContext, PreparedVariant, ProtogateVariant } from "./targets.
 /** The gateway.yaml keys of a traced gateway exporting to `endpoint`. */
 export const tracingConfig = (endpoint: string) => ({ tracing: { serviceName: "protogate-bench", samplingRatio: 1, otlp: { endpoint } } });
 
-/** Requests sent at start to see the spans arrive: over 512 spans, so a batch is exported at once. */
+/** Requests sent at start to see the spans arrive: 800 spans, more than a batch (BATCH in src/observe/tracing.ts), so one is exported at once. */
 const PROBE_REQUESTS = 400;
 const SINK_START_TIMEOUT_MS = 30_000;
-/** How long the start-up probe waits for the first export (the batch processor exports at 512 spans). */
+/** How long the start-up probe waits for the first export (a full batch leaves at once). */
 const FIRST_EXPORT_TIMEOUT_MS = 10_000;
 /** How long `waitFor` waits for spans (the batch processor's timer exports a partial batch within 5 s). */
 const SPANS_TIMEOUT_MS = 30_000;

@@ -26,7 +26,6 @@ const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
   get: (headers, key) => headers[key],
 };
 
-
 /**
  * Traces every request: a SERVER span from arrival to the end of the response, continuing the
  * client's W3C trace context (`traceparent`/`tracestate`; a malformed one is ignored and a new
@@ -65,7 +64,7 @@ export class TracingObserver implements ExchangeObserver {
     removeTraceContext(metadata);
     // What W3CTraceContextPropagator.inject writes, for a span context the SDK made (always valid).
     const context = client.spanContext();
-    metadata.push([TRACEPARENT, `00-${context.traceId}-${context.spanId}-0${(context.traceFlags & 0xff).toString(16)}`]);
+    metadata.push([TRACEPARENT, `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, "0")}`]);
     if (context.traceState !== undefined) metadata.push([TRACESTATE, context.traceState.serialize()]);
   }
 

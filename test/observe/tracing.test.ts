@@ -8,7 +8,7 @@ import type { RequestHead } from "../../src/gateway/request.js";
 import type { Exchange } from "../../src/observe/exchange.js";
 import { ExchangeRecorder } from "../../src/observe/exchange-recorder.js";
 import type { OutgoingMetadata } from "../../src/observe/observer.js";
-import { createTracing, type Tracing } from "../../src/observe/tracing.js";
+import { BATCH, createTracing, type Tracing } from "../../src/observe/tracing.js";
 import { tracingConfigSchema } from "../../src/observe/tracing-config.js";
 import { demoGenerated } from "../e2e/support/gateway-harness.js";
 
@@ -213,6 +213,21 @@ describe("tracing observer", () => {
       [SpanKind.SERVER, GrpcCode.CANCELLED],
     ]);
     expect(all.every((s) => s.ended)).toBe(true);
+  });
+});
+
+describe("tracing batches", () => {
+  it("exports in batches of at most maxExportBatchSize spans, every span once", async () => {
+    const sizes: number[] = [];
+    const exporter = { export: (spans: ReadableSpan[], done: (result: { code: number }) => void) => (sizes.push(spans.length), done({ code: 0 })), shutdown: async () => undefined };
+    const tracing = createTracing(tracingConfigSchema.parse({ otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } }), { exporter });
+    open = tracing;
+    const recorder = new ExchangeRecorder({ observer: tracing.observer });
+    const requests = BATCH.maxExportBatchSize + 7;
+    for (let i = 0; i < requests; i++) unary(recorder, {});
+    await tracing.flush();
+    expect(Math.max(...sizes)).toBe(BATCH.maxExportBatchSize);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(2 * requests);
   });
 });
 
