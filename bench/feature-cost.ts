@@ -1,7 +1,7 @@
-// Child process of `npm run bench`: what authentication, rate limiting and the access log add to the
-// CPU cost of a request, measured in one process so that a shared machine's noise cancels out.
-// Several gateways (auth off; auth on with a hot RS256 token; a limit in the memory store; the
-// access log for every request; a limit in Redis) run in
+// Child process of `npm run bench`: what authentication, rate limiting, the access log and tracing
+// add to the CPU cost of a request, measured in one process so that a shared machine's noise
+// cancels out. Several gateways (auth off; auth on with a hot RS256 token; a limit in the memory
+// store; the access log for every request; a limit in Redis; tracing at sampling 1.0) run in
 // this process; the HTTP client (bench/cost-client.ts), the demo backend and Redis in others.
 // Batches of the same GET go to each gateway in turn, round after round, and each batch's CPU
 // time of this process (process.cpuUsage: the gateways only) is divided by its requests; the
@@ -29,6 +29,7 @@ import { median } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { LIMIT_HEADER, MEMORY_LIMIT_CONFIG, redisLimitConfig } from "./rate-limit-variants.js";
 import { ACCESS_LOG_ALL, prepareRs256Auth } from "./targets.js";
+import { startOtlpSink, tracingConfig, type OtlpSink } from "./tracing-variant.js";
 
 const { values } = parseArgs({
   options: {
@@ -56,6 +57,11 @@ interface Variant {
   readonly headers: Record<string, string>;
   /** A header every answer must carry (proof that the feature is on). */
   readonly expectHeader?: string;
+  /**
+   * Work the feature defers past the responses (tracing's span export), awaited inside the
+   * batch's CPU window so that it is charged to this variant, not to whichever runs next.
+   */
+  readonly settle?: (requestsSoFar: number) => Promise<void>;
 }
 
 const otherCpus = values["other-cpus"];
@@ -84,9 +90,13 @@ function startClient(): { run(batch: BatchRequest): Promise<BatchReply>; stop():
 const client = startClient();
 
 /** Sends `count` GETs to the variant's gateway; throws on any failure. Returns this process's CPU µs per request. */
+const sentTo = new Map<Variant, number>();
 async function runBatch(variant: Variant, count: number): Promise<number> {
   const cpuBefore = process.cpuUsage();
   const reply = await client.run({ url: variant.gateway.url + route.http.path, headers: variant.headers, ...(variant.expectHeader !== undefined && { expectHeader: variant.expectHeader }), count, concurrency, ratePerSecond });
+  const sent = (sentTo.get(variant) ?? 0) + count;
+  sentTo.set(variant, sent);
+  if (reply.ok) await variant.settle?.(sent);
   const cpu = process.cpuUsage(cpuBefore);
   if (!reply.ok) throw new Error(`${variant.name}: ${reply.error}`);
   return (cpu.user + cpu.system) / count;
@@ -112,6 +122,7 @@ async function main(): Promise<FeatureCostResult> {
     startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { enabled: false }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
 
   let redis: RedisServer | undefined;
+  let sink: OtlpSink | undefined;
   const variants: Variant[] = [];
   try {
     variants.push({ name: "protogate", description: "auth off, no limit", gateway: await start({}), headers: {} });
@@ -122,6 +133,17 @@ async function main(): Promise<FeatureCostResult> {
     variants.push({ name: "protogate-jwt", description: "auth on, hot RS256 token", gateway: await start(auth.config), headers: auth.headers });
     variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(MEMORY_LIMIT_CONFIG), headers: {}, expectHeader: LIMIT_HEADER });
     variants.push({ name: "protogate-accesslog", description: "access log, every request, to /dev/null", gateway: await start(ACCESS_LOG_ALL), headers: {} });
+    // Tracing at sampling 1.0, exporting to a collector stub in a process on the other CPUs.
+    sink = await startOtlpSink(otherCpus ? { tasksetPath: "taskset", cpus: otherCpus } : undefined);
+    const traced = sink;
+    variants.push({
+      name: "protogate-tracing",
+      description: "tracing, sampling 1.0, OTLP/HTTP export",
+      gateway: await start(tracingConfig(sink.endpoint)),
+      headers: {},
+      // Two spans per request; the last partial batch leaves on the processor's 5 s timer (idle wait, no CPU).
+      settle: (requestsSoFar) => traced.waitFor(2 * requestsSoFar),
+    });
     const availability = redisAvailability();
     if (availability.available) {
       redis = await startRedisServer({ commandPrefix: onOtherCpus([]) });
@@ -152,6 +174,7 @@ async function main(): Promise<FeatureCostResult> {
     client.stop();
     await backend.stop();
     await redis?.stop();
+    await sink?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

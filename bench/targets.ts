@@ -8,6 +8,7 @@ import { spawnNode, spawnTs, tail, type ChildHandle, type CpuAffinity } from "./
 import { RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
 import { captureResponse, type CapturedResponses } from "./floor-responses.js";
 import { RATE_LIMIT_VARIANTS } from "./rate-limit-variants.js";
+import { TRACING_VARIANTS } from "./tracing-variant.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
@@ -108,6 +109,7 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
   { name: "protogate-accesslog", description: "Protogate serve, auth off, access log on for every request (mode all) to /dev/null", config: ACCESS_LOG_ALL },
+  ...TRACING_VARIANTS,
 ];
 
 /** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */

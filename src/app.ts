@@ -20,6 +20,7 @@ import { startAdminServer, type AdminServer } from "./admin/admin-server.js";
 import { readinessReport, type GatewayPhase } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
+import { createTracing, type TracingSeams } from "./observe/tracing.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -39,6 +40,8 @@ export interface GatewaySeams {
   readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
   /** The access log's random source (sampling), wall clock, and a stream instead of its destination. */
   readonly accessLog?: AccessLogSeams;
+  /** Tracing's exporter and ID generator (used only when `tracing` is on). */
+  readonly tracing?: TracingSeams;
 }
 
 /**
@@ -64,9 +67,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const log = createLogger(config.logging.level);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log, {}, metrics?.rateLimitEvents);
   metrics?.watchRateLimitStore(() => rateLimiter.storeHealth());
+  // Tracing: no observer at all when it is off, so requests pay nothing for it.
+  const tracing = config.tracing?.enabled ? createTracing(config.tracing, seams.tracing, log) : undefined;
   // The access log has a destination of its own (logging.level does not silence it).
   const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
-  const observers = [...(metrics ? [metrics.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
+  const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
   const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
   const { app, node, drain, socketsSettled } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
@@ -120,6 +125,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         auth.close();
         await rateLimiter.close();
         await admin?.close();
+        // After the server closed: every span has ended; export the last ones.
+        // A collector that is down must not fail the shutdown; say what was lost.
+        await tracing?.close().catch((error: unknown) => app.log.warn({ err: error }, "tracing: the last spans could not be exported"));
         // Last: every request has ended by now, so its line is written before the file closes.
         await accessLog.close();
       }

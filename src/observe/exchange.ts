@@ -2,6 +2,7 @@ import type { Caller } from "../auth/caller.js";
 import type { GatewayError } from "../errors/gateway-error.js";
 import type { RequestHead } from "../gateway/request.js";
 import type { AnyBinding } from "../binding.js";
+import type { Span } from "@opentelemetry/api";
 
 /** Which way a stream message went: from the client to the upstream, or back. */
 export type StreamDirection = "sent" | "received";
@@ -53,4 +54,8 @@ export class Exchange {
 /** What tracing keeps per request (its spans); the access log reads the trace id. */
 export interface ExchangeTrace {
   readonly traceId: string;
+  /** The request's SERVER span (a non-recording one when the trace is not sampled). */
+  readonly server: Span;
+  /** The upstream call's CLIENT span, while it runs. */
+  client: Span | undefined;
 }

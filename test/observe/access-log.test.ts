@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -50,7 +51,7 @@ function exchange(
     made.upstreamCode = options.grpcCode;
   }
   made.durationMs = 12.3456789;
-  if (options.traceId) made.trace = { traceId: options.traceId };
+  if (options.traceId) made.trace = { traceId: options.traceId, server: trace.wrapSpanContext({ traceId: options.traceId, spanId: "00f067aa0ba902b7", traceFlags: 1 }), client: undefined };
   return made;
 }
 
