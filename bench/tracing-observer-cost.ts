@@ -9,7 +9,6 @@ import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace-base";
 import { fileURLToPath } from "node:url";
 import type { AnyBinding } from "../src/binding.js";
 import { ExchangeRecorder } from "../src/observe/exchange-recorder.js";
-import { otlpTraceJson } from "../src/observe/otlp-json.js";
 import { createTracing } from "../src/observe/tracing.js";
 import { tracingConfigSchema } from "../src/observe/tracing-config.js";
 import { loadGenerated } from "../src/load-generated.js";
@@ -22,9 +21,8 @@ const generated = await loadGenerated(fileURLToPath(new URL("../generated", impo
 const binding: AnyBinding = generated.bindings.find((b) => b.method === "GetUser")!;
 
 /** Drops spans, or serialises them: the library's JSON or protobuf, or the gateway's own JSON writer (encoded to bytes, as the socket will). */
-const exporter = (serialize: "none" | "json" | "protobuf" | "own-json"): SpanExporter => ({
+const exporter = (serialize: "none" | "json" | "protobuf"): SpanExporter => ({
   export: (spans: ReadableSpan[], done) => {
-    if (serialize === "own-json") Buffer.from(otlpTraceJson(spans));
     if (serialize === "json") JsonTraceSerializer.serializeRequest(spans);
     if (serialize === "protobuf") ProtobufTraceSerializer.serializeRequest(spans);
     done({ code: ExportResultCode.SUCCESS });
@@ -35,9 +33,9 @@ const exporter = (serialize: "none" | "json" | "protobuf" | "own-json"): SpanExp
 const config = tracingConfigSchema.parse({ otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } });
 const variants = [
   { name: "no tracing", recorder: new ExchangeRecorder(), flush: async () => undefined },
-  ...(["none", "json", "protobuf", "own-json"] as const).map((serialize) => {
+  ...(["none", "json", "protobuf"] as const).map((serialize) => {
     const tracing = createTracing(config, { exporter: exporter(serialize) });
-    return { name: serialize === "none" ? "tracing, spans dropped" : serialize === "own-json" ? "tracing, own OTLP JSON writer" : `tracing, library OTLP ${serialize}`, recorder: new ExchangeRecorder({ observer: tracing.observer }), flush: tracing.flush };
+    return { name: serialize === "none" ? "tracing, spans dropped" : `tracing, library OTLP ${serialize}`, recorder: new ExchangeRecorder({ observer: tracing.observer }), flush: tracing.flush };
   }),
 ];
 const head = { method: "GET", url: "/v1/users/u-1", headers: { host: "localhost", "user-agent": "bench" }, rawHeaders: [], client: { ip: "127.0.0.1", host: "localhost", protocol: "http" } };

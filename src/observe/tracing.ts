@@ -3,7 +3,8 @@ import { AlwaysOnSampler, BasicTracerProvider, BatchSpanProcessor, ParentBasedSa
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import type { WarnLog } from "../log-throttle.js";
 import type { ExchangeObserver } from "./observer.js";
-import { OtlpHttpJsonExporter } from "./otlp-http-exporter.js";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import { withFailureLog } from "./logged-exporter.js";
 import { PooledIdGenerator } from "./pooled-id-generator.js";
 import type { TracingConfig } from "./tracing-config.js";
 import { TracingObserver } from "./tracing-observer.js";
@@ -39,7 +40,12 @@ export interface Tracing {
  * batched and exported over OTLP/HTTP (JSON) to `otlp.endpoint`.
  */
 export function createTracing(config: TracingConfig, seams: TracingSeams = {}, log?: WarnLog): Tracing {
-  const exporter = seams.exporter ?? new OtlpHttpJsonExporter({ endpoint: config.otlp.endpoint, headers: config.otlp.headers, timeoutMs: config.otlp.timeoutMs, log });
+  // The library's OTLP/HTTP JSON exporter (retries, gzip-capable). A hand-written one was measured
+  // on this path: it built the JSON ~2.5x faster per span, but once encoded the end-to-end cost of
+  // tracing did not move beyond the noise, so the library's stays.
+  const exporter =
+    seams.exporter ??
+    withFailureLog(new OTLPTraceExporter({ url: config.otlp.endpoint, headers: { ...config.otlp.headers }, timeoutMillis: config.otlp.timeoutMs }), config.otlp.endpoint, log ?? { warn: () => undefined });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
     // At ratio 1 every trace is kept: AlwaysOn decides that without reading the trace ID.
