@@ -5,6 +5,7 @@ import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import type { ReadinessReport } from "./readiness.js";
+import { pathOf } from "../gateway/request-path.js";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -65,9 +66,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 }
 
 async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const url = request.url ?? "/";
-  const queryStart = url.indexOf("?");
-  const path = queryStart < 0 ? url : url.slice(0, queryStart);
+  const path = pathOf(request.url ?? "/");
   if (!ENDPOINTS.has(path)) {
     sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves /healthz, /readyz and /metrics`));
     return;

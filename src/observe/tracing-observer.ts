@@ -2,6 +2,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Sp
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH, ATTR_URL_SCHEME } from "@opentelemetry/semantic-conventions";
 import type { IncomingHttpHeaders } from "node:http";
+import { pathOf } from "../gateway/request-path.js";
 import type { Exchange } from "./exchange.js";
 import type { ExchangeObserver, OutgoingMetadata } from "./observer.js";
 
@@ -94,11 +95,10 @@ export class TracingObserver implements ExchangeObserver {
 /** The SERVER span's name, attributes and status, once the request is over. */
 function describeServerSpan(server: Span, exchange: Exchange): void {
   const { head, binding, status, grpcCode } = exchange;
-  const queryStart = head.url.indexOf("?");
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: head.method,
     // The path only: the query string may carry credentials (an API key, a token).
-    [ATTR_URL_PATH]: queryStart < 0 ? head.url : head.url.slice(0, queryStart),
+    [ATTR_URL_PATH]: pathOf(head.url),
     [ATTR_URL_SCHEME]: head.client.protocol,
     [ATTR_REQUEST_ID]: exchange.requestId,
   };
