@@ -4,7 +4,7 @@ import { WebSocket } from "ws";
 import { message, startChatBackend, writeMessages } from "./support/chat-backend.js";
 import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 import { startOtlpCollector, type CollectedSpan } from "./support/otlp-collector.js";
-import type { ExchangeObserver } from "../../src/observe/observer.js";
+import { watchExchanges } from "./support/exchange-watch.js";
 
 // Tracing end to end: the real gateway in front of grpc-js backends, exporting to a stand-in
 // OTLP/HTTP collector; the spans are read after close(), which must flush them.
@@ -21,32 +21,6 @@ function parseTraceparent(value: string): { traceId: string; parentId: string; f
   const [, traceId, parentId, flags] = TRACEPARENT.exec(value) ?? [];
   if (traceId === undefined) throw new Error(`not a traceparent: ${value}`);
   return { traceId, parentId, flags };
-}
-
-/** Counts ended exchanges; `ended(n)` resolves once n have ended (no waiting on time). */
-function countEnded(): { observer: ExchangeObserver; ended(count: number): Promise<void> } {
-  let count = 0;
-  const waiting: Array<{ count: number; resolve: () => void }> = [];
-  const check = () => {
-    for (let i = waiting.length - 1; i >= 0; i--) if (count >= waiting[i].count) waiting.splice(i, 1)[0].resolve();
-  };
-  return {
-    observer: {
-      started: () => undefined,
-      upstreamStarted: () => undefined,
-      upstreamEnded: () => undefined,
-      streamMessage: () => undefined,
-      ended: () => {
-        count++;
-        check();
-      },
-    },
-    ended: (n) =>
-      new Promise((resolve) => {
-        waiting.push({ count: n, resolve });
-        check();
-      }),
-  };
 }
 
 describe("tracing end to end", () => {
@@ -83,7 +57,7 @@ describe("tracing end to end", () => {
   /** Starts a traced gateway, runs `requests` against it, closes it (flushing) and returns what the collector got. */
   async function traced(requests: (url: string) => Promise<number>, tracing: Record<string, unknown> = {}): Promise<{ spans: CollectedSpan[]; contentTypes: string[] }> {
     const collector = await startOtlpCollector();
-    const exchanges = countEnded();
+    const exchanges = watchExchanges();
     try {
       const gateway = await startTestGateway(
         { "demo.v1.UserService": users.address, "demo.v1.ChatService": chat.address },
@@ -95,7 +69,7 @@ describe("tracing end to end", () => {
         sent = await requests(gateway.url);
       } finally {
         // A WebSocket exchange ends a moment after the client saw the close: wait for every one.
-        await exchanges.ended(sent);
+        await exchanges.reached(sent);
         await gateway.close();
       }
       // close() resolved only after the export was answered: every span is here, none still on its way.
