@@ -9,14 +9,15 @@ import { runProtogate, waitForListening, waitForOutput } from "./support/process
 
 describe("protogate serve (the real process)", () => {
   let backend: Awaited<ReturnType<typeof startUserBackend>>;
-  let releaseSlowCall: (() => void) | undefined;
+  /** Resolves with the slow call's reply function once the backend has received it. */
+  let slowCallArrived: (reply: () => void) => void = () => undefined;
 
   beforeAll(async () => {
     backend = await startUserBackend({
       getUser: (call, callback) => {
         const { userId } = call.request as { userId: string };
         const reply = () => callback(null, { userId, displayName: "Slow", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
-        if (userId === "slow") releaseSlowCall = reply;
+        if (userId === "slow") slowCallArrived(reply);
         else reply();
       },
     });
@@ -32,11 +33,13 @@ describe("protogate serve (the real process)", () => {
       expect(ok.status).toBe(200);
       expect(await ok.json()).toMatchObject({ userId: "u-7" });
 
+      const [, admin] = await waitForOutput(proc, /protogate admin on (http:\/\/\S+)/);
+      const arrived = new Promise<() => void>((resolve) => (slowCallArrived = resolve));
       const inFlight = fetch(`${base}/v1/users/slow`);
-      while (!releaseSlowCall) await new Promise((resolve) => setTimeout(resolve, 10));
+      const releaseSlowCall = await arrived;
       proc.child.kill("SIGTERM");
-      // The process must wait for the in-flight call rather than drop it.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Draining (readiness 503) has begun; the process must wait for the in-flight call rather than drop it.
+      await expect.poll(async () => (await fetch(`${admin}/readyz`)).status).toBe(503);
       expect(proc.child.exitCode).toBeNull();
       releaseSlowCall();
       const drained = await inFlight;
