@@ -8,7 +8,7 @@ import type { ChatMessage, SubscribeRequest } from "../../generated/demo/v1/chat
 import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
-import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { send, startTestGateway, startUserBackend, getUserOrNotFound } from "./support/gateway-harness.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 
 /*
@@ -46,11 +46,7 @@ let chat: Awaited<ReturnType<typeof startChatBackend>>;
 
 beforeAll(async () => {
   users = await startUserBackend({
-    getUser: (call, callback) => {
-      const { userId } = call.request as { userId: string };
-      if (userId === "missing") return callback({ code: 5, details: "no such user" });
-      callback(null, { userId, displayName: "Ada", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
-    },
+    getUser: getUserOrNotFound,
     listUsers: (_call, callback) => callback(null, { users: [], nextPageToken: "" }),
   });
   chat = await startChatBackend({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
-import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { send, startTestGateway, startUserBackend, getUserOrNotFound } from "./support/gateway-harness.js";
 import { sendRaw } from "./support/raw-http.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 
@@ -12,11 +12,7 @@ describe("request IDs and the exchange record, end to end", () => {
 
   beforeAll(async () => {
     backend = await startUserBackend({
-      getUser: (call, callback) => {
-        const { userId } = call.request as { userId: string };
-        if (userId === "missing") return callback({ code: 5, details: "no such user" });
-        callback(null, { userId, displayName: "Ada", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
-      },
+      getUser: getUserOrNotFound,
     });
     gateway = await startTestGateway({ "demo.v1.UserService": backend.address }, {}, { observe: { observers: [observed.observer], newRequestId: () => `gen-${++nextId}` } });
   });

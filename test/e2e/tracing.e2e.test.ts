@@ -2,7 +2,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { message, startChatBackend, writeMessages } from "./support/chat-backend.js";
-import { send, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { send, startTestGateway, startUserBackend, getUserOrNotFound } from "./support/gateway-harness.js";
 import { startOtlpCollector, type CollectedSpan } from "./support/otlp-collector.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 
@@ -30,11 +30,7 @@ describe("tracing end to end", () => {
 
   beforeAll(async () => {
     users = await startUserBackend({
-      getUser: (call, callback) => {
-        const { userId } = call.request as { userId: string };
-        if (userId === "missing") return callback({ code: 5, details: "no such user" });
-        callback(null, { userId, displayName: "Ada", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
-      },
+      getUser: getUserOrNotFound,
     });
     chat = await startChatBackend({
       subscribe: (call) => {

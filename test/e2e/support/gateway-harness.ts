@@ -70,6 +70,13 @@ export async function startUserBackend(
   };
 }
 
+/** A GetUser handler answering user "Ada" for any ID, and NOT_FOUND ("no such user") for "missing". */
+export function getUserOrNotFound(call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void {
+  const { userId } = call.request as { userId: string };
+  if (userId === "missing") return callback({ code: status.NOT_FOUND, details: "no such user" });
+  callback(null, { userId, displayName: "Ada", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
+}
+
 /** A parsed HTTP response. */
 export interface TestResponse {
   readonly status: number;
