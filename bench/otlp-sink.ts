@@ -1,15 +1,30 @@
 // A stand-in OTLP/HTTP collector for `npm run bench` (the tracing variants): it accepts the
-// gateway's JSON trace exports on /v1/traces, answers 200 and counts them; GET /stats answers
+// gateway's protobuf trace exports on /v1/traces, answers 200 and counts them; GET /stats answers
 // {"exports":N,"spans":N}, and GET /wait?spans=N answers the same once N spans have arrived (a
 // long poll: the measuring process waits without spending CPU on it). It runs in a process of its own, off the gateway's CPU, and never parses
-// a body (it counts `"spanId"` keys), so that it keeps up with a saturated gateway.
+// a body beyond the message lengths (it counts ScopeSpans.spans fields), so that it keeps up with a saturated gateway.
 // Usage: otlp-sink.ts [--port N]; prints `otlp sink listening on http://127.0.0.1:PORT/v1/traces`.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
-const SPAN_KEY = '"spanId"';
+
+/** The spans in an ExportTraceServiceRequest: resource_spans (1) > scope_spans (2) > spans (2), skipping their content. */
+function countSpans(body: Uint8Array): number {
+  let spans = 0;
+  const each = (bytes: Uint8Array, field: number, visit: (inner: Uint8Array) => void) => {
+    const reader = new BinaryReader(bytes);
+    while (reader.pos < reader.len) {
+      const [number, wireType] = reader.tag();
+      if (number === field && wireType === WireType.LengthDelimited) visit(reader.bytes());
+      else reader.skip(wireType);
+    }
+  };
+  each(body, 1, (resourceSpans) => each(resourceSpans, 2, (scopeSpans) => each(scopeSpans, 2, () => spans++)));
+  return spans;
+}
 const stats = { exports: 0, spans: 0 };
 const waiting: Array<{ spans: number; answer: () => void }> = [];
 const answerWaiting = () => {
@@ -32,12 +47,12 @@ const server = createServer((request, response) => {
     response.writeHead(404).end();
     return;
   }
-  let body = "";
-  request.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
   request.on("end", () => {
     stats.exports++;
-    for (let at = body.indexOf(SPAN_KEY); at >= 0; at = body.indexOf(SPAN_KEY, at + SPAN_KEY.length)) stats.spans++;
-    response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    stats.spans += countSpans(Buffer.concat(chunks));
+    response.writeHead(200, { "content-type": "application/x-protobuf" }).end();
     answerWaiting();
   });
 });

@@ -8,7 +8,7 @@ import type { BenchContext, PreparedVariant, ProtogateVariant } from "./targets.
 /** The gateway.yaml keys of a traced gateway exporting to `endpoint`. */
 export const tracingConfig = (endpoint: string) => ({ tracing: { serviceName: "protogate-bench", samplingRatio: 1, otlp: { endpoint } } });
 
-/** Requests sent at start to see the spans arrive: 800 spans, more than a batch (BATCH in src/observe/tracing.ts), so one is exported at once. */
+/** Requests sent at start to see the spans arrive: 800 spans, more than a batch (BATCH in src/observe/tracing/span-sink.ts), so one is exported at once. */
 const PROBE_REQUESTS = 400;
 const SINK_START_TIMEOUT_MS = 30_000;
 /** How long the start-up probe waits for the first export (a full batch leaves at once). */

@@ -20,7 +20,7 @@ import { startAdminServer, type AdminServer } from "./admin/admin-server.js";
 import { readinessReport, type GatewayPhase } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
-import { createTracing, type TracingSeams } from "./observe/tracing.js";
+import { createTracing, type TracingSeams } from "./observe/tracing/tracing.js";
 
 /** A running gateway. */
 export interface RunningGateway {

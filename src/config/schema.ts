@@ -4,7 +4,7 @@ import { rateLimitConfigSchema } from "../ratelimit/rate-limit-config.js";
 import { selectorSchema } from "./selector.js";
 import { authConfigSchema } from "../auth/auth-config.js";
 import { accessLogConfigSchema } from "../observe/access-log/access-log-config.js";
-import { tracingConfigSchema } from "../observe/tracing-config.js";
+import { tracingConfigSchema } from "../observe/tracing/tracing-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");

@@ -2,7 +2,6 @@ import type { Caller } from "../auth/caller.js";
 import type { GatewayError } from "../errors/gateway-error.js";
 import type { RequestHead } from "../gateway/request.js";
 import type { AnyBinding } from "../binding.js";
-import type { Span } from "@opentelemetry/api";
 
 /** Which way a stream message went: from the client to the upstream, or back. */
 export type StreamDirection = "sent" | "received";
@@ -51,11 +50,19 @@ export class Exchange {
   }
 }
 
-/** What tracing keeps per request (its spans); the access log reads the trace id. */
+/** What tracing keeps per request; the access log reads the trace id. */
 export interface ExchangeTrace {
   readonly traceId: string;
-  /** The request's SERVER span (a non-recording one when the trace is not sampled). */
-  readonly server: Span;
-  /** The upstream call's CLIENT span, while it runs. */
-  client: Span | undefined;
+  /** The request's SERVER span. */
+  readonly spanId: string;
+  /** The client's span, when the request continued its trace. */
+  readonly parentSpanId: string | undefined;
+  /** The client's W3C tracestate, passed on as it came. */
+  readonly traceState: string | undefined;
+  /** Whether the trace is recorded (spans exported); propagated either way. */
+  readonly sampled: boolean;
+  readonly remoteParent: boolean;
+  /** The upstream call's CLIENT span, while it runs, and when it started (exchange clock, ms). */
+  clientSpanId: string | undefined;
+  clientStartedAt: number;
 }

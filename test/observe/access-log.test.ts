@@ -1,4 +1,3 @@
-import { trace } from "@opentelemetry/api";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,7 +50,7 @@ function exchange(
     made.upstreamCode = options.grpcCode;
   }
   made.durationMs = 12.3456789;
-  if (options.traceId) made.trace = { traceId: options.traceId, server: trace.wrapSpanContext({ traceId: options.traceId, spanId: "00f067aa0ba902b7", traceFlags: 1 }), client: undefined };
+  if (options.traceId) made.trace = { traceId: options.traceId, spanId: "00f067aa0ba902b7", parentSpanId: undefined, traceState: undefined, sampled: true, remoteParent: false, clientSpanId: undefined, clientStartedAt: 0 };
   return made;
 }
 

@@ -95,7 +95,8 @@ export function isFailure(exchange: Exchange): boolean {
   return exchange.status >= 400 || (exchange.grpcCode !== undefined && exchange.grpcCode !== 0);
 }
 
-function cut(value: string, max: number): string {
+/** `value`, cut to `max` characters (marked with ...) when longer. */
+export function cut(value: string, max: number): string {
   return value.length > max ? `${value.slice(0, max)}...` : value;
 }
 

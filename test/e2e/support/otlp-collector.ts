@@ -1,65 +1,33 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeTraceExport, type DecodedSpan } from "../../support/otlp-decode.js";
 
-/** One span as an OTLP/HTTP JSON export carries it, flattened for assertions. */
-export interface CollectedSpan {
-  readonly service: string | undefined;
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | undefined;
-  readonly name: string;
-  /** OTLP SpanKind: 2 server, 3 client. */
-  readonly kind: number;
-  readonly attributes: Record<string, string | number | boolean>;
-  /** OTLP status code: 0 unset, 1 ok, 2 error. */
-  readonly statusCode: number;
-}
+/** One span as an OTLP/HTTP export carries it, flattened for assertions. */
+export type CollectedSpan = DecodedSpan;
 
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-interface OtlpAttribute {
-  key: string;
-  value: OtlpValue;
-}
-interface OtlpExport {
-  resourceSpans?: Array<{
-    resource?: { attributes?: OtlpAttribute[] };
-    scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: OtlpAttribute[]; status?: { code?: number } }> }>;
-  }>;
-}
-
-function attributesOf(list: OtlpAttribute[] | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const { key, value } of list ?? []) {
-    out[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : undefined) ?? value.boolValue ?? value.doubleValue ?? "";
-  }
-  return out;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    let text = "";
-    request.setEncoding("utf8").on("data", (chunk: string) => (text += chunk)).on("end", () => resolve(text)).on("error", reject);
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk)).on("end", () => resolve(Buffer.concat(chunks))).on("error", reject);
   });
 }
 
 /**
- * A stand-in OTLP/HTTP collector on an ephemeral loopback port: it takes JSON trace exports on
+ * A stand-in OTLP/HTTP collector on an ephemeral loopback port: it takes protobuf trace exports on
  * `/v1/traces` and keeps their spans; `received(n)` resolves once n spans arrived (no polling).
  */
 export async function startOtlpCollector(): Promise<{
   readonly endpoint: string;
   readonly spans: CollectedSpan[];
   readonly contentTypes: string[];
+  /** Every export's raw body. */
+  readonly bodies: Buffer[];
   received(count: number): Promise<CollectedSpan[]>;
   close(): Promise<void>;
 }> {
   const spans: CollectedSpan[] = [];
   const contentTypes: string[] = [];
+  const bodies: Buffer[] = [];
   const waiting: Array<{ count: number; resolve: (spans: CollectedSpan[]) => void }> = [];
   const check = () => {
     for (let i = waiting.length - 1; i >= 0; i--) {
@@ -67,31 +35,21 @@ export async function startOtlpCollector(): Promise<{
     }
   };
   const server = createServer((request, response) => {
-    void readBody(request).then((text) => {
+    void readBody(request).then((body) => {
       if (request.method !== "POST" || request.url !== "/v1/traces") {
         response.writeHead(404).end();
         return;
       }
       contentTypes.push(request.headers["content-type"] ?? "");
-      const body = JSON.parse(text) as OtlpExport;
-      for (const resourceSpans of body.resourceSpans ?? []) {
-        const service = attributesOf(resourceSpans.resource?.attributes)["service.name"];
-        for (const scope of resourceSpans.scopeSpans ?? []) {
-          for (const span of scope.spans ?? []) {
-            spans.push({
-              service: typeof service === "string" ? service : undefined,
-              traceId: span.traceId,
-              spanId: span.spanId,
-              parentSpanId: span.parentSpanId || undefined,
-              name: span.name,
-              kind: span.kind,
-              attributes: attributesOf(span.attributes),
-              statusCode: span.status?.code ?? 0,
-            });
-          }
-        }
+      bodies.push(body);
+      try {
+        spans.push(...decodeTraceExport(body));
+      } catch {
+        response.writeHead(400).end();
+        return;
       }
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      // An empty ExportTraceServiceResponse: everything accepted.
+      response.writeHead(200, { "content-type": "application/x-protobuf" }).end();
       check();
     });
   });
@@ -101,6 +59,7 @@ export async function startOtlpCollector(): Promise<{
     endpoint: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     contentTypes,
+    bodies,
     received: (count) =>
       new Promise((resolve) => {
         waiting.push({ count, resolve });

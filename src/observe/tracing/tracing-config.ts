@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Where spans go: an OTLP/HTTP (JSON) collector endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
+/** Where spans go: an OTLP/HTTP (protobuf) collector endpoint, e.g. `http://127.0.0.1:4318/v1/traces`. */
 const otlpSchema = z.strictObject({
   /** The full URL spans are POSTed to (http or https). */
   endpoint: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://127.0.0.1:4318/v1/traces" }),

@@ -1,16 +1,21 @@
-import type { IdGenerator } from "@opentelemetry/sdk-trace-base";
 import { randomBytes } from "node:crypto";
 
 /** Hex characters drawn from the OS's random source at once: 8 KiB, enough for ~256 requests' IDs. */
 const POOL_BYTES = 8_192;
 
+/** Where trace IDs (32 hex) and span IDs (16 hex) come from. */
+export interface TraceIdSource {
+  generateTraceId(): string;
+  generateSpanId(): string;
+}
+
 /**
  * Trace and span IDs cut from a pool of random hex: one `randomBytes(...).toString("hex")` per
- * ~256 requests instead of a Buffer write and hex encoding per ID (the SDK's RandomIdGenerator),
+ * ~256 requests instead of a Buffer write and hex encoding per ID (as OpenTelemetry's SDK does),
  * which bench/tracing-observer-cost.ts measured as the largest part of span creation after the
  * span itself. An all-zero ID (invalid in W3C trace context) is skipped.
  */
-export class PooledIdGenerator implements IdGenerator {
+export class PooledIdGenerator implements TraceIdSource {
   private pool = "";
   private at = 0;
 

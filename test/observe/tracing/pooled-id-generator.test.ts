@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PooledIdGenerator } from "../../src/observe/pooled-id-generator.js";
+import { PooledIdGenerator } from "../../../src/observe/tracing/pooled-id-generator.js";
 
 describe("pooled ID generator", () => {
   it("cuts 32-hex trace IDs and 16-hex span IDs from the pool, refilling it when it runs out", () => {
