@@ -6,6 +6,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import type { ReadinessReport } from "./readiness.js";
 import { pathOf } from "../gateway/request-path.js";
+import { ADMIN_PATHS } from "./admin-paths.js";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -34,7 +35,7 @@ export interface AdminServer {
 }
 
 const JSON_TYPE = "application/json";
-const ENDPOINTS = new Set(["/healthz", "/readyz", "/metrics"]);
+const ENDPOINTS: ReadonlySet<string> = new Set(Object.values(ADMIN_PATHS));
 
 /**
  * The admin listener, apart from the public one (operators bind it to a private address):
@@ -68,7 +69,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url ?? "/");
   if (!ENDPOINTS.has(path)) {
-    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves /healthz, /readyz and /metrics`));
+    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves ${ADMIN_PATHS.health}, ${ADMIN_PATHS.ready} and ${ADMIN_PATHS.metrics}`));
     return;
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -82,10 +83,10 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
     return;
   }
   switch (path) {
-    case "/healthz":
+    case ADMIN_PATHS.health:
       send(response, 200, JSON_TYPE, JSON.stringify({ status: "ok" }));
       return;
-    case "/readyz": {
+    case ADMIN_PATHS.ready: {
       const report = options.readiness();
       send(response, report.ready ? 200 : 503, JSON_TYPE, JSON.stringify(report));
       return;
