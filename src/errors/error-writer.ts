@@ -6,11 +6,10 @@ import { randomRequestId, REQUEST_ID_HEADER } from "../observe/request-id.js";
 
 /**
  * The error response for a request the gateway refuses before it becomes one (a malformed or
- * refused connection, a parser error): a fresh request ID in the body and the `x-request-id`
- * header, as every error answer has.
+ * refused connection, a parser error): its request ID (a fresh one unless given) in the body and
+ * the `x-request-id` header, as every error answer has.
  */
-export function renderRefusal(error: GatewayError): RenderedError {
-  const requestId = randomRequestId();
+export function renderRefusal(error: GatewayError, requestId: string = randomRequestId()): RenderedError {
   const rendered = renderError(error, NO_ANY_JSON, requestId);
   rendered.headers[REQUEST_ID_HEADER] = requestId;
   return rendered;

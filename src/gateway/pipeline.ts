@@ -80,6 +80,8 @@ export interface GatewayPipeline {
    * the request ID), recorded as the exchange's outcome.
    */
   fail(thrown: unknown, exchange: Exchange, limitHeaders?: LimitHeaders): GatewayResponse;
+  /** A request the HTTP server refused before the pipeline saw it (it answered it itself): recorded as the exchange's outcome. */
+  refused(error: GatewayError, exchange: Exchange): void;
 }
 
 /**
@@ -234,6 +236,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       }
     },
     fail,
+    refused: (error, exchange) => recorder.failed(exchange, error),
 
     async runSocket(exchange, admission, socket, signal) {
       const { route } = admission;

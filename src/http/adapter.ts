@@ -20,7 +20,7 @@ import type { UpstreamPool } from "../upstream/upstream.js";
 import { readBody, streamBody, type BodyLimits } from "./body-reader.js";
 import { ClientDisconnect } from "./client-disconnect.js";
 import { defaultMaxConnections } from "./connection-guard.js";
-import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type ServerLimits } from "./node-server.js";
+import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type Refuse, type ServerLimits } from "./node-server.js";
 import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
 import { createStaticResponder, type StaticRoute } from "./static-routes.js";
@@ -29,6 +29,7 @@ import { REAL_TIMERS } from "../timers.js";
 import type { Exchange } from "../observe/exchange.js";
 import type { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { REQUEST_ID_HEADER } from "../observe/request-id.js";
+import { renderRefusal } from "../errors/error-writer.js";
 
 export interface ServerDependencies {
   readonly config: Readonly<GatewayConfig>;
@@ -92,11 +93,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     http2: deps.tls !== undefined,
     serverFactory: (listener) => {
       const onUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => webSockets.handleUpgrade(request, socket, head);
-      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log, onUpgrade });
+      node = createNodeServer(listener as Parameters<typeof createNodeServer>[0], { tls: deps.tls, limits, isTrustedPeer, log: deps.log, onUpgrade, refuse });
       // Boundary: the options are typed for HTTP/1; with TLS, Fastify runs on the HTTP/2 server (http2: true).
       return node.server as HttpServer;
     },
-    clientErrorHandler: createClientErrorHandler(limits.maxUrlBytes),
+    clientErrorHandler: createClientErrorHandler(limits.maxUrlBytes, refuse),
     // Fastify's router decodes the URL before our handler sees it; FST_ERR_BAD_URL is its verdict
     // on invalid percent-encoding.
     frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
@@ -124,6 +125,26 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     });
     return exchange;
   };
+  /**
+   * A request the Node server refused before Fastify saw it (a parser error, the connection caps,
+   * CONNECT, an unsupported expectation): an exchange like any other answer, so that metrics and
+   * the access log count it, answered with its request ID.
+   */
+  function refuse(error: GatewayError, socket: Socket, request?: IncomingMessage): ReturnType<Refuse> {
+    const exchange = pipeline.begin({
+      method: request?.method ?? "",
+      url: request?.url ?? "",
+      headers: request?.headers ?? {},
+      rawHeaders: request?.rawHeaders ?? [],
+      client: clientInfo(request ?? { headers: {}, socket }),
+    });
+    pipeline.refused(error, exchange);
+    const rendered = renderRefusal(error, exchange.requestId);
+    exchange.status = rendered.status;
+    exchange.bytesOut = Buffer.byteLength(rendered.body);
+    pipeline.end(exchange);
+    return rendered;
+  }
   let draining = false;
   const webSockets = createWebSocketGateway({
     pipeline,

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from "node:http2";
 import type { Socket } from "node:net";
 import type { ServerTls } from "../config/read-tls-files.js";
-import { renderRefusal } from "../errors/error-writer.js";
+import { renderRefusal, type RenderedError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { guardConnections, type ConnectionGuard, type ConnectionLimits, type RefusalReason } from "./connection-guard.js";
@@ -33,7 +33,18 @@ export interface NodeServerOptions {
   readonly log: { warn(details: object, message: string): void };
   /** The `upgrade` listener (WebSocket); without one, Node serves Upgrade requests as plain ones. */
   readonly onUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
+  /** Renders (and records) the answer to a request refused before Fastify saw it; default: renderRefusal. */
+  readonly refuse?: Refuse;
 }
+
+/**
+ * The answer to a request the Node server refuses itself (a parser error, an over-cap connection,
+ * CONNECT, an unsupported expectation): `request` when Node parsed one. The adapter records each
+ * one as an exchange, so metrics and the access log see them as they see every other answer.
+ */
+export type Refuse = (error: GatewayError, socket: Socket, request?: IncomingMessage) => RenderedError;
+
+const renderOnly: Refuse = (error) => renderRefusal(error);
 
 /** The Node server under Fastify, with what the gateway needs to drain it. */
 export interface NodeServer {
@@ -65,6 +76,7 @@ function checkingIntervalMs(headersTimeoutMs: number): number {
  */
 export function createNodeServer(listener: RequestListener, options: NodeServerOptions): NodeServer {
   const { limits, tls } = options;
+  const refuse = options.refuse ?? renderOnly;
   const sessions = new Set<ServerHttp2Session>();
   let server: HttpServer | Http2SecureServer;
   if (tls) {
@@ -109,13 +121,13 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
 
   if (options.onUpgrade) server.on("upgrade", options.onUpgrade);
   server.on("checkContinue", (request: NodeRequest, response: NodeResponse) => server.emit("request", request, response));
-  server.on("checkExpectation", (_request: NodeRequest, response: NodeResponse) => {
-    const rendered = renderRefusal(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }));
+  server.on("checkExpectation", (request: IncomingMessage, response: ServerResponse) => {
+    const rendered = refuse(new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_EXPECTATION_FAILED", "only the expectation 100-continue is supported", { httpStatus: 417 }), request.socket, request);
     response.writeHead(rendered.status, { ...rendered.headers, "content-length": Buffer.byteLength(rendered.body), connection: "close" });
     response.end(rendered.body);
   });
-  server.on("connect", (_request: IncomingMessage, socket: Socket) => {
-    answerAndClose(socket, renderRefusal(new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", "the CONNECT method is not supported")));
+  server.on("connect", (request: IncomingMessage, socket: Socket) => {
+    answerAndClose(socket, refuse(new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", "the CONNECT method is not supported"), socket, request));
   });
 
   const logRefusal = createLogThrottle(options.log);
@@ -125,7 +137,7 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
       logRefusal(reason, { cap: reason === "server" ? "maxConnections" : "maxConnectionsPerIp", peer: socket.remoteAddress }, "refused a client connection over the connection caps");
       // Over TLS an answer would first cost the handshake the cap exists to save: close at once.
       if (tls) socket.destroy();
-      else answerAndClose(socket, renderRefusal(refusal(reason)));
+      else answerAndClose(socket, refuse(refusal(reason), socket));
     },
   });
 
@@ -147,13 +159,13 @@ export function createNodeServer(listener: RequestListener, options: NodeServerO
  * Answers a request Node's parser rejected (see parser-errors.ts); installed as Fastify's
  * `clientErrorHandler`, which Fastify attaches to the server it gets from `serverFactory`.
  */
-export function createClientErrorHandler(maxUrlBytes: number): (error: ParserError, socket: Socket) => void {
+export function createClientErrorHandler(maxUrlBytes: number, refuse: Refuse = renderOnly): (error: ParserError, socket: Socket) => void {
   return (error, socket) => {
     const answer = parserErrorResponse(error, maxUrlBytes);
     // Boundary: Node's own field for the response on this socket; once its head is out, a second answer would corrupt the stream.
     const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
     if (answer === undefined || inFlight?.headersSent) socket.destroy();
-    else answerAndClose(socket, renderRefusal(answer));
+    else answerAndClose(socket, refuse(answer, socket));
   };
 }
 

@@ -10,6 +10,7 @@ import { hashApiKey } from "../../src/auth/api-keys.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
 import { send, startTestGateway, startUserBackend, getUserOrNotFound } from "./support/gateway-harness.js";
 import { watchExchanges } from "./support/exchange-watch.js";
+import { rawRequest } from "../attack/support/raw-socket.js";
 
 /*
  * The access log end to end: a real gateway in front of real grpc-js backends, writing its log to
@@ -183,6 +184,25 @@ describe("access log, other modes", () => {
     expect(lines.map((line) => [line.requestId, line.status])).toEqual([
       ["no-route", 404],
       ["anonymous", 401],
+    ]);
+  });
+
+  // Regression: requests the Node server answers itself (before Fastify) had no line and no metric.
+  it("errors: requests the HTTP server refuses itself get their line, with the request ID they were answered with", async () => {
+    const logged = await loggedGateway({ mode: "errors" });
+    const port = Number(new URL(logged.gateway.url).port);
+    const answers = [
+      await rawRequest(port, "GET /v1/users/u-1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+      await rawRequest(port, "CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n"),
+      await rawRequest(port, "GET /v1/users/u-1 HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n"),
+    ];
+    for (const answer of answers) answer.connection.socket.destroy();
+    const { lines } = await logged.finish(3);
+    expect(answers.map((a) => a.status)).toEqual([400, 501, 417]);
+    expect(lines.map(({ requestId, method, path, status, error, route }) => ({ requestId, method, path, status, error, route }))).toEqual([
+      { requestId: answers[0].headers["x-request-id"], method: "", path: "", status: 400, error: "PG_ERR_BAD_REQUEST", route: null },
+      { requestId: answers[1].headers["x-request-id"], method: "CONNECT", path: "example.test:443", status: 501, error: "PG_ERR_METHOD_NOT_IMPLEMENTED", route: null },
+      { requestId: answers[2].headers["x-request-id"], method: "GET", path: "/v1/users/u-1", status: 417, error: "PG_ERR_EXPECTATION_FAILED", route: null },
     ]);
   });
 
