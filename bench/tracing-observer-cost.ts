@@ -17,11 +17,11 @@ const rounds = Number(values.rounds);
 const generated = await loadGenerated(fileURLToPath(new URL("../generated", import.meta.url)));
 const binding: AnyBinding = generated.bindings.find((b) => b.method === "GetUser")!;
 
-/** A collector that answers at once without reading the body. */
-const dropping: typeof fetch = async () => new Response(null, { status: 200 });
+/** A collector transport that drops the bodies at once. */
+const dropping = { send: async () => undefined, close: () => undefined };
 
 const config = tracingConfigSchema.parse({ otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } });
-const tracing = createTracing(config, { fetch: dropping });
+const tracing = createTracing(config, { transport: dropping });
 const variants = [
   { name: "no tracing", recorder: new ExchangeRecorder(), flush: async () => undefined },
   { name: "tracing (OTLP protobuf, sampling 1.0)", recorder: new ExchangeRecorder({ observer: tracing.observer }), flush: tracing.flush },

@@ -88,15 +88,16 @@ interface PlainRequest {
   resource_spans?: Array<{ resource?: { attributes?: PlainKeyValue[] }; scope_spans?: Array<{ scope?: { name?: string; version?: string }; spans?: PlainSpan[] }> }>;
 }
 
+/** The attributes as an object (built with fromEntries, so that a key such as `__proto__` is an own property). */
 function attributesOf(list: PlainKeyValue[] | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+  const entries: Array<[string, string | number | boolean]> = [];
   for (const { key, value } of list ?? []) {
-    if (value?.string_value !== undefined) out[key] = value.string_value;
-    else if (value?.int_value !== undefined) out[key] = Number(value.int_value.toString());
-    else if (value?.bool_value !== undefined) out[key] = value.bool_value;
-    else if (value?.double_value !== undefined) out[key] = value.double_value;
+    if (value?.string_value !== undefined) entries.push([key, value.string_value]);
+    else if (value?.int_value !== undefined) entries.push([key, Number(value.int_value.toString())]);
+    else if (value?.bool_value !== undefined) entries.push([key, value.bool_value]);
+    else if (value?.double_value !== undefined) entries.push([key, value.double_value]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");

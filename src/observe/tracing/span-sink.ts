@@ -1,4 +1,5 @@
 import { createLogThrottle, type WarnLog } from "../../log-throttle.js";
+import { createOtlpHttpTransport, type OtlpTransport } from "./otlp-http.js";
 import { OtlpSpanBatch, type SpanSource } from "./otlp-spans.js";
 
 /** When a batch leaves and how much may wait. */
@@ -40,13 +41,14 @@ export interface SpanSinkOptions {
   readonly timeoutMs: number;
   readonly log: WarnLog;
   readonly limits?: BatchLimits;
-  readonly fetch?: typeof fetch;
+  /** How bodies reach the collector (default: OTLP/HTTP to `endpoint`). */
+  readonly transport?: OtlpTransport;
   readonly timers?: SinkTimers;
 }
 
 /**
  * Where the tracing observer writes spans: the batch being filled, and the export of full batches
- * to an OTLP/HTTP collector as protobuf (`application/x-protobuf`), one request at a time. A failed
+ * to the collector (OTLP/HTTP, protobuf: otlp-http.ts), one request at a time. A failed
  * export is not retried: its spans are dropped and a warning names the endpoint and the reason
  * (at most one line per 10 s).
  */
@@ -56,9 +58,8 @@ export class SpanSink {
   private readonly queue: Buffer[] = [];
   private readonly idleWaiters: Array<() => void> = [];
   private readonly warn: (key: string, details: object, message: string) => void;
-  private readonly fetch: typeof fetch;
+  private readonly transport: OtlpTransport;
   private readonly timers: SinkTimers;
-  private readonly headers: Record<string, string>;
   private scheduled: unknown = undefined;
   private sending = false;
 
@@ -66,15 +67,20 @@ export class SpanSink {
     this.batch = new OtlpSpanBatch(options.source);
     this.limits = options.limits ?? BATCH;
     this.warn = createLogThrottle(options.log);
-    this.fetch = options.fetch ?? fetch;
+    this.transport = options.transport ?? createOtlpHttpTransport(options);
     this.timers = options.timers ?? UNREF_TIMERS;
-    this.headers = { ...options.headers, "content-type": "application/x-protobuf" };
   }
 
   /** The observer wrote one span into `batch`. */
   spanWritten(): void {
     if (this.batch.count >= this.limits.maxBatchSpans) this.ship();
     else if (this.batch.count === 1) this.scheduled = this.timers.setTimeout(() => this.ship(), this.limits.scheduledDelayMs);
+  }
+
+  /** Sends what is left, then closes the collector connection. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.transport.close();
   }
 
   /** Sends every span written so far; resolves once the collector answered (or the export failed). */
@@ -105,19 +111,12 @@ export class SpanSink {
     this.sending = true;
     for (let body = this.queue.shift(); body !== undefined; body = this.queue.shift()) {
       try {
-        await this.post(body);
+        await this.transport.send(body);
       } catch (error) {
         this.warn("otlp-export", { endpoint: this.options.endpoint, bytes: body.length, reason: error instanceof Error ? error.message : String(error) }, "span export failed; its spans are dropped");
       }
     }
     this.sending = false;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private async post(body: Buffer): Promise<void> {
-    const response = await this.fetch(this.options.endpoint, { method: "POST", headers: this.headers, body, signal: AbortSignal.timeout(this.options.timeoutMs) });
-    // Read the answer so the connection can carry the next export.
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`the collector answered HTTP ${response.status}`);
   }
 }

@@ -2,13 +2,14 @@ import type { WarnLog } from "../../log-throttle.js";
 import { packageVersion } from "../../package-root.js";
 import type { ExchangeObserver } from "../observer.js";
 import { PooledIdGenerator, type TraceIdSource } from "./pooled-id-generator.js";
+import type { OtlpTransport } from "./otlp-http.js";
 import { SpanSink, type BatchLimits, type SinkTimers } from "./span-sink.js";
 import type { TracingConfig } from "./tracing-config.js";
 import { TracingObserver } from "./tracing-observer.js";
 
 /** Test seams: the collector's transport, the batch timers and limits, the IDs (which decide ratio sampling), the wall clock's origin. */
 export interface TracingSeams {
-  readonly fetch?: typeof fetch;
+  readonly transport?: OtlpTransport;
   readonly timers?: SinkTimers;
   readonly limits?: BatchLimits;
   readonly ids?: TraceIdSource;
@@ -38,9 +39,9 @@ export function createTracing(config: TracingConfig, seams: TracingSeams = {}, l
     timeoutMs: config.otlp.timeoutMs,
     log,
     limits: seams.limits,
-    fetch: seams.fetch,
+    transport: seams.transport,
     timers: seams.timers,
   });
   const observer = new TracingObserver({ sink, ids: seams.ids ?? new PooledIdGenerator(), samplingRatio: config.samplingRatio, timeOrigin: seams.timeOrigin ?? performance.timeOrigin });
-  return { observer, flush: () => sink.flush(), close: () => sink.flush() };
+  return { observer, flush: () => sink.flush(), close: () => sink.close() };
 }

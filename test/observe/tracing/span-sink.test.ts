@@ -6,19 +6,19 @@ import { decodeTraceExport } from "../../support/otlp-decode.js";
 
 const LIMITS: BatchLimits = { maxBatchSpans: 3, scheduledDelayMs: 5_000, maxQueuedBatches: 2 };
 
-/** A collector stand-in whose answers the test releases one by one. */
-function pausedCollector(status = 200) {
-  const calls: Array<{ url: string; headers: Record<string, string>; body: Uint8Array; answer: () => void; fail: (error: Error) => void }> = [];
-  const fetch: typeof globalThis.fetch = (url, init) =>
-    new Promise((resolve, reject) => {
-      calls.push({ url: String(url), headers: init?.headers as Record<string, string>, body: init?.body as Uint8Array, answer: () => resolve(new Response("", { status })), fail: reject });
-    });
-  return { fetch, calls };
+/** A transport whose exports the test answers (or fails) one by one. */
+function pausedCollector() {
+  const calls: Array<{ body: Uint8Array; answer: () => void; fail: (error: Error) => void }> = [];
+  const transport = {
+    send: (body: Buffer) => new Promise<void>((resolve, reject) => void calls.push({ body, answer: resolve, fail: reject })),
+    close: () => undefined,
+  };
+  return { transport, calls };
 }
 
-function setUp(status = 200) {
+function setUp() {
   const clock = createFakeClock();
-  const collector = pausedCollector(status);
+  const collector = pausedCollector();
   const warnings: Array<{ details: object; message: string }> = [];
   const sink = new SpanSink({
     source: { serviceName: "edge", scopeName: "protogate", scopeVersion: "0" },
@@ -27,7 +27,7 @@ function setUp(status = 200) {
     timeoutMs: 1_000,
     log: { warn: (details, message) => warnings.push({ details, message }) },
     limits: LIMITS,
-    fetch: collector.fetch,
+    transport: collector.transport,
     timers: clock,
   });
   let n = 0;
@@ -44,14 +44,13 @@ function setUp(status = 200) {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("span sink", () => {
-  it("sends a full batch at once, as protobuf with the configured headers", async () => {
+  it("sends a full batch at once", async () => {
     const { collector, span, idsOf } = setUp();
     span();
     span();
     expect(collector.calls).toHaveLength(0);
     span();
     expect(collector.calls).toHaveLength(1);
-    expect(collector.calls[0]).toMatchObject({ url: "http://127.0.0.1:4318/v1/traces", headers: { "content-type": "application/x-protobuf", "x-api-key": "k" } });
     expect(idsOf(collector.calls[0].body)).toEqual([1, 2, 3]);
   });
 
@@ -96,17 +95,14 @@ describe("span sink", () => {
     expect(collector.calls.map((c) => idsOf(c.body))).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
   });
 
-  it.each([
-    ["an HTTP error", (call: { answer: () => void }) => call.answer(), 503, "the collector answered HTTP 503"],
-    ["a transport error", (call: { fail: (error: Error) => void }) => call.fail(new Error("connect ECONNREFUSED")), 200, "connect ECONNREFUSED"],
-  ])("%s: the batch is dropped with a warning, the next one is still sent", async (_name, outcome, status, reason) => {
-    const { collector, warnings, sink, span } = setUp(status);
+  it("a failed export: its batch is dropped with a warning, the next one is still sent", async () => {
+    const { collector, warnings, sink, span } = setUp();
     for (let i = 0; i < 6; i++) span();
     const flushing = sink.flush();
-    outcome(collector.calls[0] as never);
+    collector.calls[0].fail(new Error("the collector answered HTTP 503"));
     await settle();
     expect(collector.calls).toHaveLength(2);
-    expect(warnings).toEqual([{ details: expect.objectContaining({ endpoint: "http://127.0.0.1:4318/v1/traces", reason }), message: expect.stringContaining("export failed") }]);
+    expect(warnings).toEqual([{ details: expect.objectContaining({ endpoint: "http://127.0.0.1:4318/v1/traces", reason: "the collector answered HTTP 503" }), message: expect.stringContaining("export failed") }]);
     collector.calls[1].answer();
     await flushing;
   });

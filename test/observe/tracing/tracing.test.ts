@@ -48,24 +48,20 @@ const ERROR = 2;
 /** The wall clock (epoch ms) at which the recorder's clock reads 0. */
 const TIME_ORIGIN = 1_760_000_000_000;
 
-/** A stand-in for fetch that keeps every export body and answers `status`. */
-function collector(status = 200) {
+/** A stand-in for the collector's transport that keeps every export body. */
+function collector() {
   const bodies: Uint8Array[] = [];
-  const urls: string[] = [];
-  const headers: Array<Record<string, string>> = [];
-  const fetch: typeof globalThis.fetch = async (url, init) => {
-    urls.push(String(url));
-    headers.push(init?.headers as Record<string, string>);
-    bodies.push(init?.body as Uint8Array);
-    return new Response(null, { status });
+  const transport = {
+    send: async (body: Buffer) => void bodies.push(body),
+    close: () => undefined,
   };
-  return { fetch, bodies, urls, headers, spans: () => bodies.flatMap((body) => decodeTraceExport(body)) };
+  return { transport, bodies, spans: () => bodies.flatMap((body) => decodeTraceExport(body)) };
 }
 
 let open: Tracing | undefined;
 function setUp(samplingRatio = 1, traceIds: string[] = [], seams: TracingSeams = {}) {
   const sink = collector();
-  const tracing = createTracing(tracingConfigSchema.parse({ samplingRatio, otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } }), { fetch: sink.fetch, ids: scriptedIds(traceIds), timeOrigin: TIME_ORIGIN, ...seams });
+  const tracing = createTracing(tracingConfigSchema.parse({ samplingRatio, otlp: { endpoint: "http://127.0.0.1:1/v1/traces" } }), { transport: sink.transport, ids: scriptedIds(traceIds), timeOrigin: TIME_ORIGIN, ...seams });
   open = tracing;
   let clock = 0;
   const recorder = new ExchangeRecorder({ observer: tracing.observer, newRequestId: () => "req-1", now: () => (clock += 1.5) });
