@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker, type BreakerTicket } from "../../src/ratelimit/breaker.js";
+import { CircuitBreaker, type BreakerTicket } from "../src/circuit-breaker.js";
 
 function breaker(threshold = 3, coolDownMs = 1000) {
   let now = 0;
