@@ -50,6 +50,7 @@ export class Balancer {
     const n = endpoints.length;
     const start = this.next % n;
     let best: Endpoint | undefined;
+    let bestIndex = 0;
     for (let k = 0; k < n; k++) {
       const index = (start + k) % n;
       const endpoint = endpoints[index];
@@ -58,10 +59,13 @@ export class Balancer {
         this.next = index + 1;
         return endpoint;
       }
-      if (best === undefined || endpoint.active < best.active) best = endpoint;
+      if (best === undefined || endpoint.active < best.active) {
+        best = endpoint;
+        bestIndex = index;
+      }
     }
-    // least_request: the next scan starts one further, so that ties rotate.
-    if (best !== undefined) this.next = start + 1;
+    // least_request: the next scan starts after the pick, so that ties are taken in turn.
+    if (best !== undefined) this.next = bestIndex + 1;
     return best;
   }
 }
