@@ -47,7 +47,9 @@ type RpcName = keyof typeof UserServiceService;
 export async function startUserBackend(
   handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>,
   credentials: ServerCredentials = ServerCredentials.createInsecure(),
-): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
+  /** The loopback address to bind (default: a free port), e.g. to start a killed backend again at its address. */
+  bindAddress = "127.0.0.1:0",
+): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void>; forceClose(): void }> {
   const calls: SeenCall[] = [];
   const server = new Server();
   const implementation: UntypedServiceImplementation = {};
@@ -61,12 +63,14 @@ export async function startUserBackend(
   }
   server.addService(UserServiceService, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync(bindAddress, credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     address: `127.0.0.1:${port}`,
     calls,
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    /** Kills the backend: every connection is reset, calls in flight included. */
+    forceClose: () => server.forceShutdown(),
   };
 }
 
