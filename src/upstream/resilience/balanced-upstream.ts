@@ -240,10 +240,15 @@ export class BalancedUpstream implements Upstream, StreamOwner {
     }
   }
 
-  /** An address for a call when the list is still empty (a name not yet resolved): waits for the first answer. */
+  /** An address for a call when the list is still empty (a name not yet resolved): waits for the first answer, within the call's deadline. */
   private async firstEndpoint(unary: UnaryCall, ticket: number): Promise<Endpoint> {
     const pending = this.endpoints.firstAnswer;
-    if (pending !== undefined) await pending;
+    if (pending !== undefined) {
+      let timer: unknown;
+      const deadline = new Promise<void>((resolve) => (timer = this.context.timers.setTimeout(resolve, Math.max(0, unary.deadline - Date.now()))));
+      await Promise.race([pending, deadline]);
+      this.context.timers.clearTimeout(timer);
+    }
     const endpoint = this.pick(undefined, true);
     if (endpoint !== undefined) return endpoint;
     this.judgeCall(ticket, "failure");

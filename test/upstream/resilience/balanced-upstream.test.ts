@@ -286,3 +286,37 @@ describe("BalancedUpstream: streams", () => {
     expect(upstream.balancing().active).toBe(0);
   });
 });
+
+describe("BalancedUpstream: a name not yet resolved", () => {
+  function unresolved(answer: Promise<void>, list: FakeUpstream[] = []) {
+    const clock = createFakeClock();
+    const set = { list: [] as ReturnType<typeof staticEndpoints>["list"], firstAnswer: answer as Promise<void> | undefined, target: "dns:///users.test:50051", close() {} };
+    const upstream = new BalancedUpstream(set, {}, { timers: clock, random: () => 0, tallies: silentTallies(), log: { info() {}, warn() {} }, service: "demo.v1.UserService" });
+    return { upstream, clock, set, fill: () => (set.list = staticEndpoints(list.map((fake) => [fake.address, fake] as const)).list) };
+  }
+
+  it("calls wait for the first answer, then go", async () => {
+    let answered: () => void = () => undefined;
+    const fake = new FakeUpstream("127.0.0.1:50051");
+    const { upstream, fill } = unresolved(new Promise<void>((resolve) => (answered = resolve)), [fake]);
+    const call = upstream.call(unaryCall());
+    await settle();
+    expect(fake.calls).toHaveLength(0);
+    fill();
+    answered();
+    await expect(call).resolves.toBe(OK_RESULT);
+  });
+
+  it("a call waits no longer than its deadline, then fails UNAVAILABLE (nothing was sent); a stream does not wait", async () => {
+    const { upstream, clock } = unresolved(new Promise<void>(() => undefined));
+    const call = rejection(upstream.call(unaryCall({ deadline: Date.now() + 2_000 })));
+    await settle();
+    clock.advance(2_000);
+    const error = await call;
+    expect([error.origin, error.code, error.unprocessed]).toEqual(["connection", GrpcCode.UNAVAILABLE, true]);
+    expect(error.message).toContain("dns:///users.test:50051");
+    const stream = upstream.stream({ rpcPath: "/demo.v1.ChatService/Chat", metadata: [], deadline: undefined });
+    expect((await rejection(stream.read())).origin).toBe("connection");
+    expect(upstream.balancing().active).toBe(0);
+  });
+});
