@@ -7,6 +7,7 @@ import { startSteadyLoad } from "../attack/support/steady-load.js";
 import { createFakeClock } from "../support/fake-clock.js";
 import { getUserOrNotFound, send, sendJson, startTestGateway, startUserBackend, type BackendOptions } from "./support/gateway-harness.js";
 import { healthService, type ServingStatus } from "./support/health-service.js";
+import { startChatBackend, writeMessages } from "./support/chat-backend.js";
 
 const USERS = "demo.v1.UserService";
 type Backend = Awaited<ReturnType<typeof startUserBackend>>;
@@ -264,5 +265,32 @@ describe("upstream resilience, end to end through the gateway", () => {
     for (let i = 0; i < 2; i++) await send(running.url, "GET", "/v1/users/u-1");
     expect([first.calls.length, second.calls.length]).toEqual([6, 4]);
     expect((await usersStatus(running)).address).toBe(`dns:///users.test:${port}`);
+  });
+
+  it("streams are balanced over the addresses too, and bounded by maxConcurrentCalls for their whole life", async () => {
+    const opened: string[] = [];
+    const held: Array<() => void> = [];
+    const chat = (name: string) =>
+      startChatBackend({
+        subscribe: (call) => {
+          opened.push(name);
+          held.push(() => writeMessages(call, 1_000));
+        },
+      });
+    const [left, right] = [await chat("left"), await chat("right")];
+    cleanups.push(() => left.close(), () => right.close());
+    const running = await startTestGateway({}, { upstreams: { "demo.v1.ChatService": { addresses: [left.address, right.address], maxConcurrentCalls: 2 } } });
+    cleanups.push(() => running.close());
+    const streams = [send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe"), send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe")];
+    await vi.waitFor(() => expect(opened.sort()).toEqual(["left", "right"]), WAIT);
+    const refused = await send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe");
+    expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
+    for (const release of held) release();
+    for (const response of await Promise.all(streams)) expect(response.text.trimEnd().split("\n")).toHaveLength(1_000);
+    held.length = 0;
+    const again = send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe");
+    await vi.waitFor(() => expect(held).toHaveLength(1), WAIT);
+    held[0]();
+    expect((await again).status).toBe(200);
   });
 });
