@@ -105,9 +105,10 @@ export class BalancedUpstream implements Upstream, StreamOwner {
       });
     this.maxInFlight = options.maxConcurrentCalls ?? Number.POSITIVE_INFINITY;
     if (options.healthCheck) {
-      this.health = new HealthChecker(options.healthCheck, () => this.endpoints.list, timers, (endpoint) =>
-        log.warn({ service, address: endpoint.address, healthy: endpoint.healthy }, endpoint.healthy ? "upstream address healthy again" : "upstream address unhealthy (health checks)"),
-      );
+      this.health = new HealthChecker(options.healthCheck, () => this.endpoints.list, timers, (endpoint) => {
+        if (endpoint.healthy) log.info({ service, address: endpoint.address }, "upstream address healthy again (health checks)");
+        else log.warn({ service, address: endpoint.address }, "upstream address unhealthy (health checks)");
+      });
       this.health.start();
     }
   }
