@@ -28,7 +28,7 @@ import { COST_RESULT_PREFIX, type FeatureCost, type FeatureCostResult } from "./
 import { median } from "./report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { LIMIT_HEADER, MEMORY_LIMIT_CONFIG, redisLimitConfig } from "./rate-limit-variants.js";
-import { ACCESS_LOG_ALL, prepareRs256Auth } from "./targets.js";
+import { ACCESS_LOG_ALL, prepareRs256Auth, RESILIENCE_UPSTREAM } from "./targets.js";
 import { startOtlpSink, tracingConfig, type OtlpSink } from "./tracing-variant.js";
 import { BATCH } from "../src/observe/tracing/span-sink.js";
 
@@ -119,8 +119,9 @@ async function main(): Promise<FeatureCostResult> {
   const backend = await demoBackend();
   const generated = await loadGenerated(GENERATED_DIR);
   const upstreams = Object.fromEntries(backend.services.map((service) => [service, backend.address]));
-  const start = (extra: Record<string, unknown>) =>
-    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { enabled: false }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams }), generated);
+  /** A gateway with `extra` config; `upstreamFlags` as `--upstream` flags (they replace config upstreams of the same service). */
+  const start = (extra: Record<string, unknown>, upstreamFlags: Record<string, string> = upstreams) =>
+    startGateway(configFromObject({ logging: { level: "silent" }, auth: { mode: "off" }, admin: { enabled: false }, ...extra }, { host: "127.0.0.1", port: 0, generated: GENERATED_DIR, upstreams: upstreamFlags }), generated);
 
   let redis: RedisServer | undefined;
   let sink: OtlpSink | undefined;
@@ -134,6 +135,8 @@ async function main(): Promise<FeatureCostResult> {
     variants.push({ name: "protogate-jwt", description: "auth on, hot RS256 token", gateway: await start(auth.config), headers: auth.headers });
     variants.push({ name: "protogate-limit-memory", description: "one limit, memory store", gateway: await start(MEMORY_LIMIT_CONFIG), headers: {}, expectHeader: LIMIT_HEADER });
     variants.push({ name: "protogate-accesslog", description: "access log, every request, to /dev/null", gateway: await start(ACCESS_LOG_ALL), headers: {} });
+    const balanced = Object.fromEntries(backend.services.map((service) => [service, { address: backend.address, ...RESILIENCE_UPSTREAM }]));
+    variants.push({ name: "protogate-resilience", description: "balanced upstream: retries, outlier detection, breaker, maxConcurrentCalls", gateway: await start({ upstreams: balanced }, {}), headers: {} });
     // Tracing at sampling 1.0, exporting to a collector stub in a process on the other CPUs.
     sink = await startOtlpSink(otherCpus ? { tasksetPath: "taskset", cpus: otherCpus } : undefined);
     const traced = sink;

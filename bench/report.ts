@@ -239,9 +239,11 @@ export function formatFloor(verdicts: readonly FloorVerdict[]): string {
 
 /**
  * CPU per request of a feature variant against the plain gateway's, at most: issue 12's (auth on
- * with a hot token, the memory rate limit) and issue 13's (tracing at sampling 1.0).
+ * with a hot token, the memory rate limit), issue 13's (tracing at sampling 1.0) and issue 14's
+ * upstream resilience (no figure in the issue: 5 %, since it adds a few field updates and one
+ * async frame to the upstream call of ~25 µs).
  */
-export const VARIANT_TARGETS: Readonly<Record<string, number>> = { "protogate-jwt": 1.1, "protogate-limit-memory": 1.1, "protogate-tracing": 1.1 };
+export const VARIANT_TARGETS: Readonly<Record<string, number>> = { "protogate-jwt": 1.1, "protogate-limit-memory": 1.1, "protogate-tracing": 1.1, "protogate-resilience": 1.05 };
 
 /** Issue 13's: metrics and the access log (every request) together cost at most 5 % (their extra CPU added up). */
 export const OBSERVED_TARGET = { variants: ["protogate-metrics", "protogate-accesslog"], maxCpuRatio: 1.05 } as const;

@@ -100,6 +100,12 @@ export const BASE_GATEWAY_CONFIG = { logging: { level: "warn" }, auth: { mode: "
  * building, serialising and the write system call; no disk is filled by a long run).
  */
 export const ACCESS_LOG_ALL = { accessLog: { mode: "all", destination: "/dev/null" } };
+/**
+ * The resilience variant's upstream options (beside its one address): every per-call feature of a
+ * balanced upstream on, none of them ever firing on the bench's healthy backend (their cost when
+ * all is well: the call goes through the balanced upstream instead of straight to the connection).
+ */
+export const RESILIENCE_UPSTREAM = { retries: {}, outlierDetection: {}, circuitBreaker: {}, maxConcurrentCalls: 100_000 };
 
 export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate", description: "Protogate serve, auth off (upstream transport: wire, the default)" },
@@ -109,6 +115,11 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
   ...RATE_LIMIT_VARIANTS,
   { name: "protogate-accesslog", description: "Protogate serve, auth off, access log on for every request (mode all) to /dev/null", config: ACCESS_LOG_ALL },
+  {
+    name: "protogate-resilience",
+    description: "Protogate serve, auth off, the upstream balanced with retries, outlier detection, circuit breaker and maxConcurrentCalls on (one address)",
+    upstream: RESILIENCE_UPSTREAM,
+  },
   ...TRACING_VARIANTS,
 ];
 

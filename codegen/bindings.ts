@@ -1,5 +1,6 @@
 import type { DescExtension, DescField, DescFile, DescMessage, DescMethod, DescService, FileRegistry } from "@bufbuild/protobuf";
-import type { AuthRuleData, BodySelector, MethodKind } from "../src/binding.js";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind } from "../src/binding.js";
 import { checkAuthRule } from "./auth-rule/check-auth-rule.js";
 import { AUTH_RULE_EXTENSION_NUMBER, DEFAULT_RULE_EXTENSION_NUMBER, findAuthExtensions, readAuthRule, SCOPES_FIELD_NUMBER, type AuthExtensions } from "./auth-rule/read-auth-rule.js";
 import { findRouteConflicts } from "../src/routing/router.js";
@@ -183,8 +184,15 @@ export function compileRule(rpc: DescMethod, rule: HttpRuleShape, source: string
     if (!field) return { problem: `response_body field "${rule.responseBody}" is not a field of ${rpc.output.typeName}` };
     responseBody = [field.name];
   }
-  return { binding: { rpc, kind: METHOD_KINDS[rpc.methodKind], httpMethod, pattern, template, body, responseBody, source, bindingIndex, auth } };
+  const idempotency = IDEMPOTENCY_LEVELS[rpc.idempotency];
+  return { binding: { rpc, kind: METHOD_KINDS[rpc.methodKind], httpMethod, pattern, template, body, responseBody, source, bindingIndex, auth, ...(idempotency !== undefined && { idempotency }) } };
 }
+
+/** The declared idempotency levels the route table carries (IDEMPOTENCY_UNKNOWN, the default, is not carried). */
+const IDEMPOTENCY_LEVELS: Readonly<Record<number, IdempotencyLevel | undefined>> = {
+  [MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS]: "NO_SIDE_EFFECTS",
+  [MethodOptions_IdempotencyLevel.IDEMPOTENT]: "IDEMPOTENT",
+};
 
 /** protobuf-es's method kinds as the route table names them. */
 export const METHOD_KINDS: Readonly<Record<DescMethod["methodKind"], MethodKind>> = {

@@ -49,6 +49,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `source: ${JSON.stringify(binding.source)}`,
       `auth: ${JSON.stringify(binding.auth)}`,
       ...(binding.upstreamServices === undefined ? [] : [`upstreamServices: ${JSON.stringify(binding.upstreamServices)}`]),
+      ...(binding.idempotency === undefined ? [] : [`idempotency: ${JSON.stringify(binding.idempotency)}`]),
     ];
     return { name: bindingConstName(binding), doc: `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`, fields };
   });

@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { AuthRuleData, BodySelector, MethodKind } from "../src/binding.js";
+import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind } from "../src/binding.js";
 import type { PathTemplate } from "../src/routing/template.js";
 
 /**
@@ -27,4 +27,6 @@ export interface CodegenBinding {
   readonly auth: AuthRuleData | null;
   /** Services whose upstream serves this binding when its own has none, first configured wins (operation routes: see codegen/operations). */
   readonly upstreamServices?: readonly string[];
+  /** The RPC's `option idempotency_level`, when declared. */
+  readonly idempotency?: IdempotencyLevel;
 }

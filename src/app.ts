@@ -9,7 +9,7 @@ import { createServer } from "./http/adapter.js";
 import { DEFAULT_API_KEY_HEADER } from "./auth/credentials.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
-import { createUpstreamPool } from "./upstream/upstream-pool.js";
+import { createUpstreamPool, type ResilienceSeams } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
 import { ExchangeRecorder } from "./observe/exchange-recorder.js";
@@ -42,6 +42,8 @@ export interface GatewaySeams {
   readonly accessLog?: AccessLogSeams;
   /** Tracing's exporter and ID generator (used only when `tracing` is on). */
   readonly tracing?: TracingSeams;
+  /** Balanced upstreams' clock and timers, backoff jitter and DNS resolver. */
+  readonly upstreams?: Pick<ResilienceSeams, "timers" | "random" | "resolve">;
 }
 
 /**
@@ -60,11 +62,14 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   });
   const codecs = createCodecRegistry(folder.files ?? folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
-  const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
   // Metrics exist only with the admin listener that serves them (otherwise they cost nothing).
   const metrics = config.admin.enabled ? createGatewayMetrics({ bindings: folder.bindings, standardMethods: STANDARD_METHODS }) : undefined;
-  const auth = await createEdgeAuth(config.auth, metrics ? { ...seams.auth, onJwksFetch: (issuer, outcome) => metrics.jwksFetched(issuer, outcome) } : seams.auth);
   const log = createLogger(config.logging.level);
+  const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config), {
+    resilience: { ...seams.upstreams, log, ...(metrics && { tallies: (service: string) => metrics.upstreamTallies(service) }) },
+  });
+  metrics?.watchUpstreams(() => upstreams.statuses?.() ?? []);
+  const auth = await createEdgeAuth(config.auth, metrics ? { ...seams.auth, onJwksFetch: (issuer, outcome) => metrics.jwksFetched(issuer, outcome) } : seams.auth);
   const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log, {}, metrics?.rateLimitEvents);
   metrics?.watchRateLimitStore(() => rateLimiter.storeHealth());
   // Tracing: no observer at all when it is off, so requests pay nothing for it.

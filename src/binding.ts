@@ -76,7 +76,16 @@ export interface Binding<Req = unknown, Res = unknown> {
    * Absent: `service` only.
    */
   readonly upstreamServices?: readonly string[];
+  /**
+   * The method's `option idempotency_level` when the proto declares one: calls of it may be sent
+   * again after an UNAVAILABLE (see the upstream's `retries`), as those of a GET binding may.
+   * Absent: not declared (and in folders generated before it was carried).
+   */
+  readonly idempotency?: IdempotencyLevel;
 }
+
+/** `google.protobuf.MethodOptions.IdempotencyLevel`, as the route table names a declared one. */
+export type IdempotencyLevel = "NO_SIDE_EFFECTS" | "IDEMPOTENT";
 
 /**
  * A row of a generated route table: a binding without its codecs, which the runtime builds from

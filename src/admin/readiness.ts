@@ -9,8 +9,9 @@ export interface ReadinessReport {
   readonly ready: boolean;
   readonly phase: GatewayPhase;
   /**
-   * Each configured upstream's connection state, for operators: it never fails readiness (one
-   * sick upstream must not take every replica out of the load balancer).
+   * Each configured upstream's connection state (a balanced upstream: each address's state and
+   * health, and its breaker), for operators: it never fails readiness (one sick upstream must
+   * not take every replica out of the load balancer).
    */
   readonly upstreams: readonly UpstreamStatus[];
   /** The rate-limit store's state (Redis: connected, breaker), reported the same way; absent with the memory store. */

@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { gcraParams, type GcraParams } from "../ratelimit/gcra.js";
-import { ceilSeconds, durationJson } from "../ratelimit/limit-headers.js";
+import { durationJson, retryAfter } from "../errors/retry-after.js";
 import { createMemoryStore, type MemoryStore } from "../ratelimit/memory-store.js";
 import type { LimitCheck } from "../ratelimit/store.js";
 import { isGatewaySideRejection } from "./jwt/jwt-errors.js";
@@ -33,7 +33,6 @@ export interface FailedAttemptLimiterOptions {
 }
 
 const DEFAULT_MAX_KEYS = 100_000;
-const RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo";
 const QUOTA_FAILURE_TYPE = "type.googleapis.com/google.rpc.QuotaFailure";
 
 /**
@@ -63,11 +62,12 @@ export function createFailedAttemptLimiter(config: FailedAttemptsConfig, options
       const decision = store.peek(checksFor(clientIp));
       if (decision.allowed) return;
       const retryAfterUs = decision.states[0].retryAfterUs;
+      const wait = retryAfter(retryAfterUs);
       throw new GatewayError(GrpcCode.RESOURCE_EXHAUSTED, "PG_ERR_RATE_LIMITED", `too many failed authentication attempts from this client; retry after ${durationJson(retryAfterUs)}`, {
-        headers: { "retry-after": String(Math.max(1, ceilSeconds(retryAfterUs))) },
+        headers: { "retry-after": wait.header },
         authFailure: "locked_out",
         details: [
-          { "@type": RETRY_INFO_TYPE, retryDelay: durationJson(retryAfterUs) },
+          wait.detail,
           { "@type": QUOTA_FAILURE_TYPE, violations: [{ subject: "limit:auth.failedAttempts", description }] },
         ],
       });

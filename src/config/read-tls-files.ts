@@ -29,11 +29,8 @@ export function readServerTls(config: Readonly<GatewayConfig>): ServerTls | unde
 export function readUpstreamTargets(config: Readonly<GatewayConfig>): Record<string, UpstreamTarget> {
   const targets: Record<string, UpstreamTarget> = {};
   for (const [service, upstream] of Object.entries(config.upstreams)) {
-    if (typeof upstream === "string") targets[service] = upstream;
-    else {
-      const { tls, ...rest } = upstream;
-      targets[service] = tls ? { ...rest, tls: readUpstreamTls(`upstreams.${service}.tls`, tls) } : rest;
-    }
+    const { tls, ...rest } = upstream;
+    targets[service] = tls ? { ...rest, tls: readUpstreamTls(`upstreams.${service}.tls`, tls) } : rest;
   }
   return targets;
 }

@@ -43,18 +43,95 @@ const upstreamTlsSchema = z
   })
   .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), { message: "certFile and keyFile go together" });
 
-const upstreamSchema = z.union([
-  hostPort,
-  z.strictObject({
-    address: hostPort,
+/** `dns:///NAME:PORT`: every address the name resolves to, resolved again every `dnsRefreshMs`. */
+const dnsTarget = z.string().regex(/^dns:\/\/\/[A-Za-z0-9.-]+:\d{1,5}$/, "expected dns:///NAME:PORT");
+/** `HOST:PORT` or `dns:///NAME:PORT`. */
+const upstreamAddress = z.string().refine((value) => hostPort.safeParse(value).success || dnsTarget.safeParse(value).success, { message: "expected HOST:PORT or dns:///NAME:PORT" });
+const positiveMs = z.number().int().positive();
+
+/** Retries of idempotent calls (GET bindings, `idempotency_level`) on UNAVAILABLE before any response. */
+const retriesSchema = z
+  .strictObject({
+    /** Attempts per call, the first included (gRPC caps maxAttempts at 5). */
+    maxAttempts: z.number().int().min(2).max(5).default(2),
+    /** Backoff before retry n: random up to min(maxBackoffMs, initialBackoffMs * 2^(n-1)) (Envoy's 25 ms and 250 ms). */
+    initialBackoffMs: z.number().int().nonnegative().default(25),
+    maxBackoffMs: z.number().int().nonnegative().default(250),
+    /** Retries in flight at most this % of the upstream's calls in flight, but always minRetryConcurrency (Envoy's retry budget). */
+    budgetPercent: z.number().min(0).max(100).default(20),
+    minRetryConcurrency: z.number().int().nonnegative().default(3),
+  })
+  .refine((retries) => retries.maxBackoffMs >= retries.initialBackoffMs, { message: "maxBackoffMs must be at least initialBackoffMs", path: ["maxBackoffMs"] });
+
+/** Envoy's outlier detection defaults (consecutive gateway failures). */
+const outlierDetectionSchema = z
+  .strictObject({
+    /** Connection failures or UNAVAILABLE answers in a row that eject an address. */
+    consecutiveFailures: z.number().int().positive().default(5),
+    /** An ejection lasts this long times the address's ejections so far. */
+    baseEjectionMs: positiveMs.default(30_000),
+    maxEjectionMs: positiveMs.default(300_000),
+    /** At most this % of the addresses ejected at once (but one of two or more always may be). */
+    maxEjectionPercent: z.number().min(0).max(100).default(10),
+  })
+  .refine((outlier) => outlier.maxEjectionMs >= outlier.baseEjectionMs, { message: "maxEjectionMs must be at least baseEjectionMs", path: ["maxEjectionMs"] });
+
+const circuitBreakerSchema = z.strictObject({
+  /** Calls in a row that failed with a connection failure or UNAVAILABLE (after retries) that open it. */
+  consecutiveFailures: z.number().int().positive().default(5),
+  /** How long it refuses calls (503 with Retry-After) before one probe call goes. */
+  coolDownMs: positiveMs.default(10_000),
+});
+
+const healthCheckSchema = z
+  .strictObject({
+    /** `HealthCheckRequest.service`; "" asks about the whole server. */
+    service: z.string().default(""),
+    intervalMs: positiveMs.default(10_000),
+    timeoutMs: positiveMs.default(1_000),
+    unhealthyThreshold: z.number().int().positive().default(3),
+    healthyThreshold: z.number().int().positive().default(2),
+  })
+  .refine((check) => check.timeoutMs <= check.intervalMs, { message: "timeoutMs must not exceed intervalMs", path: ["timeoutMs"] });
+
+/** One upstream: where it is, how to reach it, and what protects calls to it. */
+const upstreamObjectSchema = z
+  .strictObject({
+    /** `HOST:PORT`, or `dns:///NAME:PORT` for every address the name resolves to. */
+    address: upstreamAddress.optional(),
+    /** Several `HOST:PORT`s, balanced (instead of `address`). */
+    addresses: z.array(hostPort).min(1).optional(),
     /** Largest reply accepted from this upstream. */
     maxReceiveMessageBytes: z.number().int().positive().optional(),
     /** Plaintext when absent. */
     tls: upstreamTlsSchema.optional(),
     /** The gRPC client: `wire` (default: Protogate's own, writing HTTP/2 frames itself), `http2` (Protogate's own on node:http2) or `grpc-js`. */
     transport: z.enum(["http2", "wire", "grpc-js"]).optional(),
-  }),
-]);
+    /** How calls are spread over the addresses in rotation: `round_robin` (default) or `least_request` (fewest in flight). */
+    balancing: z.enum(["round_robin", "least_request"]).optional(),
+    /** dns:/// targets: how often the name is resolved again (default 30000). */
+    dnsRefreshMs: positiveMs.optional(),
+    retries: retriesSchema.optional(),
+    outlierDetection: outlierDetectionSchema.optional(),
+    circuitBreaker: circuitBreakerSchema.optional(),
+    /** Calls and streams in flight at most; beyond, a fast 503 with Retry-After (no queue). */
+    maxConcurrentCalls: z.number().int().positive().optional(),
+    /** Active grpc.health.v1.Health/Check of each address; off when absent. */
+    healthCheck: healthCheckSchema.optional(),
+  }, { error: (issue) => (issue.code === "invalid_type" ? "expected HOST:PORT, dns:///NAME:PORT or an object with address or addresses" : undefined) })
+  .superRefine((upstream, context) => {
+    if ((upstream.address === undefined) === (upstream.addresses === undefined)) {
+      context.addIssue({ code: "custom", message: "give either address or addresses (one of them, not both)", path: [upstream.address === undefined ? "address" : "addresses"] });
+    }
+    const addresses = upstream.addresses ?? [];
+    const duplicate = addresses.find((address, i) => addresses.indexOf(address) !== i);
+    if (duplicate !== undefined) context.addIssue({ code: "custom", message: `${duplicate} is listed twice`, path: ["addresses"] });
+    const dns = upstream.address?.startsWith("dns:///") === true;
+    if (upstream.dnsRefreshMs !== undefined && !dns) context.addIssue({ code: "custom", message: "dnsRefreshMs applies to a dns:///NAME:PORT address only", path: ["dnsRefreshMs"] });
+  });
+
+/** An upstream: `HOST:PORT` (or `dns:///NAME:PORT`) for short, or an object with options. */
+const upstreamSchema = z.preprocess((value) => (typeof value === "string" ? { address: value } : value), upstreamObjectSchema);
 
 /** The schema of `gateway.yaml`. Every key is optional; defaults make the gateway run as is. */
 export const configSchema = z.strictObject({

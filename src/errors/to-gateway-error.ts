@@ -1,6 +1,7 @@
 import { UpstreamError } from "../upstream/upstream-error.js";
 import { GatewayError } from "./gateway-error.js";
 import { GrpcCode } from "./grpc-code.js";
+import { retryAfter } from "./retry-after.js";
 
 /** Node error codes that mean the peer could not be reached or dropped the connection. */
 const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT"]);
@@ -60,7 +61,24 @@ function fromUpstream(error: UpstreamError): GatewayError {
       return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_UPSTREAM_PROTOCOL", `upstream protocol error calling ${error.rpcPath}: ${error.message}`, { ...options, httpStatus: BAD_GATEWAY });
     case "limit":
       return fromLimit(error, options);
+    case "overloaded":
+    case "breaker":
+      return fromRefusal(error);
   }
+}
+
+/**
+ * The gateway did not send the call to protect the upstream: 503 UNAVAILABLE (the code gRPC
+ * clients retry, and Envoy's 503 for an overflowing circuit breaker), never 429, which would
+ * blame the client. Retry-After and RetryInfo say when to come back, as a rate limit's do.
+ */
+function fromRefusal(error: UpstreamError): GatewayError {
+  const wait = retryAfter((error.retryAfterMs ?? 1000) * 1000);
+  const options = { cause: error, headers: { "retry-after": wait.header }, details: [wait.detail] };
+  if (error.origin === "overloaded") {
+    return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_OVERLOADED", `the upstream for ${error.rpcPath} has as many calls in flight as it may; retry after ${wait.detail.retryDelay}`, options);
+  }
+  return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_CIRCUIT_OPEN", `the upstream for ${error.rpcPath} is failing (circuit breaker open); retry after ${wait.detail.retryDelay}`, options);
 }
 
 function fromLimit(error: UpstreamError, options: { cause: unknown; metadata: UpstreamError["metadata"] }): GatewayError {

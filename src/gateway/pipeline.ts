@@ -294,6 +294,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
             deadline: Date.now() + timeoutMs,
             timeoutMs,
             signal: request.signal,
+            idempotent: route.idempotent,
           });
         } catch (thrown) {
           recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));

@@ -27,6 +27,13 @@ export interface PreparedRoute {
   readonly stream: StreamTimeLimits;
   readonly upstream: Upstream | undefined;
   readonly limiter: MethodLimiter | undefined;
+  /**
+   * A call may be sent again after it may have reached the upstream (when the upstream has
+   * `retries`): a GET binding (safe by HTTP's semantics), or a method declared IDEMPOTENT or
+   * NO_SIDE_EFFECTS in its proto. Other verbs (even PUT and DELETE) only by their proto's word:
+   * a REST verb says nothing certain about what the RPC behind it does.
+   */
+  readonly idempotent: boolean;
 }
 
 export interface RouteDependencies {
@@ -51,5 +58,6 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
     upstream: deps.upstreams.get(upstreamServiceOf(binding, (service) => deps.upstreams.get(service) !== undefined)),
     limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
+    idempotent: binding.httpMethod === "GET" || binding.idempotency !== undefined,
   };
 }

@@ -1,4 +1,4 @@
-import { CircuitBreaker } from "./breaker.js";
+import { CircuitBreaker } from "../circuit-breaker.js";
 import { createMemoryStore } from "./memory-store.js";
 import type { RateLimitConfig } from "./rate-limit-config.js";
 import { createRateLimiter, type RateLimitEvents, type RateLimiter } from "./rate-limiter.js";

@@ -1,12 +1,9 @@
 import type { ResolvedQuota } from "./quotas.js";
 import type { LimitState } from "./store.js";
+import { ceilSeconds } from "../errors/retry-after.js";
 
-const US_PER_SECOND = 1_000_000;
-
-/** Whole seconds, rounded up, so a client that waits that long is never early. */
-export function ceilSeconds(us: number): number {
-  return Math.ceil(us / US_PER_SECOND);
-}
+/** Re-exported: the rate limiter's delays are formatted as every retry delay is (errors/retry-after.ts). */
+export { ceilSeconds, durationJson } from "../errors/retry-after.js";
 
 /**
  * The rate-limit response fields for the limits applied to a request:
@@ -34,13 +31,4 @@ export function rateLimitHeaders(quotas: readonly ResolvedQuota[], states: reado
     "ratelimit-policy": policy,
     ratelimit: current,
   };
-}
-
-/** `google.protobuf.Duration` JSON for a whole number of microseconds, e.g. `1.500s`. */
-export function durationJson(us: number): string {
-  const seconds = Math.floor(us / US_PER_SECOND);
-  const micros = us % US_PER_SECOND;
-  if (micros === 0) return `${seconds}s`;
-  const fraction = String(micros).padStart(6, "0");
-  return `${seconds}.${fraction.endsWith("000") ? fraction.slice(0, 3) : fraction}s`;
 }

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Caller } from "../auth/caller.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import { ceilSeconds, durationJson, rateLimitHeaders } from "./limit-headers.js";
+import { durationJson, retryAfter } from "../errors/retry-after.js";
+import { rateLimitHeaders } from "./limit-headers.js";
 import { createMemoryStore, type MemoryStore } from "./memory-store.js";
 import { limitsForMethod, type MethodLimit, type ResolvedQuota } from "./quotas.js";
 import type { LimitKey, RateLimitConfig } from "./rate-limit-config.js";
@@ -65,7 +66,6 @@ const MEMORY_HEALTH: RateLimitStoreHealth = Object.freeze({ store: "memory" });
 export const NO_LIMIT_HEADERS: LimitHeaders = Object.freeze({});
 /** Longer key values (header values, subjects) are hashed to keep bucket keys short. */
 const MAX_KEY_VALUE_CHARS = 128;
-const RETRY_INFO_TYPE = "type.googleapis.com/google.rpc.RetryInfo";
 const QUOTA_FAILURE_TYPE = "type.googleapis.com/google.rpc.QuotaFailure";
 
 /** Builds the limiter from `rateLimits`; methods no limit selects cost nothing. */
@@ -144,10 +144,11 @@ function verdict(decision: StoreDecision, quotas: readonly ResolvedQuota[], even
     retryAfterUs = Math.max(retryAfterUs, state.retryAfterUs);
     violations.push({ subject: `limit:${quotas[i].limitName}`, description: `at most ${quotas[i].requests} requests per ${quotas[i].periodSeconds} s` });
   });
+  const wait = retryAfter(retryAfterUs);
   throw new GatewayError(GrpcCode.RESOURCE_EXHAUSTED, "PG_ERR_RATE_LIMITED", `rate limit exceeded (${violations.map((v) => v.subject.slice(6)).join(", ")}); retry after ${durationJson(retryAfterUs)}`, {
-    headers: { ...headers, "retry-after": String(Math.max(1, ceilSeconds(retryAfterUs))) },
+    headers: { ...headers, "retry-after": wait.header },
     details: [
-      { "@type": RETRY_INFO_TYPE, retryDelay: durationJson(retryAfterUs) },
+      wait.detail,
       { "@type": QUOTA_FAILURE_TYPE, violations },
     ],
   });

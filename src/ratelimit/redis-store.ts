@@ -1,4 +1,4 @@
-import type { CircuitBreaker } from "./breaker.js";
+import type { CircuitBreaker } from "../circuit-breaker.js";
 import { GCRA_SCRIPT, GCRA_SCRIPT_SHA1 } from "./redis-script.js";
 import { awaitReply, REAL_TIMERS, type DeadlineTimers, type ReplyDeadline } from "./reply-deadline.js";
 import { RateLimitStoreError, type LimitCheck, type LimitState, type RateLimitStore, type StoreDecision } from "./store.js";

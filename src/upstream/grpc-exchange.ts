@@ -86,7 +86,12 @@ interface FailureExtra {
   readonly metadata?: MetadataEntries;
   readonly details?: UpstreamError["details"];
   readonly limit?: MessageLimit;
+  /** The upstream provably did not process the call (see `UpstreamError.unprocessed`). */
+  readonly unprocessed?: boolean;
 }
+
+/** What a failure that never reached the upstream carries. */
+const UNPROCESSED: FailureExtra = Object.freeze({ unprocessed: true });
 
 /** How a stream ended without a status, as its transport saw it. */
 export interface StreamEnd {
@@ -98,6 +103,11 @@ export interface StreamEnd {
   readonly connectionGone: boolean;
   /** The transport found the upstream breaking HTTP/2 on this stream (and reset it): what it did. */
   readonly violation?: string;
+  /**
+   * Nothing of the stream left the gateway: it was still waiting for a slot, or its connection
+   * failed before the socket connected. Absent: the transport cannot tell (it may have been sent).
+   */
+  readonly unsent?: boolean;
 }
 
 /**
@@ -124,6 +134,8 @@ export abstract class GrpcExchange implements MessageSink {
   protected responseHeaders: MetadataEntries = NO_METADATA;
   /** The trailers, or the headers of a trailers-only response. */
   protected statusHeaders: IncomingHttpHeaders | undefined;
+  /** A gRPC response's headers arrived (not a trailers-only answer): the response has begun. */
+  private responseStarted = false;
   private transparentRetries = 0;
   /** A streaming call: its transport reports `handleRemoteEnd` and `handleDrain` too. */
   readonly streaming: boolean = false;
@@ -189,7 +201,7 @@ export abstract class GrpcExchange implements MessageSink {
       this.failed(error);
       return;
     }
-    if ("unavailable" in stream) return this.fail("connection", GrpcCode.UNAVAILABLE, stream.unavailable);
+    if ("unavailable" in stream) return this.fail("connection", GrpcCode.UNAVAILABLE, stream.unavailable, UNPROCESSED);
     this.stream = stream;
     this.send(stream);
   }
@@ -219,7 +231,10 @@ export abstract class GrpcExchange implements MessageSink {
     // A 200 that is not gRPC (a web server or proxy answering in the upstream's place) cannot be
     // read as messages; other statuses are mapped from the HTTP status once the stream ends.
     if (this.httpStatus === 200 && !isGrpcContentType(headers["content-type"])) this.failAndCancel("protocol", GrpcCode.UNKNOWN, PROTOCOL_VIOLATION.notGrpc);
-    else if (this.httpStatus === 200) this.receivedHeaders();
+    else if (this.httpStatus === 200) {
+      this.responseStarted = true;
+      this.receivedHeaders();
+    }
   }
 
   handleData(chunk: Buffer): void {
@@ -239,13 +254,13 @@ export abstract class GrpcExchange implements MessageSink {
     if (this.statusHeaders !== undefined) return this.finishWithStatus(this.statusHeaders);
     const rstCode = end.rstCode;
     if (rstCode === H2_REFUSED_STREAM && this.retryRefused()) return;
-    if (end.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${end.connectionError.message}`);
+    if (end.connectionError !== undefined) return this.fail("connection", GrpcCode.UNAVAILABLE, `Connection failed: ${end.connectionError.message}`, end.unsent === true ? UNPROCESSED : undefined);
     if (end.violation !== undefined) return this.fail("protocol", GrpcCode.INTERNAL, end.violation);
     // REFUSED_STREAM: no processing occurred (a GOAWAY, say), so the upstream was not reached.
-    if (rstCode === H2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)");
+    if (rstCode === H2_REFUSED_STREAM) return this.fail("connection", GrpcCode.UNAVAILABLE, "stream refused by the upstream (RST_STREAM REFUSED_STREAM)", UNPROCESSED);
     // The streams of a connection that died without an error end with CANCEL (or NO_ERROR).
     if (end.connectionGone && (rstCode === H2_CANCEL || rstCode === H2_NO_ERROR)) {
-      return this.fail("connection", GrpcCode.UNAVAILABLE, "The connection closed before the call completed");
+      return this.fail("connection", GrpcCode.UNAVAILABLE, "The connection closed before the call completed", end.unsent === true ? UNPROCESSED : undefined);
     }
     if (rstCode === H2_NO_ERROR) {
       // A non-gRPC answer (an intermediary's error page): the HTTP status says what happened (http-grpc-status-mapping.md).
@@ -319,6 +334,8 @@ export abstract class GrpcExchange implements MessageSink {
       metadata: extra?.metadata ?? this.responseHeaders,
       ...(extra?.details !== undefined && { details: extra.details }),
       ...(extra?.limit !== undefined && { limit: extra.limit }),
+      unprocessed: extra?.unprocessed === true,
+      responseStarted: this.responseStarted,
     });
   }
 

@@ -73,13 +73,18 @@ export abstract class GrpcJsCall {
       maxReceiveMessageBytes: this.context.maxReceiveMessageBytes,
     });
     const details = classified.origin === "upstream" ? statusDetails(trailers, classified.code) : undefined;
-    return this.error({ ...classified, metadata, ...(details !== undefined && { details }) });
+    // grpc-js fails a call at its picker, before any stream exists, while it has no connection.
+    const unprocessed = classified.origin === "connection" && !this.gotHeaders && NOT_CONNECTED.test(classified.message);
+    return this.error({ ...classified, metadata, ...(details !== undefined && { details }), unprocessed, responseStarted: this.gotHeaders });
   }
 
   protected error(init: UpstreamErrorInit): UpstreamError {
     return new UpstreamError(failedCall(this.call, this.start), init);
   }
 }
+
+/** grpc-js's status (picker.js, load-balancer-*.js in 1.14) for a call that found no connection to go on. */
+const NOT_CONNECTED = /^(?:[a-z_]+: )?No connection established/;
 
 /** grpc-js's status for a response with a non-200 HTTP status and no grpc-status (an intermediary's answer). */
 function isNonOkHttpStatus(details: string): boolean {

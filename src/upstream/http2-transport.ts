@@ -104,7 +104,20 @@ function onStreamError(this: PortStream, error: Error & { code?: string }): void
 }
 function onStreamClose(this: PortStream): void {
   const port = portOf(this);
-  port.exchange.handleClose({ rstCode: this.rstCode ?? constants.NGHTTP2_NO_ERROR, connectionError: port.connectionError, connectionGone: port.session.destroyed });
+  const connectionError = port.connectionError;
+  port.exchange.handleClose({ rstCode: this.rstCode ?? constants.NGHTTP2_NO_ERROR, connectionError, connectionGone: port.session.destroyed, unsent: failedBeforeConnect(connectionError) });
+}
+
+/**
+ * Errors of a connection attempt that failed before the socket connected (node:http2 does not say
+ * whether it connected, the error's code does): nothing of the request was sent.
+ */
+const CONNECT_FAILURES: ReadonlySet<string> = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ENOTFOUND", "EAI_AGAIN"]);
+
+function failedBeforeConnect(error: (Error & { code?: unknown; cause?: unknown }) | undefined): boolean {
+  if (error === undefined) return false;
+  const cause = error.cause as { code?: unknown } | undefined;
+  return CONNECT_FAILURES.has(String(error.code)) || (cause !== undefined && cause !== null && CONNECT_FAILURES.has(String(cause.code)));
 }
 /** 'end' of a streaming call's response: the upstream may end its side before ours (see handleRemoteEnd). */
 function onStreamEnd(this: PortStream): void {

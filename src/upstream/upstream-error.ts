@@ -17,8 +17,12 @@ import type { MetadataEntries, StreamCall } from "./upstream.js";
  *   malformed frame, a compressed message without a supported encoding, a reply that is not
  *   `application/grpc`, a missing or malformed `grpc-status`, a stream reset without a status.
  * - `limit`: a message over the gateway's size limits (`limit` says which and how large).
+ * - `overloaded`: the gateway did not send the call: the upstream's bound on concurrent calls
+ *   (`maxConcurrentCalls`) was reached (`retryAfterMs` says when to try again).
+ * - `breaker`: the gateway did not send the call: the upstream's circuit breaker is open after
+ *   consecutive failures (`retryAfterMs`: until its next probe).
  */
-export type UpstreamErrorOrigin = "connection" | "deadline" | "cancelled" | "upstream" | "protocol" | "limit";
+export type UpstreamErrorOrigin = "connection" | "deadline" | "cancelled" | "upstream" | "protocol" | "limit" | "overloaded" | "breaker";
 
 /** A message the gateway refused for its size: the request it would send, or the upstream's reply. */
 export interface MessageLimit {
@@ -47,6 +51,12 @@ export interface UpstreamErrorInit {
   readonly details?: readonly RawAny[];
   readonly limit?: MessageLimit;
   readonly cause?: unknown;
+  /** See `UpstreamError.unprocessed`; false when absent. */
+  readonly unprocessed?: boolean;
+  /** See `UpstreamError.responseStarted`; false when absent. */
+  readonly responseStarted?: boolean;
+  /** See `UpstreamError.retryAfterMs`. */
+  readonly retryAfterMs?: number;
 }
 
 const NO_METADATA: MetadataEntries = Object.freeze([]);
@@ -67,6 +77,22 @@ export class UpstreamError extends Error {
   readonly limit: MessageLimit | undefined;
   readonly rpcPath: string;
   readonly timeoutMs: number;
+  /**
+   * The upstream provably did not process the call: nothing of it left the gateway (no
+   * connection could be had, the socket never connected, the stream was still queued), or the
+   * upstream refused the stream unprocessed (RST_STREAM REFUSED_STREAM, above a GOAWAY's last
+   * stream id). Such a call may go to another address whatever its method (gRPC's transparent
+   * retry). Set by the transport; false when it cannot tell.
+   */
+  readonly unprocessed: boolean;
+  /**
+   * The upstream's gRPC response had begun (its response headers had arrived) before the call
+   * failed. A status in a trailers-only answer, or no answer at all, leaves it false: nothing of a
+   * response reached the gateway, so an idempotent call may be tried again.
+   */
+  readonly responseStarted: boolean;
+  /** For `overloaded` and `breaker`: how long the client should wait before trying again (Retry-After). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(call: FailedCall, init: UpstreamErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -78,6 +104,9 @@ export class UpstreamError extends Error {
     this.limit = init.limit;
     this.rpcPath = call.rpcPath;
     this.timeoutMs = call.timeoutMs;
+    this.unprocessed = init.unprocessed ?? false;
+    this.responseStarted = init.responseStarted ?? false;
+    this.retryAfterMs = init.retryAfterMs;
   }
 }
 

@@ -13,6 +13,12 @@ export interface UnaryCall {
   timeoutMs?: number;
   /** Aborted when the HTTP client goes away; cancels the call. */
   signal?: CancelSignal;
+  /**
+   * The call may be sent again after it may have reached the upstream: an HTTP GET binding, or a
+   * method whose proto says `option idempotency_level = IDEMPOTENT` (or `NO_SIDE_EFFECTS`). Only
+   * a balanced upstream with `retries` reads it; absent: false.
+   */
+  idempotent?: boolean;
 }
 
 /**
@@ -91,6 +97,30 @@ export interface Upstream {
   close(): void;
   /** The connection's state now (for readiness reports); "unknown" when the transport cannot tell. */
   connectionState?(): UpstreamConnectionState;
+  /** A balanced upstream (several addresses or resilience options): each address's state and the breaker's, now. */
+  balancing?(): BalancingStatus;
+}
+
+/** Where an address of a balanced upstream stands: in rotation, ejected by outlier detection, or failing health checks. */
+export type EndpointHealth = "healthy" | "ejected" | "unhealthy";
+
+/** One address of a balanced upstream, as a readiness report shows it. */
+export interface UpstreamEndpointStatus {
+  readonly address: string;
+  /** Its connection's state. */
+  readonly state: UpstreamConnectionState;
+  readonly health: EndpointHealth;
+  /** Calls and streams in flight on it. */
+  readonly active: number;
+}
+
+/** The state of a balanced upstream's addresses and circuit breaker. */
+export interface BalancingStatus {
+  readonly endpoints: readonly UpstreamEndpointStatus[];
+  /** The circuit breaker's state; absent when there is none. */
+  readonly breaker?: "closed" | "open" | "half-open";
+  /** Calls and streams in flight on the whole upstream. */
+  readonly active: number;
 }
 
 /** A connection's state, in gRPC's connectivity terms. */
@@ -99,8 +129,12 @@ export type UpstreamConnectionState = "idle" | "connecting" | "ready" | "transie
 /** One configured service's upstream, as a readiness report shows it. */
 export interface UpstreamStatus {
   readonly service: string;
+  /** The configured target: `HOST:PORT`, the addresses joined by commas, or `dns:///NAME:PORT`. */
   readonly address: string;
+  /** The connection's state (a balanced upstream: its best address's). */
   readonly state: UpstreamConnectionState;
+  /** A balanced upstream's addresses (each one's state and health) and breaker; absent for a single plain address. */
+  readonly balancing?: BalancingStatus;
 }
 
 /** The upstreams of all configured services. */

@@ -108,6 +108,8 @@ export class WireConnection implements FrameSink {
   private headerBlock: { streamId: number; endStream: boolean; parts: Buffer[]; size: number } | undefined;
   private readonly outbox: FrameOutbox;
   private handshaken = false;
+  /** The socket connected (TLS: its handshake completed), so bytes written may have reached the upstream. */
+  private connected = false;
   /** The upstream acknowledged our SETTINGS. */
   private settingsAcked = false;
   /** No new streams (GOAWAY received, ids used up, failing). */
@@ -145,7 +147,12 @@ export class WireConnection implements FrameSink {
     socket.setNoDelay(true);
     // An idle connection must not keep the process alive; a call in flight has its deadline timer.
     socket.unref();
-    if (tls) socket.once("secureConnect", () => this.checkAlpn(socket as TLSSocket));
+    if (tls) {
+      socket.once("secureConnect", () => {
+        this.connected = true;
+        this.checkAlpn(socket as TLSSocket);
+      });
+    } else socket.once("connect", () => void (this.connected = true));
     socket.on("data", (chunk: Buffer) => this.receive(chunk));
     socket.on("error", (error: Error) => void (this.connectionError ??= error));
     socket.on("close", () => this.teardown());
@@ -568,8 +575,10 @@ export class WireConnection implements FrameSink {
       this.handshaken = true;
       this.owner.handshake(this, this.connectionError?.message ?? "closed before the HTTP/2 handshake");
     }
-    const end: StreamEnd = { rstCode: H2Error.CANCEL, connectionError: this.connectionError, connectionGone: true };
-    for (const stream of this.queued.splice(0)) stream.close(end);
+    const end: StreamEnd = { rstCode: H2Error.CANCEL, connectionError: this.connectionError, connectionGone: true, unsent: !this.connected };
+    // A stream still waiting for a slot never had a byte written.
+    const queuedEnd: StreamEnd = { ...end, unsent: true };
+    for (const stream of this.queued.splice(0)) stream.close(queuedEnd);
     for (const stream of [...this.streams.values()]) stream.close(end);
   }
 

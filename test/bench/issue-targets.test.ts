@@ -111,6 +111,14 @@ describe("the feature-variant targets (auth on, the memory limit, tracing within
     expect(formatVariants(verdicts).split("\n").slice(1).map((line) => line.split(" ").at(-1))).toEqual(["ok", "MISSED", "ok"]);
   });
 
+  it("judges the resilience variant (retries, outlier detection, breaker on) against the plain gateway, at 5 %", () => {
+    const verdicts = judgeVariants(summarize([measurement("protogate", "get", 100), measurement("protogate-resilience", "get", 104), measurement("protogate", "post", 200), measurement("protogate-resilience", "post", 212)]));
+    expect(verdicts.map((v) => [v.variant, v.route, Number(v.cpuRatio.toFixed(3)), v.maxCpuRatio, v.met])).toEqual([
+      ["protogate-resilience", "get", 1.04, 1.05, true],
+      ["protogate-resilience", "post", 1.06, 1.05, false],
+    ]);
+  });
+
   it("judges tracing on its own and metrics + access log by their extra CPU added up, per route", () => {
     const verdicts = judgeVariants(
       summarize([

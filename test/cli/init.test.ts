@@ -37,7 +37,7 @@ describe("protogate init", () => {
     const dir = freshFolder();
     const { out } = await init({ dir });
     const config = loadConfig(join(dir, "gateway.yaml"));
-    expect(config.upstreams).toEqual({ "greeter.v1.GreeterService": "127.0.0.1:50051" });
+    expect(config.upstreams).toEqual({ "greeter.v1.GreeterService": { address: "127.0.0.1:50051" } });
     expect(config.generated).toBe(join(dir, "generated"));
     expect(config.docs.enabled).toBe(true);
     expect(config.auth.mode).toBe("on");

@@ -14,7 +14,8 @@ function configFile(text: string): string {
 describe("upstreams.<service>.transport", () => {
   it("reaches the upstream pool's targets", () => {
     const config = loadConfig(configFile("upstreams:\n  a.v1.S:\n    address: h:1\n    transport: grpc-js\n  a.v1.T:\n    address: h:2\n  a.v1.U: h:3\n"));
-    expect(readUpstreamTargets(config)).toEqual({ "a.v1.S": { address: "h:1", transport: "grpc-js" }, "a.v1.T": { address: "h:2" }, "a.v1.U": "h:3" });
+    // The HOST:PORT shorthand is read as an object with that address.
+    expect(readUpstreamTargets(config)).toEqual({ "a.v1.S": { address: "h:1", transport: "grpc-js" }, "a.v1.T": { address: "h:2" }, "a.v1.U": { address: "h:3" } });
   });
 
   it("accepts only http2 and grpc-js", () => {

@@ -29,6 +29,20 @@ describe("toGatewayError", () => {
     expect(mapped.metadata).toEqual(metadata);
   });
 
+  it.each([
+    ["overloaded", 1_000, "PG_ERR_UPSTREAM_OVERLOADED", "1", "1s"],
+    ["breaker", 2_500, "PG_ERR_UPSTREAM_CIRCUIT_OPEN", "3", "2.500s"],
+    ["breaker", 0, "PG_ERR_UPSTREAM_CIRCUIT_OPEN", "1", "0s"],
+  ] as const)("a call the gateway refused to send (%s) is 503 UNAVAILABLE with Retry-After and RetryInfo, as a rate limit says when", (origin, retryAfterMs, reason, header, delay) => {
+    const mapped = toGatewayError(upstreamError({ origin, code: GrpcCode.UNAVAILABLE, message: "internal detail", retryAfterMs, unprocessed: true }));
+    expect([mapped.code, mapped.reason, mapped.headers["retry-after"]]).toEqual([GrpcCode.UNAVAILABLE, reason, header]);
+    expect(mapped.message).not.toContain("internal detail");
+    const rendered = renderError(mapped, noJson);
+    expect(rendered.status).toBe(503);
+    expect(rendered.headers["retry-after"]).toBe(header);
+    expect(JSON.parse(rendered.body).details).toContainEqual({ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: delay });
+  });
+
   it("regression: an upstream's own UNIMPLEMENTED is still 501 (only protocol violations are 502)", () => {
     const mapped = toGatewayError(upstreamError({ origin: "upstream", code: GrpcCode.UNIMPLEMENTED, message: "unknown method" }));
     expect(renderError(mapped, noJson).status).toBe(501);

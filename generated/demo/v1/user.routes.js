@@ -99,8 +99,9 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:53",
+  source: "demo/v1/user.proto:55",
   auth: null,
+  idempotency: "NO_SIDE_EFFECTS",
 };
 
 /** Every HTTP binding declared in demo/v1/user.proto, in declaration order. */

@@ -759,7 +759,11 @@ export const UserServiceService = {
     responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
     responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
   },
-  /** Searches users by free text (a custom method). */
+  /**
+   * Searches users by free text (a custom method).
+   *
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   */
   searchUsers: {
     path: "/demo.v1.UserService/SearchUsers" as const,
     requestStream: false as const,
@@ -782,7 +786,11 @@ export interface UserServiceServer extends UntypedServiceImplementation {
   updateUser: handleUnaryCall<UpdateUserRequest, User>;
   /** Deletes a user. */
   deleteUser: handleUnaryCall<DeleteUserRequest, Empty>;
-  /** Searches users by free text (a custom method). */
+  /**
+   * Searches users by free text (a custom method).
+   *
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   */
   searchUsers: handleUnaryCall<SearchUsersRequest, ListUsersResponse>;
 }
 
@@ -864,7 +872,11 @@ export interface UserServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
-  /** Searches users by free text (a custom method). */
+  /**
+   * Searches users by free text (a custom method).
+   *
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   */
   searchUsers(
     request: SearchUsersRequest,
     callback: (error: ServiceError | null, response: ListUsersResponse) => void,

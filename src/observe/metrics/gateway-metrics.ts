@@ -3,6 +3,8 @@ import type { AnyBinding } from "../../binding.js";
 import type { AuthFailureReason } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
 import type { RateLimitDecision, RateLimitEvents, RateLimitStoreHealth } from "../../ratelimit/rate-limiter.js";
+import type { ResilienceTallies } from "../../upstream/resilience/balanced-upstream.js";
+import type { UpstreamStatus } from "../../upstream/upstream.js";
 import type { Exchange, StreamDirection } from "../exchange.js";
 import type { ExchangeObserver } from "../observer.js";
 import { CounterSeriesMap, DeferredCounter, type CounterSeries } from "./deferred-counter.js";
@@ -39,6 +41,10 @@ export interface GatewayMetrics {
   jwksFetched(issuer: string, outcome: "success" | "failure"): void;
   /** Where the rate-limit store's state is read at scrape time (set once the limiter exists). */
   watchRateLimitStore(health: () => RateLimitStoreHealth): void;
+  /** The counters a balanced upstream of `service` increments (retries, ejections, refusals). */
+  upstreamTallies(service: string): ResilienceTallies;
+  /** Where the upstreams' states (addresses, breakers) are read at scrape time. */
+  watchUpstreams(statuses: () => readonly UpstreamStatus[]): void;
 }
 
 /** The series of one method of one route (the label set of the HTTP metrics). */
@@ -70,6 +76,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   let inFlight = 0;
   let streamsOpen = 0;
   let storeHealth: (() => RateLimitStoreHealth) | undefined;
+  let upstreamStatuses: (() => readonly UpstreamStatus[]) | undefined;
 
   const requests = new DeferredCounter(registry, "protogate_http_requests_total", "HTTP requests (and WebSocket calls) answered, by method, route template, status and gRPC code.", [
     "method",
@@ -158,6 +165,59 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       const health = storeHealth?.();
       if (health === undefined || health.store !== "redis") return;
       for (const state of ["closed", "open", "half-open"] as const) this.set({ state }, health.breaker === state ? 1 : 0);
+    },
+  });
+
+  const upstreamRetries = new DeferredCounter(
+    registry,
+    "protogate_upstream_retries_total",
+    "Upstream calls sent again, by service and kind: retry (an idempotent call after UNAVAILABLE before any response), transparent (to another address, the first never reached the upstream).",
+    ["service", "kind"],
+  );
+  const upstreamEjections = new DeferredCounter(registry, "protogate_upstream_ejections_total", "Upstream addresses ejected by outlier detection, by service.", ["service"]);
+  const upstreamRefusals = new DeferredCounter(
+    registry,
+    "protogate_upstream_refusals_total",
+    "Calls and streams the gateway refused to send (503 with Retry-After), by service and reason: overloaded (maxConcurrentCalls in flight), breaker_open.",
+    ["service", "reason"],
+  );
+  /** The balanced upstreams of the config (bounded by it), read at scrape time. */
+  const balancedNow = () => (upstreamStatuses?.() ?? []).filter((status) => status.balancing !== undefined);
+  new Gauge({
+    name: "protogate_upstream_addresses",
+    help: "Addresses of each balanced upstream by health: healthy (in rotation), ejected (outlier detection), unhealthy (health checks).",
+    labelNames: ["service", "health"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of balancedNow()) {
+        const endpoints = status.balancing?.endpoints ?? [];
+        for (const health of ["healthy", "ejected", "unhealthy"] as const) this.set({ service: status.service, health }, endpoints.filter((endpoint) => endpoint.health === health).length);
+      }
+    },
+  });
+  new Gauge({
+    name: "protogate_upstream_breaker_state",
+    help: "Each balanced upstream's circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.",
+    labelNames: ["service", "state"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of balancedNow()) {
+        const breaker = status.balancing?.breaker;
+        if (breaker === undefined) continue;
+        for (const state of ["closed", "open", "half-open"] as const) this.set({ service: status.service, state }, breaker === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: "protogate_upstream_calls_in_flight",
+    help: "Calls and streams in flight on each balanced upstream (what maxConcurrentCalls bounds).",
+    labelNames: ["service"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const status of balancedNow()) this.set({ service: status.service }, status.balancing?.active ?? 0);
     },
   });
 
@@ -269,6 +329,18 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     },
     watchRateLimitStore(health) {
       storeHealth = health;
+    },
+    upstreamTallies(service) {
+      return {
+        retries: upstreamRetries.series({ service, kind: "retry" }),
+        transparentRetries: upstreamRetries.series({ service, kind: "transparent" }),
+        ejections: upstreamEjections.series({ service }),
+        overloaded: upstreamRefusals.series({ service, reason: "overloaded" }),
+        breakerOpen: upstreamRefusals.series({ service, reason: "breaker_open" }),
+      };
+    },
+    watchUpstreams(statuses) {
+      upstreamStatuses = statuses;
     },
   };
 }

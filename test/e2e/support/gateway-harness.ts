@@ -1,5 +1,5 @@
 import { withoutRequestInfo } from "./request-info.js";
-import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { startGateway, type GatewaySeams, type RunningGateway } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/load-config.js";
 import { loadGenerated, type GeneratedFolder } from "../../../src/load-generated.js";
@@ -38,6 +38,14 @@ export interface SeenCall {
   readonly metadata: Metadata;
 }
 
+/** More of a test backend: where it listens, other services it serves. */
+export interface BackendOptions {
+  /** The loopback address to bind (default: a free port on 127.0.0.1), e.g. to start a killed backend again at its address. */
+  readonly bindAddress?: string;
+  /** Services served beside demo.v1.UserService (a grpc.health.v1.Health, say). */
+  readonly services?: ReadonlyArray<readonly [ServiceDefinition, UntypedServiceImplementation]>;
+}
+
 /**
  * A demo.v1.UserService backend whose handlers a test supplies; every call is recorded. Methods a
  * test does not supply answer UNIMPLEMENTED.
@@ -47,7 +55,8 @@ type RpcName = keyof typeof UserServiceService;
 export async function startUserBackend(
   handlers: Partial<Record<RpcName, (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => void>>,
   credentials: ServerCredentials = ServerCredentials.createInsecure(),
-): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void> }> {
+  more: BackendOptions = {},
+): Promise<{ address: string; calls: SeenCall[]; close(): Promise<void>; forceClose(): void }> {
   const calls: SeenCall[] = [];
   const server = new Server();
   const implementation: UntypedServiceImplementation = {};
@@ -60,13 +69,16 @@ export async function startUserBackend(
     };
   }
   server.addService(UserServiceService, implementation);
+  for (const [definition, serviceImplementation] of more.services ?? []) server.addService(definition, serviceImplementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync(more.bindAddress ?? "127.0.0.1:0", credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
-    address: `127.0.0.1:${port}`,
+    address: `${(more.bindAddress ?? "127.0.0.1:0").replace(/:\d+$/, "")}:${port}`,
     calls,
     close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+    /** Kills the backend: every connection is reset, calls in flight included. */
+    forceClose: () => server.forceShutdown(),
   };
 }
 

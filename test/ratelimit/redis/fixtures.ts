@@ -1,4 +1,4 @@
-import { CircuitBreaker, type BreakerOptions } from "../../../src/ratelimit/breaker.js";
+import { CircuitBreaker, type BreakerOptions } from "../../../src/circuit-breaker.js";
 import type { RateLimiterLog } from "../../../src/ratelimit/create-rate-limiter.js";
 import { rateLimitConfigSchema, type RateLimitConfig } from "../../../src/ratelimit/rate-limit-config.js";
 import { connectRedis } from "../../../src/ratelimit/redis-client.js";

@@ -20,10 +20,11 @@ export type BreakerState = "closed" | "open" | "half-open";
 export type BreakerTicket = number;
 
 /**
- * A circuit breaker for a dependency that may die: after `failureThreshold` failures in a row it
- * opens and refuses calls for `coolDownMs`, so requests stop waiting on a dead server's timeouts;
- * then it lets a single probe through (half-open), which closes it on success or opens it again.
- * Signs of life (`probeNow`) end the cool-down early.
+ * A circuit breaker for a dependency that may die (the Redis rate-limit store, a balanced
+ * upstream): after `failureThreshold` failures in a row it opens and refuses calls for
+ * `coolDownMs`, so requests stop waiting on a dead server's timeouts; then it lets a single probe
+ * through (half-open), which closes it on success or opens it again. Signs of life (`probeNow`)
+ * end the cool-down early.
  */
 export class CircuitBreaker {
   private current: BreakerState = "closed";
@@ -82,6 +83,24 @@ export class CircuitBreaker {
       this.downSince = this.openedAt;
       this.options.onTrip?.(cause);
     }
+  }
+
+  /**
+   * The call admitted with `ticket` ended without saying anything about the dependency (the
+   * caller gave up, or its own deadline passed). A half-open probe that ends so frees its place:
+   * the next call is the probe, rather than the breaker waiting half-open for good.
+   */
+  release(ticket: BreakerTicket): void {
+    if (ticket !== this.epoch || this.current !== "half-open") return;
+    this.current = "open";
+    this.epoch++;
+    this.probeDue = true;
+  }
+
+  /** While open: how long until a probe may go (0 when one may go now); 0 otherwise. */
+  msUntilProbe(): number {
+    if (this.current !== "open" || this.probeDue) return 0;
+    return Math.max(0, this.options.coolDownMs - (this.now() - this.openedAt));
   }
 
   /**

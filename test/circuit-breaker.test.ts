@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CircuitBreaker, type BreakerTicket } from "../../src/ratelimit/breaker.js";
+import { CircuitBreaker, type BreakerTicket } from "../src/circuit-breaker.js";
 
 function breaker(threshold = 3, coolDownMs = 1000) {
   let now = 0;
@@ -147,5 +147,47 @@ describe("CircuitBreaker", () => {
 
   it("refuses a threshold below one", () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, coolDownMs: 1 })).toThrow(RangeError);
+  });
+
+  it("a probe released without a verdict lets the next call probe at once, rather than staying half-open for good", () => {
+    const { instance, advance, admitted, fail } = breaker(1, 1000);
+    fail("down");
+    advance(1000);
+    const probe = admitted();
+    expect(instance.state).toBe("half-open");
+    expect(instance.admit()).toBeUndefined();
+    instance.release(probe);
+    expect(instance.state).toBe("open");
+    expect(instance.msUntilProbe()).toBe(0);
+    const next = admitted();
+    expect(instance.state).toBe("half-open");
+    instance.success(next);
+    expect(instance.state).toBe("closed");
+  });
+
+  it("release ignores tickets of other states, and of a closed breaker", () => {
+    const { instance, admitted, fail } = breaker(2, 1000);
+    const ticket = admitted();
+    instance.release(ticket);
+    expect(instance.state).toBe("closed");
+    fail("one");
+    fail("two");
+    instance.release(ticket);
+    expect(instance.state).toBe("open");
+    expect(instance.admit()).toBeUndefined();
+  });
+
+  it.each([
+    [0, 1000],
+    [400, 600],
+    [999, 1],
+    [1000, 0],
+    [5000, 0],
+  ])("msUntilProbe %i ms after opening: %i", (elapsed, expected) => {
+    const { instance, advance, fail } = breaker(1, 1000);
+    expect(instance.msUntilProbe()).toBe(0);
+    fail("down");
+    advance(elapsed);
+    expect(instance.msUntilProbe()).toBe(expected);
   });
 });
