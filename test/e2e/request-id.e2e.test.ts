@@ -91,10 +91,13 @@ describe("request IDs and the exchange record, end to end", () => {
     expect({ status: exchange.status, code: exchange.grpcCode, reason: exchange.error?.reason }).toEqual({ status: 400, code: 3, reason: "PG_ERR_BAD_PATH" });
   });
 
-  it("a request Node's parser refuses (headers too large) still gets a request ID and a RequestInfo", async () => {
+  it("a request Node's parser refuses (headers too large) is an exchange too: the recorder's request ID, a RequestInfo", async () => {
     const response = await sendRaw(gateway.url, "GET", "/v1/users/u-1", [["x-big", "y".repeat(20_000)]]);
     expect(response.status).toBe(431);
     // sendRaw checked that the body's RequestInfo names the header's ID.
-    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const id = response.headers.get("x-request-id");
+    expect(id).toMatch(/^gen-\d+$/);
+    const [exchange] = await observed.next(1);
+    expect({ id: exchange.requestId, status: exchange.status, reason: exchange.error?.reason }).toEqual({ id, status: 431, reason: "PG_ERR_HEADERS_TOO_LARGE" });
   });
 });
