@@ -21,6 +21,7 @@ import { readinessReport, type GatewayPhase } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
 import { createTracing, type TracingSeams } from "./observe/tracing.js";
+import { REAL_TIMERS, type Timers } from "./timers.js";
 
 /** A running gateway. */
 export interface RunningGateway {
@@ -42,7 +43,15 @@ export interface GatewaySeams {
   readonly accessLog?: AccessLogSeams;
   /** Tracing's exporter and ID generator (used only when `tracing` is on). */
   readonly tracing?: TracingSeams;
+  /** The shutdown's clock: the pre-stop delay and the drain deadline (tests advance it by hand). */
+  readonly timers?: Timers;
 }
+
+/**
+ * At the drain deadline open streams are told to end (a last NDJSON line, an SSE error event,
+ * WebSocket close 1001); connections still open this much later are closed.
+ */
+export const STREAM_END_GRACE_MS = 1_000;
 
 /**
  * Assembles and starts the gateway from a validated config: the generated route table, the JSON
@@ -73,7 +82,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
   const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
   const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
-  const { app, node, drain, socketsSettled } = createServer({ config, bindings: folder.bindings, codecs, upstreams, tls: serverTls, auth, rateLimiter, log, staticRoutes, recorder });
+  const shutdown = new AbortController();
+  const { app, node, drain, endSockets, socketsSettled } = createServer({
+    config,
+    bindings: folder.bindings,
+    codecs,
+    upstreams,
+    tls: serverTls,
+    auth,
+    rateLimiter,
+    log,
+    staticRoutes,
+    recorder,
+    shutdown: shutdown.signal,
+  });
   if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
   else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
     app.log.warn(
@@ -103,24 +125,38 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const port = typeof address === "object" && address ? address.port : config.server.port;
   const host = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
 
+  const timers = seams.timers ?? REAL_TIMERS;
   let closing: Promise<void> | undefined;
+  /**
+   * The graceful shutdown: /readyz turns 503 at once; the listener keeps serving for the pre-stop
+   * delay (so load balancers see the change before anything is refused), then stops accepting;
+   * requests and streams in flight may finish until the drain deadline, when the streams still
+   * open are ended cleanly, and whatever remains a moment later is closed.
+   */
   const close = () =>
     (closing ??= (async () => {
       phase = "draining";
+      if (config.server.preStopDelayMs > 0) await new Promise<void>((resolve) => timers.setTimeout(resolve, config.server.preStopDelayMs));
       drain();
-      const force = setTimeout(() => node.closeAll(), config.server.drainTimeoutMs);
+      let force: unknown;
+      const deadline = timers.setTimeout(() => {
+        shutdown.abort();
+        endSockets();
+        force = timers.setTimeout(() => node.closeAll(), STREAM_END_GRACE_MS);
+      }, config.server.drainTimeoutMs);
       // A keep-alive connection whose in-flight request finishes during the drain turns idle
       // after close() began, and close() would wait for it; close such connections as they idle.
       node.closeIdle();
       const sweep = setInterval(() => node.closeIdle(), 50);
       try {
         await app.close();
-        // Upgraded sockets are not the HTTP server's: wait for their calls (closed with 1001 by
-        // drain) so that their exchanges end, and are logged and traced, before close resolves.
+        // Upgraded sockets are not the HTTP server's: wait for their calls (closed with 1001 at
+        // the deadline) so that their exchanges end, and are logged and traced, before close resolves.
         await socketsSettled();
       } finally {
         clearInterval(sweep);
-        clearTimeout(force);
+        timers.clearTimeout(deadline);
+        timers.clearTimeout(force);
         upstreams.close();
         auth.close();
         await rateLimiter.close();

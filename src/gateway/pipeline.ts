@@ -42,6 +42,8 @@ export interface PipelineDependencies {
   readonly timers?: Timers;
   /** Records each request for the observers (metrics, traces, access log); request IDs. */
   readonly recorder?: ExchangeRecorder;
+  /** Aborted at the shutdown's drain deadline: open HTTP streams then end cleanly (stream-call.ts). */
+  readonly shutdown?: AbortSignal;
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
@@ -136,6 +138,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     timers,
     metadataToHttp: (headers, trailers) => metadata.toHttp(headers, trailers),
     recorder,
+    shutdown: deps.shutdown,
     statusJson: (thrown, exchange) => {
       const error = toGatewayError(thrown);
       logInternal(error, exchange);

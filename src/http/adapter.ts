@@ -11,6 +11,7 @@ import type { ServerTls } from "../config/read-tls-files.js";
 import type { GatewayConfig } from "../config/schema.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import { pathOf } from "../gateway/request-path.js";
 import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestBodySource } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
@@ -44,6 +45,8 @@ export interface ServerDependencies {
   readonly recorder?: ExchangeRecorder;
   /** Responses the adapter answers itself, before the pipeline (the served docs); none by default. */
   readonly staticRoutes?: readonly StaticRoute[];
+  /** Aborted at the shutdown's drain deadline: open HTTP streams end with a last error line or event. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** The HTTP side of a gateway: the Fastify instance, and the Node server under it for draining. */
@@ -52,7 +55,9 @@ export interface GatewayServer {
   readonly node: NodeServer;
   /** From now on every new request is answered 503 (the gateway is shutting down). */
   drain(): void;
-  /** Resolves once the WebSocket calls running now have ended (closed by `drain` with 1001). */
+  /** Closes every open WebSocket with 1001 (the drain deadline; HTTP streams end through `shutdown`). */
+  endSockets(): void;
+  /** Resolves once the WebSocket calls running now have ended. */
   socketsSettled(): Promise<void>;
 }
 
@@ -218,8 +223,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     node,
     drain: () => {
       draining = true;
-      webSockets.closeAll();
     },
+    endSockets: () => webSockets.closeAll(),
     socketsSettled: () => webSockets.settled(),
   };
 }
@@ -343,7 +348,7 @@ async function* counted(body: AsyncIterable<string | Buffer>, exchange: Exchange
 }
 
 function shuttingDown(): GatewayError {
-  return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", { headers: { connection: "close" } });
+  return shuttingDownError({ connection: "close" });
 }
 
 /** Errors Fastify raises before the handler runs (in practice, only a bug can get here). */

@@ -5,6 +5,7 @@ import { isTokenProtocol, type TokenSource } from "../auth/credentials.js";
 import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import type { GatewayPipeline, GatewayResponse, MessageSocket, RequestHead, SocketFrame } from "../gateway/pipeline.js";
 import type { Timers } from "../timers.js";
 import type { ClientInfo } from "../upstream/metadata.js";
@@ -85,7 +86,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
       const { pipeline } = options;
       const exchange = pipeline.begin(requestHead);
       const refused = options.draining()
-        ? new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance")
+        ? shuttingDownError()
         : checkRequest(request, options.maxUrlBytes);
       if (refused) return answer(socket, pipeline.fail(refused, exchange), exchange, pipeline);
       void pipeline.admitUpgrade(exchange).then((admitted) => {
