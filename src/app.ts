@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { createEdgeAuth, type EdgeAuthOptions } from "./auth/edge-auth.js";
 import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
@@ -16,8 +17,8 @@ import { ExchangeRecorder } from "./observe/exchange-recorder.js";
 import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
 import { createAccessLog, type AccessLogSeams } from "./observe/access-log/access-log.js";
 // Admin listener and metrics:
-import { startAdminServer, type AdminServer } from "./admin/admin-server.js";
-import { readinessReport, type GatewayPhase } from "./admin/readiness.js";
+import { registryMetrics, startAdminServer, type AdminServer } from "./admin/admin-server.js";
+import { readinessReport, type GatewayPhase, type ReadinessReport } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
 import { createTracing, type TracingSeams } from "./observe/tracing.js";
@@ -32,6 +33,21 @@ export interface RunningGateway {
   readonly adminUrl: string | undefined;
   /** Stops accepting, waits for in-flight requests (up to the drain timeout), closes upstream channels. */
   close(): Promise<void>;
+  /** What /readyz reports now. */
+  readiness(): ReadinessReport;
+  /** The registry /metrics serves; undefined when `admin.enabled` is false (no metrics then). */
+  readonly metricsRegistry: Registry | undefined;
+}
+
+/** How the gateway runs: alone (the default), or as one worker of several. */
+export interface GatewayRunOptions {
+  /**
+   * Start the admin listener (default: when `admin.enabled`). A worker runs without one: the
+   * primary serves /healthz, /readyz and /metrics for all workers, asking each over IPC.
+   */
+  readonly adminListener?: boolean;
+  /** Log the start-up warnings (no upstream for a service, auth off, ...); default true. Workers after the first do not repeat them. */
+  readonly startupWarnings?: boolean;
 }
 
 /** Test seams (clocks, the JWKS fetch); production passes none. */
@@ -57,7 +73,7 @@ export const STREAM_END_GRACE_MS = 1_000;
  * Assembles and starts the gateway from a validated config: the generated route table, the JSON
  * codecs built from its descriptors, one channel per upstream, the HTTP server.
  */
-export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder, seams: GatewaySeams = {}): Promise<RunningGateway> {
+export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder, seams: GatewaySeams = {}, run: GatewayRunOptions = {}): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
   // Before anything opens a connection: a docs path that a route matches fails the start here.
   const staticRoutes = createDocsRoutes({
@@ -96,23 +112,13 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
     recorder,
     shutdown: shutdown.signal,
   });
-  if (!auth.enabled) app.log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
-  else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
-    app.log.warn(
-      "authentication is on but no JWT issuer and no API key is configured: every method without a public rule answers 401; configure auth.jwt.issuers or auth.apiKeys in gateway.yaml, mark methods public with (protogate.v1.rule), or run with --auth off for local work",
-    );
-  }
-  const configured = (service: string) => service in config.upstreams;
-  const services = new Set(folder.bindings.map((b) => upstreamServiceOf(b, configured)));
-  for (const service of services) if (!configured(service)) app.log.warn(`no upstream configured for ${service}: its routes will answer 503`);
-  const routed = new Set(folder.bindings.map((b) => b.service));
-  for (const service of Object.keys(config.upstreams)) if (!routed.has(service)) app.log.warn(`upstream ${service} has no routes in ${config.generated}`);
+  if (run.startupWarnings !== false) warnAtStart(config, folder, auth.enabled, app.log);
 
   let phase: GatewayPhase = "starting";
+  const readiness = () => readinessReport({ phase: () => phase, upstreams: () => upstreams.statuses?.() ?? [], rateLimitStore: () => rateLimiter.storeHealth() });
   let admin: AdminServer | undefined;
-  if (metrics) {
-    const readiness = () => readinessReport({ phase: () => phase, upstreams: () => upstreams.statuses?.() ?? [], rateLimitStore: () => rateLimiter.storeHealth() });
-    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, registry: metrics.registry, readiness, log: app.log });
+  if (metrics && run.adminListener !== false) {
+    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, metrics: registryMetrics(metrics.registry), readiness, log: app.log });
   }
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
@@ -168,5 +174,20 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         await accessLog.close();
       }
     })());
-  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, adminUrl: admin?.url, app, close };
+  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, adminUrl: admin?.url, app, close, readiness, metricsRegistry: metrics?.registry };
+}
+
+/** What would make routes fail, said once at start: auth off or with nothing configured, services without an upstream. */
+function warnAtStart(config: Readonly<GatewayConfig>, folder: GeneratedFolder, authEnabled: boolean, log: { warn(message: string): void }): void {
+  if (!authEnabled) log.warn("authentication is OFF (auth.mode: off): every method can be called without credentials; use this for local work only");
+  else if ((config.auth.jwt?.issuers.length ?? 0) === 0 && (config.auth.apiKeys?.keys.length ?? 0) === 0) {
+    log.warn(
+      "authentication is on but no JWT issuer and no API key is configured: every method without a public rule answers 401; configure auth.jwt.issuers or auth.apiKeys in gateway.yaml, mark methods public with (protogate.v1.rule), or run with --auth off for local work",
+    );
+  }
+  const configured = (service: string) => service in config.upstreams;
+  const services = new Set(folder.bindings.map((b) => upstreamServiceOf(b, configured)));
+  for (const service of services) if (!configured(service)) log.warn(`no upstream configured for ${service}: its routes will answer 503`);
+  const routed = new Set(folder.bindings.map((b) => b.service));
+  for (const service of Object.keys(config.upstreams)) if (!routed.has(service)) log.warn(`upstream ${service} has no routes in ${config.generated}`);
 }

@@ -4,18 +4,33 @@ import type { Registry } from "prom-client";
 import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import type { ReadinessReport } from "./readiness.js";
 import { pathOf } from "../gateway/request-path.js";
 
 export interface AdminServerOptions {
   readonly host: string;
   readonly port: number;
-  /** The registry /metrics serves. */
-  readonly registry: Registry;
+  /** What /metrics serves: one gateway's registry, or (with workers) the sum over the workers. */
+  readonly metrics: () => Promise<MetricsText>;
   /** The readiness report /readyz answers with (200 when ready, 503 otherwise). */
-  readonly readiness: () => ReadinessReport;
+  readonly readiness: () => Readiness | Promise<Readiness>;
   /** Where a failed scrape is logged. */
   readonly log: { error(details: object, message: string): void };
+}
+
+/** A /readyz body: `ready` decides the status; the rest is for operators. */
+export interface Readiness {
+  readonly ready: boolean;
+}
+
+/** A Prometheus exposition and its content type. */
+export interface MetricsText {
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/** /metrics of one registry (a gateway's own). */
+export function registryMetrics(registry: Registry): () => Promise<MetricsText> {
+  return async () => ({ contentType: registry.contentType, text: await registry.metrics() });
 }
 
 /** The admin listener could not listen (its port in use, ...): the listen error is the cause. */
@@ -86,13 +101,13 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
       send(response, 200, JSON_TYPE, JSON.stringify({ status: "ok" }));
       return;
     case "/readyz": {
-      const report = options.readiness();
+      const report = await options.readiness();
       send(response, report.ready ? 200 : 503, JSON_TYPE, JSON.stringify(report));
       return;
     }
     default: {
-      const text = await options.registry.metrics();
-      send(response, 200, options.registry.contentType, text);
+      const { contentType, text } = await options.metrics();
+      send(response, 200, contentType, text);
     }
   }
 }

@@ -1,9 +1,18 @@
 import { loadConfig, type ConfigOverrides } from "../config/load-config.js";
-import { startGateway, type RunningGateway } from "../app.js";
+import type { RunningGateway } from "../app.js";
+import { isProtogateWorker } from "../cluster/worker-env.js";
 
-/** `protogate serve`: start, print the ready line, drain and exit 0 on SIGTERM/SIGINT. */
-export async function runServe(options: { configFile: string | undefined; overrides: ConfigOverrides }): Promise<number> {
+/**
+ * `protogate serve`: start, print the ready line, drain and exit 0 on SIGTERM/SIGINT. With
+ * `workers` > 1 this process is the primary of that many workers (src/cluster/); a worker it
+ * forked runs the same command line and takes its config from the primary instead.
+ */
+export async function runServe(options: { configFile: string | undefined; overrides: ConfigOverrides; workers?: number }): Promise<number> {
+  if (isProtogateWorker()) return (await import("../cluster/worker.js")).runWorker();
   const config = loadConfig(options.configFile, options.overrides);
+  // The primary serves no request: it does not load the gateway's modules.
+  if ((options.workers ?? 1) > 1) return (await import("../cluster/primary.js")).runPrimary(config, options.workers ?? 1);
+  const { startGateway } = await import("../app.js");
   const gateway = await startGateway(config);
   console.log(`protogate listening on ${gateway.url}`);
   if (gateway.adminUrl !== undefined) console.log(`protogate admin on ${gateway.adminUrl}`);

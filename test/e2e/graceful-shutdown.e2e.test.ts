@@ -1,5 +1,4 @@
 import type { ServerDuplexStream, ServerWritableStream, sendUnaryData } from "@grpc/grpc-js";
-import { get as httpGet } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChatMessage, PostMessageRequest, SubscribeRequest } from "../../generated/demo/v1/chat.js";
@@ -8,6 +7,7 @@ import { createFakeClock } from "../support/fake-clock.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 import { startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { getOnNewConnection } from "./support/load.js";
 import { openStream } from "./support/open-stream.js";
 import { statusWithoutRequestInfo } from "./support/request-info.js";
 
@@ -16,16 +16,6 @@ import { statusWithoutRequestInfo } from "./support/request-info.js";
 
 const SUBSCRIBE = "/v1/rooms/lobby/messages:subscribe";
 const SHUTTING_DOWN = { code: 14, message: "the gateway is shutting down; retry on another instance" };
-
-/** GET on a connection of its own: the status, or the connection error's code (ECONNREFUSED once the listener is closed). */
-function getOnNewConnection(url: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    httpGet(url, { agent: false }, (response) => {
-      response.resume();
-      response.on("end", () => resolve(response.statusCode ?? 0));
-    }).on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
-  });
-}
 
 describe("graceful shutdown", () => {
   /** Calls of GetUser for "slow" wait here until the test answers them. */

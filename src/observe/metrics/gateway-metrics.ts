@@ -143,6 +143,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     name: "protogate_rate_limit_store_up",
     help: "1 when the rate-limit store can be used (memory: always; Redis: connected and its breaker not open), 0 otherwise.",
     registers: [registry],
+    // With workers: 0 when any worker's store is down.
+    aggregator: "min",
     collect() {
       const health = storeHealth?.();
       if (health === undefined) return;
@@ -154,6 +156,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     help: "The Redis rate-limit store's circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.",
     labelNames: ["state"],
     registers: [registry],
+    // With workers: 1 for each state some worker's breaker is in.
+    aggregator: "max",
     collect() {
       const health = storeHealth?.();
       if (health === undefined || health.store !== "redis") return;
