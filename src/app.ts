@@ -1,27 +1,27 @@
+import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import { createEdgeAuth, type EdgeAuthOptions } from "./auth/edge-auth.js";
-import { readServerTls, readUpstreamTargets } from "./config/read-tls-files.js";
+import type { EdgeAuthOptions } from "./auth/edge-auth.js";
+import { ConfigError, loadConfigFile, type ConfigSource, type LoadedConfig } from "./config/load-config.js";
+import { readServerTls } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
-import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
+import { buildGeneration, type Generation, type GenerationShared } from "./generation.js";
+import { loadGenerated, loadGeneratedFresh, type GeneratedFolder } from "./load-generated.js";
 import { createLogger } from "./logger.js";
-import { rateLimiterFromConfig } from "./ratelimit/create-rate-limiter.js";
 import { createServer } from "./http/adapter.js";
-import { DEFAULT_API_KEY_HEADER } from "./auth/credentials.js";
-import { createDocsRoutes } from "./docs/docs-routes.js";
-import { createCodecRegistry } from "./transcode/json/codec-registry.js";
-import { createUpstreamPool } from "./upstream/upstream-pool.js";
-import type { UpstreamPool } from "./upstream/upstream.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
-import { ExchangeRecorder } from "./observe/exchange-recorder.js";
-import { combineObservers, type ExchangeObserver } from "./observe/observer.js";
-import { createAccessLog, type AccessLogSeams } from "./observe/access-log/access-log.js";
+import type { ExchangeObserver } from "./observe/observer.js";
+import type { AccessLogSeams } from "./observe/access-log/access-log.js";
 // Admin listener and metrics:
 import { registryMetrics, startAdminServer, type AdminServer } from "./admin/admin-server.js";
 import { readinessReport, type GatewayPhase, type ReadinessReport } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
-import { createTracing, type TracingSeams } from "./observe/tracing.js";
+import type { TracingSeams } from "./observe/tracing.js";
+// Reload:
+import { configIdentity, type ConfigIdentity } from "./reload/config-identity.js";
+import { changedListenerSettings } from "./reload/listener-settings.js";
+import { ReloadRefused } from "./reload/reload-refused.js";
 import { REAL_TIMERS, type Timers } from "./timers.js";
 
 /** A running gateway. */
@@ -37,6 +37,32 @@ export interface RunningGateway {
   readiness(): ReadinessReport;
   /** The registry /metrics serves; undefined when `admin.enabled` is false (no metrics then). */
   readonly metricsRegistry: Registry | undefined;
+  /** Which configuration serves now (GET /config). */
+  activeConfig(): ActiveConfig;
+  /**
+   * Reads the config file and flags again (`GatewayRunOptions.configSource`) and the generated
+   * folder, and serves them from now on (SIGHUP, POST /reload); rejects with ReloadRefused, the
+   * configuration in force unchanged, when they cannot be used. One reload at a time.
+   */
+  reload(): Promise<ConfigIdentity>;
+  /**
+   * The first half of a reload, for a worker whose primary read the config: builds the next
+   * generation from `config` and the generated folder as it is now, without serving it yet.
+   */
+  prepareReload(config: Readonly<GatewayConfig>, configSha256: string): Promise<PreparedReload>;
+}
+
+/** GET /config: the identity of the configuration in force, the file it came from and the generated folder. */
+export interface ActiveConfig extends ConfigIdentity {
+  readonly file: string | undefined;
+  readonly generated: string;
+}
+
+/** A reload built and ready to serve: `commit` swaps it in for new requests, `abort` closes it unused. */
+export interface PreparedReload {
+  readonly identity: ConfigIdentity;
+  commit(): void;
+  abort(): Promise<void>;
 }
 
 /** How the gateway runs: alone (the default), or as one worker of several. */
@@ -48,6 +74,10 @@ export interface GatewayRunOptions {
   readonly adminListener?: boolean;
   /** Log the start-up warnings (no upstream for a service, auth off, ...); default true. Workers after the first do not repeat them. */
   readonly startupWarnings?: boolean;
+  /** Where `reload` reads the config again (serve's `--config` and flags); without one, a reload is refused. */
+  readonly configSource?: ConfigSource;
+  /** SHA-256 of the config file the config came from (`loadConfigFile`), for GET /config. */
+  readonly configSha256?: string;
 }
 
 /** Test seams (clocks, the JWKS fetch); production passes none. */
@@ -70,60 +100,97 @@ export interface GatewaySeams {
 export const STREAM_END_GRACE_MS = 1_000;
 
 /**
- * Assembles and starts the gateway from a validated config: the generated route table, the JSON
- * codecs built from its descriptors, one channel per upstream, the HTTP server.
+ * Assembles and starts the gateway from a validated config: the listeners (public and admin),
+ * the metrics, and the first generation (generation.ts: everything built from the config and the
+ * route table that serves requests), which a reload replaces.
  */
 export async function startGateway(config: Readonly<GatewayConfig>, generated?: GeneratedFolder, seams: GatewaySeams = {}, run: GatewayRunOptions = {}): Promise<RunningGateway> {
   const folder = generated ?? (await loadGenerated(config.generated));
-  // Before anything opens a connection: a docs path that a route matches fails the start here.
-  const staticRoutes = createDocsRoutes({
-    docs: config.docs,
-    openApi: folder.openApi,
-    generatedDir: config.generated,
-    bindings: folder.bindings,
-    apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
-  });
-  const codecs = createCodecRegistry(folder.files ?? folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
   const serverTls = readServerTls(config);
-  const upstreams: UpstreamPool = createUpstreamPool(readUpstreamTargets(config));
+  const log = createLogger(config.logging.level);
   // Metrics exist only with the admin listener that serves them (otherwise they cost nothing).
   const metrics = config.admin.enabled ? createGatewayMetrics({ bindings: folder.bindings, standardMethods: STANDARD_METHODS }) : undefined;
-  const auth = await createEdgeAuth(config.auth, metrics ? { ...seams.auth, onJwksFetch: (issuer, outcome) => metrics.jwksFetched(issuer, outcome) } : seams.auth);
-  const log = createLogger(config.logging.level);
-  const rateLimiter = await rateLimiterFromConfig(config.rateLimits, log, {}, metrics?.rateLimitEvents);
-  metrics?.watchRateLimitStore(() => rateLimiter.storeHealth());
-  // Tracing: no observer at all when it is off, so requests pay nothing for it.
-  const tracing = config.tracing?.enabled ? createTracing(config.tracing, seams.tracing, log) : undefined;
-  // The access log has a destination of its own (logging.level does not silence it).
-  const accessLog = createAccessLog(config.accessLog, log, seams.accessLog);
-  const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
-  const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
   const shutdown = new AbortController();
+  const shared: GenerationShared = { log, metrics, shutdown: shutdown.signal, seams };
+  const identity = configIdentity(run.configSha256 ?? NO_FILE_SHA256, folder.sha256 ?? UNKNOWN_SHA256);
+  /** What serves new requests: the adapter reads it once per request; a reload swaps it. */
+  const slot: { current: Generation } = { current: await buildGeneration(config, folder, identity, shared) };
+  metrics?.watchRateLimitStore(() => slot.current.rateLimiter.storeHealth());
   const { app, node, drain, endSockets, socketsSettled } = createServer({
     config,
-    bindings: folder.bindings,
-    codecs,
-    upstreams,
     tls: serverTls,
-    auth,
-    rateLimiter,
+    serving: slot,
+    bindings: folder.bindings,
     log,
-    staticRoutes,
-    recorder,
-    shutdown: shutdown.signal,
+    staticPaths: [...slot.current.staticResponders.keys()],
   });
-  if (run.startupWarnings !== false) warnAtStart(config, folder, auth.enabled, app.log);
+  if (run.startupWarnings !== false) warnAtStart(config, folder, slot.current.authEnabled, app.log);
 
   let phase: GatewayPhase = "starting";
-  const readiness = () => readinessReport({ phase: () => phase, upstreams: () => upstreams.statuses?.() ?? [], rateLimitStore: () => rateLimiter.storeHealth() });
+  const readiness = () =>
+    readinessReport({ phase: () => phase, upstreams: () => slot.current.upstreams.statuses?.() ?? [], rateLimitStore: () => slot.current.rateLimiter.storeHealth() });
+  /** Generations swapped out by reloads, until their last request has ended and their resources are closed. */
+  const retiring = new Set<Promise<void>>();
+
+  const prepareReload = async (next: Readonly<GatewayConfig>, configSha256: string): Promise<PreparedReload> => {
+    if (phase !== "serving") throw new ReloadRefused("unavailable", "the gateway is shutting down");
+    const changed = changedListenerSettings(config, next);
+    if (changed.length > 0) {
+      throw new ReloadRefused("restart-required", `${changed.join(", ")} changed: the listeners were built from ${changed.length === 1 ? "it" : "them"} at start; restart the gateway to apply ${changed.length === 1 ? "this change" : "these changes"}`);
+    }
+    let built: Generation;
+    try {
+      const nextFolder = await loadGeneratedFresh(next.generated);
+      built = await buildGeneration(next, nextFolder, configIdentity(configSha256, nextFolder.sha256 ?? UNKNOWN_SHA256), shared);
+    } catch (error) {
+      throw new ReloadRefused("invalid", error instanceof Error ? error.message : String(error));
+    }
+    return {
+      identity: built.identity,
+      commit: () => {
+        const previous = slot.current;
+        slot.current = built;
+        log.level = next.logging.level;
+        const done: Promise<void> = previous
+          .retire()
+          .catch((error: unknown) => log.error({ err: error }, "closing the resources of the configuration reloaded away failed"))
+          .finally(() => retiring.delete(done));
+        retiring.add(done);
+      },
+      abort: () => built.retire(),
+    };
+  };
+  const reload = serially(async (): Promise<ConfigIdentity> => {
+    try {
+      const source = run.configSource;
+      if (source === undefined) throw new ReloadRefused("unavailable", "this gateway was not started from a config file and flags to read again");
+      let next: LoadedConfig;
+      try {
+        next = loadConfigFile(source.file, source.overrides);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new ReloadRefused("invalid", error.message);
+        throw error;
+      }
+      const prepared = await prepareReload(next.config, next.sha256);
+      prepared.commit();
+      log.info({ ...prepared.identity }, "configuration reloaded");
+      return prepared.identity;
+    } catch (error) {
+      if (error instanceof ReloadRefused) log.error({ refusal: error.refusal }, `reload refused, the configuration in force is unchanged: ${error.message}`);
+      throw error;
+    }
+  });
+  const activeConfig = (): ActiveConfig => ({ ...slot.current.identity, file: run.configSource?.file, generated: slot.current.config.generated });
+
   let admin: AdminServer | undefined;
-  if (metrics && run.adminListener !== false) {
-    admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, metrics: registryMetrics(metrics.registry), readiness, log: app.log });
-  }
   try {
+    if (metrics && run.adminListener !== false) {
+      admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, metrics: registryMetrics(metrics.registry), readiness, config: activeConfig, reload: () => reload().then(activeConfig), log: app.log });
+    }
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
     await admin?.close();
+    await slot.current.retire();
     throw error;
   }
   phase = "serving";
@@ -163,18 +230,39 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         clearInterval(sweep);
         timers.clearTimeout(deadline);
         timers.clearTimeout(force);
-        upstreams.close();
-        auth.close();
-        await rateLimiter.close();
+        // Every request has ended: each generation closes its upstream channels, rate-limit
+        // store, tracing (the last spans exported) and access log (the last lines written).
+        await slot.current.retire();
+        await Promise.all(retiring);
         await admin?.close();
-        // After the server closed: every span has ended; export the last ones.
-        // A collector that is down must not fail the shutdown; say what was lost.
-        await tracing?.close().catch((error: unknown) => app.log.warn({ err: error }, "tracing: the last spans could not be exported"));
-        // Last: every request has ended by now, so its line is written before the file closes.
-        await accessLog.close();
       }
     })());
-  return { url: `${serverTls ? "https" : "http"}://${host}:${port}`, adminUrl: admin?.url, app, close, readiness, metricsRegistry: metrics?.registry };
+  return {
+    url: `${serverTls ? "https" : "http"}://${host}:${port}`,
+    adminUrl: admin?.url,
+    app,
+    close,
+    readiness,
+    metricsRegistry: metrics?.registry,
+    activeConfig,
+    reload,
+    prepareReload,
+  };
+}
+
+/** SHA-256 of no bytes: the config "file" of a gateway started without one. */
+const NO_FILE_SHA256 = createHash("sha256").digest("hex");
+/** A route table loaded by something other than load-generated.ts (tests): nothing to hash. */
+const UNKNOWN_SHA256 = "unknown";
+
+/** Runs `task` after the previous run of it has finished: reloads one at a time, in the order asked. */
+function serially<T>(task: () => Promise<T>): () => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return () => {
+    const next = last.then(task, task);
+    last = next.catch(() => undefined);
+    return next;
+  };
 }
 
 /** What would make routes fail, said once at start: auth off or with nothing configured, services without an upstream. */

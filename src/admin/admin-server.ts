@@ -5,6 +5,7 @@ import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { pathOf } from "../gateway/request-path.js";
+import { ReloadRefused } from "../reload/reload-refused.js";
 
 export interface AdminServerOptions {
   readonly host: string;
@@ -13,6 +14,13 @@ export interface AdminServerOptions {
   readonly metrics: () => Promise<MetricsText>;
   /** The readiness report /readyz answers with (200 when ready, 503 otherwise). */
   readonly readiness: () => Readiness | Promise<Readiness>;
+  /** GET /config: which configuration is in force (its hash and load time). */
+  readonly config: () => object | Promise<object>;
+  /**
+   * POST /reload: reads the configuration again and serves it; resolves with what GET /config
+   * would then answer, or rejects with ReloadRefused (answered as its Status) when it cannot.
+   */
+  readonly reload: () => Promise<object>;
   /** Where a failed scrape is logged. */
   readonly log: { error(details: object, message: string): void };
 }
@@ -49,13 +57,20 @@ export interface AdminServer {
 }
 
 const JSON_TYPE = "application/json";
-const ENDPOINTS = new Set(["/healthz", "/readyz", "/metrics"]);
+/** Each endpoint and the methods it answers. */
+const ENDPOINTS = new Map([
+  ["/healthz", "GET, HEAD"],
+  ["/readyz", "GET, HEAD"],
+  ["/metrics", "GET, HEAD"],
+  ["/config", "GET, HEAD"],
+  ["/reload", "POST"],
+]);
 
 /**
  * The admin listener, apart from the public one (operators bind it to a private address):
- * liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics), GET (or HEAD) only.
- * Plain node:http: three fixed endpoints need no framework. Anything else gets a
- * google.rpc.Status body, as on the public port.
+ * liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics) and the configuration
+ * in force (/config), GET (or HEAD); a hot reload (POST /reload). Plain node:http: a few fixed
+ * endpoints need no framework. Anything else gets a google.rpc.Status body, as on the public port.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const server = createServer((request, response) => {
@@ -82,16 +97,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
 async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url ?? "/");
-  if (!ENDPOINTS.has(path)) {
-    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves /healthz, /readyz and /metrics`));
+  const allowed = ENDPOINTS.get(path);
+  if (allowed === undefined) {
+    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves /healthz, /readyz, /metrics, /config and POST /reload`));
     return;
   }
-  if (request.method !== "GET" && request.method !== "HEAD") {
+  if (!allowed.split(", ").includes(String(request.method))) {
     sendError(
       response,
-      new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${String(request.method).slice(0, 32)} is not allowed for ${path}; allowed: GET, HEAD`, {
+      new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${String(request.method).slice(0, 32)} is not allowed for ${path}; allowed: ${allowed}`, {
         httpStatus: 405,
-        headers: { allow: "GET, HEAD" },
+        headers: { allow: allowed },
       }),
     );
     return;
@@ -103,6 +119,23 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
     case "/readyz": {
       const report = await options.readiness();
       send(response, report.ready ? 200 : 503, JSON_TYPE, JSON.stringify(report));
+      return;
+    }
+    case "/config":
+      send(response, 200, JSON_TYPE, JSON.stringify(await options.config()));
+      return;
+    case "/reload": {
+      // The body is not read: a reload takes no parameters (it reads the files it was started from).
+      request.resume();
+      let reloaded: object;
+      try {
+        reloaded = await options.reload();
+      } catch (error) {
+        if (!(error instanceof ReloadRefused)) throw error;
+        sendError(response, error.toGatewayError());
+        return;
+      }
+      send(response, 200, JSON_TYPE, JSON.stringify(reloaded));
       return;
     }
     default: {

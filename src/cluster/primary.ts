@@ -2,10 +2,11 @@ import cluster from "node:cluster";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { startAdminServer, type AdminServer, type MetricsText, type Readiness } from "../admin/admin-server.js";
 import type { GatewayPhase, ReadinessReport } from "../admin/readiness.js";
-import type { GatewayConfig } from "../config/schema.js";
+import type { ConfigSource, LoadedConfig } from "../config/load-config.js";
 import { createLogger, type GatewayLogger } from "../logger.js";
 import { REAL_TIMERS } from "../timers.js";
 import { aggregateClusterMetrics } from "./cluster-metrics.js";
+import { clusterActiveConfig, createClusterReload } from "./cluster-reload.js";
 import { Supervisor, WorkerStartError, type WorkerSlotState } from "./supervisor.js";
 import { WORKER_ENV } from "./worker-env.js";
 import { clusterWorkerProcess } from "./worker-process.js";
@@ -24,16 +25,20 @@ export interface ClusterReadiness extends Readiness {
  * `protogate serve --workers N`: the primary process. It serves nothing itself: it forks N
  * workers sharing the public port (node:cluster: the primary holds the listening socket and
  * hands connections to the workers in turn), restarts a worker that dies (supervisor.ts), runs
- * the one admin listener (/metrics summed over the workers, /readyz over all of them), prints the
- * ready lines once every worker listens, and on SIGTERM or SIGINT drains them all and exits 0.
+ * the one admin listener (/metrics summed over the workers, /readyz over all of them, /config
+ * and POST /reload), reloads them all on SIGHUP (cluster-reload.ts), prints the ready lines once
+ * every worker listens, and on SIGTERM or SIGINT drains them all and exits 0.
  */
-export async function runPrimary(config: Readonly<GatewayConfig>, workers: number): Promise<number> {
+export async function runPrimary(source: ConfigSource, loaded: LoadedConfig, workers: number): Promise<number> {
+  const { config } = loaded;
   const log = createLogger(config.logging.level).child({ role: "primary" });
+  /** The configuration in force: what every worker serves, and what a restarted one is given. */
+  let active = loaded;
   cluster.setupPrimary({ serialization: "advanced" });
   const supervisor = new Supervisor({
     count: workers,
     fork: () => clusterWorkerProcess(cluster.fork({ [WORKER_ENV]: "1" })),
-    startMessage: (_slot, first) => ({ protogate: "start", config, startupWarnings: first }),
+    startMessage: (_slot, first) => ({ protogate: "start", config: active.config, configSha256: active.sha256, startupWarnings: first }),
     timers: REAL_TIMERS,
     log,
   });
@@ -50,6 +55,21 @@ export async function runPrimary(config: Readonly<GatewayConfig>, workers: numbe
     process.on("SIGINT", stop);
   });
 
+  const reload = createClusterReload({
+    source,
+    supervisor,
+    active: () => active,
+    activate: (next) => {
+      active = next;
+      log.level = next.config.logging.level;
+    },
+    phase: () => phase,
+    log,
+  });
+  // A refusal is logged by reload itself.
+  const onHangUp = () => void reload().catch(() => undefined);
+  process.on("SIGHUP", onHangUp);
+
   let admin: AdminServer | undefined;
   if (config.admin.enabled) {
     const processMetrics = new Registry();
@@ -59,12 +79,15 @@ export async function runPrimary(config: Readonly<GatewayConfig>, workers: numbe
       port: config.admin.port,
       metrics: () => clusterMetrics(supervisor, processMetrics, log),
       readiness: () => clusterReadiness(supervisor, phase),
+      config: () => clusterActiveConfig(supervisor, active, source),
+      reload,
       log,
     });
   }
 
   const started = await Promise.race([supervisor.start().then((ready) => ({ ready }), (error: unknown) => ({ error })), stopRequested.then(() => undefined)]);
   if (started === undefined || "error" in started) {
+    process.off("SIGHUP", onHangUp);
     await supervisor.stop();
     await admin?.close();
     if (started === undefined) return 0;
@@ -80,6 +103,7 @@ export async function runPrimary(config: Readonly<GatewayConfig>, workers: numbe
   log.info({ workers, pids: supervisor.states().map((slot) => slot.pid) }, "workers ready");
 
   await stopRequested;
+  process.off("SIGHUP", onHangUp);
   const drained = await supervisor.stop();
   await admin?.close();
   if (!drained) log.error("a worker did not exit cleanly while draining");

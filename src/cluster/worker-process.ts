@@ -1,4 +1,5 @@
 import type { Worker } from "node:cluster";
+import type { ReloadRefusal } from "../reload/reload-refused.js";
 import type { Timers } from "../timers.js";
 import { isProtogateMessage, type PrimaryMessage, type WorkerMessage, type WorkerReplies, type WorkerRequest } from "./messages.js";
 
@@ -28,9 +29,16 @@ export function clusterWorkerProcess(worker: Worker): WorkerProcess {
   };
 }
 
-/** A worker did not answer a request in time, or exited before it did. */
+/** A worker did not answer a request in time, exited before it did, or answered with an error (`refusal`: a refused reload's). */
 export class WorkerRequestError extends Error {
   override name = "WorkerRequestError";
+
+  constructor(
+    message: string,
+    readonly refusal?: ReloadRefusal,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -53,7 +61,7 @@ export class WorkerChannel {
       if (waiting === undefined) return;
       this.pending.delete(message.id);
       timers.clearTimeout(waiting.timer);
-      if (message.error !== undefined) waiting.reject(new WorkerRequestError(message.error));
+      if (message.error !== undefined) waiting.reject(new WorkerRequestError(message.error, message.refusal));
       else waiting.resolve(message.value);
     });
     worker.onExit(() => {

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
-import { startGateway, type RunningGateway } from "../app.js";
+import { startGateway, type PreparedReload, type RunningGateway } from "../app.js";
+import { ReloadRefused } from "../reload/reload-refused.js";
 import { configFromObject } from "../config/load-config.js";
 import { isProtogateMessage, type PrimaryMessage, type WorkerMessage, type WorkerReplies, type WorkerRequest } from "./messages.js";
 
@@ -19,7 +20,7 @@ export async function runWorker(): Promise<number> {
   let gateway: RunningGateway;
   try {
     const config = configFromObject(start.config);
-    gateway = await startGateway(config, undefined, {}, { adminListener: false, startupWarnings: start.startupWarnings });
+    gateway = await startGateway(config, undefined, {}, { adminListener: false, startupWarnings: start.startupWarnings, configSha256: start.configSha256 });
   } catch (error) {
     leave(1);
     // main prints the error; what a half-done start left open (a Redis connection) must not keep the worker alive.
@@ -33,8 +34,13 @@ export async function runWorker(): Promise<number> {
   return leave(0);
 }
 
-/** Resolves on the first SIGTERM, SIGINT or loss of the primary; later ones are ignored (the drain is under way). */
+/**
+ * Resolves on the first SIGTERM, SIGINT or loss of the primary; later ones are ignored (the drain
+ * is under way). SIGHUP (a terminal's hangup reaches the whole process group) is the primary's to
+ * act on: it reloads every worker.
+ */
 function shutdownRequested(): Promise<void> {
+  process.on("SIGHUP", () => undefined);
   return new Promise((resolve) => {
     const stop = () => resolve();
     process.on("SIGTERM", stop);
@@ -55,21 +61,47 @@ function nextStart(): Promise<StartMessage> {
   });
 }
 
-/** Answers the primary's requests (metrics for /metrics, readiness for /readyz). */
+/**
+ * Answers the primary's requests: metrics for /metrics, readiness for /readyz, the configuration
+ * in force for /config, and the two halves of a reload (the primary commits only when every
+ * worker has prepared, so that all serve the same configuration).
+ */
 function answerRequests(gateway: RunningGateway): void {
+  let prepared: PreparedReload | undefined;
   const answer = async (request: WorkerRequest): Promise<WorkerReplies[WorkerRequest["kind"]]> => {
     switch (request.kind) {
       case "metrics":
         return (await gateway.metricsRegistry?.getMetricsAsJSON()) ?? [];
       case "readiness":
         return gateway.readiness();
+      case "config":
+        return gateway.activeConfig();
+      case "prepare-reload": {
+        await prepared?.abort();
+        prepared = undefined;
+        const next = await gateway.prepareReload(configFromObject(request.config), request.configSha256);
+        prepared = next;
+        return next.identity;
+      }
+      case "commit-reload": {
+        if (prepared === undefined) throw new Error("no reload is prepared");
+        prepared.commit();
+        const { identity } = prepared;
+        prepared = undefined;
+        return identity;
+      }
+      case "abort-reload":
+        await prepared?.abort();
+        prepared = undefined;
+        return null;
     }
   };
   process.on("message", (message: unknown) => {
     if (!isProtogateMessage<PrimaryMessage>(message) || message.protogate !== "request") return;
     answer(message.request).then(
       (value) => send({ protogate: "reply", id: message.id, value }),
-      (error: unknown) => send({ protogate: "reply", id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        send({ protogate: "reply", id: message.id, error: error instanceof Error ? error.message : String(error), ...(error instanceof ReloadRefused && { refusal: error.refusal }) }),
     );
   });
 }

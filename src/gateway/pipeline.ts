@@ -58,6 +58,8 @@ export interface Admission {
 
 /** The request pipeline. */
 export interface GatewayPipeline {
+  /** The config it was built from (the adapter reads the streaming limits of the pipeline a request runs on). */
+  readonly config: Readonly<GatewayConfig>;
   /** A request arrived: the Exchange that follows it (with its request ID) until `end`. */
   begin(head: RequestHead): Exchange;
   /** Its response is over (written or abandoned): the observers hear of it. */
@@ -227,6 +229,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   return {
+    config,
     begin: (head) => recorder.begin(head),
     end: (exchange) => recorder.end(exchange),
     admitUpgrade: async (exchange) => {

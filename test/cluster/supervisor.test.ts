@@ -6,7 +6,7 @@ import { WorkerChannel, WorkerRequestError } from "../../src/cluster/worker-proc
 import { createFakeClock } from "../support/fake-clock.js";
 import { FakeWorker, fakeFork } from "./fake-worker.js";
 
-const START = (slot: number, first: boolean): PrimaryMessage => ({ protogate: "start", config: { slot } as never, startupWarnings: first });
+const START = (slot: number, first: boolean): PrimaryMessage => ({ protogate: "start", config: { slot } as never, configSha256: "c0ffee", startupWarnings: first });
 
 function setUp(count: number) {
   const clock = createFakeClock();

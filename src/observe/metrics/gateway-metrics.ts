@@ -37,8 +37,10 @@ export interface GatewayMetrics {
   readonly rateLimitEvents: RateLimitEvents;
   /** Hears every JWKS download attempt. */
   jwksFetched(issuer: string, outcome: "success" | "failure"): void;
-  /** Where the rate-limit store's state is read at scrape time (set once the limiter exists). */
+  /** Where the rate-limit store's state is read at scrape time (set once the limiter exists, again on reload). */
   watchRateLimitStore(health: () => RateLimitStoreHealth): void;
+  /** A reloaded route table: its methods join the known ones (the series of its routes continue those of the same routes before). */
+  addRoutes(bindings: readonly AnyBinding[]): void;
 }
 
 /** The series of one method of one route (the label set of the HTTP metrics). */
@@ -166,7 +168,14 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   });
 
   const knownMethods = new Set([...options.standardMethods, ...options.bindings.map((binding) => binding.httpMethod)]);
-  const routeSeries = new Map<AnyBinding, RouteSeries>();
+  /**
+   * By binding object (the hot path's lookup), and behind it by what the labels come from: a
+   * reloaded route table's bindings are new objects, and the same route must keep its series (two
+   * series with one label set would be one series twice on the page). Weak, so that the bindings
+   * of a route table reloaded away (and their codecs) can go.
+   */
+  const routeSeries = new WeakMap<AnyBinding, RouteSeries>();
+  const routeSeriesByKey = new Map<string, RouteSeries>();
   /** Per RPC, not per binding: a method with several HTTP rules makes one upstream series. */
   const upstreamByRpc = new Map<string, NonNullable<RouteSeries["upstream"]>>();
   const upstreamSeries = (binding: AnyBinding): NonNullable<RouteSeries["upstream"]> => {
@@ -194,7 +203,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     if (binding === undefined) return unmatched;
     let series = routeSeries.get(binding);
     if (series === undefined) {
-      series = newRouteSeries(binding);
+      const key = `${binding.httpMethod} ${binding.pattern} ${binding.rpcPath} ${binding.kind}`;
+      series = routeSeriesByKey.get(key);
+      if (series === undefined) {
+        series = newRouteSeries(binding);
+        routeSeriesByKey.set(key, series);
+      }
       routeSeries.set(binding, series);
     }
     return series;
@@ -273,6 +287,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     },
     watchRateLimitStore(health) {
       storeHealth = health;
+    },
+    addRoutes(bindings) {
+      for (const binding of bindings) knownMethods.add(binding.httpMethod);
     },
   };
 }
