@@ -1,27 +1,21 @@
-import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import type { EdgeAuthOptions } from "./auth/edge-auth.js";
-import { ConfigError, loadConfigFile, type ConfigSource, type LoadedConfig } from "./config/load-config.js";
+import type { ConfigSource } from "./config/load-config.js";
 import { readServerTls } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
-import { buildGeneration, type Generation, type GenerationShared } from "./generation.js";
-import { loadGenerated, loadGeneratedFresh, type GeneratedFolder } from "./load-generated.js";
+import { buildGeneration, type GenerationSeams, type GenerationShared } from "./generation.js";
+import { loadGenerated, type GeneratedFolder } from "./load-generated.js";
 import { createLogger } from "./logger.js";
 import { createServer } from "./http/adapter.js";
 import { upstreamServiceOf } from "./upstream/upstream-service.js";
-import type { ExchangeObserver } from "./observe/observer.js";
-import type { AccessLogSeams } from "./observe/access-log/access-log.js";
 // Admin listener and metrics:
 import { registryMetrics, startAdminServer, type AdminServer } from "./admin/admin-server.js";
 import { readinessReport, type GatewayPhase, type ReadinessReport } from "./admin/readiness.js";
 import { STANDARD_METHODS } from "./gateway/pipeline.js";
 import { createGatewayMetrics } from "./observe/metrics/gateway-metrics.js";
-import type { TracingSeams } from "./observe/tracing.js";
 // Reload:
-import { configIdentity, type ConfigIdentity } from "./reload/config-identity.js";
-import { changedListenerSettings } from "./reload/listener-settings.js";
-import { ReloadRefused } from "./reload/reload-refused.js";
+import { configIdentity, NO_FILE_SHA256, UNKNOWN_SHA256, type ConfigIdentity } from "./reload/config-identity.js";
+import { createReloader, type GenerationSlot, type PreparedReload } from "./reload/reloader.js";
 import { REAL_TIMERS, type Timers } from "./timers.js";
 
 /** A running gateway. */
@@ -29,7 +23,7 @@ export interface RunningGateway {
   /** `http://HOST:PORT` it listens on. */
   readonly url: string;
   readonly app: FastifyInstance;
-  /** `http://HOST:PORT` of the admin listener (/healthz, /readyz, /metrics); undefined when `admin.enabled` is false. */
+  /** `http://HOST:PORT` of the admin listener (/healthz, /readyz, /metrics, /config, /reload); undefined when `admin.enabled` is false or the gateway is a worker. */
   readonly adminUrl: string | undefined;
   /** Stops accepting, waits for in-flight requests (up to the drain timeout), closes upstream channels. */
   close(): Promise<void>;
@@ -58,12 +52,7 @@ export interface ActiveConfig extends ConfigIdentity {
   readonly generated: string;
 }
 
-/** A reload built and ready to serve: `commit` swaps it in for new requests, `abort` closes it unused. */
-export interface PreparedReload {
-  readonly identity: ConfigIdentity;
-  commit(): void;
-  abort(): Promise<void>;
-}
+export type { PreparedReload } from "./reload/reloader.js";
 
 /** How the gateway runs: alone (the default), or as one worker of several. */
 export interface GatewayRunOptions {
@@ -80,15 +69,8 @@ export interface GatewayRunOptions {
   readonly configSha256?: string;
 }
 
-/** Test seams (clocks, the JWKS fetch); production passes none. */
-export interface GatewaySeams {
-  readonly auth?: EdgeAuthOptions;
-  /** Extra observers of every request, and the recorder's clock and request-ID generator. */
-  readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
-  /** The access log's random source (sampling), wall clock, and a stream instead of its destination. */
-  readonly accessLog?: AccessLogSeams;
-  /** Tracing's exporter and ID generator (used only when `tracing` is on). */
-  readonly tracing?: TracingSeams;
+/** Test seams (clocks, the JWKS fetch, observers, exporters); production passes none. */
+export interface GatewaySeams extends GenerationSeams {
   /** The shutdown's clock: the pre-stop delay and the drain deadline (tests advance it by hand). */
   readonly timers?: Timers;
 }
@@ -114,7 +96,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const shared: GenerationShared = { log, metrics, shutdown: shutdown.signal, seams };
   const identity = configIdentity(run.configSha256 ?? NO_FILE_SHA256, folder.sha256 ?? UNKNOWN_SHA256);
   /** What serves new requests: the adapter reads it once per request; a reload swaps it. */
-  const slot: { current: Generation } = { current: await buildGeneration(config, folder, identity, shared) };
+  const slot: GenerationSlot = { current: await buildGeneration(config, folder, identity, shared) };
   metrics?.watchRateLimitStore(() => slot.current.rateLimiter.storeHealth());
   const { app, node, drain, endSockets, socketsSettled } = createServer({
     config,
@@ -129,63 +111,13 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   let phase: GatewayPhase = "starting";
   const readiness = () =>
     readinessReport({ phase: () => phase, upstreams: () => slot.current.upstreams.statuses?.() ?? [], rateLimitStore: () => slot.current.rateLimiter.storeHealth() });
-  /** Generations swapped out by reloads, until their last request has ended and their resources are closed. */
-  const retiring = new Set<Promise<void>>();
-
-  const prepareReload = async (next: Readonly<GatewayConfig>, configSha256: string): Promise<PreparedReload> => {
-    if (phase !== "serving") throw new ReloadRefused("unavailable", "the gateway is shutting down");
-    const changed = changedListenerSettings(config, next);
-    if (changed.length > 0) {
-      throw new ReloadRefused("restart-required", `${changed.join(", ")} changed: the listeners were built from ${changed.length === 1 ? "it" : "them"} at start; restart the gateway to apply ${changed.length === 1 ? "this change" : "these changes"}`);
-    }
-    let built: Generation;
-    try {
-      const nextFolder = await loadGeneratedFresh(next.generated);
-      built = await buildGeneration(next, nextFolder, configIdentity(configSha256, nextFolder.sha256 ?? UNKNOWN_SHA256), shared);
-    } catch (error) {
-      throw new ReloadRefused("invalid", error instanceof Error ? error.message : String(error));
-    }
-    return {
-      identity: built.identity,
-      commit: () => {
-        const previous = slot.current;
-        slot.current = built;
-        log.level = next.logging.level;
-        const done: Promise<void> = previous
-          .retire()
-          .catch((error: unknown) => log.error({ err: error }, "closing the resources of the configuration reloaded away failed"))
-          .finally(() => retiring.delete(done));
-        retiring.add(done);
-      },
-      abort: () => built.retire(),
-    };
-  };
-  const reload = serially(async (): Promise<ConfigIdentity> => {
-    try {
-      const source = run.configSource;
-      if (source === undefined) throw new ReloadRefused("unavailable", "this gateway was not started from a config file and flags to read again");
-      let next: LoadedConfig;
-      try {
-        next = loadConfigFile(source.file, source.overrides);
-      } catch (error) {
-        if (error instanceof ConfigError) throw new ReloadRefused("invalid", error.message);
-        throw error;
-      }
-      const prepared = await prepareReload(next.config, next.sha256);
-      prepared.commit();
-      log.info({ ...prepared.identity }, "configuration reloaded");
-      return prepared.identity;
-    } catch (error) {
-      if (error instanceof ReloadRefused) log.error({ refusal: error.refusal }, `reload refused, the configuration in force is unchanged: ${error.message}`);
-      throw error;
-    }
-  });
+  const reloader = createReloader({ listenerConfig: config, slot, shared, serving: () => phase === "serving", source: run.configSource });
   const activeConfig = (): ActiveConfig => ({ ...slot.current.identity, file: run.configSource?.file, generated: slot.current.config.generated });
 
   let admin: AdminServer | undefined;
   try {
     if (metrics && run.adminListener !== false) {
-      admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, metrics: registryMetrics(metrics.registry), readiness, config: activeConfig, reload: () => reload().then(activeConfig), log: app.log });
+      admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, metrics: registryMetrics(metrics.registry), readiness, config: activeConfig, reload: () => reloader.reload().then(activeConfig), log: app.log });
     }
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (error) {
@@ -233,7 +165,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
         // Every request has ended: each generation closes its upstream channels, rate-limit
         // store, tracing (the last spans exported) and access log (the last lines written).
         await slot.current.retire();
-        await Promise.all(retiring);
+        await reloader.retired();
         await admin?.close();
       }
     })());
@@ -245,23 +177,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
     readiness,
     metricsRegistry: metrics?.registry,
     activeConfig,
-    reload,
-    prepareReload,
-  };
-}
-
-/** SHA-256 of no bytes: the config "file" of a gateway started without one. */
-const NO_FILE_SHA256 = createHash("sha256").digest("hex");
-/** A route table loaded by something other than load-generated.ts (tests): nothing to hash. */
-const UNKNOWN_SHA256 = "unknown";
-
-/** Runs `task` after the previous run of it has finished: reloads one at a time, in the order asked. */
-function serially<T>(task: () => Promise<T>): () => Promise<T> {
-  let last: Promise<unknown> = Promise.resolve();
-  return () => {
-    const next = last.then(task, task);
-    last = next.catch(() => undefined);
-    return next;
+    reload: reloader.reload,
+    prepareReload: reloader.prepare,
   };
 }
 

@@ -28,12 +28,19 @@ export interface GenerationShared {
   readonly metrics: GatewayMetrics | undefined;
   /** Aborted at the shutdown's drain deadline (open streams then end cleanly). */
   readonly shutdown: AbortSignal;
-  readonly seams: {
-    readonly auth?: EdgeAuthOptions;
-    readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
-    readonly accessLog?: AccessLogSeams;
-    readonly tracing?: TracingSeams;
-  };
+  readonly seams: GenerationSeams;
+}
+
+/** Test seams of what a generation builds; production passes none. */
+export interface GenerationSeams {
+  /** The JWT verifier's clock and fetch, the failed-attempt limiter's clock. */
+  readonly auth?: EdgeAuthOptions;
+  /** Extra observers of every request, and the recorder's clock and request-ID generator. */
+  readonly observe?: { readonly observers?: readonly ExchangeObserver[]; readonly now?: () => number; readonly newRequestId?: () => string };
+  /** The access log's random source (sampling), wall clock, and a stream instead of its destination. */
+  readonly accessLog?: AccessLogSeams;
+  /** Tracing's exporter and ID generator (used only when `tracing` is on). */
+  readonly tracing?: TracingSeams;
 }
 
 /**

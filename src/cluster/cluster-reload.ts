@@ -1,8 +1,9 @@
 import type { ActiveConfig } from "../app.js";
 import type { GatewayPhase } from "../admin/readiness.js";
 import { ConfigError, loadConfigFile, type ConfigSource, type LoadedConfig } from "../config/load-config.js";
-import { changedListenerSettings } from "../reload/listener-settings.js";
+import { refuseListenerChanges } from "../reload/listener-settings.js";
 import { ReloadRefused, type ReloadRefusal } from "../reload/reload-refused.js";
+import { serially } from "../reload/serially.js";
 import type { Supervisor } from "./supervisor.js";
 import { WorkerRequestError } from "./worker-process.js";
 
@@ -62,8 +63,7 @@ export async function clusterActiveConfig(supervisor: Supervisor, active: Loaded
  */
 export function createClusterReload(options: ClusterReloadOptions): () => Promise<ClusterActiveConfig> {
   const { supervisor, log } = options;
-  let last: Promise<unknown> = Promise.resolve();
-  const reloadOnce = async (): Promise<ClusterActiveConfig> => {
+  return serially(async (): Promise<ClusterActiveConfig> => {
     try {
       if (options.phase() !== "serving") throw new ReloadRefused("unavailable", options.phase() === "starting" ? "the workers are still starting" : "the gateway is shutting down");
       let next: LoadedConfig;
@@ -73,8 +73,7 @@ export function createClusterReload(options: ClusterReloadOptions): () => Promis
         if (error instanceof ConfigError) throw new ReloadRefused("invalid", error.message);
         throw error;
       }
-      const changed = changedListenerSettings(options.active().config, next.config);
-      if (changed.length > 0) throw new ReloadRefused("restart-required", `${changed.join(", ")} changed: the listeners were built from ${changed.length === 1 ? "it" : "them"} at start; restart the gateway to apply ${changed.length === 1 ? "this change" : "these changes"}`);
+      refuseListenerChanges(options.active().config, next.config);
       const notReady = supervisor.states().filter((slot) => slot.state !== "ready");
       if (notReady.length > 0) throw new ReloadRefused("unavailable", notReady.map((slot) => `worker ${slot.worker} is ${slot.state}`).join(", ") + "; retry once every worker is ready");
 
@@ -95,12 +94,7 @@ export function createClusterReload(options: ClusterReloadOptions): () => Promis
       if (error instanceof ReloadRefused) log.error({ refusal: error.refusal }, `reload refused, the configuration in force is unchanged: ${error.message}`);
       throw error;
     }
-  };
-  return () => {
-    const run = last.then(reloadOnce, reloadOnce);
-    last = run.catch(() => undefined);
-    return run;
-  };
+  });
 }
 
 /**

@@ -17,3 +17,8 @@ export function configIdentity(configSha256: string, routeTableSha256: string, n
   const hash = createHash("sha256").update(`${configSha256}\n${routeTableSha256}`).digest("hex");
   return { hash, configSha256, routeTableSha256, loadedAt: now.toISOString() };
 }
+
+/** SHA-256 of no bytes: the config "file" of a gateway started without one. */
+export const NO_FILE_SHA256 = createHash("sha256").digest("hex");
+/** A route table not loaded by load-generated.ts (made by a test): nothing to hash. */
+export const UNKNOWN_SHA256 = "unknown";

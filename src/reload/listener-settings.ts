@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { GatewayConfig } from "../config/schema.js";
+import { ReloadRefused } from "./reload-refused.js";
 
 /**
  * The sections the listeners are built from at start: the public listener (`server`: address,
@@ -31,4 +32,12 @@ export function changedListenerSettings(active: Readonly<GatewayConfig>, next: R
 
 function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Refuses (ReloadRefused "restart-required", naming each key) a new config that changes a listener setting. */
+export function refuseListenerChanges(active: Readonly<GatewayConfig>, next: Readonly<GatewayConfig>): void {
+  const changed = changedListenerSettings(active, next);
+  if (changed.length === 0) return;
+  const one = changed.length === 1;
+  throw new ReloadRefused("restart-required", `${changed.join(", ")} changed: the listeners were built from ${one ? "it" : "them"} at start; restart the gateway to apply ${one ? "this change" : "these changes"}`);
 }
