@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } f
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
 import { steadyLoad } from "./support/load.js";
@@ -54,7 +54,17 @@ describe("hot reload of a running protogate serve", () => {
     return { file, write };
   }
 
-  const serve = (file: string, ...extra: string[]) => runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", ...extra]);
+  /** Every process a test started: killed after it even when it timed out (its `finally` never ran then). */
+  const spawned: ProtogateProcess[] = [];
+  afterEach(() => {
+    for (const proc of spawned.splice(0)) proc.child.kill("SIGKILL");
+  });
+
+  const serve = (file: string, ...extra: string[]): ProtogateProcess => {
+    const proc = runProtogate(["serve", "--config", file, "--generated", "generated", "--port", "0", ...extra]);
+    spawned.push(proc);
+    return proc;
+  };
 
   it("SIGHUP reloads one process; a broken config is refused with a log line naming the key, and /config keeps the old hash", async () => {
     const config = configFile(a.address);

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
 import { steadyLoad } from "./support/load.js";
 import { runProtogate, waitForListening, waitForOutput, type ProtogateProcess } from "./support/processes.js";
@@ -49,8 +49,17 @@ describe("protogate serve --workers", () => {
   });
   afterAll(() => backend?.close());
 
-  const serve = (...extra: string[]): ProtogateProcess =>
-    runProtogate(["serve", "--generated", "generated", "--port", "0", "--admin-port", "0", "--auth", "off", "--upstream", `demo.v1.UserService=${backend.address}`, ...extra]);
+  /** Every process a test started: killed after it even when it timed out (its `finally` never ran then). */
+  const spawned: ProtogateProcess[] = [];
+  afterEach(() => {
+    for (const proc of spawned.splice(0)) proc.child.kill("SIGKILL");
+  });
+
+  const serve = (...extra: string[]): ProtogateProcess => {
+    const proc = runProtogate(["serve", "--generated", "generated", "--port", "0", "--admin-port", "0", "--auth", "off", "--upstream", `demo.v1.UserService=${backend.address}`, ...extra]);
+    spawned.push(proc);
+    return proc;
+  };
 
   it("--workers 2: one port served by both workers, one admin listener, /metrics the sum over the workers; SIGTERM drains both and exits 0", async () => {
     const proc = serve("--workers", "2");
