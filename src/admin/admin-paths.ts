@@ -9,4 +9,8 @@ export const ADMIN_PATHS = Object.freeze({
   ready: "/readyz",
   /** Prometheus text format. */
   metrics: "/metrics",
+  /** The active config's hashes and load time. */
+  config: "/config",
+  /** POST: re-read gateway.yaml and the generated folder (hot reload). */
+  reload: "/reload",
 } as const);

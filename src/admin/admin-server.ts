@@ -4,19 +4,42 @@ import type { Registry } from "prom-client";
 import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import type { ReadinessReport } from "./readiness.js";
 import { pathOf } from "../gateway/request-path.js";
 import { ADMIN_PATHS } from "./admin-paths.js";
+import { ReloadRefused } from "../reload/reload-refused.js";
 
 export interface AdminServerOptions {
   readonly host: string;
   readonly port: number;
-  /** The registry /metrics serves. */
-  readonly registry: Registry;
+  /** What /metrics serves: one gateway's registry, or (with workers) the sum over the workers. */
+  readonly metrics: () => Promise<MetricsText>;
   /** The readiness report /readyz answers with (200 when ready, 503 otherwise). */
-  readonly readiness: () => ReadinessReport;
+  readonly readiness: () => Readiness | Promise<Readiness>;
+  /** GET /config: which configuration is in force (its hash and load time). */
+  readonly config: () => object | Promise<object>;
+  /**
+   * POST /reload: reads the configuration again and serves it; resolves with what GET /config
+   * would then answer, or rejects with ReloadRefused (answered as its Status) when it cannot.
+   */
+  readonly reload: () => Promise<object>;
   /** Where a failed scrape is logged. */
   readonly log: { error(details: object, message: string): void };
+}
+
+/** A /readyz body: `ready` decides the status; the rest is for operators. */
+export interface Readiness {
+  readonly ready: boolean;
+}
+
+/** A Prometheus exposition and its content type. */
+export interface MetricsText {
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/** /metrics of one registry (a gateway's own). */
+export function registryMetrics(registry: Registry): () => Promise<MetricsText> {
+  return async () => ({ contentType: registry.contentType, text: await registry.metrics() });
 }
 
 /** The admin listener could not listen (its port in use, ...): the listen error is the cause. */
@@ -35,13 +58,20 @@ export interface AdminServer {
 }
 
 const JSON_TYPE = "application/json";
-const ENDPOINTS: ReadonlySet<string> = new Set(Object.values(ADMIN_PATHS));
+/** Each endpoint and the methods it answers. */
+const ENDPOINTS: ReadonlyMap<string, string> = new Map([
+  [ADMIN_PATHS.health, "GET, HEAD"],
+  [ADMIN_PATHS.ready, "GET, HEAD"],
+  [ADMIN_PATHS.metrics, "GET, HEAD"],
+  [ADMIN_PATHS.config, "GET, HEAD"],
+  [ADMIN_PATHS.reload, "POST"],
+]);
 
 /**
  * The admin listener, apart from the public one (operators bind it to a private address):
- * liveness (/healthz), readiness (/readyz) and Prometheus metrics (/metrics), GET (or HEAD) only.
- * Plain node:http: three fixed endpoints need no framework. Anything else gets a
- * google.rpc.Status body, as on the public port.
+ * liveness (/healthz), readiness (/readyz), Prometheus metrics (/metrics) and the configuration
+ * in force (/config), GET (or HEAD); a hot reload (POST /reload). Plain node:http: a few fixed
+ * endpoints need no framework. Anything else gets a google.rpc.Status body, as on the public port.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const server = createServer((request, response) => {
@@ -68,16 +98,17 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
 async function handle(options: AdminServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url ?? "/");
-  if (!ENDPOINTS.has(path)) {
-    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves ${ADMIN_PATHS.health}, ${ADMIN_PATHS.ready} and ${ADMIN_PATHS.metrics}`));
+  const allowed = ENDPOINTS.get(path);
+  if (allowed === undefined) {
+    sendError(response, new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no admin endpoint at ${path.slice(0, 128)}; the admin listener serves ${ADMIN_PATHS.health}, ${ADMIN_PATHS.ready}, ${ADMIN_PATHS.metrics}, ${ADMIN_PATHS.config} and POST ${ADMIN_PATHS.reload}`));
     return;
   }
-  if (request.method !== "GET" && request.method !== "HEAD") {
+  if (!allowed.split(", ").includes(String(request.method))) {
     sendError(
       response,
-      new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${String(request.method).slice(0, 32)} is not allowed for ${path}; allowed: GET, HEAD`, {
+      new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_ALLOWED", `method ${String(request.method).slice(0, 32)} is not allowed for ${path}; allowed: ${allowed}`, {
         httpStatus: 405,
-        headers: { allow: "GET, HEAD" },
+        headers: { allow: allowed },
       }),
     );
     return;
@@ -87,13 +118,30 @@ async function handle(options: AdminServerOptions, request: IncomingMessage, res
       send(response, 200, JSON_TYPE, JSON.stringify({ status: "ok" }));
       return;
     case ADMIN_PATHS.ready: {
-      const report = options.readiness();
+      const report = await options.readiness();
       send(response, report.ready ? 200 : 503, JSON_TYPE, JSON.stringify(report));
       return;
     }
+    case ADMIN_PATHS.config:
+      send(response, 200, JSON_TYPE, JSON.stringify(await options.config()));
+      return;
+    case ADMIN_PATHS.reload: {
+      // The body is not read: a reload takes no parameters (it reads the files it was started from).
+      request.resume();
+      let reloaded: object;
+      try {
+        reloaded = await options.reload();
+      } catch (error) {
+        if (!(error instanceof ReloadRefused)) throw error;
+        sendError(response, error.toGatewayError());
+        return;
+      }
+      send(response, 200, JSON_TYPE, JSON.stringify(reloaded));
+      return;
+    }
     default: {
-      const text = await options.registry.metrics();
-      send(response, 200, options.registry.contentType, text);
+      const { contentType, text } = await options.metrics();
+      send(response, 200, contentType, text);
     }
   }
 }

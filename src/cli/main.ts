@@ -5,6 +5,7 @@ import type { OpenApiSettings } from "../../codegen/openapi/settings.js";
 import { runGenerate } from "../../codegen/run-generate.js";
 import { packageVersion } from "../package-root.js";
 import { userErrorMessage } from "./user-errors.js";
+import { parseWorkers } from "../cluster/workers-option.js";
 
 /** Runs the `protogate` command line; resolves to the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -66,11 +67,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--port <n>", "listen port (0 takes a free one)", parsePort)
     .option("--auth <mode>", "on or off: off skips authentication (local work only)", parseAuthMode)
     .option("--admin-port <n>", "admin listener port: /healthz, /readyz, /metrics (0 takes a free one; default 9901)", parsePort)
-    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number; auth?: "on" | "off"; adminPort?: number }) => {
+    .option("--workers <n>", "worker processes sharing the port: a number, or auto (one per available CPU)", parseWorkersFlag, 1)
+    .action(async (opts: { config?: string; generated?: string; upstream: Record<string, string>; host?: string; port?: number; auth?: "on" | "off"; adminPort?: number; workers: number }) => {
       const { runServe } = await import("./serve.js");
       exitCode = await runServe({
         configFile: opts.config,
         overrides: { generated: opts.generated, upstreams: opts.upstream, host: opts.host, port: opts.port, authMode: opts.auth, adminPort: opts.adminPort },
+        workers: opts.workers,
       });
     });
 
@@ -143,6 +146,14 @@ function collectUpstream(value: string, previous: Record<string, string>): Recor
 function parseAuthMode(value: string): "on" | "off" {
   if (value !== "on" && value !== "off") throw new InvalidArgumentError(`expected on or off, got "${value}"`);
   return value;
+}
+
+function parseWorkersFlag(value: string): number {
+  try {
+    return parseWorkers(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function parsePort(value: string): number {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse } from "yaml";
@@ -24,11 +25,30 @@ export interface ConfigOverrides {
 
 /** Reads, validates and freezes the configuration: the file (if any), then the flags. */
 export function loadConfig(file: string | undefined, overrides: ConfigOverrides = {}): Readonly<GatewayConfig> {
+  return loadConfigFile(file, overrides).config;
+}
+
+/** Where the configuration comes from: a file (if any) and the command line's overrides (read again on reload). */
+export interface ConfigSource {
+  readonly file: string | undefined;
+  readonly overrides: ConfigOverrides;
+}
+
+/** A loaded configuration and the SHA-256 (hex) of the file's bytes as read (of no bytes without a file). */
+export interface LoadedConfig {
+  readonly config: Readonly<GatewayConfig>;
+  readonly sha256: string;
+}
+
+/** `loadConfig`, with the hash of the bytes it read (what a reload reports as the config's identity). */
+export function loadConfigFile(file: string | undefined, overrides: ConfigOverrides = {}): LoadedConfig {
   let raw: unknown = {};
+  let bytes = Buffer.alloc(0);
   if (file !== undefined) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      bytes = readFileSync(file);
+      text = bytes.toString("utf8");
     } catch (error) {
       throw new ConfigError(`cannot read config file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
@@ -40,7 +60,7 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
     // Paths in the file are relative to the file's folder (flags stay relative to the shell's).
     if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) raw = resolveConfigPaths(raw as Record<string, unknown>, dirname(resolve(file)));
   }
-  return configFromObject(raw, overrides, file ?? "config");
+  return { config: configFromObject(raw, overrides, file ?? "config"), sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
 /** Validates and freezes a configuration given as an object (the parsed YAML, or the demo's own). */

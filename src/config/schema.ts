@@ -143,7 +143,7 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.number().int().positive().default(1024 * 1024),
       /** How long SIGTERM waits for in-flight requests before closing connections. */
       drainTimeoutMs: z.number().int().nonnegative().default(10_000),
-      /** After SIGTERM: keep serving this long with /readyz 503 so load balancers stop sending, then stop accepting */
+      /** After SIGTERM: keep serving this long with /readyz 503 so load balancers stop sending, then stop accepting. */
       preStopDelayMs: z.number().int().nonnegative().default(0),
       /** Idle keep-alive timeout of client connections. */
       keepAliveTimeoutMs: z.number().int().positive().default(72_000),

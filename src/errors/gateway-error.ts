@@ -43,7 +43,11 @@ export type GatewayErrorReason =
   | "PG_ERR_TOO_MANY_CONNECTIONS"
   | "PG_ERR_SHUTTING_DOWN"
   // Streams:
-  | "PG_ERR_STREAM_IDLE";
+  | "PG_ERR_STREAM_IDLE"
+  // The admin listener's POST /reload:
+  | "PG_ERR_CONFIG_INVALID"
+  | "PG_ERR_RESTART_REQUIRED"
+  | "PG_ERR_RELOAD_UNAVAILABLE";
 
 /**
  * Why authentication or authorisation refused a request, for metrics (a bounded set):

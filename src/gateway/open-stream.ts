@@ -33,6 +33,7 @@ export class OpenStream {
   readonly call: UpstreamStream;
   readonly idle: IdleWatchdog;
   private givenUp: { reason: unknown } | undefined;
+  private ending: { readonly signal: AbortSignal; readonly listener: () => void } | undefined;
   /** The upstream's header metadata once they have arrived. */
   headers: MetadataEntries | undefined;
 
@@ -59,6 +60,17 @@ export class OpenStream {
   giveUp(reason: unknown): void {
     this.givenUp ??= { reason };
     this.call.cancel();
+  }
+
+  /**
+   * Gives up with `reason` when `signal` aborts (at once if it has): the gateway's shutdown
+   * ending the streams still open at its drain deadline. `close` stops listening.
+   */
+  endOn(signal: AbortSignal, reason: () => unknown): void {
+    if (signal.aborted) return this.giveUp(reason());
+    const listener = (): void => this.giveUp(reason());
+    signal.addEventListener("abort", listener, { once: true });
+    this.ending = { signal, listener };
   }
 
   /** The gateway's reason to give up, if it did. */
@@ -100,6 +112,10 @@ export class OpenStream {
   /** Stops the watchdog and cancels the call (nothing happens to a call that has ended). */
   close(): void {
     this.idle.stop();
+    if (this.ending !== undefined) {
+      this.ending.signal.removeEventListener("abort", this.ending.listener);
+      this.ending = undefined;
+    }
     this.call.cancel();
     // A call still open here is being cancelled (the client went away, or the gateway gave up).
     this.opening.recorder.upstreamEnded(this.opening.exchange, GrpcCode.CANCELLED);

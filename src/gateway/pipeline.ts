@@ -42,6 +42,8 @@ export interface PipelineDependencies {
   readonly timers?: Timers;
   /** Records each request for the observers (metrics, traces, access log); request IDs. */
   readonly recorder?: ExchangeRecorder;
+  /** Aborted at the shutdown's drain deadline: open HTTP streams then end cleanly (stream-call.ts). */
+  readonly shutdown?: AbortSignal;
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
@@ -56,6 +58,8 @@ export interface Admission {
 
 /** The request pipeline. */
 export interface GatewayPipeline {
+  /** The config it was built from (the adapter reads the streaming limits of the pipeline a request runs on). */
+  readonly config: Readonly<GatewayConfig>;
   /** A request arrived: the Exchange that follows it (with its request ID) until `end`. */
   begin(head: RequestHead): Exchange;
   /** Its response is over (written or abandoned): the observers hear of it. */
@@ -138,6 +142,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     timers,
     metadataToHttp: (headers, trailers) => metadata.toHttp(headers, trailers),
     recorder,
+    shutdown: deps.shutdown,
     statusJson: (thrown, exchange) => {
       const error = toGatewayError(thrown);
       logInternal(error, exchange);
@@ -226,6 +231,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   return {
+    config,
     begin: (head) => recorder.begin(head),
     end: (exchange) => recorder.end(exchange),
     admitUpgrade: async (exchange) => {

@@ -11,6 +11,7 @@ import type { GatewayRequest, GatewayResponse } from "./request.js";
 import type { Exchange } from "../observe/exchange.js";
 import type { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 
 /** An admitted call of a streaming method over HTTP, ready to open. */
 export interface StreamCallInput extends Omit<StreamOpening, "signal" | "recorder"> {
@@ -29,6 +30,11 @@ export interface StreamCallDependencies {
   /** The google.rpc.Status JSON of a mid-stream failure (logged when internal, recorded as the exchange's outcome). */
   readonly statusJson: (thrown: unknown, exchange: Exchange) => string;
   readonly recorder: ExchangeRecorder;
+  /**
+   * Aborted at the shutdown's drain deadline: a stream still open then ends with UNAVAILABLE
+   * (`PG_ERR_SHUTTING_DOWN`) as its last NDJSON line or SSE event, instead of being cut off.
+   */
+  readonly shutdown?: AbortSignal;
 }
 
 /**
@@ -52,6 +58,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
     const { route, request } = input;
     const { binding } = route;
     const stream = new OpenStream({ route, upstream: input.upstream, metadata: input.metadata, timeoutMs: input.timeoutMs, signal: request.signal, exchange: input.exchange, recorder: deps.recorder }, timers);
+    if (deps.shutdown !== undefined) stream.endOn(deps.shutdown, () => shuttingDownError());
     const { call } = stream;
     const { exchange } = input;
     const cause = (thrown: unknown): unknown => stream.cause(thrown);

@@ -11,8 +11,9 @@ import type { ServerTls } from "../config/read-tls-files.js";
 import type { GatewayConfig } from "../config/schema.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import { pathOf } from "../gateway/request-path.js";
-import { createGatewayPipeline, STANDARD_METHODS, type GatewayResponse, type RequestBodySource } from "../gateway/pipeline.js";
+import { STANDARD_METHODS, type GatewayPipeline, type GatewayResponse, type RequestBodySource } from "../gateway/pipeline.js";
 import type { GatewayLogger } from "../logger.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
@@ -23,7 +24,7 @@ import { defaultMaxConnections } from "./connection-guard.js";
 import { createClientErrorHandler, createNodeServer, type NodeRequest, type NodeServer, type Refuse, type ServerLimits } from "./node-server.js";
 import { createClientInfo } from "./client-info.js";
 import { checkRequest } from "./request-checks.js";
-import { createStaticResponder, type StaticRoute } from "./static-routes.js";
+import type { StaticResponder } from "./static-routes.js";
 import { createWebSocketGateway } from "./websocket.js";
 import { REAL_TIMERS } from "../timers.js";
 import type { Exchange } from "../observe/exchange.js";
@@ -32,19 +33,28 @@ import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 import { renderRefusal } from "../errors/error-writer.js";
 
 export interface ServerDependencies {
+  /** The listener's settings (`server`, `cors`): fixed for the life of the server, whatever reloads bring. */
   readonly config: Readonly<GatewayConfig>;
   /** HTTPS with HTTP/2 and HTTP/1.1 (ALPN) when set; plain HTTP/1.1 otherwise. */
   readonly tls?: ServerTls;
+  /** What serves requests now; a reload swaps it. */
+  readonly serving: ServingSlot;
+  /** The route table at start: its HTTP methods are registered with Fastify and listed to CORS preflights. */
   readonly bindings: readonly AnyBinding[];
-  readonly codecs: CodecRegistry;
-  readonly upstreams: UpstreamPool;
-  readonly auth: EdgeAuth;
-  readonly rateLimiter: RateLimiter;
   readonly log: GatewayLogger;
-  /** Records every request for the observers; request IDs. */
-  readonly recorder?: ExchangeRecorder;
-  /** Responses the adapter answers itself, before the pipeline (the served docs); none by default. */
-  readonly staticRoutes?: readonly StaticRoute[];
+  /** Paths the adapter answers itself, before the pipeline (the served docs), with the serving generation's responders. */
+  readonly staticPaths?: readonly string[];
+}
+
+/** The request pipeline and the static responders (the docs) of one generation of the gateway. */
+export interface Serving {
+  readonly pipeline: GatewayPipeline;
+  readonly staticResponders: ReadonlyMap<string, StaticResponder>;
+}
+
+/** Where the adapter finds what serves a request: read once per request, so a reload is one reference swap. */
+export interface ServingSlot {
+  readonly current: Serving;
 }
 
 /** The HTTP side of a gateway: the Fastify instance, and the Node server under it for draining. */
@@ -53,7 +63,9 @@ export interface GatewayServer {
   readonly node: NodeServer;
   /** From now on every new request is answered 503 (the gateway is shutting down). */
   drain(): void;
-  /** Resolves once the WebSocket calls running now have ended (closed by `drain` with 1001). */
+  /** Closes every open WebSocket with 1001 (the drain deadline; HTTP streams end through `shutdown`). */
+  endSockets(): void;
+  /** Resolves once the WebSocket calls running now have ended. */
   socketsSettled(): Promise<void>;
 }
 
@@ -64,7 +76,7 @@ export interface GatewayServer {
  * its edge checks, and the adapter reads it then, bounded in size, time and rate.
  */
 export function createServer(deps: ServerDependencies): GatewayServer {
-  const { config } = deps;
+  const { config, serving } = deps;
   const limits = serverLimits(config.server);
   const bodyLimits: BodyLimits = {
     maxBytes: config.server.bodyLimitBytes,
@@ -102,20 +114,20 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     // on invalid percent-encoding.
     frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
       const message = error.code === "FST_ERR_BAD_URL" ? "invalid percent-encoding in the request path" : `invalid request: ${error.message}`;
-      const exchange = begin(request, reply);
+      const { pipeline } = serving.current;
+      const exchange = begin(pipeline, request, reply);
       respond(request, reply, exchange, pipeline.fail(new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_PATH", message), exchange));
     },
   };
   // Boundary: Fastify types an HTTP/2 instance apart from an HTTP/1 one; the adapter only uses
   // what both have (url, headers, the raw streams), so one type serves both.
   const app = Fastify(options as FastifyServerOptions) as unknown as FastifyInstance;
-  const pipeline = createGatewayPipeline({ ...deps, log: app.log });
   /**
    * The request's Exchange (request ID, timings, outcome), ended for the observers when its
    * response is over: written, or abandoned by a client that went away (status 499, as nginx
    * logs it).
    */
-  const begin = (request: FastifyRequest, reply: FastifyReply): Exchange => {
+  const begin = (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Exchange => {
     const raw = request.raw as NodeRequest;
     const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw) });
     const response = reply.raw;
@@ -131,6 +143,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
    * the access log count it, answered with its request ID.
    */
   function refuse(error: GatewayError, socket: Socket, request?: IncomingMessage): ReturnType<Refuse> {
+    const { pipeline } = serving.current;
     const exchange = pipeline.begin({
       method: request?.method ?? "",
       url: request?.url ?? "",
@@ -147,12 +160,9 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   }
   let draining = false;
   const webSockets = createWebSocketGateway({
-    pipeline,
+    pipeline: () => serving.current.pipeline,
     clientInfo,
     maxUrlBytes: limits.maxUrlBytes,
-    maxMessageBytes: config.streaming.maxMessageBytes,
-    pingIntervalMs: config.streaming.webSocket.pingIntervalMs,
-    tokenSources: config.auth.tokenSources,
     timers: REAL_TIMERS,
     draining: () => draining,
     server: () => app.server as unknown as HttpServer,
@@ -184,7 +194,9 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   // Not async: the pipeline's promise is the only one per request, and the reply is sent from it.
   const handle = (request: FastifyRequest, reply: FastifyReply): void => {
     const raw = request.raw as NodeRequest;
-    const exchange = begin(request, reply);
+    // The one read of the reloadable state: this request runs on this pipeline to its end.
+    const { pipeline } = serving.current;
+    const exchange = begin(pipeline, request, reply);
     const refused = draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes);
     if (refused) return respond(request, reply, exchange, pipeline.fail(refused, exchange));
     const signal = new ClientDisconnect();
@@ -193,7 +205,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     response.on("close", () => {
       if (!response.writableFinished) signal.abort();
     });
-    const body = new RequestBody(raw, response, bodyLimits, config.streaming.maxBodyBytes);
+    const body = new RequestBody(raw, response, bodyLimits, pipeline.config.streaming.maxBodyBytes);
     pipeline.handle({ exchange, body, signal }).then(
       (result) => {
         respond(request, reply, exchange, result, body.failed);
@@ -209,14 +221,15 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   // matched before it (find-my-way prefers a static path to a wildcard). They take every method
   // the catch-all takes, so a request to their path never reaches the pipeline; createDocsRoutes
   // refuses to start when a generated route matches one of these paths.
-  for (const route of deps.staticRoutes ?? []) {
-    const answer = createStaticResponder(route);
+  for (const path of deps.staticPaths ?? []) {
     app.route({
       method: [...methods],
-      url: route.path,
+      url: path,
       handler: (request, reply) => {
         const raw = request.raw as NodeRequest;
-        const exchange = begin(request, reply);
+        const { pipeline, staticResponders } = serving.current;
+        const exchange = begin(pipeline, request, reply);
+        const answer = staticResponders.get(path) ?? notServed;
         const result = (draining ? shuttingDown() : checkRequest(raw, limits.maxUrlBytes)) ?? answer(request.method, request.headers["if-none-match"]);
         if (!(result instanceof GatewayError)) exchange.settle(GrpcCode.OK);
         respond(request, reply, exchange, result instanceof GatewayError ? pipeline.fail(result, exchange) : result);
@@ -228,7 +241,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   app.setNotFoundHandler(handle);
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, request, reply) => {
     const gatewayError = fromFrameworkError(error);
-    const exchange = begin(request, reply);
+    const { pipeline } = serving.current;
+    const exchange = begin(pipeline, request, reply);
     if (gatewayError.code === GrpcCode.INTERNAL) request.log.error({ err: error, requestId: exchange.requestId }, "internal error");
     respond(request, reply, exchange, pipeline.fail(gatewayError, exchange));
   });
@@ -239,8 +253,8 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     node,
     drain: () => {
       draining = true;
-      webSockets.closeAll();
     },
+    endSockets: () => webSockets.closeAll(),
     socketsSettled: () => webSockets.settled(),
   };
 }
@@ -363,8 +377,13 @@ async function* counted(body: AsyncIterable<string | Buffer>, exchange: Exchange
   }
 }
 
+/** A static path the serving generation has no responder for (never, while the docs settings cannot change on reload). */
+function notServed(): GatewayError {
+  return new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "not found");
+}
+
 function shuttingDown(): GatewayError {
-  return new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance", { headers: { connection: "close" } });
+  return shuttingDownError({ connection: "close" });
 }
 
 /** Errors Fastify raises before the handler runs (in practice, only a bug can get here). */

@@ -26,7 +26,10 @@ const ALLOWED = "GET, HEAD";
  * other method 405. Hand-written rather than @fastify/static: the bodies are a handful of buffers
  * read once, and the route must answer errors through the gateway's own error writer.
  */
-export function createStaticResponder(route: StaticRoute): (method: string, ifNoneMatch: string | undefined) => StaticAnswer {
+/** Answers a request to one static route by its method and `If-None-Match`. */
+export type StaticResponder = (method: string, ifNoneMatch: string | undefined) => StaticAnswer;
+
+export function createStaticResponder(route: StaticRoute): StaticResponder {
   const etag = `"${createHash("sha256").update(route.body).digest("base64url").slice(0, 27)}"`;
   // no-cache: the browser keeps the file but asks each time, so a restarted gateway's new
   // document or Swagger UI is never hidden behind a stale copy.

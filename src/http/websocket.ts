@@ -5,6 +5,7 @@ import { isTokenProtocol, type TokenSource } from "../auth/credentials.js";
 import { renderRefusal } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import type { GatewayPipeline, GatewayResponse, MessageSocket, RequestHead, SocketFrame } from "../gateway/pipeline.js";
 import type { Timers } from "../timers.js";
 import type { ClientInfo } from "../upstream/metadata.js";
@@ -14,14 +15,15 @@ import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 import { checkRequest } from "./request-checks.js";
 
 export interface WebSocketGatewayOptions {
-  readonly pipeline: GatewayPipeline;
+  /**
+   * The pipeline a new upgrade runs on (read once per upgrade: a reload swaps it). Its config
+   * gives the largest frame accepted (`streaming.maxMessageBytes`; larger ones close the
+   * connection with 1009), the ping interval (`streaming.webSocket.pingIntervalMs`: a peer that
+   * has not answered the previous ping is disconnected; 0: none) and the token subprotocols.
+   */
+  readonly pipeline: () => GatewayPipeline;
   readonly clientInfo: (request: IncomingMessage) => ClientInfo;
   readonly maxUrlBytes: number;
-  /** Largest frame (message) accepted; larger ones close the connection with 1009. */
-  readonly maxMessageBytes: number;
-  /** A ping this often; a peer that has not answered the previous one is disconnected. 0: none. */
-  readonly pingIntervalMs: number;
-  readonly tokenSources: readonly TokenSource[] | undefined;
   readonly timers: Timers;
   /** Whether the gateway is shutting down (new upgrades are refused with 503). */
   readonly draining: () => boolean;
@@ -57,19 +59,12 @@ export interface WebSocketGateway {
 export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSocketGateway {
   const sockets = new Set<WebSocket>();
   const running = new Set<Promise<void>>();
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxMessageBytes,
-    // Compression would let a small frame inflate to a large message (and costs CPU per frame).
-    perMessageDeflate: false,
-    clientTracking: false,
-    handleProtocols: (protocols) => [...protocols].find((protocol) => !isTokenProtocol(protocol, options.tokenSources)) ?? false,
-  });
-  // A malformed handshake (bad key, version, subprotocol list): a Status body instead of ws's text.
-  wss.on("wsClientError", (error: Error & { code?: string }, socket: Socket) => {
-    const version = error.code === "WS_ERR_UNSUPPORTED_WEBSOCKET_VERSION" ? { "sec-websocket-version": "13" } : undefined;
-    refuse(socket, new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_REQUEST", `invalid WebSocket handshake: ${error.message}`, { httpStatus: version ? 426 : 400, headers: version }));
-  });
+  /** ws's server (it only performs handshakes here) for the settings of the pipeline of the last upgrade; a reload changing them makes a new one. */
+  let handshakes: { readonly config: GatewayPipeline["config"]; readonly wss: WebSocketServer } | undefined;
+  const handshakesFor = (config: GatewayPipeline["config"]): WebSocketServer => {
+    if (handshakes?.config !== config) handshakes = { config, wss: createHandshakeServer(config.streaming.maxMessageBytes, config.auth.tokenSources) };
+    return handshakes.wss;
+  };
 
   return {
     handleUpgrade(request, socket, head) {
@@ -82,10 +77,10 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
         rawHeaders: request.rawHeaders,
         client: options.clientInfo(request),
       };
-      const { pipeline } = options;
+      const pipeline = options.pipeline();
       const exchange = pipeline.begin(requestHead);
       const refused = options.draining()
-        ? new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_SHUTTING_DOWN", "the gateway is shutting down; retry on another instance")
+        ? shuttingDownError()
         : checkRequest(request, options.maxUrlBytes);
       if (refused) return answer(socket, pipeline.fail(refused, exchange), exchange, pipeline);
       void pipeline.admitUpgrade(exchange).then((admitted) => {
@@ -94,7 +89,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
           exchange.status = 499;
           return pipeline.end(exchange);
         }
-        wss.handleUpgrade(request, socket, head, (ws) => {
+        handshakesFor(pipeline.config).handleUpgrade(request, socket, head, (ws) => {
           exchange.status = 101;
           sockets.add(ws);
           // A protocol error (a frame over maxPayload, bad framing): ws closes the connection itself
@@ -105,7 +100,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
             sockets.delete(ws);
             closed.abort();
           });
-          const stopPings = keepAlive(ws, options.pingIntervalMs, options.timers);
+          const stopPings = keepAlive(ws, pipeline.config.streaming.webSocket.pingIntervalMs, options.timers);
           const call = pipeline
             .runSocket(exchange, admitted, messageSocket(ws), closed.signal)
             .finally(stopPings)
@@ -122,6 +117,27 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
     },
     settled: () => Promise.all(running).then(() => undefined),
   };
+}
+
+/**
+ * ws's server in `noServer` mode (it performs handshakes only): frames up to `maxPayload` bytes,
+ * no compression, the first offered subprotocol that carries no token.
+ */
+function createHandshakeServer(maxPayload: number, tokenSources: readonly TokenSource[] | undefined): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload,
+    // Compression would let a small frame inflate to a large message (and costs CPU per frame).
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (protocols) => [...protocols].find((protocol) => !isTokenProtocol(protocol, tokenSources)) ?? false,
+  });
+  // A malformed handshake (bad key, version, subprotocol list): a Status body instead of ws's text.
+  wss.on("wsClientError", (error: Error & { code?: string }, socket: Socket) => {
+    const version = error.code === "WS_ERR_UNSUPPORTED_WEBSOCKET_VERSION" ? { "sec-websocket-version": "13" } : undefined;
+    refuse(socket, new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_REQUEST", `invalid WebSocket handshake: ${error.message}`, { httpStatus: version ? 426 : 400, headers: version }));
+  });
+  return wss;
 }
 
 /** `ws` as the pipeline's MessageSocket: frames pulled in order (reading pauses while they wait), sends with back-pressure. */

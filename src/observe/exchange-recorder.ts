@@ -22,6 +22,9 @@ export class ExchangeRecorder {
   private readonly observer: ExchangeObserver;
   private readonly now: () => number;
   private readonly newRequestId: () => string;
+  /** Exchanges begun and not yet ended. */
+  private open = 0;
+  private whenSettled: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: ExchangeRecorderOptions = {}) {
     this.observer = options.observer ?? NO_OBSERVER;
@@ -32,6 +35,7 @@ export class ExchangeRecorder {
   /** A request arrived: its Exchange, its request ID taken from the client when sane. */
   begin(head: RequestHead): Exchange {
     const exchange = new Exchange(requestIdOf(head.headers[REQUEST_ID_HEADER], this.newRequestId), head, this.now());
+    this.open++;
     this.observer.started(exchange);
     return exchange;
   }
@@ -66,5 +70,24 @@ export class ExchangeRecorder {
     if (exchange.durationMs !== undefined) return;
     exchange.durationMs = this.now() - exchange.startedAt;
     this.observer.ended(exchange);
+    if (--this.open === 0 && this.whenSettled !== undefined) {
+      const settled = this.whenSettled;
+      this.whenSettled = undefined;
+      settled.resolve();
+    }
+  }
+
+  /**
+   * Resolves once no exchange this recorder began is open (at once if none is): a generation
+   * swapped out by a reload closes its resources then. Exchanges begun after the call count too.
+   */
+  settled(): Promise<void> {
+    if (this.open === 0) return Promise.resolve();
+    if (this.whenSettled === undefined) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.whenSettled = { promise, resolve };
+    }
+    return this.whenSettled.promise;
   }
 }

@@ -6,6 +6,7 @@ import { demoCurlLines, demoStreamLines } from "../../src/cli/demo.js";
 import { configFromObject } from "../../src/config/load-config.js";
 import { createDevAuth } from "../../src/demo/dev-auth.js";
 import { startDemoBackends, type DemoBackends } from "../../src/demo/index.js";
+import { createGatewayPipeline } from "../../src/gateway/pipeline.js";
 import { createServer, type GatewayServer } from "../../src/http/adapter.js";
 import { createLogger } from "../../src/logger.js";
 import { rateLimiterFromConfig } from "../../src/ratelimit/create-rate-limiter.js";
@@ -42,7 +43,8 @@ describe("the demo's streaming curl lines", () => {
     auth = await createEdgeAuth(config.auth);
     rateLimiter = await rateLimiterFromConfig(config.rateLimits, log);
     const codecs = createCodecRegistry(generated.descriptorSet, { ignoreUnknownFields: false });
-    server = createServer({ config, bindings: generated.bindings, codecs, upstreams, auth, rateLimiter, log });
+    const pipeline = createGatewayPipeline({ config, bindings: generated.bindings, codecs, upstreams, auth, rateLimiter, log });
+    server = createServer({ config, bindings: generated.bindings, serving: { current: { pipeline, staticResponders: new Map() } }, log });
     await server.app.listen({ host: "127.0.0.1", port: 0 });
     const address = server.app.server.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;

@@ -1,10 +1,12 @@
-import { status } from "@grpc/grpc-js";
+import { status, type ServerWritableStream } from "@grpc/grpc-js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_TABLE_FORMAT } from "../../src/binding.js";
 import { startUserBackend } from "./support/gateway-harness.js";
+import { message, startChatBackend } from "./support/chat-backend.js";
+import { openStream } from "./support/open-stream.js";
 import { runProtogate, waitForListening, waitForOutput } from "./support/processes.js";
 
 describe("protogate serve (the real process)", () => {
@@ -48,6 +50,47 @@ describe("protogate serve (the real process)", () => {
       expect(await proc.exited).toBe(0);
     } finally {
       proc.child.kill("SIGKILL");
+    }
+  });
+
+  it("on SIGTERM a slow request completes, an open stream ends with a last error line at the drain deadline, and the process exits 0", async () => {
+    const subscribed: Array<ServerWritableStream<unknown, unknown>> = [];
+    const chat = await startChatBackend({
+      subscribe: (call) => {
+        subscribed.push(call);
+        call.write(message(1));
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "pg-drain-"));
+    writeFileSync(join(dir, "gateway.yaml"), "server:\n  drainTimeoutMs: 2500\n");
+    const upstreams = ["--upstream", `demo.v1.UserService=${backend.address}`, "--upstream", `demo.v1.ChatService=${chat.address}`];
+    const proc = runProtogate(["serve", "--config", join(dir, "gateway.yaml"), "--generated", "generated", "--port", "0", "--admin-port", "0", "--auth", "off", ...upstreams]);
+    try {
+      const base = await waitForListening(proc);
+      const [, admin] = await waitForOutput(proc, /protogate admin on (http:\/\/\S+)/);
+      const stream = await openStream(base, "/v1/rooms/lobby/messages:subscribe");
+      await expect.poll(() => stream.text()).not.toBe("");
+      const arrived = new Promise<() => void>((resolve) => (slowCallArrived = resolve));
+      const inFlight = fetch(`${base}/v1/users/slow`);
+      const releaseSlowCall = await arrived;
+
+      proc.child.kill("SIGTERM");
+      await expect.poll(async () => (await fetch(`${admin}/readyz`)).status).toBe(503);
+      releaseSlowCall();
+      const drained = await inFlight;
+      expect(drained.status).toBe(200);
+      expect(await drained.json()).toMatchObject({ userId: "slow" });
+      // The subscription never ends on its own: the deadline ends it with a last line, not a cut.
+      await stream.done;
+      expect(stream.response.complete).toBe(true);
+      const lines = stream.text().trimEnd().split("\n").map((line) => JSON.parse(line) as { result?: unknown; error?: { code: number; message: string } });
+      expect(lines).toHaveLength(2);
+      expect(lines[1].error).toMatchObject({ code: status.UNAVAILABLE, message: "the gateway is shutting down; retry on another instance" });
+      expect(await proc.exited).toBe(0);
+      await expect.poll(() => subscribed[0].cancelled).toBe(true);
+    } finally {
+      proc.child.kill("SIGKILL");
+      await chat.close();
     }
   });
 

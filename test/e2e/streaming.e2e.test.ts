@@ -1,32 +1,17 @@
 import { status as grpcStatus, type ServerDuplexStream } from "@grpc/grpc-js";
-import { request as httpRequest, type IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ChatMessage, PostMessageRequest } from "../../generated/demo/v1/chat.js";
 import type { RunningGateway } from "../../src/app.js";
 import { message, startChatBackend, writeMessages, type ChatHandlers, type WriteStats } from "./support/chat-backend.js";
 import { send, startTestGateway } from "./support/gateway-harness.js";
+import { openStream } from "./support/open-stream.js";
 import { statusWithoutRequestInfo } from "./support/request-info.js";
 
 // Streaming methods end to end: the real gateway over real sockets, in front of a grpc-js
 // ChatService backend, through every upstream transport.
 
 const SUBSCRIBE = "/v1/rooms/lobby/messages:subscribe";
-
-/** Reads a streamed response as it comes: `read` pauses and resumes it, `text` is what arrived. */
-function openStream(base: string, path: string, headers: Record<string, string> = {}): Promise<{ response: IncomingMessage; text: () => string; done: Promise<void> }> {
-  const url = new URL(path, base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false }, (response) => {
-      let text = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      const done = new Promise<void>((end) => response.on("end", end).on("close", end));
-      resolve({ response, text: () => text, done });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 describe.each(["http2", "wire", "grpc-js"] as const)("streaming end to end (%s transport)", (transport) => {
   let handlers: ChatHandlers = {};

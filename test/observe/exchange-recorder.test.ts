@@ -98,4 +98,29 @@ describe("ExchangeRecorder", () => {
     expect(events.some((event) => event.includes("upstreamEnded"))).toBe(false);
     expect(exchange.upstreamMs).toBeUndefined();
   });
+
+  it("settled: at once with nothing open; otherwise once every exchange begun has ended (each counted once), exchanges begun meanwhile included", async () => {
+    const r = new ExchangeRecorder();
+    let settled = 0;
+    await r.settled().then(() => settled++);
+    expect(settled).toBe(1);
+    const first = r.begin(head());
+    const waiting = r.settled().then(() => settled++);
+    const second = r.begin(head());
+    r.end(first);
+    r.end(first);
+    await Promise.resolve();
+    expect(settled).toBe(1);
+    r.end(second);
+    await waiting;
+    expect(settled).toBe(2);
+    // A later round waits again.
+    const third = r.begin(head());
+    const again = r.settled().then(() => settled++);
+    await Promise.resolve();
+    expect(settled).toBe(2);
+    r.end(third);
+    await again;
+    expect(settled).toBe(3);
+  });
 });

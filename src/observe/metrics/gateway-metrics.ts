@@ -39,12 +39,14 @@ export interface GatewayMetrics {
   readonly rateLimitEvents: RateLimitEvents;
   /** Hears every JWKS download attempt. */
   jwksFetched(issuer: string, outcome: "success" | "failure"): void;
-  /** Where the rate-limit store's state is read at scrape time (set once the limiter exists). */
+  /** Where the rate-limit store's state is read at scrape time (set once the limiter exists, again on reload). */
   watchRateLimitStore(health: () => RateLimitStoreHealth): void;
   /** The counters a balanced upstream of `service` increments (retries, ejections, refusals). */
   upstreamTallies(service: string): ResilienceTallies;
-  /** Where the upstreams' states (addresses, breakers) are read at scrape time. */
+  /** Where the upstreams' states (addresses, breakers) are read at scrape time (set again on reload). */
   watchUpstreams(statuses: () => readonly UpstreamStatus[]): void;
+  /** A reloaded route table: its methods join the known ones (the series of its routes continue those of the same routes before). */
+  addRoutes(bindings: readonly AnyBinding[]): void;
 }
 
 /** The series of one method of one route (the label set of the HTTP metrics). */
@@ -150,6 +152,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     name: "protogate_rate_limit_store_up",
     help: "1 when the rate-limit store can be used (memory: always; Redis: connected and its breaker not open), 0 otherwise.",
     registers: [registry],
+    // With workers: 0 when any worker's store is down.
+    aggregator: "min",
     collect() {
       const health = storeHealth?.();
       if (health === undefined) return;
@@ -161,6 +165,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     help: "The Redis rate-limit store's circuit breaker: 1 for its current state (closed, open, half-open), 0 for the others.",
     labelNames: ["state"],
     registers: [registry],
+    // With workers: 1 for each state some worker's breaker is in.
+    aggregator: "max",
     collect() {
       const health = storeHealth?.();
       if (health === undefined || health.store !== "redis") return;
@@ -222,7 +228,14 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   });
 
   const knownMethods = new Set([...options.standardMethods, ...options.bindings.map((binding) => binding.httpMethod)]);
-  const routeSeries = new Map<AnyBinding, RouteSeries>();
+  /**
+   * By binding object (the hot path's lookup), and behind it by what the labels come from: a
+   * reloaded route table's bindings are new objects, and the same route must keep its series (two
+   * series with one label set would be one series twice on the page). Weak, so that the bindings
+   * of a route table reloaded away (and their codecs) can go.
+   */
+  const routeSeries = new WeakMap<AnyBinding, RouteSeries>();
+  const routeSeriesByKey = new Map<string, RouteSeries>();
   /** Per RPC, not per binding: a method with several HTTP rules makes one upstream series. */
   const upstreamByRpc = new Map<string, NonNullable<RouteSeries["upstream"]>>();
   const upstreamSeries = (binding: AnyBinding): NonNullable<RouteSeries["upstream"]> => {
@@ -250,7 +263,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     if (binding === undefined) return unmatched;
     let series = routeSeries.get(binding);
     if (series === undefined) {
-      series = newRouteSeries(binding);
+      const key = `${binding.httpMethod} ${binding.pattern} ${binding.rpcPath} ${binding.kind}`;
+      series = routeSeriesByKey.get(key);
+      if (series === undefined) {
+        series = newRouteSeries(binding);
+        routeSeriesByKey.set(key, series);
+      }
       routeSeries.set(binding, series);
     }
     return series;
@@ -341,6 +359,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     },
     watchUpstreams(statuses) {
       upstreamStatuses = statuses;
+    },
+    addRoutes(bindings) {
+      for (const binding of bindings) knownMethods.add(binding.httpMethod);
     },
   };
 }
