@@ -72,8 +72,9 @@ describe("reload with workers", () => {
     ]);
     // The prepare carried the new config; the primary holds it from the commit on (a restarted worker gets it).
     const prepare = requests(workers[0], "prepare-reload")[0].request as Extract<WorkerRequest, { kind: "prepare-reload" }>;
-    expect(prepare.config.upstreams["demo.v1.UserService"]).toBe("127.0.0.1:2");
-    expect(activated.map((loaded) => loaded.config.upstreams["demo.v1.UserService"])).toEqual(["127.0.0.1:2"]);
+    // (The loaded config holds the HOST:PORT shorthand as { address }.)
+    expect(prepare.config.upstreams["demo.v1.UserService"]).toEqual({ address: "127.0.0.1:2" });
+    expect(activated.map((loaded) => loaded.config.upstreams["demo.v1.UserService"])).toEqual([{ address: "127.0.0.1:2" }]);
     expect(workers.map((worker) => requests(worker, "abort-reload").length)).toEqual([0, 0]);
   });
 
