@@ -1,11 +1,11 @@
 // Child process: HTTP load with autocannon on one route (warm-up, then the measured run);
 // prints one `BENCH_RESULT {json}` line.
 // Usage: http-load.ts --url BASE --route ID --connections N --warmup S --duration S [--rate R] [--server-pid PID]
-// With --server-pid, the server's CPU time over the measured run is divided by its requests.
+// With --server-pid, the server's CPU time (its process tree's) over the measured run is divided by its requests.
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { createLatencyRecorder, RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
-import { processCpuMs } from "./process-cpu.js";
+import { treeCpuSeconds } from "./process-tree-memory.js";
 import { routeById, type BenchRoute } from "./routes.js";
 
 const { values } = parseArgs({
@@ -19,12 +19,17 @@ const route: BenchRoute = { ...baseRoute, http: { ...baseRoute.http, headers: { 
 const connections = Number(values.connections ?? 32);
 const ratePerSecond = Number(values.rate ?? 0);
 const serverPid = values["server-pid"] === undefined ? undefined : Number(values["server-pid"]);
+/** The server's CPU in ms, its child processes included (the workers of `serve --workers N`). */
+const serverCpuMs = (pid: number): number | undefined => {
+  const seconds = treeCpuSeconds(pid);
+  return seconds === undefined ? undefined : seconds * 1000;
+};
 
 function run(base: string, target: BenchRoute, seconds: number, record: boolean): Promise<LoadResult> {
   const latencies = createLatencyRecorder();
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const cpuBefore = serverPid === undefined ? undefined : processCpuMs(serverPid);
+    const cpuBefore = serverPid === undefined ? undefined : serverCpuMs(serverPid);
     const instance = autocannon(
       {
         url: base + target.http.path,
@@ -39,7 +44,7 @@ function run(base: string, target: BenchRoute, seconds: number, record: boolean)
       },
       (error, result) => {
         if (error) return reject(error);
-        const cpuAfter = serverPid === undefined ? undefined : processCpuMs(serverPid);
+        const cpuAfter = serverPid === undefined ? undefined : serverCpuMs(serverPid);
         const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
         const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stats]) => [code, stats.count]));
         resolve({

@@ -283,6 +283,20 @@ export function judgeVariants(summaries: readonly PairSummary[]): VariantVerdict
   return verdicts;
 }
 
+/** Issue 14's comparison (reported, no target): --workers 2 against --workers 1, req/s and CPU per request, per route. */
+export const WORKERS_PAIR = { baseline: "protogate-workers-1", workers: "protogate-workers-2" } as const;
+
+export function formatWorkers(summaries: readonly PairSummary[]): string | undefined {
+  const usable = summaries.filter((s) => !hasFailures(s));
+  const lines: string[] = [];
+  for (const one of usable.filter((s) => s.target === WORKERS_PAIR.baseline)) {
+    const two = usable.find((s) => s.target === WORKERS_PAIR.workers && s.route === one.route);
+    if (two === undefined) continue;
+    lines.push(`  ${one.routeLabel}: req/s ${(two.requestsPerSecond / one.requestsPerSecond).toFixed(2)}x, CPU per request ${(two.cpuUsPerRequest / one.cpuUsPerRequest).toFixed(2)}x`);
+  }
+  return lines.length === 0 ? undefined : ["--workers 2 / --workers 1 (every CPU, the load generator's too; medians over rounds)", ...lines].join("\n");
+}
+
 export function formatVariants(verdicts: readonly VariantVerdict[]): string {
   const lines = ["features on against the plain gateway (CPU per request; medians over rounds)"];
   for (const v of verdicts) {

@@ -13,7 +13,7 @@ import { parseBenchOptions, USAGE, type BenchOptions } from "./options.js";
 import { describePinning, detectPinning, pinSelf } from "./pinning.js";
 import { prepareProtogate } from "./protogate-entry.js";
 import { formatLatency, type LatencyVerdict } from "./latency-target.js";
-import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, formatVariants, hasFailures, judgeFloor, judgeVariants, summarize, type Measurement } from "./report.js";
+import { computeRatios, formatFeatureCost, formatFloor, formatRatios, formatSummaries, formatVariants, formatWorkers, hasFailures, judgeFloor, judgeVariants, summarize, type Measurement } from "./report.js";
 import { formatRss, formatRssMinutes, type RssSample, type RssVerdict } from "./rss-target.js";
 import { runLatencyTarget, runRssTarget } from "./target-runs.js";
 import { runCodegenBench } from "./codegen.js";
@@ -151,6 +151,8 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
   if (floor.length > 0) console.log(`\n${formatFloor(floor)}`);
   if (variants.length > 0) console.log(`\n${formatVariants(variants)}`);
+  const workers = formatWorkers(summaries);
+  if (workers) console.log(`\n${workers}`);
   if (latency) console.log(`\n${formatLatency(latency)}`);
   if (rss) console.log(`\n${formatRss(rss.verdict, rss.requestsPerSecond)}\n${formatRssMinutes(rss.samples)}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);

@@ -73,6 +73,8 @@ export interface ProtogateVariant {
   readonly args?: readonly string[];
   /** Per-upstream keys (as in gateway.yaml `upstreams.<service>`); the upstreams then go in the config file, not in `--upstream` flags. */
   readonly upstream?: Readonly<Record<string, unknown>>;
+  /** Runs on every CPU instead of the server CPU alone (the workers variants: they use the machine's cores). */
+  readonly allCpus?: boolean;
   /** Prepares what the variant needs (key files in `dir`, a Redis); returns more config, request headers and hooks. */
   readonly prepare?: (dir: string, context: BenchContext) => Promise<PreparedVariant>;
 }
@@ -121,6 +123,9 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
     upstream: RESILIENCE_UPSTREAM,
   },
   ...TRACING_VARIANTS,
+  // Issue 14: --workers 2 against --workers 1, both free to use every CPU (the load generator too).
+  { name: "protogate-workers-1", description: "Protogate serve --workers 1, auth off, on every CPU (the baseline of protogate-workers-2)", args: ["--workers", "1"], allCpus: true },
+  { name: "protogate-workers-2", description: "Protogate serve --workers 2 (node:cluster), auth off, on every CPU", args: ["--workers", "2"], allCpus: true },
 ];
 
 /** An RS256 issuer from a key file, and a token it accepts, for the auth-on variant. */
@@ -172,7 +177,7 @@ export function protogateTarget(variant: ProtogateVariant): BenchTarget {
       writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant.config, ...prepared.config, ...configUpstreams }));
       const upstreams = upstreamOptions ? [] : context.services.flatMap((service) => ["--upstream", `${service}=${context.backendAddress}`]);
       const args = [...SERVING_NODE_FLAGS, context.protogateEntry, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0", ...(variant.args ?? [])];
-      const child = spawnNode(variant.name, args, context.serverAffinity);
+      const child = spawnNode(variant.name, args, variant.allCpus ? undefined : context.serverAffinity);
       try {
         const [, base] = await child.waitFor(/protogate listening on (http:\/\/\S+)/, START_TIMEOUT_MS);
         const notes = prepared.describe ? await prepared.describe(base, prepared.headers) : [];
