@@ -1,4 +1,5 @@
 import { status as grpcStatus, type sendUnaryData, type ServerUnaryCall } from "@grpc/grpc-js";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
@@ -128,6 +129,10 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
     });
 
     it("refuses connections over the per-address cap with a 503 Status, and accepts again when one closes", async () => {
+      // The gateway's side of each connection, by the client's port (watched after the connection guard's own listeners).
+      const serverSides = new Map<number, Socket>();
+      const watch = (socket: Socket) => void serverSides.set(socket.remotePort ?? 0, socket);
+      gateway.app.server.on("connection", watch);
       // A loopback address of its own, so other tests' connections do not count.
       const held = await Promise.all(Array.from({ length: 16 }, () => RawConnection.open(port, "127.0.0.7")));
       const refused = await RawConnection.open(port, "127.0.0.7");
@@ -140,14 +145,17 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
       const other = await rawRequest(port, "GET /v1/users/u-1 HTTP/1.1\r\nHost: gw\r\n\r\n");
       expect(other.status).toBe(200);
       other.connection.destroy();
+      gateway.app.server.off("connection", watch);
+      // Once the gateway has seen one of them close, the address may connect again.
+      const serverSide = serverSides.get(held[0].socket.localPort ?? 0);
+      if (serverSide === undefined) throw new Error("the gateway's side of the first held connection was not seen");
+      const gone = new Promise((resolve) => serverSide.once("close", resolve));
       held[0].destroy();
-      await expect.poll(async () => {
-        const retry = await RawConnection.open(port, "127.0.0.7");
-        retry.write("GET /v1/users/u-1 HTTP/1.1\r\nHost: gw\r\n\r\n");
-        const status = (await retry.response()).status;
-        retry.destroy();
-        return status;
-      }).toBe(200);
+      await gone;
+      const retry = await RawConnection.open(port, "127.0.0.7");
+      retry.write("GET /v1/users/u-1 HTTP/1.1\r\nHost: gw\r\n\r\n");
+      expect((await retry.response()).status).toBe(200);
+      retry.destroy();
       for (const connection of held) connection.destroy();
     });
   });
@@ -293,16 +301,20 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
 describe("shutting down (end to end, raw sockets)", () => {
   it("regression: a request arriving while the gateway drains got Fastify's own 503 body; now a Status body, and the in-flight one completes", async () => {
     let release: () => void = () => undefined;
+    let arrive: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
     const backend = await startUserBackend({
       getUser: (call, callback) => {
         release = () => callback(null, user((call.request as { userId: string }).userId));
+        arrive();
       },
     });
     const gateway = await startTestGateway({ "demo.v1.UserService": backend.address });
     try {
       const connection = await RawConnection.open(Number(new URL(gateway.url).port));
       connection.write("GET /v1/users/slow HTTP/1.1\r\nHost: gw\r\n\r\n");
-      await expect.poll(() => backend.calls.length).toBe(1);
+      await arrived;
+      expect(backend.calls.length).toBe(1);
       const closing = gateway.close();
       connection.write("GET /v1/users/late HTTP/1.1\r\nHost: gw\r\n\r\n");
       await new Promise((resolve) => setImmediate(resolve));

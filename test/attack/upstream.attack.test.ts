@@ -5,9 +5,10 @@ import { User } from "../../generated/demo/v1/user.js";
 import type { RunningGateway } from "../../src/app.js";
 import type { UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import { send, startTestGateway } from "../e2e/support/gateway-harness.js";
-import { grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type RawGrpcServer, type RawHandler } from "../upstream/support/raw-grpc-server.js";
+import { clientHasRead, grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type RawGrpcServer, type RawHandler } from "../upstream/support/raw-grpc-server.js";
 import { startBackendProcess } from "./support/backend-process.js";
 import { startSteadyLoad, type LoadOutcome } from "./support/steady-load.js";
+import { startTcpProxy, type TcpProxy } from "./support/tcp-proxy.js";
 
 // Attacks from the upstream side: replies that break the gRPC protocol, a 4 GiB length prefix,
 // resets and GOAWAYs at every phase of a call, a backend that never answers, and a backend
@@ -135,7 +136,8 @@ const CASES: readonly AttackCase[] = [
       s.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       s.on("wantTrailers", () => s.sendTrailers({ "grpc-status": "0" }));
       s.session?.goaway(constants.NGHTTP2_NO_ERROR, s.id ?? 0);
-      setTimeout(() => s.end(grpcFrame(userBytes("u-1"))), 20);
+      // The reply once the gateway has read the GOAWAY.
+      void clientHasRead(s.session).then(() => s.end(grpcFrame(userBytes("u-1"))));
     },
     status: 200,
     body: expect.objectContaining({ userId: "u-1" }),
@@ -154,7 +156,7 @@ const CASES: readonly AttackCase[] = [
     name: "the connection closed after the headers",
     reply: (s) => {
       s.respond({ ":status": 200, "content-type": "application/grpc" });
-      setTimeout(() => s.session?.destroy(), 20);
+      void clientHasRead(s.session).then(() => s.session?.destroy());
     },
     status: 503,
     body: unavailable,
@@ -163,7 +165,7 @@ const CASES: readonly AttackCase[] = [
     name: "the connection closed inside a message",
     reply: (s) => {
       s.respond({ ":status": 200, "content-type": "application/grpc" });
-      s.write(grpcFrame(userBytes("u-1")).subarray(0, 7), () => setTimeout(() => s.session?.destroy(), 20));
+      s.write(grpcFrame(userBytes("u-1")).subarray(0, 7), () => void clientHasRead(s.session).then(() => s.session?.destroy()));
     },
     status: 503,
     body: unavailable,
@@ -265,26 +267,42 @@ describe.each(TRANSPORTS)("a backend that accepts TCP and never speaks HTTP/2 (%
 });
 
 describe("the backend process killed and restarted under steady load", () => {
-  /** How long the backend stays down; longer than the old 5 s-capped backoff took to matter. */
-  const OUTAGE_MS = 4_000;
-  /** After the restarted backend listens, the first 200 must come within this (the backoff cap is 1 s, plus jitter and slack for a loaded machine). */
+  /**
+   * How many connection attempts each gateway makes in vain before the backend is back: after
+   * the 7th the backoff is at its 1 s cap (100, 200, 400, 800, 1000, 1000, 1000 ms). Under the
+   * old 5 s cap it would be 4-6 s by then (5 s and its 20 % jitter), past the bound below.
+   */
+  const FAILED_ATTEMPTS = 7;
+  /** After the backend is back, the first 200 must come within this (the backoff cap is 1 s, plus jitter and slack for a loaded machine). */
   const RECOVERY_BOUND_MS = 2_500;
+  /** Answers each load gets before the kill, and after the first 200 once the backend is back. */
+  const STEADY_ANSWERS = 20;
   const REQUEST_TIMEOUT_MS = 10_000;
 
-  it("answers every request, 503 while down, 200 again within the bound after the restart, none left hanging; both transports", { timeout: 60_000 }, async () => {
+  it("answers every request, 503 while down, 200 again within the bound after the restart, none left hanging; every transport", { timeout: 60_000 }, async () => {
+    // Each gateway reaches the backend through a proxy of its own, which shows its connection
+    // attempts and keeps the address while one backend process gives way to the next.
     let backend = await startBackendProcess();
+    const proxies = new Map<UpstreamTransport, TcpProxy>();
     const gateways = new Map<UpstreamTransport, RunningGateway>();
     try {
-      for (const transport of TRANSPORTS) gateways.set(transport, await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: backend.address, transport } } }));
+      for (const transport of TRANSPORTS) {
+        const proxy = await startTcpProxy(backend.address);
+        proxies.set(transport, proxy);
+        gateways.set(transport, await startTestGateway({}, { upstreams: { "demo.v1.UserService": { address: proxy.address, transport } } }));
+      }
       const loads = [...gateways].map(([transport, gateway]) => ({ transport, load: startSteadyLoad(`${gateway.url}/v1/users/u-1`, 4, REQUEST_TIMEOUT_MS) }));
       const clock = loads[0].load;
-      await waitUntil(() => clock.elapsed() > 500);
+      await Promise.all(loads.map(({ load }) => load.until((outcomes) => outcomes.filter((o) => o.status === 200).length >= STEADY_ANSWERS)));
       const killedAt = clock.elapsed();
       await backend.kill();
-      await waitUntil(() => clock.elapsed() > killedAt + OUTAGE_MS);
-      backend = await startBackendProcess(backend.port);
+      // Down until every gateway has backed off to the cap; then the next backend process starts.
+      await Promise.all([...proxies.values()].map((proxy) => proxy.failedAttempts(FAILED_ATTEMPTS)));
+      backend = await startBackendProcess();
+      for (const proxy of proxies.values()) proxy.target = backend.address;
       const upAt = clock.elapsed();
-      await waitUntil(() => clock.elapsed() > upAt + RECOVERY_BOUND_MS + 1_000);
+      const recovered = Promise.all(loads.map(({ load }) => load.until((outcomes) => outcomes.filter((o) => o.status === 200 && o.sentAt >= upAt).length >= STEADY_ANSWERS)));
+      await failAfter(recovered, RECOVERY_BOUND_MS + REQUEST_TIMEOUT_MS, "a load got no steady 200s after the backend came back");
       for (const { transport, load } of loads) {
         const outcomes = await load.stop();
         const summary = summarize(outcomes, killedAt, upAt);
@@ -304,6 +322,7 @@ describe("the backend process killed and restarted under steady load", () => {
       }
     } finally {
       for (const gateway of gateways.values()) await gateway.close();
+      for (const proxy of proxies.values()) await proxy.close();
       await backend.kill();
     }
   });
@@ -325,8 +344,13 @@ function summarize(outcomes: readonly LoadOutcome[], downAt: number, upAt: numbe
   };
 }
 
-/** Polls `condition` on the event loop (the load keeps running meanwhile). */
-async function waitUntil(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+/** `promise`, or a rejection saying `what` if it has not settled within `ms` (a guard against a hang, not a wait). */
+async function failAfter<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let guard: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => (guard = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(guard);
+  }
 }
-

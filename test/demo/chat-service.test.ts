@@ -2,13 +2,15 @@ import { Metadata, status, type ServiceError } from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../generated/demo/v1/chat.js";
 import { toTimestamp } from "../../src/demo/timestamps.js";
+import { atRest } from "../support/at-rest.js";
 import { violationsOf } from "./support/demo-harness.js";
 import { CHAT_EPOCH, collect, headerOf, postAll, postOk, sequences, startChatHarness, texts, type ChatHarness } from "./support/chat-harness.js";
 
 let chat: ChatHarness;
 afterEach(async () => {
   // Whatever a test did, every call it made has ended: no subscriber is left behind.
-  await expect.poll(() => chat.rooms.subscriberCount()).toBe(0);
+  await chat.allEnded();
+  expect(chat.rooms.subscriberCount()).toBe(0);
   await chat.close();
 });
 
@@ -154,14 +156,17 @@ describe("Subscribe", () => {
   it("a cancelled subscription is removed from its room at once", async () => {
     await start();
     const call = await subscribed("lobby", 0, 0);
+    const [server] = chat.subscribeCalls;
     const other = await subscribed("lobby", 0, 0);
     expect(chat.rooms.subscribers("lobby")).toHaveLength(2);
     call.on("error", () => undefined); // the CANCELLED status
     call.cancel();
-    await expect.poll(() => chat.rooms.subscribers("lobby")).toHaveLength(1);
+    await chat.ended(server);
+    expect(chat.rooms.subscribers("lobby")).toHaveLength(1);
     other.on("error", () => undefined);
     other.cancel();
-    await expect.poll(() => chat.rooms.subscriberCount()).toBe(0);
+    await chat.allEnded();
+    expect(chat.rooms.subscriberCount()).toBe(0);
     // Posting to the room after the cancellations touches no stale subscriber.
     expect(await postOk(chat.client, "lobby", numbered(2))).toEqual({ count: 2, lastSequence: "2" });
   });
@@ -181,10 +186,17 @@ describe("Subscribe back-pressure", () => {
    * first read is what makes it stop taking data from the connection when it is not read.)
    */
   async function stalledSubscriber(room: string, limit: number) {
-    const call = chat.separateClient().subscribe({ room, replay: 0, limit });
+    const client = chat.separateClient();
+    const call = client.subscribe({ room, replay: 0, limit });
     await headerOf(call);
     const replies = call[Symbol.asyncIterator]() as AsyncIterator<ChatMessage>;
-    return { replies, first: replies.next() };
+    /**
+     * A subscription the server refuses at once (an invalid room: header and status, no DATA), on
+     * the stalled subscriber's connection: its answer comes after the server read (and acted on)
+     * what the client sent before it, such as a WINDOW_UPDATE.
+     */
+    const roundTrip = async () => expect((await collect(client.subscribe({ room: "", replay: 0, limit: 0 }))).error?.code).toBe(status.INVALID_ARGUMENT);
+    return { replies, first: replies.next(), roundTrip, server: chat.subscribeCalls[chat.subscribeCalls.length - 1] };
   }
 
   /** The remaining messages of an iterated stream (a stream read by an iterator must go on so). */
@@ -201,17 +213,20 @@ describe("Subscribe back-pressure", () => {
   it("stops writing to a subscriber that does not read (waits for drain), then delivers everything in order", { timeout: 30_000 }, async () => {
     const total = 2_000;
     await start({ historySize: total });
-    const { replies, first } = await stalledSubscriber("firehose", total);
+    const { replies, first, roundTrip, server } = await stalledSubscriber("firehose", total);
     // 2,000 messages of 1 KB are far more than the HTTP/2 windows and stream buffers between the
     // server and the subscriber hold.
     await postOk(chat.client, "firehose", numbered(total, "m", 1_000));
     expect(Number((await first).value.sequence)).toBe(1);
     const [feed] = chat.rooms.subscribers("firehose");
-    await expect.poll(() => feed.waitingForDrain).toBe(true);
+    // At rest: neither the feed's writes nor grpc-js handing them on to HTTP/2 (writes less those
+    // buffered) move across a round trip on the subscriber's connection.
+    await atRest(() => 2 * feed.delivered - server.writableLength, roundTrip);
+    expect(feed.waitingForDrain).toBe(true);
     const writtenWhilePaused = feed.delivered;
     expect(writtenWhilePaused).toBeLessThan(total / 2);
-    // Still paused after more I/O turns: nothing more is written without a drain.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Still paused after more I/O on its connection: nothing more is written without a drain.
+    await roundTrip();
     expect(feed.delivered).toBe(writtenWhilePaused);
     expect(feed.waitingForDrain).toBe(true);
 
@@ -224,11 +239,12 @@ describe("Subscribe back-pressure", () => {
 
   it("ends a subscriber that fell behind the room's history with RESOURCE_EXHAUSTED, after the messages it had", { timeout: 30_000 }, async () => {
     await start({ historySize: 50 });
-    const { replies, first } = await stalledSubscriber("firehose", 0);
+    const { replies, first, roundTrip, server } = await stalledSubscriber("firehose", 0);
     await postOk(chat.client, "firehose", numbered(1_000, "m", 1_000));
     expect(Number((await first).value.sequence)).toBe(1);
     const [feed] = chat.rooms.subscribers("firehose");
-    await expect.poll(() => feed.waitingForDrain).toBe(true);
+    await atRest(() => 2 * feed.delivered - server.writableLength, roundTrip);
+    expect(feed.waitingForDrain).toBe(true);
     const { messages, error } = await rest(replies);
     expect(error?.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(error?.details).toMatch(/fell behind: message \d+ of room "firehose" is no longer kept \(the room keeps the last 50\)/);
@@ -315,6 +331,7 @@ describe("Chat", () => {
     expect(chat.rooms.subscriberCount()).toBe(1);
     call.on("error", () => undefined); // the CANCELLED status
     call.cancel();
-    await expect.poll(() => chat.rooms.subscriberCount()).toBe(0);
+    await chat.allEnded();
+    expect(chat.rooms.subscriberCount()).toBe(0);
   });
 });

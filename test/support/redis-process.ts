@@ -82,8 +82,6 @@ export function redisCommand(port: number, args: readonly string[], timeoutMs = 
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One redis-server process started by a test. */
 export interface RedisServer {
   readonly host: string;
@@ -104,6 +102,8 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** What the server printed (for failure messages). */
   output(): string;
+  /** Resolves once what the server printed since its current run started matches `pattern` (as it prints; no polling). */
+  printed(pattern: RegExp): Promise<void>;
 }
 
 interface Running {
@@ -149,6 +149,19 @@ export interface RedisServerOptions {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), "pg-redis-"));
   let output = "";
+  /** What the current run printed, and who waits for what in it. */
+  let runOutput = "";
+  const watchers = new Set<{ pattern: RegExp; resolve(): void }>();
+  const printed = (chunk: string) => {
+    output = (output + chunk).slice(-20_000);
+    runOutput += chunk;
+    for (const watcher of watchers) {
+      if (!watcher.pattern.test(runOutput)) continue;
+      watchers.delete(watcher);
+      watcher.resolve();
+    }
+  };
+  const untilPrinted = (pattern: RegExp) => (pattern.test(runOutput) ? Promise.resolve() : new Promise<void>((resolve) => void watchers.add({ pattern, resolve })));
   let port = options.port ?? (await freePort());
   let current: Running | undefined;
   let paused = false;
@@ -159,23 +172,28 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const child = spawn(command, [...prefixArgs, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output = (output + chunk).slice(-20_000)));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output = (output + chunk).slice(-20_000)));
+    runOutput = "";
+    child.stdout?.setEncoding("utf8").on("data", printed);
+    child.stderr?.setEncoding("utf8").on("data", printed);
     const watchdog = startWatchdog(child.pid ?? 0);
     current = { child, exited, watchdog };
     paused = false;
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        current = undefined;
-        throw new Error(`redis-server on port ${port} exited at start:\n${output.slice(-2_000)}`);
-      }
-      const pong = await redisCommand(port, ["PING"], 500).catch(() => undefined);
-      if (pong === "PONG") return;
-      await sleep(50);
+    // It says when it listens; a guard (not a wait) gives up on one that never does.
+    let guard: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      untilPrinted(/Ready to accept connections/).then(() => "ready" as const),
+      exited.then(() => "exited" as const),
+      new Promise<"timeout">((resolve) => (guard = setTimeout(() => resolve("timeout"), START_TIMEOUT_MS))),
+    ]);
+    clearTimeout(guard);
+    if (outcome === "exited") {
+      current = undefined;
+      throw new Error(`redis-server on port ${port} exited at start:\n${output.slice(-2_000)}`);
     }
+    const pong = outcome === "ready" ? await redisCommand(port, ["PING"]).catch((error: Error) => error.message) : "no answer";
+    if (pong === "PONG") return;
     await terminate("SIGKILL");
-    throw new Error(`redis-server on port ${port} did not answer PING within ${START_TIMEOUT_MS} ms:\n${output.slice(-2_000)}`);
+    throw new Error(`redis-server on port ${port} did not become ready within ${START_TIMEOUT_MS} ms (PING: ${pong}):\n${output.slice(-2_000)}`);
   };
 
   const terminate = async (signal: NodeJS.Signals): Promise<void> => {
@@ -186,7 +204,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       // A stopped process keeps every signal but SIGKILL pending until it continues.
       if (paused && signal !== "SIGKILL") running.child.kill("SIGCONT");
       running.child.kill(signal);
-      const stopped = await Promise.race([running.exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+      // A guard, not a wait: SIGKILL if it has not exited by then.
+      let guard: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([running.exited.then(() => true), new Promise<false>((resolve) => (guard = setTimeout(() => resolve(false), STOP_TIMEOUT_MS)))]);
+      clearTimeout(guard);
       if (!stopped) {
         running.child.kill("SIGKILL");
         await running.exited;
@@ -240,6 +261,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await launch();
     },
     output: () => output,
+    printed: untilPrinted,
   };
 }
 
@@ -270,15 +292,16 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
       );
     }
     const addresses = nodes.map((node) => node.address);
+    // Each node logs the change of its cluster state to ok (once every slot is covered and it has heard of the others).
+    const stateOk = nodes.map((node) => node.printed(/Cluster state changed: ok/));
     await runRedisCli(["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"]);
-    const deadline = Date.now() + CLUSTER_TIMEOUT_MS;
+    let guard: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => (guard = setTimeout(() => resolve("timeout"), CLUSTER_TIMEOUT_MS)));
+    const outcome = await Promise.race([Promise.all(stateOk), timedOut]);
+    clearTimeout(guard);
     for (const node of nodes) {
-      for (;;) {
-        const info = await redisCommand(node.port, ["CLUSTER", "INFO"]).catch(() => "");
-        if (info.includes("cluster_state:ok")) break;
-        if (Date.now() > deadline) throw new Error(`cluster node ${node.address} did not reach cluster_state:ok:\n${info}`);
-        await sleep(100);
-      }
+      const info = await redisCommand(node.port, ["CLUSTER", "INFO"]).catch(() => "");
+      if (outcome === "timeout" || !info.includes("cluster_state:ok")) throw new Error(`cluster node ${node.address} did not reach cluster_state:ok:\n${info}`);
     }
     return { nodes, addresses, stop };
   } catch (error) {

@@ -53,9 +53,9 @@ const BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest";
 
 let server: Server;
 let address: string;
-const cancelledOnServer: string[] = [];
-/** Resolvers waiting for the server to receive a Hang call with a given x-request-id. */
+/** Resolvers waiting for the server to receive, and to see cancelled, a Hang call with a given x-request-id. */
 const hangArrivals = new Map<string, () => void>();
+const hangCancellations = new Map<string, () => void>();
 
 const handlers: Record<string, Handler> = {
   Echo(call, callback) {
@@ -83,7 +83,7 @@ const handlers: Record<string, Handler> = {
   },
   Hang(call) {
     const requestId = String(call.metadata.get("x-request-id")[0] ?? "");
-    call.on("cancelled", () => cancelledOnServer.push(requestId));
+    call.on("cancelled", () => hangCancellations.get(requestId)?.());
     hangArrivals.get(requestId)?.();
   },
 };
@@ -169,6 +169,7 @@ describe.each(TRANSPORTS)("the %s transport against a real grpc-js server", (tra
     const controller = new AbortController();
     const requestId = `abort-${transport}`;
     const arrived = new Promise<void>((resolve) => hangArrivals.set(requestId, resolve));
+    const cancelledOnServer = new Promise<void>((resolve) => hangCancellations.set(requestId, resolve));
     const pending = upstream.call(unary("Hang", { signal: controller.signal, metadata: [["x-request-id", requestId]] }));
     // Abort once the server has the call, so the cancellation must travel to it.
     await arrived;
@@ -176,7 +177,7 @@ describe.each(TRANSPORTS)("the %s transport against a real grpc-js server", (tra
     const error = await failure(pending);
     expect(error.code).toBe(GrpcCode.CANCELLED);
     expect(error.reason).toBe("PG_ERR_CANCELLED");
-    await expect.poll(() => cancelledOnServer).toContain(requestId);
+    await cancelledOnServer;
   });
 
   it("does not start a call whose signal is already aborted", async () => {

@@ -11,7 +11,7 @@ import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
 import type { UnaryCall, Upstream } from "../../src/upstream/upstream.js";
 import { createFakeClock } from "../support/fake-clock.js";
-import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
+import { clientHasRead, grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
 
 const TLS = join(import.meta.dirname, "../fixtures/tls");
 
@@ -56,22 +56,27 @@ function fakeClock(start = 1_000_000): { now: () => number; advance(ms: number):
 
 /**
  * A TCP server that either hangs up every connection at once (each attempt fails before the
- * HTTP/2 handshake, like a restarting backend) or serves HTTP/2 echoing the request.
+ * HTTP/2 handshake, like a restarting backend) or serves HTTP/2 echoing the request; a call to
+ * `Hang` is never answered.
  */
 async function startSwitchableServer(): Promise<{
   address: string;
   attempts(): number;
   setMode(mode: "refuse" | "serve"): void;
+  /** Resolves once the first call to `Hang` has arrived. */
+  hangArrived(): Promise<void>;
   /** Destroys every HTTP/2 connection and waits until the sockets are gone. */
   dropConnections(): Promise<void>;
   close(): Promise<void>;
 }> {
   let attempts = 0;
   let mode: "refuse" | "serve" = "refuse";
+  const [hung, hangArrived] = signal();
   const sockets = new Set<Socket>();
   const h2 = createHttp2Server();
-  h2.on("stream", (stream) => {
+  h2.on("stream", (stream, headers) => {
     stream.on("error", () => undefined);
+    if (String(headers[":path"]).endsWith("/Hang")) return hangArrived();
     const chunks: Buffer[] = [];
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("end", () => replyOk(stream, Buffer.concat(chunks)));
@@ -88,12 +93,11 @@ async function startSwitchableServer(): Promise<{
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     attempts: () => attempts,
     setMode: (next) => void (mode = next),
+    hangArrived: () => hung,
     async dropConnections() {
       const closed = [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
       for (const socket of sockets) socket.destroy();
       await Promise.all(closed);
-      // The client learns of the loss from the socket's end: a short wait for that I/O.
-      await new Promise((resolve) => setTimeout(resolve, 50));
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -507,26 +511,37 @@ describe.each(TRANSPORTS)("%s", (transport, create) => {
     it("runs many concurrent calls on one session, within the peer's max concurrent streams", async () => {
       const limited = await startRawGrpcServer({ settings: { maxConcurrentStreams: 4 } });
       try {
+        // Each call is answered only once as many are open as the limit allows (fewer at the
+        // end), so the session is at its limit before every answer: what the client opens
+        // beyond it would show, and a client that opened fewer would never be answered.
+        const LIMIT = 4;
+        let unanswered = 1;
         let active = 0;
         let peak = 0;
+        const waiting: Array<() => void> = [];
+        const answerWhileFull = () => {
+          while (waiting.length > 0 && waiting.length >= Math.min(LIMIT, unanswered)) waiting.shift()?.();
+        };
         limited.handlers.set("Slow", ({ stream, body }) => {
           active++;
           peak = Math.max(peak, active);
-          void body.then((bytes) =>
-            setTimeout(() => {
+          void body.then((bytes) => {
+            waiting.push(() => {
               active--;
+              unanswered--;
               replyOk(stream, bytes);
-            }, 2),
-          );
+            });
+            answerWhileFull();
+          });
         });
         const upstream = upstreamFor(limited);
         await upstream.call(unary("Slow")); // connected, the peer's SETTINGS known
+        unanswered = 200;
         const calls = Array.from({ length: 200 }, (_, i) => upstream.call(unary("Slow", { request: Uint8Array.from([i % 256, 7]) })));
         const results = await Promise.all(calls);
         expect(results.map((r) => r.response[0])).toEqual(Array.from({ length: 200 }, (_, i) => i % 256));
         expect(limited.sessions).toHaveLength(1);
-        expect(peak).toBeLessThanOrEqual(4);
-        expect(peak).toBeGreaterThan(1);
+        expect(peak).toBe(LIMIT);
       } finally {
         await limited.destroy();
       }
@@ -627,7 +642,11 @@ describe.each(TRANSPORTS)("%s", (transport, create) => {
         await call(); // healthy again
         const attempts = server.attempts();
         server.setMode("refuse");
+        // A call in flight fails once the client has seen the connection go.
+        const inFlight = upstream.call(unary("Hang", { deadline: clock.now() + 5000 }));
+        await server.hangArrived();
         await server.dropConnections();
+        expect((await rejection(inFlight)).raw.origin).toBe("connection");
         // The first call after the loss connects at once (no backoff is pending) ...
         await rejection(call());
         expect(server.attempts()).toBe(attempts + 1);
@@ -674,7 +693,8 @@ describe.each(TRANSPORTS)("%s", (transport, create) => {
         const upstream = upstreamFor(server);
         const pending = upstream.call(unary("Hang"));
         await hung;
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Dropped once the client has read what came before (the headers, when sent).
+        await clientHasRead(server.sessions[0]);
         server.sessions[0].destroy();
         await expectConnectionLossThenNewConnection(pending, upstream, server);
       } finally {
@@ -686,23 +706,30 @@ describe.each(TRANSPORTS)("%s", (transport, create) => {
       const server = await startRawGrpcServer();
       try {
         let answer: () => void = () => undefined;
+        let slowStreamId = 0;
         const [hung, arrived] = signal();
         server.handlers.set("Slow", ({ stream }) => {
           answer = () => replyOk(stream, grpcFrame(Buffer.from("late")));
+          slowStreamId = stream.id ?? 0;
           arrived();
         });
         server.handlers.set("Echo", echo);
         const upstream = upstreamFor(server);
         const pending = upstream.call(unary("Slow"));
         await hung;
-        const goawaySent = new Promise<void>((resolve) => server.sessions[0].close(resolve));
-        // Give the GOAWAY time to arrive, then start a call: it must use a new connection.
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // A graceful GOAWAY (the one a graceful close sends), and once the client has read it, a
+        // new call: it must use a new connection. The session closes after the accepted call.
+        const session = server.sessions[0];
+        const closed = new Promise((resolve) => session.once("close", resolve));
+        session.goaway(constants.NGHTTP2_NO_ERROR, slowStreamId);
+        await clientHasRead(session);
+        // (node:http2's client answers the GOAWAY with its own, which starts the close already.)
+        session.close();
         const next = upstream.call(unary("Echo"));
         answer();
         expect(Buffer.from((await pending).response).toString()).toBe("late");
         await next;
-        await goawaySent;
+        await closed;
         expect(server.sessions).toHaveLength(2);
       } finally {
         await server.destroy();

@@ -8,7 +8,7 @@ import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
 import { UpstreamError, type UpstreamErrorOrigin } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { Upstream } from "../../src/upstream/upstream.js";
-import { grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type RawGrpcServer } from "./support/raw-grpc-server.js";
+import { clientHasRead, grpcFrame, replyOk, resetAfter, startRawGrpcServer, trailersOnly, type RawGrpcServer } from "./support/raw-grpc-server.js";
 
 // Every way an upstream can break a unary reply, against both transports: each must decide the
 // same origin at its boundary (the http2 transport from the wire, the grpc-js one from grpc-js's
@@ -47,7 +47,8 @@ const CASES: readonly Case[] = [
     reply: (s) => {
       s.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
       s.on("wantTrailers", () => s.sendTrailers({ "grpc-status": "0" }));
-      s.write(grpcFrame(Buffer.from("a")), () => setTimeout(() => s.end(grpcFrame(Buffer.from("b"))), 10));
+      // The second once the client has read the first: separate frames, separate reads.
+      s.write(grpcFrame(Buffer.from("a")), () => void clientHasRead(s.session).then(() => s.end(grpcFrame(Buffer.from("b")))));
     },
     origin: "protocol",
     message: violation("the upstream sent more than one response message for a unary call"),

@@ -10,8 +10,9 @@ import { STREAM_RESEND_BYTES } from "../../src/upstream/grpc-stream.js";
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { UpstreamOptions, UpstreamTransport } from "../../src/upstream/upstream-options.js";
 import type { StreamCall, Upstream, UpstreamStream } from "../../src/upstream/upstream.js";
+import { atRest, roundTripsUntil } from "../support/at-rest.js";
 import { createFakeClock } from "../support/fake-clock.js";
-import { grpcFrame, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
+import { clientHasRead, grpcFrame, startRawGrpcServer, type RawGrpcServer, type RawHandler } from "./support/raw-grpc-server.js";
 import { FAILURE, MESSAGES_BEFORE_FAILURE, countRequest, indexOf, indexedMessage, path, startStreamingBackend, type StreamingBackend } from "./support/streaming-backend.js";
 import { readAll, rejection } from "./support/upstream-results.js";
 
@@ -27,19 +28,6 @@ const TRANSPORTS: ReadonlyArray<[UpstreamTransport, (target: { address: string }
 const DETAIL_TYPE = "type.googleapis.com/google.rpc.ErrorInfo";
 const DETAIL_VALUE = Buffer.from([10, 4, 109, 111, 118, 101]); // ErrorInfo{reason: "move"}
 const STATUS_DETAILS = Buffer.from(encodeRpcStatus({ code: FAILURE.code, message: FAILURE.details, details: [{ typeUrl: DETAIL_TYPE, value: DETAIL_VALUE }] }));
-
-/** A real wait for I/O (not for time to pass): lets the transports and the backend move what they can. */
-const settleIo = (ms = 100) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `progress` stops moving for a while (the I/O it counts has come to a stop); returns where it stopped. */
-async function quiescent(progress: () => number): Promise<number> {
-  let before = -1;
-  while (progress() !== before) {
-    before = progress();
-    await settleIo();
-  }
-  return before;
-}
 
 const upstreams: Upstream[] = [];
 afterEach(() => {
@@ -65,6 +53,13 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     const stream = on.stream({ rpcPath: path(method), metadata: [["x-test-id", id]], deadline: undefined, ...overrides });
     return { stream, record: backend.record(id) };
   };
+
+  /**
+   * A call the backend fails at once (trailers-only), on the same connection as the calls before
+   * it: its answer comes after everything the backend sent before it, and after the backend read
+   * (and acted on) everything sent before it, such as a WINDOW_UPDATE.
+   */
+  const roundTrip = async () => expect((await rejection(open("Refuse").stream.read())).code).toBe(GrpcCode.ABORTED);
 
   it("server streaming: 10,000 messages arrive complete and in order, then OK with the trailers", async () => {
     const { stream } = open("Count");
@@ -108,8 +103,10 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     await stream.write(countRequest(count, size));
     stream.end();
     await record.arrived;
-    // Not reading: the backend must come to a stop, pushed back by HTTP/2 flow control.
-    const sentWhenBlocked = await quiescent(() => record.sent);
+    // Not reading: the backend must come to a stop, pushed back by HTTP/2 flow control (neither
+    // its writes nor their completions move across a round trip on the connection).
+    await atRest(() => record.sent + record.flushed, roundTrip);
+    const sentWhenBlocked = record.sent;
     expect(record.blocked).toBe(true);
     // Everything between the backend's writes and the reader (both sides' stream buffers, the
     // stream's 64 KiB flow-control window, the gateway's queue) holds a few hundred KiB at most
@@ -141,7 +138,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
       }
       stream.end();
     })();
-    const stalled = await quiescent(() => written);
+    const stalled = await atRest(() => written, roundTrip);
     expect(stalled).toBeGreaterThan(0);
     // The stream's write buffer (16 KiB) and flow-control window (64 KiB) for Protogate's own transports;
     // grpc-js acknowledges up to 1 MiB per call at once (its retry buffer, kept with retries off).
@@ -166,7 +163,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     expect(error.code).toBe(GrpcCode.CANCELLED);
     expect(await rejection(stream.read())).toBe(error);
     expect(await rejection(stream.write(indexedMessage(2, 8)))).toBe(error);
-    await expect.poll(() => record.cancelled).toBe(true);
+    await record.cancellation;
   });
 
   it("the cancel signal aborting cancels the call, and the backend sees it", async () => {
@@ -178,7 +175,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     const error = await rejection(pending);
     expect(error.origin).toBe("cancelled");
     expect(toGatewayError(error).reason).toBe("PG_ERR_CANCELLED");
-    await expect.poll(() => record.cancelled).toBe(true);
+    await record.cancellation;
   });
 
   it("a signal aborted before the call starts fails it at once, without reaching the backend", async () => {
@@ -215,8 +212,10 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     await stream.write(countRequest(1, 4));
     stream.end();
     expect(await stream.headers).toContainEqual(["x-feed", "live"]);
-    // Read only once the status is in: the messages before it (more than the queue holds) still come first.
-    await expect.poll(() => stream.trailers()).toContainEqual(["x-why", "moved"]);
+    // Read only once the status is in (round trips on the connection bring it): the messages
+    // before it (more than the queue holds) still come first.
+    await roundTripsUntil(() => stream.trailers().some(([key, value]) => key === "x-why" && value === "moved"), roundTrip);
+    expect(stream.trailers()).toContainEqual(["x-why", "moved"]);
     for (let i = 0; i < MESSAGES_BEFORE_FAILURE; i++) expect(indexOf((await stream.read()) as Uint8Array)).toBe(i);
     const error = await rejection(stream.read());
     expect(error.origin).toBe("upstream");
@@ -243,7 +242,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     expect(error.origin).toBe("deadline");
     expect(error.code).toBe(GrpcCode.DEADLINE_EXCEEDED);
     expect(toGatewayError(error).message).toBe(`deadline of 60000 ms exceeded calling ${path("Hang")}`);
-    await expect.poll(() => record.cancelled).toBe(true);
+    await record.cancellation;
     expect(clock.pending()).toBe(0);
   });
 
@@ -271,7 +270,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a gr
     expect(error.limit).toEqual({ direction: "request", bytes: 9, maxBytes: 8 });
     expect(toGatewayError(error).httpStatus).toBe(413);
     expect(await rejection(stream.read())).toBe(error);
-    await expect.poll(() => record.cancelled).toBe(true);
+    await record.cancellation;
   });
 });
 
@@ -332,7 +331,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
   });
 
   it("connection loss mid-stream: the messages before it, then UNAVAILABLE tagged connection", async () => {
-    on(replyThen(Buffer.concat([grpcFrame(Buffer.from("a")), grpcFrame(Buffer.from("b"))]), (stream) => setTimeout(() => stream.session?.destroy(), 20)));
+    on(replyThen(Buffer.concat([grpcFrame(Buffer.from("a")), grpcFrame(Buffer.from("b"))]), (stream) => void clientHasRead(stream.session).then(() => stream.session?.destroy())));
     const stream = call();
     stream.end();
     expect(String(await stream.read())).toBe("a");
@@ -345,10 +344,10 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
   it("a graceful GOAWAY lets a stream in progress finish, and the next stream goes on a new connection", async () => {
     on(replyThen(grpcFrame(Buffer.from("before")), (stream) => {
       stream.session?.goaway(constants.NGHTTP2_NO_ERROR, stream.id ?? 0);
-      setTimeout(() => {
+      void clientHasRead(stream.session).then(() => {
         stream.write(grpcFrame(Buffer.from("after")));
         ok(stream);
-      }, 20);
+      });
     }));
     const stream = call();
     stream.end();
@@ -367,7 +366,7 @@ describe.each(TRANSPORTS)("streaming calls through the %s transport against a mi
     on(({ stream }) => {
       closed = new Promise((resolve) => stream.on("close", () => resolve(stream.rstCode ?? -1)));
       // The oversized message in a later DATA frame: grpc-js drops every message of a chunk it cannot decode whole.
-      replyThen(grpcFrame(Buffer.from("a")), () => setTimeout(() => stream.write(grpcFrame(Buffer.alloc(MAX_RECEIVE + 1))), 20))({ stream } as Parameters<RawHandler>[0]);
+      replyThen(grpcFrame(Buffer.from("a")), () => void clientHasRead(stream.session).then(() => stream.write(grpcFrame(Buffer.alloc(MAX_RECEIVE + 1)))))({ stream } as Parameters<RawHandler>[0]);
     });
     const stream = call();
     stream.end();

@@ -7,10 +7,11 @@ import { createHttp2Upstream } from "../../src/upstream/http2-upstream.js";
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { UnaryCall, Upstream, UpstreamStream } from "../../src/upstream/upstream.js";
 import { createWireUpstream, type WireUpstreamOptions } from "../../src/upstream/wire-upstream.js";
+import { atRest } from "../support/at-rest.js";
 import { createFakeClock } from "../support/fake-clock.js";
 import { fuzzRuns } from "../support/fuzz.js";
 import { literalBlock, startHandH2Server, type HandConnection, type HandH2Server } from "./support/hand-h2-server.js";
-import { grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer } from "./support/raw-grpc-server.js";
+import { clientHasRead, grpcFrame, replyOk, startRawGrpcServer, type RawGrpcServer } from "./support/raw-grpc-server.js";
 import { readAll, rejection } from "./support/upstream-results.js";
 
 const upstreams: Upstream[] = [];
@@ -129,16 +130,17 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
     ["another frame inside a header block", (id: number) => Buffer.concat([headersFrame(id, OK_HEADERS, 0), dataFrame(id, Buffer.alloc(1))]), H2Error.PROTOCOL_ERROR],
     ["DATA with more padding than payload", (id: number) => Buffer.concat([headersFrame(id, OK_HEADERS), dataFrame(id, Buffer.from([9, 1, 2]), Flag.PADDED)]), H2Error.PROTOCOL_ERROR],
   ])("%s fails the connection (GOAWAY with its code) and its calls with UNAVAILABLE", async (_name, bytes, code) => {
-    let connection: HandConnection | undefined;
+    let replying: (connection: HandConnection) => void = () => undefined;
+    const replied = new Promise<HandConnection>((resolve) => (replying = resolve));
     reply = (c, id) => {
-      connection = c;
+      replying(c);
       c.socket.write(bytes(id));
     };
     const error = await rejection(wire(server.address).call(unary()));
     expect(error.origin).toBe("connection");
     expect(error.code).toBe(GrpcCode.UNAVAILABLE);
     expect(error.message).toMatch(/^Connection failed: the upstream broke HTTP\/2 \(/);
-    const goaway = await (connection as HandConnection).next(FrameType.GOAWAY);
+    const goaway = await (await replied).next(FrameType.GOAWAY);
     expect(goaway.payload.readUInt32BE(4)).toBe(code);
   });
 
@@ -176,9 +178,10 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
       "the upstream sent a header list larger than 65536 bytes",
     ],
   ])("%s fails the call as a protocol violation, resets the stream, and the connection serves on", async (_name, bytes, code, message) => {
-    let connection: HandConnection | undefined;
+    let replying: (connection: HandConnection) => void = () => undefined;
+    const replied = new Promise<HandConnection>((resolve) => (replying = resolve));
     reply = (c, id) => {
-      connection = c;
+      replying(c);
       c.socket.write(bytes(id));
       reply = (next, nextId) => next.socket.write(goodReply(nextId));
     };
@@ -187,15 +190,16 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
     expect(error.origin).toBe("protocol");
     expect(error.code).toBe(GrpcCode.INTERNAL);
     expect(error.message).toBe(message);
-    const reset = await (connection as HandConnection).next(FrameType.RST_STREAM);
+    const reset = await (await replied).next(FrameType.RST_STREAM);
     expect(reset.payload.readUInt32BE(0)).toBe(code);
     expect(Buffer.from((await upstream.call(unary())).response).toString()).toBe("ok");
   });
 
   it("DATA beyond a paused stream's flow-control window fails the call after the messages read, and resets the stream", async () => {
-    let connection: HandConnection | undefined;
+    let replying: (connection: HandConnection) => void = () => undefined;
+    const replied = new Promise<HandConnection>((resolve) => (replying = resolve));
     reply = (c, id) => {
-      connection = c;
+      replying(c);
       // 100 messages of 1,000 bytes at once, ignoring the 64 KiB window the reader leaves closed.
       const chunks = [headersFrame(id, OK_HEADERS)];
       for (let i = 0; i < 100; i++) chunks.push(dataFrame(id, grpcFrame(Buffer.alloc(1_000, i))));
@@ -203,8 +207,7 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
     };
     const stream = wire(server.address).stream({ rpcPath: "/raw.v1.Raw/Flood", metadata: [], deadline: undefined });
     stream.end();
-    await expect.poll(() => connection).toBeDefined();
-    const reset = await (connection as HandConnection).next(FrameType.RST_STREAM);
+    const reset = await (await replied).next(FrameType.RST_STREAM);
     expect(reset.payload.readUInt32BE(0)).toBe(H2Error.FLOW_CONTROL_ERROR);
     // The messages queued before the violation are read first.
     for (let i = 0; i < 4; i++) expect((await stream.read())?.[0]).toBe(i);
@@ -214,9 +217,10 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
   });
 
   it("reads padded HEADERS and DATA, skips PRIORITY, unknown frames and informational headers, and answers PING", async () => {
-    let connection: HandConnection | undefined;
+    let replying: (connection: HandConnection) => void = () => undefined;
+    const replied = new Promise<HandConnection>((resolve) => (replying = resolve));
     reply = (c, id) => {
-      connection = c;
+      replying(c);
       const padded = (payload: Buffer, pad: number) => Buffer.concat([Buffer.from([pad]), payload, Buffer.alloc(pad)]);
       c.socket.write(
         Buffer.concat([
@@ -232,7 +236,7 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
     };
     const result = await wire(server.address).call(unary());
     expect(Buffer.from(result.response).toString()).toBe("padded");
-    const pong = await (connection as HandConnection).next(FrameType.PING);
+    const pong = await (await replied).next(FrameType.PING);
     expect(pong.flags & Flag.ACK).toBe(Flag.ACK);
     expect(pong.payload.toString()).toBe("pingpong");
   });
@@ -242,9 +246,8 @@ describe("the wire transport against an upstream that breaks HTTP/2", () => {
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.boolean(), async (garbage, afterHeaders) => {
         reply = (c, id) => {
           if (afterHeaders) c.socket.write(headersFrame(id, OK_HEADERS));
-          c.socket.write(garbage);
-          // Whatever the client made of it, the connection then ends.
-          setTimeout(() => c.socket.destroy(), 20);
+          // Whatever the client makes of it, the connection then ends (after the garbage, in order).
+          c.socket.end(garbage);
         };
         await rejection(wire(server.address).call(unary(undefined, { deadline: Date.now() + 3_000 })));
       }),
@@ -271,11 +274,14 @@ describe("the wire transport's streams and connections", () => {
   it("queues calls beyond the peer's MAX_CONCURRENT_STREAMS; a queued call's deadline runs, and it is never sent", async () => {
     const clock = createFakeClock(Date.now());
     const opened: number[] = [];
-    const server = await startHandH2Server((_c, id) => void opened.push(id), [[Setting.MAX_CONCURRENT_STREAMS, 1]]);
+    let firstOpened: () => void = () => undefined;
+    const firstArrived = new Promise<void>((resolve) => (firstOpened = resolve));
+    const server = await startHandH2Server((_c, id) => void (opened.push(id), firstOpened()), [[Setting.MAX_CONCURRENT_STREAMS, 1]]);
     try {
       const upstream = wire(server.address, { now: clock.now, timers: clock });
       const first = upstream.call(unary(undefined, { deadline: clock.now() + 60_000 }));
-      await expect.poll(() => opened).toEqual([1]);
+      await firstArrived;
+      expect(opened).toEqual([1]);
       const second = upstream.call(unary(undefined, { deadline: clock.now() + 1_000 }));
       clock.advance(1_000);
       const error = await rejection(second);
@@ -290,9 +296,12 @@ describe("the wire transport's streams and connections", () => {
 
   it("writes the frames of calls started in the same tick in one socket write", async () => {
     const opened: number[] = [];
+    let allOpened: () => void = () => undefined;
+    const elevenArrived = new Promise<void>((resolve) => (allOpened = resolve));
     const server = await startHandH2Server((c, id) => {
       opened.push(id);
       if (id === 1) c.socket.write(goodReply(id));
+      if (opened.length === 11) allOpened();
     });
     try {
       const upstream = wire(server.address);
@@ -300,7 +309,7 @@ describe("the wire transport's streams and connections", () => {
       const writes = vi.spyOn(Socket.prototype, "write");
       try {
         const calls = Array.from({ length: 10 }, () => upstream.call(unary(undefined, { deadline: Date.now() + 60_000 })).catch(() => undefined));
-        await expect.poll(() => opened).toHaveLength(11);
+        await elevenArrived;
         // Ten HEADERS and ten DATA frames: one write.
         expect(writes).toHaveBeenCalledTimes(1);
         upstream.close();
@@ -344,14 +353,10 @@ describe("the wire transport's streams and connections", () => {
       const stream = wire(server.address).stream({ rpcPath: "/raw.v1.Raw/Flood", metadata: [], deadline: undefined });
       stream.end();
       await stream.headers;
-      // Let the upstream send what it may (a real wait for I/O), then count what it could.
-      let before = -1;
-      while (sent !== before) {
-        before = sent;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      // Let the upstream send what it may: until a PING round trip moves it no further.
+      const stopped = await atRest(() => sent, () => clientHasRead(server.sessions[0]));
       // The stream window (64 KiB), Node's own buffers on the server side, and the 4 queued messages: far from 2,000.
-      expect(sent).toBeLessThan(400);
+      expect(stopped).toBeLessThan(400);
       const first = await stream.read();
       expect(first?.byteLength).toBe(1_000);
       stream.cancel();

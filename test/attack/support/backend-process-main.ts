@@ -1,8 +1,6 @@
-// Child process entry: the demo gRPC backends on 127.0.0.1 and the port given as the first
-// argument (0: a free one), until killed. The fault tests kill it and start it again on the
-// port it had, as a restarted backend would come back.
+// Child process entry: the demo gRPC backends on 127.0.0.1 and a free port, until killed. The
+// fault tests kill it and start another in its place (behind a proxy that keeps the address).
 import { startDemoBackends } from "../../../src/demo/index.js";
 
-const port = Number(process.argv[2] ?? 0);
-const backends = await startDemoBackends({ host: "127.0.0.1", port });
+const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
 console.log(`demo backends listening on ${backends.address}`);

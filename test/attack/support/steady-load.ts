@@ -17,6 +17,8 @@ export interface SteadyLoad {
   stop(): Promise<LoadOutcome[]>;
   /** ms since the load started. */
   elapsed(): number;
+  /** Resolves once the outcomes so far (in the order they came) satisfy `condition`, checked as each comes. */
+  until(condition: (outcomes: readonly LoadOutcome[]) => boolean): Promise<void>;
 }
 
 /**
@@ -27,6 +29,7 @@ export function startSteadyLoad(url: string, concurrency: number, requestTimeout
   const started = performance.now();
   const elapsed = () => performance.now() - started;
   const outcomes: LoadOutcome[] = [];
+  const waiters = new Set<{ condition: (outcomes: readonly LoadOutcome[]) => boolean; resolve(): void }>();
   let running = true;
   const loop = async () => {
     while (running) {
@@ -47,11 +50,17 @@ export function startSteadyLoad(url: string, concurrency: number, requestTimeout
         body = String(error);
       }
       outcomes.push({ sentAt, doneAt: elapsed(), status, body });
+      for (const waiter of waiters) {
+        if (!waiter.condition(outcomes)) continue;
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
   return {
     elapsed,
+    until: (condition) => (condition(outcomes) ? Promise.resolve() : new Promise((resolve) => void waiters.add({ condition, resolve }))),
     async stop() {
       running = false;
       await Promise.all(loops);

@@ -82,6 +82,10 @@ export interface JwksServer {
   setDelayMs(ms: number): void;
   /** Requests received but not answered yet (hanging, or delayed). */
   open(): number;
+  /** Resolves once `total` requests in all have been received. */
+  requested(total: number): Promise<void>;
+  /** Resolves once exactly `count` requests are open (checked as requests come and end). */
+  openAt(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,10 +95,23 @@ export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer>
   let delayMs = 0;
   let count = 0;
   let unanswered = 0;
+  const waiters = new Set<{ reached: () => boolean; resolve(): void }>();
+  const until = (reached: () => boolean) => (reached() ? Promise.resolve() : new Promise<void>((resolve) => void waiters.add({ reached, resolve })));
+  const changed = () => {
+    for (const waiter of waiters) {
+      if (!waiter.reached()) continue;
+      waiters.delete(waiter);
+      waiter.resolve();
+    }
+  };
   const server: Server = createServer((request, response) => {
     count += 1;
     unanswered += 1;
-    response.on("close", () => (unanswered -= 1));
+    response.on("close", () => {
+      unanswered -= 1;
+      changed();
+    });
+    changed();
     if (mode === "hang") return; // never answers; the client's timeout must end the wait
     const answer = mode === "error" ? () => response.writeHead(503).end("down") : () => response.writeHead(200, { "content-type": "application/jwk-set+json" }).end(JSON.stringify({ keys: current }));
     // The client may have given up meanwhile (its timeout): then there is nobody to answer.
@@ -116,6 +133,8 @@ export async function startJwksServer(keys: readonly JWK[]): Promise<JwksServer>
       delayMs = ms;
     },
     open: () => unanswered,
+    requested: (total) => until(() => count >= total),
+    openAt: (open) => until(() => unanswered === open),
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));

@@ -174,7 +174,8 @@ describe("JWT verifier with a JWKS issuer", () => {
     await v.verify(await signToken(rsa, validClaims()));
     clock.advanceSeconds(MAX_AGE_S + 1);
     expect((await v.verify(await signToken(rsa, validClaims({ sub: "other" })))).subject).toBe("other");
-    await vi.waitFor(() => expect(fetches()).toBe(2));
+    await jwks.requested(requestsBefore + 2);
+    expect(fetches()).toBe(2);
   });
 
   it("keeps verifying known kids while the JWKS server hangs, and rejects others within the timeout", async () => {
@@ -184,7 +185,8 @@ describe("JWT verifier with a JWKS issuer", () => {
     clock.advanceSeconds(MAX_AGE_S + 1);
     // Stale set: the cached key verifies at once; the refetch runs in the background.
     expect((await v.verify(await signToken(ec, validClaims({ sub: "still-ok" })))).subject).toBe("still-ok");
-    await vi.waitFor(() => expect(fetches()).toBe(2));
+    await jwks.requested(requestsBefore + 2);
+    expect(fetches()).toBe(2);
 
     // An unknown kid waits for that fetch, which times out (timeoutMs 300): key set unavailable.
     const unknown = unsignedToken({ alg: "RS256", kid: "new-kid" }, validClaims());
@@ -352,15 +354,18 @@ describe("JWT verifier with a JWKS issuer", () => {
     });
 
     it("a hot cached token alone refreshes a stale key set, and is rejected once its key is gone", async () => {
-      const v = await jwksVerifier();
+      let fetched: () => void = () => undefined;
+      const v = await jwksVerifier({}, { onJwksFetch: (_issuer, outcome) => outcome === "success" && fetched() });
       const token = await signToken(rsa, validClaims({ exp: START_S + 7200 }));
       await v.verify(token);
       jwks.setKeys([ec.jwk]);
       clock.advanceSeconds(MAX_AGE_S);
+      const refetched = new Promise<void>((resolve) => (fetched = resolve));
       // Still answered from the cache (no request waits for the refetch it starts) ...
       expect((await v.verify(token)).subject).toBe("user-42");
       // ... and once the new set is in, the token is verified again and its key is unknown.
-      await vi.waitFor(() => expectRejected(v.verify(token), "unknown key id", token));
+      await refetched;
+      await expectRejected(v.verify(token), "unknown key id", token);
       expect(fetches()).toBe(2);
     });
 

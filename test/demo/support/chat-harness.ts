@@ -1,5 +1,5 @@
-import { credentials, Metadata, Server, ServerCredentials, type ClientReadableStream, type ServiceError, type StatusObject } from "@grpc/grpc-js";
-import { ChatServiceClient, ChatServiceService, type ChatMessage, type PostMessagesResponse } from "../../../generated/demo/v1/chat.js";
+import { credentials, Metadata, Server, ServerCredentials, type ClientReadableStream, type ServerDuplexStream, type ServerWritableStream, type ServiceError, type StatusObject } from "@grpc/grpc-js";
+import { ChatServiceClient, ChatServiceService, type ChatMessage, type PostMessageRequest, type PostMessagesResponse, type SubscribeRequest } from "../../../generated/demo/v1/chat.js";
 import { createChatRooms, type ChatRooms } from "../../../src/demo/chat-rooms.js";
 import { createChatService } from "../../../src/demo/chat-service.js";
 
@@ -7,6 +7,12 @@ import { createChatService } from "../../../src/demo/chat-service.js";
 export interface ChatHarness {
   readonly rooms: ChatRooms;
   readonly client: ChatServiceClient;
+  /** The server side of each Subscribe call so far (grpc-js's call: `writableLength` is what it has not yet handed to HTTP/2). */
+  readonly subscribeCalls: ServerWritableStream<SubscribeRequest, ChatMessage>[];
+  /** Resolves once the server's side of `call` (a Subscribe or Chat call) has ended: finished, or cancelled (after the service's own cleanup). */
+  ended(call: ServerWritableStream<SubscribeRequest, ChatMessage> | ServerDuplexStream<PostMessageRequest, ChatMessage>): Promise<void>;
+  /** Resolves once every Subscribe and Chat call the server has had so far has ended. */
+  allEnded(): Promise<void>;
   /** Another client on its own connection (HTTP/2 windows are per connection too), closed with the harness. */
   separateClient(): ChatServiceClient;
   /** Sets the time the next posts get. */
@@ -21,7 +27,24 @@ export async function startChatHarness(options: { historySize?: number } = {}): 
   let now = CHAT_EPOCH;
   const rooms = createChatRooms({ now: () => now, historySize: options.historySize });
   const server = new Server();
-  server.addService(ChatServiceService, createChatService(rooms));
+  const service = createChatService(rooms);
+  const subscribeCalls: ServerWritableStream<SubscribeRequest, ChatMessage>[] = [];
+  const endings = new Map<object, Promise<void>>();
+  // Watched after the service has set its own listeners up, so that they have run when these do.
+  const watch = (call: ServerWritableStream<SubscribeRequest, ChatMessage> | ServerDuplexStream<PostMessageRequest, ChatMessage>) =>
+    endings.set(call, new Promise<void>((resolve) => void call.once("finish", () => resolve()).once("cancelled", () => resolve())));
+  server.addService(ChatServiceService, {
+    ...service,
+    subscribe: (call: ServerWritableStream<SubscribeRequest, ChatMessage>) => {
+      subscribeCalls.push(call);
+      service.subscribe(call);
+      watch(call);
+    },
+    chat: (call: ServerDuplexStream<PostMessageRequest, ChatMessage>) => {
+      service.chat(call);
+      watch(call);
+    },
+  });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
@@ -30,6 +53,9 @@ export async function startChatHarness(options: { historySize?: number } = {}): 
   return {
     rooms,
     client,
+    subscribeCalls,
+    ended: (call) => endings.get(call) ?? Promise.reject(new Error("not a call of this server")),
+    allEnded: async () => void (await Promise.all(endings.values())),
     separateClient() {
       // grpc-js shares connections between clients of one target unless told otherwise.
       const other = new ChatServiceClient(`127.0.0.1:${port}`, credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 });

@@ -36,10 +36,18 @@ export function message(sequence: number, text = `message ${sequence}`): ChatMes
 /** What a flow-controlled writer saw: how many it wrote, and how often the stream made it wait. */
 export interface WriteStats {
   written: number;
+  /** Messages whose `write` completed (grpc-js handed them on to HTTP/2, as flow control let it). */
+  flushed: number;
   /** Times `write` returned false (the gateway stopped reading: HTTP/2 flow control reached the backend). */
   paused: number;
   cancelled: boolean;
   cancelledAt: number | undefined;
+  /** Resolves the first time `write` returns false. */
+  readonly firstPause: Promise<void>;
+  /** Resolves when the call is cancelled. */
+  readonly cancellation: Promise<void>;
+  /** Resolves once more than `count` messages were written. */
+  writtenPast(count: number): Promise<void>;
 }
 
 /**
@@ -47,16 +55,35 @@ export interface WriteStats {
  * returns false, then ends the call (unless cancelled meanwhile).
  */
 export function writeMessages(call: ServerWritableStream<SubscribeRequest, ChatMessage>, count: number, text?: (sequence: number) => string): WriteStats {
-  const stats: WriteStats = { written: 0, paused: 0, cancelled: false, cancelledAt: undefined };
+  let paused: () => void = () => undefined;
+  let cancel: () => void = () => undefined;
+  const waiters = new Set<{ count: number; resolve(): void }>();
+  const stats: WriteStats = {
+    written: 0,
+    flushed: 0,
+    paused: 0,
+    cancelled: false,
+    cancelledAt: undefined,
+    firstPause: new Promise((resolve) => (paused = resolve)),
+    cancellation: new Promise((resolve) => (cancel = resolve)),
+    writtenPast: (past) => (stats.written > past ? Promise.resolve() : new Promise((resolve) => void waiters.add({ count: past, resolve }))),
+  };
   call.on("cancelled", () => {
     stats.cancelled = true;
     stats.cancelledAt = Date.now();
+    cancel();
   });
   const pump = (): void => {
     while (stats.written < count && !stats.cancelled) {
       stats.written++;
-      if (!call.write(message(stats.written, text?.(stats.written)))) {
+      for (const waiter of waiters) {
+        if (stats.written <= waiter.count) continue;
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+      if (!call.write(message(stats.written, text?.(stats.written)), () => void stats.flushed++)) {
         stats.paused++;
+        paused();
         call.once("drain", pump);
         return;
       }

@@ -1,9 +1,10 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 
-/** A streamed response being read: `text` is what has arrived so far, `done` resolves at its end. */
+/** A streamed response being read: `text` is what has arrived so far, `firstData` resolves when its first chunk does, `done` at its end. */
 export interface OpenedStream {
   readonly response: IncomingMessage;
   text(): string;
+  readonly firstData: Promise<void>;
   readonly done: Promise<void>;
 }
 
@@ -14,8 +15,9 @@ export function openStream(base: string, path: string, headers: Record<string, s
     const req = httpRequest(url, { headers, agent: false }, (response) => {
       let text = "";
       response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      const firstData = new Promise<void>((arrived) => response.once("data", () => arrived()));
       const done = new Promise<void>((end) => response.on("end", end).on("close", end));
-      resolve({ response, text: () => text, done });
+      resolve({ response, text: () => text, firstData, done });
     });
     req.on("error", reject);
     req.end();

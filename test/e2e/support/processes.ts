@@ -34,20 +34,31 @@ export async function waitForListening(proc: ProtogateProcess, timeoutMs = 20_00
  * polling); rejects if the process exits first, or after `timeoutMs` as a last resort.
  */
 export function waitForOutput(proc: ProtogateProcess, pattern: RegExp, timeoutMs = 5_000, what = `print ${String(pattern)}`): Promise<RegExpExecArray> {
+  return waitForText(proc, "stdout", pattern, 0, timeoutMs, what);
+}
+
+/** As `waitForOutput`, on stderr (the log) from its character `from` on (what was logged before is not looked at). */
+export function waitForLog(proc: ProtogateProcess, pattern: RegExp, from: number, timeoutMs = 5_000, what = `log ${String(pattern)}`): Promise<RegExpExecArray> {
+  return waitForText(proc, "stderr", pattern, from, timeoutMs, what);
+}
+
+function waitForText(proc: ProtogateProcess, source: "stdout" | "stderr", pattern: RegExp, from: number, timeoutMs: number, what: string): Promise<RegExpExecArray> {
+  const text = source === "stdout" ? proc.stdout : proc.stderr;
+  const stream = source === "stdout" ? proc.child.stdout : proc.child.stderr;
   return new Promise((resolve, reject) => {
     const check = (): void => {
-      const match = pattern.exec(proc.stdout());
+      const match = pattern.exec(text().slice(from));
       if (match) finish(() => resolve(match));
     };
     const exited = (code: number | null): void => finish(() => reject(new Error(`protogate exited with ${code}: ${proc.stderr()}`)));
     const timer = setTimeout(() => finish(() => reject(new Error(`protogate did not ${what} within ${timeoutMs} ms: ${proc.stderr()}`))), timeoutMs);
     const finish = (settle: () => void): void => {
       clearTimeout(timer);
-      proc.child.stdout?.off("data", check);
+      stream?.off("data", check);
       proc.child.off("exit", exited);
       settle();
     };
-    proc.child.stdout?.on("data", check);
+    stream?.on("data", check);
     proc.child.on("exit", exited);
     check();
     if (proc.child.exitCode !== null) exited(proc.child.exitCode);

@@ -29,15 +29,30 @@ export interface LoggedLine {
 }
 
 /** A logger that records what it is told, for assertions. */
-export function recordingLog(): RateLimiterLog & { readonly lines: LoggedLine[]; messages(level: LoggedLine["level"]): string[] } {
+export function recordingLog(): RateLimiterLog & {
+  readonly lines: LoggedLine[];
+  messages(level: LoggedLine["level"]): string[];
+  /** Resolves with the next line (logged from now on) whose message matches `pattern`. */
+  next(pattern: RegExp): Promise<LoggedLine>;
+} {
   const lines: LoggedLine[] = [];
-  const at = (level: LoggedLine["level"]) => (details: object, message: string) => void lines.push({ level, details, message });
+  const waiters = new Set<{ pattern: RegExp; resolve(line: LoggedLine): void }>();
+  const at = (level: LoggedLine["level"]) => (details: object, message: string) => {
+    const line = { level, details, message };
+    lines.push(line);
+    for (const waiter of waiters) {
+      if (!waiter.pattern.test(message)) continue;
+      waiters.delete(waiter);
+      waiter.resolve(line);
+    }
+  };
   return {
     lines,
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
     messages: (level) => lines.filter((line) => line.level === level).map((line) => line.message),
+    next: (pattern) => new Promise((resolve) => void waiters.add({ pattern, resolve })),
   };
 }
 
@@ -58,6 +73,8 @@ export interface StoreUnderTest {
   readonly breaker: CircuitBreaker;
   readonly calls: ScriptCalls;
   readonly ready: Promise<boolean>;
+  /** Resolves when the client is next ready (connected again; the breaker may then probe at once). */
+  nextReady(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,7 +84,13 @@ export type StoreTestOptions = Pick<BreakerOptions, "now" | "onTrip" | "onRecove
 export function openRedisStore(config: RateLimitConfig, log = recordingLog(), options: StoreTestOptions = {}): StoreUnderTest {
   const { timers, ...breakerOptions } = options;
   const breaker = new CircuitBreaker({ ...config.redis.breaker, ...breakerOptions });
-  const connection = connectRedis(config.redis, log, { onReady: () => breaker.probeNow() });
+  const readyWaiters: Array<() => void> = [];
+  const connection = connectRedis(config.redis, log, {
+    onReady: () => {
+      breaker.probeNow();
+      for (const resolve of readyWaiters.splice(0)) resolve();
+    },
+  });
   const calls: ScriptCalls = { evalsha: 0, eval: 0 };
   const counting: ScriptRunner = {
     evalsha: (...args) => {
@@ -87,7 +110,7 @@ export function openRedisStore(config: RateLimitConfig, log = recordingLog(), op
     ...(timers && { timers }),
     close: () => connection.close(),
   });
-  return { store, breaker, calls, ready: connection.ready, close: () => store.close() };
+  return { store, breaker, calls, ready: connection.ready, nextReady: () => new Promise((resolve) => void readyWaiters.push(resolve)), close: () => store.close() };
 }
 
 /**

@@ -4,7 +4,7 @@ import { gcraParams, type GcraParams } from "../../../src/ratelimit/gcra.js";
 import { GCRA_SCRIPT_SHA1 } from "../../../src/ratelimit/redis-script.js";
 import { RateLimitStoreError, type LimitCheck, type StoreDecision } from "../../../src/ratelimit/store.js";
 import { describeWithRedis, startRedisServer, type RedisServer } from "../../support/redis-server.js";
-import { eventually, openRedisStore, redisRateLimitConfig, sleep, type StoreUnderTest } from "./fixtures.js";
+import { openRedisStore, redisRateLimitConfig, sleep, type StoreUnderTest } from "./fixtures.js";
 
 /** Slack for the time that passes between calls on a busy machine (reset only ever shrinks with it). */
 const SLACK_US = 5_000_000;
@@ -129,14 +129,15 @@ describeWithRedis("Redis store against a real redis-server", () => {
     const store = openRedisStore(redisRateLimitConfig([fresh.address]));
     try {
       expect(await store.ready).toBe(true);
+      expect((await store.store.consume([check("first", gcraParams(5, HOUR, 5))])).states[0].remaining).toBe(4);
+      expect(store.calls).toEqual({ evalsha: 1, eval: 0 });
+      // Loaded on connecting, before that request on the same connection (Redis answers in order).
       const direct = new Redis({ host: fresh.host, port: fresh.port });
       try {
-        await eventually(async () => expect(await direct.script("EXISTS", GCRA_SCRIPT_SHA1)).toEqual([1]));
+        expect(await direct.script("EXISTS", GCRA_SCRIPT_SHA1)).toEqual([1]);
       } finally {
         direct.disconnect();
       }
-      expect((await store.store.consume([check("first", gcraParams(5, HOUR, 5))])).states[0].remaining).toBe(4);
-      expect(store.calls).toEqual({ evalsha: 1, eval: 0 });
     } finally {
       await store.close();
       await fresh.stop();
@@ -169,9 +170,11 @@ describeWithRedis("Redis store against a real redis-server", () => {
     const loadsBefore = subject.calls.eval;
     await redis.kill();
     await expect(consume(check(key, params))).rejects.toBeInstanceOf(RateLimitStoreError);
+    const reconnected = subject.nextReady();
     await redis.restart();
     // The client reconnects and the breaker lets a probe through, without help.
-    await eventually(() => consume(check(freshKey("probe"), params)));
+    await reconnected;
+    await consume(check(freshKey("probe"), params));
     expect(subject.breaker.state).toBe("closed");
     // The new server knew no script: the client loaded it again when it reconnected, before the
     // probe (same connection, in order), so no request paid a NOSCRIPT and an EVAL.

@@ -6,7 +6,7 @@ import { gcraParams } from "../../../src/ratelimit/gcra.js";
 import type { LimitHeaders, MethodLimiter, RateLimiter } from "../../../src/ratelimit/rate-limiter.js";
 import { RateLimitStoreError } from "../../../src/ratelimit/store.js";
 import { describeWithRedis, freePort, startRedisServer, type RedisServer } from "../../support/redis-server.js";
-import { eventually, manualTimers, openRedisStore, recordingLog, redisRateLimitConfig, sleep } from "./fixtures.js";
+import { eventually, manualTimers, openRedisStore, recordingLog, redisRateLimitConfig } from "./fixtures.js";
 
 const COMMAND_TIMEOUT_MS = 300;
 /** What a call may take beyond the command timeout on a busy machine; far below "hanging". */
@@ -37,7 +37,10 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
 
   it("a paused Redis fails each call within the command timeout; the breaker then stops calling it and closes again by itself", async () => {
     const config = redisRateLimitConfig([redis.address], {}, { commandTimeoutMs: COMMAND_TIMEOUT_MS, breaker: { failureThreshold: 3, coolDownMs: COOL_DOWN_MS } });
-    const subject = openRedisStore(config);
+    // The breaker's clock is the test's (the cool-down passes when the test says); the command
+    // deadlines run on Node's timers, as each call's time is what the test measures.
+    let now = 0;
+    const subject = openRedisStore(config, recordingLog(), { now: () => now });
     try {
       expect(await subject.ready).toBe(true);
       const params = gcraParams(4, HOUR, 4);
@@ -62,14 +65,14 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
       expect(subject.calls.evalsha).toBe(callsBefore + 3);
 
       // After the cool-down one probe goes through; Redis still hangs, so it opens again.
-      await sleep(COOL_DOWN_MS + 200);
+      now += COOL_DOWN_MS;
       await expect(subject.store.consume([{ key: "paused", params }])).rejects.toThrow(/timed out/i);
       expect(subject.calls.evalsha).toBe(callsBefore + 4);
       expect(subject.breaker.state).toBe("open");
       await expect(subject.store.consume([{ key: "paused", params }])).rejects.toThrow(/circuit open/);
 
       redis.resume();
-      await sleep(COOL_DOWN_MS + 200);
+      now += COOL_DOWN_MS;
       const probe = await subject.store.consume([{ key: "after", params }]);
       expect(subject.breaker.state).toBe("closed");
       // Exact again: a fresh bucket holds exactly its burst.
@@ -192,6 +195,9 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
     };
     let loadRuns = true;
     const outcomes: string[] = [];
+    const waiters = new Set<{ condition: () => boolean; resolve(): void }>();
+    /** Resolves once the load's outcomes satisfy `condition` (checked as each comes). */
+    const until = (condition: () => boolean) => (condition() ? Promise.resolve() : new Promise<void>((resolve) => void waiters.add({ condition, resolve })));
     let load: Promise<void> | undefined;
     try {
       expect(await subject.ready).toBe(true);
@@ -210,17 +216,25 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
       load = (async () => {
         while (loadRuns) {
           outcomes.push(await consume());
-          await sleep(2);
+          for (const waiter of waiters) {
+            if (!waiter.condition()) continue;
+            waiters.delete(waiter);
+            waiter.resolve();
+          }
+          // A call the open breaker refuses does no I/O: let the I/O in (the reconnection) between calls.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       })();
+      const reconnected = subject.nextReady();
       await server.restart();
       const afterRestart = outcomes.length;
       await probe;
 
       // The new Redis is used as soon as the client has reconnected; the clock has not moved.
-      await eventually(() => expect(outcomes.slice(afterRestart)).toContain("ok"), 10_000, 10);
+      await reconnected;
+      await until(() => outcomes.slice(afterRestart).includes("ok"));
       const recoveredAt = outcomes.length;
-      await eventually(() => expect(outcomes.length).toBeGreaterThan(recoveredAt + 50), 10_000, 10);
+      await until(() => outcomes.length > recoveredAt + 50);
       // And it stays closed under the steady load: every call since was answered by Redis.
       expect(outcomes.slice(recoveredAt).filter((outcome) => outcome !== "ok")).toEqual([]);
       expect(subject.breaker.state).toBe("closed");
@@ -249,9 +263,11 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
       expect(subject.breaker.state).toBe("open");
       await expect(consume()).rejects.toThrow(/circuit open/);
 
+      const reconnected = subject.nextReady();
       await server.restart();
       // The clock never moves: only the reconnection can let the probe through.
-      const probe = await eventually(() => consume(), 10_000, 10);
+      await reconnected;
+      const probe = await consume();
       expect(subject.breaker.state).toBe("closed");
       // The restarted Redis is empty: a full bucket, exact again.
       expect(probe.states[0].remaining).toBe(2);
@@ -280,12 +296,12 @@ describeWithRedis("Redis trouble: timeouts, the breaker, failure policies, recov
       const local = [await check(), await check(), await check()];
       expect(local.map((result) => (result.error === undefined ? "200" : "429"))).toEqual(["200", "200", "429"]);
 
+      const connected = log.next(/rate-limit redis connected/);
       lateRedis = await startRedisServer({ port });
-      // Redis's fresh shared bucket of 4 takes over by itself: 4 admitted in a row, then 429.
-      await eventually(async () => {
-        const { value } = await check();
-        if (value?.["x-ratelimit-remaining"] !== "3") throw new Error("not yet on Redis");
-      });
+      // Redis's fresh shared bucket of 4 takes over by itself once the client has connected: 4
+      // admitted in a row, then 429.
+      await connected;
+      expect((await check()).value?.["x-ratelimit-remaining"]).toBe("3");
       const rest = [await check(), await check(), await check(), await check()];
       expect(rest.map((result) => (result.error === undefined ? "200" : "429"))).toEqual(["200", "200", "200", "429"]);
     } finally {

@@ -59,6 +59,24 @@ export async function startRawGrpcServer(options: { port?: number; settings?: Se
   };
 }
 
+/**
+ * Resolves once the client has read every frame queued on `session` so far (or once the session
+ * is gone, when nothing more will be read). A peer answers a PING after the frames before it,
+ * but nghttp2 sends a PING ahead of the HEADERS, GOAWAY and DATA queued with it: the first ACK
+ * shows that those have gone out, the ACK of a second PING, sent after them, that they were read.
+ */
+export async function clientHasRead(session: Http2Session | undefined): Promise<void> {
+  for (let i = 0; i < 2; i++) if (!(await pingAnswered(session))) return;
+}
+
+/** Whether a PING on `session` was answered (false when the session is or goes away first). */
+function pingAnswered(session: Http2Session | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (session === undefined || session.destroyed || session.closed) return resolve(false);
+    if (!session.ping((error) => resolve(error === null))) resolve(false);
+  });
+}
+
 /** `message` with its 5-byte gRPC prefix; `flag` 1 marks it compressed. */
 export function grpcFrame(message: Uint8Array, flag = 0): Buffer {
   const prefix = Buffer.alloc(5);

@@ -16,11 +16,15 @@ export interface CallRecord {
   readonly received: Buffer[];
   /** Response messages the handler's `write` accepted. */
   sent: number;
+  /** Response messages whose `write` completed (grpc-js handed them on to HTTP/2, as flow control let it). */
+  flushed: number;
   /** The handler's `write` returned false and it waits for 'drain' (the transport pushed back). */
   blocked: boolean;
   /** How often it had to wait for 'drain'. */
   drainWaits: number;
   cancelled: boolean;
+  /** Resolves when the backend saw the call cancelled. */
+  readonly cancellation: Promise<void>;
   /** The call's deadline as the backend saw it (from grpc-timeout), Infinity for none. */
   deadline: number;
   /** For `Sink`: starts reading the request stream. */
@@ -58,17 +62,23 @@ const identity = (value: Buffer) => value;
 
 /** Starts the backend on an ephemeral loopback port. `statusDetails` go into `grpc-status-details-bin` of the failures. */
 export async function startStreamingBackend(statusDetails?: Buffer): Promise<StreamingBackend> {
-  const records = new Map<string, CallRecord & { arrive(): void; reading: () => void }>();
+  type Entry = CallRecord & { arrive(): void; cancel(): void; reading: () => void };
+  const records = new Map<string, Entry>();
   const record = (id: string) => {
     let entry = records.get(id);
     if (entry === undefined) {
       let arrive: () => void = () => undefined;
       const arrived = new Promise<void>((resolve) => (arrive = resolve));
-      const created: CallRecord & { arrive(): void; reading: () => void } = {
+      let cancel: () => void = () => undefined;
+      const cancellation = new Promise<void>((resolve) => (cancel = resolve));
+      const created: Entry = {
         arrived,
         arrive,
+        cancellation,
+        cancel,
         received: [],
         sent: 0,
+        flushed: 0,
         blocked: false,
         drainWaits: 0,
         cancelled: false,
@@ -85,7 +95,10 @@ export async function startStreamingBackend(statusDetails?: Buffer): Promise<Str
     const entry = record(String(call.metadata.get("x-test-id")[0] ?? ""));
     const deadline = call.getDeadline();
     entry.deadline = deadline instanceof Date ? deadline.getTime() : deadline;
-    call.on("cancelled", () => void (entry.cancelled = true));
+    call.on("cancelled", () => {
+      entry.cancelled = true;
+      entry.cancel();
+    });
     entry.arrive();
     return entry;
   };
@@ -102,7 +115,7 @@ export async function startStreamingBackend(statusDetails?: Buffer): Promise<Str
     const next = (): void => {
       entry.blocked = false;
       while (index < count && !call.cancelled) {
-        const accepted = call.write(indexedMessage(index++, size));
+        const accepted = call.write(indexedMessage(index++, size), () => void entry.flushed++);
         entry.sent++;
         if (!accepted) {
           entry.blocked = true;
