@@ -268,6 +268,11 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     },
     drain: () => {
       draining = true;
+      // From here a new request is answered 503 with Connection: close itself; a response to a
+      // request in flight leaves its connection open, so that a request pipelined behind it still
+      // gets its 503 (Node drops the queued answers of a connection closed after a response).
+      // The connection is closed as soon as it is idle (see close() in app.ts).
+      endingKeepAlive = false;
     },
     endSockets: () => webSockets.closeAll(),
     socketsSettled: () => webSockets.settled(),
