@@ -135,6 +135,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
    */
   const begin = (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Exchange => {
     const raw = request.raw as NodeRequest;
+    if (endingKeepAlive && raw.httpVersionMajor !== 2) lastRequestOn.set(raw.socket as Socket, raw);
     const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw) });
     const response = reply.raw;
     response.on("close", () => {
@@ -167,8 +168,15 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   let draining = false;
   /** Set by endKeepAlive: checked once per response, when it is written (a request that began before still ends its connection). */
   let endingKeepAlive = false;
+  /**
+   * While ending keep-alive, the last HTTP/1.1 request begun on each connection: only its response
+   * closes the connection, since Node drops the queued answers to requests pipelined behind a
+   * response that closes it.
+   */
+  const lastRequestOn = new WeakMap<Socket, NodeRequest>();
   const respond = (request: FastifyRequest, reply: FastifyReply, exchange: Exchange, response: GatewayResponse, bodyFailed = false): void => {
-    if (endingKeepAlive) endConnectionAfter(request.raw as NodeRequest, reply);
+    const raw = request.raw as NodeRequest;
+    if (endingKeepAlive && (raw.httpVersionMajor === 2 || (lastRequestOn.get(raw.socket as Socket) ?? raw) === raw)) endConnectionAfter(raw, reply);
     writeResponse(request, reply, exchange, response, bodyFailed);
   };
   const webSockets = createWebSocketGateway({
@@ -268,11 +276,6 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     },
     drain: () => {
       draining = true;
-      // From here a new request is answered 503 with Connection: close itself; a response to a
-      // request in flight leaves its connection open, so that a request pipelined behind it still
-      // gets its 503 (Node drops the queued answers of a connection closed after a response).
-      // The connection is closed as soon as it is idle (see close() in app.ts).
-      endingKeepAlive = false;
     },
     endSockets: () => webSockets.closeAll(),
     socketsSettled: () => webSockets.settled(),
