@@ -99,7 +99,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   const slot: GenerationSlot = { current: await buildGeneration(config, folder, identity, shared) };
   metrics?.watchRateLimitStore(() => slot.current.rateLimiter.storeHealth());
   metrics?.watchUpstreams(() => slot.current.upstreams.statuses?.() ?? []);
-  const { app, node, drain, endSockets, socketsSettled } = createServer({
+  const { app, node, endKeepAlive, drain, endSockets, socketsSettled } = createServer({
     config,
     tls: serverTls,
     serving: slot,
@@ -135,13 +135,15 @@ export async function startGateway(config: Readonly<GatewayConfig>, generated?: 
   let closing: Promise<void> | undefined;
   /**
    * The graceful shutdown: /readyz turns 503 at once; the listener keeps serving for the pre-stop
-   * delay (so load balancers see the change before anything is refused), then stops accepting;
+   * delay (so load balancers see the change before anything is refused), each response ending its
+   * connection so that kept-alive clients reconnect elsewhere meanwhile, then stops accepting;
    * requests and streams in flight may finish until the drain deadline, when the streams still
    * open are ended cleanly, and whatever remains a moment later is closed.
    */
   const close = () =>
     (closing ??= (async () => {
       phase = "draining";
+      endKeepAlive();
       if (config.server.preStopDelayMs > 0) await new Promise<void>((resolve) => timers.setTimeout(resolve, config.server.preStopDelayMs));
       drain();
       let force: unknown;

@@ -61,6 +61,12 @@ export interface ServingSlot {
 export interface GatewayServer {
   readonly app: FastifyInstance;
   readonly node: NodeServer;
+  /**
+   * From now on every response ends its connection (HTTP/1.1 `Connection: close`, HTTP/2 GOAWAY
+   * after the stream), so kept-alive clients reconnect, through their load balancer, to another
+   * instance before this one stops accepting (the pre-stop delay; Envoy does the same when it drains).
+   */
+  endKeepAlive(): void;
   /** From now on every new request is answered 503 (the gateway is shutting down). */
   drain(): void;
   /** Closes every open WebSocket with 1001 (the drain deadline; HTTP streams end through `shutdown`). */
@@ -129,6 +135,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
    */
   const begin = (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Exchange => {
     const raw = request.raw as NodeRequest;
+    if (endingKeepAlive && raw.httpVersionMajor !== 2) lastRequestOn.set(raw.socket as Socket, raw);
     const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw) });
     const response = reply.raw;
     response.on("close", () => {
@@ -159,6 +166,19 @@ export function createServer(deps: ServerDependencies): GatewayServer {
     return rendered;
   }
   let draining = false;
+  /** Set by endKeepAlive: checked once per response, when it is written (a request that began before still ends its connection). */
+  let endingKeepAlive = false;
+  /**
+   * While ending keep-alive, the last HTTP/1.1 request begun on each connection: only its response
+   * closes the connection, since Node drops the queued answers to requests pipelined behind a
+   * response that closes it.
+   */
+  const lastRequestOn = new WeakMap<Socket, NodeRequest>();
+  const respond = (request: FastifyRequest, reply: FastifyReply, exchange: Exchange, response: GatewayResponse, bodyFailed = false): void => {
+    const raw = request.raw as NodeRequest;
+    if (endingKeepAlive && (raw.httpVersionMajor === 2 || (lastRequestOn.get(raw.socket as Socket) ?? raw) === raw)) endConnectionAfter(raw, reply);
+    writeResponse(request, reply, exchange, response, bodyFailed);
+  };
   const webSockets = createWebSocketGateway({
     pipeline: () => serving.current.pipeline,
     clientInfo,
@@ -251,6 +271,9 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   return {
     app,
     node,
+    endKeepAlive: () => {
+      endingKeepAlive = true;
+    },
     drain: () => {
       draining = true;
     },
@@ -343,7 +366,7 @@ const DRAIN_TIMEOUT_MS = 2_000;
  * (`complete` can still be false when the whole body is already buffered: Node runs the handler
  * before it parses the body of the same packet. Hence the drain rather than a close.)
  */
-function respond(request: FastifyRequest, reply: FastifyReply, exchange: Exchange, response: GatewayResponse, bodyFailed = false): void {
+function writeResponse(request: FastifyRequest, reply: FastifyReply, exchange: Exchange, response: GatewayResponse, bodyFailed = false): void {
   const raw = request.raw as NodeRequest;
   // A request without a body is not complete yet when it is answered synchronously (a refusal, a
   // static route): Node marks it complete just after the handler returns. Nothing to drain then.
@@ -380,6 +403,20 @@ async function* counted(body: AsyncIterable<string | Buffer>, exchange: Exchange
 /** A static path the serving generation has no responder for (never, while the docs settings cannot change on reload). */
 function notServed(): GatewayError {
   return new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "not found");
+}
+
+/**
+ * This response is the connection's last: HTTP/1.1 says `Connection: close` (Node closes the
+ * socket after it); HTTP/2 sends GOAWAY, which lets the streams open on the session finish (the
+ * drain deadline destroys what remains).
+ */
+function endConnectionAfter(raw: NodeRequest, reply: FastifyReply): void {
+  if (raw.httpVersionMajor !== 2) {
+    reply.header("connection", "close");
+    return;
+  }
+  const session = (raw as Http2ServerRequest).stream.session;
+  if (session && !session.closed && !session.destroyed) session.close();
 }
 
 function shuttingDown(): GatewayError {

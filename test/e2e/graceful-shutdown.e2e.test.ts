@@ -1,3 +1,7 @@
+import { Agent } from "node:http";
+import { connect } from "node:http2";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ServerDuplexStream, ServerWritableStream, sendUnaryData } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
@@ -7,7 +11,7 @@ import { createFakeClock } from "../support/fake-clock.js";
 import { message, startChatBackend } from "./support/chat-backend.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 import { startTestGateway, startUserBackend } from "./support/gateway-harness.js";
-import { getOnNewConnection } from "./support/load.js";
+import { getOnNewConnection, getWith, type Answered } from "./support/load.js";
 import { openStream } from "./support/open-stream.js";
 import { statusWithoutRequestInfo } from "./support/request-info.js";
 
@@ -15,6 +19,7 @@ import { statusWithoutRequestInfo } from "./support/request-info.js";
 // pre-stop delay and the drain deadline pass only when the test advances it.
 
 const SUBSCRIBE = "/v1/rooms/lobby/messages:subscribe";
+const TLS = join(import.meta.dirname, "../fixtures/tls");
 const SHUTTING_DOWN = { code: 14, message: "the gateway is shutting down; retry on another instance" };
 
 describe("graceful shutdown", () => {
@@ -84,6 +89,67 @@ describe("graceful shutdown", () => {
     expect(answered.status).toBe(200);
     expect(await answered.json()).toMatchObject({ userId: "slow" });
     await closed;
+  });
+
+  it("through the pre-stop delay every response ends its connection (HTTP/1.1 Connection: close), so kept-alive clients reconnect elsewhere before the listener closes", async () => {
+    const clock = createFakeClock();
+    const gateway = await start({ preStopDelayMs: 5_000, drainTimeoutMs: 10_000 }, clock);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = async (path: string): Promise<Answered> => {
+      const answer = await getWith(`${gateway.url}${path}`, agent);
+      if (typeof answer === "string") throw new Error(`GET ${path} failed: ${answer}`);
+      return answer;
+    };
+    try {
+      const first = await get("/v1/users/u-1");
+      const second = await get("/v1/users/u-1");
+      expect([first.status, first.headers.connection, second.socket === first.socket]).toEqual([200, "keep-alive", true]);
+      // Began before SIGTERM, answered after it: judged when the response is written.
+      const inFlight = await slowCall(gateway);
+      const closed = gateway.close();
+      inFlight.release();
+      expect((await inFlight.response).headers.get("connection")).toBe("close");
+
+      const during = await get("/v1/users/u-1");
+      expect([during.status, during.headers.connection]).toEqual([200, "close"]);
+      const next = await get("/v1/users/u-1");
+      expect([next.status, next.headers.connection, next.socket === during.socket]).toEqual([200, "close", false]);
+      clock.advance(5_000);
+      await closed;
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it("through the pre-stop delay an HTTP/2 session is sent GOAWAY after its next response", async () => {
+    const clock = createFakeClock();
+    const gateway = await startTestGateway(
+      { "demo.v1.UserService": users.address },
+      { server: { preStopDelayMs: 5_000, drainTimeoutMs: 10_000, tls: { certFile: join(TLS, "server.pem"), keyFile: join(TLS, "server.key") } } },
+      { timers: clock },
+    );
+    const session = connect(gateway.url, { ca: readFileSync(join(TLS, "ca.pem")) });
+    let goaway = false;
+    session.on("goaway", () => (goaway = true));
+    const status = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const stream = session.request({ ":path": "/v1/users/u-1" });
+        let code = 0;
+        stream.on("response", (headers) => (code = Number(headers[":status"])));
+        stream.resume().on("end", () => resolve(code)).on("error", reject);
+        stream.end();
+      });
+    try {
+      expect(await status()).toBe(200);
+      expect(goaway).toBe(false);
+      const closed = gateway.close();
+      expect(await status()).toBe(200);
+      await expect.poll(() => goaway).toBe(true);
+      clock.advance(5_000);
+      await closed;
+    } finally {
+      session.destroy();
+    }
   });
 
   it("a request in flight completes; streams still open at the drain deadline end cleanly: a last NDJSON error line, an SSE error event, WebSocket close 1001", async () => {
