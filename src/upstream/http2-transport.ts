@@ -73,7 +73,12 @@ class Http2Port implements ExchangeStream {
   }
 
   reset(code: number): void {
-    if (!this.stream.closed) this.stream.close(code);
+    if (this.stream.closed) return;
+    // After a normal end whose request side has ended too, the stream closes by itself: no
+    // RST_STREAM. nghttp2 servers (Node's, so grpc-js) count received resets against their
+    // rapid-reset limit and close the connection (GOAWAY) after about a thousand.
+    if (code === constants.NGHTTP2_NO_ERROR && this.stream.writableEnded) return;
+    this.stream.close(code);
   }
 
   pause(): void {
