@@ -61,7 +61,7 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
   --rss-minutes M   minutes of a saturated GET run on a fresh plain Protogate, after a 60 s warm-up,
                     whose resident memory is sampled every 5 s (target: peak within 10 % of the
                     first 30 s; default 5; 0: skip)
-  --only LIST       comma-separated targets: protogate (every variant), a variant name, proxy, direct,
+  --only LIST       comma-separated targets: protogate (every variant), =protogate (the plain one alone), a variant name, proxy, direct,
                     floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
                     lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
   --out DIR         where the JSON results go (default bench/results)

@@ -7,7 +7,9 @@
 // Protogate sent) is profiled the same way after it, for comparison.
 // Protogate runs from dist/ (compiled first), as the package does; --sources runs the TypeScript through tsx.
 // The backend is the replay backend (bench/bench-backend.ts); --grpc-js-backend uses the grpc-js demo.
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--sources] [--grpc-js-backend]
+// With --tracing, Protogate traces every request (the bench's protogate-tracing variant, exporting
+// to the collector stub on the load CPUs).
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--tracing] [--sources] [--grpc-js-backend]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,6 +26,7 @@ import { processCpuMs } from "./process-cpu.js";
 import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
 import { BASE_GATEWAY_CONFIG } from "./targets.js";
+import { startOtlpSink, tracingConfig, type OtlpSink } from "./tracing-variant.js";
 import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const { values } = parseArgs({
@@ -34,6 +37,7 @@ const { values } = parseArgs({
     "interval-us": { type: "string", default: "1000" },
     out: { type: "string", default: "bench/results" },
     floor: { type: "boolean", default: false },
+    tracing: { type: "boolean", default: false },
     sources: { type: "boolean", default: false },
     [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false },
   },
@@ -146,14 +150,16 @@ const dir = mkdtempSync(join(tmpdir(), "protogate-profile-"));
 const backend = await startBenchBackend(backendKind(values[GRPC_JS_BACKEND_FLAG]), loadAffinity);
 const loadBefore = loadavg();
 const results = [];
+let sink: OtlpSink | undefined;
 try {
   const [backendAddress, services] = [backend.address, backend.services.join(", ")];
   console.log(`${describePinning(pinning)}; ${backend.kind} backend; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route and server; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
   const configFile = join(dir, "gateway.yaml");
-  writeFileSync(configFile, stringify(BASE_GATEWAY_CONFIG));
+  if (values.tracing) sink = await startOtlpSink(loadAffinity);
+  writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...(sink !== undefined && tracingConfig(sink.endpoint)) }));
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
   const protogate: ServerToProfile = {
-    name: "protogate",
+    name: values.tracing ? "protogate-tracing" : "protogate",
     argv: [...SERVING_NODE_FLAGS, PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"],
     ready: /protogate listening on (http:\/\/\S+)/,
   };
@@ -176,6 +182,7 @@ try {
     }
   }
 } finally {
+  await sink?.stop();
   await backend.stop();
   rmSync(dir, { recursive: true, force: true });
 }

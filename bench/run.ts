@@ -29,12 +29,15 @@ interface Failure {
   readonly message: string;
 }
 
+/** Whether `--only` entry `entry` selects `target`: its name or family, or with a leading `=` its name alone (`=protogate`: the plain gateway without its variants). */
+const selects = (entry: string, target: BenchTarget): boolean => (entry.startsWith("=") ? target.name === entry.slice(1) : target.name === entry || target.family === entry);
+
 function selectTargets(only: readonly string[]): BenchTarget[] {
   const targets = allTargets();
   if (only.length === 0) return targets;
-  const unknown = only.filter((name) => !targets.some((t) => t.name === name || t.family === name));
+  const unknown = only.filter((entry) => !targets.some((t) => selects(entry, t)));
   if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(", ")}; known: ${[...new Set(targets.flatMap((t) => [t.family, t.name]))].join(", ")}`);
-  return targets.filter((t) => only.includes(t.name) || only.includes(t.family));
+  return targets.filter((t) => only.some((entry) => selects(entry, t)));
 }
 
 async function main(options: BenchOptions, targets: readonly BenchTarget[]): Promise<number> {
