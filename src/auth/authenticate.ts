@@ -3,7 +3,7 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import type { ApiKeyStore } from "./api-keys.js";
 import { unauthenticated } from "./auth-errors.js";
 import { callerFromApiKey, callerFromJwt, type Caller } from "./caller.js";
-import { createCredentialExtractor, DEFAULT_API_KEY_HEADER, type TokenSource } from "./credentials.js";
+import { assertTokenSyntax, createCredentialExtractor, DEFAULT_API_KEY_HEADER, type TokenSource } from "./credentials.js";
 import type { JwtVerifier } from "./jwt/jwt-verifier.js";
 
 export interface AuthenticatorOptions {
@@ -38,6 +38,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const extract = createCredentialExtractor({
     tokenSources: jwt === undefined ? [] : options.tokenSources,
     apiKeyHeader: apiKeys === undefined ? undefined : (options.apiKeyHeader ?? DEFAULT_API_KEY_HEADER),
+    // A token found among those verified before passed the check then (the cache is keyed by the whole token).
+    deferTokenSyntax: true,
   });
 
   return {
@@ -53,6 +55,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         }
         case "jwt": {
           if (jwt === undefined) throw unauthenticated("invalid_token", "bearer tokens are not accepted");
+          const hot = jwt.cached(credentials.token);
+          if (hot !== undefined) return callerFromJwt(hot);
+          assertTokenSyntax(credentials);
           let verified: ReturnType<JwtVerifier["verify"]>;
           try {
             verified = jwt.verify(credentials.token);

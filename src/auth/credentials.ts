@@ -14,13 +14,37 @@ import { TOKEN68 } from "./auth-syntax.js";
 export type TokenSource = { readonly header: string; readonly bearer?: boolean } | { readonly cookie: string } | { readonly webSocketProtocol: string };
 
 /** What the request carries. At most one credential is accepted. */
-export type Credentials = { readonly kind: "none" } | { readonly kind: "jwt"; readonly token: string } | { readonly kind: "api-key"; readonly key: string };
+export type Credentials =
+  | { readonly kind: "none" }
+  | {
+      readonly kind: "jwt";
+      readonly token: string;
+      /**
+       * Only with `deferTokenSyntax`: the token68 check of a header's token is still to be done
+       * (`assertTokenSyntax`), and this is the description of its failure.
+       */
+      readonly uncheckedSyntax?: string;
+    }
+  | { readonly kind: "api-key"; readonly key: string };
 
 export interface CredentialOptions {
   /** Default `[{ header: "authorization" }]` (`Authorization: Bearer <token>`); `[]` reads no token. */
   readonly tokenSources?: readonly TokenSource[];
   /** The API-key header (any case); undefined: API keys are not read. */
   readonly apiKeyHeader?: string;
+  /**
+   * Leave a header token's token68 check to `assertTokenSyntax`, for a caller that first looks the
+   * token up among tokens verified before (which all passed it): the check is a regular
+   * expression over the whole token, about 0.6 µs for a typical 700-byte JWT on every request.
+   */
+  readonly deferTokenSyntax?: boolean;
+}
+
+/** Throws the 401 `invalid_request` of a token whose token68 check was deferred and fails. */
+export function assertTokenSyntax(credentials: Credentials): void {
+  if (credentials.kind === "jwt" && credentials.uncheckedSyntax !== undefined && !TOKEN68.test(credentials.token)) {
+    throw unauthenticated("invalid_request", credentials.uncheckedSyntax);
+  }
 }
 
 /** The default token source: `Authorization: Bearer <token>`. */
@@ -29,8 +53,8 @@ export const DEFAULT_TOKEN_SOURCES: readonly TokenSource[] = Object.freeze([{ he
 export const DEFAULT_API_KEY_HEADER = "x-api-key";
 
 const NONE: Credentials = Object.freeze({ kind: "none" });
-/** `<scheme> <rest>` of an Authorization-style value (RFC 7235: 1*SP between them). */
-const SCHEME_AND_REST = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s;
+/** An Authorization scheme (RFC 9110 token). */
+const SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Extracts credentials from raw request headers. */
 export type CredentialExtractor = (rawHeaders: readonly string[]) => Credentials;
@@ -53,8 +77,9 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
       ? { kind: "cookie" as const, name: source.cookie, label: `cookie ${source.cookie}` }
       : "webSocketProtocol" in source
         ? { kind: "protocol" as const, name: WEBSOCKET_PROTOCOL, prefix: source.webSocketProtocol, label: "Sec-WebSocket-Protocol" }
-        : { kind: "header" as const, name: source.header.toLowerCase(), bearer: source.bearer ?? true, label: headerLabel(source.header) },
+        : { kind: "header" as const, name: source.header.toLowerCase(), bearer: source.bearer ?? true, label: headerLabel(source.header), syntaxProblem: tokenSyntaxProblem(headerLabel(source.header), source.bearer ?? true) },
   );
+  const defer = options.deferTokenSyntax === true;
   const apiKeyHeader = options.apiKeyHeader?.toLowerCase();
   const readsCookies = sources.some((source) => source.kind === "cookie");
   const watched = new Set<string>();
@@ -75,9 +100,10 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
       else values.set(name, [value]);
     }
 
-    let found: { token: string; label: string } | undefined;
+    let found: { token: string; label: string; uncheckedSyntax: string | undefined } | undefined;
     for (const source of sources) {
       let token: string | undefined;
+      let uncheckedSyntax: string | undefined;
       if (source.kind === "cookie") {
         token = cookieValue(cookieHeaders, source.name, source.label);
       } else if (source.kind === "protocol") {
@@ -87,10 +113,12 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
         if (list === undefined) continue;
         if (list.length > 1) throw unauthenticated("invalid_request", `multiple ${source.label} headers`);
         token = source.bearer ? bearerToken(list[0], source.label) : plainToken(list[0], source.label);
+        if (!TOKEN68.test(token) && !defer) throw unauthenticated("invalid_request", source.syntaxProblem);
+        if (defer) uncheckedSyntax = source.syntaxProblem;
       }
       if (token === undefined) continue;
       if (found !== undefined) throw unauthenticated("invalid_request", `send one credential: found tokens in ${found.label} and ${source.label}`);
-      found = { token, label: source.label };
+      found = { token, label: source.label, uncheckedSyntax };
     }
 
     let key: string | undefined;
@@ -105,7 +133,7 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
     }
 
     if (found !== undefined && key !== undefined) throw unauthenticated("invalid_request", "send one credential: a bearer token or an API key, not both");
-    if (found !== undefined) return { kind: "jwt", token: found.token };
+    if (found !== undefined) return found.uncheckedSyntax === undefined ? { kind: "jwt", token: found.token } : { kind: "jwt", token: found.token, uncheckedSyntax: found.uncheckedSyntax };
     if (key !== undefined) return { kind: "api-key", key };
     return NONE;
   };
@@ -147,30 +175,48 @@ function headerLabel(name: string): string {
   return name.toLowerCase() === "authorization" ? "Authorization" : name;
 }
 
+/** What a header token that is not one token68 is told. */
+function tokenSyntaxProblem(label: string, bearer: boolean): string {
+  return bearer ? `${label} header must be Bearer followed by exactly one token` : `${label} header must hold exactly one token`;
+}
+
+/**
+ * `<scheme> <rest>` of an Authorization-style value (RFC 7235: 1*SP between them), or undefined
+ * when the value does not start with a scheme; `rest` is undefined without a space. (By hand
+ * rather than one regular expression: capturing the rest cost as much as reading the token.)
+ */
+export function schemeAndRest(value: string): { scheme: string; rest: string | undefined } | undefined {
+  const space = value.indexOf(" ");
+  const scheme = space < 0 ? value : value.slice(0, space);
+  if (!SCHEME.test(scheme)) return undefined;
+  if (space < 0) return { scheme, rest: undefined };
+  let start = space + 1;
+  while (value.charCodeAt(start) === 0x20) start++;
+  return { scheme, rest: value.slice(start) };
+}
+
 /**
  * `Bearer <token>`, scheme in any case. Another scheme (Basic, Digest...) is an unsupported
  * method, so the 401 carries no `error` attribute (RFC 6750 §3.1); a bare value with no scheme,
- * `Bearer` alone or with more than one token is a malformed request.
+ * or `Bearer` alone, is a malformed request. The token's token68 syntax (more than one token)
+ * is checked by the caller.
  */
 function bearerToken(raw: string, label: string): string {
-  const value = raw.trim();
-  const match = SCHEME_AND_REST.exec(value);
-  if (match === null) throw unauthenticated("invalid_request", `missing Bearer scheme in ${label} header`);
-  const [, scheme, rest] = match;
+  const parts = schemeAndRest(raw.trim());
+  if (parts === undefined) throw unauthenticated("invalid_request", `missing Bearer scheme in ${label} header`);
+  const { scheme, rest } = parts;
   if (scheme.toLowerCase() !== "bearer") {
     if (rest === undefined) throw unauthenticated("invalid_request", `missing Bearer scheme in ${label} header`);
     throw unauthenticated("none", `missing Bearer: the ${label} scheme must be Bearer`);
   }
   const token = rest ?? "";
   if (token === "") throw unauthenticated("invalid_request", `empty bearer token in ${label} header`);
-  if (!TOKEN68.test(token)) throw unauthenticated("invalid_request", `${label} header must be Bearer followed by exactly one token`);
   return token;
 }
 
-function plainToken(raw: string, label: string): string | undefined {
+function plainToken(raw: string, label: string): string {
   const token = raw.trim();
   if (token === "") throw unauthenticated("invalid_request", `empty ${label} header`);
-  if (!TOKEN68.test(token)) throw unauthenticated("invalid_request", `${label} header must hold exactly one token`);
   return token;
 }
 

@@ -12,6 +12,8 @@ import { createJwtVerifier, type JwtVerifierOptions } from "./jwt/jwt-verifier.j
 export interface EdgeAuth {
   /** Whether authentication is on (`auth.mode`). */
   readonly enabled: boolean;
+  /** Request headers (lower-case) `metadata` always removes: the credential headers and the identity keys. */
+  readonly droppedHeaders: ReadonlySet<string>;
   /** The rule of a route, resolved once at start (proto rule, then config overrides). */
   ruleFor(binding: AnyBinding): EffectiveRule;
   /**
@@ -53,6 +55,7 @@ export async function createEdgeAuth(config: AuthConfig, options: EdgeAuthOption
   };
   return {
     enabled,
+    droppedHeaders: new Set([...identity.credentialKeys, ...identity.stripKeys]),
     ruleFor: (binding) => authorizer.effectiveRule(binding.service, binding.method, binding.auth),
     admit(rule, rawHeaders, clientIp) {
       if (!enabled) return undefined;

@@ -105,7 +105,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const { config, codecs, auth } = deps;
   const routes = deps.bindings.map((binding) => prepareRoute(binding, deps));
   const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
-  const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
+  const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
 

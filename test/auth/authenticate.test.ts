@@ -12,10 +12,11 @@ const BAD_SUB = "badsub.token.sig";
 const verified: VerifiedJwt = { subject: "user-1", issuer: "https://issuer.example", audience: ["api"], scopes: ["orders:read"], expiresAt: 2e9, claims: Object.freeze({ sub: "user-1" }) };
 
 /** A stand-in verifier: the real one is tested with the jwt module. */
-function fakeVerifier(): JwtVerifier & { seen: string[] } {
+function fakeVerifier(hot: ReadonlySet<string> = new Set()): JwtVerifier & { seen: string[] } {
   const seen: string[] = [];
   return {
     seen,
+    cached: (token) => (hot.has(token) ? verified : undefined),
     async verify(token) {
       seen.push(token);
       if (token === GOOD) return verified;
@@ -63,6 +64,19 @@ describe("createAuthenticator().authenticate", () => {
   it("revoked key (removed from the config) is rejected", async () => {
     const revoked = createApiKeyStore([]);
     expect(await outcome({ apiKeys: revoked }, ["x-api-key", "key-alice"])).toMatch(/^16 invalid API key/);
+  });
+
+  it("answers a token verified before from the verifier's cache, without verifying it again", async () => {
+    const jwt = fakeVerifier(new Set([GOOD]));
+    expect(await outcome({ jwt }, ["Authorization", `Bearer ${GOOD}`])).toEqual({ kind: "jwt", subject: "user-1", tier: undefined, scopes: ["orders:read"] });
+    expect(jwt.seen).toEqual([]);
+  });
+
+  it("checks a token's syntax before verifying it (more than one token: invalid_request, the verifier never sees it)", async () => {
+    const jwt = fakeVerifier();
+    const result = await outcome({ jwt }, ["Authorization", `Bearer ${GOOD} ${GOOD}`]);
+    expect(result).toMatch(/^16 Authorization header must be Bearer followed by exactly one token \| Bearer realm="protogate", error="invalid_request"/);
+    expect(jwt.seen).toEqual([]);
   });
 
   it("hands the verifier exactly the token and never echoes it", async () => {

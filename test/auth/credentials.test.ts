@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage } from "node
 import { connect, type AddressInfo } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createCredentialExtractor, extractCredentials, isTokenProtocol, type CredentialOptions } from "../../src/auth/credentials.js";
+import { assertTokenSyntax, createCredentialExtractor, extractCredentials, isTokenProtocol, schemeAndRest, type CredentialOptions } from "../../src/auth/credentials.js";
 import { GatewayError } from "../../src/errors/gateway-error.js";
 import { GrpcCode } from "../../src/errors/grpc-code.js";
 import { fuzzRuns } from "../support/fuzz.js";
@@ -294,6 +294,55 @@ describe("createCredentialExtractor", () => {
     expect(extract(["x-api-key", "a"])).toEqual({ kind: "api-key", key: "a" });
     expect(extract(["authorization", `Bearer ${JWT}`])).toEqual({ kind: "jwt", token: JWT });
     expect(extract([])).toEqual({ kind: "none" });
+  });
+});
+
+describe("schemeAndRest", () => {
+  // The regular expression it replaced, as the reference model (RFC 7235: scheme, then 1*SP).
+  const reference = (value: string) => {
+    const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +(.*))?$/s.exec(value);
+    return match === null ? undefined : { scheme: match[1], rest: match[2] };
+  };
+
+  it.each(["Bearer abc", "Bearer", "bearer   abc def", "Be@rer abc", "Bearer\tabc", " Bearer abc", "", "Basic dXNlcg==", "Bearer  ", "a b\nc"])("%j as the regular expression read it", (value) => {
+    expect(schemeAndRest(value)).toEqual(reference(value));
+  });
+
+  it("agrees with the regular expression on any text (property)", () => {
+    const text = fc.string({ unit: fc.constantFrom("B", "e", "a", "r", " ", "\t", "@", "=", ".", "~", "\n", "é", "x"), maxLength: 16 });
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(schemeAndRest(value)).toEqual(reference(value));
+      }),
+      fuzzRuns(2000),
+    );
+  });
+});
+
+describe("deferTokenSyntax", () => {
+  const deferred = createCredentialExtractor({ ...withKeys, deferTokenSyntax: true });
+  const deferredThenChecked = (rawHeaders: string[]): unknown => {
+    try {
+      const credentials = deferred(rawHeaders);
+      assertTokenSyntax(credentials);
+      return credentials.kind === "jwt" ? { kind: "jwt", token: credentials.token } : credentials;
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      return { status: 401, message: error.message, challenge: error.headers["www-authenticate"] };
+    }
+  };
+
+  it("leaves a header token's token68 check to assertTokenSyntax, with the same answer", () => {
+    for (const headers of [["authorization", `Bearer ${JWT}`], ["authorization", `Bearer ${JWT} ${JWT}`], ["authorization", 'Bearer ab"c'], ["authorization", "Bearer"], ["x-api-key", "k"], []]) {
+      expect(deferredThenChecked(headers)).toEqual(run(headers));
+    }
+    const unchecked = deferred(["authorization", `Bearer ${JWT} ${JWT}`]);
+    expect(unchecked).toEqual({ kind: "jwt", token: `${JWT} ${JWT}`, uncheckedSyntax: "Authorization header must be Bearer followed by exactly one token" });
+  });
+
+  it("still checks cookie tokens at once (only header tokens are deferred)", () => {
+    const extract = createCredentialExtractor({ tokenSources: [{ cookie: "session" }], deferTokenSyntax: true });
+    expect(() => extract(["cookie", 'session=a"b'])).toThrow("cookie session must hold exactly one token");
   });
 });
 

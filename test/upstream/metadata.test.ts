@@ -38,6 +38,12 @@ describe("createMetadataMapper().toGrpc", () => {
     ]);
   });
 
+  it("skips the headers a later step drops anyway (droppedHeaders: the edge auth's credential headers)", () => {
+    const skipping = createMetadataMapper({ droppedHeaders: new Set(["authorization"]) });
+    const headers: IncomingHttpHeaders = { authorization: "Bearer t", "accept-language": "de" };
+    expect(skipping.toGrpc(headers, client)).toEqual([["accept-language", "de"], ...forwarded]);
+  });
+
   it("never forwards the client's x-request-id itself, even when listed or prefixed (the gateway sends its checked one)", () => {
     const listing = createMetadataMapper({ forwardHeaders: ["x-request-id"] });
     expect(listing.toGrpc({ "x-request-id": "r1", "grpc-metadata-x-request-id": "r2" }, client)).toEqual(forwarded);

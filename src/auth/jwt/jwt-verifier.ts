@@ -44,6 +44,8 @@ export interface JwtVerifier {
    * promise; everything else, failures included, through the returned promise (never a throw).
    */
   verify(token: string): VerifiedJwt | Promise<VerifiedJwt>;
+  /** The hot path of `verify` alone: the verified token when it is in the cache (its key set unchanged), else undefined. */
+  cached(token: string): VerifiedJwt | undefined;
   /** Aborts JWKS fetches in flight and forgets cached tokens. */
   close(): void;
 }
@@ -145,19 +147,19 @@ export async function createJwtVerifier(config: JwtConfig, options: JwtVerifierO
     return verified.jwt;
   }
 
+  /** A token verified before, still valid. Checked for size first, so an oversized token is never hashed; a closed verifier's cache is empty. */
+  function cached(token: string): VerifiedJwt | undefined {
+    if (typeof token !== "string" || token.length > settings.maxTokenBytes) return undefined;
+    // One clock read serves the cache's expiry check and the key set's age check.
+    const nowMs = now();
+    const hit = cache.get(token, nowMs);
+    // A changed key set (rotation, removal) sends the token through verification again.
+    return hit !== undefined && hit.keys.generation(nowMs) === hit.generation ? hit.jwt : undefined;
+  }
+
   return {
-    verify(token) {
-      // The hot path: a token verified before, still valid. Checked for size first, so an
-      // oversized token is never hashed; a closed verifier's cache is empty.
-      if (typeof token === "string" && token.length <= settings.maxTokenBytes) {
-        // One clock read serves the cache's expiry check and the key set's age check.
-        const nowMs = now();
-        const hit = cache.get(token, nowMs);
-        // A changed key set (rotation, removal) sends the token through verification again.
-        if (hit !== undefined && hit.keys.generation(nowMs) === hit.generation) return hit.jwt;
-      }
-      return verifyAndRemember(token);
-    },
+    verify: (token) => cached(token) ?? verifyAndRemember(token),
+    cached,
     close() {
       closed = true;
       cache.clear();

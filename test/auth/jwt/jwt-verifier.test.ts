@@ -342,6 +342,7 @@ describe("JWT verifier with a JWKS issuer", () => {
       expect(verifySpy).toHaveBeenCalledTimes(1);
       // A hot token is answered synchronously: no promise, no microtask turn on the hot path.
       expect(v.verify(token)).toBe(first);
+      expect(v.cached(token)).toBe(first);
       clock.advanceSeconds(59);
       expect(await v.verify(token)).toBe(first);
       expect(verifySpy).toHaveBeenCalledTimes(1);
@@ -350,7 +351,18 @@ describe("JWT verifier with a JWKS issuer", () => {
       expect((await v.verify(token)).subject).toBe("user-42");
       expect(verifySpy).toHaveBeenCalledTimes(2);
       clock.advanceSeconds(31);
+      expect(v.cached(token)).toBeUndefined();
       await expectRejected(v.verify(token), "token expired", token);
+    });
+
+    it("cached: only tokens verified before, never one it has not seen or an oversized one", async () => {
+      const v = await jwksVerifier();
+      const token = await signToken(rsa, validClaims({ exp: START_S + 60 }));
+      expect(v.cached(token)).toBeUndefined();
+      await v.verify(token);
+      expect(v.cached(token)?.subject).toBe("user-42");
+      expect(v.cached(`${token}x`)).toBeUndefined();
+      expect(v.cached("a".repeat(1_000_000))).toBeUndefined();
     });
 
     it("a hot cached token alone refreshes a stale key set, and is rejected once its key is gone", async () => {
