@@ -7,9 +7,10 @@
 // Protogate sent) is profiled the same way after it, for comparison.
 // Protogate runs from dist/ (compiled first), as the package does; --sources runs the TypeScript through tsx.
 // The backend is the replay backend (bench/bench-backend.ts); --grpc-js-backend uses the grpc-js demo.
-// With --tracing, Protogate traces every request (the bench's protogate-tracing variant, exporting
-// to the collector stub on the load CPUs).
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--tracing] [--sources] [--grpc-js-backend]
+// With --variant NAME, Protogate runs as that bench variant (bench/targets.ts: its config, prepared
+// files and request headers, e.g. protogate-jwt or protogate-tracing); per-upstream and
+// multi-process variants are refused.
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--variant NAME] [--sources] [--grpc-js-backend]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,8 +26,7 @@ import { prepareProtogate } from "./protogate-entry.js";
 import { processCpuMs } from "./process-cpu.js";
 import { attributeProfile, formatBreakdown, formatTopFrames, STAGES, type CpuProfile } from "./profile-stages.js";
 import { BENCH_ROUTES, type BenchRoute } from "./routes.js";
-import { BASE_GATEWAY_CONFIG } from "./targets.js";
-import { startOtlpSink, tracingConfig, type OtlpSink } from "./tracing-variant.js";
+import { BASE_GATEWAY_CONFIG, PROTOGATE_VARIANTS, type PreparedVariant, type ProtogateVariant } from "./targets.js";
 import { SERVING_NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const { values } = parseArgs({
@@ -37,7 +37,7 @@ const { values } = parseArgs({
     "interval-us": { type: "string", default: "1000" },
     out: { type: "string", default: "bench/results" },
     floor: { type: "boolean", default: false },
-    tracing: { type: "boolean", default: false },
+    variant: { type: "string" },
     sources: { type: "boolean", default: false },
     [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false },
   },
@@ -63,6 +63,18 @@ interface LoadWindow {
   readonly procCpuUsPerRequest: number | undefined;
 }
 
+/** The variant --variant names (undefined: the plain gateway). */
+function chosenVariant(name: string | undefined): ProtogateVariant | undefined {
+  if (name === undefined) return undefined;
+  const variant = PROTOGATE_VARIANTS.find((candidate) => candidate.name === name);
+  if (variant === undefined) throw new Error(`--variant: unknown ${name}; known: ${PROTOGATE_VARIANTS.map((candidate) => candidate.name).join(", ")}`);
+  if (variant.upstream !== undefined || variant.args !== undefined || variant.allCpus) throw new Error(`--variant ${name}: only config variants can be profiled here`);
+  return variant;
+}
+const variant = chosenVariant(values.variant);
+/** Request headers of the variant (its token), set once it is prepared. */
+let variantHeaders: Record<string, string> = {};
+
 function load(base: string, route: BenchRoute, durationSeconds: number, serverPid: number): Promise<LoadWindow> {
   return new Promise((done, fail) => {
     let requests = 0;
@@ -70,7 +82,7 @@ function load(base: string, route: BenchRoute, durationSeconds: number, serverPi
     const cpuBefore = processCpuMs(serverPid);
     const fromUs = nowUs();
     const instance = autocannon(
-      { url: base + route.http.path, method: route.http.method, headers: route.http.headers, body: route.http.body, connections, pipelining: 1, duration: durationSeconds, timeout: 10 },
+      { url: base + route.http.path, method: route.http.method, headers: { ...route.http.headers, ...variantHeaders }, body: route.http.body, connections, pipelining: 1, duration: durationSeconds, timeout: 10 },
       (error) => {
         if (error) return fail(error);
         const toUs = nowUs();
@@ -106,7 +118,7 @@ async function profileServer(server: ServerToProfile, route: BenchRoute, outDir:
   let captured: CapturedResponse;
   try {
     const [, base] = await child.waitFor(server.ready, 30_000);
-    captured = await captureResponse(await fetch(base + route.http.path, { method: route.http.method, headers: route.http.headers, body: route.http.body }));
+    captured = await captureResponse(await fetch(base + route.http.path, { method: route.http.method, headers: { ...route.http.headers, ...variantHeaders }, body: route.http.body }));
     if (captured.status !== 200) throw new Error(`${server.name} answered ${route.label} with ${captured.status}: ${Buffer.from(captured.bodyBase64, "base64").toString().slice(0, 200)}`);
     const pid = child.child.pid ?? 0;
     if (warmupSeconds > 0) await load(base, route, warmupSeconds, pid);
@@ -150,16 +162,18 @@ const dir = mkdtempSync(join(tmpdir(), "protogate-profile-"));
 const backend = await startBenchBackend(backendKind(values[GRPC_JS_BACKEND_FLAG]), loadAffinity);
 const loadBefore = loadavg();
 const results = [];
-let sink: OtlpSink | undefined;
+let prepared: PreparedVariant | undefined;
 try {
   const [backendAddress, services] = [backend.address, backend.services.join(", ")];
   console.log(`${describePinning(pinning)}; ${backend.kind} backend; ${connections} connections, ${warmupSeconds}s warm-up, ${seconds}s profiled per route and server; load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
   const configFile = join(dir, "gateway.yaml");
-  if (values.tracing) sink = await startOtlpSink(loadAffinity);
-  writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...(sink !== undefined && tracingConfig(sink.endpoint)) }));
+  const context = { backendAddress, services: backend.services, settings: { connections, durationSeconds: seconds, ratePerSecond: 0 }, serverAffinity, loadAffinity, protogateEntry: PROTOGATE_BIN };
+  prepared = variant?.prepare ? await variant.prepare(dir, context) : undefined;
+  variantHeaders = prepared?.headers ?? {};
+  writeFileSync(configFile, stringify({ ...BASE_GATEWAY_CONFIG, ...variant?.config, ...prepared?.config }));
   const upstreams = services.split(", ").flatMap((service) => ["--upstream", `${service}=${backendAddress}`]);
   const protogate: ServerToProfile = {
-    name: values.tracing ? "protogate-tracing" : "protogate",
+    name: variant?.name ?? "protogate",
     argv: [...SERVING_NODE_FLAGS, PROTOGATE_BIN, "serve", "--config", configFile, "--generated", GENERATED_DIR, ...upstreams, "--host", "127.0.0.1", "--port", "0"],
     ready: /protogate listening on (http:\/\/\S+)/,
   };
@@ -182,7 +196,7 @@ try {
     }
   }
 } finally {
-  await sink?.stop();
+  await prepared?.cleanup?.();
   await backend.stop();
   rmSync(dir, { recursive: true, force: true });
 }
