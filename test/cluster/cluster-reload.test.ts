@@ -19,7 +19,7 @@ const requests = (worker: FakeWorker, kind: WorkerRequest["kind"]) =>
 
 /** Answers the worker's last request of `kind` once it has been sent. */
 async function answer(worker: FakeWorker, kind: WorkerRequest["kind"], reply: { value?: unknown; error?: string; refusal?: "invalid" }): Promise<void> {
-  await expect.poll(() => requests(worker, kind).length).toBeGreaterThan(0);
+  await worker.whenSent((message) => message.protogate === "request" && message.request.kind === kind);
   worker.say({ protogate: "reply", id: requests(worker, kind).at(-1)!.id, ...reply });
 }
 
@@ -32,12 +32,12 @@ async function setUp() {
   const source = { file, overrides: {} };
   let active: LoadedConfig = loadConfigFile(file);
   const activated: LoadedConfig[] = [];
-  const { fork, forked } = fakeFork();
+  const { fork, forked, whenForked } = fakeFork();
   const clock = createFakeClock();
   const supervisor = new Supervisor({ count: 2, fork, startMessage: () => ({ protogate: "start", config: active.config, configSha256: active.sha256, startupWarnings: false }), timers: clock, log: QUIET });
   const starting = supervisor.start();
   forked[0].becomeReady();
-  await expect.poll(() => forked.length).toBe(2);
+  await whenForked(2);
   forked[1].becomeReady();
   await starting;
   const reload = createClusterReload({

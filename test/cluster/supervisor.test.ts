@@ -4,20 +4,25 @@ import { RestartBackoff } from "../../src/cluster/restart-backoff.js";
 import { Supervisor, WorkerStartError } from "../../src/cluster/supervisor.js";
 import { WorkerChannel, WorkerRequestError } from "../../src/cluster/worker-process.js";
 import { createFakeClock } from "../support/fake-clock.js";
+import { Changes } from "../support/until.js";
 import { FakeWorker, fakeFork } from "./fake-worker.js";
 
 const START = (slot: number, first: boolean): PrimaryMessage => ({ protogate: "start", config: { slot } as never, configSha256: "c0ffee", startupWarnings: first });
 
 function setUp(count: number) {
   const clock = createFakeClock();
-  const { fork, forked } = fakeFork();
+  const { fork, forked, whenForked } = fakeFork();
   const logs: Array<{ level: "info" | "warn"; details: Record<string, unknown>; message: string }> = [];
-  const log = {
-    info: (details: object, message: string) => logs.push({ level: "info", details: details as Record<string, unknown>, message }),
-    warn: (details: object, message: string) => logs.push({ level: "warn", details: details as Record<string, unknown>, message }),
+  const logged = new Changes();
+  const record = (level: "info" | "warn", details: object, message: string) => {
+    logs.push({ level, details: details as Record<string, unknown>, message });
+    logged.changed();
   };
+  const log = { info: (details: object, message: string) => record("info", details, message), warn: (details: object, message: string) => record("warn", details, message) };
   const supervisor = new Supervisor({ count, fork, startMessage: START, timers: clock, log });
-  return { clock, forked, logs, supervisor };
+  /** Resolves once a line with `message` has been logged. */
+  const whenLogged = (message: string) => logged.until(() => logs.some((line) => line.message === message));
+  return { clock, forked, whenForked, logs, whenLogged, supervisor };
 }
 
 /** Starts `count` workers and makes each ready as it is forked. */
@@ -33,7 +38,7 @@ async function started(count: number) {
 
 describe("the worker supervisor", () => {
   it("starts the first worker alone (it logs the start-up warnings), the others once it is ready, and resolves with its URL", async () => {
-    const { supervisor, forked } = setUp(3);
+    const { supervisor, forked, whenForked } = setUp(3);
     const starting = supervisor.start();
     expect(forked).toHaveLength(1);
     // The config goes out only when the worker says it listens for it.
@@ -41,7 +46,7 @@ describe("the worker supervisor", () => {
     forked[0].say({ protogate: "hello" });
     expect(forked[0].sent).toEqual([START(1, true)]);
     forked[0].say({ protogate: "ready", url: "http://127.0.0.1:41000", port: 41_000 });
-    await expect.poll(() => forked.length).toBe(3);
+    await whenForked(3);
     forked[1].becomeReady();
     forked[2].becomeReady();
     expect(forked[1].sent).toEqual([START(2, false)]);
@@ -67,7 +72,7 @@ describe("the worker supervisor", () => {
   });
 
   it("restarts a worker that dies, after the backoff, logging the exit and the restart", async () => {
-    const { supervisor, forked, logs, clock } = await started(2);
+    const { supervisor, forked, logs, whenLogged, clock } = await started(2);
     clock.advance(5_000);
     forked[1].exit(null, "SIGKILL");
     expect(supervisor.states()[1]).toEqual({ worker: 2, pid: undefined, state: "restarting", restarts: 0 });
@@ -78,7 +83,8 @@ describe("the worker supervisor", () => {
     expect(forked).toHaveLength(3);
     expect(supervisor.states()[1]).toMatchObject({ pid: 103, state: "starting", restarts: 1 });
     forked[2].becomeReady();
-    await expect.poll(() => logs.at(-1)?.message).toBe("worker restarted");
+    await whenLogged("worker restarted");
+    expect(logs.at(-1)?.message).toBe("worker restarted");
     expect(logs.at(-1)?.details).toEqual({ worker: 2, pid: 103, restarts: 1 });
     expect(forked[2].sent).toEqual([START(2, false)]);
     expect(supervisor.readyChannels().map((ready) => [ready.worker, ready.pid])).toEqual([
