@@ -10,7 +10,8 @@
 // With --variant NAME, Protogate runs as that bench variant (bench/targets.ts: its config, prepared
 // files and request headers, e.g. protogate-jwt or protogate-tracing); per-upstream and
 // multi-process variants are refused.
-// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--interval-us N] [--out DIR] [--floor] [--variant NAME] [--sources] [--grpc-js-backend]
+// With --rate R the load is paced at R requests/s instead of saturating the gateway.
+// Usage: profile-gateway.ts [--seconds S] [--warmup S] [--connections N] [--rate R] [--interval-us N] [--out DIR] [--floor] [--variant NAME] [--sources] [--grpc-js-backend]
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     out: { type: "string", default: "bench/results" },
     floor: { type: "boolean", default: false },
     variant: { type: "string" },
+    rate: { type: "string", default: "0" },
     sources: { type: "boolean", default: false },
     [GRPC_JS_BACKEND_FLAG]: { type: "boolean", default: false },
   },
@@ -45,6 +47,8 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const warmupSeconds = Number(values.warmup);
 const connections = Number(values.connections);
+/** A fixed request rate (all connections together), as the bench's `--rate`; 0: saturated. */
+const ratePerSecond = Number(values.rate);
 // dist/ (compiled first) unless --sources: see bench/protogate-entry.ts.
 const PROTOGATE_BIN = prepareProtogate(values.sources ? "sources" : "dist");
 const GENERATED_DIR = fileURLToPath(new URL("../generated", import.meta.url));
@@ -82,7 +86,7 @@ function load(base: string, route: BenchRoute, durationSeconds: number, serverPi
     const cpuBefore = processCpuMs(serverPid);
     const fromUs = nowUs();
     const instance = autocannon(
-      { url: base + route.http.path, method: route.http.method, headers: { ...route.http.headers, ...variantHeaders }, body: route.http.body, connections, pipelining: 1, duration: durationSeconds, timeout: 10 },
+      { url: base + route.http.path, method: route.http.method, headers: { ...route.http.headers, ...variantHeaders }, body: route.http.body, connections, pipelining: 1, duration: durationSeconds, timeout: 10, ...(ratePerSecond > 0 && { overallRate: ratePerSecond }) },
       (error) => {
         if (error) return fail(error);
         const toUs = nowUs();
