@@ -13,6 +13,7 @@ import { CLIENT_PREFACE, Flag, FrameReader, FrameType, pingFrame, settingsFrame 
 import { UpstreamError } from "../../src/upstream/upstream-error.js";
 import type { Upstream, UnaryResult } from "../../src/upstream/upstream.js";
 import { createWireUpstream } from "../../src/upstream/wire-upstream.js";
+import { Changes } from "../support/until.js";
 
 const GET_USER = "/demo.v1.UserService/GetUser";
 const SEARCH_USERS = "/demo.v1.UserService/SearchUsers";
@@ -199,13 +200,19 @@ describe("the replay backend against the grpc-js demo backend", () => {
 
   it("answers the preface with SETTINGS, acknowledges the client's SETTINGS and answers a PING", async () => {
     const seen: Array<[number, number, Buffer]> = [];
-    const reader = new FrameReader(1 << 20, { onFrame: (type, flags, _id, payload) => seen.push([type, flags, Buffer.from(payload)]) });
+    const arrivals = new Changes();
+    const reader = new FrameReader(1 << 20, {
+      onFrame: (type, flags, _id, payload) => {
+        seen.push([type, flags, Buffer.from(payload)]);
+        arrivals.changed();
+      },
+    });
     const [host, port] = replay.address.split(":");
     const socket = connect(Number(port), host);
     socket.on("data", (chunk: Buffer) => reader.push(chunk));
     socket.write(Buffer.concat([CLIENT_PREFACE, settingsFrame([]), pingFrame(false, Buffer.from("12345678"))]));
     try {
-      await vi.waitFor(() => expect(seen.some(([type, flags]) => type === FrameType.PING && flags === Flag.ACK)).toBe(true));
+      await arrivals.until(() => seen.some(([type, flags]) => type === FrameType.PING && flags === Flag.ACK));
       expect(seen[0][0]).toBe(FrameType.SETTINGS);
       expect(seen.some(([type, flags]) => type === FrameType.SETTINGS && flags === Flag.ACK)).toBe(true);
       expect(seen.find(([type]) => type === FrameType.PING)?.[2]).toEqual(Buffer.from("12345678"));
@@ -216,17 +223,29 @@ describe("the replay backend against the grpc-js demo backend", () => {
 });
 
 describe("the replay backend with a held source", () => {
-  /** A replay server whose source answers only when released, counting what it was asked. */
+  /**
+   * A replay server whose source answers only when released, counting what it was asked;
+   * `whenHeld(count)` resolves once `count` asks wait for their release.
+   */
   async function heldReplay(maxKeys?: number) {
     const releases: Array<() => void> = [];
     let asked = 0;
+    const arrivals = new Changes();
     const reply: Reply = { kind: "message", message: Buffer.from("answer"), trailers: [] };
     const source = () => {
       asked++;
-      return new Promise<SourcedReply>((resolve) => releases.push(() => resolve({ reply, cacheable: true })));
+      const answer = new Promise<SourcedReply>((resolve) => releases.push(() => resolve({ reply, cacheable: true })));
+      arrivals.changed();
+      return answer;
     };
     const server = await startReplayServer({ host: "127.0.0.1", port: 0, source, streamingPaths: new Set(), ...(maxKeys !== undefined && { maxKeys }) });
-    return { server, releases, asked: () => asked, releaseAll: () => releases.splice(0).forEach((release) => release()) };
+    return {
+      server,
+      releases,
+      asked: () => asked,
+      whenHeld: (count: number) => arrivals.until(() => releases.length >= count),
+      releaseAll: () => releases.splice(0).forEach((release) => release()),
+    };
   }
 
   it("survives a client that resets the stream mid-call, forgets the stream, and still answers on that connection", async () => {
@@ -235,10 +254,13 @@ describe("the replay backend with a held source", () => {
     try {
       const controller = new AbortController();
       const cancelled = client.call({ rpcPath: "/x.S/M", request: Buffer.from("a"), metadata: [], deadline: Date.now() + 10_000, signal: controller.signal });
-      await vi.waitFor(() => expect(held.asked()).toBe(1));
+      await held.whenHeld(1);
+      expect(held.asked()).toBe(1);
       expect(held.server.openStreams()).toBe(1);
       controller.abort();
       await expect(cancelled).rejects.toMatchObject({ origin: "cancelled" });
+      // Time-based, for want of an event: the server handles the RST_STREAM on its own and tells
+      // no one, and the wire client offers no round trip (a PING) on the connection to wait on.
       await vi.waitFor(() => expect(held.server.openStreams()).toBe(0));
       held.releaseAll();
       // The same key, now cached, on the same connection.
@@ -257,9 +279,12 @@ describe("the replay backend with a held source", () => {
     const client = createWireUpstream({ address: held.server.address });
     try {
       const pending = client.call({ rpcPath: "/x.S/M", request: Buffer.from("b"), metadata: [], deadline: Date.now() + 10_000 });
-      await vi.waitFor(() => expect(held.server.openStreams()).toBe(1));
+      // The source is asked with the stream open.
+      await held.whenHeld(1);
+      expect(held.server.openStreams()).toBe(1);
       client.close();
       await expect(pending).rejects.toBeInstanceOf(UpstreamError);
+      // Time-based, for want of an event: the server sees the connection end on its own and tells no one.
       await vi.waitFor(() => expect(held.server.connections()).toBe(0));
       expect(held.server.openStreams()).toBe(0);
       held.releaseAll();
@@ -278,20 +303,23 @@ describe("the replay backend with a held source", () => {
     try {
       const call = (key: string) => client.call({ rpcPath: "/x.S/M", request: Buffer.from(key), metadata: [], deadline: Date.now() + 10_000 });
       const together = [call("k1"), call("k1"), call("k1")];
-      await vi.waitFor(() => expect(held.releases.length).toBe(1));
+      await held.whenHeld(1);
+      expect(held.releases).toHaveLength(1);
       held.releaseAll();
       await Promise.all(together);
       expect(held.asked()).toBe(1);
       for (const key of ["k2", "k3"]) {
         const answer = call(key);
-        await vi.waitFor(() => expect(held.releases.length).toBe(1));
+        await held.whenHeld(1);
+        expect(held.releases).toHaveLength(1);
         held.releaseAll();
         await answer;
       }
       expect(held.server.cache.size).toBe(2);
       // k3 was beyond the bound: asked again; k1 and k2 stay cached.
       const again = call("k3");
-      await vi.waitFor(() => expect(held.releases.length).toBe(1));
+      await held.whenHeld(1);
+      expect(held.releases).toHaveLength(1);
       held.releaseAll();
       await again;
       await Promise.all([call("k1"), call("k2")]);

@@ -8,7 +8,7 @@ import { WebSocket } from "ws";
 import type { ChatMessage, PostMessageRequest, SubscribeRequest } from "../../generated/demo/v1/chat.js";
 import type { RunningGateway } from "../../src/app.js";
 import { createFakeClock } from "../support/fake-clock.js";
-import { message, startChatBackend } from "./support/chat-backend.js";
+import { message, startChatBackend, whenCancelled } from "./support/chat-backend.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 import { startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 import { getOnNewConnection, getWith, type Answered } from "./support/load.js";
@@ -21,6 +21,24 @@ import { statusWithoutRequestInfo } from "./support/request-info.js";
 const SUBSCRIBE = "/v1/rooms/lobby/messages:subscribe";
 const TLS = join(import.meta.dirname, "../fixtures/tls");
 const SHUTTING_DOWN = { code: 14, message: "the gateway is shutting down; retry on another instance" };
+
+/**
+ * Resolves when the gateway stops accepting: Fastify calls its Node server's close(), which closes
+ * the listening socket before it returns (the server's 'close' event waits for the connections
+ * still open, so it comes too late to tell).
+ */
+function whenListenerCloses(gateway: RunningGateway): Promise<void> {
+  const server = gateway.app.server;
+  const close = server.close;
+  return new Promise((resolve) => {
+    // Boundary: the server's own close, wrapped on this instance only to see when it is called.
+    server.close = function (this: typeof server, ...args: Parameters<typeof close>) {
+      const result = close.apply(this, args);
+      resolve();
+      return result;
+    } as typeof close;
+  });
+}
 
 describe("graceful shutdown", () => {
   /** Calls of GetUser for "slow" wait here until the test answers them. */
@@ -81,8 +99,10 @@ describe("graceful shutdown", () => {
     // The load balancer has not noticed yet: a new client is still served.
     expect(await getOnNewConnection(`${gateway.url}/v1/users/u-1`)).toBe(200);
 
+    const listenerClosed = whenListenerCloses(gateway);
     clock.advance(5_000);
-    await expect.poll(() => getOnNewConnection(`${gateway.url}/v1/users/u-1`)).toBe("ECONNREFUSED");
+    await listenerClosed;
+    expect(await getOnNewConnection(`${gateway.url}/v1/users/u-1`)).toBe("ECONNREFUSED");
     // The request in flight since before SIGTERM still gets its answer.
     inFlight.release();
     const answered = await inFlight.response;
@@ -130,6 +150,7 @@ describe("graceful shutdown", () => {
     );
     const session = connect(gateway.url, { ca: readFileSync(join(TLS, "ca.pem")) });
     let goaway = false;
+    const goawayReceived = new Promise<void>((resolve) => session.once("goaway", () => resolve()));
     session.on("goaway", () => (goaway = true));
     const status = (): Promise<number> =>
       new Promise((resolve, reject) => {
@@ -144,7 +165,8 @@ describe("graceful shutdown", () => {
       expect(goaway).toBe(false);
       const closed = gateway.close();
       expect(await status()).toBe(200);
-      await expect.poll(() => goaway).toBe(true);
+      await goawayReceived;
+      expect(goaway).toBe(true);
       clock.advance(5_000);
       await closed;
     } finally {
@@ -161,7 +183,7 @@ describe("graceful shutdown", () => {
     const ws = new WebSocket(`${gateway.url.replace("http", "ws")}/v1/rooms/lobby:chat`);
     const wsClosed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
     const wsFirst = new Promise<string>((resolve) => ws.once("message", (data) => resolve(data.toString())));
-    await expect.poll(() => ndjson.text() !== "" && sse.text() !== "").toBe(true);
+    await Promise.all([ndjson.firstData, sse.firstData]);
     expect(JSON.parse(await wsFirst)).toMatchObject({ sequence: "1" });
     const inFlight = await slowCall(gateway);
 
@@ -197,14 +219,15 @@ describe("graceful shutdown", () => {
     );
     const calls = [...subscriptions.splice(0), ...chats.splice(0)];
     expect(calls).toHaveLength(3);
-    await expect.poll(() => calls.map((call) => call.cancelled)).toEqual([true, true, true]);
+    await Promise.all(calls.map(whenCancelled));
+    expect(calls.map((call) => call.cancelled)).toEqual([true, true, true]);
   });
 
   it("a stream that ends on its own during the drain ends normally (no error line), and close() does not wait for the deadline", async () => {
     const clock = createFakeClock();
     const gateway = await start({ drainTimeoutMs: 10_000 }, clock);
     const ndjson = await openStream(gateway.url, SUBSCRIBE);
-    await expect.poll(() => ndjson.text()).not.toBe("");
+    await ndjson.firstData;
     const closed = gateway.close();
     const call = subscriptions.shift()!;
     call.write(message(2));

@@ -5,8 +5,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
+import { roundTripsUntil } from "../support/at-rest.js";
 import { steadyLoad } from "./support/load.js";
-import { runProtogate, waitForListening, waitForOutput, type ProtogateProcess } from "./support/processes.js";
+import { runProtogate, waitForListening, waitForLog, waitForOutput, type ProtogateProcess } from "./support/processes.js";
 
 // Hot reload of a real `protogate serve`: SIGHUP to one process, POST /reload to a primary and
 // its workers. Which backend answered shows in the reply (each backend answers with its name),
@@ -33,6 +34,9 @@ const logLines = (proc: ProtogateProcess, prefix: string) =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as { msg: string; pid: number })
     .filter((line) => line.msg.startsWith(prefix));
+
+/** Resolves once a whole log line (its newline too, so `logLines` can parse it) with a `msg` starting with `prefix` has arrived. */
+const logged = (proc: ProtogateProcess, prefix: string) => waitForLog(proc, new RegExp(`"msg":"${prefix}[^\\n]*\\n`), 0);
 
 describe("hot reload of a running protogate serve", () => {
   let a: Awaited<ReturnType<typeof namedBackend>>;
@@ -78,14 +82,16 @@ describe("hot reload of a running protogate serve", () => {
 
       config.write({ upstreams: { "demo.v1.UserService": b.address } });
       proc.child.kill("SIGHUP");
-      await expect.poll(() => logLines(proc, "configuration reloaded").length).toBe(1);
+      await logged(proc, "configuration reloaded");
+      expect(logLines(proc, "configuration reloaded")).toHaveLength(1);
       const second = await hashOf();
       expect(second).not.toBe(first);
       expect(await (await fetch(`${base}/v1/users/u-1`)).json()).toMatchObject({ displayName: "B" });
 
       config.write({ upstreams: { "demo.v1.UserService": a.address }, server: { bodyLimitBytes: 10 } });
       proc.child.kill("SIGHUP");
-      await expect.poll(() => logLines(proc, "reload refused").length).toBe(1);
+      await logged(proc, "reload refused");
+      expect(logLines(proc, "reload refused")).toHaveLength(1);
       expect(logLines(proc, "reload refused")[0].msg).toBe(
         "reload refused, the configuration in force is unchanged: server.bodyLimitBytes changed: the listeners were built from it at start; restart the gateway to apply this change",
       );
@@ -123,11 +129,14 @@ describe("hot reload of a running protogate serve", () => {
       await load.more(40);
       const outcomes = await load.stop();
       expect(outcomes.filter((outcome) => outcome !== 200)).toEqual([]);
-      // Both workers now call the new upstream.
-      await expect.poll(async () => {
-        await fetch(`${base}/v1/users/u-2`, { headers: { connection: "close" } });
-        return new Set(b.peers.slice(peersBefore)).size;
-      }).toBe(2);
+      // Both workers now call the new upstream. node:cluster's primary hands out new connections
+      // to the workers, not the test: requests on new connections (each a round trip, bounded)
+      // until both workers have called it.
+      await roundTripsUntil(
+        () => new Set(b.peers.slice(peersBefore)).size === 2,
+        async () => (await fetch(`${base}/v1/users/u-2`, { headers: { connection: "close" } })).arrayBuffer(),
+      );
+      expect(new Set(b.peers.slice(peersBefore)).size).toBe(2);
 
       config.write({ upstreams: { "demo.v1.UserService": a.address }, deadlines: { defaultMs: 0 } });
       const refused = await fetch(`${admin}/reload`, { method: "POST" });

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { startGateway, type RunningGateway } from "../../src/app.js";
 import { loadConfigFile, type ConfigSource } from "../../src/config/load-config.js";
+import { Changes } from "../support/until.js";
 import { startUserBackend } from "./support/gateway-harness.js";
 import { responseJson } from "./support/request-info.js";
 
@@ -110,18 +111,21 @@ describe("hot reload (one process)", () => {
     expect((await fetch(`${g.url}/v1/users`)).status).toBe(429);
     expect((await fetch(`${g.url}/v1/people/u-1`)).status).toBe(404);
 
-    // Steady load over kept-alive connections (fetch's pool): every answer is recorded.
+    // Steady load over kept-alive connections (fetch's pool): every answer is recorded, and the
+    // test waits for the answers it needs as they are recorded.
     const answers: Array<{ status: number; name: string; limit: string | null }> = [];
+    const answered = new Changes();
     let loading = true;
     const client = async () => {
       while (loading) {
         const response = await fetch(`${g.url}/v1/users/u-1`);
         const body = (await response.json()) as { displayName?: string };
         answers.push({ status: response.status, name: body.displayName ?? "", limit: response.headers.get("x-ratelimit-limit") });
+        answered.changed();
       }
     };
     const clients = [client(), client(), client(), client()];
-    await expect.poll(() => answers.length).toBeGreaterThan(50);
+    await answered.until(() => answers.length > 50);
     const slowRelease = a.nextSlowCall();
     const inFlight = fetch(`${g.url}/v1/users/slow`);
     const releaseSlow = await slowRelease;
@@ -137,7 +141,7 @@ describe("hot reload (one process)", () => {
     expect(await activeConfig(g)).toMatchObject(after);
 
     const countAtReload = answers.length;
-    await expect.poll(() => answers.length).toBeGreaterThan(countAtReload + 50);
+    await answered.until(() => answers.length > countAtReload + 50);
     loading = false;
     await Promise.all(clients);
     // Not one failed request; the old upstream and limit before, the new ones after.

@@ -4,10 +4,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTE_TABLE_FORMAT } from "../../src/binding.js";
+import { roundTripsUntil } from "../support/at-rest.js";
 import { startUserBackend } from "./support/gateway-harness.js";
-import { message, startChatBackend } from "./support/chat-backend.js";
+import { message, startChatBackend, whenCancelled } from "./support/chat-backend.js";
 import { openStream } from "./support/open-stream.js";
 import { runProtogate, waitForListening, waitForOutput } from "./support/processes.js";
+
+/**
+ * Round trips to /readyz (bounded) until it answers `status`. On SIGTERM the process turns to
+ * draining on its own and logs nothing until it exits, so the only event a test can see is an
+ * answer of /readyz: each request, answered, is one step of this wait (no time is waited for).
+ */
+async function readyzUntil(admin: string, status: number): Promise<void> {
+  let seen: number | undefined;
+  await roundTripsUntil(
+    () => seen === status,
+    async () => {
+      const response = await fetch(`${admin}/readyz`);
+      await response.arrayBuffer();
+      seen = response.status;
+    },
+  );
+}
 
 describe("protogate serve (the real process)", () => {
   let backend: Awaited<ReturnType<typeof startUserBackend>>;
@@ -41,7 +59,7 @@ describe("protogate serve (the real process)", () => {
       const releaseSlowCall = await arrived;
       proc.child.kill("SIGTERM");
       // Draining (readiness 503) has begun; the process must wait for the in-flight call rather than drop it.
-      await expect.poll(async () => (await fetch(`${admin}/readyz`)).status).toBe(503);
+      await readyzUntil(admin, 503);
       expect(proc.child.exitCode).toBeNull();
       releaseSlowCall();
       const drained = await inFlight;
@@ -69,13 +87,13 @@ describe("protogate serve (the real process)", () => {
       const base = await waitForListening(proc);
       const [, admin] = await waitForOutput(proc, /protogate admin on (http:\/\/\S+)/);
       const stream = await openStream(base, "/v1/rooms/lobby/messages:subscribe");
-      await expect.poll(() => stream.text()).not.toBe("");
+      await stream.firstData;
       const arrived = new Promise<() => void>((resolve) => (slowCallArrived = resolve));
       const inFlight = fetch(`${base}/v1/users/slow`);
       const releaseSlowCall = await arrived;
 
       proc.child.kill("SIGTERM");
-      await expect.poll(async () => (await fetch(`${admin}/readyz`)).status).toBe(503);
+      await readyzUntil(admin, 503);
       releaseSlowCall();
       const drained = await inFlight;
       expect(drained.status).toBe(200);
@@ -87,7 +105,8 @@ describe("protogate serve (the real process)", () => {
       expect(lines).toHaveLength(2);
       expect(lines[1].error).toMatchObject({ code: status.UNAVAILABLE, message: "the gateway is shutting down; retry on another instance" });
       expect(await proc.exited).toBe(0);
-      await expect.poll(() => subscribed[0].cancelled).toBe(true);
+      await whenCancelled(subscribed[0]);
+      expect(subscribed[0].cancelled).toBe(true);
     } finally {
       proc.child.kill("SIGKILL");
       await chat.close();

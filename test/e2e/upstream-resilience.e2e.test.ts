@@ -1,10 +1,13 @@
 import { createServer, type AddressInfo } from "node:net";
+import { isDeepStrictEqual } from "node:util";
 import { status, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
 import type { ReadinessReport } from "../../src/admin/readiness.js";
 import { startSteadyLoad } from "../attack/support/steady-load.js";
+import { roundTripsUntil } from "../support/at-rest.js";
 import { createFakeClock } from "../support/fake-clock.js";
+import { Changes, within } from "../support/until.js";
 import { getUserOrNotFound, send, sendJson, startTestGateway, startUserBackend, type BackendOptions } from "./support/gateway-harness.js";
 import { healthService, type ServingStatus } from "./support/health-service.js";
 import { startChatBackend, writeMessages } from "./support/chat-backend.js";
@@ -38,12 +41,29 @@ async function usersStatus(running: RunningGateway) {
   if (users?.balancing === undefined) throw new Error("the users upstream is not balanced");
   return { ...users, health: Object.fromEntries(users.balancing.endpoints.map((endpoint) => [endpoint.address, endpoint.health])) };
 }
+type UsersStatus = Awaited<ReturnType<typeof usersStatus>>;
+
+/**
+ * The users upstream's view once `holds` is true of it. The gateway applies a health verdict or a
+ * DNS answer on its own, after the event the test waited for (the check or the lookup arriving),
+ * and announces it nowhere a test can watch: so this is a bounded loop of round trips to /readyz.
+ */
+async function usersStatusOnce(running: RunningGateway, holds: (status: UsersStatus) => boolean): Promise<UsersStatus> {
+  let seen = await usersStatus(running);
+  try {
+    await roundTripsUntil(() => holds(seen), async () => (seen = await usersStatus(running)));
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; /readyz last showed ${JSON.stringify(seen.health)}`);
+  }
+  return seen;
+}
 
 async function metrics(running: RunningGateway): Promise<string> {
   return (await fetch(`${running.adminUrl}/metrics`)).text();
 }
 
-const WAIT = { timeout: 10_000, interval: 10 };
+/** The guard on a wait for the steady load (so that its `finally` stops the load when one fails). */
+const GUARD_MS = 10_000;
 const ok: Handler = getUserOrNotFound;
 const unavailable: Handler = (_call, callback) => callback({ code: status.UNAVAILABLE, details: "try elsewhere" });
 const listResponse = { users: [], nextPageToken: "" };
@@ -64,21 +84,28 @@ describe("upstream resilience, end to end through the gateway", () => {
     const { gateway: running, clock } = await gateway({ addresses: backends.map((b) => b.address), retries: {}, outlierDetection: {} });
     const calls = () => backends.reduce((sum, b) => sum + b.calls.length, 0);
     const load = startSteadyLoad(`${running.url}/v1/users/u-1`, 8, 5_000);
+    // Each wait is on the load's answers: a backend's calls are counted before the answer they give.
     try {
-      await vi.waitFor(() => expect(calls()).toBeGreaterThanOrEqual(300), WAIT);
+      await within(load.until(() => calls() >= 300), GUARD_MS, "300 calls");
       const victim = backends[1];
       victim.forceClose();
       const atKill = backends[0].calls.length + backends[2].calls.length;
-      await vi.waitFor(() => expect(backends[0].calls.length + backends[2].calls.length).toBeGreaterThanOrEqual(atKill + 600), WAIT);
+      await within(load.until(() => backends[0].calls.length + backends[2].calls.length >= atKill + 600), GUARD_MS, "600 calls on the other two");
       expect((await usersStatus(running)).health[victim.address]).toBe("ejected");
 
       const revived = await startUserBackend({ getUser: ok }, undefined, { bindAddress: victim.address });
       cleanups.push(() => revived.forceClose());
-      // The ejection ends on the manual clock; the transport reconnects within its backoff (under 1 s).
-      await vi.waitFor(() => {
-        clock.advance(300_000);
-        expect(revived.calls.length).toBeGreaterThanOrEqual(50);
-      }, WAIT);
+      // The ejection ends on the manual clock, which the test moves on at each answer of the load:
+      // the transport reconnects on its own backoff (real time, under 1 s), and calls failing
+      // meanwhile may eject the address again.
+      await within(
+        load.until(() => {
+          clock.advance(300_000);
+          return revived.calls.length >= 50;
+        }),
+        GUARD_MS,
+        "50 calls on the revived address",
+      );
     } finally {
       const outcomes = await load.stop();
       const failed = outcomes.filter((outcome) => outcome.status !== 200);
@@ -171,10 +198,17 @@ describe("upstream resilience, end to end through the gateway", () => {
 
   it("beyond maxConcurrentCalls a request is answered 503 with Retry-After at once, never queued", async () => {
     const held: Array<() => void> = [];
-    const slow = await backend({ getUser: (call, callback) => void held.push(() => ok(call, callback)) });
+    const arrivals = new Changes();
+    const slow = await backend({
+      getUser: (call, callback) => {
+        held.push(() => ok(call, callback));
+        arrivals.changed();
+      },
+    });
     const { gateway: running } = await gateway({ address: slow.address, maxConcurrentCalls: 2 });
     const first = [send(running.url, "GET", "/v1/users/u-1"), send(running.url, "GET", "/v1/users/u-2")];
-    await vi.waitFor(() => expect(held).toHaveLength(2), WAIT);
+    await arrivals.until(() => held.length >= 2);
+    expect(held).toHaveLength(2);
     const refused = await send(running.url, "GET", "/v1/users/u-3");
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
@@ -185,7 +219,8 @@ describe("upstream resilience, end to end through the gateway", () => {
     for (const release of held) release();
     expect((await Promise.all(first)).map((response) => response.status)).toEqual([200, 200]);
     const after = send(running.url, "GET", "/v1/users/u-4");
-    await vi.waitFor(() => expect(held).toHaveLength(3), WAIT);
+    await arrivals.until(() => held.length >= 3);
+    expect(held).toHaveLength(3);
     held[2]();
     expect((await after).status).toBe(200);
   });
@@ -222,19 +257,20 @@ describe("upstream resilience, end to end through the gateway", () => {
       addresses: [a.address, b.address],
       healthCheck: { service: USERS, intervalMs: 10_000, timeoutMs: 1_000, unhealthyThreshold: 1, healthyThreshold: 1 },
     });
-    /** Runs the round due after `ms` and waits for its verdicts. */
-    const round = async (ms: number, expected: Record<string, string>) => {
+    /** Runs the round due after `ms` (each address's `nth` check) and waits for its checks to arrive, then for its verdicts. */
+    const round = async (ms: number, nth: number, expected: Record<string, string>) => {
       clock.advance(ms);
-      await vi.waitFor(async () => expect((await usersStatus(running)).health).toEqual(expected), WAIT);
+      await Promise.all([healthA.checked(nth), healthB.checked(nth)]);
+      expect((await usersStatusOnce(running, (seen) => isDeepStrictEqual(seen.health, expected))).health).toEqual(expected);
     };
-    await round(0, { [a.address]: "unhealthy", [b.address]: "healthy" });
+    await round(0, 1, { [a.address]: "unhealthy", [b.address]: "healthy" });
     expect(healthA.checks).toEqual([USERS]);
     for (let i = 0; i < 4; i++) expect((await send(running.url, "GET", "/v1/users/u-1")).status).toBe(200);
     expect([a.calls.length, b.calls.length]).toEqual([0, 4]);
     expect(await metrics(running)).toContain('protogate_upstream_addresses{service="demo.v1.UserService",health="unhealthy"} 1');
 
     serving.a = "SERVING";
-    await round(10_000, { [a.address]: "healthy", [b.address]: "healthy" });
+    await round(10_000, 2, { [a.address]: "healthy", [b.address]: "healthy" });
     expect([healthA.checks.length, healthB.checks.length]).toEqual([2, 2]);
     for (let i = 0; i < 4; i++) await send(running.url, "GET", "/v1/users/u-1");
     expect(a.calls.length).toBe(2);
@@ -245,23 +281,41 @@ describe("upstream resilience, end to end through the gateway", () => {
     const port = Number(first.address.split(":")[1]);
     const second = await backend({ getUser: ok }, { bindAddress: `127.0.0.2:${port}` });
     let answer = ["127.0.0.1"];
+    let lookups = 0;
+    const looked = new Changes();
     const clock = createFakeClock();
     const running = await startTestGateway(
       {},
       { upstreams: { [USERS]: { address: `dns:///users.test:${port}`, dnsRefreshMs: 5_000 } } },
-      { upstreams: { timers: clock, random: () => 0, resolve: async (host) => (host === "users.test" ? answer : []) } },
+      {
+        upstreams: {
+          timers: clock,
+          random: () => 0,
+          resolve: async (host) => {
+            lookups++;
+            looked.changed();
+            return host === "users.test" ? answer : [];
+          },
+        },
+      },
     );
+    /** Runs the DNS refresh due after 5 s: waits for its lookup, then for the gateway to have applied the answer. */
+    const refresh = async (addresses: string[]) => {
+      const before = lookups;
+      clock.advance(5_000);
+      await looked.until(() => lookups > before);
+      const seen = await usersStatusOnce(running, (status) => isDeepStrictEqual(Object.keys(status.health), addresses));
+      expect(Object.keys(seen.health)).toEqual(addresses);
+    };
     cleanups.push(() => running.close());
     for (let i = 0; i < 4; i++) expect((await send(running.url, "GET", "/v1/users/u-1")).status).toBe(200);
     expect([first.calls.length, second.calls.length]).toEqual([4, 0]);
     answer = ["127.0.0.1", "127.0.0.2"];
-    clock.advance(5_000);
-    await vi.waitFor(async () => expect(Object.keys((await usersStatus(running)).health)).toEqual([first.address, second.address]), WAIT);
+    await refresh([first.address, second.address]);
     for (let i = 0; i < 4; i++) expect((await send(running.url, "GET", "/v1/users/u-1")).status).toBe(200);
     expect([first.calls.length, second.calls.length]).toEqual([6, 2]);
     answer = ["127.0.0.2"];
-    clock.advance(5_000);
-    await vi.waitFor(async () => expect(Object.keys((await usersStatus(running)).health)).toEqual([second.address]), WAIT);
+    await refresh([second.address]);
     for (let i = 0; i < 2; i++) await send(running.url, "GET", "/v1/users/u-1");
     expect([first.calls.length, second.calls.length]).toEqual([6, 4]);
     expect((await usersStatus(running)).address).toBe(`dns:///users.test:${port}`);
@@ -270,11 +324,13 @@ describe("upstream resilience, end to end through the gateway", () => {
   it("streams are balanced over the addresses too, and bounded by maxConcurrentCalls for their whole life", async () => {
     const opened: string[] = [];
     const held: Array<() => void> = [];
+    const arrivals = new Changes();
     const chat = (name: string) =>
       startChatBackend({
         subscribe: (call) => {
           opened.push(name);
           held.push(() => writeMessages(call, 1_000));
+          arrivals.changed();
         },
       });
     const [left, right] = [await chat("left"), await chat("right")];
@@ -282,14 +338,16 @@ describe("upstream resilience, end to end through the gateway", () => {
     const running = await startTestGateway({}, { upstreams: { "demo.v1.ChatService": { addresses: [left.address, right.address], maxConcurrentCalls: 2 } } });
     cleanups.push(() => running.close());
     const streams = [send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe"), send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe")];
-    await vi.waitFor(() => expect(opened.sort()).toEqual(["left", "right"]), WAIT);
+    await arrivals.until(() => opened.length >= 2);
+    expect(opened.sort()).toEqual(["left", "right"]);
     const refused = await send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe");
     expect([refused.status, refused.headers.get("retry-after")]).toEqual([503, "1"]);
     for (const release of held) release();
     for (const response of await Promise.all(streams)) expect(response.text.trimEnd().split("\n")).toHaveLength(1_000);
     held.length = 0;
     const again = send(running.url, "GET", "/v1/rooms/lobby/messages:subscribe");
-    await vi.waitFor(() => expect(held).toHaveLength(1), WAIT);
+    await arrivals.until(() => held.length >= 1);
+    expect(held).toHaveLength(1);
     held[0]();
     expect((await again).status).toBe(200);
   });

@@ -1,25 +1,36 @@
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
+import { Changes, within } from "../support/until.js";
 import { steadyLoad } from "./support/load.js";
-import { runProtogate, waitForListening, waitForOutput, type ProtogateProcess } from "./support/processes.js";
+import { runProtogate, waitForListening, waitForLog, waitForOutput, type ProtogateProcess } from "./support/processes.js";
 
 // `protogate serve --workers N`: real processes (the primary forks real workers), a real grpc-js
 // backend. Which worker served a request shows at the backend: each worker process has its own
 // upstream connection, so the peers the backend sees are the workers that called it.
 
-/** A UserService backend answering GetUser, recording the peer (the gateway process's connection) of each call. */
-async function startPeerRecordingBackend(): Promise<{ address: string; peers: string[]; close(): Promise<void> }> {
+/**
+ * A UserService backend answering GetUser, recording the peer (the gateway process's connection)
+ * of each call; `whenPeer(matches)` resolves once a call came from a peer `matches` accepts.
+ */
+async function startPeerRecordingBackend(): Promise<{ address: string; peers: string[]; whenPeer(matches: (peer: string) => boolean): Promise<void>; close(): Promise<void> }> {
   const peers: string[] = [];
+  const arrivals = new Changes();
   const server = new Server();
   server.addService(UserServiceService, {
     getUser: (call: ServerUnaryCall<{ userId: string }, unknown>, callback: sendUnaryData<unknown>) => {
       peers.push(call.getPeer());
+      arrivals.changed();
       callback(null, { userId: call.request.userId, displayName: "Ada", email: "", role: 0, labels: new Map(), tags: [], balanceCents: "0" });
     },
   } as never);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
-  return { address: `127.0.0.1:${port}`, peers, close: () => new Promise((resolve) => server.tryShutdown(() => resolve())) };
+  return {
+    address: `127.0.0.1:${port}`,
+    peers,
+    whenPeer: (matches) => arrivals.until(() => peers.some(matches)),
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
 }
 
 interface WorkerState {
@@ -110,17 +121,23 @@ describe("protogate serve --workers", () => {
       const load = steadyLoad(() => `${base}/v1/users/u-1`, concurrency);
       await load.more(40);
       const peersBefore = new Set(backend.peers);
+      const logFrom = proc.stderr().length;
       process.kill(killed, "SIGKILL");
-      // A worker's start takes seconds (a whole gateway process): waited for as an event, not a time.
-      await expect.poll(() => proc.stderr(), { timeout: 30_000 }).toContain('"msg":"worker restarted"');
+      // A worker's start takes seconds (a whole gateway process): its log line is the event; the
+      // 30 s are a guard.
+      await waitForLog(proc, /"msg":"worker restarted"/, logFrom, 30_000);
       const restartLog = proc.stderr().split("\n").find((line) => line.includes('"msg":"worker exited; restarting it"'));
       expect(JSON.parse(restartLog ?? "{}")).toMatchObject({ worker: 1, pid: killed, signal: "SIGKILL", restartInMs: 100 });
-      await expect.poll(async () => (await readiness(admin)).status).toBe(200);
-      const restarted = (await readiness(admin)).body.workers[0];
+      // The primary logs the restart once the new worker said it serves (its phase "serving", which
+      // is all a worker's readiness depends on): /readyz is 200 from then on, no wait.
+      const afterRestart = await readiness(admin);
+      expect(afterRestart.status).toBe(200);
+      const restarted = afterRestart.body.workers[0];
       expect(restarted).toMatchObject({ worker: 1, state: "ready", restarts: 1 });
       expect(restarted.pid).not.toBe(killed);
-      // The new worker serves: a connection the backend had not seen calls it.
-      await expect.poll(() => backend.peers.some((peer) => !peersBefore.has(peer)), { timeout: 30_000 }).toBe(true);
+      // The new worker serves: a connection the backend had not seen calls it (when node:cluster's
+      // primary hands it one of the load's new connections).
+      await within(backend.whenPeer((peer) => !peersBefore.has(peer)), 30_000, "a call from the new worker");
       await load.more(40);
       const outcomes = await load.stop();
 

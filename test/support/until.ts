@@ -20,3 +20,16 @@ export class Changes {
     return new Promise((resolve) => this.waiting.push({ check, resolve }));
   }
 }
+
+/**
+ * A guard, not a wait: `promise`, or a rejection naming `what` once `ms` have passed without it
+ * settling, so that a wait whose event never comes fails the test with a reason (and lets its
+ * `finally` clean up) instead of running into the test's own timeout.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const guard = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not so within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}

@@ -28,6 +28,11 @@ export async function startChatBackend(handlers: ChatHandlers): Promise<{ addres
   };
 }
 
+/** Resolves once the client (here the gateway) has cancelled `call`: grpc-js sets `cancelled` and emits 'cancelled'. */
+export function whenCancelled(call: { readonly cancelled: boolean; once(event: "cancelled", listener: () => void): unknown }): Promise<void> {
+  return call.cancelled ? Promise.resolve() : new Promise((resolve) => void call.once("cancelled", () => resolve()));
+}
+
 /** The n-th message of a test stream. */
 export function message(sequence: number, text = `message ${sequence}`): ChatMessage {
   return { room: "lobby", sequence: String(sequence), author: "backend", text, postTime: undefined };
