@@ -307,12 +307,22 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           throw thrown;
         }
         recorder.upstreamEnded(exchange, GrpcCode.OK);
-        const shaped = route.shape(result.response);
+        const { success } = route;
         const headers = metadata.toHttp(result.headers, result.trailers);
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
-        headers["content-type"] = shaped.contentType;
+        if (success.location !== undefined) {
+          const location = success.location(result.response);
+          if (location !== undefined) headers.location = location;
+        }
+        // 204 No Content: the reply is not shaped, nothing is written (not even a Content-Type).
+        let replyBody: string | Buffer = "";
+        if (!success.noContent) {
+          const shaped = route.shape(result.response);
+          headers["content-type"] = shaped.contentType;
+          replyBody = shaped.body;
+        }
         exchange.settle(GrpcCode.OK);
-        return { status: 200, headers, body: shaped.body };
+        return { status: success.status, headers, body: replyBody };
       } catch (thrown) {
         return fail(thrown, exchange, limitHeaders);
       }

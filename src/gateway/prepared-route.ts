@@ -10,6 +10,7 @@ import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../tra
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { upstreamServiceOf } from "../upstream/upstream-service.js";
 import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
+import { createSuccessReply, type SuccessReply } from "./success-reply.js";
 
 /** A binding with everything the hot path needs, prepared once at start-up. */
 export interface PreparedRoute {
@@ -19,6 +20,8 @@ export interface PreparedRoute {
   readonly encodeRequest: (input: RequestInput) => Uint8Array;
   /** An upstream reply (protobuf bytes) as the HTTP body: JSON, or raw bytes for HttpBody. */
   readonly shape: (reply: Uint8Array) => ShapedResponse;
+  /** The status (and Location) of a successful unary call: 200 unless the method's proto says 201, 202 or 204. */
+  readonly success: SuccessReply;
   /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
   readonly rawReplies: boolean;
   /** The unary deadline (streams use `stream` instead). */
@@ -53,6 +56,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     rule: deps.auth.ruleFor(binding),
     encodeRequest: createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
     shape: createResponseShaper(deps.codecs, binding),
+    success: createSuccessReply(deps.codecs, binding),
     rawReplies: repliesAreRaw(deps.codecs, binding),
     deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
     stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
