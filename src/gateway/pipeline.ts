@@ -19,6 +19,7 @@ import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
@@ -103,7 +104,8 @@ export const STANDARD_METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT"
  */
 export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeline {
   const { config, codecs, auth } = deps;
-  const routes = deps.bindings.map((binding) => prepareRoute(binding, deps));
+  const behaviorPlans = createBehaviorPlans();
+  const routes = deps.bindings.map((binding) => prepareRoute(binding, { ...deps, behaviorPlans }));
   const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
   const metadata = createMetadataMapper(config.metadata.forwardHeaders ? { forwardHeaders: config.metadata.forwardHeaders } : {});
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);

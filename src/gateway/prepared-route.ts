@@ -4,6 +4,9 @@ import type { AnyBinding } from "../binding.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { MethodLimiter, RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import type { BehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
+import { createBehaviorCheck } from "../transcode/field-behavior/behavior-check.js";
+import { createMaskFiller } from "../transcode/patch-mask.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { createRequestEncoder } from "../transcode/request-encoder.js";
 import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
@@ -45,6 +48,8 @@ export interface RouteDependencies {
   readonly upstreams: UpstreamPool;
   readonly auth: EdgeAuth;
   readonly rateLimiter: RateLimiter;
+  /** The field-behavior rules of request messages, shared by every route of a pipeline. */
+  readonly behaviorPlans: BehaviorPlans;
 }
 
 /** Prepares one binding: its access rule, message builder and shaper, time limits, upstream and limiter. */
@@ -54,7 +59,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
   return {
     binding,
     rule: deps.auth.ruleFor(binding),
-    encodeRequest: createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
+    encodeRequest: createCheckedEncoder(binding, deps, streamed),
     shape: createResponseShaper(deps.codecs, binding),
     success: createSuccessReply(deps.codecs, binding),
     rawReplies: repliesAreRaw(deps.codecs, binding),
@@ -64,4 +69,18 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
     idempotent: binding.httpMethod === "GET" || binding.idempotency !== undefined,
   };
+}
+
+/**
+ * The route's request encoder; then, on a PATCH of a resource with an empty FieldMask, the mask
+ * filled from the body (patch-mask.ts); then the edge checks of the request message's field
+ * behaviors (REQUIRED, OUTPUT_ONLY) when it has any: every message sent upstream passes them.
+ */
+function createCheckedEncoder(binding: AnyBinding, deps: RouteDependencies, streamed: boolean): (input: RequestInput) => Uint8Array {
+  const { transcoding } = deps.config;
+  const encode = createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed });
+  const fill = streamed ? undefined : createMaskFiller(deps.codecs, binding, { skipOutputOnly: transcoding.outputOnlyFields === "drop" });
+  const check = createBehaviorCheck(deps.behaviorPlans, deps.codecs.plan(binding.requestType).desc, transcoding.outputOnlyFields);
+  const filled = fill === undefined ? encode : (input: RequestInput) => fill(input, encode(input));
+  return check === undefined ? filled : (input) => check(filled(input));
 }
