@@ -53,29 +53,60 @@ export function createBehaviorPlans(): BehaviorPlans {
   const full = new Map<string, MessageRules | undefined>();
   const outputOnly = new Map<string, MessageRules | undefined>();
 
+  // Which message types have anything to check below them (a fixpoint: recursive types included).
+  const matters = new Map<string, boolean>();
+  const mattersFor = (root: DescMessage, withRequired: boolean): ((message: DescMessage) => boolean) => {
+    const key = (message: DescMessage) => `${withRequired ? "r" : "o"}:${message.typeName}`;
+    const reachable: DescMessage[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+      const next = queue.pop() as DescMessage;
+      if (matters.has(key(next)) || reachable.includes(next)) continue;
+      reachable.push(next);
+      for (const field of next.fields) {
+        const type = messageOf(field);
+        if (type !== undefined) queue.push(type);
+      }
+    }
+    const direct = (message: DescMessage) => message.fields.some((f) => isOutputOnly(f) || (withRequired && isRequired(f)));
+    const known = new Map(reachable.map((message) => [message, direct(message)]));
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const message of reachable) {
+        if (known.get(message)) continue;
+        const below = message.fields.some((f) => {
+          const type = messageOf(f);
+          return type !== undefined && (known.get(type) ?? matters.get(key(type)) ?? false);
+        });
+        if (below) {
+          known.set(message, true);
+          changed = true;
+        }
+      }
+    }
+    for (const [message, value] of known) matters.set(key(message), value);
+    return (message) => matters.get(key(message)) ?? false;
+  };
+
   const build = (message: DescMessage, withRequired: boolean): MessageRules | undefined => {
     const cache = withRequired ? full : outputOnly;
     if (cache.has(message.typeName)) return cache.get(message.typeName);
+    const relevant = mattersFor(message, withRequired);
+    if (!relevant(message)) {
+      cache.set(message.typeName, undefined);
+      return undefined;
+    }
     const fields = new Map<number, FieldRule>();
     const required: FieldRule[] = [];
     const rules: MessageRules = { typeName: message.typeName, fields, required };
-    // Registered before the fields are read: a recursive type finds itself (and is trimmed below if it has nothing).
+    // Registered before the nested types are built: a recursive type finds itself.
     cache.set(message.typeName, rules);
-    const pending: Array<{ rule: FieldRule; type: DescMessage }> = [];
     for (const field of message.fields) {
       const rule = fieldRule(field, withRequired);
       const type = messageOf(field);
-      if (type !== undefined) pending.push({ rule, type });
-      if (rule.required || rule.outputOnly) fields.set(rule.number, rule);
+      if (type !== undefined && relevant(type)) rule.nested = build(type, withRequired);
+      if (rule.required || rule.outputOnly || rule.nested !== undefined) fields.set(rule.number, rule);
       if (rule.required) required.push(rule);
-    }
-    for (const { rule, type } of pending) {
-      rule.nested = build(type, withRequired);
-      if (rule.nested !== undefined) fields.set(rule.number, rule);
-    }
-    if (fields.size === 0) {
-      cache.set(message.typeName, undefined);
-      return undefined;
     }
     return rules;
   };
