@@ -11,6 +11,8 @@ export interface FieldRule {
   /** The JSON name, as clients write it and as violations name it. */
   readonly jsonName: string;
   readonly required: boolean;
+  /** The field's index in MessageRules.required, -1 when it is not REQUIRED. */
+  requiredIndex: number;
   readonly outputOnly: boolean;
   readonly cardinality: "singular" | "list" | "map";
   /**
@@ -106,7 +108,10 @@ export function createBehaviorPlans(): BehaviorPlans {
       const type = messageOf(field);
       if (type !== undefined && relevant(type)) rule.nested = build(type, withRequired);
       if (rule.required || rule.outputOnly || rule.nested !== undefined) fields.set(rule.number, rule);
-      if (rule.required) required.push(rule);
+      if (rule.required) {
+        rule.requiredIndex = required.length;
+        required.push(rule);
+      }
     }
     return rules;
   };
@@ -123,7 +128,10 @@ export function createBehaviorPlans(): BehaviorPlans {
         const type = messageOf(field);
         if (type !== undefined) rule.nested = build(type, false);
         if (rule.required || rule.outputOnly || rule.nested !== undefined) fields.set(rule.number, rule);
-        if (rule.required) required.push(rule);
+        if (rule.required) {
+          rule.requiredIndex = required.length;
+          required.push(rule);
+        }
       }
       return fields.size === 0 ? undefined : { typeName: message.typeName, fields, required };
     },
@@ -137,6 +145,7 @@ function fieldRule(field: DescField, withRequired: boolean): FieldRule {
     number: field.number,
     jsonName: field.jsonName,
     required: withRequired && isRequired(field),
+    requiredIndex: -1,
     outputOnly: isOutputOnly(field),
     cardinality,
     presence,

@@ -1,12 +1,12 @@
 import { ScalarType } from "@bufbuild/protobuf";
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { WIRE_BIT32, WIRE_BIT64, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireCursor } from "../json/wire-cursor.js";
 import type { FieldRule, MessageRules } from "./behavior-plan.js";
 
 /** What a walk over a request found: field paths (JSON names, `a.b[1].c`, `m["key"].c`) in the order met. */
 export interface BehaviorFindings {
   /** REQUIRED fields that are missing (see FieldRule.presence for what missing means). */
   readonly missing: string[];
-  /** OUTPUT_ONLY fields the request sets. */
+  /** OUTPUT_ONLY fields the request sets, each path once. */
   readonly outputOnly: string[];
 }
 
@@ -14,142 +14,203 @@ export interface BehaviorFindings {
  * Walks the protobuf bytes of a message against its rules: records missing REQUIRED fields and
  * present OUTPUT_ONLY ones (a REQUIRED field is only checked inside a message that is present),
  * and, with `strip`, returns the bytes without the OUTPUT_ONLY fields (the same array when there
- * were none). Reads the bytes the gateway's own encoder wrote, which sets each singular message
- * field once, so each occurrence is checked as the whole value.
+ * were none). It reads the bytes the gateway's own encoder wrote, which sets each singular message
+ * field once, so each occurrence is checked as the whole value; malformed bytes throw.
+ *
+ * Hand-written over the reply writer's WireCursor rather than @bufbuild/protobuf's BinaryReader:
+ * that one allocates per tag and per nested message, which made the check cost as much as the
+ * encoding itself on the demo's requests (see bench/field-behavior-cost.ts).
  */
 export function walkMessage(bytes: Uint8Array, rules: MessageRules, prefix: string, strip: boolean, findings: BehaviorFindings): Uint8Array {
-  const reader = new BinaryReader(bytes);
-  let seen: Set<FieldRule> | undefined;
-  let listIndex: Map<FieldRule, number> | undefined;
-  // Rewritten output, only made once something is left out or rewritten: kept spans and new parts.
-  let chunks: Uint8Array[] | undefined;
-  let keptFrom = 0;
-  const replace = (start: number, replacement: Uint8Array | undefined): void => {
-    chunks ??= [];
-    chunks.push(bytes.subarray(keptFrom, start));
-    if (replacement !== undefined) chunks.push(replacement);
-    keptFrom = reader.pos;
-  };
-
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const [number, wireType] = reader.tag();
-    const rule = rules.fields.get(number);
-    if (rule === undefined) {
-      reader.skip(wireType, number);
-      continue;
-    }
-    const path = prefix + rule.jsonName;
-    if (rule.outputOnly) {
-      if (!findings.outputOnly.includes(path)) findings.outputOnly.push(path);
-      reader.skip(wireType, number);
-      if (strip) replace(start, undefined);
-      continue;
-    }
-    if (rule.nested === undefined || wireType !== WireType.LengthDelimited) {
-      // Only whether it is set matters.
-      if (rule.required && isSet(reader, rule, wireType, number)) (seen ??= new Set()).add(rule);
-      continue;
-    }
-    const value = reader.bytes();
-    if (rule.required) (seen ??= new Set()).add(rule);
-    let rewritten: Uint8Array;
-    if (rule.cardinality === "map") {
-      rewritten = walkMapEntry(value, rule, path, strip, findings);
-    } else {
-      let elementPath = path;
-      if (rule.cardinality === "list") {
-        const index = (listIndex ??= new Map()).get(rule) ?? 0;
-        listIndex.set(rule, index + 1);
-        elementPath = `${path}[${index}]`;
-      }
-      rewritten = walkMessage(value, rule.nested, `${elementPath}.`, strip, findings);
-    }
-    if (rewritten !== value) replace(start, lengthDelimited(number, rewritten));
-  }
-
-  for (const rule of rules.required) if (!seen?.has(rule)) findings.missing.push(prefix + rule.jsonName);
-  if (chunks === undefined) return bytes;
-  chunks.push(bytes.subarray(keptFrom));
-  return Buffer.concat(chunks);
+  const walker = new Walker(bytes, strip, findings);
+  const parts = walker.message(0, bytes.length, rules, prefix);
+  return parts === undefined ? bytes : Buffer.concat(parts);
 }
 
-/** Whether a field occurrence sets the field (consumes it). */
-function isSet(reader: BinaryReader, rule: FieldRule, wireType: WireType, number: number): boolean {
-  if (rule.presence && !(rule.packable && wireType === WireType.LengthDelimited)) {
-    reader.skip(wireType, number);
-    return true;
+class Walker {
+  private readonly cursor: WireCursor;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly strip: boolean,
+    private readonly findings: BehaviorFindings,
+  ) {
+    this.cursor = new WireCursor(bytes);
   }
+
+  /**
+   * Walks the message in [start, end): its findings are recorded; the result is undefined when
+   * nothing is left out below it, else the parts its bytes are made of now.
+   */
+  message(start: number, end: number, rules: MessageRules, prefix: string): Uint8Array[] | undefined {
+    const { cursor, bytes } = this;
+    cursor.pos = start;
+    let seen = 0; // bit i: rules.required[i] is set (messages with more than 31 REQUIRED fields use `seenMore`)
+    let seenMore: boolean[] | undefined;
+    let listCounts: Map<FieldRule, number> | undefined;
+    let parts: Uint8Array[] | undefined;
+    let keptFrom = start;
+
+    while (cursor.pos < end) {
+      const fieldStart = cursor.pos;
+      const tag = cursor.tag(end);
+      const rule = rules.fields.get(tag >>> 3);
+      if (rule === undefined) {
+        cursor.skip(tag, end);
+        continue;
+      }
+      if (rule.outputOnly) {
+        const path = prefix + rule.jsonName;
+        if (!this.findings.outputOnly.includes(path)) this.findings.outputOnly.push(path);
+        cursor.skip(tag, end);
+        if (this.strip) {
+          (parts ??= []).push(bytes.subarray(keptFrom, fieldStart));
+          keptFrom = cursor.pos;
+        }
+        continue;
+      }
+      const valueStart = cursor.pos;
+      const wireType = tag & 7;
+      if (rule.nested === undefined || wireType !== WIRE_LENGTH_DELIMITED) {
+        cursor.skip(tag, end);
+        if (rule.requiredIndex >= 0 && isSet(rule, wireType, bytes, valueStart, cursor.pos)) {
+          if (rule.requiredIndex < 31) seen |= 1 << rule.requiredIndex;
+          else (seenMore ??= [])[rule.requiredIndex] = true;
+        }
+        continue;
+      }
+      if (rule.requiredIndex >= 0) {
+        if (rule.requiredIndex < 31) seen |= 1 << rule.requiredIndex;
+        else (seenMore ??= [])[rule.requiredIndex] = true;
+      }
+      const valueEnd = cursor.lengthEnd(end);
+      const contentStart = cursor.pos;
+      let path = prefix + rule.jsonName;
+      let inner: Uint8Array[] | undefined;
+      if (rule.cardinality === "map") {
+        inner = this.mapEntry(contentStart, valueEnd, rule, path);
+      } else {
+        if (rule.cardinality === "list") {
+          const index = (listCounts ??= new Map()).get(rule) ?? 0;
+          listCounts.set(rule, index + 1);
+          path = `${path}[${index}]`;
+        }
+        inner = this.message(contentStart, valueEnd, rule.nested, `${path}.`);
+      }
+      cursor.pos = valueEnd;
+      if (inner !== undefined) {
+        // The field again: its tag as it was, the new length, the new content.
+        (parts ??= []).push(bytes.subarray(keptFrom, fieldStart), bytes.subarray(fieldStart, valueStart), varint(totalLength(inner)), ...inner);
+        keptFrom = valueEnd;
+      }
+    }
+
+    const { required } = rules;
+    for (let i = 0; i < required.length; i++) {
+      const set = i < 31 ? (seen & (1 << i)) !== 0 : seenMore?.[i] === true;
+      if (!set) this.findings.missing.push(prefix + required[i].jsonName);
+    }
+    if (parts === undefined) return undefined;
+    parts.push(bytes.subarray(keptFrom, end));
+    return parts;
+  }
+
+  /** One map entry (key 1, value 2) whose value is a message with rules, walked under `path["key"]`; its new parts if its value changed. */
+  private mapEntry(start: number, end: number, rule: FieldRule, path: string): Uint8Array[] | undefined {
+    const { cursor, bytes } = this;
+    cursor.pos = start;
+    let key = "";
+    let keyPart: Uint8Array | undefined;
+    let valueStart = end;
+    let valueEnd = end;
+    while (cursor.pos < end) {
+      const fieldStart = cursor.pos;
+      const tag = cursor.tag(end);
+      if (tag >>> 3 === 1) {
+        key = readKey(cursor, rule.mapKey ?? ScalarType.STRING, tag, end);
+        keyPart = bytes.subarray(fieldStart, cursor.pos);
+      } else if (tag >>> 3 === 2 && (tag & 7) === WIRE_LENGTH_DELIMITED) {
+        valueEnd = cursor.lengthEnd(end);
+        valueStart = cursor.pos;
+        cursor.pos = valueEnd;
+      } else cursor.skip(tag, end);
+    }
+    // An entry without a value holds the empty message: walked as such.
+    const inner = this.message(valueStart, valueEnd, rule.nested as MessageRules, `${path}[${JSON.stringify(key)}].`);
+    if (inner === undefined) return undefined;
+    const VALUE_TAG = new Uint8Array([(2 << 3) | WIRE_LENGTH_DELIMITED]);
+    return [...(keyPart === undefined ? [] : [keyPart]), VALUE_TAG, varint(totalLength(inner)), ...inner];
+  }
+}
+
+/**
+ * Whether a value sets its field: any occurrence for fields with presence (a packed run only when
+ * not empty); for proto3 implicit presence, a value that is not the default (a varint or fixed
+ * value with a bit set, a non-empty string or bytes).
+ */
+function isSet(rule: FieldRule, wireType: number, bytes: Uint8Array, start: number, end: number): boolean {
+  if (rule.presence && !(rule.packable && wireType === WIRE_LENGTH_DELIMITED)) return true;
   switch (wireType) {
-    case WireType.Varint:
-      return String(reader.uint64()) !== "0";
-    case WireType.Bit64:
-      return String(reader.fixed64()) !== "0";
-    case WireType.Bit32:
-      return reader.fixed32() !== 0;
-    case WireType.LengthDelimited:
-      // A string or bytes value, or a packed list: empty is not set.
-      return reader.bytes().length > 0;
+    case WIRE_VARINT:
+      for (let i = start; i < end; i++) if ((bytes[i] & 0x7f) !== 0) return true;
+      return false;
+    case WIRE_BIT64:
+    case WIRE_BIT32:
+      for (let i = start; i < end; i++) if (bytes[i] !== 0) return true;
+      return false;
+    case WIRE_LENGTH_DELIMITED:
+      // The length's varint: zero is an empty string, bytes or packed run.
+      return bytes[start] !== 0;
     default:
-      reader.skip(wireType, number);
       return true;
   }
 }
 
-/** One map entry (key 1, value 2) whose value is a message with rules: walked under `path["key"]`, rebuilt if its value changes. */
-function walkMapEntry(entry: Uint8Array, rule: FieldRule, path: string, strip: boolean, findings: BehaviorFindings): Uint8Array {
-  const reader = new BinaryReader(entry);
-  let key = "";
-  let value: Uint8Array = new Uint8Array(0);
-  let keyBytes: Uint8Array = new Uint8Array(0);
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const [number, wireType] = reader.tag();
-    if (number === 1) {
-      key = readKey(reader, rule.mapKey ?? ScalarType.STRING, wireType, number);
-      keyBytes = entry.subarray(start, reader.pos);
-    } else if (number === 2 && wireType === WireType.LengthDelimited) value = reader.bytes();
-    else reader.skip(wireType, number);
-  }
-  const nested = rule.nested as MessageRules;
-  const walked = walkMessage(value, nested, `${path}[${JSON.stringify(key)}].`, strip, findings);
-  if (walked === value) return entry;
-  return Buffer.concat([keyBytes, lengthDelimited(2, walked)]);
-}
-
 /** A map key as text (its JSON form), read by its scalar type. */
-function readKey(reader: BinaryReader, type: ScalarType, wireType: WireType, number: number): string {
+function readKey(cursor: WireCursor, type: ScalarType, tag: number, end: number): string {
   switch (type) {
     case ScalarType.STRING:
-      return reader.string();
+      return cursor.string(end);
     case ScalarType.BOOL:
-      return String(reader.bool());
+      return String(cursor.bool(end));
     case ScalarType.INT32:
-      return String(reader.int32());
+      return String(cursor.int32(end));
     case ScalarType.UINT32:
-      return String(reader.uint32());
+      return String(cursor.uint32(end));
     case ScalarType.SINT32:
-      return String(reader.sint32());
+      return String(cursor.sint32(end));
     case ScalarType.INT64:
-      return String(reader.int64());
+      return cursor.int64(end);
     case ScalarType.UINT64:
-      return String(reader.uint64());
+      return cursor.uint64(end);
     case ScalarType.SINT64:
-      return String(reader.sint64());
+      return cursor.sint64(end);
     case ScalarType.FIXED32:
-      return String(reader.fixed32());
+      return String(cursor.fixed32(end));
     case ScalarType.SFIXED32:
-      return String(reader.sfixed32());
+      return String(cursor.sfixed32(end));
     case ScalarType.FIXED64:
-      return String(reader.fixed64());
+      return cursor.fixed64(end);
     case ScalarType.SFIXED64:
-      return String(reader.sfixed64());
+      return cursor.sfixed64(end);
     default:
-      reader.skip(wireType, number);
+      cursor.skip(tag, end);
       return "";
   }
 }
 
-function lengthDelimited(number: number, bytes: Uint8Array): Uint8Array {
-  return new BinaryWriter().tag(number, WireType.LengthDelimited).bytes(bytes).finish();
+function totalLength(parts: readonly Uint8Array[]): number {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  return length;
+}
+
+function varint(value: number): Uint8Array {
+  const out: number[] = [];
+  while (value > 0x7f) {
+    out.push((value & 0x7f) | 0x80);
+    value >>>= 7;
+  }
+  out.push(value);
+  return Uint8Array.from(out);
 }
