@@ -80,7 +80,8 @@ function createCheckedEncoder(binding: AnyBinding, deps: RouteDependencies, stre
   const { transcoding } = deps.config;
   const encode = createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed });
   const fill = streamed ? undefined : createMaskFiller(deps.codecs, binding, { skipOutputOnly: transcoding.outputOnlyFields === "drop" });
-  const check = createBehaviorCheck(deps.behaviorPlans, deps.codecs.plan(binding.requestType).desc, transcoding.outputOnlyFields);
+  const pathBound = binding.template.variables.map((variable) => variable.fieldPath);
+  const check = createBehaviorCheck(deps.behaviorPlans, deps.codecs.plan(binding.requestType).desc, transcoding.outputOnlyFields, pathBound);
   const filled = fill === undefined ? encode : (input: RequestInput) => fill(input, encode(input));
   return check === undefined ? filled : (input) => check(filled(input));
 }

@@ -1,7 +1,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
-import type { BehaviorPlans } from "./behavior-plan.js";
+import type { BehaviorPlans, FieldRule, MessageRules } from "./behavior-plan.js";
 import { walkMessage, type BehaviorFindings } from "./behavior-walk.js";
 
 /** What the gateway does with OUTPUT_ONLY fields in a request (`transcoding.outputOnlyFields`). */
@@ -19,9 +19,15 @@ const BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest";
  * INVALID_ARGUMENT with a `google.rpc.BadRequest` detail. Undefined when the message has nothing
  * to check: such routes pay nothing.
  */
-export function createBehaviorCheck(plans: BehaviorPlans, message: DescMessage, mode: OutputOnlyMode): ((bytes: Uint8Array) => Uint8Array) | undefined {
-  const rules = plans.forRequest(message);
-  if (rules === undefined) return undefined;
+export function createBehaviorCheck(
+  plans: BehaviorPlans,
+  message: DescMessage,
+  mode: OutputOnlyMode,
+  pathBound: readonly (readonly string[])[] = [],
+): ((bytes: Uint8Array) => Uint8Array) | undefined {
+  const planned = plans.forRequest(message);
+  if (planned === undefined) return undefined;
+  const rules = withPathBoundKept(planned, message, pathBound);
   const strip = mode === "drop";
   return (bytes) => {
     const findings: BehaviorFindings = { missing: [], outputOnly: [] };
@@ -30,6 +36,37 @@ export function createBehaviorCheck(plans: BehaviorPlans, message: DescMessage, 
     if (findings.missing.length === 0 && refused.length === 0) return checked;
     throw behaviorError(findings.missing, refused);
   };
+}
+
+/**
+ * The rules with the fields bound by the route's path template kept even when OUTPUT_ONLY (an
+ * AIP-style `{book.name=...}` on a resource whose `name` is output only): the URL says which
+ * resource the call is about, so the value is the client's to give. The shared rules are not
+ * changed: the messages on the way to such a field are copied for this route.
+ */
+function withPathBoundKept(rules: MessageRules, message: DescMessage, paths: readonly (readonly string[])[]): MessageRules {
+  let result = rules;
+  for (const path of paths) result = keepAt(result, message, path);
+  return result;
+}
+
+function keepAt(rules: MessageRules, message: DescMessage, path: readonly string[]): MessageRules {
+  const field = message.fields.find((f) => f.name === path[0]);
+  const rule = field === undefined ? undefined : rules.fields.get(field.number);
+  if (field === undefined || rule === undefined) return rules;
+  let copy: FieldRule;
+  if (path.length === 1) {
+    if (!rule.outputOnly) return rules;
+    copy = { ...rule, outputOnly: false };
+  } else {
+    if (rule.nested === undefined || field.fieldKind !== "message") return rules;
+    const nested = keepAt(rule.nested, field.message, path.slice(1));
+    if (nested === rule.nested) return rules;
+    copy = { ...rule, nested };
+  }
+  const fields = new Map(rules.fields);
+  fields.set(copy.number, copy);
+  return { typeName: rules.typeName, fields, required: rules.required.map((r) => (r === rule ? copy : r)) };
 }
 
 function behaviorError(missing: readonly string[], outputOnly: readonly string[]): GatewayError {

@@ -108,6 +108,26 @@ describe("OUTPUT_ONLY fields", () => {
     expect(fromBinary(Root, new Uint8Array(result.bytes))).toEqual(expected);
   });
 
+  it("bound by the route's path template, are kept (the URL names the resource), nested too; the shared rules stay as they were", () => {
+    const plans = createBehaviorPlans();
+    const init = { ...COMPLETE, serverNote: "n", child: { sku: "s", computed: "c" }, children: [{ sku: "a", computed: "x" }] };
+    const routeCheck = createBehaviorCheck(plans, Root, "reject", [["server_note"], ["child", "computed"]]);
+    const refused = (() => {
+      try {
+        routeCheck?.(bytesOf(Root, init));
+        return [];
+      } catch (error) {
+        return ((error as GatewayError).details[0] as { fieldViolations: Array<{ field: string }> }).fieldViolations.map((v) => v.field);
+      }
+    })();
+    expect(refused).toEqual(["children[0].computed"]);
+    const dropping = createBehaviorCheck(plans, Root, "drop", [["server_note"], ["child", "computed"]]);
+    const kept = fromBinary(Root, new Uint8Array(dropping?.(bytesOf(Root, init)) ?? []));
+    expect(kept).toMatchObject({ serverNote: "n", child: { computed: "c" }, children: [{ computed: "" }] });
+    // Another route of the same message, without path variables: dropped there.
+    expect(violationsOf(check(Root, init, "reject")).sort()).toEqual(["child.computed", "children[0].computed", "serverNote"]);
+  });
+
   it("leave the request's bytes untouched (the same array) when none is set", () => {
     const bytes = bytesOf(Root, COMPLETE);
     const run = createBehaviorCheck(createBehaviorPlans(), Root, "drop");
