@@ -59,19 +59,19 @@ export function createBehaviorPlans(): BehaviorPlans {
   const matters = new Map<string, boolean>();
   const mattersFor = (root: DescMessage, withRequired: boolean): ((message: DescMessage) => boolean) => {
     const key = (message: DescMessage) => `${withRequired ? "r" : "o"}:${message.typeName}`;
-    const reachable: DescMessage[] = [];
+    const reachable = new Set<DescMessage>();
     const queue = [root];
     while (queue.length > 0) {
       const next = queue.pop() as DescMessage;
-      if (matters.has(key(next)) || reachable.includes(next)) continue;
-      reachable.push(next);
+      if (matters.has(key(next)) || reachable.has(next)) continue;
+      reachable.add(next);
       for (const field of next.fields) {
         const type = messageOf(field);
         if (type !== undefined) queue.push(type);
       }
     }
     const direct = (message: DescMessage) => message.fields.some((f) => isOutputOnly(f) || (withRequired && isRequired(f)));
-    const known = new Map(reachable.map((message) => [message, direct(message)]));
+    const known = new Map([...reachable].map((message) => [message, direct(message)]));
     for (let changed = true; changed; ) {
       changed = false;
       for (const message of reachable) {
