@@ -24,8 +24,11 @@ export interface BehaviorFindings {
 export function walkMessage(bytes: Uint8Array, rules: MessageRules, prefix: string, strip: boolean, findings: BehaviorFindings): Uint8Array {
   const walker = new Walker(bytes, strip, findings);
   const parts = walker.message(0, bytes.length, rules, prefix);
-  return parts === undefined ? bytes : Buffer.concat(parts);
+  return parts === undefined ? bytes : concat(parts);
 }
+
+/** The tag of a map entry's value (field 2, length-delimited). */
+const MAP_VALUE_TAG = new Uint8Array([(2 << 3) | WIRE_LENGTH_DELIMITED]);
 
 class Walker {
   private readonly cursor: WireCursor;
@@ -138,8 +141,7 @@ class Walker {
     // An entry without a value holds the empty message: walked as such.
     const inner = this.message(valueStart, valueEnd, rule.nested as MessageRules, `${path}[${JSON.stringify(key)}].`);
     if (inner === undefined) return undefined;
-    const VALUE_TAG = new Uint8Array([(2 << 3) | WIRE_LENGTH_DELIMITED]);
-    return [...(keyPart === undefined ? [] : [keyPart]), VALUE_TAG, varint(totalLength(inner)), ...inner];
+    return [...(keyPart === undefined ? [] : [keyPart]), MAP_VALUE_TAG, varint(totalLength(inner)), ...inner];
   }
 }
 
@@ -205,12 +207,26 @@ function totalLength(parts: readonly Uint8Array[]): number {
   return length;
 }
 
+/** A length as a varint (lengths of a request stay far below 2^31). */
 function varint(value: number): Uint8Array {
-  const out: number[] = [];
-  while (value > 0x7f) {
-    out.push((value & 0x7f) | 0x80);
+  let size = 1;
+  for (let v = value; v > 0x7f; v >>>= 7) size++;
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size - 1; i++) {
+    out[i] = (value & 0x7f) | 0x80;
     value >>>= 7;
   }
-  out.push(value);
-  return Uint8Array.from(out);
+  out[size - 1] = value;
+  return out;
+}
+
+/** The parts as one array. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(totalLength(parts));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
