@@ -1,6 +1,6 @@
 import type { DescExtension, DescField, DescFile, DescMessage, DescMethod, DescService, FileRegistry } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind } from "../src/binding.js";
+import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind, SuccessData } from "../src/binding.js";
 import { checkAuthRule } from "./auth-rule/check-auth-rule.js";
 import { AUTH_RULE_EXTENSION_NUMBER, DEFAULT_RULE_EXTENSION_NUMBER, findAuthExtensions, readAuthRule, SCOPES_FIELD_NUMBER, type AuthExtensions } from "./auth-rule/read-auth-rule.js";
 import { findRouteConflicts } from "../src/routing/router.js";
@@ -10,6 +10,7 @@ import { ADDITIONAL_BINDINGS_FIELD_NUMBER, findHttpExtension, HTTP_RULE_EXTENSIO
 import type { CodegenBinding } from "./model.js";
 import type { MethodNames, Selection } from "./selection.js";
 import { methodPath, servicePath, sourceLine } from "./source-location.js";
+import { findSuccessExtension, readSuccess, SUCCESS_EXTENSION_NUMBER } from "./success/read-success.js";
 
 /** A rule that cannot be served, reported as `file:line: reason`. */
 export interface BindingProblem {
@@ -36,11 +37,13 @@ export interface RuleExtensions {
   readonly http: DescExtension | undefined;
   /** `protogate.v1.rule` and `protogate.v1.default_rule`. */
   readonly auth: AuthExtensions;
+  /** `protogate.v1.success`. */
+  readonly success?: DescExtension | undefined;
 }
 
 /** Finds the options codegen reads among the files of a request. */
 export function findRuleExtensions(registry: FileRegistry): RuleExtensions {
-  return { http: findHttpExtension(registry), auth: findAuthExtensions(registry) };
+  return { http: findHttpExtension(registry), auth: findAuthExtensions(registry), success: findSuccessExtension(registry) };
 }
 
 /**
@@ -68,6 +71,7 @@ export function collectBindings(files: readonly DescFile[], extensions: RuleExte
         if (!selected.includes(method)) return;
         const methodRule = authRuleOf(method, extensions.auth.method, [...methodPath(serviceIndex, methodIndex), 4, AUTH_RULE_EXTENSION_NUMBER], where, problems);
         const auth = methodRule === undefined ? (serviceRule ?? null) : methodRule;
+        const success = successOf(method, extensions.success, [...methodPath(serviceIndex, methodIndex), 4, SUCCESS_EXTENSION_NUMBER], where, problems);
         const rule = extension ? readHttpRule(method, extension) : undefined;
         if (!rule) {
           withoutHttpRule.push(method);
@@ -85,7 +89,9 @@ export function collectBindings(files: readonly DescFile[], extensions: RuleExte
         rules.forEach(({ rule: r, path }, bindingIndex) => {
           const result = compileRule(method, r, where(path), bindingIndex, auth);
           if ("problem" in result) problems.push({ source: where(path), message: `${describe(method)}: ${result.problem}` });
-          else bindings.push(result.binding);
+          else if (success?.status === 204 && result.binding.responseBody.length > 0) {
+            problems.push({ source: where(path), message: `${describe(method)}: response_body "${result.binding.responseBody.join(".")}" cannot be sent: the method answers 204 No Content ((protogate.v1.success))` });
+          } else bindings.push(success === undefined ? result.binding : { ...result.binding, success });
         });
       });
     });
@@ -128,6 +134,19 @@ function authRuleOf(
     problems.push({ source: where(path), message: `${name}: ${problem.message}` });
   }
   return invalid.length > 0 ? null : read.rule;
+}
+
+/** The method's `(protogate.v1.success)`, undefined when it has none (or it is invalid: the problems are reported). */
+function successOf(method: DescMethod, extension: DescExtension | undefined, optionPath: number[], where: (path: number[]) => string, problems: BindingProblem[]): SuccessData | undefined {
+  const read = readSuccess(method, extension);
+  if (read === undefined) return undefined;
+  if ("problems" in read) {
+    for (const problem of read.problems) {
+      problems.push({ source: where(problem.field === undefined ? optionPath : [...optionPath, problem.field]), message: `${describe(method)}: ${problem.message}` });
+    }
+    return undefined;
+  }
+  return read.success;
 }
 
 /** One HttpRule of `rpc` checked against its messages: the binding, or why it cannot be served. */

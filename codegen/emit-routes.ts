@@ -50,6 +50,7 @@ export function emitRoutesFile(file: DescFile, bindings: readonly CodegenBinding
       `auth: ${JSON.stringify(binding.auth)}`,
       ...(binding.upstreamServices === undefined ? [] : [`upstreamServices: ${JSON.stringify(binding.upstreamServices)}`]),
       ...(binding.idempotency === undefined ? [] : [`idempotency: ${JSON.stringify(binding.idempotency)}`]),
+      ...(binding.success === undefined ? [] : [`success: ${JSON.stringify(binding.success)}`]),
     ];
     return { name: bindingConstName(binding), doc: `/** ${commentSafe(`${binding.httpMethod} ${binding.pattern} -> ${service}.${binding.rpc.name}`)} */`, fields };
   });

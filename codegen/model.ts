@@ -1,5 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind } from "../src/binding.js";
+import type { AuthRuleData, BodySelector, IdempotencyLevel, MethodKind, SuccessData } from "../src/binding.js";
 import type { PathTemplate } from "../src/routing/template.js";
 
 /**
@@ -29,4 +29,6 @@ export interface CodegenBinding {
   readonly upstreamServices?: readonly string[];
   /** The RPC's `option idempotency_level`, when declared. */
   readonly idempotency?: IdempotencyLevel;
+  /** The method's `(protogate.v1.success)`, when it answers 201, 202 or 204. */
+  readonly success?: SuccessData;
 }

@@ -6,7 +6,7 @@ import type { GeneratedRoute } from "protogate/runtime";
 export { descriptorSetBase64 } from "./protogate.descriptors.js";
 
 /** The route-table format these files are written in; the runtime checks it. */
-export declare const routeTableFormat = 3;
+export declare const routeTableFormat = 4;
 
 /** The route table: every HTTP binding of every generated proto file. */
 export declare const bindings: readonly GeneratedRoute[];

@@ -9,7 +9,7 @@ import { bindings as routes_demo_v1_user } from "./demo/v1/user.routes.js";
 export { descriptorSetBase64 } from "./protogate.descriptors.js";
 
 /** The route-table format these files are written in; the runtime checks it. */
-export const routeTableFormat = 3;
+export const routeTableFormat = 4;
 
 /** The route table: every HTTP binding of every generated proto file. */
 export const bindings = [...routes_demo_v1_chat, ...routes_demo_v1_order, ...routes_demo_v1_payment, ...routes_demo_v1_user];

@@ -10,9 +10,11 @@ export interface MessageFns<T> {
  * The version of the route-table format codegen writes (`routeTableFormat` in the generated
  * `index.ts`). The runtime refuses a folder of another format with a message to regenerate, rather
  * than misread it. 2: bindings carry `kind`. 3: JavaScript plus `.d.ts`, rows without codecs
- * (`GeneratedRoute`; the runtime builds the codecs from the descriptor set).
+ * (`GeneratedRoute`; the runtime builds the codecs from the descriptor set). 4: rows carry `success`
+ * (a method's `(protogate.v1.success)`: 201, 202 or 204, and a Location), which a runtime of
+ * format 3 would ignore and answer 200.
  */
-export const ROUTE_TABLE_FORMAT = 3;
+export const ROUTE_TABLE_FORMAT = 4;
 
 /** The RPC's streaming shape: unary, server streaming, client streaming, or bidirectional. */
 export type MethodKind = "unary" | "server" | "client" | "bidi";
@@ -37,6 +39,19 @@ export interface AuthRuleData {
   readonly scopes: readonly string[];
   /** Pass the client's raw `Authorization` header on to the upstream. */
   readonly forwardAuthorization: boolean;
+}
+
+/** A piece of a `Location` template: literal text, or a string field of the response (proto field names from the root). */
+export type LocationPart = { readonly text: string } | { readonly field: readonly string[] };
+
+/**
+ * A method's `(protogate.v1.success)` as codegen carries it into the route table: the status of a
+ * successful call other than 200, and for 201 the `Location` header built from the response.
+ */
+export interface SuccessData {
+  readonly status: 201 | 202 | 204;
+  /** 201 only: the header's text, in parts; absent: no Location header. */
+  readonly location?: readonly LocationPart[];
 }
 
 /**
@@ -82,6 +97,8 @@ export interface Binding<Req = unknown, Res = unknown> {
    * Absent: not declared (and in folders generated before it was carried).
    */
   readonly idempotency?: IdempotencyLevel;
+  /** The method's `(protogate.v1.success)`; absent: 200 with the response (or its `response_body`) as JSON. */
+  readonly success?: SuccessData;
 }
 
 /** `google.protobuf.MethodOptions.IdempotencyLevel`, as the route table names a declared one. */

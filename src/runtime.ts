@@ -1,4 +1,4 @@
 // The types that generated code imports (`import type`, so generated folders need no runtime
 // import of protogate itself).
-export type { AnyBinding, AuthRuleData, Binding, BodySelector, GeneratedRoute, MessageFns, MethodKind } from "./binding.js";
+export type { AnyBinding, AuthRuleData, Binding, BodySelector, GeneratedRoute, LocationPart, MessageFns, MethodKind, SuccessData } from "./binding.js";
 export type { PathTemplate, TemplateSegment, TemplateVariable } from "./routing/template.js";

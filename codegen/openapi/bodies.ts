@@ -2,7 +2,7 @@ import type { DescField } from "@bufbuild/protobuf";
 import type { CodegenBinding } from "../model.js";
 import { commentOf } from "./comments.js";
 import { resolveField } from "./fields.js";
-import type { JsonSchema, OpenApiMediaType, OpenApiRequestBody, OpenApiResponse } from "./openapi-types.js";
+import type { JsonSchema, OpenApiHeader, OpenApiMediaType, OpenApiRequestBody, OpenApiResponse } from "./openapi-types.js";
 import type { SchemaRegistry } from "./schema-registry.js";
 import { HTTP_BODY_TYPE, STATUS_TYPE } from "./well-known.js";
 
@@ -67,10 +67,22 @@ export function responseValue(binding: CodegenBinding, schemas: SchemaRegistry):
   return isHttpBodyField(field) ? { raw: true, description } : { raw: false, schema: schemas.valueSchema(field), description };
 }
 
-/** The `200` response of a unary or client-streaming binding (one message). */
-export function successResponse(binding: CodegenBinding, schemas: SchemaRegistry): OpenApiResponse {
+/**
+ * The success response of a unary or client-streaming binding (one message), under its status
+ * code: 200, or the method's `(protogate.v1.success)` (204 without content, 201 with its
+ * `Location` header when it has one).
+ */
+export function successResponse(binding: CodegenBinding, schemas: SchemaRegistry): { code: string; response: OpenApiResponse } {
+  const success = binding.success;
+  if (success?.status === 204) return { code: "204", response: { description: `No content: the ${binding.rpc.output.typeName} response is not sent.` } };
   const value = responseValue(binding, schemas);
-  return { description: value.description, content: value.raw ? binaryContent() : { [JSON_MEDIA_TYPE]: { schema: value.schema } } };
+  const response: OpenApiResponse = { description: value.description, content: value.raw ? binaryContent() : { [JSON_MEDIA_TYPE]: { schema: value.schema } } };
+  if (success === undefined) return { code: "200", response };
+  const location = success.location;
+  if (location === undefined) return { code: String(success.status), response };
+  const template = location.map((part) => ("text" in part ? part.text : `{${part.field.join(".")}}`)).join("");
+  const header: OpenApiHeader = { description: `The created resource: \`${template}\`, each {field} taken from the ${binding.rpc.output.typeName} response (absent when it is empty).`, schema: { type: "string" } };
+  return { code: String(success.status), response: { ...response, headers: { Location: header } } };
 }
 
 /** The `default` response of every operation: a `google.rpc.Status` JSON body. */

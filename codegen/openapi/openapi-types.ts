@@ -25,6 +25,8 @@ export interface JsonSchema extends Extensions {
   readonly items?: JsonSchema;
   readonly properties?: { readonly [name: string]: JsonSchema };
   readonly required?: readonly string[];
+  /** Set by the server only (an OUTPUT_ONLY field). */
+  readonly readOnly?: boolean;
   readonly additionalProperties?: JsonSchema | boolean;
   readonly propertyNames?: JsonSchema;
   readonly oneOf?: readonly JsonSchema[];

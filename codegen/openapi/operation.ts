@@ -63,7 +63,7 @@ export function buildOperation(binding: CodegenBinding, context: OperationContex
   const query = queryParameters(binding, schemas);
   const parameters = [...pathParameters(binding, context.split, context.parameterNames, schemas), ...query.parameters];
   const body = streamsRequests(kind) ? streamedRequestBody(binding, schemas) : requestBody(binding, schemas);
-  const success = streamsResponses(kind) ? streamedResponse(binding, schemas) : successResponse(binding, schemas);
+  const success = streamsResponses(kind) ? { code: "200", response: streamedResponse(binding, schemas) } : successResponse(binding, schemas);
   const { summary, description } = summaryAndDescription(commentOf(rpc));
   const notes = [description, ...fixedFieldNotes(context.split), kind === "unary" ? undefined : streamingNote(kind)].filter((part) => part !== undefined);
   const fullDescription = notes.length === 0 ? undefined : notes.join("\n\n");
@@ -76,7 +76,7 @@ export function buildOperation(binding: CodegenBinding, context: OperationContex
     ...(rpc.deprecated ? { deprecated: true } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),
-    responses: { "200": success, ...authResponses(binding.auth, schemas), default: errorResponse(schemas) },
+    responses: { [success.code]: success.response, ...authResponses(binding.auth, schemas), default: errorResponse(schemas) },
     security: operationSecurity(binding.auth),
     "x-protogate-rpc": `/${rpc.parent.typeName}/${rpc.name}`,
     ...(kind === "unary" ? {} : { "x-protogate-streaming": kind }),

@@ -1,4 +1,5 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
+import { isOutputOnly, isRequired } from "../../src/transcode/field-behavior/field-behavior.js";
 import type { CodegenBinding } from "../model.js";
 import { commentOf } from "./comments.js";
 import { startsWith } from "./fields.js";
@@ -42,7 +43,8 @@ export function queryParameters(binding: CodegenBinding, schemas: SchemaRegistry
   let truncated = false;
   let stopped = false;
 
-  const walk = (message: DescMessage, protoPrefix: readonly string[], jsonPrefix: readonly string[], stack: readonly string[]): void => {
+  // `present`: every message on the way is REQUIRED, so a REQUIRED leaf below is required of every request.
+  const walk = (message: DescMessage, protoPrefix: readonly string[], jsonPrefix: readonly string[], stack: readonly string[], present: boolean): void => {
     for (const field of message.fields) {
       if (stopped) return;
       if (++visited > limits.maxFieldsVisited) {
@@ -50,6 +52,8 @@ export function queryParameters(binding: CodegenBinding, schemas: SchemaRegistry
         return;
       }
       const protoPath = [...protoPrefix, field.name];
+      // OUTPUT_ONLY (google.api.field_behavior): the gateway drops it from requests (or refuses it).
+      if (isOutputOnly(field)) continue;
       if (bodyField && startsWith(protoPath, bodyField)) continue;
       if (bound.some((path) => startsWith(protoPath, path))) continue;
       const jsonPath = [...jsonPrefix, field.jsonName];
@@ -61,7 +65,7 @@ export function queryParameters(binding: CodegenBinding, schemas: SchemaRegistry
           truncated = stopped = true;
           return;
         }
-        parameters.push(leaf);
+        parameters.push(present && isRequired(field) ? { ...leaf, required: true } : leaf);
         continue;
       }
       if (field.fieldKind !== "message" || hasSpecialSchema(field.message.typeName)) continue;
@@ -70,11 +74,11 @@ export function queryParameters(binding: CodegenBinding, schemas: SchemaRegistry
         truncated = true;
         continue;
       }
-      walk(field.message, protoPath, jsonPath, [...stack, field.message.typeName]);
+      walk(field.message, protoPath, jsonPath, [...stack, field.message.typeName], present && isRequired(field));
     }
   };
 
-  walk(binding.rpc.input, [], [], [binding.rpc.input.typeName]);
+  walk(binding.rpc.input, [], [], [binding.rpc.input.typeName], true);
   return { parameters, truncated };
 }
 

@@ -1,4 +1,5 @@
 import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { isOutputOnly, isRequired } from "../../src/transcode/field-behavior/field-behavior.js";
 import { commentOf } from "./comments.js";
 import type { JsonSchema } from "./openapi-types.js";
 import { scalarSchema } from "./scalar-schema.js";
@@ -70,14 +71,16 @@ export function createSchemaRegistry(): SchemaRegistry {
 
   const objectSchema = (message: DescMessage, omit: readonly (readonly string[])[]): JsonSchema => {
     const properties: Record<string, JsonSchema> = {};
+    const required: string[] = [];
     for (const field of message.fields) {
       if (omit.some((path) => path.length === 1 && path[0] === field.name)) continue;
+      if (isRequired(field)) required.push(field.jsonName);
       const nested = omit.filter((path) => path.length > 1 && path[0] === field.name).map((path) => path.slice(1));
       const schema = nested.length > 0 && field.fieldKind === "message" ? annotate(messageWithout(field.message, nested), field) : propertySchema(field);
       // A json_name may be "__proto__"; defineProperty keeps it an ordinary property.
       Object.defineProperty(properties, field.jsonName, { value: schema, enumerable: true, writable: true, configurable: true });
     }
-    return withDocs({ type: "object", properties }, commentOf(message), message.deprecated);
+    return withDocs({ type: "object", properties, ...(required.length > 0 ? { required } : {}) }, commentOf(message), message.deprecated);
   };
 
   const messageWithout = (message: DescMessage, omit: readonly (readonly string[])[]): JsonSchema => {
@@ -134,7 +137,9 @@ function annotate(schema: JsonSchema, field: DescField): JsonSchema {
     : undefined;
   const description = [commentOf(field), oneofNote].filter((s) => s !== undefined).join("\n\n");
   const documented = withDocs(schema, description === "" ? undefined : description, field.deprecated);
-  return oneof ? { ...documented, "x-protogate-oneof": oneof.name } : documented;
+  // OUTPUT_ONLY (google.api.field_behavior): set by the server; the gateway drops it from requests (or refuses it).
+  const readOnly = isOutputOnly(field) ? { ...documented, readOnly: true } : documented;
+  return oneof ? { ...readOnly, "x-protogate-oneof": oneof.name } : readOnly;
 }
 
 function withDocs(schema: JsonSchema, description: string | undefined, deprecated: boolean): JsonSchema {

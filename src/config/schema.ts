@@ -253,6 +253,11 @@ export const configSchema = z.strictObject({
       ignoreUnknownFields: z.boolean().default(false),
       /** Accept and drop query parameters that name no field (default: 400). */
       ignoreUnknownQueryParameters: z.boolean().default(false),
+      /**
+       * Fields marked `(google.api.field_behavior) = OUTPUT_ONLY` in a request: "drop" (default,
+       * as AIP-203 asks of servers: ignored, not an error) or "reject" (400 naming them).
+       */
+      outputOnlyFields: z.enum(["drop", "reject"]).default("drop"),
     })
     .prefault({}),
   metadata: z

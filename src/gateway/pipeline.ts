@@ -19,6 +19,7 @@ import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
@@ -103,7 +104,8 @@ export const STANDARD_METHODS: readonly string[] = ["GET", "HEAD", "POST", "PUT"
  */
 export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeline {
   const { config, codecs, auth } = deps;
-  const routes = deps.bindings.map((binding) => prepareRoute(binding, deps));
+  const behaviorPlans = createBehaviorPlans();
+  const routes = deps.bindings.map((binding) => prepareRoute(binding, { ...deps, behaviorPlans }));
   const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
@@ -307,12 +309,22 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           throw thrown;
         }
         recorder.upstreamEnded(exchange, GrpcCode.OK);
-        const shaped = route.shape(result.response);
+        const { success } = route;
         const headers = metadata.toHttp(result.headers, result.trailers);
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
-        headers["content-type"] = shaped.contentType;
+        if (success.location !== undefined) {
+          const location = success.location(result.response);
+          if (location !== undefined) headers.location = location;
+        }
+        // 204 No Content: the reply is not shaped, nothing is written (not even a Content-Type).
+        let replyBody: string | Buffer = "";
+        if (!success.noContent) {
+          const shaped = route.shape(result.response);
+          headers["content-type"] = shaped.contentType;
+          replyBody = shaped.body;
+        }
         exchange.settle(GrpcCode.OK);
-        return { status: 200, headers, body: shaped.body };
+        return { status: success.status, headers, body: replyBody };
       } catch (thrown) {
         return fail(thrown, exchange, limitHeaders);
       }

@@ -4,12 +4,16 @@ import type { AnyBinding } from "../binding.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { MethodLimiter, RateLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import type { BehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
+import { createBehaviorCheck } from "../transcode/field-behavior/behavior-check.js";
+import { createMaskFiller } from "../transcode/patch-mask.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { createRequestEncoder } from "../transcode/request-encoder.js";
 import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { upstreamServiceOf } from "../upstream/upstream-service.js";
 import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
+import { createSuccessReply, type SuccessReply } from "./success-reply.js";
 
 /** A binding with everything the hot path needs, prepared once at start-up. */
 export interface PreparedRoute {
@@ -19,6 +23,8 @@ export interface PreparedRoute {
   readonly encodeRequest: (input: RequestInput) => Uint8Array;
   /** An upstream reply (protobuf bytes) as the HTTP body: JSON, or raw bytes for HttpBody. */
   readonly shape: (reply: Uint8Array) => ShapedResponse;
+  /** The status (and Location) of a successful unary call: 200 unless the method's proto says 201, 202 or 204. */
+  readonly success: SuccessReply;
   /** Replies are raw bytes (`google.api.HttpBody`): a stream of them is written as is, not framed. */
   readonly rawReplies: boolean;
   /** The unary deadline (streams use `stream` instead). */
@@ -42,6 +48,8 @@ export interface RouteDependencies {
   readonly upstreams: UpstreamPool;
   readonly auth: EdgeAuth;
   readonly rateLimiter: RateLimiter;
+  /** The field-behavior rules of request messages, shared by every route of a pipeline. */
+  readonly behaviorPlans: BehaviorPlans;
 }
 
 /** Prepares one binding: its access rule, message builder and shaper, time limits, upstream and limiter. */
@@ -51,8 +59,9 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
   return {
     binding,
     rule: deps.auth.ruleFor(binding),
-    encodeRequest: createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: config.transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed }),
+    encodeRequest: createCheckedEncoder(binding, deps, streamed),
     shape: createResponseShaper(deps.codecs, binding),
+    success: createSuccessReply(deps.codecs, binding),
     rawReplies: repliesAreRaw(deps.codecs, binding),
     deadlineMs: routeDeadlineMs(config.deadlines, binding.service, binding.method),
     stream: streamTimeLimits(config.deadlines.streams, binding.service, binding.method),
@@ -60,4 +69,19 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
     idempotent: binding.httpMethod === "GET" || binding.idempotency !== undefined,
   };
+}
+
+/**
+ * The route's request encoder; then, on a PATCH of a resource with an empty FieldMask, the mask
+ * filled from the body (patch-mask.ts); then the edge checks of the request message's field
+ * behaviors (REQUIRED, OUTPUT_ONLY) when it has any: every message sent upstream passes them.
+ */
+function createCheckedEncoder(binding: AnyBinding, deps: RouteDependencies, streamed: boolean): (input: RequestInput) => Uint8Array {
+  const { transcoding } = deps.config;
+  const encode = createRequestEncoder(deps.codecs, binding, { ignoreUnknownQueryParameters: transcoding.ignoreUnknownQueryParameters, streamedMessages: streamed });
+  const fill = streamed ? undefined : createMaskFiller(deps.codecs, binding, { skipOutputOnly: transcoding.outputOnlyFields === "drop" });
+  const pathBound = binding.template.variables.map((variable) => variable.fieldPath);
+  const check = createBehaviorCheck(deps.behaviorPlans, deps.codecs.plan(binding.requestType).desc, transcoding.outputOnlyFields, pathBound);
+  const filled = fill === undefined ? encode : (input: RequestInput) => fill(input, encode(input));
+  return check === undefined ? filled : (input) => check(filled(input));
 }

@@ -74,12 +74,12 @@ describe("failed authentication attempts per client IP (through the gateway)", (
     expect(jwks.requests()).toBe(fetches);
 
     // Another client is not affected.
-    expect((await deleteFrom("198.51.100.11", { "x-api-key": GOOD_KEY })).status).toBe(200);
+    expect((await deleteFrom("198.51.100.11", { "x-api-key": GOOD_KEY })).status).toBe(204);
     // The attacker after the Retry-After: one more try, then blocked again.
     nowUs += 19 * SECOND_US;
     expectStatus(await deleteFrom(attacker, { "x-api-key": GOOD_KEY }), tooMany(1));
     nowUs += 1 * SECOND_US;
-    expect((await deleteFrom(attacker, { "x-api-key": GOOD_KEY })).status).toBe(200);
+    expect((await deleteFrom(attacker, { "x-api-key": GOOD_KEY })).status).toBe(204);
     await probe.rejected(() => deleteFrom(attacker, { "x-api-key": WRONG_KEY }), { status: 401, message: "invalid API key", error: "invalid_token" }, [WRONG_KEY]);
     expectStatus(await deleteFrom(attacker, { "x-api-key": GOOD_KEY }), tooMany(20));
     await probe.stillServes();
@@ -88,12 +88,12 @@ describe("failed authentication attempts per client IP (through the gateway)", (
   it("successes, missing credentials and 403s are not failed attempts", async () => {
     const client = "198.51.100.20";
     for (let i = 0; i < ATTEMPTS * 3; i++) {
-      expect((await deleteFrom(client, { "x-api-key": GOOD_KEY })).status).toBe(200);
+      expect((await deleteFrom(client, { "x-api-key": GOOD_KEY })).status).toBe(204);
       expect((await deleteFrom(client, {})).status).toBe(401);
       const token = await signToken({ privateKey: rsa.privateKey, alg: "RS256", kid: "k1" }, liveClaims(RSA_ISSUER, AUDIENCE, { scope: "users:read" }));
       expect((await deleteFrom(client, bearer(token))).status).toBe(403);
     }
-    expect((await deleteFrom(client, { "x-api-key": GOOD_KEY })).status).toBe(200);
+    expect((await deleteFrom(client, { "x-api-key": GOOD_KEY })).status).toBe(204);
   });
 
   it("the JWKS server being down is not the client's fault: key set unavailable does not count", async () => {
@@ -109,7 +109,7 @@ describe("failed authentication attempts per client IP (through the gateway)", (
         const response = await send(downGateway.url, "DELETE", "/v1/users/u-1", { headers: from("198.51.100.30", bearer(token)) });
         expect({ status: response.status, message: (response.json as { message?: string }).message }).toEqual({ status: 401, message: "key set unavailable" });
       }
-      expect((await send(downGateway.url, "DELETE", "/v1/users/u-1", { headers: from("198.51.100.30", { "x-api-key": GOOD_KEY }) })).status).toBe(200);
+      expect((await send(downGateway.url, "DELETE", "/v1/users/u-1", { headers: from("198.51.100.30", { "x-api-key": GOOD_KEY }) })).status).toBe(204);
     } finally {
       await downGateway.close();
       await downJwks.close();

@@ -173,11 +173,12 @@ describe("HTTP edge attacks (end to end, raw sockets)", () => {
 
     it("an admitted upload gets 100 Continue, then its answer", async () => {
       const connection = await RawConnection.open(port);
-      connection.write(`POST /v1/users HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 21\r\nExpect: 100-continue\r\n\r\n`);
+      const body = '{"displayName":"Ada","email":"ada@example.com"}';
+      connection.write(`POST /v1/users HTTP/1.1\r\nHost: gw\r\nx-api-key: ${KEY}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
       expect((await connection.response()).status).toBe(100);
-      connection.write('{"displayName":"Ada"}');
+      connection.write(body);
       const response = await connection.response();
-      expect(response.status).toBe(200);
+      expect(response.status).toBe(201);
       expect(response.json).toMatchObject({ userId: "new" });
       connection.destroy();
     });

@@ -75,8 +75,8 @@ async function counted(gateway: RunningGateway, tokens: readonly string[]): Prom
       let label: string;
       try {
         const response = await fetch(`${gateway.url}/v1/users/f-1`, { method: "DELETE", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(REQUEST_GUARD_MS) });
-        const body = (await response.json()) as { message?: string };
-        label = response.status === 200 ? "200" : `${response.status} ${body.message}`;
+        // DeleteUser answers 204 without a body ((protogate.v1.success)); refusals are Status JSON.
+        label = response.status === 204 ? "204" : `${response.status} ${((await response.json()) as { message?: string }).message}`;
       } catch (error) {
         label = (error as Error).name === "TimeoutError" ? "hung" : `transport error ${(error as Error).message}`;
       }
@@ -105,7 +105,7 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
     // The retry delay (not the 30 s cool-down) later, with the server back: served.
     jwks.setMode("serve");
     clock.advanceSeconds(RETRY_MS / 1000);
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     expect(jwks.requests()).toBe(2);
     expect(calls()).toBe(CONCURRENT);
     await noJwksRequestOpen(jwks);
@@ -119,14 +119,14 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
     await noJwksRequestOpen(jwks);
     jwks.setMode("serve");
     clock.advanceSeconds(RETRY_MS / 1000);
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     expect(jwks.requests()).toBe(2);
   });
 
   it("slow but within the timeout: the requests wait for one merged fetch and all succeed", async () => {
     const { gateway, jwks } = await scenario();
     jwks.setDelayMs(FETCH_TIMEOUT_MS / 2);
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     expect(jwks.requests()).toBe(1);
     await noJwksRequestOpen(jwks);
   });
@@ -138,7 +138,7 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
     expect(jwks.requests()).toBe(1);
     jwks.setDelayMs(0);
     clock.advanceSeconds(RETRY_MS / 1000);
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     expect(jwks.requests()).toBe(2);
     await noJwksRequestOpen(jwks);
   });
@@ -147,10 +147,10 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
     // A long fetch timeout: the refetch stays pending for the whole test, so the requests below
     // can only have succeeded without waiting for it.
     const { gateway, jwks, clock } = await scenario({ timeoutMs: 60_000 });
-    expect(await counted(gateway, await tokens(1))).toEqual({ "200": 1 });
+    expect(await counted(gateway, await tokens(1))).toEqual({ "204": 1 });
     jwks.setMode("hang");
     clock.advanceSeconds(MAX_AGE_MS / 1000);
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     // The background refetch arrives, and stays pending.
     await jwks.requested(2);
     expect(jwks.requests()).toBe(2);
@@ -163,22 +163,22 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
   it("down for longer than maxAgeMs + maxStaleMs: the last good set is dropped, and taken up again on recovery", async () => {
     const { gateway, jwks, clock } = await scenario();
     const hot = (await tokens(1))[0];
-    expect(await counted(gateway, [hot])).toEqual({ "200": 1 });
+    expect(await counted(gateway, [hot])).toEqual({ "204": 1 });
     jwks.setMode("error");
     clock.advanceSeconds((MAX_AGE_MS + MAX_STALE_MS) / 1000 - 1);
-    expect(await counted(gateway, [hot, ...(await tokens(CONCURRENT))])).toEqual({ "200": CONCURRENT + 1 });
+    expect(await counted(gateway, [hot, ...(await tokens(CONCURRENT))])).toEqual({ "204": CONCURRENT + 1 });
     clock.advanceSeconds(1);
     // The cached token too: its key set is gone.
     expect(await counted(gateway, [hot, ...(await tokens(CONCURRENT))])).toEqual({ "401 key set unavailable": CONCURRENT + 1 });
     jwks.setMode("serve");
     clock.advanceSeconds(COOLDOWN_MS / 1000);
-    expect(await counted(gateway, [hot, ...(await tokens(CONCURRENT))])).toEqual({ "200": CONCURRENT + 1 });
+    expect(await counted(gateway, [hot, ...(await tokens(CONCURRENT))])).toEqual({ "204": CONCURRENT + 1 });
     await noJwksRequestOpen(jwks);
   });
 
   it("a kid flood while the server is down: fetches follow the retry back-off (1, 2, 4 ... s, then one per cool-down), never one per request", async () => {
     const { gateway, jwks, clock } = await scenario();
-    expect(await counted(gateway, await tokens(1))).toEqual({ "200": 1 });
+    expect(await counted(gateway, await tokens(1))).toEqual({ "204": 1 });
     jwks.setMode("error");
     clock.advanceSeconds(COOLDOWN_MS / 1000);
     const fetchesAt: number[] = [];
@@ -195,7 +195,7 @@ describe("JWKS server faults (through the gateway, injected clock)", () => {
     expect(fetchesAt).toEqual([0, 1, 3, 7, 15, 31, 61, 91]);
     // The published key still verifies meanwhile (from the last good set, no fetch).
     const before = jwks.requests();
-    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "200": CONCURRENT });
+    expect(await counted(gateway, await tokens(CONCURRENT))).toEqual({ "204": CONCURRENT });
     expect(jwks.requests()).toBe(before);
     await noJwksRequestOpen(jwks);
   }, 120_000);

@@ -76,8 +76,8 @@ describe("transcoding attacks on the real gateway", () => {
 
     it("exactly at the limit (100 message levels) -> the backend decodes it and the echo comes back unchanged", async () => {
       const profile = nestObjects(32, [1]); // deepest Value at level 100
-      const response = await sendJson(base, "POST", "/v1/users", { displayName: "x", profile });
-      expect(response.status, response.text).toBe(200);
+      const response = await sendJson(base, "POST", "/v1/users", { displayName: "x", email: "x@example.com", profile });
+      expect(response.status, response.text).toBe(201);
       expect((response.json as Obj).profile).toEqual(profile);
     });
 
@@ -128,9 +128,9 @@ describe("transcoding attacks on the real gateway", () => {
 
   describe('regression: a Struct key "__proto__" is dropped from responses (requests keep it)', () => {
     it("reaches the backend as an own property and comes back in the echo", async () => {
-      const body = '{"displayName":"x","profile":{"__proto__":{"isAdmin":true},"n":1},"labels":{"__proto__":"v"}}';
+      const body = '{"displayName":"x","email":"x@example.com","profile":{"__proto__":{"isAdmin":true},"n":1},"labels":{"__proto__":"v"}}';
       const response = await sendJson(base, "POST", "/v1/users", body);
-      expect(response.status, response.text).toBe(200);
+      expect(response.status, response.text).toBe(201);
       expect(response.text).toContain('"profile":{"__proto__":{"isAdmin":true},"n":1}');
       expect(response.text).toContain('"labels":{"__proto__":"v"}');
       const seen = backend.calls.filter((c) => c.method === "createUser").at(-1)!.request as { user: { profile: Obj; labels: Map<string, string> } };

@@ -50,7 +50,7 @@ describe("the README's configuration reference", () => {
     const config = loadConfig(writeTemp(""));
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, bodyLimitBytes: 1024 * 1024, drainTimeoutMs: 10_000 });
     expect(config.deadlines.defaultMs).toBe(15_000);
-    expect(config.transcoding).toEqual({ ignoreUnknownFields: false, ignoreUnknownQueryParameters: false });
+    expect(config.transcoding).toEqual({ ignoreUnknownFields: false, ignoreUnknownQueryParameters: false, outputOnlyFields: "drop" });
   });
 
   it.each([

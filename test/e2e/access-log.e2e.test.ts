@@ -25,7 +25,7 @@ const WRONG_SECRET = "not-the-issuers-secret-0123456789abcdef0123";
 const PROTOCOL_PREFIX = "base64url.bearer.authorization.protogate.";
 const QUERY_SECRET = "qs-secret-5f4e3d2c1b";
 const COOKIE_SECRET = "cookie-secret-9a8b7c6d";
-const CREATE_BODY = JSON.stringify({ displayName: "Bo" });
+const CREATE_BODY = JSON.stringify({ displayName: "Bo", email: "bo@example.com" });
 
 const auth = {
   mode: "on",

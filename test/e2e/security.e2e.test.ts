@@ -204,6 +204,7 @@ describe("JWKS key rotation (end to end)", () => {
     await jwks?.close();
   });
 
+  // DeleteUser answers 204 ((protogate.v1.success)).
   const call = (token: string) => send(gateway.url, "DELETE", "/v1/users/r-1", { headers: bearer(token) });
   const claims = (sub: string) => liveClaims(RSA_ISSUER, AUDIENCE, { sub, scope: "users:write" });
 
@@ -215,7 +216,7 @@ describe("JWKS key rotation (end to end)", () => {
     const signWith = (key: TestKey, sub: string) => signToken({ privateKey: key.privateKey, alg: "RS256", kid: key.kid }, claims(sub));
 
     const oldToken = await signWith(oldKey, "old-user");
-    expect((await call(oldToken)).status).toBe(200);
+    expect((await call(oldToken)).status).toBe(204);
     expect(backend.calls.at(-1)?.metadata.get("x-user-id")).toEqual(["old-user"]);
     expect(jwks.requests()).toBe(1);
 
@@ -228,14 +229,14 @@ describe("JWKS key rotation (end to end)", () => {
     // Publish it: the unknown kid triggers one refetch and the token is accepted, no restart.
     jwks.setKeys([oldKey.jwk, newKey.jwk]);
     let fetches = jwks.requests();
-    expect((await call(newToken)).status).toBe(200);
+    expect((await call(newToken)).status).toBe(204);
     expect(backend.calls.at(-1)?.metadata.get("x-user-id")).toEqual(["new-user"]);
     expect(jwks.requests()).toBe(fetches + 1);
-    expect((await call(oldToken)).status).toBe(200);
+    expect((await call(oldToken)).status).toBe(204);
 
     // Remove the old key. Until the gateway refreshes its set, the cached set still holds it.
     jwks.setKeys([newKey.jwk]);
-    expect((await call(oldToken)).status).toBe(200);
+    expect((await call(oldToken)).status).toBe(204);
     // A refresh happens (here: triggered by an unknown kid; in production also by maxAgeMs).
     fetches = jwks.requests();
     const probe = await signToken({ privateKey: newKey.privateKey, alg: "RS256", kid: randomKid() }, claims("probe"));
@@ -250,7 +251,7 @@ describe("JWKS key rotation (end to end)", () => {
     expectRejection(await call(freshOld), { status: 401, message: "unknown key id", error: "invalid_token" }, [freshOld]);
     expect(backend.calls.length).toBe(before);
     // The new key keeps working.
-    expect((await call(newToken)).status).toBe(200);
+    expect((await call(newToken)).status).toBe(204);
     expect(backend.calls.at(-1)?.metadata.get("x-user-id")).toEqual(["new-user"]);
   });
 });

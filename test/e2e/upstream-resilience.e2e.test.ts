@@ -167,7 +167,7 @@ describe("upstream resilience, end to end through the gateway", () => {
     it("a POST refused before it left the gateway goes to another address once (gRPC's transparent retry)", async () => {
       const spare = await backend({ createUser: (_call, callback) => callback(null, user) });
       const { gateway: running } = await gateway({ addresses: [`127.0.0.1:${await closedPort()}`, spare.address] });
-      for (let i = 0; i < 4; i++) expect((await sendJson(running.url, "POST", "/v1/users", { displayName: "Ada", email: "ada@example.com" })).status).toBe(200);
+      for (let i = 0; i < 4; i++) expect((await sendJson(running.url, "POST", "/v1/users", { displayName: "Ada", email: "ada@example.com" })).status).toBe(201);
       expect(spare.calls).toHaveLength(4);
       expect(await metrics(running)).toMatch(/protogate_upstream_retries_total\{service="demo\.v1\.UserService",kind="transparent"\} [1-4]/);
     });

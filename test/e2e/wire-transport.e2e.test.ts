@@ -35,7 +35,7 @@ describe("protogate serve with transport: wire against the demo backends", () =>
 
   it("a POST with a JSON body, and a 404 from the upstream's status", async () => {
     const created = await fetch(`${base}/v1/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ displayName: "Ada", email: "ada@example.com" }) });
-    expect(created.status).toBe(200);
+    expect(created.status).toBe(201);
     const user = (await created.json()) as { userId: string; displayName: string };
     expect(user.displayName).toBe("Ada");
     expect((await fetch(`${base}/v1/users/${user.userId}`)).status).toBe(200);

@@ -14,7 +14,7 @@ export const OrderService_GetOrder = {
   responseBody: [],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:14",
+  source: "demo/v1/order.proto:16",
   auth: null,
 };
 
@@ -31,7 +31,7 @@ export const OrderService_GetOrder_1 = {
   responseBody: [],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:16",
+  source: "demo/v1/order.proto:18",
   auth: null,
 };
 
@@ -48,7 +48,7 @@ export const OrderService_ListOrders = {
   responseBody: [],
   requestType: "demo.v1.ListOrdersRequest",
   responseType: "demo.v1.ListOrdersResponse",
-  source: "demo/v1/order.proto:22",
+  source: "demo/v1/order.proto:24",
   auth: null,
 };
 
@@ -65,8 +65,9 @@ export const OrderService_CreateOrder = {
   responseBody: [],
   requestType: "demo.v1.CreateOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:27",
+  source: "demo/v1/order.proto:29",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
+  success: {"status":201,"location":[{"text":"/v1/"},{"field":["name"]}]},
 };
 
 /** POST /v1/{name=users/*\/orders/*}:cancel -> demo.v1.OrderService.CancelOrder */
@@ -82,7 +83,7 @@ export const OrderService_CancelOrder = {
   responseBody: [],
   requestType: "demo.v1.CancelOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:36",
+  source: "demo/v1/order.proto:42",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
@@ -99,7 +100,7 @@ export const OrderService_GetOrderItems = {
   responseBody: ["items"],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:45",
+  source: "demo/v1/order.proto:51",
   auth: null,
 };
 

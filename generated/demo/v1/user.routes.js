@@ -14,7 +14,7 @@ export const UserService_GetUser = {
   responseBody: [],
   requestType: "demo.v1.GetUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:17",
+  source: "demo/v1/user.proto:19",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -31,7 +31,7 @@ export const UserService_ListUsers = {
   responseBody: [],
   requestType: "demo.v1.ListUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:23",
+  source: "demo/v1/user.proto:25",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -48,8 +48,9 @@ export const UserService_CreateUser = {
   responseBody: [],
   requestType: "demo.v1.CreateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:29",
+  source: "demo/v1/user.proto:31",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
+  success: {"status":201,"location":[{"text":"/v1/users/"},{"field":["user_id"]}]},
 };
 
 /** PATCH /v1/users/{user.user_id} -> demo.v1.UserService.UpdateUser */
@@ -65,7 +66,7 @@ export const UserService_UpdateUser = {
   responseBody: [],
   requestType: "demo.v1.UpdateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:38",
+  source: "demo/v1/user.proto:44",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -82,8 +83,9 @@ export const UserService_DeleteUser = {
   responseBody: [],
   requestType: "demo.v1.DeleteUserRequest",
   responseType: "google.protobuf.Empty",
-  source: "demo/v1/user.proto:47",
+  source: "demo/v1/user.proto:53",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
+  success: {"status":204},
 };
 
 /** POST /v1/users:search -> demo.v1.UserService.SearchUsers */
@@ -99,7 +101,7 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:55",
+  source: "demo/v1/user.proto:62",
   auth: null,
   idempotency: "NO_SIDE_EFFECTS",
 };

@@ -162,7 +162,9 @@ describe("buildOpenApiDocument on the demo API", () => {
 
   it("describes responses: the message, the response_body field, or raw HttpBody bytes", () => {
     expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user_id}", "get").responses["200"].content)).toEqual(ref("demo.v1.User"));
-    expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user_id}", "delete").responses["200"].content)).toEqual(ref("google.protobuf.Empty"));
+    // DeleteUser answers 204 ((protogate.v1.success)): no content at all.
+    expect(op(demoDoc, "/v1/users/{user_id}", "delete").responses["204"]).toEqual({ description: "No content: the google.protobuf.Empty response is not sent." });
+    expect(op(demoDoc, "/v1/users/{user}/orders", "post").responses["201"].headers?.Location.schema).toEqual({ type: "string" });
     expect(jsonSchemaOf(op(demoDoc, "/v1/users/{user}/orders/{order}/items", "get").responses["200"].content)).toEqual({ type: "array", items: ref("demo.v1.LineItem") });
     for (const path of ["/v1/payments/{payment_id}/receipt", "/v1/archive/{path}"]) {
       const content = op(demoDoc, path, "get").responses["200"].content ?? {};
@@ -201,13 +203,15 @@ describe("buildOpenApiDocument on the demo API", () => {
       displayName: { type: "string" },
       email: { type: "string" },
       role: ref("demo.v1.Role"),
-      createTime: ref("google.protobuf.Timestamp"),
+      createTime: { ...ref("google.protobuf.Timestamp"), readOnly: true },
       labels: { type: "object", additionalProperties: { type: "string" } },
       tags: { type: "array", items: { type: "string" } },
       balanceCents: { type: "string", format: "int64", description: "Account balance in cents; 64-bit, so it is a string in JSON." },
       profile: ref("google.protobuf.Struct"),
       nickname: ref("google.protobuf.StringValue"),
     });
+    // (google.api.field_behavior) = REQUIRED.
+    expect(user.required).toEqual(["displayName", "email"]);
     expect(demoDoc.components.schemas["demo.v1.Role"]).toEqual({ type: "string", enum: ["ROLE_UNSPECIFIED", "ROLE_MEMBER", "ROLE_ADMIN"], description: "A user's role." });
   });
 });
@@ -447,8 +451,10 @@ describe("security from the access rules", () => {
     const operation = op(demoDoc, path, method);
     expect(operation.security).toEqual(security);
     const statuses = Object.keys(operation.responses).sort();
-    if (security.length === 0) expect(statuses).toEqual(["200", "default"]);
-    else expect(statuses).toEqual(["200", "401", "403", "default"]);
+    // CreateUser and CreateOrder answer 201, DeleteUser 204 ((protogate.v1.success)).
+    const success = method === "post" && (path === "/v1/users" || path === "/v1/users/{user}/orders") ? "201" : method === "delete" ? "204" : "200";
+    if (security.length === 0) expect(statuses).toEqual([success, "default"]);
+    else expect(statuses).toEqual([success, "401", "403", "default"]);
   });
 
   it("documents 401 (with the Bearer challenge) and 403 as google.rpc.Status, naming the scopes", () => {

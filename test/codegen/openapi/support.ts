@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createFileRegistry, fromBinary, type DescMethod, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import type { CodegenBinding } from "../../../codegen/model.js";
-import type { AuthRuleData, BodySelector } from "../../../src/binding.js";
+import type { AuthRuleData, BodySelector, SuccessData } from "../../../src/binding.js";
 import type { PathTemplate, TemplateSegment, TemplateVariable } from "../../../src/routing/template.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,7 +25,7 @@ export function buildTestRegistry(): FileRegistry {
     cpSync(join(here, "fixtures/edge"), join(dir, "edge"), { recursive: true });
     cpSync(join(root, "proto/protogate"), join(dir, "protogate"), { recursive: true });
     mkdirSync(join(dir, "google/api"), { recursive: true });
-    for (const name of ["annotations", "http", "httpbody"]) {
+    for (const name of ["annotations", "http", "httpbody", "field_behavior"]) {
       cpSync(join(root, `node_modules/google-proto-files/google/api/${name}.proto`), join(dir, `google/api/${name}.proto`));
     }
     writeFileSync(join(dir, "buf.yaml"), "version: v2\n");
@@ -61,6 +61,7 @@ export interface BindingSpec {
   responseBody?: string[];
   bindingIndex?: number;
   auth?: AuthRuleData | null;
+  success?: SuccessData;
 }
 
 /** A hand-made binding, as codegen's validator would produce it. */
@@ -77,6 +78,7 @@ export function binding(registry: FileRegistry, spec: BindingSpec): CodegenBindi
     source: `test:${spec.rpc}`,
     bindingIndex: spec.bindingIndex ?? 0,
     auth: spec.auth ?? null,
+    ...(spec.success === undefined ? {} : { success: spec.success }),
   };
 }
 
@@ -93,7 +95,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
     // user.proto
     { rpc: "demo.v1.UserService.GetUser", httpMethod: "GET", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: PUBLIC },
     { rpc: "demo.v1.UserService.ListUsers", httpMethod: "GET", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), auth: PUBLIC },
-    { rpc: "demo.v1.UserService.CreateUser", httpMethod: "POST", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), body: field("user"), auth: scoped("users:write") },
+    { rpc: "demo.v1.UserService.CreateUser", httpMethod: "POST", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), body: field("user"), auth: scoped("users:write"), success: { status: 201, location: [{ text: "/v1/users/" }, { field: ["user_id"] }] } },
     {
       rpc: "demo.v1.UserService.UpdateUser",
       httpMethod: "PATCH",
@@ -102,7 +104,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       body: field("user"),
       auth: scoped("users:write"),
     },
-    { rpc: "demo.v1.UserService.DeleteUser", httpMethod: "DELETE", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: scoped("users:write") },
+    { rpc: "demo.v1.UserService.DeleteUser", httpMethod: "DELETE", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: scoped("users:write"), success: { status: 204 } },
     { rpc: "demo.v1.UserService.SearchUsers", httpMethod: "POST", pattern: "/v1/users:search", template: tpl([lit("v1"), lit("users")], [], "search"), body: all },
     // order.proto
     {
@@ -131,6 +133,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       template: tpl([lit("v1"), lit("users"), star, lit("orders")], [variable("parent", 1, 3)]),
       body: field("order"),
       auth: scoped("orders:write"),
+      success: { status: 201, location: [{ text: "/v1/" }, { field: ["name"] }] },
     },
     {
       rpc: "demo.v1.OrderService.CancelOrder",
