@@ -19,6 +19,7 @@ import { UpstreamError } from "../upstream/upstream-error.js";
 import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstream.js";
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
+import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
@@ -286,9 +287,11 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           });
         }
 
+        // `fields` (partial responses) is checked before the body is read or any upstream is called.
+        const { query, selection } = route.partial === undefined ? { query: admission.query, selection: undefined } : route.partial.take(admission.query);
         // Admitted: only now is the body read.
         const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
-        const requestBytes = route.encodeRequest({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
+        const requestBytes = route.encodeRequest({ variables: admission.variables, query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
         let result;
@@ -312,7 +315,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         if (limitHeaders !== NO_LIMIT_HEADERS) Object.assign(headers, limitHeaders);
         headers["content-type"] = shaped.contentType;
         exchange.settle(GrpcCode.OK);
-        return { status: 200, headers, body: shaped.body };
+        return { status: 200, headers, body: selection === undefined ? shaped.body : selectBody(shaped.body, selection) };
       } catch (thrown) {
         return fail(thrown, exchange, limitHeaders);
       }
