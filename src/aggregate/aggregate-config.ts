@@ -77,8 +77,8 @@ const aggregateAuthSchema = z
 export const aggregateSchema = z.strictObject({
   /** Names the aggregate in errors, logs and metrics (rpc `/aggregate/NAME`), rate-limit and auth selectors (`aggregate.NAME`). */
   name: identifier,
-  /** HTTP method (default GET). */
-  method: z.enum(["GET", "POST"]).default("GET"),
+  /** HTTP method: GET (an aggregate reads; its inputs come from the path, the query and the caller). */
+  method: z.literal("GET").default("GET"),
   /** A path template as in google.api.http: literals and `{var}` segments, e.g. /api/mobile/dashboard/{userId}. */
   path: z.string().regex(/^\//, "expected an absolute path template such as /api/dashboard/{userId}"),
   auth: aggregateAuthSchema.prefault({}),
