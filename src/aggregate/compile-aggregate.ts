@@ -82,7 +82,7 @@ export interface PreparedAggregate {
 
 export interface AggregateDependencies {
   readonly codecs: CodecRegistry;
-  /** The route table's unary routes, by `pkg.Service.Method` (the first binding of each). */
+  /** The route table's routes, by `pkg.Service.Method` (the first binding of each). */
   readonly routes: ReadonlyMap<string, PreparedRoute>;
   readonly ruleFor: (service: string, method: string, rule: { public: boolean; scopes: readonly string[]; forwardAuthorization: boolean }) => EffectiveRule;
   readonly limiterFor: (service: string, method: string) => MethodLimiter | undefined;

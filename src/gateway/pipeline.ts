@@ -118,7 +118,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const routes = deps.bindings.map((binding) => prepareRoute(binding, deps));
   const aggregates = compileAggregates(config.aggregates, {
     codecs,
-    routes: unaryRoutesByMethod(routes),
+    routes: routesByMethod(routes),
     ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
     limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
     defaultDeadlineMs: config.deadlines.defaultMs,
@@ -390,12 +390,12 @@ function upstreamCodeOf(thrown: unknown): number {
   return thrown instanceof UpstreamError ? thrown.code : toGatewayError(thrown).code;
 }
 
-/** The unary routes by `pkg.Service.Method` (a method's first binding): what an aggregate's calls use. */
-function unaryRoutesByMethod(routes: readonly PreparedRoute[]): Map<string, PreparedRoute> {
+/** The routes by `pkg.Service.Method` (a method's first binding): what an aggregate's calls use (unary ones only; compileAggregates says so). */
+function routesByMethod(routes: readonly PreparedRoute[]): Map<string, PreparedRoute> {
   const byMethod = new Map<string, PreparedRoute>();
   for (const route of routes) {
     const key = `${route.binding.service}.${route.binding.method}`;
-    if (route.binding.kind === "unary" && !byMethod.has(key)) byMethod.set(key, route);
+    if (!byMethod.has(key)) byMethod.set(key, route);
   }
   return byMethod;
 }
