@@ -2,6 +2,7 @@ import type { CelInput } from "@bufbuild/cel";
 import type { DescMessage, JsonValue, Registry } from "@bufbuild/protobuf";
 import { parseTemplate, TemplateError } from "../../codegen/http-rule/parse-template.js";
 import type { EffectiveRule } from "../auth/authorize.js";
+import { ConfigError } from "../config/load-config.js";
 import type { MethodLimiter } from "../ratelimit/rate-limiter.js";
 import type { PreparedRoute } from "../gateway/prepared-route.js";
 import type { RouteIdentity } from "../observe/exchange.js";
@@ -16,11 +17,14 @@ import { celEnvironment, compileCel, type CelVariables } from "./cel-source.js";
 /** The `service` of an aggregate's route identity: auth and rate-limit selectors name it `aggregate.NAME`. */
 export const AGGREGATE_SERVICE = "aggregate";
 
-/** A config error of one aggregate, naming the aggregate, the call and the field. */
-export class AggregateConfigError extends Error {
+/**
+ * The aggregates do not fit the descriptors or the route table: one line per problem, each naming
+ * the aggregate, the call and the field. A ConfigError, so `serve` prints it as one (no stack).
+ */
+export class AggregateConfigError extends ConfigError {
+  override name = "AggregateConfigError";
   constructor(readonly problems: readonly string[]) {
     super(`aggregates: ${problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
-    this.name = "AggregateConfigError";
   }
 }
 

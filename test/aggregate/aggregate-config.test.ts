@@ -77,6 +77,7 @@ describe("aggregate config errors at start, each naming the aggregate, the call 
   ])("the schema refuses %s", async (_name, aggregates, message) => {
     const error = await startError(aggregates);
     expect(error).toBeInstanceOf(ConfigError);
+    expect(error).not.toBeInstanceOf(AggregateConfigError);
     expect(error?.message).toMatch(message);
   });
 

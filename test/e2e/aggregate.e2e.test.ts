@@ -129,7 +129,12 @@ describe("aggregate calls: order, parallelism, failure policies, deadlines, meta
         },
       },
     },
-    { name: "failing", path: "/api/failing/{userId}", calls: { user: user("fail"), orders: orders("fail") } },
+    {
+      name: "failing",
+      path: "/api/failing/{userId}",
+      deadlineMs: 100_000,
+      calls: { user: user("fail", { deadlineMs: 100_000 }), orders: orders("fail", { deadlineMs: 30_000 }) },
+    },
     // Only the orders call's deadline (30 s) falls within the 30 s the tests move the clock by.
     { name: "partial", path: "/api/partial/{userId}", deadlineMs: 100_000, calls: { user: user("fail", { deadlineMs: 100_000 }), orders: orders("partial", { deadlineMs: 30_000 }) } },
     {
@@ -194,6 +199,26 @@ describe("aggregate calls: order, parallelism, failure policies, deadlines, meta
     expect(answered.status).toBe(503);
     expect((answered.json as { message: string }).message).toBe("orders are down");
     await getUser.cancelled;
+  });
+
+  it("fail: a call slow past its deadline answers the whole request 504 DEADLINE_EXCEEDED", async () => {
+    const response = send(gateway.url, "GET", "/api/failing/u-1", as(READER));
+    const [getUser, listOrders] = await Promise.all([backend.arrival("GetUser"), backend.arrival("ListOrders")]);
+    clock.advance(30_000);
+    const answered = await response;
+    expect(answered.status).toBe(504);
+    expect(answered.json).toMatchObject({ code: status.DEADLINE_EXCEEDED, message: expect.stringMatching(/call "orders" .* did not answer within 30000 ms/) });
+    await Promise.all([getUser.cancelled, listOrders.cancelled]);
+  });
+
+  it("default: a failing call's default stands in for it", async () => {
+    const response = send(gateway.url, "GET", "/api/defaulted/u-1", as(READER));
+    const [getUser, listOrders] = await Promise.all([backend.arrival("GetUser"), backend.arrival("ListOrders")]);
+    listOrders.fail(status.INTERNAL, "boom");
+    getUser.reply({ userId: "u-1" });
+    const answered = await response;
+    expect(answered.status).toBe(200);
+    expect(answered.json).toEqual({ user: { userId: "u-1" }, orders: { orders: [{ name: "none" }] } });
   });
 
   it("partial: HTTP 200, the failed call's google.rpc.Status under errors", async () => {
