@@ -110,9 +110,9 @@ export function compileAggregates(configs: readonly AggregateConfig[], deps: Agg
 }
 
 function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, report: (message: string) => void): PreparedAggregate | undefined {
-  const before = { count: 0 };
+  let problems = 0;
   const problem = (message: string) => {
-    before.count++;
+    problems++;
     report(message);
   };
   let template: PathTemplate;
@@ -151,7 +151,7 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
   }
   const cycle = findCycle(calls);
   if (cycle !== undefined) problem(`calls ${cycle.map((name) => `"${name}"`).join(" -> ")} depend on each other in a cycle`);
-  if (before.count > 0) return undefined;
+  if (problems > 0) return undefined;
 
   const rule = deps.ruleFor(AGGREGATE_SERVICE, config.name, config.auth);
   return {
