@@ -145,13 +145,14 @@ function checkIdent(name: string, locals: ReadonlySet<string>, scope: CelScope, 
   return `CEL: unknown name "${name}" (expected path, query, claims or a call of this aggregate: ${[...scope.calls.keys()].filter((call) => call !== self).join(", ")})`;
 }
 
-/** `user.a.b`: each name a field of the message before it, as far as the path stays in singular messages. */
+/** `user.a.b`: each name a field of the message before it, as far as the path stays in singular, ordinary messages. */
 function checkFieldChain(desc: DescMessage, call: string, chain: readonly string[]): string | undefined {
   let message: DescMessage | undefined = desc;
   for (let i = 0; i < chain.length && message !== undefined; i++) {
     const field: DescMessage["fields"][number] | undefined = message.fields.find((candidate) => candidate.name === chain[i]);
     if (field === undefined) return `CEL: ${call}.${chain.slice(0, i + 1).join(".")}: ${message.typeName} has no field "${chain[i]}" (CEL uses proto field names)`;
-    message = field.fieldKind === "message" ? field.message : undefined;
+    // Well-known types are CEL values of their own (a Struct is a map, a Timestamp a timestamp): not checked further.
+    message = field.fieldKind === "message" && !field.message.typeName.startsWith("google.protobuf.") ? field.message : undefined;
   }
   return undefined;
 }

@@ -32,11 +32,16 @@ describe("the dashboard aggregate through the real server and the demo backends"
   let backends: DemoBackends;
   let gateway: RunningGateway;
   let watch: ExchangeWatch;
+  const accessLines: Json[] = [];
 
   beforeAll(async () => {
     backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
     watch = watchExchanges();
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), { auth: AUTH, aggregates: [DASHBOARD_AGGREGATE] }, { observe: { observers: [watch.observer] } });
+    gateway = await startTestGateway(
+      Object.fromEntries(backends.services.map((s) => [s, backends.address])),
+      { auth: AUTH, aggregates: [DASHBOARD_AGGREGATE], accessLog: { mode: "all" } },
+      { observe: { observers: [watch.observer] }, accessLog: { stream: { write: (line: string) => accessLines.push(JSON.parse(line) as Json) } } },
+    );
   });
   afterAll(async () => {
     await gateway?.close();
@@ -94,6 +99,9 @@ describe("the dashboard aggregate through the real server and the demo backends"
     expect(exchange.upstreamCode).toBe(0);
     const metrics = await fetch(`${gateway.adminUrl}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/route="\/api\/mobile\/dashboard\/\{userId\}"/);
+    expect(metrics).toMatch(/service="aggregate",rpc="mobileDashboard"/);
+    const line = accessLines.find((candidate) => candidate.requestId === exchange.requestId);
+    expect(line).toMatchObject({ method: "GET", route: "/api/mobile/dashboard/{userId}", rpc: "/aggregate/mobileDashboard", path: "/api/mobile/dashboard/u-2", status: 200, grpcCode: 0, consumer: "reader" });
   });
 });
 
