@@ -19,7 +19,7 @@ export const DASHBOARD_AGGREGATE = {
     },
     orders: {
       rpc: "demo.v1.OrderService.ListOrders",
-      request: { parent: { cel: "'users/' + path.userId" }, page_size: { const: 5 } },
+      request: { parent: { cel: "'users/' + path.userId" }, page_size: { const: 5 }, newest_first: { const: true } },
       select: ["orders.name", "orders.state", "orders.total", "orders.createTime"],
       deadlineMs: 1000,
       onError: "partial",

@@ -140,7 +140,7 @@ describe("buildOpenApiDocument on the demo API", () => {
     expect(param(list, "createdAfter").schema).toEqual(ref("google.protobuf.Timestamp"));
 
     expect(queryNames(op(demoDoc, "/v1/users/{user_id}", "patch"))).toEqual(["updateMask"]);
-    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "get"))).toEqual(["pageSize", "states"]);
+    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "get"))).toEqual(["pageSize", "states", "newestFirst"]);
     expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "post"))).toEqual(["requestId"]);
     expect(param(op(demoDoc, "/v1/users/{user}/orders", "post"), "requestId").description).toBe("A client-chosen id making the call idempotent.");
     expect(op(demoDoc, "/v1/users/{user_id}", "get").parameters?.map((p) => p.in)).toEqual(["path"]);
