@@ -19,8 +19,6 @@ export interface AggregateRunner {
   readonly auth: Pick<EdgeAuth, "authorize" | "metadata">;
   readonly timers: Timers;
   readonly anyToJson: AnyToJson;
-  /** An unexpected failure of one call (logged by the pipeline, as its own are). */
-  readonly logFailure: (error: GatewayError) => void;
 }
 
 /** One admitted aggregate request. */
@@ -42,6 +40,8 @@ export interface AggregateRequest {
   /** The client went away: every call is cancelled. */
   readonly signal: CancelSignal;
   readonly requestId: string;
+  /** A call failed (the pipeline logs unexpected failures, as it does its own). */
+  readonly callFailed: (error: GatewayError) => void;
 }
 
 export interface AggregateAnswer {
@@ -118,7 +118,7 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
           results.set(call.name, result.result);
           return result;
         }
-        runner.logFailure(result.error);
+        request.callFailed(result.error);
         if (call.policy.kind === "default") {
           const json = call.policy.json;
           const fallback: CallResult = { json, message: lazy(() => fromJson(call.responseDesc, json)) };

@@ -138,10 +138,10 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    * upstream's failure (unreachable, broken reply) with what happened (address, error code), at
    * most once per interval per method and kind.
    */
-  const logInternal = (error: GatewayError, exchange: Exchange | undefined): void => {
-    const requestId = exchange?.requestId;
+  const logInternal = (error: GatewayError, exchange: Exchange): void => {
+    const { head, requestId } = exchange;
     if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
-      deps.log.error({ err: error.cause, method: exchange?.head.method, path: exchange && pathOf(exchange.head.url), requestId }, "internal error");
+      deps.log.error({ err: error.cause, method: head.method, path: pathOf(head.url), requestId }, "internal error");
       return;
     }
     const cause = error.cause;
@@ -159,7 +159,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
   const timers = deps.timers ?? REAL_TIMERS;
-  const aggregateRunner: AggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson, logFailure: (error) => logInternal(error, undefined) };
+  const aggregateRunner: AggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson };
   const streamCall = createStreamCalls({
     streaming: config.streaming,
     timers,
@@ -276,6 +276,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           timeoutMs,
           signal: request.signal,
           requestId: exchange.requestId,
+          callFailed: (error) => logInternal(error, exchange),
         },
         aggregateRunner,
       );
