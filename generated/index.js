@@ -4,6 +4,7 @@
 import { bindings as routes_demo_v1_chat } from "./demo/v1/chat.routes.js";
 import { bindings as routes_demo_v1_order } from "./demo/v1/order.routes.js";
 import { bindings as routes_demo_v1_payment } from "./demo/v1/payment.routes.js";
+import { bindings as routes_demo_v1_recommendation } from "./demo/v1/recommendation.routes.js";
 import { bindings as routes_demo_v1_user } from "./demo/v1/user.routes.js";
 
 export { descriptorSetBase64 } from "./protogate.descriptors.js";
@@ -12,4 +13,4 @@ export { descriptorSetBase64 } from "./protogate.descriptors.js";
 export const routeTableFormat = 4;
 
 /** The route table: every HTTP binding of every generated proto file. */
-export const bindings = [...routes_demo_v1_chat, ...routes_demo_v1_order, ...routes_demo_v1_payment, ...routes_demo_v1_user];
+export const bindings = [...routes_demo_v1_chat, ...routes_demo_v1_order, ...routes_demo_v1_payment, ...routes_demo_v1_recommendation, ...routes_demo_v1_user];

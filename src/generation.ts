@@ -20,6 +20,7 @@ import type { EdgeAuthOptions } from "./auth/edge-auth.js";
 import { createCodecRegistry } from "./transcode/json/codec-registry.js";
 import { createUpstreamPool, type ResilienceSeams } from "./upstream/upstream-pool.js";
 import type { UpstreamPool } from "./upstream/upstream.js";
+import type { Timers } from "./timers.js";
 
 /** What every generation of one gateway shares: the process's logger and metrics, the shutdown, the test seams. */
 export interface GenerationShared {
@@ -41,6 +42,8 @@ export interface GenerationSeams {
   readonly accessLog?: AccessLogSeams;
   /** Tracing's collector transport, timers and IDs (used only when `tracing` is on). */
   readonly tracing?: TracingSeams;
+  /** The clock of aggregate calls' deadlines (src/aggregate/). */
+  readonly aggregateTimers?: Timers;
   /** Balanced upstreams' clock and timers, backoff jitter and DNS resolver. */
   readonly upstreams?: Pick<ResilienceSeams, "timers" | "random" | "resolve">;
 }
@@ -101,7 +104,7 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
 
     const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
     const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
-    const pipeline = createGatewayPipeline({ config, bindings: folder.bindings, codecs, upstreams, auth, rateLimiter, log, recorder, shutdown: shared.shutdown });
+    const pipeline = createGatewayPipeline({ config, bindings: folder.bindings, codecs, upstreams, auth, rateLimiter, log, recorder, shutdown: shared.shutdown, ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }) });
     let retiring: Promise<void> | undefined;
     return {
       config,

@@ -15,7 +15,7 @@ export interface EdgeAuth {
   /** Request headers (lower-case) `metadata` always removes: the credential headers and the identity keys. */
   readonly droppedHeaders: ReadonlySet<string>;
   /** The rule of a route, resolved once at start (proto rule, then config overrides). */
-  ruleFor(binding: AnyBinding): EffectiveRule;
+  ruleFor(binding: Pick<AnyBinding, "service" | "method" | "auth">): EffectiveRule;
   /**
    * Authenticates the request's credentials and authorises the caller for `rule`; rejects with
    * the 401/403 GatewayError. Resolves to the caller (undefined: anonymous on a public route, or
@@ -26,6 +26,11 @@ export interface EdgeAuth {
    * a rejected promise, never as a throw.
    */
   admit(rule: EffectiveRule, rawHeaders: readonly string[], clientIp?: string): Caller | undefined | Promise<Caller | undefined>;
+  /**
+   * Authorises an already authenticated caller for another rule (an aggregate's call, as if the
+   * client had called that method): throws the 401/403 GatewayError, or returns. No-op when auth is off.
+   */
+  authorize(rule: EffectiveRule, caller: Caller | undefined): void;
   /** The upstream metadata: client-sent identity and credentials removed, the trusted identity added. */
   metadata(pairs: ReadonlyArray<[string, string | Buffer]>, caller: Caller | undefined, rule: EffectiveRule, authorization: string | undefined): Array<[string, string | Buffer]>;
   close(): void;
@@ -87,6 +92,9 @@ export async function createEdgeAuth(config: AuthConfig, options: EdgeAuthOption
       } catch (error) {
         return Promise.reject(error);
       }
+    },
+    authorize(rule, caller) {
+      if (enabled) authorizer.authorize(rule, caller);
     },
     metadata: (pairs, caller, rule, authorization) => applyTrustedIdentity(pairs, caller, rule, identity, authorization),
     close: () => jwt?.close(),

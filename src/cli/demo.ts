@@ -3,6 +3,7 @@ import { startGateway, type RunningGateway } from "../app.js";
 import { configFromObject } from "../config/load-config.js";
 import type { GatewayConfig } from "../config/schema.js";
 import { createDevAuth, type DevAuth } from "../demo/dev-auth.js";
+import { DASHBOARD_AGGREGATE } from "../demo/dashboard-aggregate.js";
 import { startDemoBackends, type DemoBackends } from "../demo/index.js";
 import { waitForShutdown } from "./serve.js";
 
@@ -42,7 +43,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" } };
+  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" }, aggregates: [DASHBOARD_AGGREGATE] };
   let gateway: RunningGateway;
   let docs: GatewayConfig["docs"];
   try {
@@ -105,6 +106,8 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/users/u-1/orders/o-1 ${auth}  # -> 200`,
     `curl -s -X POST ${base}/v1/users/u-1/orders/o-1:cancel ${auth} ${json} -d '{"reason":"changed my mind"}'  # -> 200`,
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
+    `curl -s '${base}/v1/users/u-1?fields=userId,displayName,labels'  # -> 200 (public; a partial response: only the fields named)`,
+    `curl -s ${base}/api/mobile/dashboard/u-1 ${auth}  # -> 200 (an aggregate: GetUser, ListOrders and ListRecommendations in one round trip)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
 }

@@ -5,6 +5,7 @@ import { selectorSchema } from "./selector.js";
 import { authConfigSchema } from "../auth/auth-config.js";
 import { accessLogConfigSchema } from "../observe/access-log/access-log-config.js";
 import { tracingConfigSchema } from "../observe/tracing/tracing-config.js";
+import { aggregatesSchema } from "../aggregate/aggregate-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
@@ -288,6 +289,8 @@ export const configSchema = z.strictObject({
   accessLog: accessLogConfigSchema.prefault({}),
   /** OpenTelemetry tracing, exported over OTLP/HTTP; off when absent. */
   tracing: tracingConfigSchema.optional(),
+  /** Aggregate routes (backend for frontend): one route answered by several RPCs (src/aggregate/). */
+  aggregates: aggregatesSchema,
 });
 
 /** The validated configuration, frozen after loading. */

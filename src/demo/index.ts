@@ -2,12 +2,14 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { ChatServiceService } from "../../generated/demo/v1/chat.js";
 import { OrderServiceService } from "../../generated/demo/v1/order.js";
 import { PaymentServiceService } from "../../generated/demo/v1/payment.js";
+import { RecommendationServiceService } from "../../generated/demo/v1/recommendation.js";
 import { UserServiceService } from "../../generated/demo/v1/user.js";
 import { createChatRooms } from "./chat-rooms.js";
 import { createChatService } from "./chat-service.js";
 import { createDemoStore } from "./demo-store.js";
 import { createOrderService } from "./order-service.js";
 import { createPaymentService } from "./payment-service.js";
+import { createRecommendationService } from "./recommendation-service.js";
 import { createUserService } from "./user-service.js";
 
 export interface DemoBackendsOptions {
@@ -32,10 +34,10 @@ export interface DemoBackends {
 const SHUTDOWN_GRACE_MS = 2_000;
 
 /** The ts-proto definitions of the demo's services (each method's path and streaming kinds). */
-export const DEMO_SERVICE_DEFINITIONS = [UserServiceService, OrderServiceService, PaymentServiceService, ChatServiceService] as const;
+export const DEMO_SERVICE_DEFINITIONS = [UserServiceService, OrderServiceService, PaymentServiceService, ChatServiceService, RecommendationServiceService] as const;
 
 /**
- * Starts demo.v1.UserService, OrderService, PaymentService and ChatService on one grpc-js server,
+ * Starts demo.v1.UserService, OrderService, PaymentService, ChatService and RecommendationService on one grpc-js server,
  * over a fresh in-memory store seeded with users u-1..u-4, orders o-1..o-3 and payment p-1, and
  * empty chat rooms (created on first use, each keeping its last 100 messages).
  */
@@ -47,6 +49,7 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
   server.addService(OrderServiceService, createOrderService(store));
   server.addService(PaymentServiceService, createPaymentService(store));
   server.addService(ChatServiceService, createChatService(createChatRooms({ now: store.now })));
+  server.addService(RecommendationServiceService, createRecommendationService(store));
   const bindHost = host.includes(":") ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${bindHost}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),

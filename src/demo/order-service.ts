@@ -58,9 +58,9 @@ function listOrders(store: DemoStore, request: ListOrdersRequest): ListOrdersRes
   assertNoViolations(violations);
   const userId = requireParentUser(store, request.parent);
   const prefix = `users/${userId}/orders/`;
-  const orders = [...store.orders.values()]
-    .filter((order) => order.name.startsWith(prefix) && (request.states.length === 0 || request.states.includes(order.state)))
-    .slice(0, pageSize);
+  const placed = [...store.orders.values()].filter((order) => order.name.startsWith(prefix) && (request.states.length === 0 || request.states.includes(order.state)));
+  // The store keeps orders in the order they were placed.
+  const orders = (request.newestFirst ? placed.reverse() : placed).slice(0, pageSize);
   return { orders };
 }
 

@@ -19,6 +19,7 @@ export function seedUsers(): User[] {
       balanceCents: "12500",
       profile: { city: "London", languages: ["en", "fr"], newsletter: true },
       nickname: "Enchantress of Numbers",
+      region: "eu-west",
     },
     {
       userId: "u-2",
@@ -31,6 +32,7 @@ export function seedUsers(): User[] {
       balanceCents: "-4200",
       profile: undefined,
       nickname: "Amazing Grace",
+      region: "us-east",
     },
     {
       userId: "u-3",
@@ -43,6 +45,7 @@ export function seedUsers(): User[] {
       balanceCents: "0",
       profile: { city: "Manchester" },
       nickname: undefined,
+      region: "eu-west",
     },
     {
       userId: "u-4",
@@ -55,6 +58,7 @@ export function seedUsers(): User[] {
       balanceCents: "9007199254740993",
       profile: undefined,
       nickname: undefined,
+      region: "us-east",
     },
   ];
 }

@@ -46,6 +46,8 @@ export type GatewayErrorReason =
   | "PG_ERR_SHUTTING_DOWN"
   // Streams:
   | "PG_ERR_STREAM_IDLE"
+  // Aggregate routes: a call that did not run because a call it reads failed.
+  | "PG_ERR_AGGREGATE_INPUT"
   // The admin listener's POST /reload:
   | "PG_ERR_CONFIG_INVALID"
   | "PG_ERR_RESTART_REQUIRED"

@@ -20,6 +20,9 @@ import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstre
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
+import { compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
+import { runAggregate, type AggregateRunner } from "../aggregate/run-aggregate.js";
+import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
@@ -45,11 +48,20 @@ export interface PipelineDependencies {
   readonly recorder?: ExchangeRecorder;
   /** Aborted at the shutdown's drain deadline: open HTTP streams then end cleanly (stream-call.ts). */
   readonly shutdown?: AbortSignal;
+  /** The clock of aggregate calls' deadlines (tests pass a manual clock); default: `timers`. */
+  readonly aggregateTimers?: Timers;
+}
+
+/** What a route of the router leads to: one RPC's binding, or an aggregate of several (src/aggregate/). */
+export type RouteTarget = PreparedRoute | PreparedAggregate;
+
+function isAggregate(target: RouteTarget): target is PreparedAggregate {
+  return "calls" in target;
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
-export interface Admission {
-  readonly route: PreparedRoute;
+export interface Admission<R extends RouteTarget = PreparedRoute> {
+  readonly route: R;
   readonly variables: readonly RouteVariableValue[];
   readonly query: ReadonlyArray<readonly [string, string]>;
   readonly caller: Caller | undefined;
@@ -106,10 +118,20 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   const { config, codecs, auth } = deps;
   const behaviorPlans = createBehaviorPlans();
   const routes = deps.bindings.map((binding) => prepareRoute(binding, { ...deps, behaviorPlans }));
-  const router = createRouter(routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })));
+  const aggregates = compileAggregates(config.aggregates, {
+    codecs,
+    routes: routesByMethod(routes),
+    ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
+    limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
+    defaultDeadlineMs: config.deadlines.defaultMs,
+  });
+  const router = createRouter<RouteTarget>([
+    ...routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
+    ...aggregates.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
+  ]);
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
-  const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod)]);
+  const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod), ...aggregates.map((aggregate) => aggregate.binding.httpMethod)]);
 
   const recorder = deps.recorder ?? new ExchangeRecorder();
   const warnThrottled = createLogThrottle(deps.log);
@@ -139,6 +161,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
   const timers = deps.timers ?? REAL_TIMERS;
+  const aggregateRunner: AggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson };
   const streamCall = createStreamCalls({
     streaming: config.streaming,
     timers,
@@ -154,7 +177,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   });
 
   /** The route of a request: by method and path, or (an upgrade) the streaming route at the path. */
-  function routeOf(head: RequestHead, path: string, upgrade: boolean): { route: PreparedRoute; variables: readonly RouteVariableValue[] } {
+  function routeOf(head: RequestHead, path: string, upgrade: boolean): { route: RouteTarget; variables: readonly RouteVariableValue[] } {
     if (!routedMethods.has(head.method)) {
       throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_METHOD_NOT_IMPLEMENTED", `the method ${head.method.slice(0, 32)} is not implemented`);
     }
@@ -163,7 +186,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       // A WebSocket opens with a GET whatever the rule's verb: take the streaming route at this path.
       const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
       for (const candidate of candidates) {
-        if (candidate.kind === "found" && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+        if (candidate.kind === "found" && !isAggregate(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
       }
       throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
     }
@@ -184,7 +207,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    * otherwise. Runs synchronously as far as it can (auth off, an API key or a hot token, the
    * memory store's answer): a promise (and a microtask turn) only when a check really waits.
    */
-  function admitOrThrow(exchange: Exchange, upgrade = false): Admission | Promise<Admission> {
+  function admitOrThrow(exchange: Exchange, upgrade = false): Admission<RouteTarget> | Promise<Admission<RouteTarget>> {
     const { head } = exchange;
     const queryStart = head.url.indexOf("?");
     const path = queryStart < 0 ? head.url : head.url.slice(0, queryStart);
@@ -202,7 +225,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return limit(head, route, variables, query, caller);
   }
 
-  function limit(head: RequestHead, route: PreparedRoute, variables: readonly RouteVariableValue[], query: ReadonlyArray<readonly [string, string]>, caller: Caller | undefined): Admission | Promise<Admission> {
+  function limit(head: RequestHead, route: RouteTarget, variables: readonly RouteVariableValue[], query: ReadonlyArray<readonly [string, string]>, caller: Caller | undefined): Admission<RouteTarget> | Promise<Admission<RouteTarget>> {
     if (!route.limiter) return { route, variables, query, caller, limitHeaders: NO_LIMIT_HEADERS };
     const checked = route.limiter.check({ caller, clientIp: head.client.ip, headers: head.headers });
     if (checked instanceof Promise) return checked.then((limitHeaders) => ({ route, variables, query, caller, limitHeaders }));
@@ -215,7 +238,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   }
 
   /** The metadata of an admitted request's upstream call, which starts now (the recorder hears of it). */
-  function upstreamMetadata(exchange: Exchange, { route, caller }: Admission): MetadataEntries {
+  function upstreamMetadata(exchange: Exchange, { route, caller }: Admission<RouteTarget>): MetadataEntries {
     const { head } = exchange;
     return recorder.upstreamStarted(exchange, auth.metadata(metadata.toGrpc(head.headers, head.client), caller, route.rule, head.headers.authorization));
   }
@@ -232,13 +255,53 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return header === undefined ? route.stream.deadlineMs : callTimeoutMs(route.stream.deadlineMs ?? Number.MAX_SAFE_INTEGER, header);
   }
 
+  /** An admitted aggregate request: its calls run (src/aggregate/), one JSON answer. Throws the GatewayError to answer otherwise. */
+  async function handleAggregate(request: GatewayRequest, admission: Admission<PreparedAggregate>): Promise<GatewayResponse> {
+    const { exchange } = request;
+    const { head } = exchange;
+    const { route: aggregate, caller } = admission;
+    const timeoutMs = callTimeoutMs(aggregate.deadlineMs, clientTimeout(head));
+    // One upstream span for the aggregate: its request ID and trace context go with every call.
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    let answer;
+    try {
+      answer = await runAggregate(
+        {
+          aggregate,
+          variables: admission.variables,
+          query: admission.query,
+          caller,
+          limited: { caller, clientIp: head.client.ip, headers: head.headers },
+          authorization: head.headers.authorization,
+          baseMetadata: metadata.toGrpc(head.headers, head.client),
+          sharedMetadata,
+          timeoutMs,
+          signal: request.signal,
+          requestId: exchange.requestId,
+          callFailed: (error) => logInternal(error, exchange),
+        },
+        aggregateRunner,
+      );
+    } catch (thrown) {
+      recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
+      throw thrown;
+    }
+    recorder.upstreamEnded(exchange, answer.upstreamCode);
+    exchange.settle(GrpcCode.OK);
+    return { status: 200, headers: { ...admission.limitHeaders, "content-type": "application/json" }, body: answer.body };
+  }
+
   return {
     config,
     begin: (head) => recorder.begin(head),
     end: (exchange) => recorder.end(exchange),
     admitUpgrade: async (exchange) => {
       try {
-        return await admitOrThrow(exchange, true);
+        const admission = await admitOrThrow(exchange, true);
+        const { route } = admission;
+        // routeOf picks streaming routes only for an upgrade.
+        if (isAggregate(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route is not a streaming method");
+        return { ...admission, route };
       } catch (thrown) {
         return fail(thrown, exchange);
       }
@@ -274,6 +337,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         const admission = admitted instanceof Promise ? await admitted : admitted;
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
+        if (isAggregate(route)) return await handleAggregate(request, { ...admission, route });
         if (route.binding.kind !== "unary") {
           return await streamCall({
             route,
@@ -288,9 +352,11 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           });
         }
 
+        // `fields` (partial responses) is checked before the body is read or any upstream is called.
+        const { query, selection } = route.partial === undefined ? { query: admission.query, selection: undefined } : route.partial.take(admission.query);
         // Admitted: only now is the body read.
         const body = route.binding.body.kind === "none" ? undefined : await request.body.read();
-        const requestBytes = route.encodeRequest({ variables: admission.variables, query: admission.query, body, contentType: head.headers["content-type"] });
+        const requestBytes = route.encodeRequest({ variables: admission.variables, query, body, contentType: head.headers["content-type"] });
         const upstream = upstreamOf(route);
         const timeoutMs = callTimeoutMs(route.deadlineMs, clientTimeout(head));
         let result;
@@ -321,7 +387,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         if (!success.noContent) {
           const shaped = route.shape(result.response);
           headers["content-type"] = shaped.contentType;
-          replyBody = shaped.body;
+          replyBody = selection === undefined ? shaped.body : selectBody(shaped.body, selection);
         }
         exchange.settle(GrpcCode.OK);
         return { status: success.status, headers, body: replyBody };
@@ -335,4 +401,14 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */
 function upstreamCodeOf(thrown: unknown): number {
   return thrown instanceof UpstreamError ? thrown.code : toGatewayError(thrown).code;
+}
+
+/** The routes by `pkg.Service.Method` (a method's first binding): what an aggregate's calls use (unary ones only; compileAggregates says so). */
+function routesByMethod(routes: readonly PreparedRoute[]): Map<string, PreparedRoute> {
+  const byMethod = new Map<string, PreparedRoute>();
+  for (const route of routes) {
+    const key = `${route.binding.service}.${route.binding.method}`;
+    if (!byMethod.has(key)) byMethod.set(key, route);
+  }
+  return byMethod;
 }

@@ -12,6 +12,7 @@ import { createRequestEncoder } from "../transcode/request-encoder.js";
 import { createResponseShaper, repliesAreRaw, type ShapedResponse } from "../transcode/response-shaper.js";
 import type { Upstream, UpstreamPool } from "../upstream/upstream.js";
 import { upstreamServiceOf } from "../upstream/upstream-service.js";
+import { createPartialResponse, type PartialResponse } from "./partial-response.js";
 import { routeDeadlineMs, streamTimeLimits, type StreamTimeLimits } from "./deadlines.js";
 import { createSuccessReply, type SuccessReply } from "./success-reply.js";
 
@@ -40,6 +41,8 @@ export interface PreparedRoute {
    * a REST verb says nothing certain about what the RPC behind it does.
    */
   readonly idempotent: boolean;
+  /** The `fields` parameter (partial responses) of a unary route; undefined when the request message has a field of that name or the route streams. */
+  readonly partial: PartialResponse | undefined;
 }
 
 export interface RouteDependencies {
@@ -68,6 +71,7 @@ export function prepareRoute(binding: AnyBinding, deps: RouteDependencies): Prep
     upstream: deps.upstreams.get(upstreamServiceOf(binding, (service) => deps.upstreams.get(service) !== undefined)),
     limiter: deps.rateLimiter.forMethod(binding.service, binding.method),
     idempotent: binding.httpMethod === "GET" || binding.idempotency !== undefined,
+    partial: createPartialResponse(deps.codecs, binding),
   };
 }
 

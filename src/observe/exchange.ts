@@ -3,6 +3,12 @@ import type { GatewayError } from "../errors/gateway-error.js";
 import type { RequestHead } from "../gateway/request.js";
 import type { AnyBinding } from "../binding.js";
 
+/**
+ * What observers know of a request's route: a binding of the route table, or an aggregate route
+ * (service `aggregate`, rpc `/aggregate/NAME`), which has no single RPC of its own.
+ */
+export type RouteIdentity = Pick<AnyBinding, "service" | "method" | "rpcPath" | "kind" | "httpMethod" | "pattern">;
+
 /** Which way a stream message went: from the client to the upstream, or back. */
 export type StreamDirection = "sent" | "received";
 
@@ -13,8 +19,8 @@ export type StreamDirection = "sent" | "received";
  * travels with the request, never stored on the framework's request object.
  */
 export class Exchange {
-  /** The matched rule's binding (service, rpc, template); undefined when no route matched. */
-  binding: AnyBinding | undefined = undefined;
+  /** The matched route (service, rpc, template): a binding, or an aggregate's identity; undefined when no route matched. */
+  binding: RouteIdentity | undefined = undefined;
   /** The authenticated caller, once known. */
   caller: Caller | undefined = undefined;
   /** The gRPC code of the outcome: 0 on success, the error's code otherwise; undefined until known. */

@@ -29,7 +29,7 @@ type Reply = (stream: ServerHttp2Stream) => void;
 const answer = (reply: Reply): RawHandler => ({ stream }) => reply(stream);
 
 const userBytes = (userId: string) =>
-  Buffer.from(User.encode({ userId, displayName: "Ada", email: "ada@example.com", role: 0, createTime: undefined, labels: new Map(), tags: [], balanceCents: "0", profile: undefined, nickname: undefined }).finish());
+  Buffer.from(User.encode({ userId, displayName: "Ada", email: "ada@example.com", role: 0, createTime: undefined, labels: new Map(), tags: [], balanceCents: "0", profile: undefined, nickname: undefined, region: "" }).finish());
 const healthy: Reply = (stream) => replyOk(stream, grpcFrame(userBytes("u-1")));
 
 /** The google.rpc.Status body of an error the gateway raises itself. */

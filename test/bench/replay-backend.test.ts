@@ -134,7 +134,7 @@ describe("the replay backend against the grpc-js demo backend", () => {
 
   it.each([
     ["GetUser of an unknown id: NOT_FOUND with the demo's message", GET_USER, bytes(GetUserRequest.encode({ userId: "nobody-7" }).finish()), GrpcCode.NOT_FOUND],
-    ["CreateUser with a malformed email: INVALID_ARGUMENT with BadRequest details", CREATE_USER, bytes(CreateUserRequest.encode({ user: { userId: "", displayName: "X", email: "not-an-email", role: 0, createTime: undefined, labels: new Map(), tags: [], balanceCents: "0", profile: undefined, nickname: undefined } }).finish()), GrpcCode.INVALID_ARGUMENT],
+    ["CreateUser with a malformed email: INVALID_ARGUMENT with BadRequest details", CREATE_USER, bytes(CreateUserRequest.encode({ user: { userId: "", displayName: "X", email: "not-an-email", role: 0, createTime: undefined, labels: new Map(), tags: [], balanceCents: "0", profile: undefined, nickname: undefined, region: "" } }).finish()), GrpcCode.INVALID_ARGUMENT],
   ])("answers errors as the demo does: %s", async (_name, path, request, code) => {
     const toReplay = createWireUpstream({ address: replay.address });
     const viaDemo = new Client(demo.address, credentials.createInsecure());

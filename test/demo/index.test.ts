@@ -22,10 +22,10 @@ const withRequestId = (id: string) => {
 };
 
 describe("startDemoBackends", () => {
-  it("serves the four demo services on one loopback address", () => {
+  it("serves the five demo services on one loopback address", () => {
     expect(demo.backends.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(demo.backends.address).not.toBe("127.0.0.1:0");
-    expect(demo.backends.services).toEqual(["demo.v1.UserService", "demo.v1.OrderService", "demo.v1.PaymentService", "demo.v1.ChatService"]);
+    expect(demo.backends.services).toEqual(["demo.v1.UserService", "demo.v1.OrderService", "demo.v1.PaymentService", "demo.v1.ChatService", "demo.v1.RecommendationService"]);
   });
 
   it("serves the ChatService, its post times from the demo's clock", async () => {

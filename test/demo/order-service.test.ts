@@ -72,10 +72,12 @@ describe("ListOrders", () => {
     { parent: "users/u-1", states: [OrderState.ORDER_STATE_PAID], pageSize: 0, expected: ["users/u-1/orders/o-2"] },
     { parent: "users/u-1", states: [OrderState.ORDER_STATE_PAID, OrderState.ORDER_STATE_PENDING], pageSize: 0, expected: ["users/u-1/orders/o-1", "users/u-1/orders/o-2"] },
     { parent: "users/u-1", states: [], pageSize: 1, expected: ["users/u-1/orders/o-1"] },
+    { parent: "users/u-1", states: [], pageSize: 0, newestFirst: true, expected: ["users/u-1/orders/o-2", "users/u-1/orders/o-1"] },
+    { parent: "users/u-1", states: [], pageSize: 1, newestFirst: true, expected: ["users/u-1/orders/o-2"] },
     { parent: "users/u-2", states: [OrderState.ORDER_STATE_PENDING], pageSize: 0, expected: [] },
     { parent: "users/u-3", states: [], pageSize: 0, expected: [] },
-  ])("lists $parent with states $states and page size $pageSize", async ({ parent, states, pageSize, expected }) => {
-    const response = await ok<ListOrdersResponse>((md, cb) => demo.orders.listOrders({ parent, states, pageSize }, md, cb));
+  ])("lists $parent with states $states, page size $pageSize, newest first: $newestFirst", async ({ parent, states, pageSize, newestFirst, expected }) => {
+    const response = await ok<ListOrdersResponse>((md, cb) => demo.orders.listOrders({ parent, states, pageSize, newestFirst: newestFirst ?? false }, md, cb));
     expect(names(response.orders)).toEqual(expected);
   });
 
@@ -84,7 +86,7 @@ describe("ListOrders", () => {
     { parent: "users/u-1", states: [42 as OrderState], code: status.INVALID_ARGUMENT, field: "states[0]" },
     { parent: "users/u-9", states: [], code: status.NOT_FOUND, field: undefined },
   ])("answers $code for parent '$parent' and states $states", async ({ parent, states, code, field }) => {
-    const error = await fail((md, cb) => demo.orders.listOrders({ parent, states, pageSize: 0 }, md, cb));
+    const error = await fail((md, cb) => demo.orders.listOrders({ parent, states, pageSize: 0, newestFirst: false }, md, cb));
     expect(error.code).toBe(code);
     if (field) expect(violatedFields(error)).toEqual([field]);
   });
@@ -112,7 +114,7 @@ describe("CreateOrder", () => {
     expect(second).toEqual(first);
     const other = await createOrder({ ...request, requestId: "req-43" });
     expect(other.name).not.toBe(first.name);
-    const listed = await ok<ListOrdersResponse>((md, cb) => demo.orders.listOrders({ parent: "users/u-2", states: [OrderState.ORDER_STATE_PENDING], pageSize: 0 }, md, cb));
+    const listed = await ok<ListOrdersResponse>((md, cb) => demo.orders.listOrders({ parent: "users/u-2", states: [OrderState.ORDER_STATE_PENDING], pageSize: 0, newestFirst: false }, md, cb));
     expect(names(listed.orders)).toEqual([first.name, other.name]);
   });
 

@@ -24,6 +24,7 @@ function newUser(overrides: Partial<User> = {}): User {
     balanceCents: "0",
     profile: undefined,
     nickname: undefined,
+    region: "",
     ...overrides,
   };
 }

@@ -80,7 +80,7 @@ describe("tracing end to end", () => {
   it("continues the client's trace: the backend's parent is the gateway's CLIENT span, itself the SERVER span's child", async () => {
     let seen: string[] = [];
     const { spans, contentTypes, exported } = await traced(async (url) => {
-      const response = await send(url, "GET", "/v1/users/u-1?fields=secret-token", { headers: { traceparent: CLIENT_TRACEPARENT, tracestate: "vendor=abc", "x-request-id": "req-trace-1" } });
+      const response = await send(url, "GET", "/v1/users/u-1?session=secret-token", { headers: { traceparent: CLIENT_TRACEPARENT, tracestate: "vendor=abc", "x-request-id": "req-trace-1" } });
       expect(response.status).toBe(200);
       seen = lastUserMetadata().get("traceparent").map(String);
       expect(lastUserMetadata().get("tracestate")).toEqual(["vendor=abc"]);

@@ -69,6 +69,8 @@ export interface ListOrdersRequest {
   parent: string;
   pageSize: number;
   states: OrderState[];
+  /** Most recently placed first (the dashboard's recent orders); default: in the order they were placed. */
+  newestFirst: boolean;
 }
 
 export interface ListOrdersResponse {
@@ -428,7 +430,7 @@ export const GetOrderRequest: MessageFns<GetOrderRequest> = {
 };
 
 function createBaseListOrdersRequest(): ListOrdersRequest {
-  return { parent: "", pageSize: 0, states: [] };
+  return { parent: "", pageSize: 0, states: [], newestFirst: false };
 }
 
 export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
@@ -445,6 +447,9 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.newestFirst !== false) {
+      writer.uint32(32).bool(message.newestFirst);
     }
     return writer;
   },
@@ -495,6 +500,14 @@ export const ListOrdersRequest: MessageFns<ListOrdersRequest> = {
             }
 
             break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.newestFirst = reader.bool();
+            continue;
           }
         }
         if ((tag & 7) === 4 || tag === 0) {

@@ -48,7 +48,11 @@ export interface User {
   /** Account balance in cents; 64-bit, so it is a string in JSON. */
   balanceCents: string;
   profile: { [key: string]: any } | undefined;
-  nickname: string | undefined;
+  nickname:
+    | string
+    | undefined;
+  /** Where the user shops (e.g. "eu-west"); recommendations are per region. */
+  region: string;
 }
 
 export interface User_LabelsEntry {
@@ -103,6 +107,7 @@ function createBaseUser(): User {
     balanceCents: "0",
     profile: undefined,
     nickname: undefined,
+    region: "",
   };
 }
 
@@ -137,6 +142,9 @@ export const User: MessageFns<User> = {
     }
     if (message.nickname !== undefined) {
       StringValue.encode({ value: message.nickname! }, writer.uint32(82).fork()).join();
+    }
+    if (message.region !== "") {
+      writer.uint32(90).string(message.region);
     }
     return writer;
   },
@@ -235,6 +243,14 @@ export const User: MessageFns<User> = {
             }
 
             message.nickname = StringValue.decode(reader, reader.uint32()).value;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.region = reader.string();
             continue;
           }
         }

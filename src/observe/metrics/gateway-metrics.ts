@@ -5,7 +5,7 @@ import { GrpcCode } from "../../errors/grpc-code.js";
 import type { RateLimitDecision, RateLimitEvents, RateLimitStoreHealth } from "../../ratelimit/rate-limiter.js";
 import type { ResilienceTallies } from "../../upstream/resilience/balanced-upstream.js";
 import type { UpstreamStatus } from "../../upstream/upstream.js";
-import type { Exchange, StreamDirection } from "../exchange.js";
+import type { Exchange, RouteIdentity, StreamDirection } from "../exchange.js";
 import type { ExchangeObserver } from "../observer.js";
 import { CounterSeriesMap, DeferredCounter, type CounterSeries } from "./deferred-counter.js";
 import { DeferredHistogram, type HistogramSeries } from "./deferred-histogram.js";
@@ -234,11 +234,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
    * series with one label set would be one series twice on the page). Weak, so that the bindings
    * of a route table reloaded away (and their codecs) can go.
    */
-  const routeSeries = new WeakMap<AnyBinding, RouteSeries>();
+  const routeSeries = new WeakMap<RouteIdentity, RouteSeries>();
   const routeSeriesByKey = new Map<string, RouteSeries>();
   /** Per RPC, not per binding: a method with several HTTP rules makes one upstream series. */
   const upstreamByRpc = new Map<string, NonNullable<RouteSeries["upstream"]>>();
-  const upstreamSeries = (binding: AnyBinding): NonNullable<RouteSeries["upstream"]> => {
+  const upstreamSeries = (binding: RouteIdentity): NonNullable<RouteSeries["upstream"]> => {
     let series = upstreamByRpc.get(binding.rpcPath);
     if (series === undefined) {
       const labels = { service: binding.service, rpc: binding.method };
@@ -247,7 +247,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     }
     return series;
   };
-  const newRouteSeries = (binding: AnyBinding | undefined): RouteSeries => {
+  const newRouteSeries = (binding: RouteIdentity | undefined): RouteSeries => {
     const route = binding?.pattern ?? UNMATCHED_ROUTE;
     return {
       route,
@@ -259,7 +259,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     };
   };
   const unmatched = newRouteSeries(undefined);
-  const seriesOf = (binding: AnyBinding | undefined): RouteSeries => {
+  const seriesOf = (binding: RouteIdentity | undefined): RouteSeries => {
     if (binding === undefined) return unmatched;
     let series = routeSeries.get(binding);
     if (series === undefined) {

@@ -9,10 +9,9 @@ import {
   ATTR_URL_SCHEME,
 } from "@opentelemetry/semantic-conventions";
 import type { IncomingHttpHeaders } from "node:http";
-import type { AnyBinding } from "../../binding.js";
 import { pathOf } from "../../gateway/request-path.js";
 import { cut, MAX_PATH_LENGTH } from "../access-log/access-line.js";
-import type { Exchange, ExchangeTrace } from "../exchange.js";
+import type { Exchange, ExchangeTrace, RouteIdentity } from "../exchange.js";
 import type { ExchangeObserver, OutgoingMetadata } from "../observer.js";
 import { attributeKey, encodeAttributes, SPAN_FLAGS_HAS_IS_REMOTE, SPAN_FLAGS_IS_REMOTE, SpanKind, StatusCode, type SpanHead } from "./otlp-spans.js";
 import type { TraceIdSource } from "./pooled-id-generator.js";
@@ -78,7 +77,7 @@ export interface TracingObserverOptions {
  */
 export class TracingObserver implements ExchangeObserver {
   private readonly propagator = new W3CTraceContextPropagator();
-  private readonly routes = new WeakMap<AnyBinding, RouteSpans>();
+  private readonly routes = new WeakMap<RouteIdentity, RouteSpans>();
   /** Refilled for every span (one span is written at a time). */
   private readonly head: SpanHead = { traceId: "", spanId: "", parentSpanId: undefined, traceState: undefined, flags: 0, kind: 0, name: "", startUnixNano: 0, endUnixNano: 0 };
   private readonly sink: SpanSink;
@@ -157,7 +156,7 @@ export class TracingObserver implements ExchangeObserver {
     return accumulated < this.upperBound;
   }
 
-  private route(binding: AnyBinding): RouteSpans {
+  private route(binding: RouteIdentity): RouteSpans {
     let route = this.routes.get(binding);
     if (route === undefined) {
       const rpc: Array<[string, string]> = [

@@ -30,6 +30,8 @@ export interface CodecRegistry {
   anyToJson(typeUrl: string, value: Uint8Array): JsonValue | undefined;
   /** The compiled plan of a message type (for the request builder and response shaper). */
   plan(typeName: string): MessagePlan;
+  /** The descriptor set's files (aggregate routes' CEL reads responses as @bufbuild/protobuf messages). */
+  readonly files: FileRegistry;
 }
 
 /**
@@ -77,6 +79,7 @@ export function createCodecRegistry(descriptorSet: Uint8Array | FileRegistry, op
   return {
     codec,
     plan,
+    files,
     anyToJson(typeUrl, value) {
       if (plans.planForTypeUrl(typeUrl) === undefined) return undefined;
       try {

@@ -62,6 +62,7 @@ describe("buildOpenApiDocument on the demo API", () => {
       "/v1/rooms/{room}:chat",
       "/v1/users",
       "/v1/users/{user_id}",
+      "/v1/users/{user_id}/recommendations",
       "/v1/users/{user}/orders",
       "/v1/users/{user}/orders/{order}",
       "/v1/users/{user}/orders/{order}/items",
@@ -90,6 +91,7 @@ describe("buildOpenApiDocument on the demo API", () => {
       { name: "ChatService", description: "Chat rooms: the demo's streaming methods, one of each kind." },
       { name: "OrderService", description: "Manages orders, which belong to users." },
       { name: "PaymentService", description: "Takes payments for orders." },
+      { name: "RecommendationService", description: "Recommends products to users (the third call of the demo's mobile dashboard aggregate)." },
       { name: "UserService", description: "Manages the demo's users." },
     ]);
   });
@@ -138,7 +140,7 @@ describe("buildOpenApiDocument on the demo API", () => {
     expect(param(list, "createdAfter").schema).toEqual(ref("google.protobuf.Timestamp"));
 
     expect(queryNames(op(demoDoc, "/v1/users/{user_id}", "patch"))).toEqual(["updateMask"]);
-    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "get"))).toEqual(["pageSize", "states"]);
+    expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "get"))).toEqual(["pageSize", "states", "newestFirst"]);
     expect(queryNames(op(demoDoc, "/v1/users/{user}/orders", "post"))).toEqual(["requestId"]);
     expect(param(op(demoDoc, "/v1/users/{user}/orders", "post"), "requestId").description).toBe("A client-chosen id making the call idempotent.");
     expect(op(demoDoc, "/v1/users/{user_id}", "get").parameters?.map((p) => p.in)).toEqual(["path"]);
@@ -209,6 +211,7 @@ describe("buildOpenApiDocument on the demo API", () => {
       balanceCents: { type: "string", format: "int64", description: "Account balance in cents; 64-bit, so it is a string in JSON." },
       profile: ref("google.protobuf.Struct"),
       nickname: ref("google.protobuf.StringValue"),
+      region: { type: "string", description: 'Where the user shops (e.g. "eu-west"); recommendations are per region.' },
     });
     // (google.api.field_behavior) = REQUIRED.
     expect(user.required).toEqual(["displayName", "email"]);
@@ -365,7 +368,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
   });
 
   it("tags and names operations by full service name when two services share a simple name", () => {
-    expect(fullDoc.tags.map((t) => t.name)).toEqual(["ChatService", "EdgeService", "OrderService", "PaymentService", "demo.v1.UserService", "edge.v1.UserService"]);
+    expect(fullDoc.tags.map((t) => t.name)).toEqual(["ChatService", "EdgeService", "OrderService", "PaymentService", "RecommendationService", "demo.v1.UserService", "edge.v1.UserService"]);
     expect(op(fullDoc, "/v1/users/{user_id}", "get")).toMatchObject({ operationId: "demo_v1_UserService_GetUser", tags: ["demo.v1.UserService"] });
     expect(op(fullDoc, "/v1/edge/users/{name}", "get")).toMatchObject({ operationId: "edge_v1_UserService_GetUser", tags: ["edge.v1.UserService"] });
   });
@@ -392,7 +395,7 @@ describe("buildOpenApiDocument on the edge cases", () => {
     const stripped = withoutSourceInfo(registry);
     const doc = buildOpenApiDocument(demoBindings(stripped), INFO);
     expect(op(doc, "/v1/users/{user_id}", "get").summary).toBe("GetUser");
-    expect(doc.tags).toEqual([{ name: "ChatService" }, { name: "OrderService" }, { name: "PaymentService" }, { name: "UserService" }]);
+    expect(doc.tags).toEqual([{ name: "ChatService" }, { name: "OrderService" }, { name: "PaymentService" }, { name: "RecommendationService" }, { name: "UserService" }]);
     expect(doc.components.schemas["demo.v1.User"].properties?.balanceCents).toEqual({ type: "string", format: "int64" });
     expect(Object.keys(doc.paths)).toEqual(Object.keys(demoDoc.paths));
     expect(lintOpenApi31(doc)).toEqual([]);

@@ -203,6 +203,14 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
       body: all,
       auth: PUBLIC,
     },
+    // recommendation.proto (an explicit rule: any authenticated caller)
+    {
+      rpc: "demo.v1.RecommendationService.ListRecommendations",
+      httpMethod: "GET",
+      pattern: "/v1/users/{user_id}/recommendations",
+      template: tpl([lit("v1"), lit("users"), star, lit("recommendations")], [variable("user_id", 2, 3)]),
+      auth: scoped(),
+    },
   ];
   return specs.map((spec) => binding(registry, spec));
 }

@@ -3,6 +3,7 @@ import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { ChatServiceClient } from "../../../generated/demo/v1/chat.js";
 import { OrderServiceClient } from "../../../generated/demo/v1/order.js";
 import { PaymentServiceClient } from "../../../generated/demo/v1/payment.js";
+import { RecommendationServiceClient } from "../../../generated/demo/v1/recommendation.js";
 import { UserServiceClient } from "../../../generated/demo/v1/user.js";
 import { decodeRpcStatus, type RpcStatus } from "../../../src/errors/rpc-status.js";
 import { startDemoBackends, type DemoBackends } from "../../../src/demo/index.js";
@@ -15,6 +16,7 @@ export interface DemoHarness {
   readonly orders: OrderServiceClient;
   readonly payments: PaymentServiceClient;
   readonly chat: ChatServiceClient;
+  readonly recommendations: RecommendationServiceClient;
   close(): Promise<void>;
 }
 
@@ -29,17 +31,20 @@ export async function startDemoHarness(): Promise<DemoHarness> {
   const orders = new OrderServiceClient(backends.address, insecure);
   const payments = new PaymentServiceClient(backends.address, insecure);
   const chat = new ChatServiceClient(backends.address, insecure);
+  const recommendations = new RecommendationServiceClient(backends.address, insecure);
   return {
     backends,
     users,
     orders,
     payments,
     chat,
+    recommendations,
     async close() {
       users.close();
       orders.close();
       payments.close();
       chat.close();
+      recommendations.close();
       await backends.close();
     },
   };
