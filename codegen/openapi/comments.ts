@@ -66,7 +66,7 @@ function fileOf(desc: CommentedDesc): DescFile {
 // SourceCodeInfo paths are field numbers of the descriptor protos interleaved with indexes:
 // FileDescriptorProto message_type 4, enum_type 5, service 6; DescriptorProto field 2,
 // nested_type 3, enum_type 4; EnumDescriptorProto value 2; ServiceDescriptorProto method 2.
-function sourcePath(desc: CommentedDesc): number[] | undefined {
+export function sourcePath(desc: CommentedDesc): number[] | undefined {
   switch (desc.kind) {
     case "service":
       return indexed([6], desc.file.proto.service.indexOf(desc.proto));

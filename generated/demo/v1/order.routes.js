@@ -14,7 +14,7 @@ export const OrderService_GetOrder = {
   responseBody: [],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:14",
+  source: "demo/v1/order.proto:15",
   auth: null,
 };
 
@@ -31,7 +31,7 @@ export const OrderService_GetOrder_1 = {
   responseBody: [],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:16",
+  source: "demo/v1/order.proto:17",
   auth: null,
 };
 
@@ -48,7 +48,7 @@ export const OrderService_ListOrders = {
   responseBody: [],
   requestType: "demo.v1.ListOrdersRequest",
   responseType: "demo.v1.ListOrdersResponse",
-  source: "demo/v1/order.proto:22",
+  source: "demo/v1/order.proto:23",
   auth: null,
 };
 
@@ -65,7 +65,7 @@ export const OrderService_CreateOrder = {
   responseBody: [],
   requestType: "demo.v1.CreateOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:27",
+  source: "demo/v1/order.proto:28",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
@@ -82,7 +82,7 @@ export const OrderService_CancelOrder = {
   responseBody: [],
   requestType: "demo.v1.CancelOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:36",
+  source: "demo/v1/order.proto:37",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
@@ -99,7 +99,7 @@ export const OrderService_GetOrderItems = {
   responseBody: ["items"],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:45",
+  source: "demo/v1/order.proto:46",
   auth: null,
 };
 

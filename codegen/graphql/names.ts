@@ -1,0 +1,105 @@
+/**
+ * GraphQL names from proto names, and how clashes are resolved. The rules (README, "GraphQL
+ * schema"): a type is named after its proto name within its package (`demo.v1.User` -> `User`,
+ * nested `Order.Item` -> `Order_Item`), an input type adds `Input`, a root field is the method in
+ * lowerCamelCase. Names that clash are all qualified, never first-come-first-served, so the
+ * result does not depend on declaration order: types by their package (`DemoV1User`), root fields
+ * by their service (`userServiceGetUser`), then by package and service.
+ */
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/** Whether `name` is a GraphQL name that a schema may define (not `__`-prefixed, which introspection reserves). */
+export function isGraphqlName(name: string): boolean {
+  return GRAPHQL_NAME.test(name) && !name.startsWith("__");
+}
+
+/** `GetUser` -> `getUser`, `URLFetch` -> `urlFetch`, `ABC` -> `abc`: the leading capitals lowered, except one that starts the next word. */
+export function lowerCamel(name: string): string {
+  const leading = /^[A-Z]+/.exec(name)?.[0] ?? "";
+  if (leading.length <= 1 || leading.length === name.length) return leading.toLowerCase() + name.slice(leading.length);
+  const keep = /[a-z]/.test(name[leading.length] ?? "") ? 1 : 0;
+  return leading.slice(0, leading.length - keep).toLowerCase() + name.slice(leading.length - keep);
+}
+
+/** `demo.v1` -> `DemoV1`, `google.cloud.run.v2` -> `GoogleCloudRunV2` (snake_case parts too: `my_pkg` -> `MyPkg`). */
+export function pascalPackage(pkg: string): string {
+  return pkg
+    .split(/[._]/)
+    .filter((part) => part !== "")
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join("");
+}
+
+/** A proto type's name within its package, `.` of nesting written `_`: `demo.v1.Order.Item` in `demo.v1` -> `Order_Item`. */
+export function localTypeName(typeName: string, pkg: string): string {
+  const local = pkg === "" ? typeName : typeName.slice(pkg.length + 1);
+  return local.split(".").join("_");
+}
+
+/** One thing to name: its key (unique per thing), and the names to try, most preferred first. */
+export interface NameRequest {
+  readonly key: string;
+  readonly candidates: readonly string[];
+  /** Given by the proto author (an option): never qualified; a clash is an error. */
+  readonly explicit?: boolean;
+}
+
+/** The outcome: a name per key, and the requests that could not get one (with why). */
+export interface NameAssignment {
+  readonly names: ReadonlyMap<string, string>;
+  readonly clashes: readonly { readonly keys: readonly string[]; readonly name: string }[];
+}
+
+/**
+ * Gives every request a name, in rounds: each request still unnamed proposes its next candidate;
+ * a proposal taken by nobody else (nor reserved, nor named in an earlier round) wins; all
+ * proposals of a clash move on to their next candidate. Explicit names are settled first and only
+ * ever propose their one name. Order-independent: a request's name depends on the set of
+ * requests, not on their order.
+ */
+export function assignNames(requests: readonly NameRequest[], reserved: ReadonlySet<string>): NameAssignment {
+  const names = new Map<string, string>();
+  const taken = new Set(reserved);
+  const clashes: { keys: string[]; name: string }[] = [];
+  const settle = (pending: readonly NameRequest[], round: number): NameRequest[] => {
+    const byName = new Map<string, NameRequest[]>();
+    const left: NameRequest[] = [];
+    for (const request of pending) {
+      const candidate = request.candidates[round];
+      if (candidate === undefined) continue;
+      const list = byName.get(candidate) ?? [];
+      list.push(request);
+      byName.set(candidate, list);
+    }
+    for (const [name, group] of byName) {
+      if (group.length === 1 && !taken.has(name)) {
+        names.set(group[0].key, name);
+        taken.add(name);
+        continue;
+      }
+      for (const request of group) {
+        if (request.candidates[round + 1] === undefined) clashes.push({ keys: [request.key], name });
+        else left.push(request);
+      }
+      // Every request of a clash moves on: none of them gets the name, nor does any later round.
+      taken.add(name);
+    }
+    return left;
+  };
+  const explicit = requests.filter((r) => r.explicit);
+  const explicitClashes = new Map<string, string[]>();
+  for (const request of explicit) {
+    const name = request.candidates[0];
+    explicitClashes.set(name, [...(explicitClashes.get(name) ?? []), request.key]);
+  }
+  for (const [name, keys] of explicitClashes) {
+    if (keys.length === 1 && !taken.has(name)) names.set(keys[0], name);
+    else clashes.push({ keys: keys.sort(), name });
+    taken.add(name);
+  }
+  let pending = requests.filter((r) => !r.explicit);
+  for (let round = 0; pending.length > 0; round++) pending = settle(pending, round);
+  clashes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { names, clashes };
+}

@@ -1,0 +1,139 @@
+import type { DescEnum, DescField, DescMessage, FileRegistry } from "@bufbuild/protobuf";
+import type { BindingProblem } from "../bindings.js";
+import type { GraphqlExtensions } from "./graphql-options.js";
+import { readFieldJoin, type CheckedJoin, type ServedRpcs } from "./joins.js";
+import { assignNames, localTypeName, pascalPackage, type NameRequest } from "./names.js";
+import { NULL_VALUE_ENUM, SCALAR_NAMES, wellKnownScalar } from "./scalars.js";
+
+/** A GraphQL type to be: a message as an object or input type, an enum, or a map field's entry type. */
+export type TypeNode =
+  | { readonly kind: "object" | "input"; readonly message: DescMessage }
+  | { readonly kind: "enum"; readonly enum: DescEnum }
+  | { readonly kind: "objectEntry" | "inputEntry"; readonly field: DescField & { fieldKind: "map" } };
+
+/** Every type the schema needs, each with its GraphQL name, and the joins of each message. */
+export interface TypeGraph {
+  readonly nodes: ReadonlyMap<string, TypeNode>;
+  /** GraphQL name by node key (`nodeKey`). */
+  readonly names: ReadonlyMap<string, string>;
+  /** Checked joins by the full name of the message whose object type gets them. */
+  readonly joins: ReadonlyMap<string, readonly CheckedJoin[]>;
+}
+
+export type Role = "object" | "input";
+
+/** A message that stands for no GraphQL type of its own: a well-known type's scalar, or `Empty` for a message without fields. */
+export function isScalarMessage(message: DescMessage): boolean {
+  return wellKnownScalar(message.typeName) !== undefined || message.fields.length === 0;
+}
+
+export const nodeKey = {
+  message: (role: Role, message: DescMessage) => `${role} ${message.typeName}`,
+  enum: (e: DescEnum) => `enum ${e.typeName}`,
+  entry: (role: Role, field: DescField) => `${role}Entry ${field.parent.typeName}.${field.name}`,
+};
+
+/** The names no proto type may take: the root types and the scalars. */
+const RESERVED = new Set(["Query", "Mutation", "Subscription", ...SCALAR_NAMES]);
+
+/**
+ * Walks from the root fields' requests (input types) and responses (object types), and from each
+ * join to its RPC's response, to every message and enum the schema shows, then names them all
+ * (names.ts). Problems are joins that cannot be resolved, and names that cannot be given.
+ */
+export function buildTypeGraph(
+  roots: { readonly inputs: readonly DescMessage[]; readonly outputs: readonly DescMessage[] },
+  registry: FileRegistry,
+  extensions: GraphqlExtensions,
+  served: ServedRpcs,
+  problems: BindingProblem[],
+): TypeGraph {
+  const nodes = new Map<string, TypeNode>();
+  const joins = new Map<string, CheckedJoin[]>();
+  const visitMessage = (role: Role, message: DescMessage): void => {
+    if (isScalarMessage(message)) return;
+    const key = nodeKey.message(role, message);
+    if (nodes.has(key)) return;
+    nodes.set(key, { kind: role, message });
+    for (const field of message.fields) {
+      visitField(role, field);
+      if (role !== "object") continue;
+      const join = readFieldJoin(field, extensions, registry, served);
+      if (join === undefined) continue;
+      if ("problem" in join) {
+        problems.push({ source: join.source, message: join.problem });
+        continue;
+      }
+      joins.set(message.typeName, [...(joins.get(message.typeName) ?? []), join.join]);
+      visitMessage("object", join.join.rpc.output);
+    }
+  };
+  const visitEnum = (e: DescEnum): void => {
+    if (e.typeName !== NULL_VALUE_ENUM) nodes.set(nodeKey.enum(e), { kind: "enum", enum: e });
+  };
+  const visitField = (role: Role, field: DescField): void => {
+    switch (field.fieldKind) {
+      case "map":
+        nodes.set(nodeKey.entry(role, field), { kind: role === "object" ? "objectEntry" : "inputEntry", field });
+        if (field.mapKind === "message") visitMessage(role, field.message);
+        else if (field.mapKind === "enum") visitEnum(field.enum);
+        return;
+      case "list":
+        if (field.listKind === "message") visitMessage(role, field.message);
+        else if (field.listKind === "enum") visitEnum(field.enum);
+        return;
+      case "message":
+        visitMessage(role, field.message);
+        return;
+      case "enum":
+        visitEnum(field.enum);
+        return;
+      case "scalar":
+        return;
+    }
+  };
+  for (const message of roots.inputs) for (const field of message.fields) visitField("input", field);
+  for (const message of roots.outputs) visitMessage("object", message);
+
+  const requests: NameRequest[] = [...nodes].map(([key, node]) => ({ key, candidates: candidates(node) }));
+  const { names, clashes } = assignNames(requests, RESERVED);
+  for (const clash of clashes) problems.push({ source: clash.keys.join(", "), message: `no GraphQL name left for ${clash.keys.join(", ")} (its names clash with other types: ${clash.name})` });
+  return { nodes, names, joins };
+}
+
+/** The names a type tries, in order: its local name, then qualified by its package, then its full name (names.ts). */
+function candidates(node: TypeNode): string[] {
+  let typeName: string;
+  let pkg: string;
+  let local: string;
+  let suffix = "";
+  switch (node.kind) {
+    case "object":
+    case "input":
+      typeName = node.message.typeName;
+      pkg = node.message.file.proto.package;
+      local = localTypeName(typeName, pkg);
+      suffix = node.kind === "input" ? "Input" : "";
+      break;
+    case "enum":
+      typeName = node.enum.typeName;
+      pkg = node.enum.file.proto.package;
+      local = localTypeName(typeName, pkg);
+      break;
+    case "objectEntry":
+    case "inputEntry": {
+      const parent = node.field.parent;
+      pkg = parent.file.proto.package;
+      typeName = `${parent.typeName}.${entryName(node.field)}`;
+      local = localTypeName(typeName, pkg);
+      suffix = node.kind === "inputEntry" ? "Input" : "";
+      break;
+    }
+  }
+  return [local + suffix, pascalPackage(pkg) + local + suffix, typeName.split(".").join("_") + suffix];
+}
+
+/** The map entry message protoc synthesises: `labels` -> `LabelsEntry`, `my_map` -> `MyMapEntry`. */
+function entryName(field: DescField): string {
+  return `${field.name.split("_").map((part) => (part === "" ? "" : part[0].toUpperCase() + part.slice(1))).join("")}Entry`;
+}
