@@ -78,6 +78,15 @@ export const graphqlMap = {
       "oneofs": []
     },
     {
+      "root": "Query",
+      "field": "searchUsers",
+      "rpcPath": "/demo.v1.UserService/SearchUsers",
+      "kind": "unary",
+      "requestType": "demo.v1.SearchUsersRequest",
+      "responseType": "demo.v1.ListUsersResponse",
+      "oneofs": []
+    },
+    {
       "root": "Mutation",
       "field": "createOrder",
       "rpcPath": "/demo.v1.OrderService/CreateOrder",
@@ -138,15 +147,6 @@ export const graphqlMap = {
       "kind": "unary",
       "requestType": "demo.v1.DeleteUserRequest",
       "responseType": "google.protobuf.Empty",
-      "oneofs": []
-    },
-    {
-      "root": "Mutation",
-      "field": "searchUsers",
-      "rpcPath": "/demo.v1.UserService/SearchUsers",
-      "kind": "unary",
-      "requestType": "demo.v1.SearchUsersRequest",
-      "responseType": "demo.v1.ListUsersResponse",
       "oneofs": []
     },
     {

@@ -14,7 +14,7 @@ export const UserService_GetUser = {
   responseBody: [],
   requestType: "demo.v1.GetUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:17",
+  source: "demo/v1/user.proto:18",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -31,7 +31,7 @@ export const UserService_ListUsers = {
   responseBody: [],
   requestType: "demo.v1.ListUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:23",
+  source: "demo/v1/user.proto:24",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -48,7 +48,7 @@ export const UserService_CreateUser = {
   responseBody: [],
   requestType: "demo.v1.CreateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:29",
+  source: "demo/v1/user.proto:30",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -65,7 +65,7 @@ export const UserService_UpdateUser = {
   responseBody: [],
   requestType: "demo.v1.UpdateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:38",
+  source: "demo/v1/user.proto:39",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -82,7 +82,7 @@ export const UserService_DeleteUser = {
   responseBody: [],
   requestType: "demo.v1.DeleteUserRequest",
   responseType: "google.protobuf.Empty",
-  source: "demo/v1/user.proto:47",
+  source: "demo/v1/user.proto:48",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -99,7 +99,7 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:55",
+  source: "demo/v1/user.proto:57",
   auth: null,
   idempotency: "NO_SIDE_EFFECTS",
 };

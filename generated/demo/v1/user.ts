@@ -762,7 +762,8 @@ export const UserServiceService = {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers: {
     path: "/demo.v1.UserService/SearchUsers" as const,
@@ -789,7 +790,8 @@ export interface UserServiceServer extends UntypedServiceImplementation {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers: handleUnaryCall<SearchUsersRequest, ListUsersResponse>;
 }
@@ -875,7 +877,8 @@ export interface UserServiceClient extends Client {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers(
     request: SearchUsersRequest,
