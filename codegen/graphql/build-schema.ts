@@ -26,7 +26,7 @@ import { rpcPath, type ServedRpcs } from "./joins.js";
 import { isGraphqlName } from "./names.js";
 import { pathBoundFields, planOperations, type PlannedOperation } from "./operations.js";
 import { Empty, JSONValue, NULL_VALUE_ENUM, scalarOf, wellKnownScalar } from "./scalars.js";
-import { buildTypeGraph, nodeKey, type Role, type TypeGraph } from "./type-graph.js";
+import { buildTypeGraph, INPUT_SUFFIX, nodeKey, type Role, type TypeGraph } from "./type-graph.js";
 
 /** The schema and what the runtime needs beside it, before printing. */
 export interface BuiltGraphql {
@@ -145,11 +145,12 @@ class TypeFactory {
     return name;
   }
 
-  private once<T extends GraphQLNamedType>(key: string, make: (name: string) => T): T {
-    const existing = this.created.get(key);
+  /** The type of a node as `role` (enums: "object"), created on first use. */
+  private once<T extends GraphQLNamedType>(key: string, role: Role, make: (name: string) => T): T {
+    const existing = this.created.get(`${role} ${key}`);
     if (existing !== undefined) return existing as T;
-    const type = make(this.name(key));
-    this.created.set(key, type);
+    const type = make(role === "input" ? this.name(key) + INPUT_SUFFIX : this.name(key));
+    this.created.set(`${role} ${key}`, type);
     return type;
   }
 
@@ -162,7 +163,7 @@ class TypeFactory {
   }
 
   private objectType(message: DescMessage): GraphQLObjectType {
-    return this.once(nodeKey.message("object", message), (name) => {
+    return this.once(nodeKey.message(message), "object", (name) => {
       this.typeInfo.set(name, info("object", message));
       return new GraphQLObjectType({
         name,
@@ -184,18 +185,20 @@ class TypeFactory {
         continue;
       }
       const target = this.messageOutput(rpc.output);
-      const how = data.batch === undefined ? "" : ` Lists of keys take one call of ${data.batch.rpcPath.slice(1).replace("/", ".")} instead.`;
-      fields[data.field] = {
-        type: data.list ? new GraphQLList(target) : target,
-        description: `The ${rpc.output.typeName}${data.list ? "s" : ""} that ${data.keyField} refers to: a call of ${rpc.parent.typeName}.${rpc.name} with its ${data.requestField} set to ${data.keyField}${data.list ? " (one call per distinct key)" : ""}.${how} Null for an empty key.`,
-      };
+      const call = `${rpc.parent.typeName}.${rpc.name}`;
+      const description = data.list
+        ? `The ${rpc.output.typeName} of each key in ${data.keyField}, in order: one call of ${call} per distinct key, with its ${data.requestField} set to the key${
+            data.batch === undefined ? "" : ` (one call of ${data.batch.rpcPath.slice(1).replace("/", ".")} for them all)`
+          }. Null for an empty key.`
+        : `The ${rpc.output.typeName} that ${data.keyField} refers to: a call of ${call} with its ${data.requestField} set to ${data.keyField}. Null for an empty key.`;
+      fields[data.field] = { type: data.list ? new GraphQLList(target) : target, description };
       this.joinTable.push({ type: typeName, ...data });
     }
     return fields;
   }
 
   private inputType(message: DescMessage): GraphQLInputObjectType {
-    return this.once(nodeKey.message("input", message), (name) => {
+    return this.once(nodeKey.message(message), "input", (name) => {
       this.typeInfo.set(name, info("input", message));
       return new GraphQLInputObjectType({
         name,
@@ -210,7 +213,7 @@ class TypeFactory {
   }
 
   private enumType(e: DescEnum): GraphQLEnumType {
-    return this.once(nodeKey.enum(e), (name) => {
+    return this.once(nodeKey.enum(e), "object", (name) => {
       const values: GraphQLEnumValueConfigMap = {};
       for (const value of e.values) {
         if (!isGraphqlName(value.name) || ["true", "false", "null"].includes(value.name)) {
@@ -226,17 +229,17 @@ class TypeFactory {
   }
 
   private entryType(role: Role, field: DescField & { fieldKind: "map" }): GraphQLObjectType | GraphQLInputObjectType {
-    const key = nodeKey.entry(role, field);
+    const key = nodeKey.entry(field);
     const description = `An entry of the map ${field.parent.typeName}.${field.name} (a JSON object in proto3 JSON).`;
     const keyType = new GraphQLNonNull(scalarOf(field.mapKey));
     if (role === "object") {
-      return this.once(key, (name) => {
+      return this.once(key, "object", (name) => {
         this.typeInfo.set(name, entryInfo("object", field));
         const value = this.mapValueOutput(field);
         return new GraphQLObjectType({ name, description, fields: () => ({ key: { type: keyType }, value: { type: value } }) });
       });
     }
-    return this.once(key, (name) => {
+    return this.once(key, "input", (name) => {
       this.typeInfo.set(name, entryInfo("input", field));
       const value = this.mapValueInput(field);
       return new GraphQLInputObjectType({ name, description, fields: () => ({ key: { type: keyType }, value: { type: value } }) });

@@ -37,15 +37,19 @@ export function localTypeName(typeName: string, pkg: string): string {
   return local.split(".").join("_");
 }
 
-/** One thing to name: its key (unique per thing), and the names to try, most preferred first. */
+/**
+ * One thing to name: its key (unique per thing), and the names to try, most preferred first. A
+ * candidate is a set of names the thing needs together (a message used as input too needs `Book`
+ * and `BookInput`); the first is the name assigned, the others follow from it.
+ */
 export interface NameRequest {
   readonly key: string;
-  readonly candidates: readonly string[];
+  readonly candidates: readonly (readonly string[])[];
   /** Given by the proto author (an option): never qualified; a clash is an error. */
   readonly explicit?: boolean;
 }
 
-/** The outcome: a name per key, and the requests that could not get one (with why). */
+/** The outcome: a name per key, and the requests that could not get one. */
 export interface NameAssignment {
   readonly names: ReadonlyMap<string, string>;
   readonly clashes: readonly { readonly keys: readonly string[]; readonly name: string }[];
@@ -53,53 +57,47 @@ export interface NameAssignment {
 
 /**
  * Gives every request a name, in rounds: each request still unnamed proposes its next candidate;
- * a proposal taken by nobody else (nor reserved, nor named in an earlier round) wins; all
- * proposals of a clash move on to their next candidate. Explicit names are settled first and only
- * ever propose their one name. Order-independent: a request's name depends on the set of
- * requests, not on their order.
+ * a request whose names nobody else proposes (and that are not reserved or given in an earlier
+ * round) gets them; every request that shares a name with another moves on to its next candidate,
+ * and the shared name is given to nobody. Explicit names are settled first and only ever propose
+ * their one candidate. Order-independent: a request's name depends on the set of requests, not
+ * on their order.
  */
 export function assignNames(requests: readonly NameRequest[], reserved: ReadonlySet<string>): NameAssignment {
   const names = new Map<string, string>();
   const taken = new Set(reserved);
   const clashes: { keys: string[]; name: string }[] = [];
-  const settle = (pending: readonly NameRequest[], round: number): NameRequest[] => {
-    const byName = new Map<string, NameRequest[]>();
+  const round = (pending: readonly NameRequest[], index: number): NameRequest[] => {
+    const proposers = new Map<string, NameRequest[]>();
+    for (const request of pending) for (const name of request.candidates[index] ?? []) proposers.set(name, [...(proposers.get(name) ?? []), request]);
+    const contested = new Set([...proposers].filter(([name, list]) => list.length > 1 || taken.has(name)).map(([name]) => name));
     const left: NameRequest[] = [];
     for (const request of pending) {
-      const candidate = request.candidates[round];
-      if (candidate === undefined) continue;
-      const list = byName.get(candidate) ?? [];
-      list.push(request);
-      byName.set(candidate, list);
-    }
-    for (const [name, group] of byName) {
-      if (group.length === 1 && !taken.has(name)) {
-        names.set(group[0].key, name);
-        taken.add(name);
+      const candidate = request.candidates[index] ?? [];
+      const conflict = candidate.find((name) => contested.has(name));
+      if (conflict === undefined && candidate.length > 0) {
+        names.set(request.key, candidate[0]);
         continue;
       }
-      for (const request of group) {
-        if (request.candidates[round + 1] === undefined) clashes.push({ keys: [request.key], name });
-        else left.push(request);
-      }
-      // Every request of a clash moves on: none of them gets the name, nor does any later round.
-      taken.add(name);
+      if (request.candidates[index + 1] === undefined) clashes.push({ keys: [request.key], name: conflict ?? "" });
+      else left.push(request);
     }
+    for (const name of proposers.keys()) taken.add(name);
     return left;
   };
-  const explicit = requests.filter((r) => r.explicit);
-  const explicitClashes = new Map<string, string[]>();
-  for (const request of explicit) {
-    const name = request.candidates[0];
-    explicitClashes.set(name, [...(explicitClashes.get(name) ?? []), request.key]);
+  // Explicit names first; a clash among them (or with a reserved name) is reported once, naming every key.
+  const explicit = new Map<string, string[]>();
+  for (const request of requests.filter((r) => r.explicit)) {
+    const name = request.candidates[0]?.[0] ?? "";
+    explicit.set(name, [...(explicit.get(name) ?? []), request.key]);
   }
-  for (const [name, keys] of explicitClashes) {
+  for (const [name, keys] of explicit) {
     if (keys.length === 1 && !taken.has(name)) names.set(keys[0], name);
     else clashes.push({ keys: keys.sort(), name });
     taken.add(name);
   }
   let pending = requests.filter((r) => !r.explicit);
-  for (let round = 0; pending.length > 0; round++) pending = settle(pending, round);
+  for (let index = 0; pending.length > 0; index++) pending = round(pending, index);
   clashes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { names, clashes };
 }

@@ -58,8 +58,8 @@ export function planOperations(bindings: readonly CodegenBinding[], extensions: 
     const key = `/${service.typeName}/${rpc.name}`;
     const request: NameRequest =
       name !== ""
-        ? { key, candidates: [name], explicit: true }
-        : { key, candidates: [lowerCamel(rpc.name), lowerCamel(service.name) + rpc.name, lowerCamel(pascalPackage(service.file.proto.package) + service.name + rpc.name)] };
+        ? { key, candidates: [[name]], explicit: true }
+        : { key, candidates: [[lowerCamel(rpc.name)], [lowerCamel(service.name) + rpc.name], [lowerCamel(pascalPackage(service.file.proto.package) + service.name + rpc.name)]] };
     placed.push({ rpc, root, request, bindings: rpcBindings, where });
   }
   const operations: PlannedOperation[] = [];

@@ -5,11 +5,16 @@ import { readFieldJoin, type CheckedJoin, type ServedRpcs } from "./joins.js";
 import { assignNames, localTypeName, pascalPackage, type NameRequest } from "./names.js";
 import { NULL_VALUE_ENUM, SCALAR_NAMES, wellKnownScalar } from "./scalars.js";
 
-/** A GraphQL type to be: a message as an object or input type, an enum, or a map field's entry type. */
+/**
+ * A proto element the schema shows: a message (as an object type, an input type or both), an
+ * enum, or a map field's entry type. A message or entry named `Book` is `Book` as an object type
+ * and `BookInput` as an input type; it holds both names whichever it is used as, so that using it
+ * another way later never renames it.
+ */
 export type TypeNode =
-  | { readonly kind: "object" | "input"; readonly message: DescMessage }
+  | { readonly kind: "message"; readonly message: DescMessage; readonly roles: Set<Role> }
   | { readonly kind: "enum"; readonly enum: DescEnum }
-  | { readonly kind: "objectEntry" | "inputEntry"; readonly field: DescField & { fieldKind: "map" } };
+  | { readonly kind: "entry"; readonly field: DescField & { fieldKind: "map" }; readonly roles: Set<Role> };
 
 /** Every type the schema needs, each with its GraphQL name, and the joins of each message. */
 export interface TypeGraph {
@@ -28,10 +33,13 @@ export function isScalarMessage(message: DescMessage): boolean {
 }
 
 export const nodeKey = {
-  message: (role: Role, message: DescMessage) => `${role} ${message.typeName}`,
+  message: (message: DescMessage) => `message ${message.typeName}`,
   enum: (e: DescEnum) => `enum ${e.typeName}`,
-  entry: (role: Role, field: DescField) => `${role}Entry ${field.parent.typeName}.${field.name}`,
+  entry: (field: DescField) => `entry ${field.parent.typeName}.${field.name}`,
 };
+
+/** The suffix of an input type's name. */
+export const INPUT_SUFFIX = "Input";
 
 /** The names no proto type may take: the root types and the scalars. */
 const RESERVED = new Set(["Query", "Mutation", "Subscription", ...SCALAR_NAMES]);
@@ -52,9 +60,11 @@ export function buildTypeGraph(
   const joins = new Map<string, CheckedJoin[]>();
   const visitMessage = (role: Role, message: DescMessage): void => {
     if (isScalarMessage(message)) return;
-    const key = nodeKey.message(role, message);
-    if (nodes.has(key)) return;
-    nodes.set(key, { kind: role, message });
+    const key = nodeKey.message(message);
+    const node = nodes.get(key) ?? { kind: "message", message, roles: new Set<Role>() };
+    nodes.set(key, node);
+    if (node.kind !== "message" || node.roles.has(role)) return;
+    node.roles.add(role);
     for (const field of message.fields) {
       visitField(role, field);
       if (role !== "object") continue;
@@ -73,11 +83,14 @@ export function buildTypeGraph(
   };
   const visitField = (role: Role, field: DescField): void => {
     switch (field.fieldKind) {
-      case "map":
-        nodes.set(nodeKey.entry(role, field), { kind: role === "object" ? "objectEntry" : "inputEntry", field });
+      case "map": {
+        const entry = nodes.get(nodeKey.entry(field)) ?? { kind: "entry", field, roles: new Set<Role>() };
+        if (entry.kind === "entry") entry.roles.add(role);
+        nodes.set(nodeKey.entry(field), entry);
         if (field.mapKind === "message") visitMessage(role, field.message);
         else if (field.mapKind === "enum") visitEnum(field.enum);
         return;
+      }
       case "list":
         if (field.listKind === "message") visitMessage(role, field.message);
         else if (field.listKind === "enum") visitEnum(field.enum);
@@ -101,36 +114,27 @@ export function buildTypeGraph(
   return { nodes, names, joins };
 }
 
-/** The names a type tries, in order: its local name, then qualified by its package, then its full name (names.ts). */
-function candidates(node: TypeNode): string[] {
+/** The names a type tries, in order: its local name, then qualified by its package, then its full name (names.ts); each with its input name. */
+function candidates(node: TypeNode): string[][] {
   let typeName: string;
   let pkg: string;
-  let local: string;
-  let suffix = "";
   switch (node.kind) {
-    case "object":
-    case "input":
+    case "message":
       typeName = node.message.typeName;
       pkg = node.message.file.proto.package;
-      local = localTypeName(typeName, pkg);
-      suffix = node.kind === "input" ? "Input" : "";
       break;
     case "enum":
       typeName = node.enum.typeName;
       pkg = node.enum.file.proto.package;
-      local = localTypeName(typeName, pkg);
       break;
-    case "objectEntry":
-    case "inputEntry": {
-      const parent = node.field.parent;
-      pkg = parent.file.proto.package;
-      typeName = `${parent.typeName}.${entryName(node.field)}`;
-      local = localTypeName(typeName, pkg);
-      suffix = node.kind === "inputEntry" ? "Input" : "";
+    case "entry":
+      typeName = `${node.field.parent.typeName}.${entryName(node.field)}`;
+      pkg = node.field.parent.file.proto.package;
       break;
-    }
   }
-  return [local + suffix, pascalPackage(pkg) + local + suffix, typeName.split(".").join("_") + suffix];
+  const local = localTypeName(typeName, pkg);
+  const bases = [local, pascalPackage(pkg) + local, typeName.split(".").join("_")];
+  return bases.map((base) => (node.kind === "enum" ? [base] : [base, base + INPUT_SUFFIX]));
 }
 
 /** The map entry message protoc synthesises: `labels` -> `LabelsEntry`, `my_map` -> `MyMapEntry`. */
