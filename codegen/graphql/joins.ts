@@ -1,4 +1,4 @@
-import type { DescField, DescMessage, DescMethod, FileRegistry, ScalarType } from "@bufbuild/protobuf";
+import { ScalarType, type DescField, type DescMessage, type DescMethod, type FileRegistry } from "@bufbuild/protobuf";
 import type { GraphqlJoin } from "../../src/graphql/schema-map.js";
 import { sourcePath } from "../openapi/comments.js";
 import { sourceLine } from "../source-location.js";
@@ -35,20 +35,20 @@ export function readFieldJoin(field: DescField, extensions: GraphqlExtensions, r
   const requestFieldName = option.requestField === "" ? field.name : option.requestField;
   const requestField = rpc.method.input.fields.find((f) => f.name === requestFieldName);
   if (requestField === undefined) return fail(`request_field "${requestFieldName}" is not a field of ${rpc.method.input.typeName}`);
-  if (requestField.fieldKind !== "scalar" || requestField.scalar !== key.scalar) return fail(`request field ${rpc.method.input.typeName}.${requestFieldName} must be a singular field of the key's type (${field.name})`);
+  if (requestField.fieldKind !== "scalar" || requestField.scalar !== key.scalar) return fail(`request field ${rpc.method.input.typeName}.${requestFieldName} must be a singular ${scalarName(key.scalar)} field, like the key`);
   let batch: GraphqlJoin["batch"];
   if (option.batch !== undefined) {
     const b = option.batch;
     const batchRpc = servedUnary(b.rpc, "batch rpc", registry, served);
     if ("problem" in batchRpc) return fail(batchRpc.problem);
     const keys = batchRpc.method.input.fields.find((f) => f.name === b.requestField);
-    if (keys?.fieldKind !== "list" || keys.listKind !== "scalar" || keys.scalar !== key.scalar) return fail(`batch request_field "${b.requestField}" must be a repeated field of ${batchRpc.method.input.typeName} of the key's type`);
+    if (keys?.fieldKind !== "list" || keys.listKind !== "scalar" || keys.scalar !== key.scalar) return fail(`batch request_field "${b.requestField}" must be a repeated ${scalarName(key.scalar)} field of ${batchRpc.method.input.typeName}, like the key`);
     const results = batchRpc.method.output.fields.find((f) => f.name === b.responseField);
     if (results?.fieldKind !== "list" || results.listKind !== "message" || results.message.typeName !== rpc.method.output.typeName) {
       return fail(`batch response_field "${b.responseField}" must be a repeated ${rpc.method.output.typeName} field of ${batchRpc.method.output.typeName}`);
     }
     const resultKey = fieldOf(results.message, b.keyField);
-    if (resultKey?.fieldKind !== "scalar" || resultKey.scalar !== key.scalar) return fail(`batch key_field "${b.keyField}" must be a singular field of ${results.message.typeName} of the key's type`);
+    if (resultKey?.fieldKind !== "scalar" || resultKey.scalar !== key.scalar) return fail(`batch key_field "${b.keyField}" must be a singular ${scalarName(key.scalar)} field of ${results.message.typeName}, like the key`);
     batch = { rpcPath: rpcPath(batchRpc.method), requestType: batchRpc.method.input.typeName, requestField: keys.jsonName, responseField: results.jsonName, keyField: resultKey.jsonName };
   }
   return {
@@ -67,6 +67,10 @@ export function readFieldJoin(field: DescField, extensions: GraphqlExtensions, r
       },
     },
   };
+}
+
+function scalarName(scalar: ScalarType): string {
+  return ScalarType[scalar].toLowerCase();
 }
 
 function keyScalar(field: DescField): { scalar: ScalarType; list: boolean } | undefined {

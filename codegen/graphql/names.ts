@@ -98,6 +98,7 @@ export function assignNames(requests: readonly NameRequest[], reserved: Readonly
   }
   let pending = requests.filter((r) => !r.explicit);
   for (let index = 0; pending.length > 0; index++) pending = round(pending, index);
-  clashes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  clashes.sort((a, b) => order(a.name, b.name) || order(a.keys.join(" "), b.keys.join(" ")));
   return { names, clashes };
 }

@@ -1,0 +1,46 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { GenerateError, runGenerate } from "../../../codegen/run-generate.js";
+
+const FIXTURES = join(import.meta.dirname, "../../fixtures/graphql");
+const work = mkdtempSync(join(tmpdir(), "pg-graphql-bad-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** The problems generate reports for a fixture folder, one per line. */
+async function problemsOf(fixture: string): Promise<string[]> {
+  const error = await runGenerate({ protoDirs: [join(FIXTURES, fixture)], outDir: join(work, fixture), check: false }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GenerateError);
+  expect(existsSync(join(work, fixture))).toBe(false);
+  return (error as GenerateError).message.split("\n");
+}
+
+describe("invalid GraphQL options", () => {
+  it("are all reported in one run, each at its option's line, and nothing is generated", async () => {
+    const file = relative(process.cwd(), join(FIXTURES, "bad/bad/v1/bad.proto"));
+    expect(await problemsOf("bad")).toEqual([
+      `${file}:17: two RPCs are both named Query.thing in GraphQL (/bad.v1.BadService/GetOtherThing, /bad.v1.BadService/GetThing); rename one with option (protogate.v1.graphql) = {name: "..."}`,
+      `${file}:22: bad.v1.BadService.BadName: GraphQL name "__thing" is not a GraphQL name (letters, digits and _, not starting with a digit or __)`,
+      `${file}:27: bad.v1.BadService.UnarySubscription: a unary RPC cannot be a Subscription field (only server-streaming ones can)`,
+      `${file}:32: bad.v1.BadService.StreamQuery: a server-streaming RPC can only be a Subscription field, not a Query field`,
+      `${file}:37: bad.v1.BadService.Bidi: a bidi-streaming RPC has no GraphQL form; remove the kind (client- and bidi-streaming RPCs are left out of the schema)`,
+      `${file}:50: bad.v1.Thing.a: join rpc "bad.v1.BadService.Nope" names no RPC (write the full name: package.Service.Method)`,
+      `${file}:51: bad.v1.Thing.b: join rpc bad.v1.BadService.Unserved is not served by the gateway (it has no google.api.http rule, or --exclude leaves it out); a join calls only RPCs the gateway serves`,
+      `${file}:52: bad.v1.Thing.c: join rpc bad.v1.BadService.StreamQuery is server-streaming; a join calls a unary RPC`,
+      `${file}:53: bad.v1.Thing.d: request_field "missing" is not a field of bad.v1.GetThingRequest`,
+      `${file}:54: bad.v1.Thing.e: request field bad.v1.GetThingRequest.id must be a singular int64 field, like the key`,
+      `${file}:55: bad.v1.Thing.f: a join's field must be a scalar (or a repeated scalar) holding the key`,
+      `${file}:56: bad.v1.Thing.g: join name "1st" is not a GraphQL name (letters, digits and _, not starting with a digit or __)`,
+      `${file}:57: bad.v1.Thing.h: batch request_field "id" must be a repeated string field of bad.v1.GetThingRequest, like the key`,
+    ]);
+  }, 60_000);
+
+  it("include a join named like a field of the type it is added to", async () => {
+    const file = relative(process.cwd(), join(FIXTURES, "join-clash/clash/v1/clash.proto"));
+    expect(await problemsOf("join-clash")).toEqual([`${file}:17: clash.v1.Thing: join name "id" is already a field of GraphQL type Thing; choose another name`]);
+  }, 60_000);
+});
