@@ -64,7 +64,9 @@ export function buildGraphql(bindings: readonly CodegenBinding[], registry: File
     return false;
   });
   const served: ServedRpcs = new Map(bindings.map((b) => [`${b.rpc.parent.typeName}.${b.rpc.name}`, b.rpc]));
-  const graph = buildTypeGraph({ inputs: planned.map((op) => op.rpc.input), outputs: planned.map((op) => op.rpc.output) }, registry, extensions, served, problems);
+  const skippedJoins: BindingProblem[] = [];
+  const graph = buildTypeGraph({ inputs: planned.map((op) => op.rpc.input), outputs: planned.map((op) => op.rpc.output) }, registry, extensions, served, problems, skippedJoins);
+  for (const skipped of skippedJoins) warn(skipped.source, skipped.message);
   if (problems.length > 0) return { built: undefined, problems, warnings: warnings() };
 
   const types = new TypeFactory(graph, warn, problems);
@@ -80,7 +82,10 @@ export function buildGraphql(bindings: readonly CodegenBinding[], registry: File
   };
   const query = root("Query");
   if (query === undefined) {
-    warn("schema.graphql", "no GraphQL schema: GraphQL needs a Query field and no RPC is one (give an RPC a GET rule, or option (protogate.v1.graphql) = {kind: GRAPHQL_KIND_QUERY})");
+    // Nothing to say when nothing would be in the schema anyway (no routes, or only client/bidi streaming).
+    if (planned.length > 0) {
+      warn("schema.graphql", "no GraphQL schema: GraphQL needs a Query field and no RPC is one (give an RPC a GET rule, or option (protogate.v1.graphql) = {kind: GRAPHQL_KIND_QUERY})");
+    }
     return { built: undefined, problems, warnings: warnings() };
   }
   const schema = new GraphQLSchema({ query, mutation: root("Mutation"), subscription: root("Subscription") });

@@ -19,7 +19,12 @@ export type ServedRpcs = ReadonlyMap<string, DescMethod>;
  * The `(protogate.v1.join)` of a field, checked against the RPCs it names: undefined when the field
  * has none, else the join or why it cannot be (the message names the option's source line).
  */
-export function readFieldJoin(field: DescField, extensions: GraphqlExtensions, registry: FileRegistry, served: ServedRpcs): { join: CheckedJoin } | { problem: string; source: string } | undefined {
+export function readFieldJoin(
+  field: DescField,
+  extensions: GraphqlExtensions,
+  registry: FileRegistry,
+  served: ServedRpcs,
+): { join: CheckedJoin } | { problem: string; source: string } | { skipped: string; source: string } | undefined {
   const read = readJoin(field, extensions.join);
   if (read === undefined) return undefined;
   const path = sourcePath(field);
@@ -32,6 +37,7 @@ export function readFieldJoin(field: DescField, extensions: GraphqlExtensions, r
   if (key === undefined) return fail("a join's field must be a scalar (or a repeated scalar) holding the key");
   const rpc = servedUnary(option.rpc, "join rpc", registry, served);
   if ("problem" in rpc) return fail(rpc.problem);
+  if ("unserved" in rpc) return { skipped: `${field.parent.typeName}.${field.name}: join "${option.name}" is left out of the GraphQL schema: ${rpc.unserved}`, source };
   const requestFieldName = option.requestField === "" ? field.name : option.requestField;
   const requestField = rpc.method.input.fields.find((f) => f.name === requestFieldName);
   if (requestField === undefined) return fail(`request_field "${requestFieldName}" is not a field of ${rpc.method.input.typeName}`);
@@ -41,6 +47,7 @@ export function readFieldJoin(field: DescField, extensions: GraphqlExtensions, r
     const b = option.batch;
     const batchRpc = servedUnary(b.rpc, "batch rpc", registry, served);
     if ("problem" in batchRpc) return fail(batchRpc.problem);
+    if ("unserved" in batchRpc) return { skipped: `${field.parent.typeName}.${field.name}: join "${option.name}" is left out of the GraphQL schema: ${batchRpc.unserved}`, source };
     const keys = batchRpc.method.input.fields.find((f) => f.name === b.requestField);
     if (keys?.fieldKind !== "list" || keys.listKind !== "scalar" || keys.scalar !== key.scalar) return fail(`batch request_field "${b.requestField}" must be a repeated ${scalarName(key.scalar)} field of ${batchRpc.method.input.typeName}, like the key`);
     const results = batchRpc.method.output.fields.find((f) => f.name === b.responseField);
@@ -83,16 +90,17 @@ function fieldOf(message: DescMessage, name: string): DescField | undefined {
   return message.fields.find((f) => f.name === name);
 }
 
-function servedUnary(name: string, what: string, registry: FileRegistry, served: ServedRpcs): { method: DescMethod } | { problem: string } {
+/**
+ * The served unary RPC of that name; `unserved` (a warning: the join is left out) when it exists
+ * but the gateway does not serve it, as excluding a method must not break generation.
+ */
+function servedUnary(name: string, what: string, registry: FileRegistry, served: ServedRpcs): { method: DescMethod } | { problem: string } | { unserved: string } {
   const method = served.get(name);
   if (method === undefined) {
     const dot = name.lastIndexOf(".");
     const exists = dot > 0 && registry.getService(name.slice(0, dot))?.methods.some((m) => m.name === name.slice(dot + 1));
-    return {
-      problem: exists
-        ? `${what} ${name} is not served by the gateway (it has no google.api.http rule, or --exclude leaves it out); a join calls only RPCs the gateway serves`
-        : `${what} "${name}" names no RPC (write the full name: package.Service.Method)`,
-    };
+    if (exists) return { unserved: `${what} ${name} is not served by the gateway (it has no google.api.http rule, or --exclude leaves it out), and a join calls only RPCs the gateway serves` };
+    return { problem: `${what} "${name}" names no RPC (write the full name: package.Service.Method)` };
   }
   if (method.methodKind !== "unary") return { problem: `${what} ${name} is ${method.methodKind.replace("_", "-")}; a join calls a unary RPC` };
   return { method };

@@ -55,6 +55,7 @@ export function buildTypeGraph(
   extensions: GraphqlExtensions,
   served: ServedRpcs,
   problems: BindingProblem[],
+  warnings: BindingProblem[],
 ): TypeGraph {
   const nodes = new Map<string, TypeNode>();
   const joins = new Map<string, CheckedJoin[]>();
@@ -72,6 +73,10 @@ export function buildTypeGraph(
       if (join === undefined) continue;
       if ("problem" in join) {
         problems.push({ source: join.source, message: join.problem });
+        continue;
+      }
+      if ("skipped" in join) {
+        warnings.push({ source: join.source, message: join.skipped });
         continue;
       }
       joins.set(message.typeName, [...(joins.get(message.typeName) ?? []), join.join]);

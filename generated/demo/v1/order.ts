@@ -60,8 +60,8 @@ export interface Order {
   note: Buffer;
   discountRate: number;
   /**
-   * The id of the user who placed the order (the {user} of its name). In GraphQL, `user` is that
-   * user, fetched from UserService (a join).
+   * The id of the user who placed the order (the {user} of its name). In GraphQL, the order's
+   * `user` is that user (a join).
    */
   userId: string;
 }

@@ -29,7 +29,6 @@ describe("invalid GraphQL options", () => {
       `${file}:32: bad.v1.BadService.StreamQuery: a server-streaming RPC can only be a Subscription field, not a Query field`,
       `${file}:37: bad.v1.BadService.Bidi: a bidi-streaming RPC has no GraphQL form; remove the kind (client- and bidi-streaming RPCs are left out of the schema)`,
       `${file}:50: bad.v1.Thing.a: join rpc "bad.v1.BadService.Nope" names no RPC (write the full name: package.Service.Method)`,
-      `${file}:51: bad.v1.Thing.b: join rpc bad.v1.BadService.Unserved is not served by the gateway (it has no google.api.http rule, or --exclude leaves it out); a join calls only RPCs the gateway serves`,
       `${file}:52: bad.v1.Thing.c: join rpc bad.v1.BadService.StreamQuery is server-streaming; a join calls a unary RPC`,
       `${file}:53: bad.v1.Thing.d: request_field "missing" is not a field of bad.v1.GetThingRequest`,
       `${file}:54: bad.v1.Thing.e: request field bad.v1.GetThingRequest.id must be a singular int64 field, like the key`,

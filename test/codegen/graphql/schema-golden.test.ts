@@ -135,6 +135,14 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(result.warnings.join("\n")).toContain('graph.v1.Book.odd is left out of the GraphQL schema: its JSON name "@odd" is not a GraphQL name');
   });
 
+  it("leaves out, with a warning, a join whose RPC the gateway does not serve (no HTTP rule, or excluded)", () => {
+    expect(fieldsOf("GraphV1Book").publisherId).toBeDefined();
+    expect(fieldsOf("GraphV1Book").publisher).toBeUndefined();
+    expect(result.warnings.join("\n")).toMatch(
+      /graph\.v1\.Book\.publisher_id: join "publisher" is left out of the GraphQL schema: join rpc graph\.v1\.CatalogService\.GetPublisher is not served by the gateway/,
+    );
+  });
+
   it("writes the join table: one call per key, or the declared batch RPC", () => {
     expect(map.joins).toEqual([
       {
