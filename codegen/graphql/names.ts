@@ -7,12 +7,7 @@
  * by their service (`userServiceGetUser`), then by package and service.
  */
 
-const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
-
-/** Whether `name` is a GraphQL name that a schema may define (not `__`-prefixed, which introspection reserves). */
-export function isGraphqlName(name: string): boolean {
-  return GRAPHQL_NAME.test(name) && !name.startsWith("__");
-}
+export { isGraphqlName } from "../../src/graphql/graphql-name.js";
 
 /** `GetUser` -> `getUser`, `URLFetch` -> `urlFetch`, `ABC` -> `abc`: the leading capitals lowered, except one that starts the next word. */
 export function lowerCamel(name: string): string {
