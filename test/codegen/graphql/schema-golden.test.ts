@@ -112,6 +112,9 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(args("Query", "graphV1CatalogServiceGetBook")).toEqual({ name: "String!" });
     expect(args("Query", "catalogServiceListBooks")).toEqual({ shelf: "String", pageSize: "Int", genre: "Genre", titlePrefix: "String" });
     expect(args("Query", "ping")).toEqual({});
+    // A reply without fields (PingReply) and google.protobuf.Empty are both the Empty scalar.
+    expect(typeOf("Query", "ping")).toBe("Empty");
+    expect(typeOf("Mutation", "deleteBook")).toBe("Empty");
     expect(map.operations.find((op) => op.field === "catalogServiceListBooks")?.oneofs).toEqual([{ name: "filter", fields: ["genre", "titlePrefix"] }]);
   });
 
