@@ -11,7 +11,6 @@ import {
   type GraphQLEnumValueConfigMap,
   type GraphQLFieldConfig,
   type GraphQLFieldConfigMap,
-  type GraphQLInputFieldConfig,
   type GraphQLInputFieldConfigMap,
   type GraphQLInputType,
   type GraphQLNamedType,
@@ -20,7 +19,8 @@ import {
 import type { GraphqlJoin, GraphqlOneof, GraphqlOperation, GraphqlRoot, GraphqlType } from "../../src/graphql/schema-map.js";
 import type { BindingProblem } from "../bindings.js";
 import type { CodegenBinding } from "../model.js";
-import { commentOf } from "../openapi/comments.js";
+import { commentOf, sourcePath } from "../openapi/comments.js";
+import { sourceLine } from "../source-location.js";
 import type { GraphqlExtensions } from "./graphql-options.js";
 import { rpcPath, type ServedRpcs } from "./joins.js";
 import { isGraphqlName } from "./names.js";
@@ -139,7 +139,8 @@ class TypeFactory {
   private visibleFields(message: DescMessage): DescField[] {
     return message.fields.filter((field) => {
       if (isGraphqlName(field.jsonName)) return true;
-      this.warn(message.file.proto.name, `${message.typeName}.${field.name} is left out of the GraphQL schema: its JSON name "${field.jsonName}" is not a GraphQL name`);
+      const path = sourcePath(field);
+      this.warn(path === undefined ? message.file.proto.name : sourceLine(message.file, path), `${message.typeName}.${field.name} is left out of the GraphQL schema: its JSON name "${field.jsonName}" is not a GraphQL name`);
       return false;
     });
   }
