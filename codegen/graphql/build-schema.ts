@@ -1,4 +1,4 @@
-import type { DescEnum, DescField, DescMessage, FileRegistry } from "@bufbuild/protobuf";
+import type { DescEnum, DescField, DescMessage, DescOneof, FileRegistry } from "@bufbuild/protobuf";
 import {
   GraphQLEnumType,
   GraphQLInputObjectType,
@@ -19,7 +19,7 @@ import {
 import type { GraphqlJoin, GraphqlOneof, GraphqlOperation, GraphqlRoot, GraphqlType } from "../../src/graphql/schema-map.js";
 import type { BindingProblem } from "../bindings.js";
 import type { CodegenBinding } from "../model.js";
-import { commentOf, sourcePath } from "../openapi/comments.js";
+import { commentAt, commentOf, sourcePath } from "../openapi/comments.js";
 import { sourceLine } from "../source-location.js";
 import type { GraphqlExtensions } from "./graphql-options.js";
 import { rpcPath, type ServedRpcs } from "./joins.js";
@@ -317,12 +317,20 @@ function describeField(field: DescField, required: boolean): { description?: str
   const oneof = field.oneof;
   const parts = [
     commentOf(field),
-    oneof === undefined ? undefined : `Part of oneof ${oneof.name}: at most one of ${oneof.fields.map((f) => f.jsonName).join(", ")} is set.`,
+    oneof === undefined ? undefined : `Part of oneof ${oneof.name}${oneofComment(oneof)}: at most one of ${oneof.fields.map((f) => f.jsonName).join(", ")} is set.`,
   ].filter((p) => p !== undefined);
   const description = parts.length === 0 ? undefined : parts.join("\n\n");
   // GraphQL forbids deprecating a required argument.
   const deprecated = field.deprecated && !required;
   return { ...(description === undefined ? {} : { description }), ...(deprecated ? { deprecationReason: "Deprecated in the proto." } : {}) };
+}
+
+/** The oneof's own comment, in parentheses (oneofs have no GraphQL element to carry it). */
+function oneofComment(oneof: DescOneof): string {
+  const path = sourcePath(oneof.parent);
+  if (path === undefined) return "";
+  const comment = commentAt(oneof.parent.file, [...path, 8, oneof.parent.oneofs.indexOf(oneof)]);
+  return comment === undefined ? "" : ` (${comment.split("\n").join(" ")})`;
 }
 
 function oneofsOf(message: DescMessage): GraphqlOneof[] {

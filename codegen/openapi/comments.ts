@@ -18,6 +18,11 @@ export function commentOf(desc: CommentedDesc): string | undefined {
   return indexFor(file).get(path.join("."));
 }
 
+/** The comment at a SourceCodeInfo path of `file` (elements `commentOf` does not cover, such as oneofs). */
+export function commentAt(file: DescFile, path: readonly number[]): string | undefined {
+  return indexFor(file).get(path.join("."));
+}
+
 /** Splits a comment into an OpenAPI `summary` (its first paragraph) and `description` (the rest). */
 export function summaryAndDescription(comment: string | undefined): { summary?: string; description?: string } {
   if (comment === undefined) return {};

@@ -42,4 +42,12 @@ describe("invalid GraphQL options", () => {
     const file = relative(process.cwd(), join(FIXTURES, "join-clash/clash/v1/clash.proto"));
     expect(await problemsOf("join-clash")).toEqual([`${file}:17: clash.v1.Thing: join name "id" is already a field of GraphQL type Thing; choose another name`]);
   }, 60_000);
+
+  it("include options of another shape, when a team file shadows protogate/v1/graphql.proto", async () => {
+    const file = relative(process.cwd(), join(FIXTURES, "shadow/shadow/v1/shadow.proto"));
+    expect(await problemsOf("shadow")).toEqual([
+      `${file}:11: shadow.v1.ShadowService.GetThing: (protogate.v1.graphql) is not a protogate.v1.GraphqlMethod {string name = 1; bool hide = 2; GraphqlKind kind = 3;}`,
+      `${file}:20: shadow.v1.Thing.id: (protogate.v1.join) is not a protogate.v1.Join {string name = 1; string rpc = 2; string request_field = 3; JoinBatch batch = 4;}`,
+    ]);
+  }, 60_000);
 });

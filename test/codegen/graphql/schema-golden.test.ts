@@ -128,9 +128,9 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(schema.getType("GraphV1Book")?.description).toBe("A book.\n\nProto message graph.v1.Book.");
   });
 
-  it("documents a oneof's members on each of them", () => {
-    expect(fieldsOf("GraphV1Book").ebookUrl.description).toBe("Part of oneof format: at most one of print, ebookUrl is set.");
-    expect(fieldsOf("GraphV1Book").print.description).toBe("Part of oneof format: at most one of print, ebookUrl is set.");
+  it("documents a oneof (and its comment) on each of its members", () => {
+    expect(fieldsOf("GraphV1Book").ebookUrl.description).toBe("Part of oneof format (How the book ships.): at most one of print, ebookUrl is set.");
+    expect(fieldsOf("GraphV1Book").print.description).toBe("Part of oneof format (How the book ships.): at most one of print, ebookUrl is set.");
   });
 
   it("leaves out a field whose JSON name is no GraphQL name, with a warning", () => {
