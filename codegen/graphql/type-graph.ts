@@ -2,14 +2,13 @@ import type { DescEnum, DescField, DescMessage, FileRegistry } from "@bufbuild/p
 import type { BindingProblem } from "../bindings.js";
 import type { GraphqlExtensions } from "./graphql-options.js";
 import { readFieldJoin, type CheckedJoin, type ServedRpcs } from "./joins.js";
-import { assignNames, localTypeName, pascalPackage, type NameRequest } from "./names.js";
+import { assignNames, localTypeName, pascalPackage } from "./names.js";
 import { NULL_VALUE_ENUM, SCALAR_NAMES, wellKnownScalar } from "./scalars.js";
 
 /**
  * A proto element the schema shows: a message (as an object type, an input type or both), an
- * enum, or a map field's entry type. A message or entry named `Book` is `Book` as an object type
- * and `BookInput` as an input type; it holds both names whichever it is used as, so that using it
- * another way later never renames it.
+ * enum, or a map field's entry type. Every message and entry gets an input name too, whether or
+ * not it is used as input, so that using it another way later never renames anything.
  */
 export type TypeNode =
   | { readonly kind: "message"; readonly message: DescMessage; readonly roles: Set<Role> }
@@ -19,8 +18,10 @@ export type TypeNode =
 /** Every type the schema needs, each with its GraphQL name, and the joins of each message. */
 export interface TypeGraph {
   readonly nodes: ReadonlyMap<string, TypeNode>;
-  /** GraphQL name by node key (`nodeKey`). */
+  /** GraphQL name by node key (`nodeKey`): the object (or enum) type's. */
   readonly names: ReadonlyMap<string, string>;
+  /** The input type's name by node key (messages and map entries). */
+  readonly inputNames: ReadonlyMap<string, string>;
   /** Checked joins by the full name of the message whose object type gets them. */
   readonly joins: ReadonlyMap<string, readonly CheckedJoin[]>;
 }
@@ -113,14 +114,31 @@ export function buildTypeGraph(
   for (const message of roots.inputs) for (const field of message.fields) visitField("input", field);
   for (const message of roots.outputs) visitMessage("object", message);
 
-  const requests: NameRequest[] = [...nodes].map(([key, node]) => ({ key, candidates: candidates(node) }));
-  const { names, clashes } = assignNames(requests, RESERVED);
-  for (const clash of clashes) problems.push({ source: clash.keys.join(", "), message: `no GraphQL name left for ${clash.keys.join(", ")} (its names clash with other types: ${clash.name})` });
-  return { nodes, names, joins };
+  // Object and enum names first; input names then follow them (`Book` -> `BookInput`), and move on
+  // to a qualified name only when that is taken, e.g. by a message named `BookInput` itself.
+  const named = assignNames(
+    [...nodes].map(([key, node]) => ({ key, candidates: candidates(node).map((name) => [name]) })),
+    RESERVED,
+  );
+  const inputs = [...nodes].filter(([key, node]) => node.kind !== "enum" && named.names.has(key));
+  const inputNamed = assignNames(
+    inputs.map(([key, node]) => {
+      const [local, qualified, full] = candidates(node);
+      const base = named.names.get(key) ?? local;
+      return { key, candidates: [base + INPUT_SUFFIX, qualified + INPUT_SUFFIX, full + INPUT_SUFFIX, `${full}_${INPUT_SUFFIX}`].map((name) => [name]) };
+    }),
+    new Set([...RESERVED, ...named.names.values()]),
+  );
+  for (const clash of [...named.clashes, ...inputNamed.clashes]) {
+    problems.push({ source: clash.keys.join(", "), message: `no GraphQL name left for ${clash.keys.join(", ")} (its names clash with other types: ${clash.name})` });
+  }
+  const names = named.names;
+  const inputNames = inputNamed.names;
+  return { nodes, names, inputNames, joins };
 }
 
-/** The names a type tries, in order: its local name, then qualified by its package, then its full name (names.ts); each with its input name. */
-function candidates(node: TypeNode): string[][] {
+/** The names a type tries, in order: its local name, then qualified by its package, then its full name (names.ts). */
+function candidates(node: TypeNode): [local: string, qualified: string, full: string] {
   let typeName: string;
   let pkg: string;
   switch (node.kind) {
@@ -138,8 +156,7 @@ function candidates(node: TypeNode): string[][] {
       break;
   }
   const local = localTypeName(typeName, pkg);
-  const bases = [local, pascalPackage(pkg) + local, typeName.split(".").join("_")];
-  return bases.map((base) => (node.kind === "enum" ? [base] : [base, base + INPUT_SUFFIX]));
+  return [local, pascalPackage(pkg) + local, typeName.split(".").join("_")];
 }
 
 /** The map entry message protoc synthesises: `labels` -> `LabelsEntry`, `my_map` -> `MyMapEntry`. */

@@ -51,3 +51,16 @@ describe("invalid GraphQL options", () => {
     ]);
   }, 60_000);
 });
+
+describe("a schema graphql-js finds invalid (a gap in the mapping, not the team's mistake)", () => {
+  it("is a warning: the routes are written, the GraphQL files are not", async () => {
+    const out = join(work, "no-enum-values");
+    const result = await runGenerate({ protoDirs: [join(FIXTURES, "no-enum-values")], outDir: out, check: false });
+    expect(result.report.routes).toBe(1);
+    expect(existsSync(join(out, "index.js"))).toBe(true);
+    expect(existsSync(join(out, "schema.graphql"))).toBe(false);
+    expect(existsSync(join(out, "graphql-map.js"))).toBe(false);
+    expect(result.warnings.join("\n")).toContain("n.v1.Tri.null is left out of the GraphQL enum Tri: it is not a GraphQL enum value name");
+    expect(result.warnings.join("\n")).toContain("schema.graphql: no GraphQL schema: graphql-js finds it invalid: Enum type Tri must define one or more values.");
+  }, 60_000);
+});

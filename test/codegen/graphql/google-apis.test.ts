@@ -107,4 +107,21 @@ describe("GraphQL schema of Google Cloud APIs (google-proto-files)", () => {
       expect(fieldNames(generated.schema, "Subscription").length).toBeGreaterThan(0);
     });
   });
+
+  // Regression: with a type's object and input names requested together, Intent (object Intent,
+  // input IntentInput) and the message IntentInput clashed in every round, package qualification
+  // included (both are in one package), and generate failed on Dialogflow CX.
+  describe("Dialogflow CX v3 (messages named like another's input type: Intent and IntentInput)", () => {
+    let generated: Generated;
+    beforeAll(async () => {
+      generated = await generateApis(join(work, "dialogflow"), ["google/cloud/dialogflow/cx/v3"]);
+    }, 120_000);
+
+    it("is valid; the message keeps its name and the input type is qualified by package", () => {
+      checkConsistency(generated);
+      expect(generated.map.types.IntentInput).toMatchObject({ kind: "object", protoType: "google.cloud.dialogflow.cx.v3.IntentInput" });
+      expect(generated.map.types.GoogleCloudDialogflowCxV3IntentInput).toMatchObject({ kind: "input", protoType: "google.cloud.dialogflow.cx.v3.Intent" });
+      expect(generated.map.types.Intent).toMatchObject({ kind: "object", protoType: "google.cloud.dialogflow.cx.v3.Intent" });
+    });
+  });
 });

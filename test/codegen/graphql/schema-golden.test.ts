@@ -60,6 +60,12 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     // The input type follows its object type's name; a message named like a root type is qualified too.
     expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput");
     expect(typeOf("FindBooksResponse", "query")).toBe("GraphV1Query");
+    // A message named like another's input type keeps its name; the input type is qualified.
+    expect(typeOf("FindBooksResponse", "authorHint")).toBe("AuthorInput");
+    expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput");
+    expect(printType(schema.getType("Book_ContributorsEntryInput") ?? schema.getQueryType()!)).toContain("value: GraphV1AuthorInput!");
+    expect(map.types.GraphV1AuthorInput).toMatchObject({ kind: "input", protoType: "graph.v1.Author" });
+    expect(map.types.AuthorInput).toMatchObject({ kind: "object", protoType: "graph.v1.AuthorInput" });
     expect(map.types.GraphV1Book).toEqual({ kind: "object", protoType: "graph.v1.Book", oneofs: [{ name: "format", fields: ["print", "ebookUrl"] }], mapEntries: ["contributors", "notesByPage"] });
   });
 
@@ -104,7 +110,7 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
 
   it("maps map fields to lists of key/value entries, the key typed as the map's key", () => {
     expect(printType(schema.getType("Book_NotesByPageEntry") ?? schema.getQueryType()!)).toContain("key: Int64!\n  value: String!");
-    expect(printType(schema.getType("Book_ContributorsEntryInput") ?? schema.getQueryType()!)).toContain("key: String!\n  value: AuthorInput!");
+    expect(printType(schema.getType("Book_ContributorsEntryInput") ?? schema.getQueryType()!)).toContain("key: String!\n  value: GraphV1AuthorInput!");
   });
 
   it("makes an argument required only when every HTTP binding of the RPC binds it in the path", () => {
