@@ -4,7 +4,9 @@
  * nested `Order.Item` -> `Order_Item`), an input type adds `Input`, a root field is the method in
  * lowerCamelCase. Names that clash are all qualified, never first-come-first-served, so the
  * result does not depend on declaration order: types by their package (`DemoV1User`), root fields
- * by their service (`userServiceGetUser`), then by package and service.
+ * by their service (`userServiceGetUser`), then by package and service. Input names are given
+ * after all object and enum names (type-graph.ts), so a message named `BookInput` keeps its name
+ * and `Book`'s input type is qualified instead.
  */
 
 export { isGraphqlName } from "../../src/graphql/graphql-name.js";
@@ -34,8 +36,8 @@ export function localTypeName(typeName: string, pkg: string): string {
 
 /**
  * One thing to name: its key (unique per thing), and the names to try, most preferred first. A
- * candidate is a set of names the thing needs together (a message used as input too needs `Book`
- * and `BookInput`); the first is the name assigned, the others follow from it.
+ * candidate is a set of names the thing needs together (the first is the name assigned); the
+ * schema's own requests have one name per candidate.
  */
 export interface NameRequest {
   readonly key: string;
