@@ -23,6 +23,7 @@ import { commentAt, commentOf, sourcePath } from "../openapi/comments.js";
 import { sourceLine } from "../source-location.js";
 import type { GraphqlExtensions } from "./graphql-options.js";
 import { rpcPath, type ServedRpcs } from "./joins.js";
+import { fieldBehaviorOf, type FieldBehavior } from "./field-behavior.js";
 import { isGraphqlName } from "./names.js";
 import { pathBoundFields, planOperations, type PlannedOperation } from "./operations.js";
 import { Empty, JSONValue, NULL_VALUE_ENUM, scalarOf, wellKnownScalar } from "./scalars.js";
@@ -69,7 +70,7 @@ export function buildGraphql(bindings: readonly CodegenBinding[], registry: File
   for (const skipped of skippedJoins) warn(skipped.source, skipped.message);
   if (problems.length > 0) return { built: undefined, problems, warnings: warnings() };
 
-  const types = new TypeFactory(graph, warn, problems);
+  const types = new TypeFactory(graph, fieldBehaviorOf(registry), warn, problems);
   const roots = new Map<GraphqlRoot, GraphQLFieldConfigMap<unknown, unknown>>();
   for (const op of planned) {
     const fields = roots.get(op.root) ?? {};
@@ -118,16 +119,18 @@ class TypeFactory {
 
   constructor(
     private readonly graph: TypeGraph,
+    private readonly behavior: FieldBehavior,
     private readonly warn: (source: string, message: string) => void,
     private readonly problems: BindingProblem[],
   ) {}
 
   rootField(op: PlannedOperation): GraphQLFieldConfig<unknown, unknown> {
-    const required = pathBoundFields(op.bindings);
+    const pathBound = pathBoundFields(op.bindings);
     const args: Record<string, GraphQLArgumentConfig> = {};
-    for (const field of this.visibleFields(op.rpc.input)) {
+    for (const field of this.inputFields(op.rpc.input)) {
       const type = this.inputFieldType(field);
-      args[field.jsonName] = { type: required.has(field.name) ? new GraphQLNonNull(type) : type, ...describeField(field, required.has(field.name)) };
+      const required = pathBound.has(field.name) || this.behavior.required(field);
+      args[field.jsonName] = { type: required ? new GraphQLNonNull(type) : type, ...describeField(field, required) };
     }
     const rule = op.bindings.map((b) => `${b.httpMethod} ${b.pattern}`).join(", ");
     const call = `Calls ${op.rpc.parent.typeName}.${op.rpc.name} (${rule}).`;
@@ -150,6 +153,11 @@ class TypeFactory {
     });
   }
 
+  /** The fields a client may set: visible ones that are not OUTPUT_ONLY. */
+  private inputFields(message: DescMessage): DescField[] {
+    return this.visibleFields(message).filter((field) => !this.behavior.outputOnly(field));
+  }
+
   private name(key: string, role: Role): string {
     const name = (role === "input" ? this.graph.inputNames : this.graph.names).get(key);
     if (name === undefined) throw new Error(`internal: no GraphQL ${role} name for ${key}`);
@@ -169,8 +177,9 @@ class TypeFactory {
     return wellKnownScalar(message.typeName) ?? (message.fields.length === 0 ? Empty : this.objectType(message));
   }
 
+  /** A message a client can set no field of (none, or all OUTPUT_ONLY) is `Empty` as input: GraphQL has no empty input types. */
   private messageInput(message: DescMessage): GraphQLInputType {
-    return wellKnownScalar(message.typeName) ?? (message.fields.length === 0 ? Empty : this.inputType(message));
+    return wellKnownScalar(message.typeName) ?? (this.inputFields(message).length === 0 ? Empty : this.inputType(message));
   }
 
   private objectType(message: DescMessage): GraphQLObjectType {
@@ -216,7 +225,7 @@ class TypeFactory {
         description: describeMessage(message),
         fields: () => {
           const fields: GraphQLInputFieldConfigMap = {};
-          for (const field of this.visibleFields(message)) fields[field.jsonName] = { type: this.inputFieldType(field), ...describeField(field, false) };
+          for (const field of this.inputFields(message)) fields[field.jsonName] = { type: this.inputFieldType(field), ...describeField(field, false) };
           return fields;
         },
       });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildSchema, isNonNullType, printType, type GraphQLField, type GraphQLObjectType, type GraphQLSchema } from "graphql";
+import { buildSchema, isNonNullType, printType, type GraphQLField, type GraphQLInputObjectType, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGenerate, type GenerateResult } from "../../../codegen/run-generate.js";
 import type { GraphqlMap } from "../../../src/graphql/schema-map.js";
@@ -58,11 +58,10 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(typeOf("Query", "otherV1CatalogServiceGetBook")).toBe("OtherV1Book");
     expect(typeOf("Query", "shelfServiceListBooks")).toBe("OtherV1Book");
     // The input type follows its object type's name; a message named like a root type is qualified too.
-    expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput");
+    expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput!");
     expect(typeOf("FindBooksResponse", "query")).toBe("GraphV1Query");
     // A message named like another's input type keeps its name; the input type is qualified.
     expect(typeOf("FindBooksResponse", "authorHint")).toBe("AuthorInput");
-    expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput");
     expect(printType(schema.getType("Book_ContributorsEntryInput") ?? schema.getQueryType()!)).toContain("value: GraphV1AuthorInput!");
     expect(map.types.GraphV1AuthorInput).toMatchObject({ kind: "input", protoType: "graph.v1.Author" });
     expect(map.types.AuthorInput).toMatchObject({ kind: "object", protoType: "graph.v1.AuthorInput" });
@@ -122,6 +121,15 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(typeOf("Query", "ping")).toBe("Empty");
     expect(typeOf("Mutation", "deleteBook")).toBe("Empty");
     expect(map.operations.find((op) => op.field === "catalogServiceListBooks")?.oneofs).toEqual([{ name: "filter", fields: ["genre", "titlePrefix"] }]);
+  });
+
+  it("leaves OUTPUT_ONLY fields out of input types, and makes REQUIRED request fields required arguments (google.api.field_behavior)", () => {
+    const input = (schema.getType("GraphV1BookInput") as GraphQLInputObjectType).getFields();
+    expect(fieldsOf("GraphV1Book").etag).toBeDefined();
+    expect(input.etag).toBeUndefined();
+    expect(typeOf("GraphV1Book", "stamp")).toBe("Stamp");
+    expect(String(input.stamp.type)).toBe("Empty");
+    expect(String(fieldsOf("Mutation").createBook.args.find((a) => a.name === "book")?.type)).toBe("GraphV1BookInput!");
   });
 
   it("turns comments into descriptions and deprecated into @deprecated", () => {
