@@ -10,6 +10,7 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { collectBindings, findRuleExtensions, methodNames } from "./bindings.js";
 import { findDuplicateTypes } from "./duplicate-types.js";
+import { graphqlFiles } from "./graphql/graphql-files.js";
 import { compare, emitIndexFile, emitRoutesFile, generatedHeader, routesModule, type EmittedModule } from "./emit-routes.js";
 import type { CodegenBinding } from "./model.js";
 import { buildOpenApiDocument, documentInfo, readSwaggerOption, renderOpenApi } from "./openapi/index.js";
@@ -62,6 +63,8 @@ export function generateWithReport(request: CodeGeneratorRequest): { files: Gene
   }
   const operationBindings = operations.bindings.filter((binding) => !selection.excludes(methodNames(binding.rpc)));
   const bindings = [...collected.bindings, ...operationBindings];
+  const graphql = graphqlFiles(bindings, registry);
+  if (graphql.problems.length > 0) throw new CodegenError(graphql.problems.map((p) => `${p.source}: ${p.message}`).sort(compare));
 
   const byFile = new Map<DescFile, CodegenBinding[]>();
   for (const binding of bindings) {
@@ -76,6 +79,7 @@ export function generateWithReport(request: CodeGeneratorRequest): { files: Gene
     ...routeFiles.flatMap((file) => moduleFiles(routesModule(file), emitRoutesFile(file, byFile.get(file) ?? []))),
     ...moduleFiles("index", emitIndexFile(routeFiles)),
     ...moduleFiles("protogate.descriptors", emitDescriptorSet(request)),
+    ...graphql.files,
   ];
   // Marks the folder's JavaScript as ES modules wherever it is written (a folder outside any
   // package would otherwise be loaded as CommonJS).
@@ -89,7 +93,7 @@ export function generateWithReport(request: CodeGeneratorRequest): { files: Gene
     routes: bindings.length,
     excludedMethods: collected.excluded.map((m) => methodNames(m).method),
     methodsWithoutHttpRule: collected.withoutHttpRule.map((m) => methodNames(m).method),
-    warnings: [...collected.skipped, ...operations.warnings].map((s) => `${s.source}: ${s.message}`).concat(warnings),
+    warnings: [...collected.skipped, ...operations.warnings, ...graphql.warnings].map((s) => `${s.source}: ${s.message}`).concat(warnings),
     unmatchedPatterns: selection.unmatched(),
     duplicateTypes: findDuplicateTypes(request.protoFile),
   };

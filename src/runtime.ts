@@ -2,3 +2,4 @@
 // import of protogate itself).
 export type { AnyBinding, AuthRuleData, Binding, BodySelector, GeneratedRoute, LocationPart, MessageFns, MethodKind, SuccessData } from "./binding.js";
 export type { PathTemplate, TemplateSegment, TemplateVariable } from "./routing/template.js";
+export type { GraphqlJoin, GraphqlJoinBatch, GraphqlMap, GraphqlOneof, GraphqlOperation, GraphqlRoot, GraphqlType } from "./graphql/schema-map.js";

@@ -18,6 +18,11 @@ export function commentOf(desc: CommentedDesc): string | undefined {
   return indexFor(file).get(path.join("."));
 }
 
+/** The comment at a SourceCodeInfo path of `file` (elements `commentOf` does not cover, such as oneofs). */
+export function commentAt(file: DescFile, path: readonly number[]): string | undefined {
+  return indexFor(file).get(path.join("."));
+}
+
 /** Splits a comment into an OpenAPI `summary` (its first paragraph) and `description` (the rest). */
 export function summaryAndDescription(comment: string | undefined): { summary?: string; description?: string } {
   if (comment === undefined) return {};
@@ -66,7 +71,7 @@ function fileOf(desc: CommentedDesc): DescFile {
 // SourceCodeInfo paths are field numbers of the descriptor protos interleaved with indexes:
 // FileDescriptorProto message_type 4, enum_type 5, service 6; DescriptorProto field 2,
 // nested_type 3, enum_type 4; EnumDescriptorProto value 2; ServiceDescriptorProto method 2.
-function sourcePath(desc: CommentedDesc): number[] | undefined {
+export function sourcePath(desc: CommentedDesc): number[] | undefined {
   switch (desc.kind) {
     case "service":
       return indexed([6], desc.file.proto.service.indexOf(desc.proto));

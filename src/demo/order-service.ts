@@ -77,6 +77,7 @@ function createOrder(store: DemoStore, request: CreateOrderRequest): Order {
   const created: Order = {
     ...input,
     name: formatOrderName(userId, store.nextId("o")),
+    userId,
     state: OrderState.ORDER_STATE_PENDING,
     total: orderTotal(input),
     createTime: toTimestamp(store.now()),

@@ -76,6 +76,7 @@ export function seedOrders(): Order[] {
       shippingAddress: "12 St James's Square, London",
       note: Buffer.from("gift wrap, please"),
       discountRate: 0,
+      userId: "u-1",
     },
     {
       name: "users/u-1/orders/o-2",
@@ -87,6 +88,7 @@ export function seedOrders(): Order[] {
       pickupStore: "London Bridge",
       note: Buffer.alloc(0),
       discountRate: 0.1,
+      userId: "u-1",
     },
     {
       name: "users/u-2/orders/o-3",
@@ -98,6 +100,7 @@ export function seedOrders(): Order[] {
       shippingAddress: "Arlington, VA",
       note: Buffer.alloc(0),
       discountRate: 0,
+      userId: "u-2",
     },
   ];
 }

@@ -45,17 +45,20 @@ describe("protogate generate", () => {
     }
   });
 
-  it("writes only the gateway's files (JavaScript, declarations, descriptors, OpenAPI) unless ts-proto's message code is asked for", async () => {
+  it("writes only the gateway's files (JavaScript, declarations, descriptors, OpenAPI, GraphQL) unless ts-proto's message code is asked for", async () => {
     const lean = join(work, "lean");
     await runGenerate({ protoDirs: [join(FIXTURES, "golden-protos")], outDir: lean, check: false });
     expect([...readTree(lean).keys()].sort()).toEqual([
       MANIFEST_FILE,
+      "graphql-map.d.ts",
+      "graphql-map.js",
       "index.d.ts",
       "index.js",
       "openapi.json",
       "package.json",
       "protogate.descriptors.d.ts",
       "protogate.descriptors.js",
+      "schema.graphql",
       "shop/v1/shop.routes.d.ts",
       "shop/v1/shop.routes.js",
     ]);
@@ -86,7 +89,8 @@ describe("protogate generate", () => {
       ].join("\n"),
     );
     const declarations = [...readTree(out).keys()].filter((file) => file.endsWith(".d.ts")).map((file) => join(out, file));
-    expect(declarations.length).toBe(3);
+    // index, the descriptor set, the GraphQL map and the routes of shop.proto.
+    expect(declarations.length).toBe(4);
     const program = ts.createProgram([consumer, ...declarations], {
       strict: true,
       noEmit: true,

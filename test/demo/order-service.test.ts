@@ -26,6 +26,7 @@ function newOrder(overrides: Partial<Order> = {}): Order {
     pickupStore: "Soho",
     note: Buffer.from([0, 255, 7]),
     discountRate: 0.25,
+    userId: "",
     ...overrides,
   };
 }
@@ -93,9 +94,9 @@ describe("ListOrders", () => {
 });
 
 describe("CreateOrder", () => {
-  it("names the order, computes the total and makes it pending", async () => {
-    const created = await createOrder({ parent: "users/u-3", order: newOrder({ name: "ignored", state: OrderState.ORDER_STATE_PAID }), requestId: "" });
-    expect(created).toMatchObject({ name: "users/u-3/orders/o-4", state: OrderState.ORDER_STATE_PENDING, pickupStore: "Soho", discountRate: 0.25 });
+  it("names the order, sets its user from the parent, computes the total and makes it pending", async () => {
+    const created = await createOrder({ parent: "users/u-3", order: newOrder({ name: "ignored", state: OrderState.ORDER_STATE_PAID, userId: "u-9" }), requestId: "" });
+    expect(created).toMatchObject({ name: "users/u-3/orders/o-4", state: OrderState.ORDER_STATE_PENDING, pickupStore: "Soho", discountRate: 0.25, userId: "u-3" });
     expect(created.total).toEqual({ currencyCode: "EUR", units: "25", nanos: 990_000_000 });
     expect(created.createTime).toEqual({ seconds: String(Math.floor(FIXED_NOW.getTime() / 1000)), nanos: 890_000_000 });
     expect(created.note).toEqual(Buffer.from([0, 255, 7]));

@@ -59,6 +59,11 @@ export interface Order {
   pickupStore?: string | undefined;
   note: Buffer;
   discountRate: number;
+  /**
+   * The id of the user who placed the order (the {user} of its name). In GraphQL, the order's
+   * `user` is that user (a join).
+   */
+  userId: string;
 }
 
 export interface GetOrderRequest {
@@ -239,6 +244,7 @@ function createBaseOrder(): Order {
     pickupStore: undefined,
     note: Buffer.alloc(0),
     discountRate: 0,
+    userId: "",
   };
 }
 
@@ -273,6 +279,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.discountRate !== 0) {
       writer.uint32(81).double(message.discountRate);
+    }
+    if (message.userId !== "") {
+      writer.uint32(90).string(message.userId);
     }
     return writer;
   },
@@ -368,6 +377,14 @@ export const Order: MessageFns<Order> = {
             }
 
             message.discountRate = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.userId = reader.string();
             continue;
           }
         }

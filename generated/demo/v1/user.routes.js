@@ -14,7 +14,7 @@ export const UserService_GetUser = {
   responseBody: [],
   requestType: "demo.v1.GetUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:19",
+  source: "demo/v1/user.proto:20",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -31,7 +31,7 @@ export const UserService_ListUsers = {
   responseBody: [],
   requestType: "demo.v1.ListUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:25",
+  source: "demo/v1/user.proto:26",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -48,7 +48,7 @@ export const UserService_CreateUser = {
   responseBody: [],
   requestType: "demo.v1.CreateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:31",
+  source: "demo/v1/user.proto:32",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":201,"location":[{"text":"/v1/users/"},{"field":["user_id"]}]},
 };
@@ -66,7 +66,7 @@ export const UserService_UpdateUser = {
   responseBody: [],
   requestType: "demo.v1.UpdateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:44",
+  source: "demo/v1/user.proto:45",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -83,7 +83,7 @@ export const UserService_DeleteUser = {
   responseBody: [],
   requestType: "demo.v1.DeleteUserRequest",
   responseType: "google.protobuf.Empty",
-  source: "demo/v1/user.proto:53",
+  source: "demo/v1/user.proto:54",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":204},
 };
@@ -101,7 +101,7 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:62",
+  source: "demo/v1/user.proto:64",
   auth: null,
   idempotency: "NO_SIDE_EFFECTS",
 };

@@ -778,7 +778,8 @@ export const UserServiceService = {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers: {
     path: "/demo.v1.UserService/SearchUsers" as const,
@@ -805,7 +806,8 @@ export interface UserServiceServer extends UntypedServiceImplementation {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers: handleUnaryCall<SearchUsersRequest, ListUsersResponse>;
 }
@@ -891,7 +893,8 @@ export interface UserServiceClient extends Client {
   /**
    * Searches users by free text (a custom method).
    *
-   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE.
+   * Changes nothing (idempotency_level), so the gateway may send it again after an UNAVAILABLE;
+   * for the same reason it is a GraphQL Query field, though its rule is a POST.
    */
   searchUsers(
     request: SearchUsersRequest,
