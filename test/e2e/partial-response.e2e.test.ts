@@ -1,32 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningGateway } from "../../src/app.js";
-import { startDemoBackends, type DemoBackends } from "../../src/demo/index.js";
-import { send, startTestGateway } from "./support/gateway-harness.js";
+import { describe, expect, it } from "vitest";
+import { demoGatewayForSuite, send } from "./support/gateway-harness.js";
 
 /** The `fields` query parameter (partial responses) through the real server to the demo services. */
 describe("partial responses: ?fields=", () => {
-  let backends: DemoBackends;
-  let gateway: RunningGateway;
-  let base: string;
-
-  beforeAll(async () => {
-    backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])));
-    base = gateway.url;
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await backends?.close();
-  });
+  const gateway = demoGatewayForSuite();
 
   it("keeps only the named fields, in the message's order, proto or JSON names alike", async () => {
-    const response = await send(base, "GET", "/v1/users/u-1?fields=role,userId,display_name");
+    const response = await send(gateway.url, "GET", "/v1/users/u-1?fields=role,userId,display_name");
     expect(response.status).toBe(200);
     expect(response.text).toBe('{"userId":"u-1","displayName":"Ada Lovelace","role":"ROLE_ADMIN"}');
   });
 
   it("nested paths inside a Struct-free message and repeated paths element by element", async () => {
-    const response = await send(base, "GET", "/v1/users?fields=users.userId,users.role,nextPageToken&pageSize=2");
+    const response = await send(gateway.url, "GET", "/v1/users?fields=users.userId,users.role,nextPageToken&pageSize=2");
     expect(response.status).toBe(200);
     const users = (response.json as { users: Array<Record<string, unknown>> }).users;
     expect(users).toHaveLength(2);
@@ -35,21 +21,21 @@ describe("partial responses: ?fields=", () => {
   });
 
   it("nested message paths (an order's total inside each line item list)", async () => {
-    const full = await send(base, "GET", "/v1/users/u-1/orders/o-1");
+    const full = await send(gateway.url, "GET", "/v1/users/u-1/orders/o-1");
     const order = full.json as { items: Array<{ sku: string; unitPrice?: unknown }>; total: { currencyCode: string } };
-    const response = await send(base, "GET", "/v1/users/u-1/orders/o-1?fields=total.currencyCode,items.sku");
+    const response = await send(gateway.url, "GET", "/v1/users/u-1/orders/o-1?fields=total.currencyCode,items.sku");
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ items: order.items.map((item) => ({ sku: item.sku })), total: { currencyCode: order.total.currencyCode } });
   });
 
   it("several fields parameters add up", async () => {
-    const { email } = (await send(base, "GET", "/v1/users/u-1")).json as { email: string };
-    const response = await send(base, "GET", "/v1/users/u-1?fields=userId&fields=email");
+    const { email } = (await send(gateway.url, "GET", "/v1/users/u-1")).json as { email: string };
+    const response = await send(gateway.url, "GET", "/v1/users/u-1?fields=userId&fields=email");
     expect(response.json).toEqual({ userId: "u-1", email });
   });
 
   it("applies to a repeated response_body element by element", async () => {
-    const response = await send(base, "GET", "/v1/users/u-1/orders/o-1/items?fields=sku");
+    const response = await send(gateway.url, "GET", "/v1/users/u-1/orders/o-1/items?fields=sku");
     expect(response.status).toBe(200);
     const items = response.json as Array<Record<string, unknown>>;
     expect(items.length).toBeGreaterThan(0);
@@ -62,7 +48,7 @@ describe("partial responses: ?fields=", () => {
     ["/v1/users?fields=users.nope.x", "users.nope.x", /demo\.v1\.User has no field "nope"/],
     ["/v1/users/u-1?fields=", "", /names no field/],
   ])("%s is a 400 INVALID_ARGUMENT naming the path, with a BadRequest detail, before any backend call", async (path, bad, message) => {
-    const response = await send(base, "GET", path);
+    const response = await send(gateway.url, "GET", path);
     expect(response.status).toBe(400);
     const status = response.json as { code: number; message: string; details: Array<Record<string, unknown>> };
     expect(status.code).toBe(3);
@@ -74,13 +60,13 @@ describe("partial responses: ?fields=", () => {
   });
 
   it("a raw (HttpBody) response has no fields to select: 400 saying so", async () => {
-    const response = await send(base, "GET", "/v1/payments/p-1/receipt?fields=data");
+    const response = await send(gateway.url, "GET", "/v1/payments/p-1/receipt?fields=data");
     expect(response.status).toBe(400);
     expect((response.json as { message: string }).message).toMatch(/has no fields to select/);
   });
 
   it("without fields the response is unchanged", async () => {
-    const response = await send(base, "GET", "/v1/users/u-1");
+    const response = await send(gateway.url, "GET", "/v1/users/u-1");
     expect(Object.keys(response.json as object).length).toBeGreaterThan(3);
   });
 });

@@ -1,8 +1,7 @@
 import { status as grpcStatus, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
-import { startDemoBackends, type DemoBackends } from "../../src/demo/index.js";
-import { send, sendJson, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
+import { demoGatewayForSuite, send, sendJson, startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 
 const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest";
 
@@ -21,87 +20,65 @@ const ITEM = { sku: "PEN-9", quantity: 3, unitPrice: { currencyCode: "EUR", unit
 
 /** (protogate.v1.success) and field behaviors, through the real server to the real demo backends. */
 describe("success statuses and request validation against the demo services", () => {
-  let backends: DemoBackends;
-  let gateway: RunningGateway;
-  let base: string;
-
-  beforeAll(async () => {
-    backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])));
-    base = gateway.url;
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await backends?.close();
-  });
+  const gateway = demoGatewayForSuite();
 
   it("CreateOrder answers 201 with the Location of the created order", async () => {
-    const response = await sendJson(base, "POST", "/v1/users/u-2/orders", { items: [ITEM] });
+    const response = await sendJson(gateway.url, "POST", "/v1/users/u-2/orders", { items: [ITEM] });
     expect(response.status).toBe(201);
     const name = (response.json as { name: string }).name;
     expect(name).toMatch(/^users\/u-2\/orders\/o-\d+$/);
     expect(response.headers.get("location")).toBe(`/v1/${name}`);
     // The Location names what was created: following it finds the order.
-    const fetched = await send(base, "GET", response.headers.get("location") ?? "");
+    const fetched = await send(gateway.url, "GET", response.headers.get("location") ?? "");
     expect(fetched.status).toBe(200);
     expect((fetched.json as { name: string }).name).toBe(name);
   });
 
   it("CreateUser answers 201 with /v1/users/{user_id}; DeleteUser answers 204 without body or Content-Type", async () => {
-    const created = await sendJson(base, "POST", "/v1/users", { displayName: "Temp", email: "temp-201@example.com" });
+    const created = await sendJson(gateway.url, "POST", "/v1/users", { displayName: "Temp", email: "temp-201@example.com" });
     expect(created.status).toBe(201);
     const id = (created.json as { userId: string }).userId;
     expect(created.headers.get("location")).toBe(`/v1/users/${id}`);
-    const deleted = await send(base, "DELETE", `/v1/users/${id}`);
+    const deleted = await send(gateway.url, "DELETE", `/v1/users/${id}`);
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe("");
     expect(deleted.headers.get("content-type")).toBeNull();
-    expect((await send(base, "DELETE", `/v1/users/${id}`)).status).toBe(404);
+    expect((await send(gateway.url, "DELETE", `/v1/users/${id}`)).status).toBe(404);
   });
 
   it("lists every missing REQUIRED field, nested and repeated, by JSON name, before the backend is called", async () => {
-    const response = await sendJson(base, "POST", "/v1/users/u-2/orders", { items: [ITEM, { quantity: 1 }, { sku: "X", quantity: 0, unitPrice: {} }] });
+    const response = await sendJson(gateway.url, "POST", "/v1/users/u-2/orders", { items: [ITEM, { quantity: 1 }, { sku: "X", quantity: 0, unitPrice: {} }] });
     expect(response.status).toBe(400);
     expect(reason(response.json)).toBe("PG_ERR_REQUIRED_FIELD");
     expect(violations(response.json)).toEqual(["order.items[1].sku", "order.items[1].unitPrice", "order.items[2].quantity"]);
     expect((response.json as { message: string }).message).toContain("order.items[1].sku");
     // An empty body still sets `order` (an empty message): its own REQUIRED field is missing.
-    const empty = await sendJson(base, "POST", "/v1/users/u-2/orders", {});
+    const empty = await sendJson(gateway.url, "POST", "/v1/users/u-2/orders", {});
     expect(violations(empty.json)).toEqual(["order.items"]);
   });
 
   it("a REQUIRED message field that is absent is reported, its own fields are not", async () => {
-    const response = await send(base, "POST", "/v1/users", { headers: { "content-type": "application/json" } });
+    const response = await send(gateway.url, "POST", "/v1/users", { headers: { "content-type": "application/json" } });
     // No body: `user` is set to an empty message by the body rule, so its fields are missing.
     expect(violations(response.json)).toEqual(["user.displayName", "user.email"]);
   });
 
   it("drops OUTPUT_ONLY fields from input: the server's values win", async () => {
-    const response = await sendJson(base, "POST", "/v1/users/u-2/orders", { items: [ITEM], name: "users/u-2/orders/mine", state: "ORDER_STATE_PAID", total: { currencyCode: "EUR", units: "1" } });
+    const response = await sendJson(gateway.url, "POST", "/v1/users/u-2/orders", { items: [ITEM], name: "users/u-2/orders/mine", state: "ORDER_STATE_PAID", total: { currencyCode: "EUR", units: "1" } });
     expect(response.status).toBe(201);
     expect(response.json).toMatchObject({ state: "ORDER_STATE_PENDING", total: { currencyCode: "EUR", units: "6" } });
     expect((response.json as { name: string }).name).not.toBe("users/u-2/orders/mine");
   });
 
   it("the PATCH of a resource is a partial update: the resource's REQUIRED fields are not demanded", async () => {
-    const response = await sendJson(base, "PATCH", "/v1/users/u-3", { nickname: "Gee" });
+    const response = await sendJson(gateway.url, "PATCH", "/v1/users/u-3", { nickname: "Gee" });
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ userId: "u-3", nickname: "Gee" });
   });
 });
 
 describe("OUTPUT_ONLY fields rejected by config", () => {
-  let backends: DemoBackends;
-  let gateway: RunningGateway;
-
-  beforeAll(async () => {
-    backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), { transcoding: { outputOnlyFields: "reject" } });
-  });
-  afterAll(async () => {
-    await gateway?.close();
-    await backends?.close();
-  });
+  const gateway = demoGatewayForSuite({ transcoding: { outputOnlyFields: "reject" } });
 
   it("is a 400 naming each output-only field the request sets", async () => {
     const response = await sendJson(gateway.url, "POST", "/v1/users/u-2/orders", { items: [{ ...ITEM }], name: "x", createTime: "2026-01-01T00:00:00Z" });

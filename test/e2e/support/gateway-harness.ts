@@ -1,4 +1,6 @@
+import { afterAll, beforeAll } from "vitest";
 import { withoutRequestInfo } from "./request-info.js";
+import { startDemoBackends, type DemoBackends } from "../../../src/demo/index.js";
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type ServiceDefinition, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { startGateway, type GatewaySeams, type RunningGateway } from "../../../src/app.js";
 import { loadConfig } from "../../../src/config/load-config.js";
@@ -32,6 +34,30 @@ export async function startTestGateway(upstreams: Record<string, string>, extra:
 }
 
 /** What a test backend saw of one call. */
+/**
+ * The demo backends and a test gateway in front of them (with `extra` config) for the enclosing
+ * `describe` block: started before its tests, closed after them. Read `url` inside the tests.
+ */
+export function demoGatewayForSuite(extra: Record<string, unknown> = {}): { readonly url: string } {
+  let backends: DemoBackends | undefined;
+  let gateway: RunningGateway | undefined;
+  beforeAll(async () => {
+    const started = await startDemoBackends({ host: "127.0.0.1", port: 0 });
+    backends = started;
+    gateway = await startTestGateway(Object.fromEntries(started.services.map((service) => [service, started.address])), extra);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await backends?.close();
+  });
+  return {
+    get url() {
+      if (gateway === undefined) throw new Error("demoGatewayForSuite: read url inside a test (the gateway starts in beforeAll)");
+      return gateway.url;
+    },
+  };
+}
+
 export interface SeenCall {
   readonly method: string;
   readonly request: unknown;
