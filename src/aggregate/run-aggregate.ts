@@ -1,6 +1,5 @@
 import { fromBinary, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import type { Caller } from "../auth/caller.js";
-import type { EdgeAuth } from "../auth/edge-auth.js";
 import type { AnyToJson } from "../errors/any-detail.js";
 import { renderError } from "../errors/error-writer.js";
 import { GatewayError } from "../errors/gateway-error.js";
@@ -9,15 +8,13 @@ import { toGatewayError } from "../errors/to-gateway-error.js";
 import { ClientDisconnect } from "../http/client-disconnect.js";
 import type { LimitedRequest } from "../ratelimit/rate-limiter.js";
 import type { RouteVariableValue } from "../routing/router.js";
-import type { Timers } from "../timers.js";
 import type { CancelSignal, MetadataEntries } from "../upstream/upstream.js";
+import { callOnBehalf, type BehalfRunner, type OnBehalfOf } from "../gateway/call-on-behalf.js";
 import { claimsOf, jsonToCel, type CallInputs, type CallResult, type CompiledCall, type PreparedAggregate } from "./compile-aggregate.js";
 import type { CelVariables } from "./cel-source.js";
 
 /** What running an aggregate needs from the pipeline (its pieces, not a copy of them). */
-export interface AggregateRunner {
-  readonly auth: Pick<EdgeAuth, "authorize" | "metadata">;
-  readonly timers: Timers;
+export interface AggregateRunner extends BehalfRunner {
   readonly anyToJson: AnyToJson;
 }
 
@@ -78,6 +75,7 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
     else values.push(value);
   }
   const claims = claimsOf(request.caller);
+  const onBehalf: OnBehalfOf = { ...request, deadlineAt, cancelled: cancel };
   let cel: CelVariables | undefined;
   const inputs: CallInputs = {
     path,
@@ -109,7 +107,7 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
         if (missing.length > 0) {
           result = { ok: false, error: new GatewayError(GrpcCode.FAILED_PRECONDITION, "PG_ERR_AGGREGATE_INPUT", `call "${call.name}" did not run: it reads ${missing.map((name) => `"${name}"`).join(", ")}, which failed`) };
         } else {
-          result = await callOnce(call, inputs, request, runner, deadlineAt, cancel).then(
+          result = await callOnce(call, inputs, onBehalf, runner).then(
             (value): Outcome => ({ ok: true, result: value }),
             (thrown: unknown): Outcome => ({ ok: false, error: toGatewayError(thrown) }),
           );
@@ -156,71 +154,30 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
   }
 }
 
-/** One call: authorised and limited as if the client had made it, its request built, sent within its deadline. */
-async function callOnce(call: CompiledCall, inputs: CallInputs, request: AggregateRequest, runner: AggregateRunner, deadlineAt: number, cancelled: CancelSignal): Promise<CallResult> {
-  const { route } = call;
-  const { auth, timers } = runner;
-  auth.authorize(route.rule, request.caller);
-  if (route.limiter !== undefined) {
-    const checked = route.limiter.check(request.limited);
-    if (checked instanceof Promise) await checked;
-  }
-  const message = call.requestPlan.create();
-  for (const field of call.fields) {
-    try {
-      field.set(message, inputs);
-    } catch (error) {
-      throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_FIELD", `call "${call.name}", field "${field.path}": ${(error as Error).message}`, { cause: error });
-    }
-  }
-  const requestBytes = call.requestPlan.encode(message);
-  const upstream = route.upstream;
-  if (upstream === undefined) throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
-
-  const timeoutMs = Math.min(call.deadlineMs ?? route.deadlineMs, deadlineAt - timers.now());
-  const what = `call "${call.name}" (${route.binding.rpcPath.slice(1)})`;
-  if (timeoutMs <= 0) throw deadlineExceeded(what, call.deadlineMs ?? route.deadlineMs);
-  const metadata = auth.metadata(
-    request.baseMetadata.map(([key, value]): [string, string | Buffer] => [key, value]),
-    request.caller,
-    route.rule,
-    request.authorization,
+/** One call: authorised and limited as if the client had made it, its request built from its inputs, sent within its deadline. */
+async function callOnce(call: CompiledCall, inputs: CallInputs, onBehalf: OnBehalfOf, runner: AggregateRunner): Promise<CallResult> {
+  const reply = await callOnBehalf(
+    {
+      route: call.route,
+      what: `call "${call.name}" (${call.route.binding.rpcPath.slice(1)})`,
+      deadlineMs: call.deadlineMs,
+      request: () => {
+        const message = call.requestPlan.create();
+        for (const field of call.fields) {
+          try {
+            field.set(message, inputs);
+          } catch (error) {
+            throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_FIELD", `call "${call.name}", field "${field.path}": ${(error as Error).message}`, { cause: error });
+          }
+        }
+        return call.requestPlan.encode(message);
+      },
+    },
+    onBehalf,
+    runner,
   );
-  for (const [key, value] of request.sharedMetadata) metadata.push([key, value]);
-
-  // The call's own cancellation: the aggregate's (a failed `fail` call, the client gone) or its deadline.
-  if (cancelled.aborted) throw new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", `${what} was cancelled`);
-  const own = new ClientDisconnect();
-  const stop = () => own.abort();
-  cancelled.addEventListener("abort", stop, { once: true });
-  let timer: unknown;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = timers.setTimeout(() => {
-      reject(deadlineExceeded(what, timeoutMs));
-      own.abort();
-    }, timeoutMs);
-  });
-  timedOut.catch(() => undefined);
-  try {
-    const reply = await Promise.race([
-      upstream.call({ rpcPath: route.binding.rpcPath, request: requestBytes, metadata, deadline: Date.now() + timeoutMs, timeoutMs, signal: own, idempotent: route.idempotent }),
-      timedOut,
-    ]);
-    const decoded = call.responsePlan.decode(reply.response);
-    const json = call.responsePlan.writeJson(decoded, 1);
-    return { json, message: lazy(() => fromBinary(call.responseDesc, reply.response)) };
-  } catch (thrown) {
-    // Cancelled by the aggregate (another call failed, the client went away): say so, whatever the transport made of it.
-    if (cancelled.aborted && !(thrown instanceof GatewayError)) throw new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", `${what} was cancelled`, { cause: thrown });
-    throw thrown;
-  } finally {
-    timers.clearTimeout(timer);
-    cancelled.removeEventListener("abort", stop);
-  }
-}
-
-function deadlineExceeded(what: string, ms: number): GatewayError {
-  return new GatewayError(GrpcCode.DEADLINE_EXCEEDED, "PG_ERR_DEADLINE_EXCEEDED", `${what} did not answer within ${Math.round(ms)} ms`);
+  const json = call.responsePlan.writeJson(call.responsePlan.decode(reply), 1);
+  return { json, message: lazy(() => fromBinary(call.responseDesc, reply)) };
 }
 
 function lazy<T>(make: () => T): () => T {
