@@ -252,33 +252,65 @@ export interface VariantVerdict {
   readonly variant: string;
   readonly route: string;
   readonly routeLabel: string;
-  /** Variant CPU per request / the plain gateway's (for a sum of variants: 1 + their extra CPU added up). */
+  /**
+   * Variant CPU per request / the plain gateway's (for a sum of variants: 1 + their extra CPU
+   * added up): the median over rounds of each round's ratio where the rounds are known (see
+   * pairedCpuRatio), else the ratio of the medians.
+   */
   readonly cpuRatio: number;
+  /** The ratio of the two medians over rounds, for comparison. */
+  readonly ratioOfMedians: number;
   readonly maxCpuRatio: number;
   readonly met: boolean | undefined;
 }
 
-/** The feature variants against the plain gateway on the same route (medians; pairs with failures left out). */
-export function judgeVariants(summaries: readonly PairSummary[]): VariantVerdict[] {
+/**
+ * The median over rounds of `variant`'s CPU per request divided by the plain gateway's in the
+ * same round. Within a round the two are measured minutes apart at most, while the machine's
+ * speed drifts across a run (the plain GET read 48, 57, then 72 µs over three rounds of one run):
+ * pairing by round cancels that drift, which a ratio of medians taken from different rounds does
+ * not. NaN when no round measured both.
+ */
+export function pairedCpuRatio(measurements: readonly Measurement[], variant: string, route: string): number {
+  const cpuOf = (target: string) => new Map(measurements.filter((m) => m.target === target && m.route === route && m.cpuUsPerRequest !== undefined && m.errors === 0 && m.non2xx === 0).map((m) => [m.round, m.cpuUsPerRequest as number]));
+  const plain = cpuOf("protogate");
+  const ratios = [...cpuOf(variant)].flatMap(([round, cpu]) => {
+    const base = plain.get(round);
+    return base === undefined ? [] : [cpu / base];
+  });
+  return median(ratios);
+}
+
+/**
+ * The feature variants against the plain gateway on the same route (pairs with failures left
+ * out): per-round ratios when `measurements` are given (pairedCpuRatio), else ratios of medians.
+ */
+export function judgeVariants(summaries: readonly PairSummary[], measurements: readonly Measurement[] = []): VariantVerdict[] {
   const usable = summaries.filter((s) => !hasFailures(s));
-  const verdict = (variant: string, plain: PairSummary, cpuRatio: number, maxCpuRatio: number): VariantVerdict => ({
+  const ratioOf = (variant: PairSummary, plain: PairSummary): { cpuRatio: number; ratioOfMedians: number } => {
+    const ratioOfMedians = variant.cpuUsPerRequest / plain.cpuUsPerRequest;
+    const paired = pairedCpuRatio(measurements, variant.target, plain.route);
+    return { cpuRatio: Number.isNaN(paired) ? ratioOfMedians : paired, ratioOfMedians };
+  };
+  const verdict = (variant: string, plain: PairSummary, ratios: { cpuRatio: number; ratioOfMedians: number }, maxCpuRatio: number): VariantVerdict => ({
     variant,
     route: plain.route,
     routeLabel: plain.routeLabel,
-    cpuRatio,
+    ...ratios,
     maxCpuRatio,
-    met: Number.isFinite(cpuRatio) ? cpuRatio <= maxCpuRatio : undefined,
+    met: Number.isFinite(ratios.cpuRatio) ? ratios.cpuRatio <= maxCpuRatio : undefined,
   });
   const verdicts: VariantVerdict[] = [];
   for (const variant of usable.filter((s) => VARIANT_TARGETS[s.target] !== undefined)) {
     const plain = usable.find((s) => s.target === "protogate" && s.route === variant.route);
-    if (plain) verdicts.push(verdict(variant.target, plain, variant.cpuUsPerRequest / plain.cpuUsPerRequest, VARIANT_TARGETS[variant.target]));
+    if (plain) verdicts.push(verdict(variant.target, plain, ratioOf(variant, plain), VARIANT_TARGETS[variant.target]));
   }
   for (const plain of usable.filter((s) => s.target === "protogate")) {
     const parts = OBSERVED_TARGET.variants.map((name) => usable.find((s) => s.target === name && s.route === plain.route));
     if (parts.some((part) => part === undefined)) continue;
-    const extra = parts.reduce((sum, part) => sum + (part as PairSummary).cpuUsPerRequest / plain.cpuUsPerRequest - 1, 0);
-    verdicts.push(verdict(OBSERVED_TARGET.variants.join(" + "), plain, 1 + extra, OBSERVED_TARGET.maxCpuRatio));
+    const ratios = parts.map((part) => ratioOf(part as PairSummary, plain));
+    const sumOfExtra = (pick: (r: { cpuRatio: number; ratioOfMedians: number }) => number) => 1 + ratios.reduce((sum, r) => sum + pick(r) - 1, 0);
+    verdicts.push(verdict(OBSERVED_TARGET.variants.join(" + "), plain, { cpuRatio: sumOfExtra((r) => r.cpuRatio), ratioOfMedians: sumOfExtra((r) => r.ratioOfMedians) }, OBSERVED_TARGET.maxCpuRatio));
   }
   return verdicts;
 }
@@ -298,10 +330,10 @@ export function formatWorkers(summaries: readonly PairSummary[]): string | undef
 }
 
 export function formatVariants(verdicts: readonly VariantVerdict[]): string {
-  const lines = ["features on against the plain gateway (CPU per request; medians over rounds)"];
+  const lines = ["features on against the plain gateway (CPU per request: median of the per-round ratios; the ratio of the medians in brackets)"];
   for (const v of verdicts) {
     const verdict = v.met === undefined ? "NOT MEASURED" : v.met ? "ok" : "MISSED";
-    lines.push(`  ${v.variant} / protogate ${v.routeLabel}: ${Number.isFinite(v.cpuRatio) ? `${v.cpuRatio.toFixed(3)}x` : "n/a"} (target <= ${v.maxCpuRatio}x) ${verdict}`);
+    lines.push(`  ${v.variant} / protogate ${v.routeLabel}: ${Number.isFinite(v.cpuRatio) ? `${v.cpuRatio.toFixed(3)}x [${v.ratioOfMedians.toFixed(3)}x]` : "n/a"} (target <= ${v.maxCpuRatio}x) ${verdict}`);
   }
   return lines.join("\n");
 }

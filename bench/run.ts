@@ -149,7 +149,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const summaries = summarize(measurements);
   const ratios = computeRatios(summaries.filter((s) => !hasFailures(s)));
   const floor = judgeFloor(summaries, options.ratePerSecond > 0);
-  const variants = judgeVariants(summaries);
+  const variants = judgeVariants(summaries, measurements);
   console.log(`\nmedians over rounds (${describePinning(pinning)})\n${formatSummaries(summaries)}`);
   if (ratios.length > 0) console.log(`\n${formatRatios(ratios, new Map(BENCH_ROUTES.map((r) => [r.id, r.label])))}`);
   if (floor.length > 0) console.log(`\n${formatFloor(floor)}`);

@@ -111,6 +111,30 @@ describe("the feature-variant targets (auth on, the memory limit, tracing within
     expect(formatVariants(verdicts).split("\n").slice(1).map((line) => line.split(" ").at(-1))).toEqual(["ok", "MISSED", "ok"]);
   });
 
+  it("pairs rounds when the machine drifts: the median of per-round ratios, not the ratio of medians taken from different rounds", () => {
+    // The machine slows down over the run (the plain GET: 50, 60, 75 µs); the variant costs 4 % in every round.
+    const rounds = [50, 60, 75];
+    const measurements = rounds.flatMap((plain, i) => [measurement("protogate", "get", plain, { round: i + 1 }), measurement("protogate-jwt", "get", plain * 1.04, { round: i + 1 })]);
+    // Medians of different rounds: the variant's middle round against the plain one's, still fine here...
+    const [aligned] = judgeVariants(summarize(measurements), measurements);
+    expect(aligned.cpuRatio).toBeCloseTo(1.04, 6);
+    // ...but with the variant's slow round replaced by a slower one, its median moves to another round's value.
+    const skewed = measurements.map((m) => (m.target === "protogate-jwt" && m.round === 1 ? { ...m, cpuUsPerRequest: 80 } : m));
+    const [paired] = judgeVariants(summarize(skewed), skewed);
+    expect(paired.ratioOfMedians).toBeCloseTo(75 * 1.04 / 60, 6); // 1.3: MISSED by the drift alone
+    expect(paired.cpuRatio).toBeCloseTo(1.04, 6); // rounds 2 and 3 at 1.04, round 1 at 1.6: the median is 1.04
+    expect(paired.met).toBe(true);
+    // A round the plain gateway did not measure (or measured with failures) is left out of the pairing.
+    const unpaired = skewed.filter((m) => !(m.target === "protogate" && m.round === 3));
+    expect(judgeVariants(summarize(unpaired), unpaired)[0].cpuRatio).toBeCloseTo((1.6 + 1.04) / 2, 6);
+  });
+
+  it("falls back to the ratio of medians without the rounds' measurements", () => {
+    const [verdict] = judgeVariants(summarize([measurement("protogate", "get", 100), measurement("protogate-jwt", "get", 108)]));
+    expect(verdict.cpuRatio).toBeCloseTo(1.08, 6);
+    expect(verdict.ratioOfMedians).toBeCloseTo(1.08, 6);
+  });
+
   it("judges the resilience variant (retries, outlier detection, breaker on) against the plain gateway, at 5 %", () => {
     const verdicts = judgeVariants(summarize([measurement("protogate", "get", 100), measurement("protogate-resilience", "get", 104), measurement("protogate", "post", 200), measurement("protogate-resilience", "post", 212)]));
     expect(verdicts.map((v) => [v.variant, v.route, Number(v.cpuRatio.toFixed(3)), v.maxCpuRatio, v.met])).toEqual([
