@@ -67,13 +67,7 @@ export async function callOnBehalf(call: BehalfCall, onBehalf: OnBehalfOf, runne
   const ownDeadlineMs = call.deadlineMs ?? route.deadlineMs;
   const timeoutMs = Math.min(ownDeadlineMs, onBehalf.deadlineAt - timers.now());
   if (timeoutMs <= 0) throw deadlineExceeded(what, ownDeadlineMs);
-  const metadata = auth.metadata(
-    onBehalf.baseMetadata.map(([key, value]): [string, string | Buffer] => [key, value]),
-    onBehalf.caller,
-    route.rule,
-    onBehalf.authorization,
-  );
-  for (const [key, value] of onBehalf.sharedMetadata) metadata.push([key, value]);
+  const metadata = identityMetadata(route, onBehalf, runner);
 
   // The call's own cancellation: the request's (the client gone, a call it needed failed) or its deadline.
   const { cancelled } = onBehalf;
@@ -104,6 +98,18 @@ export async function callOnBehalf(call: BehalfCall, onBehalf: OnBehalfOf, runne
     timers.clearTimeout(timer);
     cancelled.removeEventListener("abort", stop);
   }
+}
+
+/** The metadata of a call to `route` on the client's behalf: forwarded headers, identity as the method's rule maps it, then the shared entries. */
+export function identityMetadata(route: PreparedRoute, onBehalf: OnBehalfOf, runner: BehalfRunner): Array<[string, string | Buffer]> {
+  const metadata = runner.auth.metadata(
+    onBehalf.baseMetadata.map(([key, value]): [string, string | Buffer] => [key, value]),
+    onBehalf.caller,
+    route.rule,
+    onBehalf.authorization,
+  );
+  for (const [key, value] of onBehalf.sharedMetadata) metadata.push([key, value]);
+  return metadata;
 }
 
 function deadlineExceeded(what: string, ms: number): GatewayError {
