@@ -12,7 +12,10 @@ import { compileSelection, type FieldSelection } from "../transcode/field-select
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import type { FieldPlan, MessagePlan } from "../transcode/json/plan-types.js";
 import type { AggregateCallConfig, AggregateConfig, ValueSource } from "./aggregate-config.js";
+import { createAnswerFields, type AnswerFields } from "./answer-fields.js";
+import { answerShape, type AnswerShape } from "./answer-shape.js";
 import { celEnvironment, compileCel, type CelVariables } from "./cel-source.js";
+import { FIELDS_PARAMETER } from "../gateway/partial-response.js";
 
 /** The `service` of an aggregate's route identity: auth and rate-limit selectors name it `aggregate.NAME`. */
 export const AGGREGATE_SERVICE = "aggregate";
@@ -82,6 +85,10 @@ export interface PreparedAggregate {
   readonly deadlineMs: number;
   /** In declaration order (the response's key order). */
   readonly calls: readonly CompiledCall[];
+  /** The answer's shape, from the calls' selections over their response messages. */
+  readonly shape: AnswerShape;
+  /** `?fields=` (partial answers); undefined when a call reads a query parameter named `fields` (the parameter is then the calls'). */
+  readonly fields: AnswerFields | undefined;
 }
 
 export interface AggregateDependencies {
@@ -154,6 +161,8 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
   if (problems > 0) return undefined;
 
   const rule = deps.ruleFor(AGGREGATE_SERVICE, config.name, config.auth);
+  const shape = answerShape(calls);
+  const readsFields = Object.values(config.calls).some((call) => Object.values(call.request).some((source) => "query" in source && source.query === FIELDS_PARAMETER));
   return {
     binding: Object.freeze({ service: AGGREGATE_SERVICE, method: config.name, rpcPath: `/${AGGREGATE_SERVICE}/${config.name}`, kind: "unary", httpMethod: config.method, pattern: config.path }),
     template,
@@ -161,6 +170,8 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
     limiter: deps.limiterFor(AGGREGATE_SERVICE, config.name),
     deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs,
     calls,
+    shape,
+    fields: readsFields ? undefined : createAnswerFields(shape),
   };
 }
 

@@ -260,6 +260,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const { exchange } = request;
     const { head } = exchange;
     const { route: aggregate, caller } = admission;
+    // `fields` (a partial answer) is checked before any call is made.
+    const { query, pruning } = aggregate.fields === undefined ? { query: admission.query, pruning: undefined } : aggregate.fields.take(admission.query);
     const timeoutMs = callTimeoutMs(aggregate.deadlineMs, clientTimeout(head));
     // One upstream span for the aggregate: its request ID and trace context go with every call.
     const sharedMetadata = recorder.upstreamStarted(exchange, []);
@@ -269,7 +271,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         {
           aggregate,
           variables: admission.variables,
-          query: admission.query,
+          query,
+          pruning,
           caller,
           limited: { caller, clientIp: head.client.ip, headers: head.headers },
           authorization: head.headers.authorization,
