@@ -54,6 +54,8 @@ export interface CallResult {
 /** Sets one request field from its source; throws an Error saying what did not fit. */
 interface FieldSetter {
   readonly path: string;
+  /** The query parameter it reads (`{query: NAME}`), and whether into a repeated field. */
+  readonly query?: { readonly name: string; readonly repeated: boolean };
   set(message: Record<string, unknown>, inputs: CallInputs): void;
 }
 
@@ -87,6 +89,10 @@ export interface PreparedAggregate {
   readonly calls: readonly CompiledCall[];
   /** The answer's shape, from the calls' selections over their response messages. */
   readonly shape: AnswerShape;
+  /** The query parameters its calls read (`{query: NAME}`), for its OpenAPI operation; `repeated` when one feeds a repeated field. */
+  readonly queryParameters: ReadonlyArray<{ readonly name: string; readonly repeated: boolean }>;
+  /** The aggregate as configured (its name, path and auth, for docs). */
+  readonly name: string;
   /** `?fields=` (partial answers); undefined when a call reads a query parameter named `fields` (the parameter is then the calls'). */
   readonly fields: AnswerFields | undefined;
 }
@@ -171,6 +177,8 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
     deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs,
     calls,
     shape,
+    name: config.name,
+    queryParameters: queryParametersOf(calls),
     fields: readsFields ? undefined : createAnswerFields(shape),
   };
 }
@@ -285,6 +293,7 @@ function compileSource(self: string, path: string, resolved: ResolvedFieldPath, 
     if (!textual) return `a query parameter is text; field "${path}" is ${describe(leaf)}`;
     return {
       path,
+      query: { name: source.query, repeated: leaf.cardinality === "list" },
       set(message, inputs) {
         const values = inputs.query.get(source.query);
         if (values === undefined || values.length === 0) return;
@@ -376,6 +385,13 @@ function scalarName(scalar: number): string {
 function describe(field: FieldPlan): string {
   const type = describeType(field);
   return `${field.desc.parent.typeName}.${field.protoName}: ${field.cardinality === "list" ? `repeated ${type}` : field.cardinality === "map" ? `map of ${type}` : type}`;
+}
+
+/** The query parameters the calls read, each once (repeated if any call reads it into a repeated field). */
+function queryParametersOf(calls: readonly CompiledCall[]): Array<{ name: string; repeated: boolean }> {
+  const parameters = new Map<string, boolean>();
+  for (const call of calls) for (const field of call.fields) if (field.query !== undefined) parameters.set(field.query.name, (parameters.get(field.query.name) ?? false) || field.query.repeated);
+  return [...parameters].map(([name, repeated]) => ({ name, repeated }));
 }
 
 /** A dependency cycle among the calls (names in order, the first repeated last), if any. */

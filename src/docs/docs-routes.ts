@@ -1,8 +1,11 @@
+import type { OpenApiDocument } from "../../codegen/openapi/openapi-types.js";
+import type { PreparedAggregate } from "../aggregate/compile-aggregate.js";
 import type { AnyBinding } from "../binding.js";
 import { ConfigError } from "../config/load-config.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { StaticRoute } from "../http/static-routes.js";
 import { createRouter } from "../routing/router.js";
+import { withAggregates } from "./aggregate-openapi.js";
 import { DOCS_CONTENT_SECURITY_POLICY, renderDocsPage } from "./docs-page.js";
 import { readDocsAssets, type DocsAsset } from "./swagger-ui-assets.js";
 
@@ -16,6 +19,8 @@ export interface DocsRoutesOptions {
   readonly generatedDir: string;
   /** The route table: no route may share a path with the docs. */
   readonly bindings: readonly AnyBinding[];
+  /** The aggregate routes: added to the served document; no aggregate may share a path with the docs either. */
+  readonly aggregates?: readonly PreparedAggregate[];
   /** The header this gateway reads API keys from. */
   readonly apiKeyHeader: string;
   /** Test seam: the page's files (default: read from swagger-ui-dist and src/docs/browser). */
@@ -43,7 +48,7 @@ export function createDocsRoutes(options: DocsRoutesOptions): StaticRoute[] {
       body: Buffer.from(page),
       headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": DOCS_CONTENT_SECURITY_POLICY, "referrer-policy": "no-referrer" },
     },
-    { key: "docs.openApiPath", path: docs.openApiPath, body: Buffer.from(options.openApi ?? ""), headers: { "content-type": "application/json" } },
+    { key: "docs.openApiPath", path: docs.openApiPath, body: Buffer.from(servedDocument(options, document.parsed)), headers: { "content-type": "application/json" } },
     ...(options.assets ?? readDocsAssets()).map((asset) => ({
       key: "docs.path",
       path: `${assetsPath}/${asset.name}`,
@@ -61,7 +66,7 @@ export function createDocsRoutes(options: DocsRoutesOptions): StaticRoute[] {
 }
 
 /** The document's title, after checking that the text is a JSON object (it is served as is). */
-function parseDocument(options: DocsRoutesOptions): { title: string } {
+function parseDocument(options: DocsRoutesOptions): { title: string; parsed: object } {
   const file = `${options.generatedDir}/openapi.json`;
   if (options.openApi === undefined) {
     throw new ConfigError(`docs.enabled is true, but ${file} does not exist: regenerate the folder with \`protogate generate --out ${options.generatedDir}\` (it writes openapi.json), or turn the docs off`);
@@ -77,7 +82,15 @@ function parseDocument(options: DocsRoutesOptions): { title: string } {
   }
   // Boundary: user-generated JSON; only info.title is read, and only when it is a string.
   const info = (parsed as { info?: { title?: unknown } }).info;
-  return { title: typeof info?.title === "string" && info.title.length > 0 ? info.title : "API" };
+  return { title: typeof info?.title === "string" && info.title.length > 0 ? info.title : "API", parsed };
+}
+
+/** The document as served: the generated file as is, or (with aggregate routes) with them merged in. */
+function servedDocument(options: DocsRoutesOptions, parsed: object): string {
+  const aggregates = options.aggregates ?? [];
+  if (aggregates.length === 0) return options.openApi ?? "";
+  // Boundary: the generated folder's document, written by `protogate generate` (checked to be a JSON object above).
+  return `${JSON.stringify(withAggregates(parsed as OpenApiDocument, aggregates), null, 2)}\n`;
 }
 
 /**

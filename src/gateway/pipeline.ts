@@ -73,6 +73,8 @@ export interface Admission<R extends RouteTarget = PreparedRoute> {
 export interface GatewayPipeline {
   /** The config it was built from (the adapter reads the streaming limits of the pipeline a request runs on). */
   readonly config: Readonly<GatewayConfig>;
+  /** Its aggregate routes, compiled (the served OpenAPI document includes them). */
+  readonly aggregates: readonly PreparedAggregate[];
   /** A request arrived: the Exchange that follows it (with its request ID) until `end`. */
   begin(head: RequestHead): Exchange;
   /** Its response is over (written or abandoned): the observers hear of it. */
@@ -296,6 +298,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 
   return {
     config,
+    aggregates,
     begin: (head) => recorder.begin(head),
     end: (exchange) => recorder.end(exchange),
     admitUpgrade: async (exchange) => {
