@@ -56,10 +56,10 @@ export function createDocsRoutes(options: DocsRoutesOptions): StaticRoute[] {
       headers: { "content-type": asset.contentType },
     })),
   ];
-  const conflicts = findConflicts(routes, options.bindings);
+  const conflicts = findConflicts(routes, namedRoutes(options.bindings, options.aggregates ?? []));
   if (conflicts.length > 0) {
     throw new ConfigError(
-      `the docs would hide generated routes: ${conflicts.join("; ")}. The gateway answers the docs' paths itself; set docs.path / docs.openApiPath to paths no route matches, or turn the docs off`,
+      `the docs would hide routes: ${conflicts.join("; ")}. The gateway answers the docs' paths itself; set docs.path / docs.openApiPath to paths no route matches, or turn the docs off`,
     );
   }
   return routes.map(({ path, body, headers }) => ({ path, body, headers }));
@@ -93,18 +93,33 @@ function servedDocument(options: DocsRoutesOptions, parsed: object): string {
   return `${JSON.stringify(withAggregates(parsed as OpenApiDocument, aggregates), null, 2)}\n`;
 }
 
+/** A route the docs must not hide: a generated one or an aggregate, as conflict messages name it. */
+interface NamedRoute {
+  readonly httpMethod: string;
+  readonly template: AnyBinding["template"];
+  readonly pattern: string;
+  readonly name: string;
+}
+
+function namedRoutes(bindings: readonly AnyBinding[], aggregates: readonly PreparedAggregate[]): NamedRoute[] {
+  return [
+    ...bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, pattern: binding.pattern, name: `${binding.service}.${binding.method}, ${binding.source}` })),
+    ...aggregates.map((aggregate) => ({ httpMethod: aggregate.binding.httpMethod, template: aggregate.template, pattern: aggregate.binding.pattern, name: `aggregate "${aggregate.name}", gateway.yaml aggregates` })),
+  ];
+}
+
 /**
- * Each docs path that a generated route's template matches, whatever the route's method: the
- * adapter answers every method at these paths (405 for all but GET and HEAD), so such a route
- * could never be reached. Matched with the gateway's own router, so a variable or `**` template
- * (`GET /{name=**}`) counts as well as a literal one.
+ * Each docs path that a route's template matches (a generated route's or an aggregate's), whatever
+ * the route's method: the adapter answers every method at these paths (405 for all but GET and
+ * HEAD), so such a route could never be reached. Matched with the gateway's own router, so a
+ * variable or `**` template (`GET /{name=**}`) counts as well as a literal one.
  */
-function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], bindings: readonly AnyBinding[]): string[] {
-  const router = createRouter(bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, value: binding })));
+function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], known: readonly NamedRoute[]): string[] {
+  const router = createRouter(known.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
   const conflicts: string[] = [];
   for (const route of routes) {
     const match = router.match("GET", route.path);
-    const hits: AnyBinding[] = [];
+    const hits: NamedRoute[] = [];
     if (match.kind === "found") hits.push(match.value);
     else if (match.kind === "methodNotAllowed") {
       for (const method of match.allow) {
@@ -112,9 +127,7 @@ function findConflicts(routes: readonly (StaticRoute & { readonly key: string })
         if (other.kind === "found") hits.push(other.value);
       }
     }
-    for (const binding of hits) {
-      conflicts.push(`${route.key} ${route.path} is matched by ${binding.httpMethod} ${binding.pattern} (${binding.service}.${binding.method}, ${binding.source})`);
-    }
+    for (const hit of hits) conflicts.push(`${route.key} ${route.path} is matched by ${hit.httpMethod} ${hit.pattern} (${hit.name})`);
   }
   return conflicts;
 }

@@ -9,7 +9,7 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
 import { createLogThrottle } from "../log-throttle.js";
 import { NO_LIMIT_HEADERS, type LimitHeaders, type RateLimiter } from "../ratelimit/rate-limiter.js";
-import { createRouter, type RouteVariableValue } from "../routing/router.js";
+import { createRouter, findRouteConflicts, type RouteDefinition, type RouteVariableValue } from "../routing/router.js";
 import { REAL_TIMERS, type Timers } from "../timers.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
@@ -20,7 +20,7 @@ import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstre
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
-import { compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
+import { AggregateConfigError, compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
 import { runAggregate, type AggregateRunner } from "../aggregate/run-aggregate.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
@@ -127,10 +127,14 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
     defaultDeadlineMs: config.deadlines.defaultMs,
   });
-  const router = createRouter<RouteTarget>([
-    ...routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
-    ...aggregates.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
-  ]);
+  const routeDefinitions = [
+    ...routes.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
+    ...aggregates.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
+  ];
+  // An aggregate on a generated route's path (or another aggregate's) is a config error naming both.
+  const clashes = findRouteConflicts(routeDefinitions).filter((conflict) => isAggregate(conflict.second.value));
+  if (clashes.length > 0) throw new AggregateConfigError(clashes.map((clash) => describeClash(clash.second.value as PreparedAggregate, clash.first.value)));
+  const router = createRouter<RouteTarget>(routeDefinitions);
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod), ...aggregates.map((aggregate) => aggregate.binding.httpMethod)]);
@@ -402,6 +406,12 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       }
     },
   };
+}
+
+/** One line naming an aggregate and the route whose path it takes. */
+function describeClash(aggregate: PreparedAggregate, other: RouteTarget): string {
+  const taken = isAggregate(other) ? `aggregate "${other.name}"'s path ${other.binding.pattern}` : `the route of ${other.binding.service}.${other.binding.method} (${other.binding.source}): ${other.binding.httpMethod} ${other.binding.pattern}`;
+  return `aggregate "${aggregate.name}": path ${aggregate.binding.httpMethod} ${aggregate.binding.pattern} clashes with ${taken}; give the aggregate another path`;
 }
 
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */

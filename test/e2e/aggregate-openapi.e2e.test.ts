@@ -97,3 +97,18 @@ describe("aggregate routes in the served OpenAPI document", () => {
     expect(Object.keys(schema.properties!)).toEqual(["recommendations"]);
   });
 });
+
+describe("an aggregate on the docs' paths is refused at start, naming both", () => {
+  const userCall = { user: { rpc: "demo.v1.UserService.GetUser", request: { user_id: { const: "u-1" } } } };
+  it.each<[string, Record<string, unknown>, string]>([
+    ["the page", { path: "/docs" }, 'docs.path /docs is matched by GET /docs (aggregate "clash", gateway.yaml aggregates)'],
+    ["the document", { path: "/openapi.json" }, 'docs.openApiPath /openapi.json is matched by GET /openapi.json (aggregate "clash", gateway.yaml aggregates)'],
+    ["an asset, through a variable", { path: "/docs/assets/{file}" }, 'docs.path /docs/assets/swagger-ui-bundle.js is matched by GET /docs/assets/{file} (aggregate "clash"'],
+    ["a moved document path", { path: "/api/spec" }, 'docs.openApiPath /api/spec is matched by GET /api/spec (aggregate "clash"'],
+  ])("%s", async (_name, aggregate, message) => {
+    const docs = aggregate.path === "/api/spec" ? { enabled: true, openApiPath: "/api/spec" } : { enabled: true };
+    const started = startTestGateway({}, { docs, aggregates: [{ name: "clash", calls: userCall, ...aggregate }] });
+    await expect(started).rejects.toThrow(message);
+    await expect(started).rejects.toThrow(/set docs\.path \/ docs\.openApiPath to paths no route matches, or turn the docs off/);
+  });
+});
