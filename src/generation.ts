@@ -4,6 +4,7 @@ import { readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createGatewayPipeline } from "./gateway/pipeline.js";
+import { loadAggregateModules } from "./aggregate/typed/load-aggregate-modules.js";
 import { createStaticResponder } from "./http/static-routes.js";
 import type { Serving } from "./http/adapter.js";
 import type { GeneratedFolder } from "./load-generated.js";
@@ -96,7 +97,20 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
 
     const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
     const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
-    const pipeline = createGatewayPipeline({ config, bindings: folder.bindings, codecs, upstreams, auth, rateLimiter, log, recorder, shutdown: shared.shutdown, ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }) });
+    const aggregateModules = await loadAggregateModules(config.aggregates);
+    const pipeline = createGatewayPipeline({
+      config,
+      bindings: folder.bindings,
+      codecs,
+      upstreams,
+      auth,
+      rateLimiter,
+      log,
+      recorder,
+      shutdown: shared.shutdown,
+      aggregateModules,
+      ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }),
+    });
     // A docs path that a route (or an aggregate) matches fails here; what was opened is closed below.
     const staticRoutes = createDocsRoutes({
       docs: config.docs,

@@ -30,7 +30,10 @@ export function withAggregates(document: OpenApiDocument, aggregates: readonly P
   for (const aggregate of aggregates) {
     const operation: OpenApiOperation = {
       operationId: `Aggregate_${aggregate.name}`,
-      summary: `Aggregate ${aggregate.name}: ${aggregate.calls.map((call) => call.route.binding.rpcPath.slice(1)).join(", ")} in one request.`,
+      summary:
+        aggregate.typed === undefined
+          ? `Aggregate ${aggregate.name}: ${aggregate.calls.map((call) => call.route.binding.rpcPath.slice(1)).join(", ")} in one request.`
+          : `Aggregate ${aggregate.name} (written in code: its module makes the calls).`,
       tags: [AGGREGATES_TAG],
       parameters: parametersOf(aggregate),
       responses: {
@@ -80,15 +83,19 @@ function parametersOf(aggregate: PreparedAggregate): OpenApiParameter[] {
   return parameters;
 }
 
+const ERRORS_SCHEMA: JsonSchema = {
+  type: "object",
+  description: "The google.rpc.Status of each call that failed under `onError: partial`, by the call's name (absent when none failed).",
+  additionalProperties: { $ref: componentRef(STATUS_TYPE) },
+};
+
 function answerSchema(aggregate: PreparedAggregate, schemas: Schemas): JsonSchema {
+  // A typed aggregate's answer is whatever its code writes: an object, with `errors` when a partial call failed.
+  if (aggregate.typed !== undefined) return { type: "object", description: "The answer of the aggregate's module.", properties: { errors: ERRORS_SCHEMA }, additionalProperties: true };
   const properties: Record<string, JsonSchema> = {};
   for (const call of aggregate.shape.calls) properties[call.key] = callSchema(call, schemas);
   if (aggregate.calls.some((call) => call.policy.kind === "partial")) {
-    properties.errors = {
-      type: "object",
-      description: "The google.rpc.Status of each call that failed under `onError: partial`, by the call's name (absent when none failed).",
-      additionalProperties: { $ref: componentRef(STATUS_TYPE) },
-    };
+    properties.errors = ERRORS_SCHEMA;
   }
   return { type: "object", properties };
 }

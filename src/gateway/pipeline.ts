@@ -21,7 +21,9 @@ import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
 import { AggregateConfigError, compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
-import { runAggregate, type AggregateRunner } from "../aggregate/run-aggregate.js";
+import { runAggregate, type AggregateRequest } from "../aggregate/run-aggregate.js";
+import type { TypedAggregate } from "../aggregate/typed/define-aggregate.js";
+import { runTypedAggregate, type TypedAggregateRunner } from "../aggregate/typed/run-typed-aggregate.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
@@ -50,6 +52,8 @@ export interface PipelineDependencies {
   readonly shutdown?: AbortSignal;
   /** The clock of aggregate calls' deadlines (tests pass a manual clock); default: `timers`. */
   readonly aggregateTimers?: Timers;
+  /** The typed aggregates' modules, loaded (src/aggregate/typed/), by aggregate name. */
+  readonly aggregateModules?: ReadonlyMap<string, TypedAggregate>;
 }
 
 /** What a route of the router leads to: one RPC's binding, or an aggregate of several (src/aggregate/). */
@@ -126,6 +130,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
     limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
     defaultDeadlineMs: config.deadlines.defaultMs,
+    ...(deps.aggregateModules && { modules: deps.aggregateModules }),
   });
   const routeDefinitions = [
     ...routes.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
@@ -148,8 +153,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    */
   const logInternal = (error: GatewayError, exchange: Exchange): void => {
     const { head, requestId } = exchange;
-    if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
-      deps.log.error({ err: error.cause, method: head.method, path: pathOf(head.url), requestId }, "internal error");
+    if (error.code === GrpcCode.INTERNAL && (error.reason === "PG_ERR_INTERNAL" || error.reason === "PG_ERR_AGGREGATE_MODULE")) {
+      deps.log.error({ err: error.cause ?? error, method: head.method, path: pathOf(head.url), requestId }, "internal error");
       return;
     }
     const cause = error.cause;
@@ -167,7 +172,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
   const timers = deps.timers ?? REAL_TIMERS;
-  const aggregateRunner: AggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson };
+  const aggregateRunner: TypedAggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson, codecs, routesByRpcPath: unaryRoutesByRpcPath(routes) };
   const streamCall = createStreamCalls({
     streaming: config.streaming,
     timers,
@@ -273,8 +278,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const sharedMetadata = recorder.upstreamStarted(exchange, []);
     let answer;
     try {
-      answer = await runAggregate(
-        {
+      const aggregateRequest: AggregateRequest = {
           aggregate,
           variables: admission.variables,
           query,
@@ -288,9 +292,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           signal: request.signal,
           requestId: exchange.requestId,
           callFailed: (error) => logInternal(error, exchange),
-        },
-        aggregateRunner,
-      );
+        };
+      answer = aggregate.typed === undefined ? await runAggregate(aggregateRequest, aggregateRunner) : await runTypedAggregate(aggregate.typed, aggregateRequest, aggregateRunner);
     } catch (thrown) {
       recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
       throw thrown;
@@ -417,6 +420,13 @@ function describeClash(aggregate: PreparedAggregate, other: RouteTarget): string
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */
 function upstreamCodeOf(thrown: unknown): number {
   return thrown instanceof UpstreamError ? thrown.code : toGatewayError(thrown).code;
+}
+
+/** The unary routes by `/pkg.Service/Method` (a method's first binding): what typed aggregates call. */
+function unaryRoutesByRpcPath(routes: readonly PreparedRoute[]): Map<string, PreparedRoute> {
+  const byPath = new Map<string, PreparedRoute>();
+  for (const route of routes) if (route.binding.kind === "unary" && !byPath.has(route.binding.rpcPath)) byPath.set(route.binding.rpcPath, route);
+  return byPath;
 }
 
 /** The routes by `pkg.Service.Method` (a method's first binding): what an aggregate's calls use (unary ones only; compileAggregates says so). */
