@@ -20,9 +20,9 @@ export interface UnaryMethod<Req, Res> {
   readonly requestStream: false;
   readonly responseStream: false;
   requestSerialize(value: Req): Uint8Array;
-  requestDeserialize(value: Buffer): Req;
+  requestDeserialize(value: Uint8Array): Req;
   responseSerialize(value: Res): Uint8Array;
-  responseDeserialize(value: Buffer): Res;
+  responseDeserialize(value: Uint8Array): Res;
 }
 
 /** Options of one call; without `onError` a failure fails the whole request with the call's status. */
