@@ -78,7 +78,7 @@ export function compileAnswerFields(shape: AnswerShape, paths: readonly string[]
     if (problem !== undefined) problems.push({ path, message: problem });
   }
   if (problems.length > 0) return problems;
-  tree.delete(ERRORS_KEY);
+  // `errors` is never in the tree (addPath accepts it and adds nothing): only call names are.
   const keptCalls = new Set(tree.keys());
   return {
     keptCalls,
