@@ -23,6 +23,8 @@ export interface BenchOptions extends LoadSettings {
   readonly streamRounds: number;
   /** Messages per stream in that measurement. */
   readonly streamMessages: number;
+  /** Rounds of the dashboard measurement (the mobileDashboard aggregate against its three REST calls); 0: skip. */
+  readonly dashboardRounds: number;
   /** Seconds of the latency run (Protogate and direct grpc-js at half Protogate's saturated rate); 0 skips it. */
   readonly latencySeconds: number;
   /** Minutes of the saturated run whose RSS is judged; 0 skips it. */
@@ -40,7 +42,7 @@ export interface BenchOptions extends LoadSettings {
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--${GRPC_JS_BACKEND_FLAG}] [--codegen | --no-codegen]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--dashboard-rounds N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--${GRPC_JS_BACKEND_FLAG}] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -55,13 +57,17 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
   --stream-rounds N messages per second of one server stream, direct grpc-js client against
                     Protogate (NDJSON), and the gateway's CPU per message (default 3; 0: skip)
   --stream-messages N  messages per stream in that measurement (default 200000)
+  --dashboard-rounds N  rounds of the dashboard measurement: the demo's mobileDashboard aggregate
+                    against a client making its three REST calls itself over keep-alive connections
+                    (same gateway, same backend; --duration each; default 3; 0: skip). Runs in a
+                    full run, or alone with --only dashboard
   --latency-seconds S  seconds of the latency run after the rounds: plain Protogate and direct grpc-js
                     calls, each at half Protogate's saturated rate per route; p99s compared
                     (target: at most 1 ms apart; default: --duration; 0: skip)
   --rss-minutes M   minutes of a saturated GET run on a fresh plain Protogate, after a 60 s warm-up,
                     whose resident memory is sampled every 5 s (target: peak within 10 % of the
                     first 30 s; default 5; 0: skip)
-  --only LIST       comma-separated targets: protogate (every variant), =protogate (the plain one alone), a variant name, proxy, direct,
+  --only LIST       comma-separated targets: protogate (every variant), =protogate (the plain one alone), a variant name, proxy, direct, dashboard,
                     floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
                     lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
   --out DIR         where the JSON results go (default bench/results)
@@ -88,6 +94,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "cost-rounds": { type: "string", default: "15" },
       "stream-rounds": { type: "string", default: "3" },
       "stream-messages": { type: "string", default: "200000" },
+      "dashboard-rounds": { type: "string", default: "3" },
       "latency-seconds": { type: "string" },
       "rss-minutes": { type: "string", default: "5" },
       only: { type: "string", default: "" },
@@ -119,6 +126,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     costRounds: Math.floor(positiveNumber(values["cost-rounds"], "--cost-rounds", 1000, true)),
     streamRounds: Math.floor(positiveNumber(values["stream-rounds"], "--stream-rounds", 100, true)),
     streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
+    dashboardRounds: Math.floor(positiveNumber(values["dashboard-rounds"], "--dashboard-rounds", 100, true)),
     latencySeconds: values["latency-seconds"] === undefined ? durationSeconds : positiveNumber(values["latency-seconds"], "--latency-seconds", 3600, true),
     rssMinutes: positiveNumber(values["rss-minutes"], "--rss-minutes", 600, true),
     build: values.sources ? "sources" : "dist",

@@ -21,6 +21,7 @@ import type { CodegenCase } from "./codegen-report.js";
 import { BENCH_ROUTES } from "./routes.js";
 import { formatStreamThroughput, measureStreamThroughput, type StreamThroughput } from "./stream-throughput.js";
 import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
+import { formatDashboard, measureDashboard, type DashboardResult } from "./dashboard.js";
 
 interface Failure {
   readonly target: string;
@@ -32,11 +33,14 @@ interface Failure {
 /** Whether `--only` entry `entry` selects `target`: its name or family, or with a leading `=` its name alone (`=protogate`: the plain gateway without its variants). */
 const selects = (entry: string, target: BenchTarget): boolean => (entry.startsWith("=") ? target.name === entry.slice(1) : target.name === entry || target.family === entry);
 
+/** `--only` entry of the dashboard measurement (not a target of the per-route table: it has its own requests). */
+const DASHBOARD = "dashboard";
+
 function selectTargets(only: readonly string[]): BenchTarget[] {
   const targets = allTargets();
   if (only.length === 0) return targets;
-  const unknown = only.filter((entry) => !targets.some((t) => selects(entry, t)));
-  if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(", ")}; known: ${[...new Set(targets.flatMap((t) => [t.family, t.name]))].join(", ")}`);
+  const unknown = only.filter((entry) => entry !== DASHBOARD && !targets.some((t) => selects(entry, t)));
+  if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(", ")}; known: ${[...new Set(targets.flatMap((t) => [t.family, t.name])), DASHBOARD].join(", ")}`);
   return targets.filter((t) => only.some((entry) => selects(entry, t)));
 }
 
@@ -56,6 +60,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   const started: { target: BenchTarget; running: RunningTarget }[] = [];
   let featureCost: FeatureCostResult | undefined;
   let streaming: StreamThroughput | undefined;
+  let dashboard: DashboardResult | undefined;
   let latency: LatencyVerdict[] | undefined;
   let rss: { verdict: RssVerdict; requestsPerSecond: number; samples: RssSample[] } | undefined;
   const notes: string[] = [];
@@ -132,6 +137,15 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         failures.push({ target: "streaming", message: (error as Error).message });
       }
     }
+    if (options.dashboardRounds > 0 && (options.only.length === 0 || options.only.includes(DASHBOARD))) {
+      console.log(`dashboard: the mobileDashboard aggregate against its three REST calls, ${options.dashboardRounds} round(s) of ${options.durationSeconds}s each`);
+      try {
+        dashboard = await measureDashboard(context, options.dashboardRounds, options.warmupSeconds);
+        if (dashboard.failed) failures.push({ target: DASHBOARD, message: "requests failed during the measurement (see the rounds in the JSON results)" });
+      } catch (error) {
+        failures.push({ target: DASHBOARD, message: (error as Error).message });
+      }
+    }
   } finally {
     for (const { running } of started) await running.stop();
     await backend.stop();
@@ -160,6 +174,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   if (rss) console.log(`\n${formatRss(rss.verdict, rss.requestsPerSecond)}\n${formatRssMinutes(rss.samples)}`);
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
   if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
+  if (dashboard) console.log(`\n${formatDashboard(dashboard)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
@@ -185,6 +200,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     notes,
     featureCost,
     streaming,
+    dashboard,
     codegen,
     measurements,
     failures,

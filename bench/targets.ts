@@ -325,7 +325,7 @@ function httpTarget(name: string, server: ChildHandle, base: string, context: Be
   };
 }
 
-async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings, warmupSeconds: number, affinity: CpuAffinity | undefined): Promise<LoadResult> {
+export async function runLoadProcess(name: string, file: string, args: string[], settings: LoadSettings, warmupSeconds: number, affinity: CpuAffinity | undefined): Promise<LoadResult> {
   const settingsArgs = ["--connections", String(settings.connections), "--warmup", String(warmupSeconds), "--duration", String(settings.durationSeconds), "--rate", String(settings.ratePerSecond)];
   const load = spawnTs(name, file, [...args, ...settingsArgs], affinity);
   const limitMs = (warmupSeconds + settings.durationSeconds) * 1000 + 60_000;

@@ -4,6 +4,7 @@ import { readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createGatewayPipeline } from "./gateway/pipeline.js";
+import { loadAggregateModules } from "./aggregate/typed/load-aggregate-modules.js";
 import { createStaticResponder } from "./http/static-routes.js";
 import type { Serving } from "./http/adapter.js";
 import type { GeneratedFolder } from "./load-generated.js";
@@ -75,14 +76,6 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
   const { log, metrics, seams } = shared;
   const opened: Array<() => unknown> = [];
   try {
-    // Before anything opens a connection: a docs path that a route matches fails here.
-    const staticRoutes = createDocsRoutes({
-      docs: config.docs,
-      openApi: folder.openApi,
-      generatedDir: config.generated,
-      bindings: folder.bindings,
-      apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
-    });
     const codecs = createCodecRegistry(folder.files ?? folder.descriptorSet, { ignoreUnknownFields: config.transcoding.ignoreUnknownFields });
     const upstreams = createUpstreamPool(readUpstreamTargets(config), {
       resilience: { ...seams.upstreams, log, ...(metrics && { tallies: (service: string) => metrics.upstreamTallies(service) }) },
@@ -104,7 +97,29 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
 
     const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
     const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
-    const pipeline = createGatewayPipeline({ config, bindings: folder.bindings, codecs, upstreams, auth, rateLimiter, log, recorder, shutdown: shared.shutdown, ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }) });
+    const aggregateModules = await loadAggregateModules(config.aggregates);
+    const pipeline = createGatewayPipeline({
+      config,
+      bindings: folder.bindings,
+      codecs,
+      upstreams,
+      auth,
+      rateLimiter,
+      log,
+      recorder,
+      shutdown: shared.shutdown,
+      aggregateModules,
+      ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }),
+    });
+    // A docs path that a route (or an aggregate) matches fails here; what was opened is closed below.
+    const staticRoutes = createDocsRoutes({
+      docs: config.docs,
+      openApi: folder.openApi,
+      generatedDir: config.generated,
+      bindings: folder.bindings,
+      aggregates: pipeline.aggregates,
+      apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
+    });
     let retiring: Promise<void> | undefined;
     return {
       config,

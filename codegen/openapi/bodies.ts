@@ -86,6 +86,6 @@ export function successResponse(binding: CodegenBinding, schemas: SchemaRegistry
 }
 
 /** The `default` response of every operation: a `google.rpc.Status` JSON body. */
-export function errorResponse(schemas: SchemaRegistry): OpenApiResponse {
+export function errorResponse(schemas: Pick<SchemaRegistry, "refSpecial">): OpenApiResponse {
   return { description: `An error, as a ${STATUS_TYPE}.`, content: { [JSON_MEDIA_TYPE]: { schema: schemas.refSpecial(STATUS_TYPE) } } };
 }

@@ -41,7 +41,7 @@ export function operationSecurity(auth: AuthRuleData | null): OpenApiSecurityReq
 }
 
 /** The 401 and 403 responses of a non-public operation (none for a public one), as google.rpc.Status. */
-export function authResponses(auth: AuthRuleData | null, schemas: SchemaRegistry): { readonly [status: string]: OpenApiResponse } {
+export function authResponses(auth: AuthRuleData | null, schemas: Pick<SchemaRegistry, "refSpecial">): { readonly [status: string]: OpenApiResponse } {
   if (auth?.public === true) return {};
   const content = { "application/json": { schema: schemas.refSpecial(STATUS_TYPE) } };
   const scopes = auth?.scopes ?? [];

@@ -84,12 +84,19 @@ export const aggregateSchema = z.strictObject({
   auth: aggregateAuthSchema.prefault({}),
   /** The whole aggregate's deadline; a client's grpc-timeout may shorten it. Default: deadlines.defaultMs. */
   deadlineMs: positiveMs.optional(),
-  /** The calls, by name: each name is its key in the response. */
+  /** The calls, by name: each name is its key in the response. Either `calls` or `module`. */
   calls: z
     .record(identifier, callSchema)
     .refine((calls) => Object.keys(calls).length > 0, { message: "an aggregate needs at least one call" })
-    .refine((calls) => !Object.keys(calls).some((name) => RESERVED_NAMES.has(name)), { message: `a call cannot be named ${[...RESERVED_NAMES].join(", ")} (the response's error map and CEL's variables use these names)` }),
-});
+    .refine((calls) => !Object.keys(calls).some((name) => RESERVED_NAMES.has(name)), { message: `a call cannot be named ${[...RESERVED_NAMES].join(", ")} (the response's error map and CEL's variables use these names)` })
+    .optional(),
+  /**
+   * A typed aggregate instead of `calls`: a JavaScript module (`.js`, `.mjs`; `.ts`/`.mts` when
+   * the gateway runs under tsx) whose default export is `defineAggregate(...)`. Relative to the
+   * config file's folder.
+   */
+  module: z.string().regex(/\.(m?js|m?ts)$/, "expected a module file (.js or .mjs; .ts or .mts under tsx)").optional(),
+}).refine((aggregate) => (aggregate.calls === undefined) !== (aggregate.module === undefined), { message: "an aggregate has either calls or a module (not both, not neither)" });
 export type AggregateConfig = z.infer<typeof aggregateSchema>;
 
 export const aggregatesSchema = z

@@ -12,7 +12,11 @@ import { compileSelection, type FieldSelection } from "../transcode/field-select
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import type { FieldPlan, MessagePlan } from "../transcode/json/plan-types.js";
 import type { AggregateCallConfig, AggregateConfig, ValueSource } from "./aggregate-config.js";
+import { createAnswerFields, type AnswerFields } from "./answer-fields.js";
+import { answerShape, type AnswerShape } from "./answer-shape.js";
+import type { TypedAggregate } from "./typed/define-aggregate.js";
 import { celEnvironment, compileCel, type CelVariables } from "./cel-source.js";
+import { FIELDS_PARAMETER } from "../gateway/partial-response.js";
 
 /** The `service` of an aggregate's route identity: auth and rate-limit selectors name it `aggregate.NAME`. */
 export const AGGREGATE_SERVICE = "aggregate";
@@ -51,6 +55,8 @@ export interface CallResult {
 /** Sets one request field from its source; throws an Error saying what did not fit. */
 interface FieldSetter {
   readonly path: string;
+  /** The query parameter it reads (`{query: NAME}`), and whether into a repeated field. */
+  readonly query?: { readonly name: string; readonly repeated: boolean };
   set(message: Record<string, unknown>, inputs: CallInputs): void;
 }
 
@@ -82,6 +88,16 @@ export interface PreparedAggregate {
   readonly deadlineMs: number;
   /** In declaration order (the response's key order). */
   readonly calls: readonly CompiledCall[];
+  /** The answer's shape, from the calls' selections over their response messages. */
+  readonly shape: AnswerShape;
+  /** The query parameters its calls read (`{query: NAME}`), for its OpenAPI operation; `repeated` when one feeds a repeated field. */
+  readonly queryParameters: ReadonlyArray<{ readonly name: string; readonly repeated: boolean }>;
+  /** The aggregate as configured (its name, path and auth, for docs). */
+  readonly name: string;
+  /** A typed aggregate's module (its code makes the calls; `calls` is empty), or undefined. */
+  readonly typed: TypedAggregate | undefined;
+  /** `?fields=` (partial answers); undefined when a call reads a query parameter named `fields` (the parameter is then the calls'). */
+  readonly fields: AnswerFields | undefined;
 }
 
 export interface AggregateDependencies {
@@ -91,6 +107,8 @@ export interface AggregateDependencies {
   readonly ruleFor: (service: string, method: string, rule: { public: boolean; scopes: readonly string[]; forwardAuthorization: boolean }) => EffectiveRule;
   readonly limiterFor: (service: string, method: string) => MethodLimiter | undefined;
   readonly defaultDeadlineMs: number;
+  /** The typed aggregates' modules, loaded (typed/load-aggregate-modules.ts), by aggregate name. */
+  readonly modules?: ReadonlyMap<string, TypedAggregate>;
 }
 
 /**
@@ -128,9 +146,24 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
     pathVariables.add(variable.fieldPath.join("."));
   }
 
+  const rule = deps.ruleFor(AGGREGATE_SERVICE, config.name, config.auth);
+  const binding: RouteIdentity = Object.freeze({ service: AGGREGATE_SERVICE, method: config.name, rpcPath: `/${AGGREGATE_SERVICE}/${config.name}`, kind: "unary", httpMethod: config.method, pattern: config.path });
+  const common = { binding, template, rule, name: config.name, limiter: deps.limiterFor(AGGREGATE_SERVICE, config.name), deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs };
+  if (config.module !== undefined) {
+    // A typed aggregate: its code makes the calls (typed/run-typed-aggregate.ts); nothing to check against descriptors here.
+    const typed = deps.modules?.get(config.name);
+    if (typed === undefined) {
+      problem(`module ${config.module} was not loaded`);
+      return undefined;
+    }
+    if (problems > 0) return undefined;
+    return { ...common, calls: [], shape: { calls: [] }, queryParameters: [], fields: undefined, typed };
+  }
+  const callConfigs = config.calls ?? {};
+
   // The calls' routes and response types first: CEL and `from` read them.
   const targets = new Map<string, { route: PreparedRoute; desc: DescMessage }>();
-  for (const [name, call] of Object.entries(config.calls)) {
+  for (const [name, call] of Object.entries(callConfigs)) {
     const route = deps.routes.get(call.rpc);
     if (route === undefined) {
       problem(`call "${name}": unknown RPC ${call.rpc} (an aggregate calls unary methods that have an HTTP rule in the generated route table)`);
@@ -143,24 +176,25 @@ function compileAggregate(config: AggregateConfig, deps: AggregateDependencies, 
   const env = celEnvironment(scope);
 
   const calls: CompiledCall[] = [];
-  for (const [name, call] of Object.entries(config.calls)) {
+  for (const [name, call] of Object.entries(callConfigs)) {
     const target = targets.get(name);
     if (target === undefined) continue;
-    const compiled = compileCall(name, call, target.route, { deps, pathVariables, scope, env, calls: config.calls }, (message) => problem(`call "${name}", ${message}`));
+    const compiled = compileCall(name, call, target.route, { deps, pathVariables, scope, env, calls: callConfigs }, (message) => problem(`call "${name}", ${message}`));
     if (compiled !== undefined) calls.push(compiled);
   }
   const cycle = findCycle(calls);
   if (cycle !== undefined) problem(`calls ${cycle.map((name) => `"${name}"`).join(" -> ")} depend on each other in a cycle`);
   if (problems > 0) return undefined;
 
-  const rule = deps.ruleFor(AGGREGATE_SERVICE, config.name, config.auth);
+  const shape = answerShape(calls);
+  const readsFields = Object.values(callConfigs).some((call) => Object.values(call.request).some((source) => "query" in source && source.query === FIELDS_PARAMETER));
   return {
-    binding: Object.freeze({ service: AGGREGATE_SERVICE, method: config.name, rpcPath: `/${AGGREGATE_SERVICE}/${config.name}`, kind: "unary", httpMethod: config.method, pattern: config.path }),
-    template,
-    rule,
-    limiter: deps.limiterFor(AGGREGATE_SERVICE, config.name),
-    deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs,
+    ...common,
     calls,
+    shape,
+    queryParameters: queryParametersOf(calls),
+    fields: readsFields ? undefined : createAnswerFields(shape),
+    typed: undefined,
   };
 }
 
@@ -274,6 +308,7 @@ function compileSource(self: string, path: string, resolved: ResolvedFieldPath, 
     if (!textual) return `a query parameter is text; field "${path}" is ${describe(leaf)}`;
     return {
       path,
+      query: { name: source.query, repeated: leaf.cardinality === "list" },
       set(message, inputs) {
         const values = inputs.query.get(source.query);
         if (values === undefined || values.length === 0) return;
@@ -365,6 +400,13 @@ function scalarName(scalar: number): string {
 function describe(field: FieldPlan): string {
   const type = describeType(field);
   return `${field.desc.parent.typeName}.${field.protoName}: ${field.cardinality === "list" ? `repeated ${type}` : field.cardinality === "map" ? `map of ${type}` : type}`;
+}
+
+/** The query parameters the calls read, each once (repeated if any call reads it into a repeated field). */
+function queryParametersOf(calls: readonly CompiledCall[]): Array<{ name: string; repeated: boolean }> {
+  const parameters = new Map<string, boolean>();
+  for (const call of calls) for (const field of call.fields) if (field.query !== undefined) parameters.set(field.query.name, (parameters.get(field.query.name) ?? false) || field.query.repeated);
+  return [...parameters].map(([name, repeated]) => ({ name, repeated }));
 }
 
 /** A dependency cycle among the calls (names in order, the first repeated last), if any. */

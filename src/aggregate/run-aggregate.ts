@@ -11,6 +11,7 @@ import type { RouteVariableValue } from "../routing/router.js";
 import type { CancelSignal, MetadataEntries } from "../upstream/upstream.js";
 import { callOnBehalf, type BehalfRunner, type OnBehalfOf } from "../gateway/call-on-behalf.js";
 import { claimsOf, jsonToCel, type CallInputs, type CallResult, type CompiledCall, type PreparedAggregate } from "./compile-aggregate.js";
+import type { AnswerPruning } from "./answer-fields.js";
 import type { CelVariables } from "./cel-source.js";
 
 /** What running an aggregate needs from the pipeline (its pieces, not a copy of them). */
@@ -39,6 +40,8 @@ export interface AggregateRequest {
   readonly requestId: string;
   /** A call failed (the pipeline logs unexpected failures, as it does its own). */
   readonly callFailed: (error: GatewayError) => void;
+  /** `?fields=`: the answer is pruned, and a call whose key is pruned away runs only if a kept call reads it. */
+  readonly pruning?: AnswerPruning;
 }
 
 export interface AggregateAnswer {
@@ -132,11 +135,12 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
   };
 
   try {
-    const settled = await Promise.race([Promise.all(aggregate.calls.map(run)), failed]);
-    const body: Record<string, JsonValue> = {};
+    const running = request.pruning === undefined ? aggregate.calls : callsNeeded(aggregate.calls, request.pruning.keptCalls);
+    const settled = await Promise.race([Promise.all(running.map(run)), failed]);
+    let body: Record<string, JsonValue> = {};
     const errors: Record<string, JsonValue> = {};
     let upstreamCode: number = GrpcCode.OK;
-    aggregate.calls.forEach((call, i) => {
+    running.forEach((call, i) => {
       const outcome = settled[i];
       if (outcome.ok) {
         if (!call.hidden) body[call.name] = call.selection === undefined ? outcome.result.json : call.selection.apply(outcome.result.json);
@@ -146,12 +150,26 @@ export async function runAggregate(request: AggregateRequest, runner: AggregateR
       errors[call.name] = JSON.parse(renderError(outcome.error, runner.anyToJson, request.requestId).body) as JsonValue;
     });
     if (Object.keys(errors).length > 0) body.errors = errors;
+    if (request.pruning !== undefined) body = request.pruning.apply(body);
     return { body: JSON.stringify(body), upstreamCode };
   } finally {
     request.signal.removeEventListener("abort", onClientGone);
     // A call failed under `fail` (or all are done): whatever still runs is cancelled.
     cancel.abort();
   }
+}
+
+/** The kept calls and every call they read (directly or not), in declaration order. */
+export function callsNeeded(calls: readonly CompiledCall[], kept: ReadonlySet<string>): CompiledCall[] {
+  const byName = new Map(calls.map((call) => [call.name, call]));
+  const needed = new Set<string>();
+  const need = (name: string): void => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    for (const input of byName.get(name)?.dependsOn ?? []) need(input);
+  };
+  for (const name of kept) need(name);
+  return calls.filter((call) => needed.has(call.name));
 }
 
 /** One call: authorised and limited as if the client had made it, its request built from its inputs, sent within its deadline. */

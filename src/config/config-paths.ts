@@ -14,6 +14,7 @@ const PATH_KEYS: ReadonlyArray<readonly string[]> = [
   ["upstreams", "*", "tls", "keyFile"],
   ["auth", "jwt", "issuers", "*", "keyFile"],
   ["auth", "jwt", "issuers", "*", "hmacSecretFile"],
+  ["aggregates", "*", "module"],
 ];
 
 /** A copy of the parsed config file with its relative paths made absolute against `baseDir`. */

@@ -1,8 +1,11 @@
+import type { OpenApiDocument } from "../../codegen/openapi/openapi-types.js";
+import type { PreparedAggregate } from "../aggregate/compile-aggregate.js";
 import type { AnyBinding } from "../binding.js";
 import { ConfigError } from "../config/load-config.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { StaticRoute } from "../http/static-routes.js";
 import { createRouter } from "../routing/router.js";
+import { withAggregates } from "./aggregate-openapi.js";
 import { DOCS_CONTENT_SECURITY_POLICY, renderDocsPage } from "./docs-page.js";
 import { readDocsAssets, type DocsAsset } from "./swagger-ui-assets.js";
 
@@ -16,6 +19,8 @@ export interface DocsRoutesOptions {
   readonly generatedDir: string;
   /** The route table: no route may share a path with the docs. */
   readonly bindings: readonly AnyBinding[];
+  /** The aggregate routes: added to the served document; no aggregate may share a path with the docs either. */
+  readonly aggregates?: readonly PreparedAggregate[];
   /** The header this gateway reads API keys from. */
   readonly apiKeyHeader: string;
   /** Test seam: the page's files (default: read from swagger-ui-dist and src/docs/browser). */
@@ -43,7 +48,7 @@ export function createDocsRoutes(options: DocsRoutesOptions): StaticRoute[] {
       body: Buffer.from(page),
       headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": DOCS_CONTENT_SECURITY_POLICY, "referrer-policy": "no-referrer" },
     },
-    { key: "docs.openApiPath", path: docs.openApiPath, body: Buffer.from(options.openApi ?? ""), headers: { "content-type": "application/json" } },
+    { key: "docs.openApiPath", path: docs.openApiPath, body: Buffer.from(servedDocument(options, document.parsed)), headers: { "content-type": "application/json" } },
     ...(options.assets ?? readDocsAssets()).map((asset) => ({
       key: "docs.path",
       path: `${assetsPath}/${asset.name}`,
@@ -51,17 +56,17 @@ export function createDocsRoutes(options: DocsRoutesOptions): StaticRoute[] {
       headers: { "content-type": asset.contentType },
     })),
   ];
-  const conflicts = findConflicts(routes, options.bindings);
+  const conflicts = findConflicts(routes, namedRoutes(options.bindings, options.aggregates ?? []));
   if (conflicts.length > 0) {
     throw new ConfigError(
-      `the docs would hide generated routes: ${conflicts.join("; ")}. The gateway answers the docs' paths itself; set docs.path / docs.openApiPath to paths no route matches, or turn the docs off`,
+      `the docs would hide routes: ${conflicts.join("; ")}. The gateway answers the docs' paths itself; set docs.path / docs.openApiPath to paths no route matches, or turn the docs off`,
     );
   }
   return routes.map(({ path, body, headers }) => ({ path, body, headers }));
 }
 
 /** The document's title, after checking that the text is a JSON object (it is served as is). */
-function parseDocument(options: DocsRoutesOptions): { title: string } {
+function parseDocument(options: DocsRoutesOptions): { title: string; parsed: object } {
   const file = `${options.generatedDir}/openapi.json`;
   if (options.openApi === undefined) {
     throw new ConfigError(`docs.enabled is true, but ${file} does not exist: regenerate the folder with \`protogate generate --out ${options.generatedDir}\` (it writes openapi.json), or turn the docs off`);
@@ -77,21 +82,44 @@ function parseDocument(options: DocsRoutesOptions): { title: string } {
   }
   // Boundary: user-generated JSON; only info.title is read, and only when it is a string.
   const info = (parsed as { info?: { title?: unknown } }).info;
-  return { title: typeof info?.title === "string" && info.title.length > 0 ? info.title : "API" };
+  return { title: typeof info?.title === "string" && info.title.length > 0 ? info.title : "API", parsed };
+}
+
+/** The document as served: the generated file as is, or (with aggregate routes) with them merged in. */
+function servedDocument(options: DocsRoutesOptions, parsed: object): string {
+  const aggregates = options.aggregates ?? [];
+  if (aggregates.length === 0) return options.openApi ?? "";
+  // Boundary: the generated folder's document, written by `protogate generate` (checked to be a JSON object above).
+  return `${JSON.stringify(withAggregates(parsed as OpenApiDocument, aggregates), null, 2)}\n`;
+}
+
+/** A route the docs must not hide: a generated one or an aggregate, as conflict messages name it. */
+interface NamedRoute {
+  readonly httpMethod: string;
+  readonly template: AnyBinding["template"];
+  readonly pattern: string;
+  readonly name: string;
+}
+
+function namedRoutes(bindings: readonly AnyBinding[], aggregates: readonly PreparedAggregate[]): NamedRoute[] {
+  return [
+    ...bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, pattern: binding.pattern, name: `${binding.service}.${binding.method}, ${binding.source}` })),
+    ...aggregates.map((aggregate) => ({ httpMethod: aggregate.binding.httpMethod, template: aggregate.template, pattern: aggregate.binding.pattern, name: `aggregate "${aggregate.name}", gateway.yaml aggregates` })),
+  ];
 }
 
 /**
- * Each docs path that a generated route's template matches, whatever the route's method: the
- * adapter answers every method at these paths (405 for all but GET and HEAD), so such a route
- * could never be reached. Matched with the gateway's own router, so a variable or `**` template
- * (`GET /{name=**}`) counts as well as a literal one.
+ * Each docs path that a route's template matches (a generated route's or an aggregate's), whatever
+ * the route's method: the adapter answers every method at these paths (405 for all but GET and
+ * HEAD), so such a route could never be reached. Matched with the gateway's own router, so a
+ * variable or `**` template (`GET /{name=**}`) counts as well as a literal one.
  */
-function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], bindings: readonly AnyBinding[]): string[] {
-  const router = createRouter(bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, value: binding })));
+function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], known: readonly NamedRoute[]): string[] {
+  const router = createRouter(known.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
   const conflicts: string[] = [];
   for (const route of routes) {
     const match = router.match("GET", route.path);
-    const hits: AnyBinding[] = [];
+    const hits: NamedRoute[] = [];
     if (match.kind === "found") hits.push(match.value);
     else if (match.kind === "methodNotAllowed") {
       for (const method of match.allow) {
@@ -99,9 +127,7 @@ function findConflicts(routes: readonly (StaticRoute & { readonly key: string })
         if (other.kind === "found") hits.push(other.value);
       }
     }
-    for (const binding of hits) {
-      conflicts.push(`${route.key} ${route.path} is matched by ${binding.httpMethod} ${binding.pattern} (${binding.service}.${binding.method}, ${binding.source})`);
-    }
+    for (const hit of hits) conflicts.push(`${route.key} ${route.path} is matched by ${hit.httpMethod} ${hit.pattern} (${hit.name})`);
   }
   return conflicts;
 }

@@ -48,6 +48,8 @@ export type GatewayErrorReason =
   | "PG_ERR_STREAM_IDLE"
   // Aggregate routes: a call that did not run because a call it reads failed.
   | "PG_ERR_AGGREGATE_INPUT"
+  // An aggregate's module (typed aggregates) misbehaved: it called a method without a route, or answered no object.
+  | "PG_ERR_AGGREGATE_MODULE"
   // The admin listener's POST /reload:
   | "PG_ERR_CONFIG_INVALID"
   | "PG_ERR_RESTART_REQUIRED"

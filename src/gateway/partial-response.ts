@@ -76,7 +76,7 @@ function selectableRoot(response: MessagePlan, responseBody: readonly string[]):
 }
 
 /** 400 INVALID_ARGUMENT naming every bad path, each also a google.rpc.BadRequest field violation. */
-function fieldsError(problems: readonly SelectionProblem[]): GatewayError {
+export function fieldsError(problems: readonly SelectionProblem[]): GatewayError {
   const described = problems.map((problem) => `${JSON.stringify(problem.path)}: ${problem.message}`);
   return new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_QUERY", `query parameter fields: ${described.join("; ")}`, {
     details: [{ "@type": BAD_REQUEST_TYPE, fieldViolations: problems.map((problem) => ({ field: FIELDS_PARAMETER, description: `${JSON.stringify(problem.path)}: ${problem.message}` })) }],

@@ -9,7 +9,7 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { toGatewayError } from "../errors/to-gateway-error.js";
 import { createLogThrottle } from "../log-throttle.js";
 import { NO_LIMIT_HEADERS, type LimitHeaders, type RateLimiter } from "../ratelimit/rate-limiter.js";
-import { createRouter, type RouteVariableValue } from "../routing/router.js";
+import { createRouter, findRouteConflicts, type RouteDefinition, type RouteVariableValue } from "../routing/router.js";
 import { REAL_TIMERS, type Timers } from "../timers.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { parseQueryString } from "../transcode/query-string.js";
@@ -20,8 +20,10 @@ import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstre
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
-import { compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
-import { runAggregate, type AggregateRunner } from "../aggregate/run-aggregate.js";
+import { AggregateConfigError, compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
+import { runAggregate, type AggregateRequest } from "../aggregate/run-aggregate.js";
+import type { TypedAggregate } from "../aggregate/typed/define-aggregate.js";
+import { runTypedAggregate, type TypedAggregateRunner } from "../aggregate/typed/run-typed-aggregate.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
@@ -50,6 +52,8 @@ export interface PipelineDependencies {
   readonly shutdown?: AbortSignal;
   /** The clock of aggregate calls' deadlines (tests pass a manual clock); default: `timers`. */
   readonly aggregateTimers?: Timers;
+  /** The typed aggregates' modules, loaded (src/aggregate/typed/), by aggregate name. */
+  readonly aggregateModules?: ReadonlyMap<string, TypedAggregate>;
 }
 
 /** What a route of the router leads to: one RPC's binding, or an aggregate of several (src/aggregate/). */
@@ -73,6 +77,8 @@ export interface Admission<R extends RouteTarget = PreparedRoute> {
 export interface GatewayPipeline {
   /** The config it was built from (the adapter reads the streaming limits of the pipeline a request runs on). */
   readonly config: Readonly<GatewayConfig>;
+  /** Its aggregate routes, compiled (the served OpenAPI document includes them). */
+  readonly aggregates: readonly PreparedAggregate[];
   /** A request arrived: the Exchange that follows it (with its request ID) until `end`. */
   begin(head: RequestHead): Exchange;
   /** Its response is over (written or abandoned): the observers hear of it. */
@@ -124,11 +130,16 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
     limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
     defaultDeadlineMs: config.deadlines.defaultMs,
+    ...(deps.aggregateModules && { modules: deps.aggregateModules }),
   });
-  const router = createRouter<RouteTarget>([
-    ...routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
-    ...aggregates.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
-  ]);
+  const routeDefinitions = [
+    ...routes.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
+    ...aggregates.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
+  ];
+  // An aggregate on a generated route's path (or another aggregate's) is a config error naming both.
+  const clashes = findRouteConflicts(routeDefinitions).filter((conflict) => isAggregate(conflict.second.value));
+  if (clashes.length > 0) throw new AggregateConfigError(clashes.map((clash) => describeClash(clash.second.value as PreparedAggregate, clash.first.value)));
+  const router = createRouter<RouteTarget>(routeDefinitions);
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
   const routedMethods = new Set([...STANDARD_METHODS, ...routes.map((route) => route.binding.httpMethod), ...aggregates.map((aggregate) => aggregate.binding.httpMethod)]);
@@ -142,8 +153,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    */
   const logInternal = (error: GatewayError, exchange: Exchange): void => {
     const { head, requestId } = exchange;
-    if (error.code === GrpcCode.INTERNAL && error.reason === "PG_ERR_INTERNAL") {
-      deps.log.error({ err: error.cause, method: head.method, path: pathOf(head.url), requestId }, "internal error");
+    if (error.code === GrpcCode.INTERNAL && (error.reason === "PG_ERR_INTERNAL" || error.reason === "PG_ERR_AGGREGATE_MODULE")) {
+      deps.log.error({ err: error.cause ?? error, method: head.method, path: pathOf(head.url), requestId }, "internal error");
       return;
     }
     const cause = error.cause;
@@ -161,7 +172,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { ...response, headers: { ...metadata.toHttp(error.metadata, []), ...limitHeaders, ...response.headers } };
   };
   const timers = deps.timers ?? REAL_TIMERS;
-  const aggregateRunner: AggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson };
+  const aggregateRunner: TypedAggregateRunner = { auth, timers: deps.aggregateTimers ?? timers, anyToJson, codecs, routesByRpcPath: unaryRoutesByRpcPath(routes) };
   const streamCall = createStreamCalls({
     streaming: config.streaming,
     timers,
@@ -260,16 +271,18 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const { exchange } = request;
     const { head } = exchange;
     const { route: aggregate, caller } = admission;
+    // `fields` (a partial answer) is checked before any call is made.
+    const { query, pruning } = aggregate.fields === undefined ? { query: admission.query, pruning: undefined } : aggregate.fields.take(admission.query);
     const timeoutMs = callTimeoutMs(aggregate.deadlineMs, clientTimeout(head));
     // One upstream span for the aggregate: its request ID and trace context go with every call.
     const sharedMetadata = recorder.upstreamStarted(exchange, []);
     let answer;
     try {
-      answer = await runAggregate(
-        {
+      const aggregateRequest: AggregateRequest = {
           aggregate,
           variables: admission.variables,
-          query: admission.query,
+          query,
+          pruning,
           caller,
           limited: { caller, clientIp: head.client.ip, headers: head.headers },
           authorization: head.headers.authorization,
@@ -279,9 +292,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           signal: request.signal,
           requestId: exchange.requestId,
           callFailed: (error) => logInternal(error, exchange),
-        },
-        aggregateRunner,
-      );
+        };
+      answer = aggregate.typed === undefined ? await runAggregate(aggregateRequest, aggregateRunner) : await runTypedAggregate(aggregate.typed, aggregateRequest, aggregateRunner);
     } catch (thrown) {
       recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
       throw thrown;
@@ -293,6 +305,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
 
   return {
     config,
+    aggregates,
     begin: (head) => recorder.begin(head),
     end: (exchange) => recorder.end(exchange),
     admitUpgrade: async (exchange) => {
@@ -398,9 +411,22 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   };
 }
 
+/** One line naming an aggregate and the route whose path it takes. */
+function describeClash(aggregate: PreparedAggregate, other: RouteTarget): string {
+  const taken = isAggregate(other) ? `aggregate "${other.name}"'s path ${other.binding.pattern}` : `the route of ${other.binding.service}.${other.binding.method} (${other.binding.source}): ${other.binding.httpMethod} ${other.binding.pattern}`;
+  return `aggregate "${aggregate.name}": path ${aggregate.binding.httpMethod} ${aggregate.binding.pattern} clashes with ${taken}; give the aggregate another path`;
+}
+
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */
 function upstreamCodeOf(thrown: unknown): number {
   return thrown instanceof UpstreamError ? thrown.code : toGatewayError(thrown).code;
+}
+
+/** The unary routes by `/pkg.Service/Method` (a method's first binding): what typed aggregates call. */
+function unaryRoutesByRpcPath(routes: readonly PreparedRoute[]): Map<string, PreparedRoute> {
+  const byPath = new Map<string, PreparedRoute>();
+  for (const route of routes) if (route.binding.kind === "unary" && !byPath.has(route.binding.rpcPath)) byPath.set(route.binding.rpcPath, route);
+  return byPath;
 }
 
 /** The routes by `pkg.Service.Method` (a method's first binding): what an aggregate's calls use (unary ones only; compileAggregates says so). */

@@ -27,6 +27,15 @@ export interface SelectionEntry {
 export interface FieldSelection {
   /** The selected part of `json` (a new value; `json` is not changed). */
   apply(json: JsonValue): JsonValue;
+  /** What the output holds, in the message's field order: the shape aggregates derive their answer's from (`?fields=`, OpenAPI). */
+  readonly outline: readonly SelectionOutline[];
+}
+
+/** One field a selection writes: under which key, from which field, and which of its subfields (undefined: all of it). */
+export interface SelectionOutline {
+  readonly outKey: string;
+  readonly field: FieldPlan;
+  readonly sub: readonly SelectionOutline[] | undefined;
 }
 
 /** What is wrong with one path of a selection. */
@@ -38,6 +47,7 @@ export interface SelectionProblem {
 interface SelectedField {
   /** The key in the output. */
   outKey: string;
+  readonly field: FieldPlan;
   /** Set when the path went through this field: only these subfields are kept. Undefined: all of it. */
   sub: SelectionNode | undefined;
   /** The field is a map: `sub` applies to each of its values. */
@@ -68,7 +78,19 @@ export function compileSelection(root: MessagePlan, entries: readonly SelectionE
     if (clash !== undefined) problems.push(clash);
   }
   if (problems.length > 0) return problems;
-  return { apply: (json) => applyNode(tree, json) };
+  return { apply: (json) => applyNode(tree, json), outline: outlineOf(tree, root) };
+}
+
+/** The tree as the output's outline, in the message's field order (the order replies are written in). */
+function outlineOf(node: SelectionNode, plan: MessagePlan): SelectionOutline[] {
+  const outline: SelectionOutline[] = [];
+  for (const field of plan.fields) {
+    const selected = node.get(field.jsonName);
+    if (selected === undefined) continue;
+    const next = field.element.message;
+    outline.push({ outKey: selected.outKey, field, sub: selected.sub === undefined || next === undefined ? undefined : outlineOf(selected.sub, next) });
+  }
+  return outline;
 }
 
 /** Adds one path to the tree; the problem with it, if any. */
@@ -96,7 +118,7 @@ function addPath(tree: SelectionNode, root: MessagePlan, entry: SelectionEntry):
     const last = i === fields.length - 1;
     let selected = node.get(field.jsonName);
     if (selected === undefined) {
-      selected = { outKey: field.jsonName, sub: last ? undefined : new Map(), map: field.cardinality === "map", renamed: false };
+      selected = { outKey: field.jsonName, field, sub: last ? undefined : new Map(), map: field.cardinality === "map", renamed: false };
       node.set(field.jsonName, selected);
     } else if (last) {
       selected.sub = undefined; // the whole field wins over some of its subfields

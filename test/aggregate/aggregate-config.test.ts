@@ -81,9 +81,26 @@ describe("aggregate config errors at start, each naming the aggregate, the call 
     expect(error?.message).toMatch(message);
   });
 
-  it("an aggregate whose route is taken by a method's rule is refused", async () => {
-    const error = await startError([aggregate({ user: getUser() }, { path: "/v1/users/{userId}" })]);
-    expect(error?.message).toMatch(/two routes for GET \/v1\/users\/\*/);
+  it.each<[string, Json[], RegExp]>([
+    [
+      "a generated route's path (another variable name, same shape)",
+      [aggregate({ user: getUser() }, { path: "/v1/users/{userId}" })],
+      /aggregate "dash": path GET \/v1\/users\/\{userId\} clashes with the route of demo\.v1\.UserService\.GetUser \(demo\/v1\/user\.proto[^)]*\): GET \/v1\/users\/\{user_id\}; give the aggregate another path/,
+    ],
+    ["a generated literal route's path", [aggregate({ user: getUser({ request: { user_id: { const: "u-1" } } }) }, { path: "/v1/users" })], /aggregate "dash": path GET \/v1\/users clashes with the route of demo\.v1\.UserService\.ListUsers/],
+    [
+      "another aggregate's path",
+      [aggregate({ user: getUser() }, { path: "/api/a/{userId}" }), aggregate({ user: getUser() }, { name: "other", path: "/api/a/{userId}" })],
+      /aggregate "other": path GET \/api\/a\/\{userId\} clashes with aggregate "dash"'s path \/api\/a\/\{userId\}/,
+    ],
+  ])("an aggregate on %s is refused at start, naming both", async (_name, configs, message) => {
+    const error = await startError(configs);
+    expect(error).toBeInstanceOf(AggregateConfigError);
+    expect(error?.message).toMatch(message);
+  });
+
+  it("a POST route on the same path is no clash (aggregates are GET)", async () => {
+    expect(await startError([aggregate({ user: getUser({ request: { user_id: { const: "u-1" } } }) }, { path: "/v1/payments" })])).toBeUndefined();
   });
 
   it.each<[string, Json]>([
