@@ -86,7 +86,7 @@ function parseDocument(options: DocsRoutesOptions): { title: string } {
  * could never be reached. Matched with the gateway's own router, so a variable or `**` template
  * (`GET /{name=**}`) counts as well as a literal one.
  */
-function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], bindings: readonly AnyBinding[]): string[] {
+export function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], bindings: readonly AnyBinding[]): string[] {
   const router = createRouter(bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, value: binding })));
   const conflicts: string[] = [];
   for (const route of routes) {
