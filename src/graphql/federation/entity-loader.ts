@@ -1,5 +1,5 @@
 import DataLoader from "dataloader";
-import type { GraphqlEntity } from "../schema-map.js";
+import type { GraphqlEntity, GraphqlJoin } from "../schema-map.js";
 import type { EntityKey, EntityValue, ResolveEntity } from "./subgraph.js";
 
 /**
@@ -29,5 +29,25 @@ export function batchedEntityResolver<Context extends object>(load: LoadEntities
       byType.set(entity.type, loader);
     }
     return loader.load(key);
+  };
+}
+
+/**
+ * An entity as a row of the join table: from a representation's key to the entity's RPC, so the
+ * runtime's join loaders (one DataLoader per row and request, one call per distinct key) resolve
+ * references as they resolve join fields. Make the row once per entity and keep it: loaders are
+ * found by the row object.
+ */
+export function entityAsJoin(entity: GraphqlEntity): GraphqlJoin {
+  return {
+    type: entity.type,
+    protoType: entity.protoType,
+    field: "_entities",
+    keyField: entity.keyField,
+    list: false,
+    rpcPath: entity.rpcPath,
+    requestType: entity.requestType,
+    requestField: entity.requestField,
+    source: entity.source,
   };
 }

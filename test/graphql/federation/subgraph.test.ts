@@ -3,7 +3,7 @@ import { buildSubgraph } from "@apollo/federation-internals";
 import { buildSchema, execute, GraphQLScalarType, parse, subscribe, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import { beforeEach, describe, expect, it } from "vitest";
 import { graphqlMap } from "../../../generated/graphql-map.js";
-import { batchedEntityResolver, type LoadEntities } from "../../../src/graphql/federation/entity-loader.js";
+import { batchedEntityResolver, entityAsJoin, type LoadEntities } from "../../../src/graphql/federation/entity-loader.js";
 import { FEDERATION_SPEC_URL, SubgraphSchemaError, toSubgraphSchema, type EntityKey, type EntityValue, type ResolveEntity } from "../../../src/graphql/federation/subgraph.js";
 import type { GraphqlEntity } from "../../../src/graphql/schema-map.js";
 
@@ -192,5 +192,22 @@ describe("toSubgraphSchema refuses an entity table that does not fit the schema 
     const subgraph = toSubgraphSchema({ executable: buildSchema(SDL), entities: [], resolveEntity: never });
     expect(subgraph.getQueryType()?.getFields()._service).toBeDefined();
     expect(subgraph.getQueryType()?.getFields()._entities).toBeUndefined();
+  });
+});
+
+describe("entityAsJoin", () => {
+  it("is the join-table row calling the entity's RPC with the key in its request field", () => {
+    const user = graphqlMap.entities.find((entity) => entity.type === "User") as GraphqlEntity;
+    expect(entityAsJoin(user)).toEqual({
+      type: "User",
+      protoType: "demo.v1.User",
+      field: "_entities",
+      keyField: "userId",
+      list: false,
+      rpcPath: "/demo.v1.UserService/GetUser",
+      requestType: "demo.v1.GetUserRequest",
+      requestField: "userId",
+      source: user.source,
+    });
   });
 });
