@@ -3,5 +3,5 @@
 
 import type { GraphqlMap } from "protogate/runtime";
 
-/** What the GraphQL runtime reads beside schema.graphql: root fields' RPCs, types' proto messages, joins. */
+/** What the GraphQL runtime reads beside schema.graphql: root fields' RPCs, types' proto messages, joins, federation entities. */
 export declare const graphqlMap: GraphqlMap;

@@ -10,15 +10,15 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
 /**
- * Files the compiled modules open at run time, by path relative to the checkout: the docs page's
- * script, and the demo's generated folder as `protogate demo` loads it (generate writes its route
+ * Files the compiled modules open at run time, by path relative to the checkout: the docs and GraphiQL pages'
+ * scripts (and GraphiQL's page style), and the demo's generated folder as `protogate demo` loads it (generate writes its route
  * tables and descriptor set as JavaScript already; tsc compiles only the ts-proto code beside them).
  */
 const generatedJs = readdirSync(`${root}generated`, { recursive: true })
   .map((file) => String(file))
   .filter((file) => file.endsWith(".js"))
   .map((file) => `generated/${file}`);
-const ASSETS = ["src/docs/browser/docs-init.js", "generated/openapi.json", ...generatedJs];
+const ASSETS = ["src/docs/browser/docs-init.js", "src/graphql/graphiql/browser/graphiql-init.js", "src/graphql/graphiql/browser/graphiql-page.css", "generated/openapi.json", ...generatedJs];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");

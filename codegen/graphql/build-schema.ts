@@ -16,11 +16,12 @@ import {
   type GraphQLNamedType,
   type GraphQLOutputType,
 } from "graphql";
-import type { GraphqlJoin, GraphqlOneof, GraphqlOperation, GraphqlRoot, GraphqlType } from "../../src/graphql/schema-map.js";
+import type { GraphqlEntity, GraphqlJoin, GraphqlOneof, GraphqlOperation, GraphqlRoot, GraphqlType } from "../../src/graphql/schema-map.js";
 import type { BindingProblem } from "../bindings.js";
 import type { CodegenBinding } from "../model.js";
 import { commentAt, commentOf, sourcePath } from "../openapi/comments.js";
 import { sourceLine } from "../source-location.js";
+import { planEntities } from "./entities.js";
 import type { GraphqlExtensions } from "./graphql-options.js";
 import { rpcPath, type ServedRpcs } from "./joins.js";
 import { fieldBehaviorOf, type FieldBehavior } from "./field-behavior.js";
@@ -35,6 +36,7 @@ export interface BuiltGraphql {
   readonly operations: readonly GraphqlOperation[];
   readonly types: ReadonlyMap<string, GraphqlType>;
   readonly joins: readonly GraphqlJoin[];
+  readonly entities: readonly GraphqlEntity[];
 }
 
 export interface BuildGraphqlResult {
@@ -99,6 +101,8 @@ export function buildGraphql(bindings: readonly CodegenBinding[], registry: File
     for (const error of errors) warn("schema.graphql", `no GraphQL schema: graphql-js finds it invalid: ${error.message}`);
     return { built: undefined, problems, warnings: warnings() };
   }
+  const entities = planEntities([...new Set(served.values())], extensions, schema, types.typeInfo, problems, warn);
+  if (problems.length > 0) return { built: undefined, problems, warnings: warnings() };
   const operations: GraphqlOperation[] = planned.map((op) => ({
     root: op.root,
     field: op.field,
@@ -108,7 +112,7 @@ export function buildGraphql(bindings: readonly CodegenBinding[], registry: File
     responseType: op.rpc.output.typeName,
     oneofs: oneofsOf(op.rpc.input),
   }));
-  return { built: { schema, operations, types: types.typeInfo, joins: types.joinTable }, problems, warnings: warnings() };
+  return { built: { schema, operations, types: types.typeInfo, joins: types.joinTable, entities }, problems, warnings: warnings() };
 }
 
 /** Creates each GraphQL type once, on first use, from the named type graph. */

@@ -35,8 +35,9 @@ export function emitGraphqlMap(built: BuiltGraphql): EmittedModule {
     operations: built.operations,
     types,
     joins: [...built.joins].sort((a, b) => compare(a.type, b.type) || compare(a.field, b.field)),
+    entities: built.entities,
   };
-  const doc = "/** What the GraphQL runtime reads beside schema.graphql: root fields' RPCs, types' proto messages, joins. */";
+  const doc = "/** What the GraphQL runtime reads beside schema.graphql: root fields' RPCs, types' proto messages, joins, federation entities. */";
   return {
     js: [generatedHeader("all files"), doc, `export const graphqlMap = ${JSON.stringify(map, null, 2)};`, ""].join("\n"),
     dts: [generatedHeader("all files"), `import type { GraphqlMap } from "protogate/runtime";`, "", doc, "export declare const graphqlMap: GraphqlMap;", ""].join("\n"),

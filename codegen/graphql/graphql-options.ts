@@ -10,6 +10,8 @@ export interface GraphqlMethodOption {
   readonly hide: boolean;
   /** GraphqlKind: 0 unspecified, 1 query, 2 mutation, 3 subscription. */
   readonly kind: number;
+  /** `entity`, when set (empty strings where not given). */
+  readonly entity: { readonly key: string; readonly requestField: string } | undefined;
 }
 
 /** `(protogate.v1.join)` on a field, as declared (empty strings where not given). */
@@ -39,6 +41,11 @@ const METHOD_SHAPE: readonly FieldShape[] = [
   [2, "hide", "bool"],
   [3, "kind", "enum"],
 ];
+/** `entity = 4` came later: a method option without it (an older copy of graphql.proto) is still read. */
+const ENTITY_SHAPE: readonly FieldShape[] = [
+  [1, "key", "string"],
+  [2, "request_field", "string"],
+];
 const JOIN_SHAPE: readonly FieldShape[] = [
   [1, "name", "string"],
   [2, "rpc", "string"],
@@ -55,11 +62,24 @@ const BATCH_SHAPE: readonly FieldShape[] = [
 /** `(protogate.v1.graphql)` of a method: undefined when it has none, a problem when the option is not Protogate's shape. */
 export function readGraphqlMethod(method: DescMethod, extension: DescExtension | undefined): Read<GraphqlMethodOption> {
   if (!extension || extension.extendee.typeName !== "google.protobuf.MethodOptions" || !hasOption(method, extension)) return undefined;
-  if (extension.fieldKind !== "message" || !hasShape(extension.message, METHOD_SHAPE)) return { problem: `(${extension.typeName}) is not a protogate.v1.GraphqlMethod {string name = 1; bool hide = 2; GraphqlKind kind = 3;}` };
+  const entityField = extension.fieldKind === "message" ? extension.message.fields.find((f) => f.number === 4) : undefined;
+  const entityShaped = entityField === undefined || (entityField.name === "entity" && entityField.fieldKind === "message" && hasShape(entityField.message, ENTITY_SHAPE));
+  if (extension.fieldKind !== "message" || !hasShape(extension.message, METHOD_SHAPE) || !entityShaped) {
+    return { problem: `(${extension.typeName}) is not a protogate.v1.GraphqlMethod {string name = 1; bool hide = 2; GraphqlKind kind = 3; GraphqlEntity entity = 4;}` };
+  }
   // Boundary: the option's message type comes from the CodeGeneratorRequest; its shape is checked above.
   const value = getOption(method, extension) as unknown as Record<string, unknown>;
   const fields = extension.message.field;
-  return { value: { name: String(value[fields.name.localName]), hide: value[fields.hide.localName] === true, kind: Number(value[fields.kind.localName]) } };
+  const entity = entityField?.fieldKind === "message" ? (value[entityField.localName] as Record<string, unknown> | undefined) : undefined;
+  const e = entityField?.fieldKind === "message" ? entityField.message.field : undefined;
+  return {
+    value: {
+      name: String(value[fields.name.localName]),
+      hide: value[fields.hide.localName] === true,
+      kind: Number(value[fields.kind.localName]),
+      entity: entity === undefined || e === undefined ? undefined : { key: String(entity[e.key.localName]), requestField: String(entity[e.requestField.localName]) },
+    },
+  };
 }
 
 /** `(protogate.v1.join)` of a field: undefined when it has none, a problem when the option is not Protogate's shape. */

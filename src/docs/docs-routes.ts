@@ -94,14 +94,14 @@ function servedDocument(options: DocsRoutesOptions, parsed: object): string {
 }
 
 /** A route the docs must not hide: a generated one or an aggregate, as conflict messages name it. */
-interface NamedRoute {
+export interface NamedRoute {
   readonly httpMethod: string;
   readonly template: AnyBinding["template"];
   readonly pattern: string;
   readonly name: string;
 }
 
-function namedRoutes(bindings: readonly AnyBinding[], aggregates: readonly PreparedAggregate[]): NamedRoute[] {
+export function namedRoutes(bindings: readonly AnyBinding[], aggregates: readonly PreparedAggregate[]): NamedRoute[] {
   return [
     ...bindings.map((binding) => ({ httpMethod: binding.httpMethod, template: binding.template, pattern: binding.pattern, name: `${binding.service}.${binding.method}, ${binding.source}` })),
     ...aggregates.map((aggregate) => ({ httpMethod: aggregate.binding.httpMethod, template: aggregate.template, pattern: aggregate.binding.pattern, name: `aggregate "${aggregate.name}", gateway.yaml aggregates` })),
@@ -114,7 +114,7 @@ function namedRoutes(bindings: readonly AnyBinding[], aggregates: readonly Prepa
  * HEAD), so such a route could never be reached. Matched with the gateway's own router, so a
  * variable or `**` template (`GET /{name=**}`) counts as well as a literal one.
  */
-function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], known: readonly NamedRoute[]): string[] {
+export function findConflicts(routes: readonly (StaticRoute & { readonly key: string })[], known: readonly NamedRoute[]): string[] {
   const router = createRouter(known.map((route) => ({ httpMethod: route.httpMethod, template: route.template, value: route })));
   const conflicts: string[] = [];
   for (const route of routes) {

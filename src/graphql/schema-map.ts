@@ -8,10 +8,12 @@
  * writes proto3 JSON (the gateway's transcoder) without a rename table; the only shape that
  * differs from proto3 JSON is a map, which GraphQL sees as a list of `{key, value}` entries
  * (`mapEntries` below).
+ *
+ * Format 2 added `entities` (the Apollo Federation entities).
  */
 
 /** The version of this format; the runtime refuses another one, asking to regenerate. */
-export const GRAPHQL_MAP_FORMAT = 1;
+export const GRAPHQL_MAP_FORMAT = 2;
 
 /** The root types RPCs are placed under. */
 export type GraphqlRoot = "Query" | "Mutation" | "Subscription";
@@ -87,6 +89,27 @@ export interface GraphqlJoinBatch {
   readonly keyField: string;
 }
 
+/**
+ * An Apollo Federation entity (the `entity` of the `protogate.v1.graphql` method option): an
+ * object type with one key field, resolved from a reference by calling one unary RPC.
+ */
+export interface GraphqlEntity {
+  /** The GraphQL object type, e.g. `User`. */
+  readonly type: string;
+  /** Its proto message, e.g. `demo.v1.User`. */
+  readonly protoType: string;
+  /** JSON (and GraphQL) name of the key field: the type's `@key(fields: "userId")`. */
+  readonly keyField: string;
+  /** The RPC resolving a reference, e.g. `/demo.v1.UserService/GetUser`. */
+  readonly rpcPath: string;
+  /** Its request's full name. */
+  readonly requestType: string;
+  /** JSON name of the request field set to the key, e.g. `userId`. */
+  readonly requestField: string;
+  /** Where the entity was declared: `demo/v1/user.proto:LINE`. */
+  readonly source: string;
+}
+
 /** The whole of `graphql-map.js`. */
 export interface GraphqlMap {
   readonly format: typeof GRAPHQL_MAP_FORMAT;
@@ -95,4 +118,6 @@ export interface GraphqlMap {
   /** Object and input types by GraphQL name (enums need no entry: their values are the proto names). */
   readonly types: Readonly<Record<string, GraphqlType>>;
   readonly joins: readonly GraphqlJoin[];
+  /** Federation entities, by type name. */
+  readonly entities: readonly GraphqlEntity[];
 }

@@ -48,7 +48,7 @@ export const OrderService_ListOrders = {
   responseBody: [],
   requestType: "demo.v1.ListOrdersRequest",
   responseType: "demo.v1.ListOrdersResponse",
-  source: "demo/v1/order.proto:25",
+  source: "demo/v1/order.proto:27",
   auth: null,
 };
 
@@ -65,7 +65,7 @@ export const OrderService_CreateOrder = {
   responseBody: [],
   requestType: "demo.v1.CreateOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:30",
+  source: "demo/v1/order.proto:32",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
   success: {"status":201,"location":[{"text":"/v1/"},{"field":["name"]}]},
 };
@@ -83,7 +83,7 @@ export const OrderService_CancelOrder = {
   responseBody: [],
   requestType: "demo.v1.CancelOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:43",
+  source: "demo/v1/order.proto:45",
   auth: {"public":false,"scopes":["orders:write"],"forwardAuthorization":false},
 };
 
@@ -100,7 +100,7 @@ export const OrderService_GetOrderItems = {
   responseBody: ["items"],
   requestType: "demo.v1.GetOrderRequest",
   responseType: "demo.v1.Order",
-  source: "demo/v1/order.proto:52",
+  source: "demo/v1/order.proto:54",
   auth: null,
 };
 

@@ -14,7 +14,7 @@ export const PaymentService_CreatePayment = {
   responseBody: [],
   requestType: "demo.v1.CreatePaymentRequest",
   responseType: "demo.v1.Payment",
-  source: "demo/v1/payment.proto:14",
+  source: "demo/v1/payment.proto:15",
   auth: {"public":false,"scopes":["payments:write"],"forwardAuthorization":false},
 };
 
@@ -31,7 +31,7 @@ export const PaymentService_GetPayment = {
   responseBody: [],
   requestType: "demo.v1.GetPaymentRequest",
   responseType: "demo.v1.Payment",
-  source: "demo/v1/payment.proto:23",
+  source: "demo/v1/payment.proto:24",
   auth: null,
 };
 
@@ -48,7 +48,7 @@ export const PaymentService_GetReceipt = {
   responseBody: [],
   requestType: "demo.v1.GetPaymentRequest",
   responseType: "google.api.HttpBody",
-  source: "demo/v1/payment.proto:28",
+  source: "demo/v1/payment.proto:31",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -65,7 +65,7 @@ export const PaymentService_UploadAttachment = {
   responseBody: [],
   requestType: "demo.v1.UploadAttachmentRequest",
   responseType: "demo.v1.Attachment",
-  source: "demo/v1/payment.proto:34",
+  source: "demo/v1/payment.proto:37",
   auth: {"public":false,"scopes":["payments:write"],"forwardAuthorization":false},
 };
 
@@ -82,7 +82,7 @@ export const PaymentService_GetArchiveFile = {
   responseBody: [],
   requestType: "demo.v1.GetArchiveFileRequest",
   responseType: "google.api.HttpBody",
-  source: "demo/v1/payment.proto:43",
+  source: "demo/v1/payment.proto:46",
   auth: null,
 };
 

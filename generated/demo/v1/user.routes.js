@@ -31,7 +31,7 @@ export const UserService_ListUsers = {
   responseBody: [],
   requestType: "demo.v1.ListUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:26",
+  source: "demo/v1/user.proto:28",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -48,7 +48,7 @@ export const UserService_CreateUser = {
   responseBody: [],
   requestType: "demo.v1.CreateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:32",
+  source: "demo/v1/user.proto:34",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":201,"location":[{"text":"/v1/users/"},{"field":["user_id"]}]},
 };
@@ -66,7 +66,7 @@ export const UserService_UpdateUser = {
   responseBody: [],
   requestType: "demo.v1.UpdateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:45",
+  source: "demo/v1/user.proto:47",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -83,7 +83,7 @@ export const UserService_DeleteUser = {
   responseBody: [],
   requestType: "demo.v1.DeleteUserRequest",
   responseType: "google.protobuf.Empty",
-  source: "demo/v1/user.proto:54",
+  source: "demo/v1/user.proto:56",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":204},
 };
@@ -101,7 +101,7 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:64",
+  source: "demo/v1/user.proto:66",
   auth: null,
   idempotency: "NO_SIDE_EFFECTS",
 };

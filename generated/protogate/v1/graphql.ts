@@ -46,6 +46,36 @@ export interface GraphqlMethod {
    * under Query or Mutation.
    */
   kind: GraphqlKind;
+  /**
+   * Make this RPC's response message an entity of the Apollo Federation subgraph (served when
+   * `graphql.federation` is on), resolved by calling this RPC: on GetUser,
+   *
+   *   option (protogate.v1.graphql) = {entity: {key: "user_id"}};
+   *
+   * gives `type User @key(fields: "userId")`, and another subgraph's reference to a User
+   * (`{__typename: "User", userId: "u-1"}`) is resolved by calling GetUser with `user_id = "u-1"`.
+   */
+  entity: GraphqlEntity | undefined;
+}
+
+/**
+ * A federation entity: the response message of the RPC carrying the option, with one key field.
+ * Declared, never guessed from names: the key is a contract the other subgraphs of a supergraph
+ * write queries against, and a message may be answered by several RPCs (GetOrder and
+ * GetOrderItems both answer Order) of which only one resolves it by its key.
+ */
+export interface GraphqlEntity {
+  /**
+   * The response message's field that identifies it, by proto name: "user_id". A singular scalar
+   * (string or an integer type) that is in the GraphQL type (not left out for its name). It is
+   * the entity's `@key`, by its GraphQL (proto3 JSON) name: `@key(fields: "userId")`.
+   */
+  key: string;
+  /**
+   * The RPC's request field set to the key, by proto name; empty: the field named like `key`. It
+   * must have the key's type.
+   */
+  requestField: string;
 }
 
 /**
@@ -102,7 +132,7 @@ export interface JoinBatch {
 }
 
 function createBaseGraphqlMethod(): GraphqlMethod {
-  return { name: "", hide: false, kind: 0 };
+  return { name: "", hide: false, kind: 0, entity: undefined };
 }
 
 export const GraphqlMethod: MessageFns<GraphqlMethod> = {
@@ -115,6 +145,9 @@ export const GraphqlMethod: MessageFns<GraphqlMethod> = {
     }
     if (message.kind !== 0) {
       writer.uint32(24).int32(message.kind);
+    }
+    if (message.entity !== undefined) {
+      GraphqlEntity.encode(message.entity, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -154,6 +187,71 @@ export const GraphqlMethod: MessageFns<GraphqlMethod> = {
             }
 
             message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.entity = GraphqlEntity.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseGraphqlEntity(): GraphqlEntity {
+  return { key: "", requestField: "" };
+}
+
+export const GraphqlEntity: MessageFns<GraphqlEntity> = {
+  encode(message: GraphqlEntity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.requestField !== "") {
+      writer.uint32(18).string(message.requestField);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GraphqlEntity {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGraphqlEntity();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestField = reader.string();
             continue;
           }
         }

@@ -43,10 +43,22 @@ describe("invalid GraphQL options", () => {
     expect(await problemsOf("join-clash")).toEqual([`${file}:17: clash.v1.Thing: join name "id" is already a field of GraphQL type Thing; choose another name`]);
   }, 60_000);
 
+  it("include federation entities that break the rules (the warning for one with no type in the schema is not a problem)", async () => {
+    const file = relative(process.cwd(), join(FIXTURES, "bad-entity/entity/v1/entity.proto"));
+    expect(await problemsOf("bad-entity")).toEqual([
+      `${file}:17: entity.v1.EntityService.GetThingAgain: entity: entity.v1.Thing is already an entity resolved by entity.v1.EntityService.GetThing (${file}:12); one RPC resolves an entity`,
+      `${file}:22: entity.v1.EntityService.WatchThing: entity: a server-streaming RPC cannot resolve an entity; declare it on a unary RPC answering one entity.v1.Thing`,
+      `${file}:27: entity.v1.EntityService.GetByScore: entity: key "score" must be a singular string or integer field of entity.v1.Scored`,
+      `${file}:32: entity.v1.EntityService.GetByMissing: entity: key "missing" must be a singular string or integer field of entity.v1.Scored`,
+      `${file}:37: entity.v1.EntityService.GetByNumber: entity: request field "number" must be a singular int64 field of entity.v1.GetThingRequest, like the key`,
+      `${file}:42: entity.v1.EntityService.GetByOtherField: entity: request field "nope" must be a singular string field of entity.v1.GetThingRequest, like the key`,
+    ]);
+  }, 60_000);
+
   it("include options of another shape, when a team file shadows protogate/v1/graphql.proto", async () => {
     const file = relative(process.cwd(), join(FIXTURES, "shadow/shadow/v1/shadow.proto"));
     expect(await problemsOf("shadow")).toEqual([
-      `${file}:11: shadow.v1.ShadowService.GetThing: (protogate.v1.graphql) is not a protogate.v1.GraphqlMethod {string name = 1; bool hide = 2; GraphqlKind kind = 3;}`,
+      `${file}:11: shadow.v1.ShadowService.GetThing: (protogate.v1.graphql) is not a protogate.v1.GraphqlMethod {string name = 1; bool hide = 2; GraphqlKind kind = 3; GraphqlEntity entity = 4;}`,
       `${file}:20: shadow.v1.Thing.id: (protogate.v1.join) is not a protogate.v1.Join {string name = 1; string rpc = 2; string request_field = 3; JoinBatch batch = 4;}`,
     ]);
   }, 60_000);

@@ -30,6 +30,18 @@ describe("the demo's generated/schema.graphql", () => {
     ]);
   });
 
+  it("makes User, Order and Payment federation entities, each resolved by its Get RPC with the key in the request", () => {
+    expect(graphqlMap.entities.map((e) => `${e.type} @key(${e.keyField}) ${e.rpcPath} ${e.requestField}`)).toEqual([
+      "Order @key(name) /demo.v1.OrderService/GetOrder name",
+      "Payment @key(paymentId) /demo.v1.PaymentService/GetPayment paymentId",
+      "User @key(userId) /demo.v1.UserService/GetUser userId",
+    ]);
+    for (const entity of graphqlMap.entities) {
+      expect(String(fields(entity.type)[entity.keyField]?.type)).toBe("String!");
+      expect(graphqlMap.types[entity.type]?.protoType).toBe(entity.protoType);
+    }
+  });
+
   it("has a root field for every served unary and server-streaming RPC, each calling a route of the route table", () => {
     const served = new Set(bindings.filter((b) => b.kind === "unary" || b.kind === "server").map((b) => b.rpcPath));
     expect(new Set(graphqlMap.operations.map((op) => op.rpcPath))).toEqual(served);

@@ -189,6 +189,22 @@ describe("schema.graphql of the GraphQL fixture (test/fixtures/graphql/good)", (
     expect(isNonNullType(fieldsOf("GraphV1Book").author.type)).toBe(false);
   });
 
+  it("writes the federation entities: the response message of an RPC with an entity option, keyed by a field of it", () => {
+    expect(map.format).toBe(2);
+    expect(map.entities).toEqual([
+      {
+        type: "Author",
+        protoType: "graph.v1.Author",
+        keyField: "authorId",
+        rpcPath: "/graph.v1.CatalogService/GetAuthor",
+        requestType: "graph.v1.GetAuthorRequest",
+        requestField: "authorId",
+        source: expect.stringMatching(/^graph\/v1\/catalog\.proto:\d+$/),
+      },
+    ]);
+    expect(fieldsOf("Author").authorId).toBeDefined();
+  });
+
   it("is deterministic: generating again changes nothing", async () => {
     const again = await runGenerate({ protoDirs: [FIXTURE], outDir: out, check: true });
     expect(again.differences).toEqual([]);
