@@ -4,6 +4,7 @@ import { readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createGatewayPipeline } from "./gateway/pipeline.js";
+import { loadGraphqlFiles } from "./graphql/graphql-files.js";
 import { createStaticResponder } from "./http/static-routes.js";
 import type { Serving } from "./http/adapter.js";
 import type { GeneratedFolder } from "./load-generated.js";
@@ -104,7 +105,20 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
 
     const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
     const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
-    const pipeline = createGatewayPipeline({ config, bindings: folder.bindings, codecs, upstreams, auth, rateLimiter, log, recorder, shutdown: shared.shutdown, ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }) });
+    const graphql = config.graphql.enabled ? await loadGraphqlFiles(config.generated) : undefined;
+    const pipeline = createGatewayPipeline({
+      config,
+      bindings: folder.bindings,
+      codecs,
+      upstreams,
+      auth,
+      rateLimiter,
+      log,
+      recorder,
+      shutdown: shared.shutdown,
+      ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }),
+      ...(graphql && { graphql }),
+    });
     let retiring: Promise<void> | undefined;
     return {
       config,

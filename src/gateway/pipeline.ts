@@ -22,12 +22,17 @@ import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
 import { compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
 import { runAggregate, type AggregateRunner } from "../aggregate/run-aggregate.js";
+import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
+import type { GraphqlFiles } from "../graphql/graphql-files.js";
+import { prepareGraphql, type PreparedGraphql } from "../graphql/graphql-route.js";
+import { createGraphqlRequestState } from "../graphql/resolver-context.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
 import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
 import { createStreamCalls } from "./stream-call.js";
+import { ClientDisconnect } from "../http/client-disconnect.js";
 
 export type { GatewayRequest, GatewayResponse, RequestBodySource, RequestHead, ResponseBody } from "./request.js";
 export type { PreparedRoute } from "./prepared-route.js";
@@ -50,13 +55,24 @@ export interface PipelineDependencies {
   readonly shutdown?: AbortSignal;
   /** The clock of aggregate calls' deadlines (tests pass a manual clock); default: `timers`. */
   readonly aggregateTimers?: Timers;
+  /** generated/schema.graphql and graphql-map.js, when `graphql.enabled` (the endpoint is served then). */
+  readonly graphql?: GraphqlFiles;
 }
 
-/** What a route of the router leads to: one RPC's binding, or an aggregate of several (src/aggregate/). */
-export type RouteTarget = PreparedRoute | PreparedAggregate;
+/** What a route of the router leads to: one RPC's binding, an aggregate of several (src/aggregate/), or the GraphQL endpoint (src/graphql/). */
+export type RouteTarget = PreparedRoute | PreparedAggregate | PreparedGraphql;
 
 function isAggregate(target: RouteTarget): target is PreparedAggregate {
   return "calls" in target;
+}
+
+function isGraphql(target: RouteTarget): target is PreparedGraphql {
+  return "graphql" in target;
+}
+
+/** A route of one RPC's binding (not an aggregate, not the GraphQL endpoint). */
+function isRpcRoute(target: RouteTarget): target is PreparedRoute {
+  return !isAggregate(target) && !isGraphql(target);
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
@@ -125,9 +141,23 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
     defaultDeadlineMs: config.deadlines.defaultMs,
   });
+  const graphqlRoutes =
+    config.graphql.enabled && deps.graphql !== undefined
+      ? prepareGraphql({
+          config: config.graphql,
+          files: deps.graphql,
+          codecs,
+          routes,
+          ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
+          limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
+          defaultDeadlineMs: config.deadlines.defaultMs,
+          warn: (message) => deps.log.warn({}, message),
+        })
+      : [];
   const router = createRouter<RouteTarget>([
     ...routes.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
     ...aggregates.map((value) => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
+    ...graphqlRoutes.map((value) => ({ httpMethod: value.binding.httpMethod, template: parseTemplate(value.binding.pattern), value })),
   ]);
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
@@ -186,7 +216,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       // A WebSocket opens with a GET whatever the rule's verb: take the streaming route at this path.
       const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
       for (const candidate of candidates) {
-        if (candidate.kind === "found" && !isAggregate(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+        if (candidate.kind === "found" && isRpcRoute(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
       }
       throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
     }
@@ -291,6 +321,59 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { status: 200, headers: { ...admission.limitHeaders, "content-type": "application/json" }, body: answer.body };
   }
 
+  /**
+   * An admitted GraphQL request: GraphQL over HTTP (graphql-http's statuses and bodies, which the
+   * spec governs), each resolver's RPC made on the client's behalf. Throws the GatewayError to
+   * answer otherwise (a body too large or too slow).
+   */
+  async function handleGraphql(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
+    const { exchange } = request;
+    const { head } = exchange;
+    const { route, caller } = admission;
+    const { graphql } = route;
+    const body = head.method === "POST" ? await request.body.read() : undefined;
+    const timeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
+    // One upstream span for the request: its request ID and trace context go with every RPC.
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    const cancel = new ClientDisconnect();
+    const onClientGone = () => cancel.abort();
+    request.signal.addEventListener("abort", onClientGone, { once: true });
+    const state = createGraphqlRequestState({
+      targets: graphql.targets,
+      onBehalf: {
+        caller,
+        limited: { caller, clientIp: head.client.ip, headers: head.headers },
+        authorization: head.headers.authorization,
+        baseMetadata: metadata.toGrpc(head.headers, head.client),
+        sharedMetadata,
+        deadlineAt: aggregateRunner.timers.now() + timeoutMs,
+        cancelled: cancel,
+      },
+      runner: aggregateRunner,
+      anyToJson,
+      maxRpcCalls: graphql.maxRpcCalls,
+      requestId: exchange.requestId,
+      callFailed: (error) => logInternal(error, exchange),
+    });
+    let answer;
+    try {
+      answer = await graphql.handle({ method: head.method, url: head.url, headers: head.headers, body: body === undefined ? null : body.toString("utf8"), context: state.context });
+    } catch (thrown) {
+      recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
+      throw thrown;
+    } finally {
+      request.signal.removeEventListener("abort", onClientGone);
+      cancel.abort();
+    }
+    recorder.upstreamEnded(exchange, state.upstreamCode());
+    const [text, init] = answer;
+    // A request graphql-http refused (bad JSON, a media type it does not take, ...) is the client's error.
+    exchange.settle(init.status < 400 ? GrpcCode.OK : GrpcCode.INVALID_ARGUMENT);
+    const headers: Record<string, string> = { ...admission.limitHeaders };
+    for (const [name, value] of Object.entries(init.headers ?? {})) if (value !== undefined) headers[name] = value;
+    return { status: init.status, headers, body: text ?? "" };
+  }
+
   return {
     config,
     begin: (head) => recorder.begin(head),
@@ -300,7 +383,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         const admission = await admitOrThrow(exchange, true);
         const { route } = admission;
         // routeOf picks streaming routes only for an upgrade.
-        if (isAggregate(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route is not a streaming method");
+        if (!isRpcRoute(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route or the GraphQL endpoint is not a streaming method");
         return { ...admission, route };
       } catch (thrown) {
         return fail(thrown, exchange);
@@ -338,6 +421,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
         if (isAggregate(route)) return await handleAggregate(request, { ...admission, route });
+        if (isGraphql(route)) return await handleGraphql(request, { ...admission, route });
         if (route.binding.kind !== "unary") {
           return await streamCall({
             route,

@@ -17,10 +17,11 @@ import { applyScalarBehaviour } from "./runtime-scalars.js";
 import { GRAPHQL_MAP_FORMAT, type GraphqlJoin, type GraphqlMap, type GraphqlOperation } from "./schema-map.js";
 
 /** What every resolver gets as its context: the request's RPC maker and join loaders. */
-export interface ResolverContext {
+// A type, not an interface: graphql-http wants a context assignable to Record<PropertyKey, unknown>.
+export type ResolverContext = {
   readonly rpc: RpcCall;
   readonly loaders: JoinLoaders;
-}
+};
 
 /**
  * The source of a Subscription field's events: the server-streaming RPC's replies (proto3 JSON),
