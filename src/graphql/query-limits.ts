@@ -24,8 +24,9 @@ export interface OperationCost {
   readonly depth: number;
   /**
    * Each field costs 1; a field returning a list multiplies the cost of what is selected under it
-   * by its `first` or `pageSize` argument when given (literal or variable), else by the default
-   * list size. Introspection fields (`__schema`, `__type`, `__typename`) cost nothing and add no
+   * by its `first` or `pageSize` argument when given (literal or variable); else by that of the
+   * field it is part of (the list in a paginated RPC's reply: `listUsers(pageSize: 50) { users
+   * {...} }` counts 50 users); else by the default list size. Introspection fields (`__schema`, `__type`, `__typename`) cost nothing and add no
    * depth: introspection has its own switch.
    */
   readonly complexity: number;
@@ -43,20 +44,20 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
   const root = operation.operation === "query" ? schema.getQueryType() : operation.operation === "mutation" ? schema.getMutationType() : schema.getSubscriptionType();
   if (root === null || root === undefined) return { depth: 0, complexity: 0 };
 
-  const measure = (selections: SelectionSetNode, parent: GraphQLCompositeType, depth: number): OperationCost => {
+  const measure = (selections: SelectionSetNode, parent: GraphQLCompositeType, depth: number, pageSize: number | undefined): OperationCost => {
     let deepest = depth - 1;
     let complexity = 0;
     for (const selection of selections.selections) {
       let inner: OperationCost;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value.startsWith("__")) continue;
-        inner = measureField(selection, parent, depth);
+        inner = measureField(selection, parent, depth, pageSize);
       } else {
         const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
         if (fragment === undefined) continue;
         const condition = fragment.typeCondition === undefined ? parent : schema.getType(fragment.typeCondition.name.value);
         if (!isCompositeType(condition)) continue;
-        inner = measure(fragment.selectionSet, condition, depth);
+        inner = measure(fragment.selectionSet, condition, depth, pageSize);
       }
       deepest = Math.max(deepest, inner.depth);
       complexity += inner.complexity;
@@ -64,27 +65,32 @@ export function measureOperation(schema: GraphQLSchema, document: DocumentNode, 
     return { depth: deepest, complexity };
   };
 
-  const measureField = (node: FieldNode, parent: GraphQLCompositeType, depth: number): OperationCost => {
+  const measureField = (node: FieldNode, parent: GraphQLCompositeType, depth: number, inherited: number | undefined): OperationCost => {
     const field: GraphQLField<unknown, unknown> | undefined = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[node.name.value] : undefined;
     if (field === undefined || node.selectionSet === undefined) return { depth, complexity: 1 };
     const named = getNamedType(field.type);
     if (!isCompositeType(named)) return { depth, complexity: 1 };
-    const below = measure(node.selectionSet, named, depth + 1);
-    const times = isListType(getNullableType(field.type)) ? listSize(node, variables, defaultListSize) : 1;
+    const own = sizeArgument(node, variables);
+    const isList = isListType(getNullableType(field.type));
+    // A list's size is used up by the list; an object field passes its own size (or none) on to the lists in it.
+    const below = measure(node.selectionSet, named, depth + 1, isList ? undefined : own);
+    const times = isList ? (own ?? inherited ?? defaultListSize) : 1;
     return { depth: Math.max(depth, below.depth), complexity: 1 + times * below.complexity };
   };
 
-  return measure(operation.selectionSet, root, 1);
+  return measure(operation.selectionSet, root, 1, undefined);
 }
 
-function listSize(node: FieldNode, variables: Readonly<Record<string, unknown>> | null | undefined, fallback: number): number {
+/** The field's `first` or `pageSize` argument, when given as a positive integer. */
+function sizeArgument(node: FieldNode, variables: Readonly<Record<string, unknown>> | null | undefined): number | undefined {
   for (const name of SIZE_ARGUMENTS) {
     const argument = node.arguments?.find((a) => a.name.value === name);
     if (argument === undefined) continue;
     const size = intOf(argument.value, variables);
-    if (size !== undefined) return Math.max(size, 0);
+    // 0 or less: a paginated RPC's own default, unknown here; the default list size stands in.
+    if (size !== undefined && size > 0) return size;
   }
-  return fallback;
+  return undefined;
 }
 
 function intOf(value: ValueNode, variables: Readonly<Record<string, unknown>> | null | undefined): number | undefined {
