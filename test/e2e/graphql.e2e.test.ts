@@ -33,6 +33,9 @@ const AUTH = {
   rules: [{ selector: "demo.v1.OrderService.ListOrders", scopes: ["orders:read"] }],
 };
 
+/** A join declared in gateway.yaml (demo.v1.Payment is "not ours"): each payment's order. */
+const PAYMENT_ORDER = { field: "demo.v1.Payment.order_name", name: "order", rpc: "demo.v1.OrderService.GetOrder", requestField: "name" };
+
 /** The demo backends counting the calls they get, by gRPC path. */
 function countingBackends(): { start(): Promise<DemoBackends>; calls: Map<string, number>; callsOf(method: string): number } {
   const calls = new Map<string, number>();
@@ -58,7 +61,7 @@ describe("GraphQL over the real server and the demo backends (auth on)", () => {
 
   beforeAll(async () => {
     backends = await backend.start();
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), { auth: AUTH, graphql: { enabled: true } });
+    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), { auth: AUTH, graphql: { enabled: true, joins: [PAYMENT_ORDER] } });
   });
   afterAll(async () => {
     await gateway?.close();
@@ -163,10 +166,28 @@ describe("GraphQL over the real server and the demo backends (auth on)", () => {
     expect(backend.callsOf("DeleteUser")).toBe(0);
   });
 
+  it("resolves a join declared in gateway.yaml, and a generated join inside it", async () => {
+    const { body } = await post(gateway.url, `{ getPayment(paymentId: "p-1") { paymentId amountMinor fingerprint order { name total { units } user { displayName } } } }`, READER);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      getPayment: { paymentId: "p-1", amountMinor: "4999", fingerprint: Buffer.from("9f86d081884c7d659a2feaa0c55ad015", "hex").toString("base64"), order: { name: "users/u-1/orders/o-2", total: expect.any(Object), user: { displayName: "Ada Lovelace" } } },
+    });
+    expect(backend.callsOf("GetOrder")).toBe(1);
+  });
+
   it("the endpoint's own rule: no credentials is a 401 google.rpc.Status before anything runs", async () => {
     const response = await send(gateway.url, "POST", "/graphql", { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) });
     expect(response.status).toBe(401);
     expect(response.json).toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+});
+
+describe("GraphQL configuration that cannot be served", () => {
+  it.each([
+    { name: "a configured join named like a field of its type", join: { ...PAYMENT_ORDER, name: "orderName" }, message: /join name "orderName" is already a field of GraphQL type Payment/ },
+    { name: "a configured join whose request field has another type", join: { ...PAYMENT_ORDER, rpc: "demo.v1.UserService.ListUsers", requestField: "page_size" }, message: /request field demo\.v1\.ListUsersRequest\.page_size must be a singular string field/ },
+  ])("refuses to start with $name, saying why", async ({ join, message }) => {
+    await expect(startTestGateway({}, { graphql: { enabled: true, joins: [join] } })).rejects.toThrow(message);
   });
 });
 
