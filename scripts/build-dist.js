@@ -11,14 +11,14 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = `${root}dist`;
 /**
  * Files the compiled modules open at run time, by path relative to the checkout: the docs page's
- * script, and the demo's generated folder as `protogate demo` loads it (generate writes its route
+ * script, and the demo's generated folder as `protogate demo` loads it (with the GraphQL schema) (generate writes its route
  * tables and descriptor set as JavaScript already; tsc compiles only the ts-proto code beside them).
  */
 const generatedJs = readdirSync(`${root}generated`, { recursive: true })
   .map((file) => String(file))
   .filter((file) => file.endsWith(".js"))
   .map((file) => `generated/${file}`);
-const ASSETS = ["src/docs/browser/docs-init.js", "generated/openapi.json", ...generatedJs];
+const ASSETS = ["src/docs/browser/docs-init.js", "generated/openapi.json", "generated/schema.graphql", ...generatedJs];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");

@@ -151,6 +151,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
           ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
           limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
           defaultDeadlineMs: config.deadlines.defaultMs,
+          outputOnlyFields: config.transcoding.outputOnlyFields,
           warn: (message) => deps.log.warn({}, message),
         })
       : [];

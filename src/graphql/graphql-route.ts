@@ -5,6 +5,8 @@ import type { PreparedRoute } from "../gateway/prepared-route.js";
 import type { RouteIdentity } from "../observe/exchange.js";
 import type { MethodLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
+import { createBehaviorCheck, type OutputOnlyMode } from "../transcode/field-behavior/behavior-check.js";
+import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
 import { buildExecutableSchema, GraphqlSchemaError, type SubscribeToRpc } from "./executable-schema.js";
 import type { GraphqlConfig } from "./graphql-config.js";
 import type { GraphqlFiles } from "./graphql-files.js";
@@ -47,6 +49,8 @@ export interface GraphqlDependencies {
   readonly ruleFor: (service: string, method: string, rule: AuthRuleData) => EffectiveRule;
   readonly limiterFor: (service: string, method: string) => MethodLimiter | undefined;
   readonly defaultDeadlineMs: number;
+  /** `transcoding.outputOnlyFields`: the request messages' field-behavior checks run as for REST. */
+  readonly outputOnlyFields: OutputOnlyMode;
   /** Start-up warnings (a configured join left out because its RPC is not served). */
   readonly warn: (message: string) => void;
   /** Subscription fields' event source (a later module); absent: not served. */
@@ -71,11 +75,13 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
   const { config, files, codecs } = deps;
   const targets = new Map<string, RpcTarget>();
   const served = new Map<string, DescMethod>();
+  const behaviorPlans = createBehaviorPlans();
   for (const route of deps.routes) {
     const { binding } = route;
     if (binding.kind !== "unary" || targets.has(binding.rpcPath)) continue;
     const requestPlan = codecs.plan(binding.requestType);
-    targets.set(binding.rpcPath, { route, requestCodec: codecs.codec(binding.requestType), requestPlan, responsePlan: codecs.plan(binding.responseType) });
+    const checkRequest = createBehaviorCheck(behaviorPlans, requestPlan.desc, deps.outputOnlyFields);
+    targets.set(binding.rpcPath, { route, requestCodec: codecs.codec(binding.requestType), requestPlan, responsePlan: codecs.plan(binding.responseType), ...(checkRequest && { checkRequest }) });
     const method = codecs.files.getService(binding.service)?.methods.find((m) => m.name === binding.method);
     if (method !== undefined) served.set(`${binding.service}.${binding.method}`, method);
   }

@@ -17,6 +17,8 @@ export interface RpcTarget {
   readonly requestCodec: MessageJsonCodec<unknown>;
   readonly requestPlan: MessagePlan;
   readonly responsePlan: MessagePlan;
+  /** The edge checks of the request's field behaviors (REQUIRED reported, OUTPUT_ONLY dropped), as over REST; absent when it has none. */
+  readonly checkRequest?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /** What the RPCs of one GraphQL request share. */
@@ -69,7 +71,7 @@ export function createGraphqlRequestState(rpcs: GraphqlRequestRpcs): GraphqlRequ
     const target = rpcs.targets.get(rpcPath);
     try {
       if (target === undefined) throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_ROUTE_NOT_FOUND", `${what}: ${rpcPath.slice(1)} is not in the route table (run protogate generate again)`);
-      const reply = await callOnBehalf({ route: target.route, what, request: () => target.requestPlan.encode(target.requestCodec.fromJson(request)) }, rpcs.onBehalf, rpcs.runner);
+      const reply = await callOnBehalf({ route: target.route, what, request: () => encodeRequest(target, request) }, rpcs.onBehalf, rpcs.runner);
       return target.responsePlan.writeJson(target.responsePlan.decode(reply), 1) as JsonObject;
     } catch (thrown) {
       throw fail(thrown);
@@ -83,4 +85,10 @@ export function rpcErrorToGraphql(error: GatewayError, anyToJson: AnyToJson, req
   // The google.rpc.Status the REST route would answer (internal causes hidden, details rendered).
   const status = JSON.parse(renderError(error, anyToJson, requestId).body) as { message: string; details: unknown[] };
   return new GraphQLError(status.message, { originalError: error, extensions: { code: GrpcCode[error.code] ?? "UNKNOWN", grpcCode: error.code, details: status.details } });
+}
+
+/** The request message's bytes from its proto3 JSON, through the same field-behavior checks as a REST request. */
+function encodeRequest(target: RpcTarget, request: JsonObject): Uint8Array {
+  const bytes = target.requestPlan.encode(target.requestCodec.fromJson(request));
+  return target.checkRequest === undefined ? bytes : target.checkRequest(bytes);
 }

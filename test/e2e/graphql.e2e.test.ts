@@ -155,6 +155,16 @@ describe("GraphQL over the real server and the demo backends (auth on)", () => {
     expect(backend.callsOf("CreateOrder")).toBe(0);
   });
 
+  it("checks REQUIRED fields at the edge as over REST: INVALID_ARGUMENT with a BadRequest naming them, before any call", async () => {
+    const { body } = await post(gateway.url, `mutation { createOrder(parent: "users/u-1", order: {items: [{quantity: 1}]}) { name } }`, WRITER);
+    expect(body.data).toEqual({ createOrder: null });
+    const error = body.errors![0];
+    expect(error.extensions).toMatchObject({ code: "INVALID_ARGUMENT", grpcCode: status.INVALID_ARGUMENT });
+    const badRequest = error.extensions?.details?.find((detail) => detail["@type"] === "type.googleapis.com/google.rpc.BadRequest") as { fieldViolations: Array<{ field: string }> } | undefined;
+    expect(badRequest?.fieldViolations.map((v) => v.field)).toEqual(["order.items[0].sku", "order.items[0].unitPrice"]);
+    expect(backend.callsOf("CreateOrder")).toBe(0);
+  });
+
   it("answers GET with a query; a mutation over GET is 405", async () => {
     const query = encodeURIComponent(`{ getUser(userId: "u-2") { displayName } }`);
     const response = await send(gateway.url, "GET", `/graphql?query=${query}`, { headers: { "x-api-key": NOBODY, accept: "application/graphql-response+json" } });
