@@ -350,6 +350,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         deadlineAt: aggregateRunner.timers.now() + timeoutMs,
         cancelled: cancel,
       },
+      // The same pieces as aggregate calls: the edge auth and the calls' clock.
       runner: aggregateRunner,
       anyToJson,
       maxRpcCalls: graphql.maxRpcCalls,
