@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { startDemoBackends, type DemoBackends } from "../../src/demo/index.js";
+import { watchExchanges } from "./support/exchange-watch.js";
 import { send, startTestGateway } from "./support/gateway-harness.js";
 
 type Json = Record<string, unknown>;
@@ -203,14 +204,17 @@ describe("GraphQL configuration that cannot be served", () => {
 
 describe("GraphQL limits (auth off)", () => {
   const backend = countingBackends();
+  const watch = watchExchanges();
   let backends: DemoBackends;
   let gateway: RunningGateway;
 
   beforeAll(async () => {
     backends = await backend.start();
-    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), {
-      graphql: { enabled: true, introspection: false, maxDepth: 4, maxComplexity: 60, maxRpcCalls: 3 },
-    });
+    gateway = await startTestGateway(
+      Object.fromEntries(backends.services.map((s) => [s, backends.address])),
+      { graphql: { enabled: true, introspection: false, maxDepth: 4, maxComplexity: 60, maxRpcCalls: 3 } },
+      { observe: { observers: [watch.observer] } },
+    );
   });
   afterAll(async () => {
     await gateway?.close();
@@ -243,6 +247,17 @@ describe("GraphQL limits (auth off)", () => {
     expect(body.errors).toHaveLength(1);
     expect(body.errors![0]).toMatchObject({ path: ["d"], extensions: { code: "RPC_LIMIT_EXCEEDED", maxRpcCalls: 3 } });
     expect(backend.callsOf("GetUser")).toBe(3);
+  });
+
+  it("is observed like any route: rpc /graphql, its status, an upstream span for its RPCs", async () => {
+    const before = watch.ended.length;
+    await post(gateway.url, `{ getUser(userId: "u-1") { userId } }`);
+    await watch.reached(before + 1);
+    const exchange = watch.ended[before];
+    expect(exchange.binding).toMatchObject({ service: "graphql", rpcPath: "/graphql", httpMethod: "POST", pattern: "/graphql" });
+    expect(exchange.status).toBe(200);
+    expect(exchange.grpcCode).toBe(0);
+    expect(exchange.upstreamMs).toEqual(expect.any(Number));
   });
 
   it("introspection off: __schema and __type are refused, __typename is not", async () => {
