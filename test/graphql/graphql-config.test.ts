@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { createAuthorizer } from "../../src/auth/authorize.js";
 import { configSchema } from "../../src/config/schema.js";
+import { selectorSpecificity } from "../../src/config/selector.js";
 import { BoundedCache } from "../../src/graphql/graphql-http-handler.js";
 
 describe("graphql: in gateway.yaml", () => {
@@ -54,5 +56,18 @@ describe("the document cache", () => {
     const cache = new BoundedCache<string, number>(0);
     cache.set("a", 1);
     expect(cache.get("a")).toBeUndefined();
+  });
+});
+
+describe("the selector graphql", () => {
+  it("names the endpoint (service graphql, no method) in rate limits, deadlines and auth rules", () => {
+    expect(selectorSpecificity("graphql", "graphql", "")).toBe(3);
+    expect(selectorSpecificity("graphql.*", "graphql", "")).toBe(2);
+    expect(selectorSpecificity("*", "graphql", "")).toBe(1);
+    expect(selectorSpecificity("graphql", "demo.v1.UserService", "GetUser")).toBe(0);
+    expect(selectorSpecificity("demo.v1.UserService.GetUser", "demo.v1.UserService", "GetUser")).toBe(3);
+    const { auth } = configSchema.parse({ auth: { rules: [{ selector: "graphql", scopes: ["graph:read"] }] } });
+    const rule = createAuthorizer(auth.rules).effectiveRule("graphql", "", { public: false, scopes: [], forwardAuthorization: false });
+    expect(rule).toMatchObject({ public: false, scopes: ["graph:read"] });
   });
 });
