@@ -5,6 +5,7 @@ import type { GatewayConfig } from "./config/schema.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
 import { createGatewayPipeline } from "./gateway/pipeline.js";
 import { loadAggregateModules } from "./aggregate/typed/load-aggregate-modules.js";
+import { loadGraphqlFiles } from "./graphql/graphql-files.js";
 import { createStaticResponder } from "./http/static-routes.js";
 import type { Serving } from "./http/adapter.js";
 import type { GeneratedFolder } from "./load-generated.js";
@@ -98,6 +99,7 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
     const observers = [...(metrics ? [metrics.observer] : []), ...(tracing ? [tracing.observer] : []), ...(seams.observe?.observers ?? []), ...accessLog.observers];
     const recorder = new ExchangeRecorder({ ...seams.observe, observer: combineObservers(observers) });
     const aggregateModules = await loadAggregateModules(config.aggregates);
+    const graphql = config.graphql.enabled ? await loadGraphqlFiles(config.generated) : undefined;
     const pipeline = createGatewayPipeline({
       config,
       bindings: folder.bindings,
@@ -110,6 +112,7 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
       shutdown: shared.shutdown,
       aggregateModules,
       ...(seams.aggregateTimers && { aggregateTimers: seams.aggregateTimers }),
+      ...(graphql && { graphql }),
     });
     // A docs path that a route (or an aggregate) matches fails here; what was opened is closed below.
     const staticRoutes = createDocsRoutes({

@@ -1,3 +1,4 @@
+import { methodSelector } from "../config/selector.js";
 import type { AuthRuleData } from "../binding.js";
 import { permissionDenied, unauthenticated } from "./auth-errors.js";
 import type { Caller } from "./caller.js";
@@ -59,7 +60,7 @@ export function createAuthorizer(overrides: readonly AuthRuleOverride[]): Author
 
   return {
     effectiveRule(service, method, protoRule) {
-      const selector = [`${service}.${method}`, `${service}.*`, "*"].find((candidate) => bySelector.has(candidate));
+      const selector = [methodSelector(service, method), `${service}.*`, "*"].find((candidate) => bySelector.has(candidate));
       const override = selector === undefined ? undefined : bySelector.get(selector);
       // An override that demands scopes makes the method non-public even if the proto said public.
       const overridePublic = override?.public ?? (override?.scopes !== undefined && override.scopes.length > 0 ? false : undefined);

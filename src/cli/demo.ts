@@ -43,7 +43,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" }, aggregates: [DASHBOARD_AGGREGATE] };
+  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" }, aggregates: [DASHBOARD_AGGREGATE], graphql: { enabled: true } };
   let gateway: RunningGateway;
   let docs: GatewayConfig["docs"];
   try {
@@ -74,6 +74,7 @@ export async function runDemo(options: { host: string; port: number; adminPort?:
   console.log(`\nDev token (sub dev-user, scopes users:write orders:write payments:write, 12 h):\n  ${devAuth.token}`);
   console.log(`\nAPI docs: ${docsUrl}  (to try the methods that need the token: Authorize, paste it under bearerAuth)`);
   console.log(`OpenAPI document: ${openApiUrl}`);
+  console.log(`GraphQL endpoint: ${gateway.url}/graphql  (GraphQL over HTTP, POST or GET; the schema is generated/schema.graphql)`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
   if (gateway.adminUrl !== undefined) {
@@ -108,9 +109,14 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s '${base}/v1/users/u-1?fields=userId,displayName,labels'  # -> 200 (public; a partial response: only the fields named)`,
     `curl -s ${base}/api/mobile/dashboard/u-1 ${auth}  # -> 200 (an aggregate: GetUser, ListOrders and ListRecommendations in one round trip)`,
+    `curl -s -X POST ${base}/graphql ${auth} ${json} -d '{"query":"${DEMO_GRAPHQL_QUERY}"}'  # -> 200 (GraphQL: two users' orders, each order's user joined: one GetUser call per distinct user)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
 }
+
+/** The demo's GraphQL query (its quotes escaped for the JSON body): users' orders, each with its user (the Order.user join). */
+export const DEMO_GRAPHQL_QUERY =
+  '{ ada: listOrders(parent: \\"users/u-1\\") { orders { name state user { displayName } } } grace: listOrders(parent: \\"users/u-2\\") { orders { name state user { displayName } } } }';
 
 /** The admin curl lines the demo prints (like demoCurlLines, each announces its status). */
 export function demoAdminLines(admin: string): string[] {

@@ -2,6 +2,7 @@ import { GenerateError } from "../../codegen/run-generate.js";
 import { ConfigError } from "../config/load-config.js";
 import { GeneratedFolderError } from "../load-generated.js";
 import { AdminListenError } from "../admin/admin-server.js";
+import { GraphqlConfigError, GraphqlSchemaError } from "../graphql/graphql-route.js";
 
 /**
  * The one-line message for an error a user can cause (a bad config, a missing folder, a port in
@@ -10,6 +11,7 @@ import { AdminListenError } from "../admin/admin-server.js";
  */
 export function userErrorMessage(error: unknown): string | undefined {
   if (error instanceof GenerateError || error instanceof ConfigError || error instanceof GeneratedFolderError) return error.message;
+  if (error instanceof GraphqlConfigError || error instanceof GraphqlSchemaError) return error.message;
   if (error instanceof AdminListenError) {
     const problem = systemErrorMessage(error.listenError, "--admin-port (or admin.port; admin.enabled: false turns the admin listener off)");
     return problem === undefined ? undefined : `admin listener: ${problem}`;

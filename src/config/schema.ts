@@ -6,6 +6,7 @@ import { authConfigSchema } from "../auth/auth-config.js";
 import { accessLogConfigSchema } from "../observe/access-log/access-log-config.js";
 import { tracingConfigSchema } from "../observe/tracing/tracing-config.js";
 import { aggregatesSchema } from "../aggregate/aggregate-config.js";
+import { graphqlConfigSchema } from "../graphql/graphql-config.js";
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, "expected HOST:PORT");
 const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, "expected a fully qualified gRPC service name such as pkg.v1.Service");
@@ -291,6 +292,8 @@ export const configSchema = z.strictObject({
   tracing: tracingConfigSchema.optional(),
   /** Aggregate routes (backend for frontend): one route answered by several RPCs (src/aggregate/). */
   aggregates: aggregatesSchema,
+  /** The GraphQL endpoint (src/graphql/): off by default. */
+  graphql: graphqlConfigSchema,
 });
 
 /** The validated configuration, frozen after loading. */

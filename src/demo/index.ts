@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { ChatServiceService } from "../../generated/demo/v1/chat.js";
 import { OrderServiceService } from "../../generated/demo/v1/order.js";
 import { PaymentServiceService } from "../../generated/demo/v1/payment.js";
@@ -19,6 +19,8 @@ export interface DemoBackendsOptions {
   port?: number;
   /** The clock of create and post times (default: the system clock). */
   now?: () => Date;
+  /** Hears of every call as it arrives, by gRPC path (tests count the calls a gateway makes). */
+  onCall?: (rpcPath: string) => void;
 }
 
 /** A running demo gRPC server. */
@@ -45,11 +47,13 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
   const host = options.host ?? "127.0.0.1";
   const store = createDemoStore({ now: options.now });
   const server = new Server();
-  server.addService(UserServiceService, createUserService(store));
-  server.addService(OrderServiceService, createOrderService(store));
-  server.addService(PaymentServiceService, createPaymentService(store));
-  server.addService(ChatServiceService, createChatService(createChatRooms({ now: store.now })));
-  server.addService(RecommendationServiceService, createRecommendationService(store));
+  const add = (definition: ServiceDefinition, implementation: UntypedServiceImplementation) =>
+    server.addService(definition, options.onCall === undefined ? implementation : observed(definition, implementation, options.onCall));
+  add(UserServiceService, createUserService(store));
+  add(OrderServiceService, createOrderService(store));
+  add(PaymentServiceService, createPaymentService(store));
+  add(ChatServiceService, createChatService(createChatRooms({ now: store.now })));
+  add(RecommendationServiceService, createRecommendationService(store));
   const bindHost = host.includes(":") ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${bindHost}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -69,6 +73,20 @@ export async function startDemoBackends(options: DemoBackendsOptions = {}): Prom
         });
       }),
   };
+}
+
+/** A service's handlers, each telling `onCall` of its call before it runs. */
+function observed(definition: ServiceDefinition, implementation: UntypedServiceImplementation, onCall: (rpcPath: string) => void): UntypedServiceImplementation {
+  const wrapped: UntypedServiceImplementation = {};
+  for (const [name, handler] of Object.entries(implementation)) {
+    const path = definition[name]?.path ?? name;
+    // Boundary: grpc-js types each handler by its kind; every kind takes the call first.
+    wrapped[name] = ((call: unknown, ...rest: unknown[]) => {
+      onCall(path);
+      return (handler as (...args: unknown[]) => unknown)(call, ...rest);
+    }) as typeof handler;
+  }
+  return wrapped;
 }
 
 /** "demo.v1.UserService" from a ts-proto service definition (its methods' paths). */

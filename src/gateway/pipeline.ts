@@ -20,16 +20,22 @@ import type { MetadataEntries, Upstream, UpstreamPool } from "../upstream/upstre
 import type { Exchange } from "../observe/exchange.js";
 import { ExchangeRecorder } from "../observe/exchange-recorder.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
+import { ConfigError } from "../config/load-config.js";
 import { AggregateConfigError, compileAggregates, type PreparedAggregate } from "../aggregate/compile-aggregate.js";
 import { runAggregate, type AggregateRequest } from "../aggregate/run-aggregate.js";
 import type { TypedAggregate } from "../aggregate/typed/define-aggregate.js";
 import { runTypedAggregate, type TypedAggregateRunner } from "../aggregate/typed/run-typed-aggregate.js";
+import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
+import type { GraphqlFiles } from "../graphql/graphql-files.js";
+import { prepareGraphql, type PreparedGraphql } from "../graphql/graphql-route.js";
+import { createGraphqlRequestState } from "../graphql/resolver-context.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
 import type { GatewayRequest, GatewayResponse, RequestHead } from "./request.js";
 import { closeWithStatus, runSocketCall, type MessageSocket } from "./socket-call.js";
 import { createStreamCalls } from "./stream-call.js";
+import { ClientDisconnect } from "../http/client-disconnect.js";
 
 export type { GatewayRequest, GatewayResponse, RequestBodySource, RequestHead, ResponseBody } from "./request.js";
 export type { PreparedRoute } from "./prepared-route.js";
@@ -54,13 +60,24 @@ export interface PipelineDependencies {
   readonly aggregateTimers?: Timers;
   /** The typed aggregates' modules, loaded (src/aggregate/typed/), by aggregate name. */
   readonly aggregateModules?: ReadonlyMap<string, TypedAggregate>;
+  /** generated/schema.graphql and graphql-map.js, when `graphql.enabled` (the endpoint is served then). */
+  readonly graphql?: GraphqlFiles;
 }
 
-/** What a route of the router leads to: one RPC's binding, or an aggregate of several (src/aggregate/). */
-export type RouteTarget = PreparedRoute | PreparedAggregate;
+/** What a route of the router leads to: one RPC's binding, an aggregate of several (src/aggregate/), or the GraphQL endpoint (src/graphql/). */
+export type RouteTarget = PreparedRoute | PreparedAggregate | PreparedGraphql;
 
 function isAggregate(target: RouteTarget): target is PreparedAggregate {
   return "calls" in target;
+}
+
+function isGraphql(target: RouteTarget): target is PreparedGraphql {
+  return "graphql" in target;
+}
+
+/** A route of one RPC's binding (not an aggregate, not the GraphQL endpoint). */
+function isRpcRoute(target: RouteTarget): target is PreparedRoute {
+  return !isAggregate(target) && !isGraphql(target);
 }
 
 /** A request that passed the edge checks: its route, path variables, query, caller and limit fields. */
@@ -132,13 +149,31 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     defaultDeadlineMs: config.deadlines.defaultMs,
     ...(deps.aggregateModules && { modules: deps.aggregateModules }),
   });
+  const graphqlRoutes =
+    config.graphql.enabled && deps.graphql !== undefined
+      ? prepareGraphql({
+          config: config.graphql,
+          files: deps.graphql,
+          codecs,
+          routes,
+          ruleFor: (service, method, rule) => auth.ruleFor({ service, method, auth: rule }),
+          limiterFor: (service, method) => deps.rateLimiter.forMethod(service, method),
+          defaultDeadlineMs: config.deadlines.defaultMs,
+          outputOnlyFields: config.transcoding.outputOnlyFields,
+          warn: (message) => deps.log.warn({}, message),
+        })
+      : [];
   const routeDefinitions = [
     ...routes.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.binding.template, value })),
     ...aggregates.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: value.template, value })),
+    ...graphqlRoutes.map((value): RouteDefinition<RouteTarget> => ({ httpMethod: value.binding.httpMethod, template: parseTemplate(value.binding.pattern), value })),
   ];
-  // An aggregate on a generated route's path (or another aggregate's) is a config error naming both.
-  const clashes = findRouteConflicts(routeDefinitions).filter((conflict) => isAggregate(conflict.second.value));
-  if (clashes.length > 0) throw new AggregateConfigError(clashes.map((clash) => describeClash(clash.second.value as PreparedAggregate, clash.first.value)));
+  // An aggregate or the GraphQL endpoint on a generated route's path (or on each other's) is a config error naming both.
+  const clashes = findRouteConflicts(routeDefinitions).filter((conflict) => !isRpcRoute(conflict.second.value) || !isRpcRoute(conflict.first.value));
+  if (clashes.some((clash) => isGraphql(clash.first.value) || isGraphql(clash.second.value))) {
+    throw new ConfigError(clashes.map((clash) => describeClash(clash.second.value, clash.first.value)).join("; "));
+  }
+  if (clashes.length > 0) throw new AggregateConfigError(clashes.map((clash) => describeClash(clash.second.value, clash.first.value)));
   const router = createRouter<RouteTarget>(routeDefinitions);
   const metadata = createMetadataMapper({ ...(config.metadata.forwardHeaders && { forwardHeaders: config.metadata.forwardHeaders }), droppedHeaders: auth.droppedHeaders });
   const anyToJson: AnyToJson = (typeUrl, value) => codecs.anyToJson(typeUrl, value);
@@ -197,7 +232,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       // A WebSocket opens with a GET whatever the rule's verb: take the streaming route at this path.
       const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
       for (const candidate of candidates) {
-        if (candidate.kind === "found" && !isAggregate(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+        if (candidate.kind === "found" && isRpcRoute(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
       }
       throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
     }
@@ -303,6 +338,60 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { status: 200, headers: { ...admission.limitHeaders, "content-type": "application/json" }, body: answer.body };
   }
 
+  /**
+   * An admitted GraphQL request: GraphQL over HTTP (graphql-http's statuses and bodies, which the
+   * spec governs), each resolver's RPC made on the client's behalf. Throws the GatewayError to
+   * answer otherwise (a body too large or too slow).
+   */
+  async function handleGraphql(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
+    const { exchange } = request;
+    const { head } = exchange;
+    const { route, caller } = admission;
+    const { graphql } = route;
+    const body = head.method === "POST" ? await request.body.read() : undefined;
+    const timeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
+    // One upstream span for the request: its request ID and trace context go with every RPC.
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    const cancel = new ClientDisconnect();
+    const onClientGone = () => cancel.abort();
+    request.signal.addEventListener("abort", onClientGone, { once: true });
+    const state = createGraphqlRequestState({
+      targets: graphql.targets,
+      onBehalf: {
+        caller,
+        limited: { caller, clientIp: head.client.ip, headers: head.headers },
+        authorization: head.headers.authorization,
+        baseMetadata: metadata.toGrpc(head.headers, head.client),
+        sharedMetadata,
+        deadlineAt: aggregateRunner.timers.now() + timeoutMs,
+        cancelled: cancel,
+      },
+      // The same pieces as aggregate calls: the edge auth and the calls' clock.
+      runner: aggregateRunner,
+      anyToJson,
+      maxRpcCalls: graphql.maxRpcCalls,
+      requestId: exchange.requestId,
+      callFailed: (error) => logInternal(error, exchange),
+    });
+    let answer;
+    try {
+      answer = await graphql.handle({ method: head.method, url: head.url, headers: head.headers, body: body === undefined ? null : body.toString("utf8"), context: state.context });
+    } catch (thrown) {
+      recorder.upstreamEnded(exchange, upstreamCodeOf(thrown));
+      throw thrown;
+    } finally {
+      request.signal.removeEventListener("abort", onClientGone);
+      cancel.abort();
+    }
+    recorder.upstreamEnded(exchange, state.upstreamCode());
+    const [text, init] = answer;
+    // A request graphql-http refused (bad JSON, a media type it does not take, ...) is the client's error.
+    exchange.settle(init.status < 400 ? GrpcCode.OK : GrpcCode.INVALID_ARGUMENT);
+    const headers: Record<string, string> = { ...admission.limitHeaders };
+    for (const [name, value] of Object.entries(init.headers ?? {})) if (value !== undefined) headers[name] = value;
+    return { status: init.status, headers, body: text ?? "" };
+  }
+
   return {
     config,
     aggregates,
@@ -313,7 +402,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         const admission = await admitOrThrow(exchange, true);
         const { route } = admission;
         // routeOf picks streaming routes only for an upgrade.
-        if (isAggregate(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route is not a streaming method");
+        if (!isRpcRoute(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route or the GraphQL endpoint is not a streaming method");
         return { ...admission, route };
       } catch (thrown) {
         return fail(thrown, exchange);
@@ -351,6 +440,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         limitHeaders = admission.limitHeaders;
         const { route } = admission;
         if (isAggregate(route)) return await handleAggregate(request, { ...admission, route });
+        if (isGraphql(route)) return await handleGraphql(request, { ...admission, route });
         if (route.binding.kind !== "unary") {
           return await streamCall({
             route,
@@ -411,10 +501,17 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   };
 }
 
-/** One line naming an aggregate and the route whose path it takes. */
-function describeClash(aggregate: PreparedAggregate, other: RouteTarget): string {
-  const taken = isAggregate(other) ? `aggregate "${other.name}"'s path ${other.binding.pattern}` : `the route of ${other.binding.service}.${other.binding.method} (${other.binding.source}): ${other.binding.httpMethod} ${other.binding.pattern}`;
-  return `aggregate "${aggregate.name}": path ${aggregate.binding.httpMethod} ${aggregate.binding.pattern} clashes with ${taken}; give the aggregate another path`;
+/** One line naming a route Protogate adds (an aggregate, the GraphQL endpoint) and the route whose path it takes. */
+function describeClash(added: RouteTarget, other: RouteTarget): string {
+  const describe = (target: RouteTarget) =>
+    isAggregate(target) ? `aggregate "${target.name}"'s path ${target.binding.pattern}` : isGraphql(target) ? `the GraphQL endpoint (graphql.path) ${target.binding.pattern}` : `the route of ${target.binding.service}.${target.binding.method} (${target.binding.source}): ${target.binding.httpMethod} ${target.binding.pattern}`;
+  if (isGraphql(added) || (!isAggregate(added) && isGraphql(other))) {
+    const [endpoint, taken] = isGraphql(added) ? [added, other] : [other, added];
+    return `graphql: path ${endpoint.binding.pattern} clashes with ${describe(taken)}; set graphql.path to another path`;
+  }
+  const aggregate = isAggregate(added) ? added : (other as PreparedAggregate);
+  const taken = aggregate === added ? other : added;
+  return `aggregate "${aggregate.name}": path ${aggregate.binding.httpMethod} ${aggregate.binding.pattern} clashes with ${describe(taken)}; give the aggregate another path`;
 }
 
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */

@@ -76,6 +76,17 @@ describe("protogate demo", () => {
     for (const [path, item] of Object.entries(generated.paths)) expect(served.paths[path]).toEqual(item);
   });
 
+  it("prints a GraphQL line that answers two users' orders with each order's user joined", async () => {
+    expect(demo.stdout()).toMatch(/GraphQL endpoint: http:\/\/127\.0\.0\.1:\d+\/graphql/);
+    const line = curlLines.find((text) => text.includes("/graphql"));
+    expect(line).toMatch(/# -> 200/);
+    const { stdout } = await exec("bash", ["-c", (line ?? "").replace(/\s+#.*$/, "")]);
+    const answer = JSON.parse(stdout) as { data: Record<string, { orders: Array<{ name: string; user: { displayName: string } }> }>; errors?: unknown };
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.ada.orders.map((order) => order.user.displayName)).toEqual(["Ada Lovelace", "Ada Lovelace"]);
+    expect(answer.data.grace.orders).toEqual([{ name: "users/u-2/orders/o-3", state: "ORDER_STATE_CANCELLED", user: { displayName: "Grace Hopper" } }]);
+  });
+
   it("prints a dev token", () => {
     expect(demo.stdout()).toMatch(/Dev token[^\n]*\n\s+eyJ[\w-]+\.[\w-]+\.[\w-]+\n/);
   });
