@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { graphqlMap } from "../../generated/graphql-map.js";
 import { descriptorSetBase64 } from "../../generated/protogate.descriptors.js";
 import { buildExecutableSchema, defaultJson, GraphqlSchemaError } from "../../src/graphql/executable-schema.js";
-import type { GraphqlMap } from "../../src/graphql/schema-map.js";
+import { GRAPHQL_MAP_FORMAT, type GraphqlMap } from "../../src/graphql/schema-map.js";
 
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, Buffer.from(descriptorSetBase64, "base64")));
 const sdl = readFileSync(new URL("../../generated/schema.graphql", import.meta.url), "utf8");
@@ -24,7 +24,7 @@ describe("the executable schema", () => {
   });
 
   it("refuses a map of another format, asking to regenerate", () => {
-    const stale = { ...graphqlMap, format: 2 } as unknown as GraphqlMap;
+    const stale = { ...graphqlMap, format: GRAPHQL_MAP_FORMAT + 1 } as unknown as GraphqlMap;
     expect(() => buildExecutableSchema({ sdl, map: stale, message })).toThrow(GraphqlSchemaError);
     expect(() => buildExecutableSchema({ sdl, map: stale, message })).toThrow(/run protogate generate again/);
   });
