@@ -2,7 +2,9 @@ import { createEdgeAuth, type EdgeAuth } from "./auth/edge-auth.js";
 import { DEFAULT_API_KEY_HEADER } from "./auth/credentials.js";
 import { readUpstreamTargets } from "./config/read-tls-files.js";
 import type { GatewayConfig } from "./config/schema.js";
+import { ConfigError } from "./config/load-config.js";
 import { createDocsRoutes } from "./docs/docs-routes.js";
+import { createGraphiqlRoutes } from "./graphql/graphiql/graphiql-routes.js";
 import { createGatewayPipeline } from "./gateway/pipeline.js";
 import { loadAggregateModules } from "./aggregate/typed/load-aggregate-modules.js";
 import { loadGraphqlFiles } from "./graphql/graphql-files.js";
@@ -123,6 +125,12 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
       aggregates: pipeline.aggregates,
       apiKeyHeader: config.auth.apiKeys?.header ?? DEFAULT_API_KEY_HEADER,
     });
+    // The GraphiQL page, answered like the docs (before routing); a route on its paths fails here too.
+    if (config.graphql.graphiql) {
+      staticRoutes.push(...createGraphiqlRoutes({ pagePath: config.graphql.graphiqlPath, endpoint: config.graphql.path, title: "GraphiQL", bindings: folder.bindings, aggregates: pipeline.aggregates }));
+    }
+    const staticProblem = staticPathProblem(staticRoutes.map((route) => route.path), config.graphql.enabled ? config.graphql.path : undefined);
+    if (staticProblem !== undefined) throw new ConfigError(staticProblem);
     let retiring: Promise<void> | undefined;
     return {
       config,
@@ -148,4 +156,18 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
     for (const close of opened.reverse()) await close();
     throw error;
   }
+}
+
+/**
+ * Two pages answering one path (docs.path and graphql.graphiqlPath alike), or a page on the GraphQL
+ * endpoint's path: the gateway answers the pages' paths before routing, so one would hide the other.
+ */
+function staticPathProblem(paths: readonly string[], graphqlPath: string | undefined): string | undefined {
+  const seen = new Set<string>();
+  for (const path of paths) {
+    if (seen.has(path)) return `two of the gateway's own pages (docs, GraphiQL) answer ${path}: give docs.path, docs.openApiPath and graphql.graphiqlPath distinct paths`;
+    seen.add(path);
+  }
+  if (graphqlPath !== undefined && seen.has(graphqlPath)) return `graphql.path ${graphqlPath} is also a path of the docs or the GraphiQL page: give it a path of its own`;
+  return undefined;
 }

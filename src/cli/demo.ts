@@ -43,7 +43,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const devAuth = await createDevAuth();
   const backends = await startDemoBackends({ host: "127.0.0.1", port: 0 });
   const upstreams = Object.fromEntries(backends.services.map((service) => [service, backends.address]));
-  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" }, aggregates: [DASHBOARD_AGGREGATE], graphql: { enabled: true } };
+  const raw = { auth: devAuth.authConfig, rateLimits: DEMO_RATE_LIMITS, docs: { enabled: true }, logging: { level: options.logLevel ?? "info" }, aggregates: [DASHBOARD_AGGREGATE], graphql: { enabled: true, graphiql: true } };
   let gateway: RunningGateway;
   let docs: GatewayConfig["docs"];
   try {
@@ -75,6 +75,7 @@ export async function runDemo(options: { host: string; port: number; adminPort?:
   console.log(`\nAPI docs: ${docsUrl}  (to try the methods that need the token: Authorize, paste it under bearerAuth)`);
   console.log(`OpenAPI document: ${openApiUrl}`);
   console.log(`GraphQL endpoint: ${gateway.url}/graphql  (GraphQL over HTTP, POST or GET; the schema is generated/schema.graphql)`);
+  console.log(`GraphiQL: ${gateway.url}/graphiql  (to call the methods that need the token: Headers, {"Authorization": "Bearer <the token above>"})`);
   console.log("\nTry (GET /v1/users/{id} is public; the rest need the token):");
   for (const line of demoCurlLines(gateway.url, devAuth.token)) console.log(`  ${line}`);
   if (gateway.adminUrl !== undefined) {

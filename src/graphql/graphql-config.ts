@@ -38,9 +38,17 @@ export const graphqlConfigSchema = z
     documentCacheSize: z.number().int().nonnegative().default(1000),
     /** The whole request's time budget; default: deadlines.defaultMs. A client's grpc-timeout may shorten it. */
     deadlineMs: z.number().int().positive().optional(),
+    /** A GraphiQL page for the endpoint (src/graphql/graphiql/; its files from npm, never a CDN). Fixed for the listener's life, like the docs. */
+    graphiql: z.boolean().default(false),
+    /** Where the GraphiQL page is served; its files under PATH/assets/. */
+    graphiqlPath: endpointPath.default("/graphiql"),
+    /** Serve the endpoint as an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key` on the entities). */
+    federation: z.boolean().default(false),
     /** Joins for protos a team does not own (join-config.ts), added to the generated ones. */
     joins: joinsConfigSchema,
   })
+  .refine((config) => !config.graphiql || config.enabled, { message: "graphql.graphiql needs graphql.enabled (the page queries the endpoint)", path: ["graphiql"] })
+  .refine((config) => config.graphiqlPath !== config.path, { message: "graphql.graphiqlPath must differ from graphql.path (the endpoint answers GraphQL requests, the page is a page)", path: ["graphiqlPath"] })
   .prefault({});
 
 export type GraphqlConfig = z.infer<typeof graphqlConfigSchema>;

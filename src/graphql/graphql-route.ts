@@ -1,4 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import type { GraphQLSchema } from "graphql";
 import type { EffectiveRule } from "../auth/authorize.js";
 import type { AuthRuleData } from "../binding.js";
 import type { PreparedRoute } from "../gateway/prepared-route.js";
@@ -7,13 +8,15 @@ import type { MethodLimiter } from "../ratelimit/rate-limiter.js";
 import type { CodecRegistry } from "../transcode/json/codec-registry.js";
 import { createBehaviorCheck, type OutputOnlyMode } from "../transcode/field-behavior/behavior-check.js";
 import { createBehaviorPlans } from "../transcode/field-behavior/behavior-plan.js";
-import { buildExecutableSchema, GraphqlSchemaError, type SubscribeToRpc } from "./executable-schema.js";
+import { buildExecutableSchema, GraphqlSchemaError, type ResolverContext, type SubscribeToRpc } from "./executable-schema.js";
+import { entityAsJoin } from "./federation/entity-loader.js";
+import { toSubgraphSchema } from "./federation/subgraph.js";
 import type { GraphqlConfig } from "./graphql-config.js";
 import type { GraphqlFiles } from "./graphql-files.js";
 import { createGraphqlHttpHandler, type GraphqlHttpAnswer, type GraphqlHttpRequest } from "./graphql-http-handler.js";
 import { checkConfiguredJoins } from "./join-config.js";
 import type { RpcTarget } from "./resolver-context.js";
-import type { GraphqlJoin } from "./schema-map.js";
+import type { GraphqlEntity, GraphqlJoin } from "./schema-map.js";
 
 /**
  * How the endpoint is named to auth rules, rate limits and observers: service `graphql` with no
@@ -85,13 +88,14 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
     const method = codecs.files.getService(binding.service)?.methods.find((m) => m.name === binding.method);
     if (method !== undefined) served.set(`${binding.service}.${binding.method}`, method);
   }
-  const schema = buildExecutableSchema({
+  const executable = buildExecutableSchema({
     sdl: files.sdl,
     map: files.map,
     message: (typeName) => codecs.files.getMessage(typeName),
     extraJoins: configuredJoins(deps, served),
     ...(deps.subscribe === undefined ? {} : { subscribe: deps.subscribe }),
   });
+  const schema = config.federation ? asSubgraph(executable, files.map.entities) : executable;
   const graphql: GraphqlEndpoint = {
     handle: createGraphqlHttpHandler(schema, config),
     targets,
@@ -106,6 +110,21 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
     limiter,
     graphql,
   }));
+}
+
+/**
+ * The schema as an Apollo Federation 2 subgraph (`graphql.federation`): each entity reference is
+ * resolved by its entity's Get RPC through the request's join loaders, so references of one
+ * request are batched per entity and key like join fields, and each call is made on the client's
+ * behalf like any other.
+ */
+function asSubgraph(executable: GraphQLSchema, entities: readonly GraphqlEntity[]): GraphQLSchema {
+  const rows = new Map(entities.map((entity) => [entity, entityAsJoin(entity)]));
+  return toSubgraphSchema<ResolverContext>({
+    executable,
+    entities,
+    resolveEntity: (entity, key, context) => context.loaders.loaderOf(rows.get(entity) ?? entityAsJoin(entity)).load(key),
+  });
 }
 
 /** gateway.yaml's joins, checked by the proto option's rules, with the GraphQL object type each is added to. */

@@ -9,6 +9,12 @@ import { ReloadRefused } from "./reload-refused.js";
  */
 export const LISTENER_SECTIONS = ["server", "admin", "cors", "docs"] as const;
 
+/** Single keys of other sections that register paths on the public listener (the GraphiQL page), fixed likewise. */
+export const LISTENER_KEYS = [
+  ["graphql", "graphiql"],
+  ["graphql", "graphiqlPath"],
+] as const;
+
 /**
  * The keys (dotted: `server.port`, `cors`) of the listener sections whose values differ between
  * the active config and a new one; empty when a reload may apply the new one.
@@ -26,6 +32,9 @@ export function changedListenerSettings(active: Readonly<GatewayConfig>, next: R
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
       if (!isDeepStrictEqual(before[key], after[key])) changed.push(`${section}.${key}`);
     }
+  }
+  for (const [section, key] of LISTENER_KEYS) {
+    if (!isDeepStrictEqual(active[section][key], next[section][key])) changed.push(`${section}.${key}`);
   }
   return changed;
 }

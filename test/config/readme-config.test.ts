@@ -34,7 +34,7 @@ describe("the README's configuration reference", () => {
   });
 
   it("the rate-limit examples are valid and say what the text says", () => {
-    const section = README.slice(README.indexOf("## Rate limiting"), README.indexOf("## Several replicas"));
+    const section = README.slice(README.indexOf("## Rate limiting"), README.indexOf("## Aggregate routes (backend for frontend)"));
     const [memory, redis] = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => loadConfig(writeTemp(match[1])));
     expect(memory.rateLimits.store).toBe("memory");
     expect(memory.rateLimits.limits.map((limit) => [limit.name, limit.key, limit.onStoreFailure])).toEqual([

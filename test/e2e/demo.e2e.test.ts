@@ -87,6 +87,20 @@ describe("protogate demo", () => {
     expect(answer.data.grace.orders).toEqual([{ name: "users/u-2/orders/o-3", state: "ORDER_STATE_CANCELLED", user: { displayName: "Grace Hopper" } }]);
   });
 
+  it("prints the GraphiQL page's URL, and the page is served with its assets from the gateway itself", async () => {
+    const url = /GraphiQL: (http:\/\/127\.0\.0\.1:\d+\/graphiql)\b/.exec(demo.stdout())?.[1];
+    expect(url).toBeDefined();
+    const page = await fetch(url ?? "");
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((match) => match[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) {
+      expect(script.startsWith("/graphiql/assets/")).toBe(true);
+      expect((await fetch(new URL(script, url))).status).toBe(200);
+    }
+  });
+
   it("prints a dev token", () => {
     expect(demo.stdout()).toMatch(/Dev token[^\n]*\n\s+eyJ[\w-]+\.[\w-]+\.[\w-]+\n/);
   });

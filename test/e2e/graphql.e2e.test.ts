@@ -307,3 +307,50 @@ describe("GraphQL over HTTP: graphql-http's server audits against the real endpo
     expect(failed).toEqual([]);
   });
 });
+
+describe("GraphQL as an Apollo Federation 2 subgraph (graphql.federation, auth on)", () => {
+  const backend = countingBackends();
+  let backends: DemoBackends;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    backends = await backend.start();
+    gateway = await startTestGateway(Object.fromEntries(backends.services.map((s) => [s, backends.address])), { auth: AUTH, graphql: { enabled: true, introspection: false, federation: true } });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await backends?.close();
+  });
+  beforeEach(() => backend.calls.clear());
+
+  it("answers _service { sdl } with the federation link and the entities' keys, even with introspection off", async () => {
+    const { status: code, body } = await post(gateway.url, "{ _service { sdl } }", READER);
+    expect(code).toBe(200);
+    const sdl = (body.data?._service as { sdl: string }).sdl;
+    expect(sdl).toContain('@link(url: "https://specs.apollo.dev/federation/v2.3"');
+    expect(sdl).toMatch(/type User\s+@key\(fields: "userId"\)/);
+    expect(sdl).toMatch(/type Order\s+@key\(fields: "name"\)/);
+  });
+
+  it("resolves _entities through each entity's RPC on the caller's behalf: one call per distinct key, per-item errors", async () => {
+    const representations = [
+      { __typename: "User", userId: "u-1" },
+      { __typename: "User", userId: "u-2" },
+      { __typename: "User", userId: "u-1" },
+      { __typename: "User", userId: "u-404" },
+    ];
+    const { status: code, body } = await post(gateway.url, "query ($r: [_Any!]!) { _entities(representations: $r) { ... on User { userId displayName } } }", READER, { r: representations });
+    expect(code).toBe(200);
+    const entities = body.data?._entities as Array<{ userId: string; displayName: string } | null>;
+    expect(entities.slice(0, 3).map((user) => user?.displayName)).toEqual(["Ada Lovelace", "Grace Hopper", "Ada Lovelace"]);
+    expect(entities[3]).toBeNull();
+    expect(body.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([[["_entities", 3], "NOT_FOUND"]]);
+    expect(backend.callsOf("GetUser")).toBe(3);
+  });
+
+  it("still applies the method's own rule to an entity's RPC: a caller without credentials is refused at the endpoint", async () => {
+    const response = await send(gateway.url, "POST", "/graphql", { headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ _service { sdl } }" }) });
+    expect(response.status).toBe(401);
+    expect(backend.calls.size).toBe(0);
+  });
+});

@@ -17,12 +17,17 @@ describe("graphql: in gateway.yaml", () => {
       maxRpcCalls: 50,
       maxQueryBytes: 65536,
       documentCacheSize: 1000,
+      graphiql: false,
+      graphiqlPath: "/graphiql",
+      federation: false,
       joins: [],
     });
   });
 
   it.each([
-    { name: "an unknown key", graphql: { enabled: true, graphiql: true } },
+    { name: "an unknown key", graphql: { enabled: true, playground: true } },
+    { name: "the GraphiQL page without the endpoint", graphql: { graphiql: true } },
+    { name: "the GraphiQL page on the endpoint's path", graphql: { enabled: true, graphiql: true, graphiqlPath: "/graphql" } },
     { name: "a path without a slash", graphql: { path: "graphql" } },
     { name: "a trailing slash", graphql: { path: "/graphql/" } },
     { name: "a public rule with scopes", graphql: { auth: { public: true, scopes: ["a"] } } },

@@ -14,6 +14,8 @@ describe("the settings a reload cannot change", () => {
     ["the admin listener", { admin: { port: 0 } }, ["admin.port"]],
     ["CORS turned on", { cors: { origins: "*" } }, ["cors"]],
     ["the docs", { docs: { enabled: true } }, ["docs.enabled"]],
+    ["the GraphiQL page (its paths are registered at start)", { graphql: { enabled: true, graphiql: true, graphiqlPath: "/gql-ui" } }, ["graphql.graphiql", "graphql.graphiqlPath"]],
+    ["the GraphQL endpoint itself (a route of a generation)", { graphql: { enabled: true, maxDepth: 3, federation: true } }, []],
   ])("%s", (_name, settings, changed) => {
     const next = configFromObject({ server: { port: 8080 }, upstreams: { "a.v1.S": "127.0.0.1:1" }, ...settings });
     expect(changedListenerSettings(active, next)).toEqual(changed);
