@@ -115,6 +115,11 @@ export const PROTOGATE_VARIANTS: readonly ProtogateVariant[] = [
   { name: "protogate-grpcjs", description: "Protogate serve, auth off, upstream transport grpc-js", upstream: { transport: "grpc-js" } },
   { name: "protogate-metrics", description: "Protogate serve, auth off, admin listener on a free port with Prometheus metrics", config: { admin: { enabled: true, port: 0 } } },
   { name: "protogate-jwt", description: "Protogate serve, auth on, a valid RS256 bearer token on every request (hot token)", prepare: prepareRs256Auth },
+  {
+    name: "protogate-token-header",
+    description: "Protogate serve, auth off, an ignored request header as long as protogate-jwt's Authorization (carrying a token without checking it: the control of protogate-jwt)",
+    prepare: prepareTokenSizedHeader,
+  },
   ...RATE_LIMIT_VARIANTS,
   { name: "protogate-accesslog", description: "Protogate serve, auth off, access log on for every request (mode all) to /dev/null", config: ACCESS_LOG_ALL },
   {
@@ -143,6 +148,18 @@ export async function prepareRs256Auth(dir: string): Promise<PreparedVariant> {
     .sign(privateKey);
   const config = { auth: { mode: "on", jwt: { issuers: [{ issuer: "bench-issuer", audiences: ["bench-api"], algorithms: ["RS256"], keyFile }] } } };
   return { config, headers: { authorization: `Bearer ${token}` } };
+}
+
+/**
+ * The control of the auth-on variant: the same request bytes (a header as long as its
+ * `Authorization`, under a name the gateway neither reads nor forwards), auth off. What
+ * protogate-jwt costs beyond it is checking the token; what this costs beyond the plain gateway
+ * is reading a bigger request.
+ */
+export async function prepareTokenSizedHeader(dir: string): Promise<PreparedVariant> {
+  const auth = await prepareRs256Auth(dir);
+  const length = auth.headers.authorization?.length ?? 0;
+  return { config: {}, headers: { "x-bench-padding": "p".repeat(length) } };
 }
 
 const START_TIMEOUT_MS = 30_000;
