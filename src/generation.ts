@@ -127,7 +127,7 @@ export async function buildGeneration(config: Readonly<GatewayConfig>, folder: G
     });
     // The GraphiQL page, answered like the docs (before routing); a route on its paths fails here too.
     if (config.graphql.graphiql) {
-      staticRoutes.push(...createGraphiqlRoutes({ pagePath: config.graphql.graphiqlPath, endpoint: config.graphql.path, title: "GraphiQL", bindings: folder.bindings, aggregates: pipeline.aggregates }));
+      staticRoutes.push(...createGraphiqlRoutes({ pagePath: config.graphql.graphiqlPath, endpoint: config.graphql.path, title: "Protogate", bindings: folder.bindings, aggregates: pipeline.aggregates }));
     }
     const staticProblem = staticPathProblem(staticRoutes.map((route) => route.path), config.graphql.enabled ? config.graphql.path : undefined);
     if (staticProblem !== undefined) throw new ConfigError(staticProblem);
