@@ -17,6 +17,7 @@ import { createGraphqlHttpHandler, type GraphqlHttpAnswer, type GraphqlHttpReque
 import { checkConfiguredJoins } from "./join-config.js";
 import type { RpcTarget } from "./resolver-context.js";
 import type { GraphqlEntity, GraphqlJoin } from "./schema-map.js";
+import { subscribeThroughContext } from "./subscriptions/subscribe-to-rpc.js";
 
 /**
  * How the endpoint is named to auth rules, rate limits and observers: service `graphql` with no
@@ -56,7 +57,7 @@ export interface GraphqlDependencies {
   readonly outputOnlyFields: OutputOnlyMode;
   /** Start-up warnings (a configured join left out because its RPC is not served). */
   readonly warn: (message: string) => void;
-  /** Subscription fields' event source (a later module); absent: not served. */
+  /** Subscription fields' event source; default: the field's RPC through the request's context (subscribe-to-rpc.ts). */
   readonly subscribe?: SubscribeToRpc;
 }
 
@@ -81,7 +82,8 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
   const behaviorPlans = createBehaviorPlans();
   for (const route of deps.routes) {
     const { binding } = route;
-    if (binding.kind !== "unary" || targets.has(binding.rpcPath)) continue;
+    // Unary methods for Query and Mutation fields, server-streaming ones for Subscription fields.
+    if ((binding.kind !== "unary" && binding.kind !== "server") || targets.has(binding.rpcPath)) continue;
     const requestPlan = codecs.plan(binding.requestType);
     const checkRequest = createBehaviorCheck(behaviorPlans, requestPlan.desc, deps.outputOnlyFields);
     targets.set(binding.rpcPath, { route, requestCodec: codecs.codec(binding.requestType), requestPlan, responsePlan: codecs.plan(binding.responseType), ...(checkRequest && { checkRequest }) });
@@ -93,7 +95,7 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
     map: files.map,
     message: (typeName) => codecs.files.getMessage(typeName),
     extraJoins: configuredJoins(deps, served),
-    ...(deps.subscribe === undefined ? {} : { subscribe: deps.subscribe }),
+    subscribe: deps.subscribe ?? subscribeThroughContext,
   });
   const schema = config.federation ? asSubgraph(executable, files.map.entities) : executable;
   const graphql: GraphqlEndpoint = {
