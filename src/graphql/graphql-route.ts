@@ -13,7 +13,7 @@ import { entityAsJoin } from "./federation/entity-loader.js";
 import { toSubgraphSchema } from "./federation/subgraph.js";
 import type { GraphqlConfig } from "./graphql-config.js";
 import type { GraphqlFiles } from "./graphql-files.js";
-import { createGraphqlHttpHandler, type GraphqlHttpAnswer, type GraphqlHttpRequest } from "./graphql-http-handler.js";
+import { createOperationCheck, handlerFor, type GraphqlHttpAnswer, type GraphqlHttpRequest, type OperationCheck } from "./graphql-http-handler.js";
 import { checkConfiguredJoins } from "./join-config.js";
 import type { RpcTarget } from "./resolver-context.js";
 import type { GraphqlEntity, GraphqlJoin } from "./schema-map.js";
@@ -29,6 +29,10 @@ export const GRAPHQL_SERVICE = "graphql";
 export interface GraphqlEndpoint {
   /** GraphQL over HTTP: graphql-http with the document cache and the limits. */
   readonly handle: (request: GraphqlHttpRequest) => Promise<GraphqlHttpAnswer>;
+  /** The checks before an operation runs (size, document cache, introspection, depth, complexity), shared by every transport. */
+  readonly check: OperationCheck;
+  /** graphql-ws: the wait for `connection_init`. */
+  readonly connectionInitTimeoutMs: number;
   /** The RPCs resolvers call, by gRPC path. */
   readonly targets: ReadonlyMap<string, RpcTarget>;
   readonly maxRpcCalls: number;
@@ -98,8 +102,11 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
     subscribe: deps.subscribe ?? subscribeThroughContext,
   });
   const schema = config.federation ? asSubgraph(executable, files.map.entities) : executable;
+  const check = createOperationCheck(schema, config);
   const graphql: GraphqlEndpoint = {
-    handle: createGraphqlHttpHandler(schema, config),
+    handle: handlerFor(schema, check),
+    check,
+    connectionInitTimeoutMs: config.connectionInitTimeoutMs,
     targets,
     maxRpcCalls: config.maxRpcCalls,
     deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs,
