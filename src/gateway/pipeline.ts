@@ -31,6 +31,8 @@ import { prepareGraphql, type PreparedGraphql } from "../graphql/graphql-route.j
 import { createGraphqlRequestState } from "../graphql/resolver-context.js";
 import { GRAPHQL_WS_PROTOCOL, serveGraphqlSocket } from "../graphql/subscriptions/graphql-ws-session.js";
 import { CloseCode } from "graphql-ws";
+import { EVENT_STREAM, sseEvents, sseOperationParams, wantsEventStream } from "../graphql/subscriptions/sse-events.js";
+import { isRefusal } from "../graphql/graphql-http-handler.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
@@ -355,6 +357,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const { head } = exchange;
     const { route, caller } = admission;
     const { graphql } = route;
+    if (wantsEventStream(head.headers.accept)) return handleGraphqlSse(request, admission);
     const body = head.method === "POST" ? await request.body.read() : undefined;
     const timeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
     // One upstream span for the request: its request ID and trace context go with every RPC.
@@ -380,6 +383,39 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const headers: Record<string, string> = { ...admission.limitHeaders };
     for (const [name, value] of Object.entries(init.headers ?? {})) if (value !== undefined) headers[name] = value;
     return { status: init.status, headers, body: text ?? "" };
+  }
+
+  /**
+   * An admitted GraphQL request asking for `text/event-stream`: GraphQL over SSE (distinct
+   * connections mode, sse-events.ts). A subscription's stream runs under its method's stream
+   * deadline and idle timeout; a query or mutation within the endpoint's deadline. The client
+   * going away cancels the upstream stream. Throws the GatewayError to answer otherwise (a body
+   * that is not an operation, too large, too slow).
+   */
+  async function handleGraphqlSse(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
+    const { exchange } = request;
+    const { head } = exchange;
+    const { graphql } = admission.route;
+    const body = head.method === "POST" ? await request.body.read() : undefined;
+    const checked = graphql.check(sseOperationParams(head.method, admission.query, body));
+    const subscription = !isRefusal(checked) && checked.kind === "subscription";
+    const deadlineAt = subscription ? Number.POSITIVE_INFINITY : aggregateRunner.timers.now() + callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    const cancelled = new ClientDisconnect();
+    request.signal.addEventListener("abort", () => cancelled.abort());
+    const state = graphqlState(exchange, admission, { sharedMetadata, deadlineAt, cancelled });
+    const events = sseEvents({ checked, context: state.context, gone: cancelled });
+    async function* recorded(): AsyncGenerator<string> {
+      try {
+        yield* events;
+        exchange.settle(GrpcCode.OK);
+      } finally {
+        if (cancelled.aborted) recorder.failed(exchange, new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client went away"));
+        cancelled.abort();
+        recorder.upstreamEnded(exchange, state.upstreamCode());
+      }
+    }
+    return { status: 200, headers: { ...admission.limitHeaders, "content-type": EVENT_STREAM, "cache-control": "no-cache" }, body: recorded() };
   }
 
   /** The resolver state of one GraphQL operation (an HTTP request's, or one operation of a graphql-ws session). */

@@ -201,4 +201,80 @@ describe("GraphQL subscriptions over graphql-ws (real gateway, grpc-js backends)
     const code = await within(new Promise<number>((resolve) => ws.once("close", resolve)), WAIT_MS, "the close");
     expect(code).toBe(4408);
   });
+
+  describe("GraphQL over SSE (distinct connections mode)", () => {
+    /** Opens an SSE operation; `events()` reads the stream's events as they come. */
+    async function openSse(query: string, key: string | null = READER) {
+      const abort = new AbortController();
+      const response = await fetch(`${gateway.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...(key === null ? {} : { "x-api-key": key }) },
+        body: JSON.stringify({ query }),
+        signal: abort.signal,
+      });
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+      let buffered = "";
+      const decoder = new TextDecoder();
+      /** The next whole event (`event:` and `data:` lines), or undefined at the stream's end. */
+      const nextEvent = async (): Promise<{ event: string; data: string } | undefined> => {
+        for (;;) {
+          const end = buffered.indexOf("\n\n");
+          if (end >= 0) {
+            const block = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            const field = (name: string) => block.split("\n").find((line) => line.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? "";
+            if (block.split("\n").every((line) => line.startsWith(":"))) continue; // a comment, not an event
+            return { event: field("event"), data: field("data") };
+          }
+          reader ??= response.body!.getReader();
+          const chunk = await reader.read();
+          if (chunk.done) return undefined;
+          buffered += decoder.decode(chunk.value, { stream: true });
+        }
+      };
+      return { response, abort, nextEvent: () => within(nextEvent(), WAIT_MS, "the next SSE event") };
+    }
+
+    it("a subscription's events arrive as `event: next`; the client going away cancels the upstream stream", async () => {
+      const before = calls.length;
+      const sse = await openSse(SUBSCRIBE);
+      expect(sse.response.status).toBe(200);
+      expect(sse.response.headers.get("content-type")).toBe("text/event-stream");
+      await within(subscribers.until(() => calls.length > before), WAIT_MS, "the backend's Subscribe call");
+      const call = calls[before];
+      call.write(message(3, "over sse"));
+      expect(await sse.nextEvent()).toEqual({ event: "next", data: JSON.stringify({ data: { subscribe: { room: "lobby", sequence: "3", text: "over sse" } } }) });
+      sse.abort.abort();
+      await within(whenCancelled(call), WAIT_MS, "the backend seeing its stream cancelled");
+      expect(call.cancelled).toBe(true);
+    });
+
+    it("a stream that ends sends `event: complete`", async () => {
+      const before = calls.length;
+      const sse = await openSse(SUBSCRIBE);
+      await within(subscribers.until(() => calls.length > before), WAIT_MS, "the backend's Subscribe call");
+      calls[before].end();
+      expect(await sse.nextEvent()).toEqual({ event: "complete", data: "" });
+      expect(await sse.nextEvent()).toBeUndefined();
+    });
+
+    it("a query is one `next` and `complete`; a refused one (depth, permission) says why", async () => {
+      const query = await openSse(`{ getUser(userId: "u-1") { displayName } }`);
+      expect(await query.nextEvent()).toEqual({ event: "next", data: JSON.stringify({ data: { getUser: { displayName: "Ada Lovelace" } } }) });
+      expect((await query.nextEvent())?.event).toBe("complete");
+      const deep = await openSse(`{ listOrders(parent: "users/u-1") { orders { user { userId } } } }`);
+      const refused = JSON.parse((await deep.nextEvent())?.data ?? "{}") as { errors?: Array<{ extensions?: { code?: string } }> };
+      expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(["DEPTH_LIMIT_EXCEEDED"]);
+      const denied = await openSse(SUBSCRIBE, NOBODY);
+      const result = JSON.parse((await denied.nextEvent())?.data ?? "{}") as Result;
+      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(["PERMISSION_DENIED"]);
+      expect((await denied.nextEvent())?.event).toBe("complete");
+    });
+
+    it("without credentials: 401 with a google.rpc.Status body, as over HTTP", async () => {
+      const sse = await openSse(SUBSCRIBE, null);
+      expect(sse.response.status).toBe(401);
+      expect(JSON.parse(await sse.response.text())).toMatchObject({ code: 16 });
+    });
+  });
 });
