@@ -33,6 +33,7 @@ import { GRAPHQL_WS_PROTOCOL, serveGraphqlSocket } from "../graphql/subscription
 import { CloseCode } from "graphql-ws";
 import { EVENT_STREAM, sseEvents, sseOperationParams, wantsEventStream } from "../graphql/subscriptions/sse-events.js";
 import { isRefusal } from "../graphql/graphql-http-handler.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
@@ -404,13 +405,21 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const cancelled = new ClientDisconnect();
     request.signal.addEventListener("abort", () => cancelled.abort());
     const state = graphqlState(exchange, admission, { sharedMetadata, deadlineAt, cancelled });
+    // At the shutdown's drain deadline a subscription still open ends cleanly: its stream is cancelled, `complete` is sent.
+    let shutDown = false;
+    const onShutdown = () => {
+      shutDown = true;
+      cancelled.abort();
+    };
+    deps.shutdown?.addEventListener("abort", onShutdown, { once: true });
     const events = sseEvents({ checked, context: state.context, gone: cancelled });
     async function* recorded(): AsyncGenerator<string> {
       try {
         yield* events;
-        exchange.settle(GrpcCode.OK);
+        if (!shutDown) exchange.settle(GrpcCode.OK);
       } finally {
-        if (cancelled.aborted) recorder.failed(exchange, new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client went away"));
+        deps.shutdown?.removeEventListener("abort", onShutdown);
+        if (cancelled.aborted) recorder.failed(exchange, shutDown ? shuttingDownError() : new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client went away"));
         cancelled.abort();
         recorder.upstreamEnded(exchange, state.upstreamCode());
       }

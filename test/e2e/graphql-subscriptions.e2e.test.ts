@@ -7,6 +7,7 @@ import type { RunningGateway } from "../../src/app.js";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { startDemoBackends, type DemoBackends } from "../../src/demo/index.js";
 import { Changes, within } from "../support/until.js";
+import { createFakeClock } from "../support/fake-clock.js";
 import { message, startChatBackend, whenCancelled } from "./support/chat-backend.js";
 import { watchExchanges } from "./support/exchange-watch.js";
 import { startTestGateway } from "./support/gateway-harness.js";
@@ -276,5 +277,30 @@ describe("GraphQL subscriptions over graphql-ws (real gateway, grpc-js backends)
       expect(sse.response.status).toBe(401);
       expect(JSON.parse(await sse.response.text())).toMatchObject({ code: 16 });
     });
+  });
+
+  it("shutdown: at the drain deadline a graphql-ws socket closes with 1001 and an SSE subscription completes; both upstream streams are cancelled", async () => {
+    const clock = createFakeClock();
+    const watch = watchExchanges();
+    const upstreams = Object.fromEntries(backends.services.map((s) => [s, backends.address]));
+    upstreams["demo.v1.ChatService"] = chat.address;
+    const draining = await startTestGateway(upstreams, { auth: AUTH, graphql: { enabled: true }, server: { drainTimeoutMs: 10_000 } }, { timers: clock, observe: { observers: [watch.observer] } });
+    const before = calls.length;
+    const client = createClient({ url: `${draining.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: keyedWebSocket(READER), retryAttempts: 0, lazy: true });
+    const wsClosed = new Promise<number>((resolve) => client.on("closed", (event) => resolve((event as { code: number }).code)));
+    follow(client, SUBSCRIBE);
+    const response = await fetch(`${draining.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream", "x-api-key": READER }, body: JSON.stringify({ query: SUBSCRIBE }) });
+    await within(subscribers.until(() => calls.length >= before + 2), WAIT_MS, "two Subscribe calls");
+    const closed = draining.close();
+    clock.advance(10_000);
+    expect(await within(wsClosed, WAIT_MS, "the socket closing")).toBe(1001);
+    const text = await within(response.text(), WAIT_MS, "the SSE body's end");
+    expect(text.trimEnd().endsWith("event: complete\ndata:")).toBe(true);
+    await within(Promise.all(calls.slice(before).map((call) => whenCancelled(call))), WAIT_MS, "both streams cancelled");
+    await closed;
+    expect(watch.ended.map((exchange) => [exchange.status, exchange.grpcCode]).sort()).toEqual([
+      [101, 0],
+      [200, 14],
+    ]);
   });
 });
