@@ -356,8 +356,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   async function handleGraphql(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
     const { exchange } = request;
     const { head } = exchange;
-    const { route, caller } = admission;
-    const { graphql } = route;
+    const { graphql } = admission.route;
     if (wantsEventStream(head.headers.accept)) return handleGraphqlSse(request, admission);
     const body = head.method === "POST" ? await request.body.read() : undefined;
     const timeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
