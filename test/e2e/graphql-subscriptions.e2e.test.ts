@@ -25,7 +25,8 @@ const AUTH = {
   rules: [{ selector: "demo.v1.ChatService.Subscribe", scopes: ["chat:read"] }],
 };
 const SUBSCRIBE = `subscription { subscribe(room: "lobby") { room sequence text } }`;
-const WAIT_MS = 5_000;
+/** A guard against a wait whose event never comes (not a wait itself): generous, for loaded machines. */
+const WAIT_MS = 15_000;
 
 type Result = ExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
