@@ -84,6 +84,8 @@ export async function runDemo(options: { host: string; port: number; adminPort?:
   }
   console.log("\nStreaming (demo.v1.ChatService, public): post two messages as NDJSON, read them back as NDJSON and as Server-Sent Events, chat:");
   for (const line of demoStreamLines(gateway.url)) console.log(`  ${line}`);
+  console.log("\nThe room as a GraphQL subscription over Server-Sent Events (graphql-ws on the same path too; replays the two messages, then ends):");
+  console.log(`  ${demoGraphqlSubscriptionLine(gateway.url, devAuth.token)}`);
   console.log("\nThe chat over a WebSocket (the same path; run it from the project folder):");
   console.log(`  ${demoWebSocketLine(gateway.url)}`);
   console.log(`\nRate limit: ${DEMO_LIMIT_PER_MINUTE} requests per minute per caller (anonymous callers by IP); this loop meets a 429:`);
@@ -139,6 +141,16 @@ export function demoStreamLines(base: string): string[] {
     `curl -s -N -H 'accept: text/event-stream' ${subscribe}  # -> 200 (the same as Server-Sent Events)`,
     `printf '%s\\n' '{"author":"ada","text":"anyone here?"}' | curl -s -N -X POST ${base}/v1/rooms/lobby:chat ${ndjson} --data-binary @-  # -> 200 (bidi over HTTP, NDJSON both ways: ends once your last message is back)`,
   ];
+}
+
+/**
+ * The chat room's GraphQL subscription over SSE (GraphQL over SSE, distinct connections mode),
+ * run after the batch line: `replay: 2, limit: 2` replays its two messages and ends the stream, so
+ * the line ends by itself. Like the others, it announces its status and the suite runs it.
+ */
+export function demoGraphqlSubscriptionLine(base: string, token: string): string {
+  const query = 'subscription { subscribe(room: \\"lobby\\", replay: 2, limit: 2) { author text } }';
+  return `curl -s -N -X POST ${base}/graphql -H 'authorization: Bearer ${token}' -H 'content-type: application/json' -H 'accept: text/event-stream' -d '{"query":"${query}"}'  # -> 200 (event: next per message, then event: complete)`;
 }
 
 /**

@@ -29,6 +29,11 @@ import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
 import type { GraphqlFiles } from "../graphql/graphql-files.js";
 import { prepareGraphql, type PreparedGraphql } from "../graphql/graphql-route.js";
 import { createGraphqlRequestState } from "../graphql/resolver-context.js";
+import { GRAPHQL_WS_PROTOCOL, serveGraphqlSocket } from "../graphql/subscriptions/graphql-ws-session.js";
+import { CloseCode } from "graphql-ws";
+import { EVENT_STREAM, sseEvents, sseOperationParams, wantsEventStream } from "../graphql/subscriptions/sse-events.js";
+import { isRefusal } from "../graphql/graphql-http-handler.js";
+import { shuttingDownError } from "../errors/shutting-down.js";
 import { selectBody } from "./partial-response.js";
 import { prepareRoute, type PreparedRoute } from "./prepared-route.js";
 import { pathOf } from "./request-path.js";
@@ -90,6 +95,9 @@ export interface Admission<R extends RouteTarget = PreparedRoute> {
   readonly limitHeaders: LimitHeaders;
 }
 
+/** An admitted WebSocket upgrade: a streaming method's call, or graphql-ws at the GraphQL endpoint. */
+export type SocketAdmission = Admission<PreparedRoute> | Admission<PreparedGraphql>;
+
 /** The request pipeline. */
 export interface GatewayPipeline {
   /** The config it was built from (the adapter reads the streaming limits of the pipeline a request runs on). */
@@ -112,9 +120,9 @@ export interface GatewayPipeline {
    * rule's path matches, whatever the rule's verb, then authentication, authorisation and rate
    * limits. The admission, or the error response to refuse the upgrade with.
    */
-  admitUpgrade(exchange: Exchange): Promise<Admission | GatewayResponse>;
-  /** Runs an admitted WebSocket call (socket-call.ts); resolves when it is over. */
-  runSocket(exchange: Exchange, admission: Admission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
+  admitUpgrade(exchange: Exchange): Promise<SocketAdmission | GatewayResponse>;
+  /** Runs an admitted WebSocket call (socket-call.ts), or a graphql-ws session (graphql-ws-session.ts); resolves when it is over. */
+  runSocket(exchange: Exchange, admission: SocketAdmission, socket: MessageSocket, signal: AbortSignal): Promise<void>;
   /**
    * The error response for anything thrown (with the upstream's metadata, the limit fields and
    * the request ID), recorded as the exchange's outcome.
@@ -233,8 +241,10 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       const candidates = match.kind === "found" ? [match] : match.kind === "methodNotAllowed" ? match.allow.map((method) => router.match(method, path)) : [];
       for (const candidate of candidates) {
         if (candidate.kind === "found" && isRpcRoute(candidate.value) && candidate.value.binding.kind !== "unary") return { route: candidate.value, variables: candidate.variables };
+        // The GraphQL endpoint's path: graphql-ws (graphql-ws-session.ts).
+        if (candidate.kind === "found" && isGraphql(candidate.value)) return { route: candidate.value, variables: candidate.variables };
       }
-      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call)`);
+      throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no streaming method at ${path} (a WebSocket opens a streaming method's call, or graphql-ws at the GraphQL endpoint)`);
     }
     if (match.kind === "notFound") {
       throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", `no route for ${head.method} ${path}`);
@@ -346,8 +356,8 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
   async function handleGraphql(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
     const { exchange } = request;
     const { head } = exchange;
-    const { route, caller } = admission;
-    const { graphql } = route;
+    const { graphql } = admission.route;
+    if (wantsEventStream(head.headers.accept)) return handleGraphqlSse(request, admission);
     const body = head.method === "POST" ? await request.body.read() : undefined;
     const timeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
     // One upstream span for the request: its request ID and trace context go with every RPC.
@@ -355,24 +365,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const cancel = new ClientDisconnect();
     const onClientGone = () => cancel.abort();
     request.signal.addEventListener("abort", onClientGone, { once: true });
-    const state = createGraphqlRequestState({
-      targets: graphql.targets,
-      onBehalf: {
-        caller,
-        limited: { caller, clientIp: head.client.ip, headers: head.headers },
-        authorization: head.headers.authorization,
-        baseMetadata: metadata.toGrpc(head.headers, head.client),
-        sharedMetadata,
-        deadlineAt: aggregateRunner.timers.now() + timeoutMs,
-        cancelled: cancel,
-      },
-      // The same pieces as aggregate calls: the edge auth and the calls' clock.
-      runner: aggregateRunner,
-      anyToJson,
-      maxRpcCalls: graphql.maxRpcCalls,
-      requestId: exchange.requestId,
-      callFailed: (error) => logInternal(error, exchange),
-    });
+    const state = graphqlState(exchange, admission, { sharedMetadata, deadlineAt: aggregateRunner.timers.now() + timeoutMs, cancelled: cancel });
     let answer;
     try {
       answer = await graphql.handle({ method: head.method, url: head.url, headers: head.headers, body: body === undefined ? null : body.toString("utf8"), context: state.context });
@@ -392,6 +385,107 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     return { status: init.status, headers, body: text ?? "" };
   }
 
+  /**
+   * An admitted GraphQL request asking for `text/event-stream`: GraphQL over SSE (distinct
+   * connections mode, sse-events.ts). A subscription's stream runs under its method's stream
+   * deadline and idle timeout; a query or mutation within the endpoint's deadline. The client
+   * going away cancels the upstream stream. Throws the GatewayError to answer otherwise (a body
+   * that is not an operation, too large, too slow).
+   */
+  async function handleGraphqlSse(request: GatewayRequest, admission: Admission<PreparedGraphql>): Promise<GatewayResponse> {
+    const { exchange } = request;
+    const { head } = exchange;
+    const { graphql } = admission.route;
+    const body = head.method === "POST" ? await request.body.read() : undefined;
+    const checked = graphql.check(sseOperationParams(head.method, admission.query, body));
+    const subscription = !isRefusal(checked) && checked.kind === "subscription";
+    const deadlineAt = subscription ? Number.POSITIVE_INFINITY : aggregateRunner.timers.now() + callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    const cancelled = new ClientDisconnect();
+    request.signal.addEventListener("abort", () => cancelled.abort());
+    const state = graphqlState(exchange, admission, { sharedMetadata, deadlineAt, cancelled });
+    // At the shutdown's drain deadline a subscription still open ends cleanly: its stream is cancelled, `complete` is sent.
+    let shutDown = false;
+    const onShutdown = () => {
+      shutDown = true;
+      cancelled.abort();
+    };
+    deps.shutdown?.addEventListener("abort", onShutdown, { once: true });
+    const events = sseEvents({ checked, context: state.context, gone: cancelled });
+    async function* recorded(): AsyncGenerator<string> {
+      try {
+        yield* events;
+        if (!shutDown) exchange.settle(GrpcCode.OK);
+      } finally {
+        deps.shutdown?.removeEventListener("abort", onShutdown);
+        if (cancelled.aborted) recorder.failed(exchange, shutDown ? shuttingDownError() : new GatewayError(GrpcCode.CANCELLED, "PG_ERR_CANCELLED", "the client went away"));
+        cancelled.abort();
+        recorder.upstreamEnded(exchange, state.upstreamCode());
+      }
+    }
+    return { status: 200, headers: { ...admission.limitHeaders, "content-type": EVENT_STREAM, "cache-control": "no-cache" }, body: recorded() };
+  }
+
+  /** The resolver state of one GraphQL operation (an HTTP request's, or one operation of a graphql-ws session). */
+  function graphqlState(exchange: Exchange, admission: Admission<PreparedGraphql>, shared: { sharedMetadata: MetadataEntries; deadlineAt: number; cancelled: ClientDisconnect; callFailed?: (error: GatewayError) => void }) {
+    const { head } = exchange;
+    const { route, caller } = admission;
+    return createGraphqlRequestState({
+      targets: route.graphql.targets,
+      onBehalf: {
+        caller,
+        limited: { caller, clientIp: head.client.ip, headers: head.headers },
+        authorization: head.headers.authorization,
+        baseMetadata: metadata.toGrpc(head.headers, head.client),
+        sharedMetadata: shared.sharedMetadata,
+        deadlineAt: shared.deadlineAt,
+        cancelled: shared.cancelled,
+      },
+      // The same pieces as aggregate calls: the edge auth and the calls' clock.
+      runner: aggregateRunner,
+      anyToJson,
+      maxRpcCalls: route.graphql.maxRpcCalls,
+      requestId: exchange.requestId,
+      callFailed: (error) => {
+        shared.callFailed?.(error);
+        logInternal(error, exchange);
+      },
+    });
+  }
+
+  /**
+   * An admitted graphql-ws session: each operation with its own resolver context (queries and
+   * mutations within the endpoint's deadline; a subscription's stream under its method's stream
+   * deadline and idle timeout), every RPC on the client's behalf with the upgrade's credentials.
+   * Recorded as one exchange (rpc /graphql) from the upgrade to the close.
+   */
+  async function runGraphqlSocket(exchange: Exchange, admission: Admission<PreparedGraphql>, socket: MessageSocket, signal: AbortSignal): Promise<void> {
+    const { graphql } = admission.route;
+    const sharedMetadata = recorder.upstreamStarted(exchange, []);
+    // The socket closing stops every operation's RPCs (graphql-ws also returns each subscription).
+    const cancelled = new ClientDisconnect();
+    signal.addEventListener("abort", () => cancelled.abort(), { once: true });
+    let firstFailure: number = GrpcCode.OK;
+    const callFailed = (error: GatewayError) => {
+      if (firstFailure === GrpcCode.OK) firstFailure = error.code;
+    };
+    let end;
+    try {
+      end = await serveGraphqlSocket({
+        socket,
+        check: graphql.check,
+        connectionInitTimeoutMs: graphql.connectionInitTimeoutMs,
+        contextFor: (kind) => graphqlState(exchange, admission, { sharedMetadata, deadlineAt: kind === "subscription" ? Number.POSITIVE_INFINITY : aggregateRunner.timers.now() + graphql.deadlineMs, cancelled, callFailed }).context,
+      });
+    } finally {
+      cancelled.abort();
+      recorder.upstreamEnded(exchange, firstFailure);
+    }
+    const refusal = graphqlWsRefusal(end.serverClose);
+    if (refusal === undefined) exchange.settle(GrpcCode.OK);
+    else recorder.failed(exchange, refusal);
+  }
+
   return {
     config,
     aggregates,
@@ -401,8 +495,14 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       try {
         const admission = await admitOrThrow(exchange, true);
         const { route } = admission;
-        // routeOf picks streaming routes only for an upgrade.
-        if (!isRpcRoute(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route or the GraphQL endpoint is not a streaming method");
+        if (isGraphql(route)) {
+          if (!offersProtocol(exchange.head, GRAPHQL_WS_PROTOCOL)) {
+            throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_REQUEST", `a WebSocket to the GraphQL endpoint speaks graphql-ws: offer the subprotocol ${GRAPHQL_WS_PROTOCOL} in Sec-WebSocket-Protocol`, { httpStatus: 400 });
+          }
+          return { ...admission, route };
+        }
+        // routeOf picks streaming routes (and the GraphQL endpoint) only for an upgrade.
+        if (!isRpcRoute(route)) throw new GatewayError(GrpcCode.NOT_FOUND, "PG_ERR_ROUTE_NOT_FOUND", "an aggregate route is not a streaming method");
         return { ...admission, route };
       } catch (thrown) {
         return fail(thrown, exchange);
@@ -411,7 +511,9 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     fail,
     refused: (error, exchange) => recorder.failed(exchange, error),
 
-    async runSocket(exchange, admission, socket, signal) {
+    async runSocket(exchange, socketAdmission, socket, signal) {
+      if (isGraphql(socketAdmission.route)) return runGraphqlSocket(exchange, socketAdmission as Admission<PreparedGraphql>, socket, signal);
+      const admission = socketAdmission as Admission<PreparedRoute>;
       const { route } = admission;
       const { head } = exchange;
       let upstream: Upstream;
@@ -512,6 +614,20 @@ function describeClash(added: RouteTarget, other: RouteTarget): string {
   const aggregate = isAggregate(added) ? added : (other as PreparedAggregate);
   const taken = aggregate === added ? other : added;
   return `aggregate "${aggregate.name}": path ${aggregate.binding.httpMethod} ${aggregate.binding.pattern} clashes with ${describe(taken)}; give the aggregate another path`;
+}
+
+/** Whether a WebSocket upgrade offers a subprotocol (Sec-WebSocket-Protocol: a comma-separated list). */
+function offersProtocol(head: RequestHead, protocol: string): boolean {
+  const header = head.headers["sec-websocket-protocol"];
+  return typeof header === "string" && header.split(",").some((offered) => offered.trim() === protocol);
+}
+
+/** A graphql-ws session the server closed with a refusal (a bad message, no connection_init in time, a failure), as the exchange's outcome. */
+function graphqlWsRefusal(serverClose: number | undefined): GatewayError | undefined {
+  if (serverClose === undefined || serverClose < 4000) return undefined;
+  if (serverClose === CloseCode.ConnectionInitialisationTimeout) return new GatewayError(GrpcCode.DEADLINE_EXCEEDED, "PG_ERR_REQUEST_TIMEOUT", "graphql-ws: no connection_init in time");
+  if (serverClose === CloseCode.InternalServerError) return new GatewayError(GrpcCode.INTERNAL, "PG_ERR_INTERNAL", "graphql-ws: internal error");
+  return new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_REQUEST", `graphql-ws: closed with ${serverClose}`);
 }
 
 /** The gRPC code an upstream call failed with (the gateway's own code for its own failures). */

@@ -1,6 +1,7 @@
 import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
 import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import {
+  GraphQLError,
   buildSchema,
   extendSchema,
   isObjectType,
@@ -21,14 +22,22 @@ import { GRAPHQL_MAP_FORMAT, type GraphqlJoin, type GraphqlMap, type GraphqlOper
 export type ResolverContext = {
   readonly rpc: RpcCall;
   readonly loaders: JoinLoaders;
+  /** A server-streaming RPC's replies (a Subscription field's events); absent where subscriptions are not served. */
+  readonly stream?: RpcStream;
 };
+
+/**
+ * Opens a server-streaming RPC on the client's behalf: its replies as proto3 JSON, then, when it
+ * fails, the GraphQLError it failed with as the last event. `return()` cancels the call at once.
+ */
+export type RpcStream = (rpcPath: string, request: JsonObject, what: string) => AsyncIterableIterator<JsonObject | GraphQLError>;
 
 /**
  * The source of a Subscription field's events: the server-streaming RPC's replies (proto3 JSON),
  * for a request built from the field's arguments. Given by the module serving subscriptions
  * (graphql-ws, SSE); without it, Subscription fields have no resolver.
  */
-export type SubscribeToRpc = (operation: GraphqlOperation, request: JsonObject, context: ResolverContext) => AsyncIterable<JsonObject> | Promise<AsyncIterable<JsonObject>>;
+export type SubscribeToRpc = (operation: GraphqlOperation, request: JsonObject, context: ResolverContext) => AsyncIterable<JsonObject | GraphQLError> | Promise<AsyncIterable<JsonObject | GraphQLError>>;
 
 export interface ExecutableSchemaOptions {
   /** generated/schema.graphql. */
@@ -186,6 +195,9 @@ function resolveOperation(schema: GraphQLSchema, operation: GraphqlOperation, op
   const subscribe = options.subscribe;
   if (subscribe === undefined) return;
   field.subscribe = ((_source, args, context) => subscribe(operation, toJson(args), context)) as GraphQLFieldResolver<unknown, ResolverContext, Record<string, unknown>> as GraphQLField<unknown, unknown>["subscribe"];
-  // Each event is the streamed reply itself.
-  field.resolve = (event: unknown) => event;
+  // Each event is the streamed reply itself; a stream's failure arrives as its last event, an error on the field.
+  field.resolve = (event: unknown) => {
+    if (event instanceof GraphQLError) throw event;
+    return event;
+  };
 }

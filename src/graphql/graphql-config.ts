@@ -44,6 +44,8 @@ export const graphqlConfigSchema = z
     graphiqlPath: endpointPath.default("/graphiql"),
     /** Serve the endpoint as an Apollo Federation 2 subgraph (`_service`, `_entities`, `@key` on the entities). */
     federation: z.boolean().default(false),
+    /** graphql-ws: how long a new WebSocket may take to send `connection_init` before it is closed with 4408. */
+    connectionInitTimeoutMs: z.number().int().positive().default(3000),
     /** Joins for protos a team does not own (join-config.ts), added to the generated ones. */
     joins: joinsConfigSchema,
   })

@@ -8,6 +8,7 @@ import {
   validate,
   type DocumentNode,
   type GraphQLSchema,
+  type OperationTypeNode,
   type ValidationRule,
 } from "graphql";
 import { createHandler, type Handler, type Response as GraphqlHttpResponse } from "graphql-http";
@@ -49,6 +50,35 @@ interface CheckedDocument {
  * introspection refused when off, and the operation's depth and complexity.
  */
 export function createGraphqlHttpHandler(schema: GraphQLSchema, limits: HandlerLimits): (request: GraphqlHttpRequest) => Promise<GraphqlHttpAnswer> {
+  return handlerFor(schema, createOperationCheck(schema, limits));
+}
+
+/** One operation a client sent: its query text, variables and operation name (any transport). */
+export interface OperationParams {
+  readonly query: string;
+  readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly operationName?: string | null | undefined;
+}
+
+/** An operation that passed the checks: what graphql-js executes (the context is added per request), and its kind. */
+export interface CheckedOperation {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly variableValues: Readonly<Record<string, unknown>> | null | undefined;
+  readonly operationName: string | null | undefined;
+  /** The operation's kind; undefined when the document does not name one operation (graphql-js reports it on execution). */
+  readonly kind: OperationTypeNode | undefined;
+}
+
+/**
+ * Protogate's checks before an operation runs, the same on every transport (HTTP, graphql-ws,
+ * SSE): the query's size, the parsed and validated document (from a bounded cache by query text),
+ * introspection refused when off, the operation's depth and complexity. The operation, or the
+ * errors to refuse it with.
+ */
+export type OperationCheck = (params: OperationParams) => CheckedOperation | readonly GraphQLError[];
+
+export function createOperationCheck(schema: GraphQLSchema, limits: HandlerLimits): OperationCheck {
   const rules: readonly ValidationRule[] = limits.introspection ? specifiedRules : [...specifiedRules, NoIntrospection];
   const documents = new BoundedCache<string, CheckedDocument>(limits.documentCacheSize);
   const check = (query: string): CheckedDocument => {
@@ -67,25 +97,38 @@ export function createGraphqlHttpHandler(schema: GraphQLSchema, limits: HandlerL
     }
     return checked;
   };
+  return ({ query, variables, operationName }) => {
+    if (Buffer.byteLength(query) > limits.maxQueryBytes) {
+      return [new GraphQLError(`the query is longer than ${limits.maxQueryBytes} bytes (graphql.maxQueryBytes)`, { extensions: { code: "QUERY_TOO_LARGE", maxQueryBytes: limits.maxQueryBytes } })];
+    }
+    const { document, errors } = check(query);
+    if (document === undefined || errors.length > 0) return errors;
+    const operation = getOperationAST(document, operationName);
+    if (operation) {
+      const tooMuch = limitErrors(measureOperation(schema, document, operation, variables ?? undefined, limits.defaultListSize), limits);
+      if (tooMuch.length > 0) return tooMuch;
+    }
+    return { schema, document, variableValues: variables, operationName, kind: operation?.operation };
+  };
+}
 
+/** graphql-http's handler, each operation checked first (a check shared with the other transports: one document cache). */
+export function handlerFor(schema: GraphQLSchema, checkOperation: OperationCheck): (request: GraphqlHttpRequest) => Promise<GraphqlHttpAnswer> {
   const handler: Handler<undefined, ResolverContext> = createHandler<undefined, ResolverContext, ResolverContext>({
     schema,
     onSubscribe: (request, params) => {
-      const { query, variables, operationName } = params;
-      if (Buffer.byteLength(query) > limits.maxQueryBytes) {
-        return [new GraphQLError(`the query is longer than ${limits.maxQueryBytes} bytes (graphql.maxQueryBytes)`, { extensions: { code: "QUERY_TOO_LARGE", maxQueryBytes: limits.maxQueryBytes } })];
-      }
-      const { document, errors } = check(query);
-      if (document === undefined || errors.length > 0) return errors;
-      const operation = getOperationAST(document, operationName);
-      if (operation) {
-        const tooMuch = limitErrors(measureOperation(schema, document, operation, variables, limits.defaultListSize), limits);
-        if (tooMuch.length > 0) return tooMuch;
-      }
-      return { schema, document, variableValues: variables, operationName, contextValue: request.context };
+      const checked = checkOperation(params);
+      if (isRefusal(checked)) return checked;
+      const { document, variableValues, operationName } = checked;
+      return { schema, document, variableValues, operationName, contextValue: request.context };
     },
   });
   return (request) => handler({ method: request.method, url: request.url, headers: request.headers, body: request.body, raw: undefined, context: request.context });
+}
+
+/** Whether a check refused the operation. */
+export function isRefusal(checked: CheckedOperation | readonly GraphQLError[]): checked is readonly GraphQLError[] {
+  return Array.isArray(checked);
 }
 
 /** Introspection off: a query selecting `__schema` or `__type` (anything of an introspection type) is refused. `__typename` stays allowed. */

@@ -13,10 +13,11 @@ import { entityAsJoin } from "./federation/entity-loader.js";
 import { toSubgraphSchema } from "./federation/subgraph.js";
 import type { GraphqlConfig } from "./graphql-config.js";
 import type { GraphqlFiles } from "./graphql-files.js";
-import { createGraphqlHttpHandler, type GraphqlHttpAnswer, type GraphqlHttpRequest } from "./graphql-http-handler.js";
+import { createOperationCheck, handlerFor, type GraphqlHttpAnswer, type GraphqlHttpRequest, type OperationCheck } from "./graphql-http-handler.js";
 import { checkConfiguredJoins } from "./join-config.js";
 import type { RpcTarget } from "./resolver-context.js";
 import type { GraphqlEntity, GraphqlJoin } from "./schema-map.js";
+import { subscribeThroughContext } from "./subscriptions/subscribe-to-rpc.js";
 
 /**
  * How the endpoint is named to auth rules, rate limits and observers: service `graphql` with no
@@ -28,6 +29,10 @@ export const GRAPHQL_SERVICE = "graphql";
 export interface GraphqlEndpoint {
   /** GraphQL over HTTP: graphql-http with the document cache and the limits. */
   readonly handle: (request: GraphqlHttpRequest) => Promise<GraphqlHttpAnswer>;
+  /** The checks before an operation runs (size, document cache, introspection, depth, complexity), shared by every transport. */
+  readonly check: OperationCheck;
+  /** graphql-ws: the wait for `connection_init`. */
+  readonly connectionInitTimeoutMs: number;
   /** The RPCs resolvers call, by gRPC path. */
   readonly targets: ReadonlyMap<string, RpcTarget>;
   readonly maxRpcCalls: number;
@@ -56,7 +61,7 @@ export interface GraphqlDependencies {
   readonly outputOnlyFields: OutputOnlyMode;
   /** Start-up warnings (a configured join left out because its RPC is not served). */
   readonly warn: (message: string) => void;
-  /** Subscription fields' event source (a later module); absent: not served. */
+  /** Subscription fields' event source; default: the field's RPC through the request's context (subscribe-to-rpc.ts). */
   readonly subscribe?: SubscribeToRpc;
 }
 
@@ -81,7 +86,8 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
   const behaviorPlans = createBehaviorPlans();
   for (const route of deps.routes) {
     const { binding } = route;
-    if (binding.kind !== "unary" || targets.has(binding.rpcPath)) continue;
+    // Unary methods for Query and Mutation fields, server-streaming ones for Subscription fields.
+    if ((binding.kind !== "unary" && binding.kind !== "server") || targets.has(binding.rpcPath)) continue;
     const requestPlan = codecs.plan(binding.requestType);
     const checkRequest = createBehaviorCheck(behaviorPlans, requestPlan.desc, deps.outputOnlyFields);
     targets.set(binding.rpcPath, { route, requestCodec: codecs.codec(binding.requestType), requestPlan, responsePlan: codecs.plan(binding.responseType), ...(checkRequest && { checkRequest }) });
@@ -93,11 +99,14 @@ export function prepareGraphql(deps: GraphqlDependencies): PreparedGraphql[] {
     map: files.map,
     message: (typeName) => codecs.files.getMessage(typeName),
     extraJoins: configuredJoins(deps, served),
-    ...(deps.subscribe === undefined ? {} : { subscribe: deps.subscribe }),
+    subscribe: deps.subscribe ?? subscribeThroughContext,
   });
   const schema = config.federation ? asSubgraph(executable, files.map.entities) : executable;
+  const check = createOperationCheck(schema, config);
   const graphql: GraphqlEndpoint = {
-    handle: createGraphqlHttpHandler(schema, config),
+    handle: handlerFor(schema, check),
+    check,
+    connectionInitTimeoutMs: config.connectionInitTimeoutMs,
     targets,
     maxRpcCalls: config.maxRpcCalls,
     deadlineMs: config.deadlineMs ?? deps.defaultDeadlineMs,

@@ -10,6 +10,8 @@ import type { MessageJsonCodec } from "../transcode/json/codec-registry.js";
 import type { MessagePlan } from "../transcode/json/plan-types.js";
 import type { ResolverContext } from "./executable-schema.js";
 import { JoinLoaders, type JsonObject } from "./join-loader.js";
+import { streamOnBehalf } from "../gateway/stream-on-behalf.js";
+import { RpcEvents } from "./subscriptions/rpc-events.js";
 
 /** An RPC a resolver may call: its route (rule, limits, upstream, deadline) and its messages' codecs. */
 export interface RpcTarget {
@@ -49,7 +51,9 @@ export interface GraphqlRequestState {
  * method's own rule and rate limits, identity metadata, its deadline inside the request's), at
  * most `maxRpcCalls` of them; a failure becomes a GraphQL error on the field that asked for it,
  * with `extensions: {code: "PERMISSION_DENIED", grpcCode: 7, details: [...]}` (the details of
- * the google.rpc.Status the REST route would have answered).
+ * the google.rpc.Status the REST route would have answered). A Subscription field's stream goes
+ * through streamOnBehalf (the method's rule, limits, stream deadline and idle timeout), counted as
+ * one RPC; its failure is the stream's last event (rpc-events.ts).
  */
 export function createGraphqlRequestState(rpcs: GraphqlRequestRpcs): GraphqlRequestState {
   let calls = 0;
@@ -61,23 +65,41 @@ export function createGraphqlRequestState(rpcs: GraphqlRequestRpcs): GraphqlRequ
     rpcs.callFailed(error);
     return rpcErrorToGraphql(error, rpcs.anyToJson, rpcs.requestId);
   };
-  const rpc = async (rpcPath: string, request: JsonObject, what: string): Promise<JsonObject> => {
+  /** Counts one more RPC; throws when it is past the request's limit. */
+  const count = (what: string): void => {
     calls++;
     if (calls > rpcs.maxRpcCalls) {
       throw new GraphQLError(`${what} was not called: the request reached its limit of ${rpcs.maxRpcCalls} RPC calls (graphql.maxRpcCalls)`, {
         extensions: { code: "RPC_LIMIT_EXCEEDED", maxRpcCalls: rpcs.maxRpcCalls },
       });
     }
+  };
+  const targetOf = (rpcPath: string, what: string): RpcTarget => {
     const target = rpcs.targets.get(rpcPath);
+    if (target === undefined) throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_ROUTE_NOT_FOUND", `${what}: ${rpcPath.slice(1)} is not in the route table (run protogate generate again)`);
+    return target;
+  };
+  const rpc = async (rpcPath: string, request: JsonObject, what: string): Promise<JsonObject> => {
+    count(what);
     try {
-      if (target === undefined) throw new GatewayError(GrpcCode.UNIMPLEMENTED, "PG_ERR_ROUTE_NOT_FOUND", `${what}: ${rpcPath.slice(1)} is not in the route table (run protogate generate again)`);
+      const target = targetOf(rpcPath, what);
       const reply = await callOnBehalf({ route: target.route, what, request: () => encodeRequest(target, request) }, rpcs.onBehalf, rpcs.runner);
       return target.responsePlan.writeJson(target.responsePlan.decode(reply), 1) as JsonObject;
     } catch (thrown) {
       throw fail(thrown);
     }
   };
-  return { context: { rpc, loaders: new JoinLoaders(rpc) }, calls: () => calls, upstreamCode: () => firstFailure };
+  const stream = (rpcPath: string, request: JsonObject, what: string): AsyncIterableIterator<JsonObject | GraphQLError> => {
+    try {
+      count(what);
+      const target = targetOf(rpcPath, what);
+      const replies = streamOnBehalf({ route: target.route, what, request: () => encodeRequest(target, request) }, rpcs.onBehalf, rpcs.runner);
+      return new RpcEvents(replies, (reply) => target.responsePlan.writeJson(target.responsePlan.decode(reply), 1) as JsonObject, fail);
+    } catch (thrown) {
+      return new RpcEvents(failedReplies(thrown), () => ({}), fail);
+    }
+  };
+  return { context: { rpc, loaders: new JoinLoaders(rpc), stream }, calls: () => calls, upstreamCode: () => firstFailure };
 }
 
 /** A failed RPC as a GraphQL error: the status's message, its code by name and number, and its details as proto3 JSON. */
@@ -85,6 +107,11 @@ export function rpcErrorToGraphql(error: GatewayError, anyToJson: AnyToJson, req
   // The google.rpc.Status the REST route would answer (internal causes hidden, details rendered).
   const status = JSON.parse(renderError(error, anyToJson, requestId).body) as { message: string; details: unknown[] };
   return new GraphQLError(status.message, { originalError: error, extensions: { code: GrpcCode[error.code] ?? "UNKNOWN", grpcCode: error.code, details: status.details } });
+}
+
+/** Replies of a stream that could not be opened: the first read throws why. */
+function failedReplies(thrown: unknown): AsyncIterator<Uint8Array> {
+  return { next: () => Promise.reject(thrown) };
 }
 
 /** The request message's bytes from its proto3 JSON, through the same field-behavior checks as a REST request. */

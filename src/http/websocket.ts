@@ -13,6 +13,7 @@ import { answerAndClose } from "./raw-response.js";
 import type { Exchange } from "../observe/exchange.js";
 import { REQUEST_ID_HEADER } from "../observe/request-id.js";
 import { checkRequest } from "./request-checks.js";
+import { GRAPHQL_WS_PROTOCOL } from "../graphql/subscriptions/graphql-ws-session.js";
 
 export interface WebSocketGatewayOptions {
   /**
@@ -53,8 +54,9 @@ export interface WebSocketGateway {
  * `Upgrade: websocket` on the path of a streaming method's rule. Route, authentication,
  * authorisation and rate limits are checked before the upgrade is accepted, so a refused upgrade
  * is an ordinary HTTP error response (a google.rpc.Status body), as are malformed handshakes.
- * The selected subprotocol is the first one the client offers that carries no token (a token
- * source's entry is never echoed back).
+ * The selected subprotocol is `graphql-transport-ws` when offered (graphql-ws at the GraphQL
+ * endpoint), else the first one the client offers that carries no token (a token source's entry is
+ * never echoed back).
  */
 export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSocketGateway {
   const sockets = new Set<WebSocket>();
@@ -130,7 +132,8 @@ function createHandshakeServer(maxPayload: number, tokenSources: readonly TokenS
     // Compression would let a small frame inflate to a large message (and costs CPU per frame).
     perMessageDeflate: false,
     clientTracking: false,
-    handleProtocols: (protocols) => [...protocols].find((protocol) => !isTokenProtocol(protocol, tokenSources)) ?? false,
+    // graphql-ws's subprotocol when offered (the pipeline admits it only at the GraphQL endpoint), else the first without a token.
+    handleProtocols: (protocols) => (protocols.has(GRAPHQL_WS_PROTOCOL) ? GRAPHQL_WS_PROTOCOL : ([...protocols].find((protocol) => !isTokenProtocol(protocol, tokenSources)) ?? false)),
   });
   // A malformed handshake (bad key, version, subprotocol list): a Status body instead of ws's text.
   wss.on("wsClientError", (error: Error & { code?: string }, socket: Socket) => {

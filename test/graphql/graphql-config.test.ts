@@ -20,6 +20,7 @@ describe("graphql: in gateway.yaml", () => {
       graphiql: false,
       graphiqlPath: "/graphiql",
       federation: false,
+      connectionInitTimeoutMs: 3000,
       joins: [],
     });
   });
