@@ -25,6 +25,8 @@ export interface BenchOptions extends LoadSettings {
   readonly streamMessages: number;
   /** Rounds of the dashboard measurement (the mobileDashboard aggregate against its three REST calls); 0: skip. */
   readonly dashboardRounds: number;
+  /** Rounds of the GraphQL measurement (queries against the REST calls they stand for); 0: skip. */
+  readonly graphqlRounds: number;
   /** Seconds of the latency run (Protogate and direct grpc-js at half Protogate's saturated rate); 0 skips it. */
   readonly latencySeconds: number;
   /** Minutes of the saturated run whose RSS is judged; 0 skips it. */
@@ -42,7 +44,7 @@ export interface BenchOptions extends LoadSettings {
 
 const LATER_WARMUP_SECONDS = 2;
 
-export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--dashboard-rounds N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--${GRPC_JS_BACKEND_FLAG}] [--codegen | --no-codegen]
+export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rounds N] [--connections N] [--rate R] [--cost-rounds N] [--stream-rounds N] [--stream-messages N] [--dashboard-rounds N] [--graphql-rounds N] [--latency-seconds S] [--rss-minutes M] [--only LIST] [--out DIR] [--sources] [--no-pin] [--${GRPC_JS_BACKEND_FLAG}] [--codegen | --no-codegen]
 
   --duration S      measured seconds per target, route and round (default 10)
   --warmup S        warm-up seconds before each first-round measurement, not counted (default 5);
@@ -61,13 +63,18 @@ export const USAGE = `usage: npm run bench -- [--duration S] [--warmup S] [--rou
                     against a client making its three REST calls itself over keep-alive connections
                     (same gateway, same backend; --duration each; default 3; 0: skip). Runs in a
                     full run, or alone with --only dashboard
+  --graphql-rounds N  rounds of the GraphQL measurement: getUser (every field) against GET
+                    /v1/users/u-1, and two users' orders with each order's user joined against a
+                    client making the REST calls itself (the lists, then users:batchGet), same
+                    gateway and backend, keep-alive (--duration each; default 3; 0: skip). Runs in
+                    a full run, or alone with --only graphql
   --latency-seconds S  seconds of the latency run after the rounds: plain Protogate and direct grpc-js
                     calls, each at half Protogate's saturated rate per route; p99s compared
                     (target: at most 1 ms apart; default: --duration; 0: skip)
   --rss-minutes M   minutes of a saturated GET run on a fresh plain Protogate, after a 60 s warm-up,
                     whose resident memory is sampled every 5 s (target: peak within 10 % of the
                     first 30 s; default 5; 0: skip)
-  --only LIST       comma-separated targets: protogate (every variant), =protogate (the plain one alone), a variant name, proxy, direct, dashboard,
+  --only LIST       comma-separated targets: protogate (every variant), =protogate (the plain one alone), a variant name, proxy, direct, dashboard, graphql,
                     floor (bare Fastify replaying Protogate's bytes; with protogate: ok/MISSED
                     lines for CPU per request <= 3x the floor's and req/s >= 0.3x)
   --out DIR         where the JSON results go (default bench/results)
@@ -95,6 +102,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       "stream-rounds": { type: "string", default: "3" },
       "stream-messages": { type: "string", default: "200000" },
       "dashboard-rounds": { type: "string", default: "3" },
+      "graphql-rounds": { type: "string", default: "3" },
       "latency-seconds": { type: "string" },
       "rss-minutes": { type: "string", default: "5" },
       only: { type: "string", default: "" },
@@ -127,6 +135,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     streamRounds: Math.floor(positiveNumber(values["stream-rounds"], "--stream-rounds", 100, true)),
     streamMessages: Math.floor(positiveNumber(values["stream-messages"], "--stream-messages", 100_000_000)),
     dashboardRounds: Math.floor(positiveNumber(values["dashboard-rounds"], "--dashboard-rounds", 100, true)),
+    graphqlRounds: Math.floor(positiveNumber(values["graphql-rounds"], "--graphql-rounds", 100, true)),
     latencySeconds: values["latency-seconds"] === undefined ? durationSeconds : positiveNumber(values["latency-seconds"], "--latency-seconds", 3600, true),
     rssMinutes: positiveNumber(values["rss-minutes"], "--rss-minutes", 600, true),
     build: values.sources ? "sources" : "dist",

@@ -22,6 +22,7 @@ import { BENCH_ROUTES } from "./routes.js";
 import { formatStreamThroughput, measureStreamThroughput, type StreamThroughput } from "./stream-throughput.js";
 import { allTargets, type BenchTarget, type RunningTarget } from "./targets.js";
 import { formatDashboard, measureDashboard, type DashboardResult } from "./dashboard.js";
+import { formatGraphql, measureGraphql, type GraphqlResult } from "./graphql.js";
 
 interface Failure {
   readonly target: string;
@@ -35,12 +36,15 @@ const selects = (entry: string, target: BenchTarget): boolean => (entry.startsWi
 
 /** `--only` entry of the dashboard measurement (not a target of the per-route table: it has its own requests). */
 const DASHBOARD = "dashboard";
+/** `--only` entry of the GraphQL measurement (its own requests, like the dashboard's). */
+const GRAPHQL = "graphql";
+const OWN_MEASUREMENTS = [DASHBOARD, GRAPHQL];
 
 function selectTargets(only: readonly string[]): BenchTarget[] {
   const targets = allTargets();
   if (only.length === 0) return targets;
-  const unknown = only.filter((entry) => entry !== DASHBOARD && !targets.some((t) => selects(entry, t)));
-  if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(", ")}; known: ${[...new Set(targets.flatMap((t) => [t.family, t.name])), DASHBOARD].join(", ")}`);
+  const unknown = only.filter((entry) => !OWN_MEASUREMENTS.includes(entry) && !targets.some((t) => selects(entry, t)));
+  if (unknown.length > 0) throw new Error(`--only: unknown target ${unknown.join(", ")}; known: ${[...new Set(targets.flatMap((t) => [t.family, t.name])), ...OWN_MEASUREMENTS].join(", ")}`);
   return targets.filter((t) => only.some((entry) => selects(entry, t)));
 }
 
@@ -61,6 +65,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   let featureCost: FeatureCostResult | undefined;
   let streaming: StreamThroughput | undefined;
   let dashboard: DashboardResult | undefined;
+  let graphql: GraphqlResult | undefined;
   let latency: LatencyVerdict[] | undefined;
   let rss: { verdict: RssVerdict; requestsPerSecond: number; samples: RssSample[] } | undefined;
   const notes: string[] = [];
@@ -146,6 +151,15 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
         failures.push({ target: DASHBOARD, message: (error as Error).message });
       }
     }
+    if (options.graphqlRounds > 0 && (options.only.length === 0 || options.only.includes(GRAPHQL))) {
+      console.log(`graphql: queries against the REST calls they stand for, ${options.graphqlRounds} round(s) of 4 x ${options.durationSeconds}s`);
+      try {
+        graphql = await measureGraphql(context, options.graphqlRounds, options.warmupSeconds);
+        if (graphql.failed) failures.push({ target: GRAPHQL, message: "requests failed during the measurement (see the rounds in the JSON results)" });
+      } catch (error) {
+        failures.push({ target: GRAPHQL, message: (error as Error).message });
+      }
+    }
   } finally {
     for (const { running } of started) await running.stop();
     await backend.stop();
@@ -175,6 +189,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
   if (featureCost) console.log(`\n${formatFeatureCost(featureCost)}`);
   if (streaming) console.log(`\n${formatStreamThroughput(streaming)}`);
   if (dashboard) console.log(`\n${formatDashboard(dashboard)}`);
+  if (graphql) console.log(`\n${formatGraphql(graphql)}`);
   if (notes.length > 0) console.log(`\n${notes.join("\n")}`);
   for (const f of failures) console.log(`\nFAILED ${f.target}${f.route ? ` ${f.route}` : ""}${f.round ? ` (round ${f.round})` : ""}: ${f.message}`);
 
@@ -201,6 +216,7 @@ async function main(options: BenchOptions, targets: readonly BenchTarget[]): Pro
     featureCost,
     streaming,
     dashboard,
+    graphql,
     codegen,
     measurements,
     failures,

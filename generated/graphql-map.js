@@ -79,6 +79,15 @@ export const graphqlMap = {
     },
     {
       "root": "Query",
+      "field": "batchGetUsers",
+      "rpcPath": "/demo.v1.UserService/BatchGetUsers",
+      "kind": "unary",
+      "requestType": "demo.v1.BatchGetUsersRequest",
+      "responseType": "demo.v1.BatchGetUsersResponse",
+      "oneofs": []
+    },
+    {
+      "root": "Query",
       "field": "listUsers",
       "rpcPath": "/demo.v1.UserService/ListUsers",
       "kind": "unary",
@@ -172,6 +181,12 @@ export const graphqlMap = {
     "Attachment": {
       "kind": "object",
       "protoType": "demo.v1.Attachment",
+      "oneofs": [],
+      "mapEntries": []
+    },
+    "BatchGetUsersResponse": {
+      "kind": "object",
+      "protoType": "demo.v1.BatchGetUsersResponse",
       "oneofs": [],
       "mapEntries": []
     },
@@ -314,6 +329,13 @@ export const graphqlMap = {
       "rpcPath": "/demo.v1.UserService/GetUser",
       "requestType": "demo.v1.GetUserRequest",
       "requestField": "userId",
+      "batch": {
+        "rpcPath": "/demo.v1.UserService/BatchGetUsers",
+        "requestType": "demo.v1.BatchGetUsersRequest",
+        "requestField": "userIds",
+        "responseField": "users",
+        "keyField": "userId"
+      },
       "source": "demo/v1/order.proto:98"
     }
   ],

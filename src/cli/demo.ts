@@ -112,7 +112,7 @@ export function demoCurlLines(base: string, token: string): string[] {
     `curl -s ${base}/v1/payments/p-1/receipt  # -> 200 (public)`,
     `curl -s '${base}/v1/users/u-1?fields=userId,displayName,labels'  # -> 200 (public; a partial response: only the fields named)`,
     `curl -s ${base}/api/mobile/dashboard/u-1 ${auth}  # -> 200 (an aggregate: GetUser, ListOrders and ListRecommendations in one round trip)`,
-    `curl -s -X POST ${base}/graphql ${auth} ${json} -d '{"query":"${DEMO_GRAPHQL_QUERY}"}'  # -> 200 (GraphQL: two users' orders, each order's user joined: one GetUser call per distinct user)`,
+    `curl -s -X POST ${base}/graphql ${auth} ${json} -d '{"query":"${DEMO_GRAPHQL_QUERY}"}'  # -> 200 (GraphQL: two users' orders, each order's user joined: ONE BatchGetUsers call for all of them)`,
     `curl -s -i ${base}/v1/users/nobody  # -> 404`,
   ];
 }

@@ -1,6 +1,8 @@
 import type { Empty } from "../../generated/google/protobuf/empty.js";
 import {
   Role,
+  type BatchGetUsersRequest,
+  type BatchGetUsersResponse,
   type CreateUserRequest,
   type ListUsersRequest,
   type ListUsersResponse,
@@ -17,6 +19,8 @@ import { effectivePageSize, enumValueNames, isEmail, isKnownEnumValue, requireMe
 
 const MAX_DISPLAY_NAME = 100;
 const MAX_QUERY = 4096;
+/** AIP-231 leaves the bound to the API; the demo's is generous but finite. */
+const MAX_BATCH_IDS = 1000;
 
 /** Fields UpdateUser may change, by proto name (as they appear in `update_mask`). */
 const MUTABLE_FIELDS = ["display_name", "email", "role", "labels", "tags", "balance_cents", "profile", "nickname"] as const;
@@ -27,6 +31,7 @@ const OUTPUT_ONLY_FIELDS = ["user_id", "create_time"];
 export function createUserService(store: DemoStore): UserServiceServer {
   return {
     getUser: unaryHandler((request) => requireUser(store, request.userId, "user_id")),
+    batchGetUsers: unaryHandler((request) => batchGetUsers(store, request)),
     listUsers: unaryHandler((request) => listUsers(store, request)),
     createUser: unaryHandler((request) => createUser(store, request)),
     updateUser: unaryHandler((request) => updateUser(store, request)),
@@ -45,6 +50,14 @@ function requireUser(store: DemoStore, userId: string, field: string): User {
   const user = store.users.get(userId);
   if (!user) throw notFound(`user "${userId}" not found (existing ids look like "u-1"; ListUsers lists them)`);
   return user;
+}
+
+/** AIP-231: all or nothing, the users in the order of the ids asked for. */
+function batchGetUsers(store: DemoStore, request: BatchGetUsersRequest): BatchGetUsersResponse {
+  if (request.userIds.length > MAX_BATCH_IDS) {
+    throw invalidArgument([{ field: "user_ids", description: `must hold at most ${MAX_BATCH_IDS} ids (got ${request.userIds.length})` }]);
+  }
+  return { users: request.userIds.map((userId, index) => requireUser(store, userId, `user_ids[${index}]`)) };
 }
 
 function listUsers(store: DemoStore, request: ListUsersRequest): ListUsersResponse {

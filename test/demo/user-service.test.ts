@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Role, type ListUsersRequest, type ListUsersResponse, type User } from "../../generated/demo/v1/user.js";
+import { Role, type BatchGetUsersResponse, type ListUsersRequest, type ListUsersResponse, type User } from "../../generated/demo/v1/user.js";
 import { FIXED_NOW, fail, ok, startDemoHarness, violatedFields, violationsOf, type DemoHarness } from "./support/demo-harness.js";
 
 let demo: DemoHarness;
@@ -59,6 +59,35 @@ describe("GetUser", () => {
   it("names the empty field in a BadRequest detail", async () => {
     const error = await fail((md, cb) => demo.users.getUser({ userId: "" }, md, cb));
     expect(violationsOf(error)).toEqual([{ field: "user_id", description: "must not be empty" }]);
+  });
+});
+
+describe("BatchGetUsers (AIP-231)", () => {
+  const batchGet = (userIds: string[]) => ok<BatchGetUsersResponse>((md, cb) => demo.users.batchGetUsers({ userIds }, md, cb));
+
+  it.each([
+    { name: "in the order asked", userIds: ["u-2", "u-1", "u-3"] },
+    { name: "an id asked twice, twice", userIds: ["u-1", "u-1"] },
+    { name: "none for no ids", userIds: [] },
+  ])("answers the users $name, each as GetUser answers it", async ({ userIds }) => {
+    const { users } = await batchGet(userIds);
+    expect(ids(users)).toEqual(userIds);
+    for (const user of users) expect(user).toEqual(await getUser(user.userId));
+  });
+
+  it.each([
+    { userIds: ["u-1", ""], field: "user_ids[1]", description: "must not be empty" },
+    { userIds: Array.from({ length: 1001 }, () => "u-1"), field: "user_ids", description: "must hold at most 1000 ids (got 1001)" },
+  ])("refuses the whole batch with a BadRequest on $field", async ({ userIds, field, description }) => {
+    const error = await fail((md, cb) => demo.users.batchGetUsers({ userIds }, md, cb));
+    expect(error.code).toBe(status.INVALID_ARGUMENT);
+    expect(violationsOf(error)).toEqual([{ field, description }]);
+  });
+
+  it("all or nothing: an unknown id among known ones is NOT_FOUND for the whole batch, naming it", async () => {
+    const error = await fail((md, cb) => demo.users.batchGetUsers({ userIds: ["u-1", "u-99"] }, md, cb));
+    expect(error.code).toBe(status.NOT_FOUND);
+    expect(error.details).toContain('"u-99"');
   });
 });
 

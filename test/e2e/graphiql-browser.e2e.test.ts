@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { registerGraphiqlRoutes } from "../../src/graphql/graphiql/graphiql-routes.js";
 import { describeWithBrowser, launchChromium, type TestBrowser } from "./support/browser.js";
+import { runQuery as run, setEditor } from "./support/graphiql-page.js";
 
 /** GraphiQL renders in a moment here; a slow shared CI core gets room (each wait, and each test). */
 const UI_TIMEOUT_MS = 20_000;
@@ -16,8 +17,8 @@ const TEST_TIMEOUT_MS = 60_000;
 /**
  * A stand-in for the gateway's GraphQL endpoint (graphql-http on a tiny schema): what the page
  * sends is recorded, and `whoami` echoes the Authorization header, so a header typed into
- * GraphiQL's headers editor shows in the result. The gateway's own endpoint replaces it after the
- * GraphQL runtime is merged.
+ * GraphiQL's headers editor shows in the result. The page against the gateway's real endpoint (the
+ * demo) is graphiql-demo-browser.e2e.test.ts.
  */
 const SCHEMA = buildSchema(`
   type Query {
@@ -31,26 +32,6 @@ interface SentRequest {
   readonly contentType: string | undefined;
   readonly accept: string | undefined;
   readonly authorization: string | undefined;
-}
-
-/** The CodeMirror editor (GraphiQL 3 uses CodeMirror 5, which hangs its instance on the wrapper element). */
-async function setEditor(page: Page, selector: string, text: string): Promise<void> {
-  await page.locator(selector).waitFor();
-  await page.locator(selector).evaluate((element, value) => {
-    // Boundary: CodeMirror 5's instance, as the library attaches it to its element.
-    (element as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue(value);
-  }, text);
-}
-
-/** Runs the query in the editor and reads the result pane once an answer to this run is in it. */
-async function run(page: Page, query: string, expected: string): Promise<string> {
-  await setEditor(page, ".graphiql-query-editor .CodeMirror", query);
-  const answered = page.waitForResponse((response) => response.url().endsWith("/graphql") && response.request().method() === "POST");
-  await page.locator("button.graphiql-execute-button").click();
-  await answered;
-  const result = page.locator(".graphiql-response .CodeMirror");
-  await result.filter({ hasText: expected }).waitFor();
-  return result.innerText();
 }
 
 describeWithBrowser("the GraphiQL page in a real browser (a stand-in endpoint, chromium)", () => {

@@ -70,7 +70,7 @@ describe("GraphQL over the real server and the demo backends (auth on)", () => {
   });
   beforeEach(() => backend.calls.clear());
 
-  it("resolves users' orders with each order's joined user: one GetUser call per distinct user, not per order", async () => {
+  it("resolves users' orders with each order's joined user: ONE BatchGetUsers call for the users of all orders, no GetUser", async () => {
     const { status: code, body } = await post(
       gateway.url,
       `{
@@ -89,9 +89,10 @@ describe("GraphQL over the real server and the demo backends (auth on)", () => {
       expect(order.user).toEqual({ userId: "u-1", displayName: "Ada Lovelace", balanceCents: "12500", labels: [{ key: "team", value: "engines" }, { key: "tier", value: "gold" }] });
     }
     expect(grace).toEqual([{ name: "users/u-2/orders/o-3", user: { userId: "u-2", displayName: "Grace Hopper" } }]);
-    // Three orders, two distinct users: two GetUser calls (no batch RPC is declared for this join).
+    // Three orders of two users: the join declares BatchGetUsers as its batch, so one call for all.
     expect(backend.callsOf("ListOrders")).toBe(2);
-    expect(backend.callsOf("GetUser")).toBe(2);
+    expect(backend.callsOf("BatchGetUsers")).toBe(1);
+    expect(backend.callsOf("GetUser")).toBe(0);
   });
 
   it("writes proto3 defaults the reply leaves out (non-null fields), and 64-bit integers as strings", async () => {

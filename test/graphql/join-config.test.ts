@@ -32,7 +32,8 @@ describe("gateway.yaml graphql.joins", () => {
   });
 
   it("gives the same join-table row as the proto option for the same declaration", () => {
-    const { joins, problems } = check([{ field: "demo.v1.Order.user_id", name: "user", rpc: "demo.v1.UserService.GetUser", requestField: "user_id" }]);
+    const batch = { rpc: "demo.v1.UserService.BatchGetUsers", requestField: "user_ids", responseField: "users", keyField: "user_id" };
+    const { joins, problems } = check([{ field: "demo.v1.Order.user_id", name: "user", rpc: "demo.v1.UserService.GetUser", requestField: "user_id", batch }]);
     expect(problems).toEqual([]);
     const { type: _type, source: _source, ...fromOption } = graphqlMap.joins[0];
     const { source, ...fromConfig } = joins[0].data;

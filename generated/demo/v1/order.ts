@@ -61,7 +61,7 @@ export interface Order {
   discountRate: number;
   /**
    * The id of the user who placed the order (the {user} of its name). In GraphQL, the order's
-   * `user` is that user (a join).
+   * `user` is that user (a join); the users of many orders are fetched in one BatchGetUsers call.
    */
   userId: string;
 }

@@ -5,6 +5,8 @@ import type { GeneratedRoute } from "protogate/runtime";
 
 /** GET /v1/users/{user_id} -> demo.v1.UserService.GetUser */
 export declare const UserService_GetUser: GeneratedRoute;
+/** GET /v1/users:batchGet -> demo.v1.UserService.BatchGetUsers */
+export declare const UserService_BatchGetUsers: GeneratedRoute;
 /** GET /v1/users -> demo.v1.UserService.ListUsers */
 export declare const UserService_ListUsers: GeneratedRoute;
 /** POST /v1/users -> demo.v1.UserService.CreateUser */

@@ -18,6 +18,23 @@ export const UserService_GetUser = {
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
+/** GET /v1/users:batchGet -> demo.v1.UserService.BatchGetUsers */
+export const UserService_BatchGetUsers = {
+  service: "demo.v1.UserService",
+  method: "BatchGetUsers",
+  rpcPath: "/demo.v1.UserService/BatchGetUsers",
+  kind: "unary",
+  httpMethod: "GET",
+  pattern: "/v1/users:batchGet",
+  template: {"segments":[{"kind":"literal","value":"v1"},{"kind":"literal","value":"users"}],"variables":[],"verb":"batchGet"},
+  body: {"kind":"none"},
+  responseBody: [],
+  requestType: "demo.v1.BatchGetUsersRequest",
+  responseType: "demo.v1.BatchGetUsersResponse",
+  source: "demo/v1/user.proto:29",
+  auth: {"public":true,"scopes":[],"forwardAuthorization":false},
+};
+
 /** GET /v1/users -> demo.v1.UserService.ListUsers */
 export const UserService_ListUsers = {
   service: "demo.v1.UserService",
@@ -31,7 +48,7 @@ export const UserService_ListUsers = {
   responseBody: [],
   requestType: "demo.v1.ListUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:28",
+  source: "demo/v1/user.proto:35",
   auth: {"public":true,"scopes":[],"forwardAuthorization":false},
 };
 
@@ -48,7 +65,7 @@ export const UserService_CreateUser = {
   responseBody: [],
   requestType: "demo.v1.CreateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:34",
+  source: "demo/v1/user.proto:41",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":201,"location":[{"text":"/v1/users/"},{"field":["user_id"]}]},
 };
@@ -66,7 +83,7 @@ export const UserService_UpdateUser = {
   responseBody: [],
   requestType: "demo.v1.UpdateUserRequest",
   responseType: "demo.v1.User",
-  source: "demo/v1/user.proto:47",
+  source: "demo/v1/user.proto:54",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
 };
 
@@ -83,7 +100,7 @@ export const UserService_DeleteUser = {
   responseBody: [],
   requestType: "demo.v1.DeleteUserRequest",
   responseType: "google.protobuf.Empty",
-  source: "demo/v1/user.proto:56",
+  source: "demo/v1/user.proto:63",
   auth: {"public":false,"scopes":["users:write"],"forwardAuthorization":false},
   success: {"status":204},
 };
@@ -101,10 +118,10 @@ export const UserService_SearchUsers = {
   responseBody: [],
   requestType: "demo.v1.SearchUsersRequest",
   responseType: "demo.v1.ListUsersResponse",
-  source: "demo/v1/user.proto:66",
+  source: "demo/v1/user.proto:73",
   auth: null,
   idempotency: "NO_SIDE_EFFECTS",
 };
 
 /** Every HTTP binding declared in demo/v1/user.proto, in declaration order. */
-export const bindings = [UserService_GetUser, UserService_ListUsers, UserService_CreateUser, UserService_UpdateUser, UserService_DeleteUser, UserService_SearchUsers];
+export const bindings = [UserService_GetUser, UserService_BatchGetUsers, UserService_ListUsers, UserService_CreateUser, UserService_UpdateUser, UserService_DeleteUser, UserService_SearchUsers];

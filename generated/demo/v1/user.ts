@@ -64,6 +64,16 @@ export interface GetUserRequest {
   userId: string;
 }
 
+export interface BatchGetUsersRequest {
+  /** The ids of the users to return (at most 1000; repeated ids are answered once each time asked). */
+  userIds: string[];
+}
+
+export interface BatchGetUsersResponse {
+  /** The users, in the order of `user_ids`. */
+  users: User[];
+}
+
 export interface ListUsersRequest {
   pageSize: number;
   pageToken: string;
@@ -354,6 +364,98 @@ export const GetUserRequest: MessageFns<GetUserRequest> = {
             }
 
             message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseBatchGetUsersRequest(): BatchGetUsersRequest {
+  return { userIds: [] };
+}
+
+export const BatchGetUsersRequest: MessageFns<BatchGetUsersRequest> = {
+  encode(message: BatchGetUsersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.userIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchGetUsersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchGetUsersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.userIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseBatchGetUsersResponse(): BatchGetUsersResponse {
+  return { users: [] };
+}
+
+export const BatchGetUsersResponse: MessageFns<BatchGetUsersResponse> = {
+  encode(message: BatchGetUsersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.users) {
+      User.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BatchGetUsersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBatchGetUsersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.users.push(User.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -735,6 +837,20 @@ export const UserServiceService = {
     responseSerialize: (value: User): Buffer => Buffer.from(User.encode(value).finish()),
     responseDeserialize: (value: Buffer): User => User.decode(value),
   },
+  /**
+   * Returns the users with the given ids, in the order asked, in one call (AIP-231). An id that
+   * names no user is NOT_FOUND. It is the batch of the `Order.user` GraphQL join.
+   */
+  batchGetUsers: {
+    path: "/demo.v1.UserService/BatchGetUsers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BatchGetUsersRequest): Buffer => Buffer.from(BatchGetUsersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BatchGetUsersRequest => BatchGetUsersRequest.decode(value),
+    responseSerialize: (value: BatchGetUsersResponse): Buffer =>
+      Buffer.from(BatchGetUsersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BatchGetUsersResponse => BatchGetUsersResponse.decode(value),
+  },
   /** Lists users, filtered by role and tags, a page at a time. */
   listUsers: {
     path: "/demo.v1.UserService/ListUsers" as const,
@@ -795,6 +911,11 @@ export const UserServiceService = {
 export interface UserServiceServer extends UntypedServiceImplementation {
   /** Returns one user by id. */
   getUser: handleUnaryCall<GetUserRequest, User>;
+  /**
+   * Returns the users with the given ids, in the order asked, in one call (AIP-231). An id that
+   * names no user is NOT_FOUND. It is the batch of the `Order.user` GraphQL join.
+   */
+  batchGetUsers: handleUnaryCall<BatchGetUsersRequest, BatchGetUsersResponse>;
   /** Lists users, filtered by role and tags, a page at a time. */
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
   /** Creates a user; the server assigns the id. */
@@ -825,6 +946,25 @@ export interface UserServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: User) => void,
+  ): ClientUnaryCall;
+  /**
+   * Returns the users with the given ids, in the order asked, in one call (AIP-231). An id that
+   * names no user is NOT_FOUND. It is the batch of the `Order.user` GraphQL join.
+   */
+  batchGetUsers(
+    request: BatchGetUsersRequest,
+    callback: (error: ServiceError | null, response: BatchGetUsersResponse) => void,
+  ): ClientUnaryCall;
+  batchGetUsers(
+    request: BatchGetUsersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BatchGetUsersResponse) => void,
+  ): ClientUnaryCall;
+  batchGetUsers(
+    request: BatchGetUsersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BatchGetUsersResponse) => void,
   ): ClientUnaryCall;
   /** Lists users, filtered by role and tags, a page at a time. */
   listUsers(

@@ -12,7 +12,7 @@ describe("the demo's generated/schema.graphql", () => {
   const schema = buildSchema(readFileSync(join(GENERATED, "schema.graphql"), "utf8"));
   const fields = (type: string) => (schema.getType(type) as GraphQLObjectType).getFields();
 
-  it("is valid and joins each order to its user through UserService.GetUser", () => {
+  it("is valid and joins each order to its user through UserService.GetUser, batched by BatchGetUsers", () => {
     expect(String(fields("Order").userId.type)).toBe("String!");
     expect(String(fields("Order").user.type)).toBe("User");
     expect(graphqlMap.joins).toEqual([
@@ -25,6 +25,7 @@ describe("the demo's generated/schema.graphql", () => {
         rpcPath: "/demo.v1.UserService/GetUser",
         requestType: "demo.v1.GetUserRequest",
         requestField: "userId",
+        batch: { rpcPath: "/demo.v1.UserService/BatchGetUsers", requestType: "demo.v1.BatchGetUsersRequest", requestField: "userIds", responseField: "users", keyField: "userId" },
         source: expect.stringMatching(/^demo\/v1\/order\.proto:\d+$/),
       },
     ]);

@@ -67,6 +67,7 @@ describe("buildOpenApiDocument on the demo API", () => {
       "/v1/users/{user}/orders/{order}",
       "/v1/users/{user}/orders/{order}/items",
       "/v1/users/{user}/orders/{order}:cancel",
+      "/v1/users:batchGet",
       "/v1/users:search",
     ]);
     expect(Object.keys(demoDoc.paths["/v1/users/{user_id}"]).sort()).toEqual(["delete", "get", "patch"]);

@@ -94,6 +94,7 @@ export function demoBindings(registry: FileRegistry): CodegenBinding[] {
   const specs: BindingSpec[] = [
     // user.proto
     { rpc: "demo.v1.UserService.GetUser", httpMethod: "GET", pattern: "/v1/users/{user_id}", template: tpl([lit("v1"), lit("users"), star], [variable("user_id", 2, 3)]), auth: PUBLIC },
+    { rpc: "demo.v1.UserService.BatchGetUsers", httpMethod: "GET", pattern: "/v1/users:batchGet", template: tpl([lit("v1"), lit("users")], [], "batchGet"), auth: PUBLIC },
     { rpc: "demo.v1.UserService.ListUsers", httpMethod: "GET", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), auth: PUBLIC },
     { rpc: "demo.v1.UserService.CreateUser", httpMethod: "POST", pattern: "/v1/users", template: tpl([lit("v1"), lit("users")]), body: field("user"), auth: scoped("users:write"), success: { status: 201, location: [{ text: "/v1/users/" }, { field: ["user_id"] }] } },
     {
