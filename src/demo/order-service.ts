@@ -42,6 +42,9 @@ function findOrder(store: DemoStore, name: string): Order {
   throw notFound(`order "${name}" not found (order ids look like "o-1")`);
 }
 
+/** AIP-159: `-` stands for every parent in a collection read. */
+const ALL_USERS = "users/-";
+
 function requireParentUser(store: DemoStore, parent: string): string {
   const userId = parseUserParent(parent);
   if (userId === undefined) throw invalidArgument([{ field: "parent", description: `must be users/{user}, got "${parent}"` }]);
@@ -56,8 +59,8 @@ function listOrders(store: DemoStore, request: ListOrdersRequest): ListOrdersRes
     if (!isKnownEnumValue(OrderState, state)) violations.push({ field: `states[${index}]`, description: `unknown state ${state}; expected one of ${enumValueNames(OrderState, false)}` });
   });
   assertNoViolations(violations);
-  const userId = requireParentUser(store, request.parent);
-  const prefix = `users/${userId}/orders/`;
+  // `users/-` lists every user's orders (AIP-159's wildcard collection read).
+  const prefix = request.parent === ALL_USERS ? "users/" : `users/${requireParentUser(store, request.parent)}/orders/`;
   const placed = [...store.orders.values()].filter((order) => order.name.startsWith(prefix) && (request.states.length === 0 || request.states.includes(order.state)));
   // The store keeps orders in the order they were placed.
   const orders = (request.newestFirst ? placed.reverse() : placed).slice(0, pageSize);
