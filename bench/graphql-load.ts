@@ -8,10 +8,10 @@
 // gateway's work, not two clients. Prints one `BENCH_RESULT {json}` line (a LoadResult; a
 // "request" is one whole answer: one query, or all the REST calls it stands for).
 // Usage: graphql-load.ts --url BASE --mode MODE --connections N --warmup S --duration S [--server-pid PID]
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { parseArgs } from "node:util";
-import { createLatencyRecorder, RESULT_PREFIX, type LoadResult } from "./latency-recorder.js";
-import { treeCpuSeconds } from "./process-tree-memory.js";
+import { runClosedLoop, sendJson, type JsonAnswer } from "./closed-loop.js";
+import { RESULT_PREFIX } from "./latency-recorder.js";
 import { GET_QUERY, GET_REST_PATH, GRAPHQL_BENCH_MODES, GRAPHQL_BENCH_PATH, JOIN_QUERY, JOIN_REST_ORDERS_PATHS, joinRestUsersPath, type GraphqlBenchMode } from "./graphql-requests.js";
 
 const { values } = parseArgs({ options: { url: { type: "string" }, mode: { type: "string" }, connections: { type: "string" }, warmup: { type: "string" }, duration: { type: "string" }, "server-pid": { type: "string" }, rate: { type: "string" } } });
@@ -24,30 +24,8 @@ const serverPid = values["server-pid"] === undefined ? undefined : Number(values
 // The REST join has as many requests in flight as users: that many sockets per worker, all kept alive.
 const agent = new Agent({ keepAlive: true, maxSockets: connections * JOIN_REST_ORDERS_PATHS.length });
 
-interface Answer {
-  readonly status: number;
-  readonly body: unknown;
-}
-
-function send(method: "GET" | "POST", path: string, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
-    const outgoing = request({ host: base.hostname, port: base.port, path, method, headers, agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        try {
-          resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-      response.on("error", reject);
-    });
-    outgoing.on("error", reject);
-    outgoing.end(body);
-  });
-}
+type Answer = JsonAnswer;
+const send = (method: "GET" | "POST", path: string, body?: string) => sendJson(base, agent, method, path, body);
 
 const getQueryBody = JSON.stringify({ query: GET_QUERY });
 const joinQueryBody = JSON.stringify({ query: JOIN_QUERY });
@@ -74,44 +52,10 @@ async function once(): Promise<boolean> {
   }
 }
 
-async function run(seconds: number, record: boolean): Promise<LoadResult> {
-  const latencies = createLatencyRecorder();
-  let failed = 0;
-  let errors = 0;
-  const started = process.hrtime.bigint();
-  const endAt = performance.now() + seconds * 1000;
-  const cpuBefore = serverPid === undefined ? undefined : treeCpuSeconds(serverPid);
-  const worker = async () => {
-    while (performance.now() < endAt) {
-      const t0 = performance.now();
-      try {
-        const ok = await once();
-        if (!record) continue;
-        latencies.record(performance.now() - t0);
-        if (!ok) failed++;
-      } catch {
-        if (record) errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-  const cpuAfter = serverPid === undefined ? undefined : treeCpuSeconds(serverPid);
-  const durationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return {
-    requests: latencies.count,
-    durationSeconds,
-    requestsPerSecond: latencies.count / durationSeconds,
-    p50Ms: latencies.percentile(50),
-    p99Ms: latencies.percentile(99),
-    errors,
-    non2xx: failed,
-    statusCodes: { ok: latencies.count - failed, failed },
-    ...(cpuBefore !== undefined && cpuAfter !== undefined && latencies.count > 0 && { cpuUsPerRequest: ((cpuAfter - cpuBefore) * 1e6) / latencies.count }),
-  };
-}
+const loop = { connections, serverPid, once };
 
 const warmupSeconds = Number(values.warmup ?? 2);
-if (warmupSeconds > 0) await run(warmupSeconds, false);
-const result = await run(Number(values.duration ?? 10), true);
+if (warmupSeconds > 0) await runClosedLoop(loop, warmupSeconds, false);
+const result = await runClosedLoop(loop, Number(values.duration ?? 10), true);
 agent.destroy();
 console.log(RESULT_PREFIX + JSON.stringify(result));
