@@ -5,7 +5,7 @@ import { GrpcCode } from "../errors/grpc-code.js";
 import { ClientDisconnect } from "../http/client-disconnect.js";
 import type { LimitedRequest } from "../ratelimit/rate-limiter.js";
 import type { Timers } from "../timers.js";
-import type { CancelSignal, MetadataEntries } from "../upstream/upstream.js";
+import type { CancelSignal, MetadataEntries, Upstream } from "../upstream/upstream.js";
 import type { PreparedRoute } from "./prepared-route.js";
 
 /**
@@ -54,15 +54,10 @@ export interface BehalfCall {
  */
 export async function callOnBehalf(call: BehalfCall, onBehalf: OnBehalfOf, runner: BehalfRunner): Promise<Uint8Array> {
   const { route, what } = call;
-  const { auth, timers } = runner;
-  auth.authorize(route.rule, onBehalf.caller);
-  if (route.limiter !== undefined) {
-    const checked = route.limiter.check(onBehalf.limited);
-    if (checked instanceof Promise) await checked;
-  }
+  const { timers } = runner;
+  await admitOnBehalf(route, onBehalf, runner);
   const requestBytes = call.request();
-  const upstream = route.upstream;
-  if (upstream === undefined) throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+  const upstream = upstreamOf(route);
 
   const ownDeadlineMs = call.deadlineMs ?? route.deadlineMs;
   const timeoutMs = Math.min(ownDeadlineMs, onBehalf.deadlineAt - timers.now());
@@ -98,6 +93,21 @@ export async function callOnBehalf(call: BehalfCall, onBehalf: OnBehalfOf, runne
     timers.clearTimeout(timer);
     cancelled.removeEventListener("abort", stop);
   }
+}
+
+/** The method's rule and rate limits, as if the client had called it: throws (or rejects with) the refusal. */
+export async function admitOnBehalf(route: PreparedRoute, onBehalf: OnBehalfOf, runner: BehalfRunner): Promise<void> {
+  runner.auth.authorize(route.rule, onBehalf.caller);
+  if (route.limiter !== undefined) {
+    const checked = route.limiter.check(onBehalf.limited);
+    if (checked instanceof Promise) await checked;
+  }
+}
+
+/** The route's upstream; UNAVAILABLE when none is configured for its service. */
+export function upstreamOf(route: PreparedRoute): Upstream {
+  if (route.upstream === undefined) throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+  return route.upstream;
 }
 
 /** The metadata of a call to `route` on the client's behalf: forwarded headers, identity as the method's rule maps it, then the shared entries. */

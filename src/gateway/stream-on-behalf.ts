@@ -2,7 +2,7 @@ import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
 import { UpstreamError } from "../upstream/upstream-error.js";
 import type { UpstreamStream } from "../upstream/upstream.js";
-import { identityMetadata, type BehalfRunner, type OnBehalfOf } from "./call-on-behalf.js";
+import { admitOnBehalf, identityMetadata, upstreamOf, type BehalfRunner, type OnBehalfOf } from "./call-on-behalf.js";
 import { IdleWatchdog } from "./idle-watchdog.js";
 import type { PreparedRoute } from "./prepared-route.js";
 
@@ -94,16 +94,11 @@ class BehalfReplies implements AsyncIterableIterator<Uint8Array> {
   private async open(): Promise<Opened> {
     const { call, onBehalf } = this;
     const { route, what } = call;
-    const { auth, timers } = this.runner;
-    auth.authorize(route.rule, onBehalf.caller);
-    if (route.limiter !== undefined) {
-      const checked = route.limiter.check(onBehalf.limited);
-      if (checked instanceof Promise) await checked;
-    }
+    const { timers } = this.runner;
+    await admitOnBehalf(route, onBehalf, this.runner);
     if (route.binding.kind !== "server") throw new Error(`${what} is not a server-streaming method`); // the caller's bug
     const requestBytes = call.request();
-    const upstream = route.upstream;
-    if (upstream === undefined) throw new GatewayError(GrpcCode.UNAVAILABLE, "PG_ERR_UPSTREAM_NOT_CONFIGURED", `no upstream is configured for ${route.binding.service}`);
+    const upstream = upstreamOf(route);
 
     const left = onBehalf.deadlineAt - timers.now();
     if (left <= 0) throw new GatewayError(GrpcCode.DEADLINE_EXCEEDED, "PG_ERR_DEADLINE_EXCEEDED", `${what} had no time left to start`);
