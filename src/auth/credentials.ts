@@ -85,20 +85,29 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
   const watched = new Set<string>();
   for (const source of sources) if (source.kind !== "cookie") watched.add(source.name);
   if (apiKeyHeader !== undefined) watched.add(apiKeyHeader);
+  // The lengths of the names read: most headers of a request are skipped by their length alone,
+  // without lower-casing their name (this runs on every request).
+  const readLengths = new Set<number>([...watched].map((name) => name.length));
+  if (readsCookies) readLengths.add("cookie".length);
+  const EMPTY = new Map<string, string[]>();
 
   return (rawHeaders) => {
-    // Values per watched header name (lower-case), plus every Cookie header.
-    const values = new Map<string, string[]>();
+    // Values per watched header name (lower-case), plus every Cookie header; allocated on the first one found.
+    let values: Map<string, string[]> | undefined;
     const cookieHeaders: string[] = [];
     for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+      if (!readLengths.has(rawHeaders[index].length)) continue;
       const name = rawHeaders[index].toLowerCase();
       const value = rawHeaders[index + 1];
       if (readsCookies && name === "cookie") cookieHeaders.push(value);
       if (!watched.has(name)) continue;
+      values ??= new Map();
       const list = values.get(name);
       if (list) list.push(value);
       else values.set(name, [value]);
     }
+    if (values === undefined && cookieHeaders.length === 0) return NONE;
+    values ??= EMPTY;
 
     let found: { token: string; label: string; uncheckedSyntax: string | undefined } | undefined;
     for (const source of sources) {
@@ -113,7 +122,8 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
         if (list === undefined) continue;
         if (list.length > 1) throw unauthenticated("invalid_request", `multiple ${source.label} headers`);
         token = source.bearer ? bearerToken(list[0], source.label) : plainToken(list[0], source.label);
-        if (!TOKEN68.test(token) && !defer) throw unauthenticated("invalid_request", source.syntaxProblem);
+        // Deferred: not even tested here (a hot token is looked up before its syntax is checked).
+        if (!defer && !TOKEN68.test(token)) throw unauthenticated("invalid_request", source.syntaxProblem);
         if (defer) uncheckedSyntax = source.syntaxProblem;
       }
       if (token === undefined) continue;

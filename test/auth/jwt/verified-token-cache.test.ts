@@ -47,6 +47,33 @@ describe("createVerifiedTokenCache", () => {
     expect([cache.get("a"), cache.get("c"), cache.get("d")]).toEqual(["A", "C", "D"]);
   });
 
+  it("keeps a token used at least once every maxEntries / 2 insertions, however many others come", () => {
+    const clock = createTestClock();
+    const cache = createVerifiedTokenCache<string>({ maxEntries: 10, now: clock.now });
+    const later = START_MS + 60_000;
+    cache.set("hot", "H", later);
+    for (let i = 0; i < 1000; i += 1) {
+      cache.set(`cold-${i}`, "C", later);
+      if (i % 5 === 4) expect(cache.get("hot")).toBe("H");
+      expect(cache.size).toBeLessThanOrEqual(10);
+    }
+    expect(cache.get("cold-991")).toBe("C"); // the hot token and the 9 newest
+    expect(cache.get("cold-990")).toBeUndefined();
+  });
+
+  it("evicts a token that is not used within maxEntries insertions", () => {
+    const clock = createTestClock();
+    const cache = createVerifiedTokenCache<string>({ maxEntries: 10, now: clock.now });
+    const later = START_MS + 60_000;
+    cache.set("hot", "H", later);
+    for (let i = 0; i < 9; i += 1) cache.set(`cold-${i}`, "C", later);
+    expect(cache.get("hot")).toBe("H"); // 9 insertions since: moved to the end again
+    for (let i = 9; i < 18; i += 1) cache.set(`cold-${i}`, "C", later);
+    expect(cache.get("hot")).toBe("H");
+    for (let i = 18; i < 28; i += 1) cache.set(`cold-${i}`, "C", later);
+    expect(cache.get("hot")).toBeUndefined();
+  });
+
   it("stays bounded under many distinct tokens", () => {
     const clock = createTestClock();
     const cache = createVerifiedTokenCache<number>({ maxEntries: 100, now: clock.now });
