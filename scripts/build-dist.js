@@ -18,7 +18,7 @@ const generatedJs = readdirSync(`${root}generated`, { recursive: true })
   .map((file) => String(file))
   .filter((file) => file.endsWith(".js"))
   .map((file) => `generated/${file}`);
-const ASSETS = ["src/docs/browser/docs-init.js", "src/graphql/graphiql/browser/graphiql-init.js", "src/graphql/graphiql/browser/graphiql-page.css", "generated/openapi.json", "generated/schema.graphql", ...generatedJs];
+const ASSETS = ["src/docs/browser/docs-init.js", "src/graphql/graphiql/browser/graphiql-init.js", "src/graphql/graphiql/browser/graphiql-operation-kind.js", "src/graphql/graphiql/browser/graphiql-page.css", "generated/openapi.json", "generated/schema.graphql", ...generatedJs];
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");

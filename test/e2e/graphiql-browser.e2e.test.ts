@@ -86,6 +86,7 @@ describeWithBrowser("the GraphiQL page in a real browser (a stand-in endpoint, c
     expect(requestedUrls.filter((url) => new URL(url).origin !== origin)).toEqual([]);
     expect(requestedUrls.filter((url) => url.includes("/graphiql/assets/")).map((url) => new URL(url).pathname).sort()).toEqual([
       "/graphiql/assets/graphiql-init.js",
+      "/graphiql/assets/graphiql-operation-kind.js",
       "/graphiql/assets/graphiql-page.css",
       "/graphiql/assets/graphiql.min.css",
       "/graphiql/assets/graphiql.min.js",

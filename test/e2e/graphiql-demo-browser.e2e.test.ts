@@ -81,4 +81,17 @@ describeWithBrowser("GraphiQL in a real browser against the demo gateway's real 
     expect(withToken.length).toBeGreaterThan(0);
     expect(withToken.every((sent) => sent.status === 200)).toBe(true);
   }, TEST_TIMEOUT_MS);
+  it("a subscription runs over GraphQL over SSE with the typed token: the room's messages shown as they come, the stream complete", async () => {
+    const posted = await fetch(`${demo.gateway.url}/v1/rooms/graphiql/messages:batch`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${demo.devAuth.token}`, "content-type": "application/x-ndjson" },
+      body: '{"author":"ada","text":"first"}\n{"author":"grace","text":"second over sse"}\n',
+    });
+    expect(posted.status).toBe(200);
+    await setHeaders(page, { Authorization: `Bearer ${demo.devAuth.token}` });
+    const streamed = page.waitForResponse((response) => response.url().endsWith("/graphql") && response.headers()["content-type"] === "text/event-stream");
+    const shown = resultJson(await runQuery(page, 'subscription { subscribe(room: "graphiql", replay: 2, limit: 2) { author text } }', "second over sse"));
+    expect((await streamed).request().headers().authorization).toBe(`Bearer ${demo.devAuth.token}`);
+    expect(shown).toEqual({ data: { subscribe: { author: "grace", text: "second over sse" } } });
+  }, TEST_TIMEOUT_MS);
 });

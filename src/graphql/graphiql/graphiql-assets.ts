@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../../config/load-config.js";
-import { GRAPHIQL_INIT_SCRIPT } from "./graphiql-page.js";
+import { GRAPHIQL_INIT_SCRIPT, GRAPHIQL_OPERATION_KIND_SCRIPT } from "./graphiql-page.js";
 
 /** A file the GraphiQL page loads, read once at start-up and served from memory. */
 export interface GraphiqlAsset {
@@ -28,8 +28,9 @@ const PACKAGE_FILES: readonly (readonly [name: string, packageName: string, file
   ["graphiql.min.css", "graphiql", "graphiql.min.css", CSS],
 ];
 
-/** The page's own files (src/graphql/graphiql/browser/): its start script and the style making GraphiQL fill the window. */
+/** The page's own files (src/graphql/graphiql/browser/): its start script, the operation-kind helper it uses, and the style making GraphiQL fill the window. */
 const OWN_FILES: readonly (readonly [name: string, contentType: string])[] = [
+  [GRAPHIQL_OPERATION_KIND_SCRIPT, JS],
   [GRAPHIQL_INIT_SCRIPT, JS],
   ["graphiql-page.css", CSS],
 ];

@@ -1,5 +1,7 @@
 /** The page's start script, a file of its own (the page's CSP allows same-origin scripts only). */
 export const GRAPHIQL_INIT_SCRIPT = "graphiql-init.js";
+/** What the start script's fetcher uses to tell a subscription (it goes over SSE) from a query. */
+export const GRAPHIQL_OPERATION_KIND_SCRIPT = "graphiql-operation-kind.js";
 
 /**
  * The GraphiQL page's Content-Security-Policy, the docs page's (src/docs/docs-page.ts) with one
@@ -31,7 +33,8 @@ export interface GraphiqlPageOptions {
 
 /**
  * The page's HTML: GraphiQL's style sheet, React, ReactDOM and GraphiQL's UMD bundle (in that
- * order: the bundle reads the `React` and `ReactDOM` globals), then the start script, which reads
+ * order: the bundle reads the `React` and `ReactDOM` globals), then the operation-kind helper and
+ * the start script, which reads
  * the endpoint from the root element's `data-endpoint`. The empty `data:` icon keeps the browser
  * from asking the gateway for a /favicon.ico it does not serve.
  */
@@ -52,6 +55,7 @@ export function renderGraphiqlPage(options: GraphiqlPageOptions): string {
 <script src="${assets}/react.production.min.js"></script>
 <script src="${assets}/react-dom.production.min.js"></script>
 <script src="${assets}/graphiql.min.js"></script>
+<script src="${assets}/${GRAPHIQL_OPERATION_KIND_SCRIPT}"></script>
 <script src="${assets}/${GRAPHIQL_INIT_SCRIPT}"></script>
 </body>
 </html>

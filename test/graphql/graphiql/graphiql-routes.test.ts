@@ -31,6 +31,7 @@ describe("renderGraphiqlPage", () => {
       "/tools/graphiql/assets/react.production.min.js",
       "/tools/graphiql/assets/react-dom.production.min.js",
       "/tools/graphiql/assets/graphiql.min.js",
+      "/tools/graphiql/assets/graphiql-operation-kind.js",
       "/tools/graphiql/assets/graphiql-init.js",
     ]);
     const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]*)">/g)].map((match) => match[1]);
@@ -89,6 +90,7 @@ describe("readGraphiqlAssets", () => {
       ["react-dom.production.min.js", JS],
       ["graphiql.min.js", JS],
       ["graphiql.min.css", "text/css; charset=utf-8"],
+      ["graphiql-operation-kind.js", JS],
       ["graphiql-init.js", JS],
       ["graphiql-page.css", "text/css; charset=utf-8"],
     ]);
