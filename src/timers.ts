@@ -14,3 +14,21 @@ export const REAL_TIMERS: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * Waits for `promise` to settle, at most `ms` on `timers`: whether it did (its outcome is then
+ * left to whoever awaits it). Keep-alives use it to tell a quiet stream from a slow reply.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number, timers: Timers): Promise<{ done: boolean }> {
+  let timer: unknown;
+  const timeout = new Promise<{ done: false }>((resolve) => (timer = timers.setTimeout(() => resolve({ done: false }), ms)));
+  const settled = promise.then(
+    () => ({ done: true }),
+    () => ({ done: true }),
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    timers.clearTimeout(timer);
+  }
+}

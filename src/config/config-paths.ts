@@ -15,6 +15,7 @@ const PATH_KEYS: ReadonlyArray<readonly string[]> = [
   ["auth", "jwt", "issuers", "*", "keyFile"],
   ["auth", "jwt", "issuers", "*", "hmacSecretFile"],
   ["aggregates", "*", "module"],
+  ["graphql", "persistedQueries", "manifest"],
 ];
 
 /** A copy of the parsed config file with its relative paths made absolute against `baseDir`. */

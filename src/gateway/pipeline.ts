@@ -28,9 +28,10 @@ import { runTypedAggregate, type TypedAggregateRunner } from "../aggregate/typed
 import { parseTemplate } from "../../codegen/http-rule/parse-template.js";
 import type { GraphqlFiles } from "../graphql/graphql-files.js";
 import { prepareGraphql, type PreparedGraphql } from "../graphql/graphql-route.js";
-import { createGraphqlRequestState } from "../graphql/resolver-context.js";
+import { createGraphqlRequestState, rpcErrorToGraphql } from "../graphql/resolver-context.js";
 import { GRAPHQL_WS_PROTOCOL, serveGraphqlSocket } from "../graphql/subscriptions/graphql-ws-session.js";
 import { CloseCode } from "graphql-ws";
+import type { GraphQLError } from "graphql";
 import { EVENT_STREAM, sseEvents, sseOperationParams, wantsEventStream } from "../graphql/subscriptions/sse-events.js";
 import { isRefusal } from "../graphql/graphql-http-handler.js";
 import { shuttingDownError } from "../errors/shutting-down.js";
@@ -411,7 +412,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
       cancelled.abort();
     };
     deps.shutdown?.addEventListener("abort", onShutdown, { once: true });
-    const events = sseEvents({ checked, context: state.context, gone: cancelled });
+    const events = sseEvents({ checked, context: state.context, gone: cancelled, keepAliveMs: config.streaming.sseKeepAliveMs, timers });
     async function* recorded(): AsyncGenerator<string> {
       try {
         yield* events;
@@ -461,6 +462,9 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
    */
   async function runGraphqlSocket(exchange: Exchange, admission: Admission<PreparedGraphql>, socket: MessageSocket, signal: AbortSignal): Promise<void> {
     const { graphql } = admission.route;
+    const { head } = exchange;
+    // Queries and mutations within the endpoint's deadline, shortened by the upgrade's grpc-timeout.
+    const operationTimeoutMs = callTimeoutMs(graphql.deadlineMs, clientTimeout(head));
     const sharedMetadata = recorder.upstreamStarted(exchange, []);
     // The socket closing stops every operation's RPCs (graphql-ws also returns each subscription).
     const cancelled = new ClientDisconnect();
@@ -475,15 +479,41 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
         socket,
         check: graphql.check,
         connectionInitTimeoutMs: graphql.connectionInitTimeoutMs,
-        contextFor: (kind) => graphqlState(exchange, admission, { sharedMetadata, deadlineAt: kind === "subscription" ? Number.POSITIVE_INFINITY : aggregateRunner.timers.now() + graphql.deadlineMs, cancelled, callFailed }).context,
+        admitOperation: operationLimit(admission, exchange),
+        contextFor: (kind) => graphqlState(exchange, admission, { sharedMetadata, deadlineAt: kind === "subscription" ? Number.POSITIVE_INFINITY : aggregateRunner.timers.now() + operationTimeoutMs, cancelled, callFailed }).context,
       });
     } finally {
       cancelled.abort();
       recorder.upstreamEnded(exchange, firstFailure);
     }
-    const refusal = graphqlWsRefusal(end.serverClose);
+    // A socket the gateway closed as it shut down (1001) did not end well for the client.
+    const refusal = graphqlWsRefusal(end.serverClose) ?? (deps.shutdown?.aborted ? shuttingDownError() : undefined);
     if (refusal === undefined) exchange.settle(GrpcCode.OK);
     else recorder.failed(exchange, refusal);
+  }
+
+  /**
+   * Counts each operation of a graphql-ws session against the endpoint's rate limits, as each HTTP
+   * request is; the upgrade was counted when it was admitted, and stands for the first operation.
+   * Over the limit, the operation is refused with the limit's 429 as a GraphQL error (the socket stays open).
+   */
+  function operationLimit(admission: Admission<PreparedGraphql>, exchange: Exchange): () => readonly GraphQLError[] | undefined | Promise<readonly GraphQLError[] | undefined> {
+    const { limiter } = admission.route;
+    let upgradeUnused = true;
+    const refuse = (thrown: unknown): readonly GraphQLError[] => [rpcErrorToGraphql(toGatewayError(thrown), anyToJson, exchange.requestId)];
+    return () => {
+      if (limiter === undefined) return undefined;
+      if (upgradeUnused) {
+        upgradeUnused = false;
+        return undefined;
+      }
+      try {
+        const checked = limiter.check({ caller: admission.caller, clientIp: exchange.head.client.ip, headers: exchange.head.headers });
+        return checked instanceof Promise ? checked.then(() => undefined, refuse) : undefined;
+      } catch (thrown) {
+        return refuse(thrown);
+      }
+    };
   }
 
   return {

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from "../config/schema.js";
 import { GatewayError } from "../errors/gateway-error.js";
 import { GrpcCode } from "../errors/grpc-code.js";
-import type { Timers } from "../timers.js";
+import { settlesWithin, type Timers } from "../timers.js";
 import { JsonSequenceSplitter } from "../transcode/json-sequence.js";
 import type { RequestInput } from "../transcode/request-builder.js";
 import { isJsonSequenceContentType, streamFormatFor, type StreamFormat } from "../transcode/stream-format.js";
@@ -91,7 +91,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
       // answered 200 then (a later failure is an error event); otherwise the first reply decides.
       const keepAliveMs = !raw && format.keepAlive !== undefined ? streaming.sseKeepAliveMs : 0;
       const firstRead = read();
-      const quiet = keepAliveMs > 0 && !(await within(firstRead, keepAliveMs, timers)).done;
+      const quiet = keepAliveMs > 0 && !(await settlesWithin(firstRead, keepAliveMs, timers)).done;
       const first = quiet ? undefined : await firstRead;
       const shapedFirst = first === undefined ? undefined : route.shape(first);
       // A quiet stream's upstream may not have sent its headers yet (grpc-js servers send them with
@@ -128,7 +128,7 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
             pending = read();
           }
           if (pending === undefined) return;
-          while (keepAliveMs > 0 && format.keepAlive !== undefined && !(await within(pending, keepAliveMs, timers)).done) yield format.keepAlive;
+          while (keepAliveMs > 0 && format.keepAlive !== undefined && !(await settlesWithin(pending, keepAliveMs, timers)).done) yield format.keepAlive;
           const message = await pending;
           if (message === undefined) {
             exchange.settle(GrpcCode.OK);
@@ -186,21 +186,6 @@ export function createStreamCalls(deps: StreamCallDependencies): (input: StreamC
     }
     for (const text of splitter.end()) await send(text);
     call.end();
-  }
-}
-
-/** Waits for `promise` to settle, at most `ms`: whether it did (its outcome is then left to whoever awaits it). */
-async function within(promise: Promise<unknown>, ms: number, timers: Timers): Promise<{ done: boolean }> {
-  let timer: unknown;
-  const timeout = new Promise<{ done: false }>((resolve) => (timer = timers.setTimeout(() => resolve({ done: false }), ms)));
-  const settled = promise.then(
-    () => ({ done: true }),
-    () => ({ done: true }),
-  );
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    timers.clearTimeout(timer);
   }
 }
 

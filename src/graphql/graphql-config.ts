@@ -46,6 +46,12 @@ export const graphqlConfigSchema = z
     federation: z.boolean().default(false),
     /** graphql-ws: how long a new WebSocket may take to send `connection_init` before it is closed with 4408. */
     connectionInitTimeoutMs: z.number().int().positive().default(3000),
+    /**
+     * Operations known in advance (persisted-queries.ts): `manifest` is a JSON file, Apollo's
+     * persisted query manifest or an object of ID to query text (Relay's); with `only`, the
+     * endpoint runs nothing else (trusted documents).
+     */
+    persistedQueries: z.strictObject({ manifest: z.string().min(1), only: z.boolean().default(false) }).optional(),
     /** Joins for protos a team does not own (join-config.ts), added to the generated ones. */
     joins: joinsConfigSchema,
   })

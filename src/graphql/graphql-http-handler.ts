@@ -11,7 +11,8 @@ import {
   type OperationTypeNode,
   type ValidationRule,
 } from "graphql";
-import { createHandler, type Handler, type Response as GraphqlHttpResponse } from "graphql-http";
+import { createHandler, parseRequestParams, type Handler, type Request as GraphqlHttpRawRequest, type RequestParams, type Response as GraphqlHttpResponse } from "graphql-http";
+import { createQueryResolver, type PersistedQueriesConfig } from "./persisted-queries.js";
 import type { ResolverContext } from "./executable-schema.js";
 import { limitErrors, measureOperation } from "./query-limits.js";
 
@@ -23,6 +24,8 @@ export interface HandlerLimits {
   readonly defaultListSize: number;
   readonly maxQueryBytes: number;
   readonly documentCacheSize: number;
+  /** Operations known in advance by ID (`graphql.persistedQueries`); absent: text only, IDs refused as not supported. */
+  readonly persistedQueries?: PersistedQueriesConfig | undefined;
 }
 
 /** One GraphQL-over-HTTP request, as the pipeline hands it over: its head, its body text, its resolvers' context. */
@@ -53,11 +56,17 @@ export function createGraphqlHttpHandler(schema: GraphQLSchema, limits: HandlerL
   return handlerFor(schema, createOperationCheck(schema, limits));
 }
 
-/** One operation a client sent: its query text, variables and operation name (any transport). */
+/**
+ * One operation a client sent (any transport): its query text (empty or absent when it names a
+ * persisted operation instead), variables, operation name, and the extensions and document ID
+ * that may name a persisted operation.
+ */
 export interface OperationParams {
-  readonly query: string;
+  readonly query: string | undefined;
   readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
   readonly operationName?: string | null | undefined;
+  readonly extensions?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly documentId?: unknown;
 }
 
 /** An operation that passed the checks: what graphql-js executes (the context is added per request), and its kind. */
@@ -72,7 +81,7 @@ export interface CheckedOperation {
 
 /**
  * Protogate's checks before an operation runs, the same on every transport (HTTP, graphql-ws,
- * SSE): the query's size, the parsed and validated document (from a bounded cache by query text),
+ * SSE): the persisted operation an ID names, or the text sent (persisted-queries.ts), the query's size, the parsed and validated document (from a bounded cache by query text),
  * introspection refused when off, the operation's depth and complexity. The operation, or the
  * errors to refuse it with.
  */
@@ -97,7 +106,12 @@ export function createOperationCheck(schema: GraphQLSchema, limits: HandlerLimit
     }
     return checked;
   };
-  return ({ query, variables, operationName }) => {
+  const resolveQuery = createQueryResolver(limits.persistedQueries);
+  return (params) => {
+    const { variables, operationName } = params;
+    // graphql-http's params carry a GET or POST `documentId` in the extensions (parsePersistedParams).
+    const query = resolveQuery({ query: params.query === "" ? undefined : params.query, extensions: params.extensions, documentId: params.documentId ?? params.extensions?.documentId });
+    if (typeof query !== "string") return query;
     if (Buffer.byteLength(query) > limits.maxQueryBytes) {
       return [new GraphQLError(`the query is longer than ${limits.maxQueryBytes} bytes (graphql.maxQueryBytes)`, { extensions: { code: "QUERY_TOO_LARGE", maxQueryBytes: limits.maxQueryBytes } })];
     }
@@ -116,6 +130,7 @@ export function createOperationCheck(schema: GraphQLSchema, limits: HandlerLimit
 export function handlerFor(schema: GraphQLSchema, checkOperation: OperationCheck): (request: GraphqlHttpRequest) => Promise<GraphqlHttpAnswer> {
   const handler: Handler<undefined, ResolverContext> = createHandler<undefined, ResolverContext, ResolverContext>({
     schema,
+    parseRequestParams: parsePersistedParams,
     onSubscribe: (request, params) => {
       const checked = checkOperation(params);
       if (isRefusal(checked)) return checked;
@@ -124,6 +139,53 @@ export function handlerFor(schema: GraphQLSchema, checkOperation: OperationCheck
     },
   });
   return (request) => handler({ method: request.method, url: request.url, headers: request.headers, body: request.body, raw: undefined, context: request.context });
+}
+
+/**
+ * graphql-http's own parsing, and where it finds no query (`Missing query`), the request's
+ * extensions and `documentId`, which may name a persisted operation instead (the operation
+ * check resolves or refuses it). Only that failing path reads the request again.
+ */
+async function parsePersistedParams(request: GraphqlHttpRawRequest<undefined, ResolverContext>): Promise<RequestParams | GraphqlHttpResponse> {
+  try {
+    return await parseRequestParams(request);
+  } catch (error) {
+    const named = namedOperationParams(request);
+    if (named === undefined) throw error;
+    return named;
+  }
+}
+
+/** The params of a request without query text that names a persisted operation; undefined otherwise (graphql-http's error stands). */
+function namedOperationParams(request: GraphqlHttpRawRequest<undefined, ResolverContext>): RequestParams | undefined {
+  let data: Record<string, unknown>;
+  try {
+    if (request.method === "GET") {
+      const search = new URLSearchParams(request.url.split("?")[1] ?? "");
+      const json = (name: string): unknown => {
+        const value = search.get(name);
+        return value === null ? undefined : JSON.parse(value);
+      };
+      data = { documentId: search.get("documentId") ?? undefined, operationName: search.get("operationName") ?? undefined, variables: json("variables"), extensions: json("extensions") };
+    } else {
+      const parsed: unknown = typeof request.body === "string" ? JSON.parse(request.body) : undefined;
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
+      data = parsed as Record<string, unknown>;
+    }
+  } catch {
+    return undefined;
+  }
+  const { documentId, operationName, variables, extensions } = data;
+  const extensionsObject = isPlainObject(extensions) ? extensions : undefined;
+  if (data.query !== undefined || (documentId === undefined && extensionsObject?.persistedQuery === undefined)) return undefined;
+  if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== "string") return undefined;
+  // `query` empty: the operation check reads the ID from the extensions (documentId travels in them).
+  return { query: "", operationName, variables, extensions: { ...extensionsObject, ...(documentId !== undefined && { documentId }) } };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Whether a check refused the operation. */

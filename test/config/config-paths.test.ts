@@ -27,11 +27,13 @@ describe("paths in gateway.yaml", () => {
     const raw = {
       upstreams: { "a.v1.S": { address: "h:1", tls: { caFile: "ca.pem" } }, "b.v1.S": "h:2" },
       auth: { jwt: { issuers: [{ issuer: "i", keyFile: "k.pem" }, { issuer: "j", hmacSecretFile: "/s" }, { issuer: "k", jwksUrl: "https://x/jwks" }] } },
+      graphql: { enabled: true, persistedQueries: { manifest: "pq/manifest.json", only: true } },
       logging: { level: "info" },
     };
     expect(resolveConfigPaths(raw, "/etc/pg")).toEqual({
       upstreams: { "a.v1.S": { address: "h:1", tls: { caFile: "/etc/pg/ca.pem" } }, "b.v1.S": "h:2" },
       auth: { jwt: { issuers: [{ issuer: "i", keyFile: "/etc/pg/k.pem" }, { issuer: "j", hmacSecretFile: "/s" }, { issuer: "k", jwksUrl: "https://x/jwks" }] } },
+      graphql: { enabled: true, persistedQueries: { manifest: "/etc/pg/pq/manifest.json", only: true } },
       logging: { level: "info" },
     });
   });

@@ -10,7 +10,7 @@ import { Changes, within } from "../support/until.js";
 import { createFakeClock } from "../support/fake-clock.js";
 import { message, startChatBackend, whenCancelled } from "./support/chat-backend.js";
 import { watchExchanges } from "./support/exchange-watch.js";
-import { startTestGateway } from "./support/gateway-harness.js";
+import { startTestGateway, startUserBackend } from "./support/gateway-harness.js";
 
 const READER = "reader-key-0123456789";
 const NOBODY = "nobody-key-0123456789";
@@ -204,6 +204,60 @@ describe("GraphQL subscriptions over graphql-ws (real gateway, grpc-js backends)
     expect(code).toBe(4408);
   });
 
+  it("regression: each graphql-ws operation counts against the endpoint's rate limit (the upgrade stands for the first), as each HTTP request does", async () => {
+    const upstreams = Object.fromEntries(backends.services.map((s) => [s, backends.address]));
+    const rateLimits = { limits: [{ name: "graphql-ops", key: "ip", requests: 3, periodSeconds: 3600, methods: ["graphql"] }] };
+    const limited = await startTestGateway(upstreams, { graphql: { enabled: true }, rateLimits });
+    // Not lazy: one socket for every operation (a lazy client closes it between them and upgrades again).
+    let upgrades = 0;
+    const client = createClient({ url: `${limited.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, on: { connected: () => void upgrades++ } });
+    try {
+      const outcomes: unknown[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const query = follow(client, `{ getUser(userId: "u-1") { userId } }`);
+        await query.finished();
+        outcomes.push(query.ended === "complete" ? query.results : (query.ended as Array<{ extensions?: { code?: string; grpcCode?: number } }>).map((error) => [error.extensions?.code, error.extensions?.grpcCode]));
+      }
+      const answered = [{ data: { getUser: { userId: "u-1" } } }];
+      expect(outcomes).toEqual([answered, answered, answered, [["RESOURCE_EXHAUSTED", 8]]]);
+      expect(upgrades).toBe(1);
+    } finally {
+      await client.dispose();
+      await limited.close();
+    }
+  });
+
+  it("regression: the upgrade's grpc-timeout shortens each query's deadline, as it does over HTTP", async () => {
+    const clock = createFakeClock();
+    const slow = await startUserBackend({ getUser: () => undefined }); // never answers
+    const upstreams = Object.fromEntries(backends.services.map((s) => [s, backends.address]));
+    upstreams["demo.v1.UserService"] = slow.address;
+    const timed = await startTestGateway(upstreams, { graphql: { enabled: true, deadlineMs: 60_000 } }, { timers: clock });
+    const withTimeout = class extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { "grpc-timeout": "2S" } });
+      }
+    };
+    const client = createClient({ url: `${timed.url.replace(/^http/, "ws")}/graphql`, webSocketImpl: withTimeout, retryAttempts: 0, lazy: true });
+    try {
+      const query = follow(client, `{ getUser(userId: "u-1") { userId } }`);
+      await within(
+        (async () => {
+          while (slow.calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
+        })(),
+        WAIT_MS,
+        "the backend's GetUser call",
+      );
+      clock.advance(2_000);
+      await query.finished();
+      expect(query.results.map((result) => result.errors?.map((error) => error.extensions?.code))).toEqual([["DEADLINE_EXCEEDED"]]);
+    } finally {
+      await client.dispose();
+      await timed.close();
+      slow.forceClose();
+    }
+  });
+
   describe("GraphQL over SSE (distinct connections mode)", () => {
     /** Opens an SSE operation; `events()` reads the stream's events as they come. */
     async function openSse(query: string, key: string | null = READER) {
@@ -299,8 +353,9 @@ describe("GraphQL subscriptions over graphql-ws (real gateway, grpc-js backends)
     expect(text.trimEnd().endsWith("event: complete\ndata:")).toBe(true);
     await within(Promise.all(calls.slice(before).map((call) => whenCancelled(call))), WAIT_MS, "both streams cancelled");
     await closed;
+    // Regression: the socket the gateway closed at shutdown was recorded as OK.
     expect(watch.ended.map((exchange) => [exchange.status, exchange.grpcCode]).sort()).toEqual([
-      [101, 0],
+      [101, 14],
       [200, 14],
     ]);
   });

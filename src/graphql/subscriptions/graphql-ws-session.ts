@@ -1,4 +1,4 @@
-import type { OperationTypeNode } from "graphql";
+import type { GraphQLError, OperationTypeNode } from "graphql";
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from "graphql-ws";
 import { makeServer } from "graphql-ws";
 import type { MessageSocket } from "../../gateway/socket-call.js";
@@ -16,6 +16,11 @@ export interface GraphqlSocketSession {
   readonly check: OperationCheck;
   /** A fresh resolver context for one operation (its own RPC count; a subscription has no overall deadline). */
   readonly contextFor: (kind: OperationTypeNode | undefined) => ResolverContext;
+  /**
+   * Counts one operation against the endpoint's rate limits, as one HTTP request is counted: the
+   * errors to refuse it with (429's RESOURCE_EXHAUSTED) when over, else undefined.
+   */
+  readonly admitOperation: () => readonly GraphQLError[] | undefined | Promise<readonly GraphQLError[] | undefined>;
   /** How long the client may take to send `connection_init`. */
   readonly connectionInitTimeoutMs: number;
 }
@@ -30,7 +35,7 @@ const MAX_REASON_BYTES = 123;
 /**
  * Serves the GraphQL over WebSocket protocol (graphql-ws's transport-agnostic server) on an
  * admitted socket: `connection_init` within the timeout, then any number of operations, each
- * checked like an HTTP one and run with its own context; a subscription's `next` messages are its
+ * counted against the endpoint's rate limits and checked like an HTTP one, and run with its own context; a subscription's `next` messages are its
  * RPC's replies. The client's `complete`, or the socket closing (the client, or the gateway
  * shutting down), returns the operation's iterator, which cancels the upstream stream at once.
  * Resolves when the socket has closed and every operation has been stopped; never rejects.
@@ -44,7 +49,10 @@ export async function serveGraphqlSocket(session: GraphqlSocketSession): Promise
   };
   const server = makeServer<Record<string, unknown> | undefined>({
     connectionInitWaitTimeout: session.connectionInitTimeoutMs,
-    onSubscribe: (_ctx, _id, payload) => {
+    onSubscribe: async (_ctx, _id, payload) => {
+      // Counted before the checks, as an HTTP request is counted before its body is read.
+      const limited = await session.admitOperation();
+      if (limited !== undefined) return limited;
       const checked = session.check(payload);
       if (isRefusal(checked)) return checked;
       const { schema, document, variableValues, operationName, kind } = checked;

@@ -1,6 +1,7 @@
 import { execute, subscribe, type ExecutionResult, type GraphQLError } from "graphql";
 import { GatewayError } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
+import { settlesWithin, type Timers } from "../../timers.js";
 import type { CancelSignal } from "../../upstream/upstream.js";
 import type { ResolverContext } from "../executable-schema.js";
 import { isRefusal, type CheckedOperation, type OperationParams } from "../graphql-http-handler.js";
@@ -19,9 +20,13 @@ export interface SseOperation {
   readonly context: ResolverContext;
   /** Fires when the client goes away: a subscription's iterator is returned at once (cancelling its upstream stream). */
   readonly gone: CancelSignal;
+  /** A subscription quiet this long gets a keep-alive comment (`streaming.sseKeepAliveMs`), so proxies keep the connection; 0: none. */
+  readonly keepAliveMs: number;
+  readonly timers: Timers;
 }
 
 const COMPLETE = "event: complete\ndata:\n\n";
+const KEEP_ALIVE = ": keep-alive\n\n";
 
 function next(result: ExecutionResult): string {
   return `event: next\ndata: ${JSON.stringify(result)}\n\n`;
@@ -31,7 +36,8 @@ function next(result: ExecutionResult): string {
  * GraphQL over SSE in the "distinct connections mode" of the GraphQL-over-SSE protocol: the
  * operation's results as `event: next` (one for a query or mutation, one per event of a
  * subscription), then `event: complete`. An operation the checks refuse is one `next` with the
- * errors, then `complete`. Resolves to the body once a subscription has been set up.
+ * errors, then `complete`. A subscription quiet for `keepAliveMs` gets a `: keep-alive` comment
+ * (as the REST routes' SSE streams do). Resolves to the body once a subscription has been set up.
  */
 export async function* sseEvents(operation: SseOperation): AsyncGenerator<string> {
   const { checked } = operation;
@@ -55,7 +61,9 @@ export async function* sseEvents(operation: SseOperation): AsyncGenerator<string
   operation.gone.addEventListener("abort", () => void results.return?.());
   try {
     for (;;) {
-      const item = await results.next();
+      const pending = results.next();
+      while (operation.keepAliveMs > 0 && !(await settlesWithin(pending, operation.keepAliveMs, operation.timers)).done) yield KEEP_ALIVE;
+      const item = await pending;
       if (item.done === true) break;
       yield next(item.value);
     }
@@ -67,8 +75,9 @@ export async function* sseEvents(operation: SseOperation): AsyncGenerator<string
 
 /**
  * The operation of a GraphQL-over-SSE request: a POST's JSON body `{query, variables,
- * operationName}`, or a GET's query parameters (`variables` as JSON). Throws a GatewayError (400)
- * for anything else.
+ * operationName, extensions, documentId}`, or a GET's query parameters (`variables` and
+ * `extensions` as JSON). The query may be absent when the extensions or `documentId` name a
+ * persisted operation. Throws a GatewayError (400) for anything else.
  */
 export function sseOperationParams(method: string, query: ReadonlyArray<readonly [string, string]>, body: Buffer | undefined): OperationParams {
   let params: unknown;
@@ -80,19 +89,23 @@ export function sseOperationParams(method: string, query: ReadonlyArray<readonly
     }
   } else {
     const get = (name: string) => query.find(([key]) => key === name)?.[1];
-    const variables = get("variables");
-    let parsed: unknown;
-    try {
-      parsed = variables === undefined ? undefined : JSON.parse(variables);
-    } catch {
-      throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_QUERY", "the query parameter variables is not JSON");
-    }
-    params = { query: get("query"), variables: parsed, operationName: get("operationName") };
+    const json = (name: string): unknown => {
+      const value = get(name);
+      try {
+        return value === undefined ? undefined : JSON.parse(value);
+      } catch {
+        throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_QUERY", `the query parameter ${name} is not JSON`);
+      }
+    };
+    params = { query: get("query"), variables: json("variables"), operationName: get("operationName"), extensions: json("extensions"), documentId: get("documentId") };
   }
   if (typeof params !== "object" || params === null) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "expected a JSON object {query, variables, operationName}");
-  const { query: text, variables, operationName } = params as Record<string, unknown>;
-  if (typeof text !== "string") throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "the operation has no query (a string)");
-  if (variables !== undefined && variables !== null && (typeof variables !== "object" || Array.isArray(variables))) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "variables must be an object");
+  const { query: text, variables, operationName, extensions, documentId } = params as Record<string, unknown>;
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (extensions !== undefined && extensions !== null && !isObject(extensions)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "extensions must be an object");
+  const namesPersisted = documentId !== undefined || (isObject(extensions) && extensions.persistedQuery !== undefined);
+  if (typeof text !== "string" && !(text === undefined && namesPersisted)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "the operation has no query (a string)");
+  if (variables !== undefined && variables !== null && !isObject(variables)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "variables must be an object");
   if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "operationName must be a string");
-  return { query: text, variables: variables as Record<string, unknown> | null | undefined, operationName };
+  return { query: text, variables, operationName, extensions: extensions as Record<string, unknown> | null | undefined, documentId };
 }
