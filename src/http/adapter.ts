@@ -190,7 +190,12 @@ export function createServer(deps: ServerDependencies): GatewayServer {
 
   // Bodies stay on the wire until the pipeline asks for them (see readRequestBody).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
+  const leaveBody = (_request: FastifyRequest, _payload: unknown, done: (error: Error | null, body?: unknown) => void) => done(null, undefined);
+  // A RegExp parser matching every media type, so that Fastify caches the parser by Content-Type
+  // value: the catch-all `*` alone is never cached, and each request with a body paid for parsing
+  // its Content-Type again (about 0.7 µs). `*` stays for requests without one.
+  app.addContentTypeParser(/(?:)/, leaveBody);
+  app.addContentTypeParser("*", leaveBody);
 
   const methods = new Set(STANDARD_METHODS);
   if (config.cors) {

@@ -162,7 +162,8 @@ export function createMetadataMapper(options: MetadataMapperOptions = {}): Metad
  */
 function addResponseHeaders(out: Record<string, string>, entries: ReadonlyArray<readonly [string, string | Buffer]>): void {
   for (const [key, value] of entries) {
-    if (!METADATA_KEY.test(key) || key.startsWith("grpc-") || HOP_BY_HOP.has(key) || TRANSPORT_RESPONSE_KEYS.has(key)) continue;
+    // The cheap tests first: most keys of a plain reply are transport or grpc- keys.
+    if (TRANSPORT_RESPONSE_KEYS.has(key) || key.startsWith("grpc-") || HOP_BY_HOP.has(key) || !METADATA_KEY.test(key)) continue;
     const text = typeof value === "string" ? value : value.toString("base64");
     if (!HTTP_HEADER_VALUE.test(text)) continue;
     const name = RESPONSE_HEADER_PREFIX + key;
