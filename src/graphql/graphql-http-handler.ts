@@ -81,7 +81,8 @@ export interface CheckedOperation {
 
 /**
  * Protogate's checks before an operation runs, the same on every transport (HTTP, graphql-ws,
- * SSE): the persisted operation an ID names, or the text sent (persisted-queries.ts), the query's size, the parsed and validated document (from a bounded cache by query text),
+ * SSE): the persisted operation an ID names, or the text sent (persisted-queries.ts), the
+ * query's size, the parsed and validated document (from a bounded cache by query text),
  * introspection refused when off, the operation's depth and complexity. The operation, or the
  * errors to refuse it with.
  */
@@ -177,7 +178,7 @@ function namedOperationParams(request: GraphqlHttpRawRequest<undefined, Resolver
   }
   const { documentId, operationName, variables, extensions } = data;
   const extensionsObject = isPlainObject(extensions) ? extensions : undefined;
-  if (data.query !== undefined || (documentId === undefined && extensionsObject?.persistedQuery === undefined)) return undefined;
+  if ((data.query !== undefined && data.query !== null) || (documentId === undefined && extensionsObject?.persistedQuery === undefined)) return undefined;
   if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
   if (operationName !== undefined && operationName !== null && typeof operationName !== "string") return undefined;
   // `query` empty: the operation check reads the ID from the extensions (documentId travels in them).

@@ -57,6 +57,7 @@ describe("GraphQL persisted queries (real server, demo backends)", () => {
     expect(await postJson(gateway.url, { extensions })).toEqual({ status: 200, body: ADA });
     expect(await get(gateway.url, { extensions: JSON.stringify(extensions) })).toEqual({ status: 200, body: ADA });
     expect(await postJson(gateway.url, { documentId: `sha256:${sha256(GET_USER)}` })).toEqual({ status: 200, body: ADA });
+    expect(await postJson(gateway.url, { query: null, extensions })).toEqual({ status: 200, body: ADA });
   });
 
   it("an unknown ID is PersistedQueryNotFound (as Apollo's clients expect); a hash that is not the text's is refused", async () => {
