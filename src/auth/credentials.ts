@@ -94,19 +94,19 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
   return (rawHeaders) => {
     // Values per watched header name (lower-case), plus every Cookie header; allocated on the first one found.
     let values: Map<string, string[]> | undefined;
-    const cookieHeaders: string[] = [];
+    let cookieHeaders: string[] | undefined;
     for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
       if (!readLengths.has(rawHeaders[index].length)) continue;
       const name = rawHeaders[index].toLowerCase();
       const value = rawHeaders[index + 1];
-      if (readsCookies && name === "cookie") cookieHeaders.push(value);
+      if (readsCookies && name === "cookie") (cookieHeaders ??= []).push(value);
       if (!watched.has(name)) continue;
       values ??= new Map();
       const list = values.get(name);
       if (list) list.push(value);
       else values.set(name, [value]);
     }
-    if (values === undefined && cookieHeaders.length === 0) return NONE;
+    if (values === undefined && cookieHeaders === undefined) return NONE;
     values ??= EMPTY;
 
     let found: { token: string; label: string; uncheckedSyntax: string | undefined } | undefined;
@@ -114,7 +114,7 @@ export function createCredentialExtractor(options: CredentialOptions = {}): Cred
       let token: string | undefined;
       let uncheckedSyntax: string | undefined;
       if (source.kind === "cookie") {
-        token = cookieValue(cookieHeaders, source.name, source.label);
+        token = cookieValue(cookieHeaders ?? [], source.name, source.label);
       } else if (source.kind === "protocol") {
         token = protocolToken(values.get(source.name), source.prefix);
       } else {

@@ -12,6 +12,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { createHandler, parseRequestParams, type Handler, type Request as GraphqlHttpRawRequest, type RequestParams, type Response as GraphqlHttpResponse } from "graphql-http";
+import { isJsonObject } from "../transcode/json/json-object.js";
 import { createQueryResolver, type PersistedQueriesConfig } from "./persisted-queries.js";
 import type { ResolverContext } from "./executable-schema.js";
 import { limitErrors, measureOperation } from "./query-limits.js";
@@ -177,16 +178,12 @@ function namedOperationParams(request: GraphqlHttpRawRequest<undefined, Resolver
     return undefined;
   }
   const { documentId, operationName, variables, extensions } = data;
-  const extensionsObject = isPlainObject(extensions) ? extensions : undefined;
+  const extensionsObject = isJsonObject(extensions) ? extensions : undefined;
   if ((data.query !== undefined && data.query !== null) || (documentId === undefined && extensionsObject?.persistedQuery === undefined)) return undefined;
-  if (variables !== undefined && variables !== null && !isPlainObject(variables)) return undefined;
+  if (variables !== undefined && variables !== null && !isJsonObject(variables)) return undefined;
   if (operationName !== undefined && operationName !== null && typeof operationName !== "string") return undefined;
   // `query` empty: the operation check reads the ID from the extensions (documentId travels in them).
   return { query: "", operationName, variables, extensions: { ...extensionsObject, ...(documentId !== undefined && { documentId }) } };
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Whether a check refused the operation. */

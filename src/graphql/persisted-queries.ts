@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { GraphQLError } from "graphql";
 import { ConfigError } from "../config/load-config.js";
+import { isJsonObject } from "../transcode/json/json-object.js";
 
 /** `graphql.persistedQueries` (graphql-config.ts). */
 export interface PersistedQueriesConfig {
@@ -76,8 +77,8 @@ function operationId(params: PersistedParams): string | undefined | readonly Gra
   }
   const persisted = params.extensions?.persistedQuery;
   if (persisted === undefined || persisted === null) return undefined;
-  if (typeof persisted !== "object" || Array.isArray(persisted)) return [refusal("extensions.persistedQuery must be an object {version: 1, sha256Hash}", "PERSISTED_QUERY_BAD_REQUEST")];
-  const { version, sha256Hash } = persisted as Record<string, unknown>;
+  if (!isJsonObject(persisted)) return [refusal("extensions.persistedQuery must be an object {version: 1, sha256Hash}", "PERSISTED_QUERY_BAD_REQUEST")];
+  const { version, sha256Hash } = persisted;
   if (version !== 1) return [refusal("extensions.persistedQuery.version must be 1", "PERSISTED_QUERY_BAD_REQUEST")];
   if (typeof sha256Hash !== "string" || !SHA256_HEX.test(sha256Hash)) return [refusal("extensions.persistedQuery.sha256Hash must be a SHA-256 in lower-case hex", "PERSISTED_QUERY_BAD_REQUEST")];
   return `sha256:${sha256Hash}`;

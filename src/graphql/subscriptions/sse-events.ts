@@ -2,6 +2,7 @@ import { execute, subscribe, type ExecutionResult, type GraphQLError } from "gra
 import { GatewayError } from "../../errors/gateway-error.js";
 import { GrpcCode } from "../../errors/grpc-code.js";
 import { settlesWithin, type Timers } from "../../timers.js";
+import { isJsonObject } from "../../transcode/json/json-object.js";
 import type { CancelSignal } from "../../upstream/upstream.js";
 import type { ResolverContext } from "../executable-schema.js";
 import { isRefusal, type CheckedOperation, type OperationParams } from "../graphql-http-handler.js";
@@ -101,11 +102,10 @@ export function sseOperationParams(method: string, query: ReadonlyArray<readonly
   }
   if (typeof params !== "object" || params === null) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "expected a JSON object {query, variables, operationName}");
   const { query: text, variables, operationName, extensions, documentId } = params as Record<string, unknown>;
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-  if (extensions !== undefined && extensions !== null && !isObject(extensions)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "extensions must be an object");
-  const namesPersisted = documentId !== undefined || (isObject(extensions) && extensions.persistedQuery !== undefined);
+  if (extensions !== undefined && extensions !== null && !isJsonObject(extensions)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "extensions must be an object");
+  const namesPersisted = documentId !== undefined || (isJsonObject(extensions) && extensions.persistedQuery !== undefined);
   if (typeof text !== "string" && !(text === undefined && namesPersisted)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "the operation has no query (a string)");
-  if (variables !== undefined && variables !== null && !isObject(variables)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "variables must be an object");
+  if (variables !== undefined && variables !== null && !isJsonObject(variables)) throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "variables must be an object");
   if (operationName !== undefined && operationName !== null && typeof operationName !== "string") throw new GatewayError(GrpcCode.INVALID_ARGUMENT, "PG_ERR_BAD_JSON", "operationName must be a string");
   return { query: text, variables, operationName, extensions: extensions as Record<string, unknown> | null | undefined, documentId };
 }
