@@ -29,6 +29,7 @@ import {
   type FrameSink,
 } from "./h2-frames.js";
 import { FrameOutbox } from "./frame-outbox.js";
+import { StreamTable } from "./stream-table.js";
 import { HpackDecoder, RequestHeaderEncoder } from "./hpack.js";
 import { DEFAULT_KEEPALIVE_TIMEOUT_MS, USER_AGENT, type UpstreamTls } from "./upstream-options.js";
 
@@ -93,7 +94,7 @@ export class WireConnection implements FrameSink {
   private readonly reader: FrameReader;
   private readonly decoder = new HpackDecoder(HEADER_TABLE_SIZE, MAX_HEADER_LIST_SIZE);
   readonly encoder: RequestHeaderEncoder;
-  private readonly streams = new Map<number, WireStream>();
+  private readonly streams = new StreamTable<WireStream>();
   /** Streams waiting for a free slot under the peer's MAX_CONCURRENT_STREAMS, in order. */
   private readonly queued: WireStream[] = [];
   /** Streams with request bytes waiting for flow-control window. */
@@ -217,7 +218,7 @@ export class WireConnection implements FrameSink {
     if (this.nextStreamId > MAX_STREAM_ID) this.retire();
     stream.id = id;
     stream.sendWindow = this.peerInitialWindow;
-    this.streams.set(id, stream);
+    this.streams.add(stream);
     this.writeHeaders(id, stream.headerBlock, stream.endPending && stream.outboundBytes === 0);
     stream.headerBlock = EMPTY;
     if (stream.endPending && stream.outboundBytes === 0) stream.localEnded();
@@ -478,7 +479,7 @@ export class WireConnection implements FrameSink {
     this.retire();
     // Streams above the last id were not processed (RFC 9113, 6.8): refused, so their calls may go again elsewhere.
     const refused: StreamEnd = { rstCode: H2Error.REFUSED_STREAM, connectionError: undefined, connectionGone: false };
-    for (const stream of [...this.streams.values()]) if (stream.id > lastStreamId) stream.close(refused);
+    for (const stream of this.streams.values()) if (stream.id > lastStreamId) stream.close(refused);
     for (const stream of this.queued.splice(0)) stream.close(refused);
     if (this.streams.size === 0) this.closeGracefully();
   }
@@ -579,7 +580,7 @@ export class WireConnection implements FrameSink {
     // A stream still waiting for a slot never had a byte written.
     const queuedEnd: StreamEnd = { ...end, unsent: true };
     for (const stream of this.queued.splice(0)) stream.close(queuedEnd);
-    for (const stream of [...this.streams.values()]) stream.close(end);
+    for (const stream of this.streams.values()) stream.close(end);
   }
 
   private keepAlive(intervalMs: number): void {
