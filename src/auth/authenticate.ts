@@ -24,9 +24,10 @@ export interface Authenticator {
    * the request carries no credentials. Malformed or invalid credentials fail with the 401 of
    * auth-errors.ts (`invalid_request` / `invalid_token`, never echoing the credential); other
    * failures (a bug) fail as they are. Synchronous where nothing waits (no credentials, an API
-   * key, a hot token): then a value or a throw; a token to verify gives a promise.
+   * key, a hot token): then a value or a throw; a token to verify gives a promise. `connection`
+   * is the request's connection as an opaque key (see `JwtVerifier.cached`).
    */
-  authenticate(rawHeaders: readonly string[]): Caller | undefined | Promise<Caller | undefined>;
+  authenticate(rawHeaders: readonly string[], connection?: object): Caller | undefined | Promise<Caller | undefined>;
 }
 
 /**
@@ -43,7 +44,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   });
 
   return {
-    authenticate(rawHeaders) {
+    authenticate(rawHeaders, connection) {
       const credentials = extract(rawHeaders);
       switch (credentials.kind) {
         case "none":
@@ -55,7 +56,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         }
         case "jwt": {
           if (jwt === undefined) throw unauthenticated("invalid_token", "bearer tokens are not accepted");
-          const hot = jwt.cached(credentials.token);
+          const hot = jwt.cached(credentials.token, connection);
           if (hot !== undefined) return callerFromJwt(hot);
           assertTokenSyntax(credentials);
           let verified: ReturnType<JwtVerifier["verify"]>;

@@ -23,9 +23,10 @@ export interface EdgeAuth {
    * with 429 before anything is verified, and each failed authentication is counted against it.
    * The caller comes synchronously when nothing has to wait (auth off, no credentials, an API
    * key, a hot token): no promise and no microtask turn on the hot path. Failures always come as
-   * a rejected promise, never as a throw.
+   * a rejected promise, never as a throw. `connection` (the request's connection, as an opaque
+   * key) lets a connection that sends the same token again skip the verified-token cache's hash.
    */
-  admit(rule: EffectiveRule, rawHeaders: readonly string[], clientIp?: string): Caller | undefined | Promise<Caller | undefined>;
+  admit(rule: EffectiveRule, rawHeaders: readonly string[], clientIp?: string, connection?: object): Caller | undefined | Promise<Caller | undefined>;
   /**
    * Authorises an already authenticated caller for another rule (an aggregate's call, as if the
    * client had called that method): throws the 401/403 GatewayError, or returns. No-op when auth is off.
@@ -62,7 +63,7 @@ export async function createEdgeAuth(config: AuthConfig, options: EdgeAuthOption
     enabled,
     droppedHeaders: new Set([...identity.credentialKeys, ...identity.stripKeys]),
     ruleFor: (binding) => authorizer.effectiveRule(binding.service, binding.method, binding.auth),
-    admit(rule, rawHeaders, clientIp) {
+    admit(rule, rawHeaders, clientIp, connection) {
       if (!enabled) return undefined;
       const attempts = failedAttempts !== undefined && clientIp !== undefined ? failedAttempts : undefined;
       const ip = clientIp ?? "";
@@ -73,7 +74,7 @@ export async function createEdgeAuth(config: AuthConfig, options: EdgeAuthOption
         return Promise.reject(error);
       }
       try {
-        authenticated = authenticator.authenticate(rawHeaders);
+        authenticated = authenticator.authenticate(rawHeaders, connection);
       } catch (error) {
         attempts?.record(ip, error);
         return Promise.reject(error);

@@ -271,7 +271,7 @@ export function createGatewayPipeline(deps: PipelineDependencies): GatewayPipeli
     const { route, variables } = routeOf(head, path, upgrade);
     exchange.binding = route.binding;
     const query = queryStart < 0 ? NO_QUERY : parseQueryString(head.url.slice(queryStart + 1));
-    const caller = auth.admit(route.rule, head.rawHeaders, head.client.ip);
+    const caller = auth.admit(route.rule, head.rawHeaders, head.client.ip, head.connection);
     if (caller instanceof Promise) {
       return caller.then((known) => {
         exchange.caller = known;

@@ -12,6 +12,11 @@ export interface RequestHead {
   /** Node's raw header list: duplicates stay visible (two Authorization headers are an error). */
   readonly rawHeaders: readonly string[];
   readonly client: ClientInfo;
+  /**
+   * The connection the request came on (HTTP/1: its socket; HTTP/2: its session), only as a key
+   * for per-connection memos (the last verified token); never read. Absent: no memo.
+   */
+  readonly connection?: object;
 }
 
 /**

@@ -136,7 +136,7 @@ export function createServer(deps: ServerDependencies): GatewayServer {
   const begin = (pipeline: GatewayPipeline, request: FastifyRequest, reply: FastifyReply): Exchange => {
     const raw = request.raw as NodeRequest;
     if (endingKeepAlive && raw.httpVersionMajor !== 2) lastRequestOn.set(raw.socket as Socket, raw);
-    const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw) });
+    const exchange = pipeline.begin({ method: request.method, url: raw.url ?? "/", headers: request.headers, rawHeaders: raw.rawHeaders, client: clientInfo(raw), connection: connectionOf(raw) });
     const response = reply.raw;
     response.on("close", () => {
       exchange.status = response.headersSent ? response.statusCode : 499;
@@ -422,6 +422,14 @@ function endConnectionAfter(raw: NodeRequest, reply: FastifyReply): void {
   }
   const session = (raw as Http2ServerRequest).stream.session;
   if (session && !session.closed && !session.destroyed) session.close();
+}
+
+/**
+ * The connection a request came on, as the key of per-connection memos: the socket for HTTP/1,
+ * the session for HTTP/2 (its requests' `socket` is a proxy made per stream).
+ */
+function connectionOf(raw: NodeRequest): object | undefined {
+  return raw.httpVersionMajor === 2 ? (raw as Http2ServerRequest).stream.session : raw.socket;
 }
 
 function shuttingDown(): GatewayError {

@@ -78,6 +78,7 @@ export function createWebSocketGateway(options: WebSocketGatewayOptions): WebSoc
         headers: request.headers,
         rawHeaders: request.rawHeaders,
         client: options.clientInfo(request),
+        connection: socket,
       };
       const pipeline = options.pipeline();
       const exchange = pipeline.begin(requestHead);

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { exportJWK, exportSPKI } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
@@ -7,7 +8,7 @@ import { hmacToken, liveClaims, nowSeconds, padding, randomKid, rs256WithHeader,
 import { assertNoSecrets, type RejectionExpectation } from "../e2e/support/auth-expectations.js";
 import { send, startTestGateway, startUserBackend } from "../e2e/support/gateway-harness.js";
 import { sendRaw, type RawHeader } from "../e2e/support/raw-http.js";
-import { AUDIENCE, bearer, edgeProbe, GOOD_KEY, HANDLERS, HMAC_ISSUER, READER_KEY, RSA_ISSUER, securityConfig } from "../e2e/support/security-fixture.js";
+import { AUDIENCE, bearer, edgeProbe, GOOD_KEY, identityOf, HANDLERS, HMAC_ISSUER, READER_KEY, RSA_ISSUER, securityConfig } from "../e2e/support/security-fixture.js";
 
 /*
  * The standing attack suite, tokens: every forged, confused or malformed JWT the attack run and
@@ -56,6 +57,16 @@ describe("JWT attacks (through the gateway)", () => {
   });
 
   const deleteWith = (token: string) => () => send(gateway.url, "DELETE", "/v1/users/u-1", { headers: bearer(token) });
+  /** A DELETE through `agent` (node:http, so the connection it used is known); the body is drained. */
+  const deleteOn = (agent: Agent, token: string) =>
+    new Promise<{ status: number; reusedSocket: boolean }>((resolve, reject) => {
+      const request = httpRequest(`${gateway.url}/v1/users/u-1`, { method: "DELETE", agent, headers: bearer(token) }, (response) => {
+        response.resume();
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, reusedSocket: request.reusedSocket }));
+      });
+      request.on("error", reject);
+      request.end();
+    });
   const invalid = (message: string): RejectionExpectation => ({ status: 401, message, error: "invalid_token" });
 
   describe("alg none, in every casing", () => {
@@ -200,6 +211,31 @@ describe("JWT attacks (through the gateway)", () => {
       expect(backend.calls.length).toBe(before);
       assertNoSecrets(response, [token]);
       await probe.stillServes();
+    });
+
+    it("one keep-alive connection carrying several callers' tokens (a proxy's): each request is its own token's caller, a forged one is a 401", async () => {
+      // The verifier remembers the last hot token of each connection (a string compared in full);
+      // this pins that the memo never answers for a different token on the same connection.
+      const alice = await sign(rsaClaims({ sub: "alice" }));
+      const bob = await sign(rsaClaims({ sub: "bob" }));
+      const forged = `${alice.slice(0, -2)}${alice.endsWith("AA") ? "BB" : "AA"}`;
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const sequence = [alice, alice, bob, alice, forged, alice, bob];
+        const seen: string[] = [];
+        let reused = 0;
+        for (const token of sequence) {
+          const before = backend.calls.length;
+          const { status, reusedSocket } = await deleteOn(agent, token);
+          if (reusedSocket) reused++;
+          seen.push(status === 204 ? String(identityOf(backend.calls.at(-1)?.metadata)["x-user-id"]) : `${status} (${backend.calls.length - before} calls)`);
+        }
+        expect(seen).toEqual(["alice", "alice", "bob", "alice", "401 (0 calls)", "alice", "bob"]);
+        // All on one connection (a 401 keeps it open): the memo was in play for every request.
+        expect(reused).toBe(sequence.length - 1);
+      } finally {
+        agent.destroy();
+      }
     });
 
     it("a bad token on a PUBLIC route is still a 401: presented credentials are always verified", async () => {

@@ -31,8 +31,8 @@ interface Entry<V> {
 }
 
 /**
- * A bounded LRU keyed by the SHA-256 of the token, so the raw bearer credential never sits in
- * memory longer than the request that carried it.
+ * A bounded LRU keyed by the SHA-256 of the token, so the cache holds no raw bearer credential
+ * (the verifier's per-connection memo holds one per connection, for that connection's life).
  *
  * Recency is kept approximately, to spare a hot token two map writes per request: a hit moves
  * its entry to the end (most recent) only once it is in the older half, i.e. once at least half

@@ -381,6 +381,87 @@ describe("JWT verifier with a JWKS issuer", () => {
       expect(fetches()).toBe(2);
     });
 
+    describe("the last token of a connection", () => {
+      it("answers the token its connection presented last, and only on that connection, even once the cache evicted it", async () => {
+        const v = await jwksVerifier({ verifiedTokenCache: { maxEntries: 1 } });
+        const alice = await signToken(rsa, validClaims({ sub: "alice", exp: START_S + 60 }));
+        const bob = await signToken(rsa, validClaims({ sub: "bob", exp: START_S + 60 }));
+        const mine = {};
+        const other = {};
+        await v.verify(alice);
+        expect(v.cached(alice, mine)?.subject).toBe("alice");
+        await v.verify(bob); // evicts alice from the one-entry cache
+        expect(v.cached(alice)).toBeUndefined();
+        expect(v.cached(alice, other)).toBeUndefined();
+        // Still the last token found on `mine`: compared as a string, not looked up in the cache.
+        expect(v.cached(alice, mine)?.subject).toBe("alice");
+      });
+
+      it("never answers another token with it: a different token on the connection is looked up as itself", async () => {
+        const v = await jwksVerifier();
+        const alice = await signToken(rsa, validClaims({ sub: "alice", exp: START_S + 60 }));
+        const bob = await signToken(rsa, validClaims({ sub: "bob", exp: START_S + 60 }));
+        const shared = {}; // e.g. a proxy multiplexing two clients over one connection
+        await v.verify(alice);
+        await v.verify(bob);
+        expect(v.cached(alice, shared)?.subject).toBe("alice");
+        expect(v.cached(bob, shared)?.subject).toBe("bob");
+        expect(v.cached(alice, shared)?.subject).toBe("alice");
+        // Same length, one character changed: not the remembered token.
+        const forged = `${alice.slice(0, -1)}${alice.endsWith("A") ? "B" : "A"}`;
+        expect(v.cached(forged, shared)).toBeUndefined();
+        expect(v.cached(`${alice}.x`, shared)).toBeUndefined();
+      });
+
+      it("does not outlive the token's exp, nor the verifier", async () => {
+        const v = await jwksVerifier();
+        const token = await signToken(rsa, validClaims({ exp: START_S + 60 }));
+        const connection = {};
+        await v.verify(token);
+        expect(v.cached(token, connection)?.subject).toBe("user-42");
+        clock.advanceSeconds(59);
+        expect(v.cached(token, connection)?.subject).toBe("user-42");
+        clock.advanceSeconds(1);
+        expect(v.cached(token, connection)).toBeUndefined();
+
+        const later = await signToken(rsa, validClaims({ exp: START_S + 600 }));
+        await v.verify(later);
+        expect(v.cached(later, connection)?.subject).toBe("user-42");
+        v.close();
+        expect(v.cached(later, connection)).toBeUndefined();
+      });
+
+      it("is dropped once its key set changes, and remembers the token verified again", async () => {
+        let fetched: () => void = () => undefined;
+        const v = await jwksVerifier({}, { onJwksFetch: (_issuer, outcome) => outcome === "success" && fetched() });
+        const verifySpy = vi.spyOn(crypto.subtle, "verify");
+        const token = await signToken(rsa, validClaims({ exp: START_S + 7200 }));
+        const connection = {};
+        await v.verify(token);
+        expect(v.cached(token, connection)?.subject).toBe("user-42");
+        // The same keys under a new set: a new generation, so the token is verified again, once.
+        jwks.setKeys([ec.jwk, rsa.jwk]);
+        clock.advanceSeconds(MAX_AGE_S);
+        const refetched = new Promise<void>((resolve) => (fetched = resolve));
+        expect(v.cached(token, connection)?.subject).toBe("user-42"); // starts the refetch, answers meanwhile
+        await refetched;
+        expect(v.cached(token, connection)).toBeUndefined();
+        expect((await v.verify(token)).subject).toBe("user-42");
+        expect(verifySpy).toHaveBeenCalledTimes(2);
+        expect(v.cached(token, connection)?.subject).toBe("user-42");
+        expect(v.cached(token, connection)?.subject).toBe("user-42");
+        expect(verifySpy).toHaveBeenCalledTimes(2);
+        // Its key removed: rejected, through the connection's memo too.
+        jwks.setKeys([ec.jwk]);
+        clock.advanceSeconds(MAX_AGE_S);
+        const removed = new Promise<void>((resolve) => (fetched = resolve));
+        v.cached(token, connection);
+        await removed;
+        expect(v.cached(token, connection)).toBeUndefined();
+        await expectRejected(v.verify(token), "unknown key id", token);
+      });
+    });
+
     it("verifies every time when the cache is off", async () => {
       const v = await jwksVerifier({ verifiedTokenCache: { maxEntries: 0 } });
       const verifySpy = vi.spyOn(crypto.subtle, "verify");
