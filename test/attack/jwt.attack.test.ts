@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
+import { connect } from "node:http2";
+import { fileURLToPath } from "node:url";
 import { exportJWK, exportSPKI } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
@@ -320,6 +322,66 @@ describe("JWT attacks (through the gateway)", () => {
       const wire = headers(token);
       await probe.rejected(() => sendRaw(gateway.url, "DELETE", "/v1/users/u-1", wire), expected, [token, GOOD_KEY, READER_KEY]);
     });
+  });
+});
+
+describe("several callers' tokens on one HTTP/2 session (TLS)", () => {
+  const TLS = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
+  let backend: Awaited<ReturnType<typeof startUserBackend>>;
+  let jwks: JwksServer;
+  let gateway: RunningGateway;
+  let rsa: TestKey;
+
+  beforeAll(async () => {
+    rsa = await createTestKey("RS256", "k1");
+    jwks = await startJwksServer([rsa.jwk]);
+    backend = await startUserBackend(HANDLERS);
+    gateway = await startTestGateway(
+      { "demo.v1.UserService": backend.address },
+      { ...securityConfig({ jwksUrl: jwks.url, cooldownMs: 0 }), server: { tls: { certFile: `${TLS}server.pem`, keyFile: `${TLS}server.key` } } },
+    );
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await backend?.close();
+    await jwks?.close();
+  });
+
+  it("each stream is its own token's caller, sequential or interleaved; a forged token is a 401", async () => {
+    // The per-connection token memo is keyed by the HTTP/2 session: one memo for all its streams.
+    const sign = (sub: string) => signToken(rsa, liveClaims(RSA_ISSUER, AUDIENCE, { sub, scope: "users:write" }));
+    const alice = await sign("alice");
+    const bob = await sign("bob");
+    const forged = `${alice.slice(0, -2)}${alice.endsWith("AA") ? "BB" : "AA"}`;
+    const session = connect(gateway.url, { ca: readFileSync(`${TLS}ca.pem`) });
+    const callOn = (token: string, userId: string) =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request({ ":method": "DELETE", ":path": `/v1/users/${userId}`, ...bearer(token) });
+        let status = 0;
+        stream.on("response", (headers) => (status = Number(headers[":status"])));
+        stream.on("end", () => resolve(status));
+        stream.on("error", reject);
+        stream.resume();
+        stream.end();
+      });
+    const subjectOf = (userId: string) => {
+      const call = backend.calls.find((seen) => (seen.request as { userId?: string }).userId === userId);
+      return call === undefined ? "no call" : String(identityOf(call.metadata)["x-user-id"]);
+    };
+    try {
+      const sequential: Array<[string, string]> = [[alice, "s1"], [alice, "s2"], [bob, "s3"], [forged, "s4"], [alice, "s5"]];
+      const statuses: number[] = [];
+      for (const [token, userId] of sequential) statuses.push(await callOn(token, userId));
+      expect(statuses).toEqual([204, 204, 204, 401, 204]);
+      expect(["s1", "s2", "s3", "s4", "s5"].map(subjectOf)).toEqual(["alice", "alice", "bob", "no call", "alice"]);
+      // Interleaved: streams of both callers (and the forged token) in flight together.
+      const tokens = Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? alice : i % 3 === 1 ? bob : forged));
+      const parallel = await Promise.all(tokens.map((token, i) => callOn(token, `p${i}`)));
+      expect(parallel).toEqual(tokens.map((token) => (token === forged ? 401 : 204)));
+      expect(tokens.map((_, i) => subjectOf(`p${i}`))).toEqual(tokens.map((token) => (token === alice ? "alice" : token === bob ? "bob" : "no call")));
+    } finally {
+      session.close();
+    }
   });
 });
 
