@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
-import { createTestKey, signToken, startJwksServer, type JwksServer, type TestKey } from "../auth/jwt/jwt-test-kit.js";
+import { signToken, startJwksServer, type JwksServer, type TestKey } from "../auth/jwt/jwt-test-kit.js";
 import { liveClaims, unsecuredToken } from "../e2e/support/attack-tokens.js";
-import { send, startTestGateway, startUserBackend } from "../e2e/support/gateway-harness.js";
-import { AUDIENCE, bearer, edgeProbe, expectStatus, GOOD_KEY, HANDLERS, RSA_ISSUER, securityConfig, WRONG_KEY } from "../e2e/support/security-fixture.js";
+import { send, startTestGateway } from "../e2e/support/gateway-harness.js";
+import { AUDIENCE, bearer, edgeProbe, expectStatus, GOOD_KEY, RSA_ISSUER, securityConfig, startSecuredGateway, WRONG_KEY, type SecuredGateway } from "../e2e/support/security-fixture.js";
 
 /*
  * The standing attack suite, credential guessing: with auth.failedAttempts set, a client IP that
@@ -17,7 +17,8 @@ const ATTEMPTS = 3;
 const PERIOD_SECONDS = 60;
 
 describe("failed authentication attempts per client IP (through the gateway)", () => {
-  let backend: Awaited<ReturnType<typeof startUserBackend>>;
+  let secured: SecuredGateway | undefined;
+  let backend: SecuredGateway["backend"];
   let jwks: JwksServer;
   let gateway: RunningGateway;
   let rsa: TestKey;
@@ -28,20 +29,13 @@ describe("failed authentication attempts per client IP (through the gateway)", (
   );
 
   beforeAll(async () => {
-    rsa = await createTestKey("RS256", "k1");
-    jwks = await startJwksServer([rsa.jwk]);
-    backend = await startUserBackend(HANDLERS);
-    gateway = await startTestGateway(
-      { "demo.v1.UserService": backend.address },
-      securityConfig({ jwksUrl: jwks.url, cooldownMs: 0, auth: { failedAttempts: { requests: ATTEMPTS, periodSeconds: PERIOD_SECONDS } }, extra: { server: { trustProxy: ["loopback"] } } }),
+    secured = await startSecuredGateway(
+      { auth: { failedAttempts: { requests: ATTEMPTS, periodSeconds: PERIOD_SECONDS } }, extra: { server: { trustProxy: ["loopback"] } } },
       { auth: { failedAttempts: { nowUs: () => nowUs } } },
     );
+    ({ backend, jwks, gateway, rsa } = secured);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await backend?.close();
-    await jwks?.close();
-  });
+  afterAll(() => secured?.close());
 
   const from = (ip: string, headers: Record<string, string> = {}) => ({ "x-forwarded-for": ip, ...headers });
   const deleteFrom = (ip: string, headers: Record<string, string>) => send(gateway.url, "DELETE", "/v1/users/u-1", { headers: from(ip, headers) });

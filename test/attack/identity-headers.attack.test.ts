@@ -2,12 +2,12 @@ import type { Metadata } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/app.js";
 import { DEFAULT_IDENTITY_KEYS } from "../../src/auth/identity.js";
-import { createTestKey, signToken, startJwksServer, type JwksServer, type TestKey } from "../auth/jwt/jwt-test-kit.js";
+import { signToken } from "../auth/jwt/jwt-test-kit.js";
 import { referenceCanonicalKey } from "../auth/support/identity-key-reference.js";
 import { liveClaims } from "../e2e/support/attack-tokens.js";
 import { send, startTestGateway, startUserBackend } from "../e2e/support/gateway-harness.js";
 import { sendRaw, type RawHeader } from "../e2e/support/raw-http.js";
-import { AUDIENCE, edgeProbe, expectStatus, FORWARD_HEADERS, GOOD_KEY, HANDLERS, jwtIdentity, NO_IDENTITY, RSA_ISSUER, securityConfig } from "../e2e/support/security-fixture.js";
+import { AUDIENCE, edgeProbe, expectStatus, FORWARD_HEADERS, GOOD_KEY, HANDLERS, jwtIdentity, NO_IDENTITY, RSA_ISSUER, startSecuredGateway, type SecuredGateway } from "../e2e/support/security-fixture.js";
 
 /*
  * The standing attack suite, identity headers: a client trying to pass its own x-user-id (or any
@@ -52,10 +52,9 @@ function protectedKeysSeen(metadata: Metadata | undefined): Record<string, unkno
 }
 
 describe("identity header spoofing (through the gateway)", () => {
-  let backend: Awaited<ReturnType<typeof startUserBackend>>;
-  let jwks: JwksServer;
+  let secured: SecuredGateway | undefined;
+  let backend: SecuredGateway["backend"];
   let gateway: RunningGateway;
-  let rsa: TestKey;
   let token: string;
   const probe = edgeProbe(
     () => gateway,
@@ -66,20 +65,11 @@ describe("identity header spoofing (through the gateway)", () => {
   const plainSpellings = [...new Set(PROTECTED.flatMap((key) => SPELLINGS.map(([, spell]) => spell(key).toLowerCase())))].filter((name) => !PROTECTED.includes(name));
 
   beforeAll(async () => {
-    rsa = await createTestKey("RS256", "k1");
-    jwks = await startJwksServer([rsa.jwk]);
-    backend = await startUserBackend(HANDLERS);
-    gateway = await startTestGateway(
-      { "demo.v1.UserService": backend.address },
-      { ...securityConfig({ jwksUrl: jwks.url, cooldownMs: 0 }), metadata: { forwardHeaders: [...FORWARD_HEADERS, ...plainSpellings] } },
-    );
-    token = await signToken({ privateKey: rsa.privateKey, alg: "RS256", kid: "k1" }, liveClaims(RSA_ISSUER, AUDIENCE, { sub: "dave", scope: "users:read" }));
+    secured = await startSecuredGateway({ extra: { metadata: { forwardHeaders: [...FORWARD_HEADERS, ...plainSpellings] } } });
+    ({ backend, gateway } = secured);
+    token = await signToken({ privateKey: secured.rsa.privateKey, alg: "RS256", kid: "k1" }, liveClaims(RSA_ISSUER, AUDIENCE, { sub: "dave", scope: "users:read" }));
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await backend?.close();
-    await jwks?.close();
-  });
+  afterAll(() => secured?.close());
 
   const cases = PROTECTED.flatMap((key) => SPELLINGS.map(([how, spell]) => ({ key, how, spelled: spell(key) })));
 

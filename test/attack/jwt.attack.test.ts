@@ -10,7 +10,7 @@ import { hmacToken, liveClaims, nowSeconds, padding, randomKid, rs256WithHeader,
 import { assertNoSecrets, type RejectionExpectation } from "../e2e/support/auth-expectations.js";
 import { send, startTestGateway, startUserBackend } from "../e2e/support/gateway-harness.js";
 import { sendRaw, type RawHeader } from "../e2e/support/raw-http.js";
-import { AUDIENCE, bearer, edgeProbe, GOOD_KEY, identityOf, HANDLERS, HMAC_ISSUER, READER_KEY, RSA_ISSUER, securityConfig } from "../e2e/support/security-fixture.js";
+import { AUDIENCE, bearer, edgeProbe, GOOD_KEY, identityOf, HANDLERS, HMAC_ISSUER, READER_KEY, RSA_ISSUER, securityConfig, startSecuredGateway, type SecuredGateway } from "../e2e/support/security-fixture.js";
 
 /*
  * The standing attack suite, tokens: every forged, confused or malformed JWT the attack run and
@@ -327,25 +327,16 @@ describe("JWT attacks (through the gateway)", () => {
 
 describe("several callers' tokens on one HTTP/2 session (TLS)", () => {
   const TLS = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
-  let backend: Awaited<ReturnType<typeof startUserBackend>>;
-  let jwks: JwksServer;
+  let secured: SecuredGateway | undefined;
+  let backend: SecuredGateway["backend"];
   let gateway: RunningGateway;
   let rsa: TestKey;
 
   beforeAll(async () => {
-    rsa = await createTestKey("RS256", "k1");
-    jwks = await startJwksServer([rsa.jwk]);
-    backend = await startUserBackend(HANDLERS);
-    gateway = await startTestGateway(
-      { "demo.v1.UserService": backend.address },
-      { ...securityConfig({ jwksUrl: jwks.url, cooldownMs: 0 }), server: { tls: { certFile: `${TLS}server.pem`, keyFile: `${TLS}server.key` } } },
-    );
+    secured = await startSecuredGateway({ extra: { server: { tls: { certFile: `${TLS}server.pem`, keyFile: `${TLS}server.key` } } } });
+    ({ backend, gateway, rsa } = secured);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await backend?.close();
-    await jwks?.close();
-  });
+  afterAll(() => secured?.close());
 
   it("each stream is its own token's caller, sequential or interleaved; a forged token is a 401", async () => {
     // The per-connection token memo is keyed by the HTTP/2 session: one memo for all its streams.

@@ -18,6 +18,8 @@ import {
   REVOKED_KEY,
   RSA_ISSUER,
   securityConfig,
+  startSecuredGateway,
+  type SecuredGateway,
   WRONG_KEY,
 } from "./support/security-fixture.js";
 
@@ -30,7 +32,8 @@ import {
  */
 
 describe("authentication and authorisation (end to end)", () => {
-  let backend: Awaited<ReturnType<typeof startUserBackend>>;
+  let secured: SecuredGateway | undefined;
+  let backend: SecuredGateway["backend"];
   let jwks: JwksServer;
   let gateway: RunningGateway;
   let rsa: TestKey;
@@ -43,18 +46,12 @@ describe("authentication and authorisation (end to end)", () => {
   );
 
   beforeAll(async () => {
-    rsa = await createTestKey("RS256", "k1");
-    jwks = await startJwksServer([rsa.jwk]);
-    backend = await startUserBackend(HANDLERS);
     // Cool-down 0: every unknown kid may refetch at once (the kid-flood attack tests run their
     // own gateways with a real cool-down).
-    gateway = await startTestGateway({ "demo.v1.UserService": backend.address }, securityConfig({ jwksUrl: jwks.url, cooldownMs: 0 }));
+    secured = await startSecuredGateway({ cooldownMs: 0 });
+    ({ backend, jwks, gateway, rsa } = secured);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await backend?.close();
-    await jwks?.close();
-  });
+  afterAll(() => secured?.close());
 
   describe("valid credentials", () => {
     it("an RS256 token from the JWKS issuer reaches the backend as the token's sub and scopes, without the Authorization header", async () => {

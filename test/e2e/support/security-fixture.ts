@@ -1,10 +1,11 @@
 import type { Metadata, ServerUnaryCall, sendUnaryData } from "@grpc/grpc-js";
 import { expect } from "vitest";
-import type { RunningGateway } from "../../../src/app.js";
+import type { GatewaySeams, RunningGateway } from "../../../src/app.js";
 import { hashApiKey } from "../../../src/auth/api-keys.js";
 import { DEFAULT_FORWARD_HEADERS } from "../../../src/upstream/metadata.js";
+import { createTestKey, startJwksServer, type JwksServer, type TestKey } from "../../auth/jwt/jwt-test-kit.js";
 import { expectRejection, type RejectionExpectation } from "./auth-expectations.js";
-import { send, type SeenCall, type TestResponse } from "./gateway-harness.js";
+import { send, startTestGateway, startUserBackend, type SeenCall, type TestResponse } from "./gateway-harness.js";
 
 /*
  * What the security end-to-end tests (test/e2e/security.e2e.test.ts) and the standing attack
@@ -58,6 +59,49 @@ export interface AuthSetup {
   readonly auth?: Readonly<Record<string, unknown>>;
   /** More top-level config (server.trustProxy, metadata, ...). */
   readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** A security gateway and what stands around it; `close` stops all of it. */
+export interface SecuredGateway {
+  readonly gateway: RunningGateway;
+  /** The recording UserService backend (HANDLERS). */
+  readonly backend: Awaited<ReturnType<typeof startUserBackend>>;
+  /** The RSA issuer's JWKS server, publishing `rsa`. */
+  readonly jwks: JwksServer;
+  /** The RSA issuer's RS256 key, kid "k1". */
+  readonly rsa: TestKey;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the usual security setup: an RS256 key ("k1") on a JWKS server, a recording backend,
+ * and a gateway configured by `securityConfig` (JWKS cool-down 0 unless `setup` says otherwise).
+ */
+export async function startSecuredGateway(setup: Omit<AuthSetup, "jwksUrl" | "cooldownMs"> & { readonly cooldownMs?: number } = {}, seams: GatewaySeams = {}): Promise<SecuredGateway> {
+  const rsa = await createTestKey("RS256", "k1");
+  const jwks = await startJwksServer([rsa.jwk]);
+  const backend = await startUserBackend(HANDLERS);
+  const stopAround = async () => {
+    await backend.close();
+    await jwks.close();
+  };
+  let gateway: RunningGateway;
+  try {
+    gateway = await startTestGateway({ "demo.v1.UserService": backend.address }, securityConfig({ cooldownMs: 0, ...setup, jwksUrl: jwks.url }), seams);
+  } catch (error) {
+    await stopAround();
+    throw error;
+  }
+  return {
+    gateway,
+    backend,
+    jwks,
+    rsa,
+    async close() {
+      await gateway.close();
+      await stopAround();
+    },
+  };
 }
 
 /** The `auth:` (and metadata) config of the security gateways: RS256 via JWKS, HS256, API keys. */
