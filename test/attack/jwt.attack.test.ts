@@ -24,7 +24,8 @@ const X5C_CERT = readFileSync(new URL("../fixtures/tls/server.pem", import.meta.
   .replace(/\s+/g, "");
 
 describe("JWT attacks (through the gateway)", () => {
-  let backend: Awaited<ReturnType<typeof startUserBackend>>;
+  let secured: SecuredGateway | undefined;
+  let backend: SecuredGateway["backend"];
   let jwks: JwksServer;
   /** The attacker's own key server: any request to it means the gateway followed a token's URL. */
   let attackerJwks: JwksServer;
@@ -41,20 +42,16 @@ describe("JWT attacks (through the gateway)", () => {
   const claimsJson = (extra: string) => `{"iss":"${RSA_ISSUER}","aud":"${AUDIENCE}","sub":"mallory","scope":"users:write",${extra}}`;
 
   beforeAll(async () => {
-    rsa = await createTestKey("RS256", "k1");
     attacker = await createTestKey("RS256", "k1");
     ec = await createTestKey("ES256", "ec-1");
-    jwks = await startJwksServer([rsa.jwk]);
     attackerJwks = await startJwksServer([attacker.jwk]);
-    backend = await startUserBackend(HANDLERS);
     // Cool-down 0: each unknown kid refetches, so the fetch counts below are exact.
-    gateway = await startTestGateway({ "demo.v1.UserService": backend.address }, securityConfig({ jwksUrl: jwks.url, cooldownMs: 0 }));
+    secured = await startSecuredGateway({ cooldownMs: 0 });
+    ({ backend, jwks, gateway, rsa } = secured);
   });
   afterAll(async () => {
     expect(attackerJwks.requests(), "the gateway fetched a URL named by a token").toBe(0);
-    await gateway?.close();
-    await backend?.close();
-    await jwks?.close();
+    await secured?.close();
     await attackerJwks?.close();
   });
 
